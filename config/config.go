@@ -1,0 +1,242 @@
+// Package config is the one format that configures the fake: the YAML (or JSON) file, the embedded
+// default, the admin API's rule updates and test fixtures all go through Parse. Decoding is strict:
+// an unknown key or a bad value is an error that names the file, the line and the reason.
+package config
+
+import (
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Version is the only configuration format version this build understands.
+const Version = 1
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML returns the embedded default configuration file, as `smartappmock config default`
+// prints it.
+func DefaultYAML() []byte {
+	out := make([]byte, len(defaultYAML))
+	copy(out, defaultYAML)
+	return out
+}
+
+// Default returns the parsed embedded default: sandbox apps and tokens, a window opened on the
+// first send, magic values on.
+func Default() *Config {
+	c, err := Parse("default.yaml", defaultYAML)
+	if err != nil {
+		panic("config: embedded default is invalid: " + err.Error()) // a build defect, caught by tests
+	}
+	return c
+}
+
+// Config is the whole configuration of the fake. Its zero value, after Normalize, is a strict fake
+// with no apps.
+type Config struct {
+	// Version must be 1.
+	Version int `yaml:"version" json:"version"`
+	// Apps are the mini programs the fake knows.
+	Apps []App `yaml:"apps" json:"apps"`
+	// Policy says how the fake treats unknown clients and tokens, and the window rules.
+	Policy Policy `yaml:"policy" json:"policy"`
+	// Rules force answers for matching requests.
+	Rules []Rule `yaml:"rules" json:"rules"`
+}
+
+// App is one mini program (tenant): its credentials, capability, users and limits.
+type App struct {
+	// ID is the app id; it ends every token issued to the app (`…282335-<id>`) and names the app in
+	// the admin API.
+	ID string `yaml:"id" json:"id"`
+	// ClientID is the App Key given to /oauth/2.0/token.
+	ClientID string `yaml:"client_id" json:"client_id"`
+	// ClientSecret is the App Secret.
+	ClientSecret string `yaml:"client_secret" json:"client_secret"`
+	// Capability says whether customer service is on (default true); off answers errno 90002.
+	Capability *bool `yaml:"capability,omitempty" json:"capability,omitempty"`
+	// OpenIDs, when not empty, are the only open_ids of this app; any other answers errno 30022.
+	OpenIDs []string `yaml:"open_ids,omitempty" json:"open_ids,omitempty"`
+	// ForeignOpenIDs belong to another mini program and answer errno 30022.
+	ForeignOpenIDs []string `yaml:"foreign_open_ids,omitempty" json:"foreign_open_ids,omitempty"`
+	// UserMessages are open_ids that wrote to customer service when the fake started (their windows
+	// are open).
+	UserMessages []string `yaml:"user_messages,omitempty" json:"user_messages,omitempty"`
+	// Tokens are fixed access tokens that belong to this app and never expire, handy in tests.
+	Tokens []string `yaml:"tokens,omitempty" json:"tokens,omitempty"`
+	// Limits are the app's gateway request limits; zero fields take Policy.Limits.
+	Limits Limits `yaml:"limits,omitempty" json:"limits,omitzero"`
+}
+
+// CapabilityOn reports whether the app's customer-service capability is on.
+func (a App) CapabilityOn() bool { return a.Capability == nil || *a.Capability }
+
+// Limits are request limits at the gateway layer. Zero means unlimited.
+type Limits struct {
+	// Daily is how many send requests an app may make per day of its clock (error_code 17).
+	Daily int `yaml:"daily,omitempty" json:"daily,omitempty"`
+	// QPS is how many send requests an app may make in one second of its clock (error_code 18).
+	QPS int `yaml:"qps,omitempty" json:"qps,omitempty"`
+}
+
+// Policy holds the behaviour switches of the fake.
+type Policy struct {
+	// Apps is AppsConfigured (only configured client_ids get tokens) or AppsSandbox (any client_id
+	// gets tokens and becomes its own app; its first secret is kept).
+	Apps AppPolicy `yaml:"apps" json:"apps"`
+	// Tokens is TokensIssued (only issued or configured tokens) or TokensSandbox (any other non-empty
+	// token is its own app).
+	Tokens TokenPolicy `yaml:"tokens" json:"tokens"`
+	// Window is the customer-service window rule.
+	Window Window `yaml:"window" json:"window"`
+	// MagicValues turns on open_id errno_<N> and access_token error_code_<N>.
+	MagicValues bool `yaml:"magic_values" json:"magic_values"`
+	// LenientJSON reads a urlencoded body sent under Content-Type application/json (off: such a
+	// body is ignored, as a JSON body is not a source of parameters).
+	LenientJSON bool `yaml:"lenient_json" json:"lenient_json"`
+	// JournalCap is how many journal entries are kept per app (default 1000); older ones are dropped
+	// and counted.
+	JournalCap int `yaml:"journal_cap" json:"journal_cap"`
+	// Limits are the default request limits of every app.
+	Limits Limits `yaml:"limits,omitempty" json:"limits,omitzero"`
+}
+
+// AppPolicy says which clients get tokens.
+type AppPolicy string
+
+// App policies.
+const (
+	AppsConfigured AppPolicy = "configured"
+	AppsSandbox    AppPolicy = "sandbox"
+)
+
+// TokenPolicy says which tokens are accepted.
+type TokenPolicy string
+
+// Token policies.
+const (
+	TokensIssued  TokenPolicy = "issued"
+	TokensSandbox TokenPolicy = "sandbox"
+)
+
+// WindowMode says how a customer-service window opens.
+type WindowMode string
+
+// Window modes.
+const (
+	// WindowRequireUserMessage opens a window only when the user writes (admin API or config); a
+	// send without one answers 90001, as the real service is believed to do.
+	WindowRequireUserMessage WindowMode = "require_user_message"
+	// WindowOpenOnFirstSend opens a window on the first send to a user with none (or an expired one).
+	WindowOpenOnFirstSend WindowMode = "open_on_first_send"
+)
+
+// Window is the rule of the customer-service window: MaxReplies sends within Duration after the
+// user's last message.
+type Window struct {
+	// Mode is WindowRequireUserMessage or WindowOpenOnFirstSend.
+	Mode WindowMode `yaml:"mode" json:"mode"`
+	// Duration is how long a window stays open (default 48h).
+	Duration Duration `yaml:"duration" json:"duration"`
+	// MaxReplies is how many sends a window allows (default 5).
+	MaxReplies int `yaml:"max_replies" json:"max_replies"`
+}
+
+// Rule forces an answer for requests that match it.
+type Rule struct {
+	// Name describes the rule in the journal and the reason header.
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// Match selects requests; empty fields match anything.
+	Match Match `yaml:"match" json:"match"`
+	// Answer is the code to answer.
+	Answer Answer `yaml:"answer" json:"answer"`
+	// Times limits the rule to its first N matches; 0 means every match.
+	Times int `yaml:"times,omitempty" json:"times,omitempty"`
+}
+
+// Match selects send requests. Every non-empty field must equal the request's value.
+type Match struct {
+	App             string `yaml:"app,omitempty" json:"app,omitempty"`
+	Token           string `yaml:"token,omitempty" json:"token,omitempty"`
+	OpenID          string `yaml:"open_id,omitempty" json:"open_id,omitempty"`
+	MsgType         string `yaml:"msg_type,omitempty" json:"msg_type,omitempty"`
+	Content         string `yaml:"content,omitempty" json:"content,omitempty"`
+	ContentContains string `yaml:"content_contains,omitempty" json:"content_contains,omitempty"`
+}
+
+// Answer is a forced answer: exactly one of Errno (business layer) and ErrorCode (gateway layer).
+type Answer struct {
+	Errno     *int `yaml:"errno,omitempty" json:"errno,omitempty"`
+	ErrorCode *int `yaml:"error_code,omitempty" json:"error_code,omitempty"`
+}
+
+// Duration is a time.Duration written as "48h" or "90s" in the file.
+type Duration time.Duration
+
+// String renders the duration as time.Duration does.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText renders the duration as "48h0m0s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText parses "48h", "90s" or a number of seconds.
+func (d *Duration) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*d = Duration(time.Duration(n) * time.Second)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (want e.g. 48h, 30m, 90s)", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Normalize fills defaults: version 1, policy defaults, window 48h / 5 replies, journal cap 1000,
+// app ids from client ids.
+func (c *Config) Normalize() {
+	if c.Version == 0 {
+		c.Version = Version
+	}
+	if c.Policy.Apps == "" {
+		c.Policy.Apps = AppsConfigured
+	}
+	if c.Policy.Tokens == "" {
+		c.Policy.Tokens = TokensIssued
+	}
+	if c.Policy.Window.Mode == "" {
+		c.Policy.Window.Mode = WindowRequireUserMessage
+	}
+	if c.Policy.Window.Duration == 0 {
+		c.Policy.Window.Duration = Duration(48 * time.Hour)
+	}
+	if c.Policy.Window.MaxReplies == 0 {
+		c.Policy.Window.MaxReplies = 5
+	}
+	if c.Policy.JournalCap == 0 {
+		c.Policy.JournalCap = 1000
+	}
+	for i := range c.Apps {
+		if c.Apps[i].ID == "" {
+			c.Apps[i].ID = c.Apps[i].ClientID
+		}
+	}
+}
+
+// AppLimits returns an app's limits, each zero field taken from the policy.
+func (c *Config) AppLimits(a App) Limits {
+	l := a.Limits
+	if l.Daily == 0 {
+		l.Daily = c.Policy.Limits.Daily
+	}
+	if l.QPS == 0 {
+		l.QPS = c.Policy.Limits.QPS
+	}
+	return l
+}

@@ -1,0 +1,275 @@
+// Package spec is the only importer of kin-openapi: it loads openapi.yaml, finds the route of a
+// request, checks the merged parameters of a send, and checks raw requests and responses against the
+// document for the contract kit. Every check answers with Violations that say where, which field,
+// and why, in words fit for a response header.
+package spec
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// Operation ids of openapi.yaml that the fake serves.
+const (
+	OpSend          = "sendCustomMessage"
+	OpTokenByQuery  = "getTokenByQuery"
+	OpTokenByForm   = "getTokenByForm"
+	sendFormSchema  = "SendForm"
+	requiredWhenExt = "x-smartapp-required-when"
+	codesExt        = "x-smartapp-codes"
+)
+
+// Spec is a loaded, validated openapi.yaml with everything the fake needs compiled once.
+type Spec struct {
+	doc     *openapi3.T
+	router  routers.Router
+	codes   Catalogue
+	send    *openapi3.Schema
+	when    []condition
+	fields  []fieldKind
+	ops     map[string]bool
+	paths   map[string]bool
+	optsReq *openapi3filter.Options
+}
+
+// condition is one x-smartapp-required-when rule: Field must be non-empty when On equals Value.
+type condition struct {
+	Field, On, Value string
+}
+
+// fieldKind records which send fields the schema types as integers.
+type fieldKind struct {
+	name    string
+	integer bool
+}
+
+// Load parses and validates an OpenAPI document, clears its servers (so routing works on any host),
+// and compiles the send schema, its conditional rules and the code catalogue.
+func Load(data []byte) (*Spec, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("openapi: invalid document: %w", err)
+	}
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: router: %w", err)
+	}
+	s := &Spec{doc: doc, router: router, ops: map[string]bool{}, paths: map[string]bool{}}
+	for path, item := range doc.Paths.Map() {
+		s.paths[path] = true
+		for _, op := range item.Operations() {
+			s.ops[op.OperationID] = true
+		}
+	}
+	for _, id := range []string{OpSend, OpTokenByQuery, OpTokenByForm} {
+		if !s.ops[id] {
+			return nil, fmt.Errorf("openapi: operation %q is missing", id)
+		}
+	}
+	ref, ok := doc.Components.Schemas[sendFormSchema]
+	if !ok || ref.Value == nil {
+		return nil, fmt.Errorf("openapi: schema %s is missing", sendFormSchema)
+	}
+	s.send = ref.Value
+	for name, prop := range s.send.Properties {
+		s.fields = append(s.fields, fieldKind{name: name, integer: prop.Value.Type.Is(openapi3.TypeInteger)})
+	}
+	sort.Slice(s.fields, func(i, j int) bool { return s.fields[i].name < s.fields[j].name })
+	if s.when, err = parseRequiredWhen(s.send.Extensions[requiredWhenExt]); err != nil {
+		return nil, err
+	}
+	if s.codes, err = parseCatalogue(doc.Extensions[codesExt]); err != nil {
+		return nil, err
+	}
+	s.optsReq = &openapi3filter.Options{
+		MultiError:         true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	}
+	return s, nil
+}
+
+// Catalogue returns the codes and messages of x-smartapp-codes.
+func (s *Spec) Catalogue() Catalogue { return s.codes }
+
+// Document returns the loaded document. Callers must not modify it.
+func (s *Spec) Document() *openapi3.T { return s.doc }
+
+// FindOperation returns the operation id that serves a method and path, and whether the path exists
+// at all (so a known path with another method can be told from an unknown path).
+func (s *Spec) FindOperation(r *http.Request) (opID string, pathKnown bool) {
+	route, _, err := s.router.FindRoute(r)
+	if err == nil {
+		return route.Operation.OperationID, true
+	}
+	if errors.Is(err, routers.ErrMethodNotAllowed) {
+		return "", true
+	}
+	return "", false
+}
+
+// Violation is one way a request or response breaks the contract.
+type Violation struct {
+	// Where is "query", "body", "header", "status" or "request".
+	Where string `json:"where"`
+	// Field is the parameter, header or JSON pointer concerned, if any.
+	Field string `json:"field,omitempty"`
+	// Reason says what is wrong, without echoing the whole schema.
+	Reason string `json:"reason"`
+}
+
+// String renders the violation as "field: reason" (or "where: reason" without a field).
+func (v Violation) String() string {
+	if v.Field != "" {
+		return v.Field + ": " + v.Reason
+	}
+	return v.Where + ": " + v.Reason
+}
+
+// Join renders violations as one line, for a response header or a log.
+func Join(vs []Violation) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = v.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// CheckSend checks merged send parameters (query and body already merged by the caller) against the
+// SendForm schema and its x-smartapp-required-when rules. get returns a parameter's value and whether
+// it was present. It returns nil when the parameters are valid.
+func (s *Spec) CheckSend(get func(name string) (string, bool)) []Violation {
+	obj := make(map[string]any, len(s.fields))
+	for _, f := range s.fields {
+		v, ok := get(f.name)
+		if !ok {
+			continue
+		}
+		if f.integer {
+			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+				obj[f.name] = n
+				continue
+			}
+		}
+		obj[f.name] = v
+	}
+	var out []Violation
+	if err := s.send.VisitJSON(obj, openapi3.MultiErrors(), openapi3.VisitAsRequest(), openapi3.DisableSchemaErrorDetails()); err != nil {
+		out = append(out, schemaViolations("body", err)...)
+	}
+	out = append(out, s.checkWhen(get)...)
+	return out
+}
+
+// RequiredWhen lists the conditional rules of the send form as "field required when on is value".
+func (s *Spec) RequiredWhen() []string {
+	out := make([]string, len(s.when))
+	for i, c := range s.when {
+		out[i] = fmt.Sprintf("%s required when %s is %s", c.Field, c.On, c.Value)
+	}
+	return out
+}
+
+// CheckRequest checks a raw request, as a client sent it, against the document: route, parameters,
+// content type and body, plus the x-smartapp-required-when rules of a send. body is the request body
+// (the request's own Body is not read). It is what the contract kit uses to judge clients.
+func (s *Spec) CheckRequest(r *http.Request, body []byte) []Violation {
+	clone := r.Clone(context.Background())
+	clone.Body = http.NoBody
+	if len(body) > 0 {
+		clone.Body = nopCloser{bytes.NewReader(body)}
+	}
+	clone.ContentLength = int64(len(body))
+	route, params, err := s.router.FindRoute(clone)
+	if err != nil {
+		return []Violation{{Where: "request", Reason: fmt.Sprintf("%s %s is not an operation of openapi.yaml", r.Method, r.URL.Path)}}
+	}
+	input := &openapi3filter.RequestValidationInput{Request: clone, PathParams: params, Route: route, Options: s.optsReq}
+	var out []Violation
+	if err := openapi3filter.ValidateRequest(context.Background(), input); err != nil {
+		out = append(out, requestViolations(err)...)
+	}
+	if route.Operation.OperationID == OpSend && len(out) == 0 {
+		values := mergedForm(clone, body)
+		out = append(out, s.checkWhen(values)...)
+	}
+	return out
+}
+
+func (s *Spec) checkWhen(get func(string) (string, bool)) []Violation {
+	var out []Violation
+	for _, c := range s.when {
+		if on, _ := get(c.On); on != c.Value {
+			continue
+		}
+		if v, _ := get(c.Field); strings.TrimSpace(v) == "" {
+			out = append(out, Violation{Where: "body", Field: c.Field, Reason: fmt.Sprintf("required when %s is %s", c.On, c.Value)})
+		}
+	}
+	return out
+}
+
+// CheckResponse checks a response to a request against the document: status, headers and body.
+func (s *Spec) CheckResponse(r *http.Request, status int, header http.Header, body []byte) []Violation {
+	clone := r.Clone(context.Background())
+	clone.Body = http.NoBody
+	route, params, err := s.router.FindRoute(clone)
+	if err != nil {
+		return []Violation{{Where: "request", Reason: fmt.Sprintf("%s %s is not an operation of openapi.yaml", r.Method, r.URL.Path)}}
+	}
+	reqInput := &openapi3filter.RequestValidationInput{Request: clone, PathParams: params, Route: route, Options: s.optsReq}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: reqInput,
+		Status:                 status,
+		Header:                 header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	input.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		return responseViolations(err)
+	}
+	return nil
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+// parseRequiredWhen reads {field: {on: value}} from the extension.
+func parseRequiredWhen(ext any) ([]condition, error) {
+	if ext == nil {
+		return nil, nil
+	}
+	raw, err := json.Marshal(ext)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]map[string]string
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("openapi: %s: %w", requiredWhenExt, err)
+	}
+	var out []condition
+	for field, conds := range m {
+		for on, value := range conds {
+			out = append(out, condition{Field: field, On: on, Value: value})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out, nil
+}

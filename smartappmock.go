@@ -1,0 +1,147 @@
+// Package smartappmock holds the vocabulary shared by the fake Baidu Smart Mini Program server
+// (package mockserver), its contract kit (package contract) and the command-line tool: the API
+// paths, the parameters of a send, the two answer envelopes, the codes, and the OpenAPI document
+// that is the single source of truth for all of them.
+package smartappmock
+
+import (
+	_ "embed"
+)
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// OpenAPI returns a copy of the embedded openapi.yaml, the contract every other package follows.
+func OpenAPI() []byte {
+	out := make([]byte, len(openAPI))
+	copy(out, openAPI)
+	return out
+}
+
+// The paths of the API, as in openapi.yaml.
+const (
+	// SendPath is the path of the "send customer-service message" endpoint.
+	SendPath = "/rest/2.0/smartapp/message/custom/send"
+	// TokenPath is the path of the OAuth token endpoint.
+	TokenPath = "/oauth/2.0/token"
+	// BaiduHost is the host the real service answers on.
+	BaiduHost = "openapi.baidu.com"
+	// BaiduBaseURL is the base URL Baidu's SDKs hard-code.
+	BaiduBaseURL = "https://" + BaiduHost
+)
+
+// Names of the send parameters.
+const (
+	ParamAccessToken = "access_token"
+	ParamUserType    = "user_type"
+	ParamOpenID      = "open_id"
+	ParamMsgType     = "msg_type"
+	ParamContent     = "content"
+	ParamPicURL      = "pic_url"
+)
+
+// Message types accepted in msg_type.
+const (
+	MsgTypeText  = "text"
+	MsgTypeImage = "image"
+)
+
+// TokenExpiresIn is the lifetime of an access token in seconds (30 days), as Baidu answers it.
+const TokenExpiresIn = 2592000
+
+// RefreshTokenExpiresIn is the lifetime of a refresh token in seconds (10 years).
+const RefreshTokenExpiresIn = 315360000
+
+// SendRequest is one "send customer-service message" call, as a client means it.
+type SendRequest struct {
+	// AccessToken is the token from the token endpoint.
+	AccessToken string
+	// UserType is 1 for a guest, 2 for a Baidu account.
+	UserType int
+	// OpenID identifies the user within the mini program.
+	OpenID string
+	// MsgType is MsgTypeText or MsgTypeImage.
+	MsgType string
+	// Content is the text of a text message.
+	Content string
+	// PicURL is the image link of an image message.
+	PicURL string
+}
+
+// BusinessEnvelope is the business-layer answer of the send endpoint, success included:
+// {"errno":0,"msg":"success","data":{}}.
+type BusinessEnvelope struct {
+	Errno int            `json:"errno"`
+	Msg   string         `json:"msg"`
+	Data  map[string]any `json:"data"`
+}
+
+// GatewayEnvelope is the gateway-layer answer (token problems, request limits):
+// {"error_code":110,"error_msg":"Access token invalid or no longer valid"}. It has no errno, msg or
+// data fields, which is how clients tell the layers apart.
+type GatewayEnvelope struct {
+	ErrorCode int    `json:"error_code"`
+	ErrorMsg  string `json:"error_msg"`
+}
+
+// TokenResponse is a successful answer of the token endpoint.
+type TokenResponse struct {
+	AccessToken   string `json:"access_token"`
+	ExpiresIn     int    `json:"expires_in"`
+	RefreshToken  string `json:"refresh_token"`
+	Scope         string `json:"scope"`
+	SessionKey    string `json:"session_key"`
+	SessionSecret string `json:"session_secret"`
+}
+
+// OAuthError is an error answer of the token endpoint (HTTP 400, Cache-Control: no-store).
+type OAuthError struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+}
+
+// Layer names which envelope an answer uses.
+type Layer string
+
+// The layers of an answer.
+const (
+	// LayerGateway answers with GatewayEnvelope.
+	LayerGateway Layer = "gateway"
+	// LayerBusiness answers with BusinessEnvelope.
+	LayerBusiness Layer = "business"
+	// LayerOAuth answers with TokenResponse or OAuthError.
+	LayerOAuth Layer = "oauth"
+)
+
+// Business errnos of the send endpoint.
+const (
+	ErrnoOK                 = 0
+	ErrnoInvalidParam       = 3001
+	ErrnoInvalidOpenID      = 30022
+	ErrnoQuotaExceeded      = 90001
+	ErrnoCapabilityDisabled = 90002
+)
+
+// Gateway error codes.
+const (
+	CodeUnknown            = 1
+	CodeUnavailable        = 2
+	CodeUnsupportedMethod  = 3
+	CodeRequestLimit       = 4
+	CodeNoPermission       = 6
+	CodeDailyLimit         = 17
+	CodeQPSLimit           = 18
+	CodeInvalidParameter   = 100
+	CodeInvalidAccessToken = 110
+	CodeAccessTokenExpired = 111
+)
+
+// Header names the fake adds to its answers. They are extras: the real service does not send them.
+const (
+	// HeaderOutcome carries the layer and code of an answer, e.g. "business 3001".
+	HeaderOutcome = "X-Smartappmock-Outcome"
+	// HeaderReason carries why the fake answered as it did, e.g. "open_id: required but missing".
+	HeaderReason = "X-Smartappmock-Reason"
+	// HeaderRequestID carries the id of the request, also found in the journal.
+	HeaderRequestID = "X-Smartappmock-Request-Id"
+)
