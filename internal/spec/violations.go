@@ -28,11 +28,12 @@ func schemaViolations(where string, err error) []Violation {
 	if errors.As(err, &se) {
 		field := strings.Join(se.JSONPointer(), "/")
 		reason := se.Reason
-		if se.SchemaField == "required" && field == "" {
+		if se.SchemaField == "required" {
 			// The reason names the property: `property "open_id" is missing`.
-			if name, ok := quoted(reason); ok {
-				field, reason = name, "required but missing"
+			if name, ok := quoted(reason); ok && field == "" {
+				field = name
 			}
+			reason = "required but missing"
 		}
 		if se.SchemaField == "enum" && se.Schema != nil {
 			reason = "must be one of " + enumList(se.Schema.Enum)

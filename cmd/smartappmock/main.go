@@ -1,0 +1,85 @@
+// Command smartappmock runs the fake Baidu Smart Mini Program customer-service message API.
+//
+//	smartappmock [serve] [--addr :8080] [--config FILE] [--admin-token T] [--log-format text|json]
+//	smartappmock config check FILE
+//	smartappmock config default
+//	smartappmock healthcheck [--addr :8080]
+//	smartappmock version
+//
+// Every serve flag can also be set by an environment variable: SMARTAPPMOCK_ADDR,
+// SMARTAPPMOCK_CONFIG, SMARTAPPMOCK_ADMIN_TOKEN, SMARTAPPMOCK_LOG_FORMAT (a flag wins).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, "smartappmock:", err)
+			os.Exit(2)
+		}
+		if !errors.Is(err, errSilent) {
+			fmt.Fprintln(os.Stderr, "smartappmock:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// errSilent is a failure already reported on stderr.
+var errSilent = errors.New("failed")
+
+const usage = `usage:
+  smartappmock [serve] [flags]     run the fake (default :8080, embedded default config)
+  smartappmock config check FILE   check a configuration file
+  smartappmock config default      print the embedded default configuration
+  smartappmock healthcheck         ask a running fake whether it is healthy (exit 0 if so)
+  smartappmock version             print the version
+
+Run 'smartappmock serve -h' for the serve flags.
+`
+
+// run is the whole program, driven by tests with their own args, environment and output.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return serve(ctx, nil, getenv, stdout, stderr)
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "config":
+		return configCmd(args[1:], stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args[1:], getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "smartappmock", buildVersion())
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	if len(args[0]) > 0 && args[0][0] == '-' {
+		return serve(ctx, args, getenv, stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/mockserver"
+)
+
+// serveFlags are the settings of serve, from flags over environment over defaults.
+type serveFlags struct {
+	addr, configFile, adminToken, logFormat string
+}
+
+func parseServeFlags(name string, args []string, getenv func(string) string, stderr io.Writer) (serveFlags, error) {
+	f := serveFlags{
+		addr:       envOr(getenv, "SMARTAPPMOCK_ADDR", ":8080"),
+		configFile: getenv("SMARTAPPMOCK_CONFIG"),
+		adminToken: getenv("SMARTAPPMOCK_ADMIN_TOKEN"),
+		logFormat:  envOr(getenv, "SMARTAPPMOCK_LOG_FORMAT", "text"),
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.addr, "addr", f.addr, "listen address (env SMARTAPPMOCK_ADDR)")
+	fs.StringVar(&f.configFile, "config", f.configFile, "configuration file, YAML or JSON; empty: the embedded default (env SMARTAPPMOCK_CONFIG)")
+	fs.StringVar(&f.adminToken, "admin-token", f.adminToken, "bearer token the admin API requires; empty: none (env SMARTAPPMOCK_ADMIN_TOKEN)")
+	fs.StringVar(&f.logFormat, "log-format", f.logFormat, "log format: text or json (env SMARTAPPMOCK_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return f, errHelp
+		}
+		return f, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return f, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return f, usageError{fmt.Sprintf("--log-format: %q is not text or json", f.logFormat)}
+	}
+	return f, nil
+}
+
+var errHelp = errors.New("help")
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// loadConfig reads the file, or the embedded default when file is "".
+func loadConfig(file string) (*config.Config, error) {
+	if file == "" {
+		return config.Default(), nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return config.Parse(file, data)
+}
+
+// serve listens first, prints the address, and serves until ctx is done, then shuts down
+// gracefully (in-flight requests finish, up to 10 s).
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f, err := parseServeFlags("serve", args, getenv, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(f.configFile)
+	if err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if f.logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	logger := slog.New(handler)
+	srv, err := mockserver.New(mockserver.Options{Config: cfg, Logger: logger, AdminToken: f.adminToken, Version: buildVersion()})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	source := "embedded default"
+	if f.configFile != "" {
+		source = f.configFile
+	}
+	fmt.Fprintf(stdout, "smartappmock %s listening on http://%s (config: %s)\n", buildVersion(), displayAddr(ln.Addr()), source)
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// displayAddr renders a listener address a person can paste: an unspecified host becomes 127.0.0.1.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if tcp.IP == nil || tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("127.0.0.1:%d", tcp.Port)
+	}
+	return tcp.String()
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// configCmd runs "config check FILE" and "config default".
+func configCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"config: want 'config check FILE' or 'config default'"}
+	}
+	switch args[0] {
+	case "default":
+		if len(args) != 1 {
+			return usageError{"config default takes no arguments"}
+		}
+		_, err := stdout.Write(config.DefaultYAML())
+		return err
+	case "check":
+		if len(args) != 2 {
+			return usageError{"config check: want exactly one FILE"}
+		}
+		cfg, err := loadConfig(args[1])
+		if err != nil {
+			return err
+		}
+		if _, err := mockserver.New(mockserver.Options{Config: cfg}); err != nil {
+			return fmt.Errorf("%s: %w", args[1], err)
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d apps, %d rules, apps %s, tokens %s, window %s)\n", args[1], len(cfg.Apps), len(cfg.Rules), cfg.Policy.Apps, cfg.Policy.Tokens, cfg.Policy.Window.Mode)
+		return nil
+	}
+	return usageError{fmt.Sprintf("config: unknown subcommand %q (want check or default)", args[0])}
+}
+
+// healthcheck asks a running fake's /__admin/health; it is the container's HEALTHCHECK.
+func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr(getenv, "SMARTAPPMOCK_ADDR", ":8080"), "address of the fake (env SMARTAPPMOCK_ADDR)")
+	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for the answer")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	host, port, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return usageError{fmt.Sprintf("--addr: %v", err)}
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+mockserver.AdminPrefix+"/health", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("unhealthy: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("unhealthy: %s", resp.Status)
+	}
+	fmt.Fprintln(stdout, "healthy")
+	return nil
+}

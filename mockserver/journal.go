@@ -1,0 +1,99 @@
+package mockserver
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/smartappmock/smartappmock"
+)
+
+// Entry is one request in the journal: what was sent, where each parameter came from, and what the
+// fake answered and why.
+type Entry struct {
+	// Seq orders entries across apps; higher is newer.
+	Seq uint64 `json:"seq"`
+	// ID is the request id, also sent in the X-Smartappmock-Request-Id header.
+	ID string `json:"id"`
+	// Time is the server's wall-clock time; AppTime is the app's clock.
+	Time    time.Time `json:"time"`
+	AppTime time.Time `json:"app_time"`
+	// App is the app the request was charged to, "" when none could be told.
+	App string `json:"app"`
+	// Token is the redacted access token (a prefix and a hash, never the token).
+	Token string `json:"token,omitempty"`
+	// Endpoint is "send", "token" or "unknown".
+	Endpoint    string `json:"endpoint"`
+	Method      string `json:"method"`
+	Path        string `json:"path"`
+	ContentType string `json:"content_type,omitempty"`
+	// Params are the merged parameters, secrets redacted, each with its source.
+	Params []Param `json:"params"`
+	// OpenID and MsgType repeat the send's parameters for filtering.
+	OpenID  string `json:"open_id,omitempty"`
+	MsgType string `json:"msg_type,omitempty"`
+	// Layer and Code are the answer: ("business", 0) is success.
+	Layer smartappmock.Layer `json:"layer"`
+	Code  int                `json:"code"`
+	// OAuthError is the error of a failed token request.
+	OAuthError string `json:"oauth_error,omitempty"`
+	// Status is the HTTP status answered.
+	Status int `json:"status"`
+	// Reason says why the fake answered as it did.
+	Reason string `json:"reason"`
+	// Rule names the rule or magic value that forced the answer, if any.
+	Rule string `json:"rule,omitempty"`
+	// LatencyMicros is how long the fake took to answer.
+	LatencyMicros int64 `json:"latency_us"`
+}
+
+// Param is one request parameter and where it came from.
+type Param struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	// Source is "query" or "body".
+	Source string `json:"source"`
+	// Used is false for a value that another source overrode or that is a repeat.
+	Used bool `json:"used"`
+}
+
+// OK reports whether the entry is a success.
+func (e Entry) OK() bool {
+	return (e.Layer == smartappmock.LayerBusiness && e.Code == 0) || (e.Layer == smartappmock.LayerOAuth && e.OAuthError == "")
+}
+
+// Outcome renders the answer as "business 3001", "gateway 110", "oauth ok" or "oauth invalid_client".
+func (e Entry) Outcome() string {
+	if e.Layer == smartappmock.LayerOAuth {
+		if e.OAuthError == "" {
+			return "oauth ok"
+		}
+		return "oauth " + e.OAuthError
+	}
+	return string(e.Layer) + " " + strconv.Itoa(e.Code)
+}
+
+// Matches reports whether the entry passes the filter (Limit aside).
+func (f JournalFilter) Matches(e *Entry) bool {
+	if f.App != "" && e.App != f.App {
+		return false
+	}
+	if f.OpenID != "" && e.OpenID != f.OpenID {
+		return false
+	}
+	switch f.Outcome {
+	case "":
+	case "ok":
+		return e.OK()
+	case "error":
+		return !e.OK()
+	default:
+		out := e.Outcome()
+		if f.Outcome != out && f.Outcome != strconv.Itoa(e.Code) && f.Outcome != e.OAuthError {
+			return false
+		}
+		if e.Layer == smartappmock.LayerOAuth && f.Outcome == strconv.Itoa(e.Code) {
+			return false
+		}
+	}
+	return true
+}

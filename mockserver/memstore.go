@@ -1,0 +1,324 @@
+package mockserver
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// NoApp is the journal bucket of requests that could not be charged to an app (no token, an
+// unknown path, a magic token).
+const NoApp = ""
+
+// MemoryStore is the in-memory Store: one lock per app, so apps never wait on each other, and a
+// bounded journal ring per app.
+type MemoryStore struct {
+	journalCap int
+	seq        atomic.Uint64
+
+	mu      sync.RWMutex
+	tenants map[string]*tenant
+
+	tokMu  sync.RWMutex
+	tokens map[string]Token
+}
+
+type tenant struct {
+	mu       sync.Mutex
+	app      AppState
+	exists   bool // false for the NoApp bucket and apps known only from journal entries
+	windows  map[string]*WindowState
+	counters map[string]Counter
+	ring     []Entry
+	head     int // index of the oldest entry
+	n        int
+	dropped  int
+}
+
+// NewMemoryStore returns an empty in-memory store that keeps at most journalCap entries per app
+// (1000 when journalCap <= 0).
+func NewMemoryStore(journalCap int) *MemoryStore {
+	if journalCap <= 0 {
+		journalCap = 1000
+	}
+	return &MemoryStore{journalCap: journalCap, tenants: map[string]*tenant{}, tokens: map[string]Token{}}
+}
+
+func (m *MemoryStore) tenant(id string, create bool) *tenant {
+	m.mu.RLock()
+	t := m.tenants[id]
+	m.mu.RUnlock()
+	if t != nil || !create {
+		return t
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t = m.tenants[id]; t == nil {
+		t = &tenant{windows: map[string]*WindowState{}, counters: map[string]Counter{}}
+		m.tenants[id] = t
+	}
+	return t
+}
+
+// RegisterApp implements Store.
+func (m *MemoryStore) RegisterApp(_ context.Context, app AppState) (AppState, bool, error) {
+	t := m.tenant(app.ID, true)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.exists {
+		return t.app, false, nil
+	}
+	t.app, t.exists = app, true
+	return app, true, nil
+}
+
+// App implements Store.
+func (m *MemoryStore) App(_ context.Context, id string) (AppState, bool, error) {
+	t := m.tenant(id, false)
+	if t == nil {
+		return AppState{}, false, nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.app, t.exists, nil
+}
+
+// Apps implements Store.
+func (m *MemoryStore) Apps(_ context.Context) ([]AppState, error) {
+	m.mu.RLock()
+	ts := make([]*tenant, 0, len(m.tenants))
+	for _, t := range m.tenants {
+		ts = append(ts, t)
+	}
+	m.mu.RUnlock()
+	var out []AppState
+	for _, t := range ts {
+		t.mu.Lock()
+		if t.exists {
+			out = append(out, t.app)
+		}
+		t.mu.Unlock()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// UpdateApp implements Store.
+func (m *MemoryStore) UpdateApp(_ context.Context, id string, capability *bool, advance time.Duration) (AppState, error) {
+	t := m.tenant(id, false)
+	if t == nil {
+		return AppState{}, fmt.Errorf("unknown app %q", id)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.exists {
+		return AppState{}, fmt.Errorf("unknown app %q", id)
+	}
+	if capability != nil {
+		t.app.Capability = *capability
+	}
+	t.app.ClockOffset += advance
+	return t.app, nil
+}
+
+// PutToken implements Store.
+func (m *MemoryStore) PutToken(_ context.Context, tok Token) error {
+	m.tokMu.Lock()
+	m.tokens[tok.Value] = tok
+	m.tokMu.Unlock()
+	return nil
+}
+
+// Token implements Store.
+func (m *MemoryStore) Token(_ context.Context, value string) (Token, bool, error) {
+	m.tokMu.RLock()
+	tok, ok := m.tokens[value]
+	m.tokMu.RUnlock()
+	return tok, ok, nil
+}
+
+// OpenWindow implements Store.
+func (m *MemoryStore) OpenWindow(_ context.Context, app, openID string, at time.Time) error {
+	t := m.tenant(app, true)
+	t.mu.Lock()
+	t.windows[openID] = &WindowState{OpenID: openID, OpenedAt: at, UserMessage: true}
+	t.mu.Unlock()
+	return nil
+}
+
+// TakeReply implements Store.
+func (m *MemoryStore) TakeReply(_ context.Context, app, openID string, now time.Time, rule WindowRule) (ReplyDecision, error) {
+	t := m.tenant(app, true)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	w := t.windows[openID]
+	expired := w != nil && !now.Before(w.OpenedAt.Add(rule.Duration))
+	if w == nil || expired {
+		if !rule.OpenOnFirst {
+			reason := "no user message opened a window for this open_id (policy require_user_message)"
+			if expired {
+				reason = fmt.Sprintf("the window opened at %s expired at %s (app clock)", w.OpenedAt.Format(time.RFC3339), w.OpenedAt.Add(rule.Duration).Format(time.RFC3339))
+				return ReplyDecision{Reason: reason, Window: *w}, nil
+			}
+			return ReplyDecision{Reason: reason}, nil
+		}
+		w = &WindowState{OpenID: openID, OpenedAt: now}
+		t.windows[openID] = w
+	}
+	if w.Replies >= rule.MaxReplies {
+		return ReplyDecision{
+			Reason: fmt.Sprintf("%d of %d replies already sent in the window opened at %s (app clock)", w.Replies, rule.MaxReplies, w.OpenedAt.Format(time.RFC3339)),
+			Window: *w,
+		}, nil
+	}
+	w.Replies++
+	return ReplyDecision{OK: true, Reason: fmt.Sprintf("reply %d of %d", w.Replies, rule.MaxReplies), Window: *w}, nil
+}
+
+// Windows implements Store.
+func (m *MemoryStore) Windows(_ context.Context, app string) ([]WindowState, error) {
+	t := m.tenant(app, false)
+	if t == nil {
+		return nil, nil
+	}
+	t.mu.Lock()
+	out := make([]WindowState, 0, len(t.windows))
+	for _, w := range t.windows {
+		out = append(out, *w)
+	}
+	t.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].OpenID < out[j].OpenID })
+	return out, nil
+}
+
+// TakeCount implements Store.
+func (m *MemoryStore) TakeCount(_ context.Context, app, name, window string, limit int) (int, bool, error) {
+	t := m.tenant(app, true)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.counters[name]
+	if c.Window != window {
+		c = Counter{Window: window}
+	}
+	if limit > 0 && c.Count >= limit {
+		t.counters[name] = c
+		return c.Count, false, nil
+	}
+	c.Count++
+	t.counters[name] = c
+	return c.Count, true, nil
+}
+
+// Counters implements Store.
+func (m *MemoryStore) Counters(_ context.Context, app string) (map[string]Counter, error) {
+	out := map[string]Counter{}
+	t := m.tenant(app, false)
+	if t == nil {
+		return out, nil
+	}
+	t.mu.Lock()
+	for k, v := range t.counters {
+		out[k] = v
+	}
+	t.mu.Unlock()
+	return out, nil
+}
+
+// Append implements Store.
+func (m *MemoryStore) Append(_ context.Context, e Entry) (uint64, error) {
+	t := m.tenant(e.App, true)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e.Seq = m.seq.Add(1)
+	if t.ring == nil {
+		t.ring = make([]Entry, 0, min(m.journalCap, 64))
+	}
+	if t.n < m.journalCap {
+		if len(t.ring) < m.journalCap && t.head+t.n == len(t.ring) {
+			t.ring = append(t.ring, e)
+		} else {
+			t.ring[(t.head+t.n)%len(t.ring)] = e
+		}
+		t.n++
+		return e.Seq, nil
+	}
+	t.ring[t.head] = e
+	t.head = (t.head + 1) % len(t.ring)
+	t.dropped++
+	return e.Seq, nil
+}
+
+// Journal implements Store.
+func (m *MemoryStore) Journal(_ context.Context, f JournalFilter) ([]Entry, error) {
+	var ts []*tenant
+	if f.App != "" {
+		if t := m.tenant(f.App, false); t != nil {
+			ts = append(ts, t)
+		}
+	} else {
+		m.mu.RLock()
+		for _, t := range m.tenants {
+			ts = append(ts, t)
+		}
+		m.mu.RUnlock()
+	}
+	var out []Entry
+	for _, t := range ts {
+		t.mu.Lock()
+		for i := t.n - 1; i >= 0; i-- {
+			e := &t.ring[(t.head+i)%len(t.ring)]
+			if f.Matches(e) {
+				out = append(out, *e)
+			}
+		}
+		t.mu.Unlock()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq > out[j].Seq })
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
+}
+
+// JournalStats implements Store.
+func (m *MemoryStore) JournalStats(_ context.Context, app string) (int, int, error) {
+	t := m.tenant(app, false)
+	if t == nil {
+		return 0, 0, nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n, t.dropped, nil
+}
+
+// Reset implements Store.
+func (m *MemoryStore) Reset(_ context.Context, app string, base func(AppState) AppState) error {
+	var ts []*tenant
+	if app != "" {
+		t := m.tenant(app, false)
+		if t == nil {
+			return fmt.Errorf("unknown app %q", app)
+		}
+		ts = append(ts, t)
+	} else {
+		m.mu.RLock()
+		for _, t := range m.tenants {
+			ts = append(ts, t)
+		}
+		m.mu.RUnlock()
+	}
+	for _, t := range ts {
+		t.mu.Lock()
+		t.windows = map[string]*WindowState{}
+		t.counters = map[string]Counter{}
+		t.ring, t.head, t.n, t.dropped = nil, 0, 0, 0
+		if t.exists && base != nil {
+			t.app = base(t.app)
+		}
+		t.mu.Unlock()
+	}
+	return nil
+}
