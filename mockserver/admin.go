@@ -27,7 +27,7 @@ type adminError struct {
 
 func (s *Server) adminRouter() http.Handler {
 	r := mux.NewRouter()
-	a := r.PathPrefix(AdminPrefix).Subrouter()
+	a := prefixed{r}
 	a.HandleFunc("/health", s.adminHealth).Methods(http.MethodGet)
 	a.HandleFunc("/config", s.adminConfig).Methods(http.MethodGet)
 	a.HandleFunc("/rules", s.adminGetRules).Methods(http.MethodGet)
@@ -40,12 +40,14 @@ func (s *Server) adminRouter() http.Handler {
 	a.HandleFunc("/apps/{app}/reset", s.adminResetApp).Methods(http.MethodPost)
 	a.HandleFunc("/requests", s.adminRequests).Methods(http.MethodGet)
 	a.HandleFunc("/reset", s.adminResetAll).Methods(http.MethodPost)
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeAdminError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s %s; see GET %s/health and the README's admin API reference", r.Method, r.URL.Path, AdminPrefix))
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeAdminError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s %s; see the README's admin API reference", r.Method, r.URL.Path))
 	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	notAllowed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeAdminError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path))
 	})
+	r.NotFoundHandler = notFound
+	r.MethodNotAllowedHandler = notAllowed
 	return s.requireAdminToken(r)
 }
 
@@ -69,6 +71,14 @@ func (s *Server) requireAdminToken(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// prefixed registers routes under AdminPrefix on one router (a gorilla/mux subrouter would answer
+// 404 instead of 405 for a known path with another method).
+type prefixed struct{ r *mux.Router }
+
+func (p prefixed) HandleFunc(path string, h http.HandlerFunc) *mux.Route {
+	return p.r.HandleFunc(AdminPrefix+path, h)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -108,7 +108,7 @@ func (s *Server) sendDecision(r *http.Request, cfg *config.Config, p *params, no
 	content, _ := p.get(smartappmock.ParamContent)
 	req := ruleInput{app: app.ID, token: token, openID: openID, msgType: msgType, content: content}
 
-	// Gateway rules, then limits.
+	// Gateway rules, then limits (QPS first: a request refused for QPS does not count toward the day).
 	rs := s.rules.Load()
 	if rule := rs.match(req, smartappmock.LayerGateway); rule != nil {
 		a := gw(*rule.Answer.ErrorCode, "rule "+rule.label)
@@ -118,16 +118,6 @@ func (s *Server) sendDecision(r *http.Request, cfg *config.Config, p *params, no
 	limits := cfg.AppLimits(s.apps[app.ID])
 	if _, ok := s.apps[app.ID]; !ok {
 		limits = cfg.Policy.Limits
-	}
-	if limits.Daily > 0 {
-		day := appNow.In(beijing).Format("2006-01-02")
-		n, ok, err := s.store.TakeCount(ctx, app.ID, "daily", day, limits.Daily)
-		if err != nil {
-			return gw(smartappmock.CodeUnavailable, "store: "+err.Error())
-		}
-		if !ok {
-			return gw(smartappmock.CodeDailyLimit, fmt.Sprintf("daily limit: %d of %d requests used on %s (Beijing time, app clock)", n, limits.Daily, day))
-		}
 	}
 	if limits.QPS > 0 {
 		sec := strconv.FormatInt(appNow.Unix(), 10)
@@ -140,6 +130,16 @@ func (s *Server) sendDecision(r *http.Request, cfg *config.Config, p *params, no
 		}
 	}
 
+	if limits.Daily > 0 {
+		day := appNow.In(beijing).Format("2006-01-02")
+		n, ok, err := s.store.TakeCount(ctx, app.ID, "daily", day, limits.Daily)
+		if err != nil {
+			return gw(smartappmock.CodeUnavailable, "store: "+err.Error())
+		}
+		if !ok {
+			return gw(smartappmock.CodeDailyLimit, fmt.Sprintf("daily limit: %d of %d requests used on %s (Beijing time, app clock)", n, limits.Daily, day))
+		}
+	}
 	// Business layer: validation by openapi.yaml.
 	if name := p.invalidUTF8(); name != "" {
 		return biz(smartappmock.ErrnoInvalidParam, name+": not valid UTF-8")
