@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# bench/run.sh: the side-by-side benchmark of smartappmock against a hand-written net/http handler
+# (the ceiling, bench/ceiling) and, with --prism, Stoplight Prism.
+#
+# For each server it measures start-up (exec to first HTTP answer), then for each scenario (a valid
+# text send, an image send, an invalid request, a token error) runs wrk for a bounded time and reads
+# sends/s and p50/p99; then the server's peak RSS (VmHWM). The ceiling and the fake run back to back,
+# scenario by scenario, so the ratios compare like with like on a shared machine. Every process it
+# starts is stopped by its PID on exit.
+#
+#   bench/run.sh [-d SECONDS] [-c CONNECTIONS] [-t THREADS] [--prism] [--fake-args "ARGS"]
+#
+# Loopback only. Needs Go; installs wrk (apt) when missing, and Prism (npm, pinned) with --prism.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=10
+conns=32
+threads=2
+prism=0
+fake_args=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -d) duration=$2; shift 2 ;;
+    -c) conns=$2; shift 2 ;;
+    -t) threads=$2; shift 2 ;;
+    --prism) prism=1; shift ;;
+    --fake-args) fake_args=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+if ! [[ "$duration" =~ ^[0-9]+$ ]] || [ "$duration" -lt 1 ] || [ "$duration" -gt 120 ]; then
+  echo "bench/run.sh: -d must be 1..120 seconds" >&2; exit 2
+fi
+
+PRISM_VERSION=5.14.2
+FAKE_PORT=18631
+CEIL_PORT=18632
+PRISM_PORT=18633
+TOKEN=bench-token
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk (apt)" >&2
+  if [ -e .ci/lib.sh ]; then
+    # shellcheck source=/dev/null
+    source .ci/lib.sh
+    apt_install wrk
+  else
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+  fi
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${pids[@]}"; do
+    # wait only works for our own children; poll for the others (started via bench/startup).
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building" >&2
+go build -o "$work/smartappmock" ./cmd/smartappmock
+go build -o "$work/ceiling" ./bench/ceiling
+go build -o "$work/startup" ./bench/startup
+
+# Scenarios: name, query, body. The Content-Type is always a form.
+scenarios=(text image invalid token)
+declare -A query body expect
+query[text]="access_token=$TOKEN"
+body[text]="user_type=1&open_id=bench-user&msg_type=text&content=hello%20from%20the%20benchmark&pic_url="
+expect[text]='"errno":0'
+query[image]="access_token=$TOKEN"
+body[image]="user_type=2&open_id=bench-user&msg_type=image&content=&pic_url=https%3A%2F%2Fexample.com%2Fa.png"
+expect[image]='"errno":0'
+query[invalid]="access_token=$TOKEN"
+body[invalid]="user_type=3&open_id=&msg_type=video&content=hi"
+expect[invalid]='"errno":3001'
+query[token]="access_token=not-a-token"
+body[token]="user_type=1&open_id=bench-user&msg_type=text&content=hi"
+expect[token]='"error_code":110'
+
+for s in "${scenarios[@]}"; do
+  cat >"$work/$s.lua" <<EOF
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = "${body[$s]}"
+EOF
+done
+
+# start NAME PORT CMD...: starts a server, records its PID and start-up time.
+declare -A pid startup
+start() {
+  local name=$1 port=$2
+  shift 2
+  local out
+  out=$("$work/startup" -url "http://127.0.0.1:$port/" -log "$work/$name.log" -- "$@")
+  pid[$name]=${out%% *}
+  startup[$name]=${out##* }
+  pids+=("${pid[$name]}")
+}
+
+# to_ms converts a wrk latency ("812.00us", "1.23ms", "1.01s") to milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0
+    if (v ~ /us$/) n = n / 1000
+    else if (v ~ /ms$/) n = n
+    else if (v ~ /m$/) n = n * 60000
+    else if (v ~ /s$/) n = n * 1000
+    printf "%.2f", n }'
+}
+
+declare -A rps p50 p99
+load() {
+  local name=$1 port=$2 s=$3
+  local url="http://127.0.0.1:$port/rest/2.0/smartapp/message/custom/send?${query[$s]}"
+  local answer
+  answer=$(curl -s --max-time 5 -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data "${body[$s]}" "$url" || true)
+  if [ "$name" != prism ] && [[ "$answer" != *"${expect[$s]}"* ]]; then
+    echo "bench: $name answered $s with $answer, want ${expect[$s]}" >&2
+    exit 1
+  fi
+  local out
+  out=$(timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 5s --latency -s "$work/$s.lua" "$url")
+  rps[$name.$s]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+  p50[$name.$s]=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99[$name.$s]=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  echo "  $name $s: ${rps[$name.$s]} req/s, p50 ${p50[$name.$s]} ms, p99 ${p99[$name.$s]} ms" >&2
+}
+
+rss_mb() {
+  awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"
+}
+
+servers=(ceiling fake)
+echo "starting servers" >&2
+start ceiling "$CEIL_PORT" "$work/ceiling" --addr "127.0.0.1:$CEIL_PORT" --token "$TOKEN"
+# shellcheck disable=SC2086
+start fake "$FAKE_PORT" "$work/smartappmock" --addr "127.0.0.1:$FAKE_PORT" --config bench/bench.yaml $fake_args
+if [ "$prism" = 1 ]; then
+  prism_dir=${PRISM_DIR:-$HOME/.cache/smartappmock-bench/prism-$PRISM_VERSION}
+  if [ ! -x "$prism_dir/node_modules/.bin/prism" ]; then
+    echo "installing Prism $PRISM_VERSION (npm) into $prism_dir" >&2
+    mkdir -p "$prism_dir"
+    (cd "$prism_dir" && npm install --silent --no-audit --no-fund "@stoplight/prism-cli@$PRISM_VERSION" >/dev/null)
+  fi
+  start prism "$PRISM_PORT" "$prism_dir/node_modules/.bin/prism" mock -h 127.0.0.1 -p "$PRISM_PORT" openapi.yaml
+  servers+=(prism)
+fi
+
+for s in "${scenarios[@]}"; do
+  for name in "${servers[@]}"; do
+    port=$CEIL_PORT
+    [ "$name" = fake ] && port=$FAKE_PORT
+    [ "$name" = prism ] && port=$PRISM_PORT
+    load "$name" "$port" "$s"
+  done
+done
+
+declare -A rss
+for name in "${servers[@]}"; do
+  rss[$name]=$(rss_mb "${pid[$name]}")
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+echo
+echo "wrk -t$threads -c$conns -d${duration}s on loopback, $(nproc) cores, $(go env GOVERSION)"
+echo
+printf '| %-8s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s |\n' server scenario "sends/s" "x ceiling" "p50 ms" "p99 ms" "start ms" "RSS MB"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------- ---------- -----------: ----------: ----------: ----------: ---------: ---------:
+for s in "${scenarios[@]}"; do
+  for name in "${servers[@]}"; do
+    printf '| %-8s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s |\n' "$name" "$s" "${rps[$name.$s]}" \
+      "$(ratio "${rps[$name.$s]}" "${rps[ceiling.$s]}")" "${p50[$name.$s]}" "${p99[$name.$s]}" \
+      "${startup[$name]}" "${rss[$name]}"
+  done
+done
+if [ "$prism" = 1 ]; then
+  echo
+  for s in "${scenarios[@]}"; do
+    echo "fake / prism, $s: $(ratio "${rps[fake.$s]}" "${rps[prism.$s]}")x"
+  done
+fi
