@@ -76,6 +76,7 @@ func Parse(name string, data []byte) (*Config, error) {
 			e.File = name
 			e.Line = lineOf(&root, e.Path)
 		}
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 		return nil, errs
 	}
 	return &c, nil
