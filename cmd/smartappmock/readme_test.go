@@ -1,0 +1,86 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock/config"
+)
+
+// readmeSection returns the text between the markers of a README section.
+func readmeSection(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?s)<!-- section: ` + regexp.QuoteMeta(name) + ` \(issue \d+\) -->(.*?)<!-- /section: ` + regexp.QuoteMeta(name) + ` -->`)
+	m := re.FindSubmatch(data)
+	if m == nil {
+		t.Fatalf("README.md has no section %q", name)
+	}
+	return string(m[1])
+}
+
+// TestREADMEWalkthrough runs every sh block of the README's walk-through against a fresh fake, in
+// order and in one shell (so $TOKEN carries over), and checks each output against the text block
+// that follows it. Times are compared as <TIME>.
+func TestREADMEWalkthrough(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("curl is missing; .ci/setup.d installs it")
+		}
+		t.Skip("curl is not installed")
+	}
+	section := readmeSection(t, "walkthrough")
+	blocks := regexp.MustCompile("(?s)```sh\n(.*?)```\n```text\n(.*?)```").FindAllStringSubmatch(section, -1)
+	if len(blocks) < 6 {
+		t.Fatalf("found %d command/output pairs in the walk-through, want at least 6", len(blocks))
+	}
+	base, _, stop := startServe(t, []string{"--addr", "127.0.0.1:0"}, nil)
+	defer stop()
+	var script strings.Builder
+	for i, b := range blocks {
+		script.WriteString("echo '@@@" + strconv.Itoa(i) + "@@@'\n")
+		script.WriteString(strings.ReplaceAll(b[1], "http://localhost:8080", base) + "\n")
+	}
+	out, err := exec.Command("bash", "-c", script.String()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("walk-through script failed: %v\n%s", err, out)
+	}
+	times := regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+	parts := regexp.MustCompile(`@@@\d+@@@\n`).Split(string(out), -1)[1:]
+	if len(parts) != len(blocks) {
+		t.Fatalf("got %d outputs for %d blocks:\n%s", len(parts), len(blocks), out)
+	}
+	for i, b := range blocks {
+		got := strings.TrimRight(times.ReplaceAllString(parts[i], "<TIME>"), "\n")
+		want := strings.TrimRight(b[2], "\n")
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("block %d:\n%s\noutput mismatch (-README +actual):\n%s", i, b[1], diff)
+		}
+	}
+}
+
+// TestREADMEConfigReference parses the README's configuration reference: the documented keys are
+// the real ones.
+func TestREADMEConfigReference(t *testing.T) {
+	section := readmeSection(t, "config")
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindStringSubmatch(section)
+	if m == nil {
+		t.Fatal("no yaml block in the config section")
+	}
+	c, err := config.Parse("README.md", []byte(m[1]))
+	if err != nil {
+		t.Fatalf("the README's configuration reference does not parse: %v", err)
+	}
+	if len(c.Apps) != 1 || len(c.Rules) != 1 || c.Policy.Window.MaxReplies != 5 {
+		t.Errorf("parsed reference = %+v", c)
+	}
+}
