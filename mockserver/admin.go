@@ -40,6 +40,7 @@ func (s *Server) adminRouter() http.Handler {
 	a.HandleFunc("/apps/{app}/reset", s.adminResetApp).Methods(http.MethodPost)
 	a.HandleFunc("/requests", s.adminRequests).Methods(http.MethodGet)
 	a.HandleFunc("/reset", s.adminResetAll).Methods(http.MethodPost)
+	r.PathPrefix(InboxPath).Handler(s.inboxHandler()) // the inbox: inbox.go
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeAdminError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s %s; see the README's admin API reference", r.Method, r.URL.Path))
 	})
@@ -65,6 +66,9 @@ func (s *Server) requireAdminToken(next http.Handler) http.Handler {
 		}
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
+			if s.inboxSession(w, r, next) { // the inbox login and its session cookie: inbox_auth.go
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="smartappmock admin"`)
 			writeAdminError(w, http.StatusUnauthorized, "admin API: missing or wrong bearer token (send Authorization: Bearer <admin token>)")
 			return

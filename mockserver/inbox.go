@@ -1,0 +1,559 @@
+package mockserver
+
+import (
+	"cmp"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config"
+)
+
+// InboxPath is where the inbox, the web view of the journal, lives. It sits behind the admin token.
+const InboxPath = AdminPrefix + "/ui"
+
+const (
+	// inboxDefaultPage is how many entries a thread shows before "Load older".
+	inboxDefaultPage = 200
+	// inboxMaxPage is the largest page the entries feed answers.
+	inboxMaxPage = 10000
+	// inboxMaxUsers is how many users the user list shows.
+	inboxMaxUsers = 500
+	// inboxTimeLayout renders times in the page.
+	inboxTimeLayout = "2006-01-02 15:04:05"
+)
+
+// inboxUI holds the inbox's embedded assets: the page and login templates, the script and the style
+// sheet. It is read-only.
+//
+//go:embed inboxui
+var inboxUI embed.FS
+
+// inbox serves /__admin/ui: the page, its assets, the JSON feeds the page reads, the live event
+// stream and the login form that turns the admin token into a session cookie.
+type inbox struct {
+	s      *Server
+	page   *template.Template
+	login  *template.Template
+	assets http.Handler
+	mux    *http.ServeMux
+}
+
+// inboxHandler returns the handler of InboxPath and everything under it.
+func (s *Server) inboxHandler() http.Handler {
+	sub, err := fs.Sub(inboxUI, "inboxui")
+	if err != nil {
+		panic(err) // the directory is embedded: it exists
+	}
+	in := &inbox{
+		s:      s,
+		page:   template.Must(template.ParseFS(sub, "inbox.html")),
+		login:  template.Must(template.ParseFS(sub, "login.html")),
+		assets: http.StripPrefix(InboxPath+"/assets/", http.FileServerFS(sub)),
+		mux:    http.NewServeMux(),
+	}
+	m := in.mux
+	m.HandleFunc("GET "+InboxPath, in.servePage)
+	m.HandleFunc("GET "+InboxPath+"/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, InboxPath, http.StatusMovedPermanently)
+	})
+	m.HandleFunc("GET "+InboxPath+"/assets/{file}", in.serveAsset)
+	m.HandleFunc("GET "+InboxPath+"/api/entries", in.serveEntries)
+	m.HandleFunc("GET "+InboxPath+"/api/state", in.serveState)
+	m.HandleFunc("GET "+InboxPath+"/events", in.serveEvents)
+	m.HandleFunc("GET "+inboxLoginPath, in.serveLoginForm)
+	m.HandleFunc("POST "+inboxLoginPath, in.serveLogin)
+	m.HandleFunc("POST "+inboxLogoutPath, in.serveLogout)
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeAdminError(w, http.StatusNotFound, fmt.Sprintf("no inbox page %s %s; the inbox is at %s", r.Method, r.URL.Path, InboxPath))
+	})
+	return in
+}
+
+func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	// Everything a client sent is shown as text; the policy is a second line of defence: no inline
+	// script, no script from elsewhere, images from any http(s) host (pic_url), no referrer to them.
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src http: https: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	in.mux.ServeHTTP(w, r)
+}
+
+func (in *inbox) serveAsset(w http.ResponseWriter, r *http.Request) {
+	switch r.PathValue("file") {
+	case "inbox.js", "inbox.css":
+		w.Header().Set("Cache-Control", "no-cache")
+		in.assets.ServeHTTP(w, r)
+	default:
+		writeAdminError(w, http.StatusNotFound, fmt.Sprintf("no inbox asset %q", r.PathValue("file")))
+	}
+}
+
+// inboxQuery is the view a page, feed or stream shows: an app ("" for all), a user and an outcome.
+type inboxQuery struct {
+	App, OpenID, Outcome string
+}
+
+func (q inboxQuery) filter() JournalFilter {
+	return JournalFilter{App: q.App, OpenID: q.OpenID, Outcome: q.Outcome}
+}
+
+// parseInboxQuery reads app, open_id and outcome, and the extra parameters allowed; any other
+// parameter is an error, so that a typo does not silently show everything.
+func parseInboxQuery(r *http.Request, extra ...string) (inboxQuery, url.Values, error) {
+	v := r.URL.Query()
+	allowed := append([]string{"app", "open_id", "outcome"}, extra...)
+	for k := range v {
+		if !slices.Contains(allowed, k) {
+			return inboxQuery{}, nil, fmt.Errorf("unknown query parameter %q (use %s)", k, strings.Join(allowed, ", "))
+		}
+	}
+	return inboxQuery{App: v.Get("app"), OpenID: v.Get("open_id"), Outcome: v.Get("outcome")}, v, nil
+}
+
+// inboxPageData is what inbox.html renders.
+type inboxPageData struct {
+	Query    inboxQuery
+	Limit    int
+	Version  string
+	Apps     []AppState
+	Outcomes []inboxOption
+	Policy   config.Window
+	Login    bool // a session cookie is in use: offer to log out
+}
+
+type inboxOption struct {
+	Value, Label string
+}
+
+func (in *inbox) servePage(w http.ResponseWriter, r *http.Request) {
+	q, v, err := parseInboxQuery(r, "limit")
+	if err != nil {
+		writeAdminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	limit, err := inboxLimit(v.Get("limit"))
+	if err != nil {
+		writeAdminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	apps, err := in.s.store.Apps(r.Context())
+	if err != nil {
+		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		return
+	}
+	if q.App != "" && !slices.ContainsFunc(apps, func(a AppState) bool { return a.ID == q.App }) {
+		writeAdminError(w, http.StatusNotFound, fmt.Sprintf("unknown app %q", q.App))
+		return
+	}
+	_, cookieErr := r.Cookie(inboxCookie)
+	data := inboxPageData{Query: q, Limit: limit, Version: in.s.version, Apps: apps,
+		Outcomes: in.outcomes(), Policy: in.s.cfg.Load().Policy.Window,
+		Login: in.s.adminTk != "" && cookieErr == nil}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := in.page.Execute(w, data); err != nil {
+		in.s.log.Error("inbox: rendering the page", "err", err)
+	}
+}
+
+// outcomes lists the choices of the outcome filter, from the catalogue of openapi.yaml.
+func (in *inbox) outcomes() []inboxOption {
+	cat := in.s.spec.Catalogue()
+	out := []inboxOption{{"", "every outcome"}, {"ok", "successes"}, {"error", "failures"}}
+	for _, b := range cat.Business {
+		if b.Errno != 0 {
+			out = append(out, inboxOption{"business " + strconv.Itoa(b.Errno), "errno " + strconv.Itoa(b.Errno) + " " + b.Message})
+		}
+	}
+	for _, g := range cat.Gateway {
+		out = append(out, inboxOption{"gateway " + strconv.Itoa(g.Code), "error_code " + strconv.Itoa(g.Code) + " " + g.Message})
+	}
+	return out
+}
+
+func inboxLimit(s string) (int, error) {
+	if s == "" {
+		return inboxDefaultPage, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > inboxMaxPage {
+		return 0, fmt.Errorf("limit: %q is not a number from 1 to %d", s, inboxMaxPage)
+	}
+	return n, nil
+}
+
+// inboxItem is a journal entry as the inbox shows it: the send's parameters picked out, Baidu's
+// message for the code added.
+type inboxItem struct {
+	Seq      uint64 `json:"seq"`
+	ID       string `json:"id"`
+	Time     string `json:"time"`
+	AppTime  string `json:"app_time"`
+	App      string `json:"app"`
+	Endpoint string `json:"endpoint"`
+	Method   string `json:"method"`
+	Path     string `json:"path"`
+	OpenID   string `json:"open_id"`
+	MsgType  string `json:"msg_type"`
+	Content  string `json:"content"`
+	PicURL   string `json:"pic_url"`
+	// ImageURL is PicURL when it is an http(s) URL, the only kind the page loads.
+	ImageURL string `json:"image_url"`
+	Layer    string `json:"layer"`
+	Code     int    `json:"code"`
+	// CodeName is the field the client saw the code in: "errno", "error_code" or "error".
+	CodeName   string `json:"code_name"`
+	OAuthError string `json:"oauth_error,omitempty"`
+	OK         bool   `json:"ok"`
+	Outcome    string `json:"outcome"`
+	// Message is Baidu's text for the code, from openapi.yaml.
+	Message string `json:"message"`
+	Reason  string `json:"reason"`
+	Rule    string `json:"rule,omitempty"`
+	// Match, on the live stream, says whether the entry passes the page's filters.
+	Match bool `json:"match,omitempty"`
+}
+
+func (in *inbox) item(e *Entry) inboxItem {
+	it := inboxItem{Seq: e.Seq, ID: e.ID, Time: e.Time.UTC().Format(time.RFC3339Nano),
+		AppTime: e.AppTime.UTC().Format(inboxTimeLayout), App: e.App, Endpoint: e.Endpoint,
+		Method: e.Method, Path: e.Path, OpenID: e.OpenID, MsgType: e.MsgType, Layer: string(e.Layer),
+		Code: e.Code, OAuthError: e.OAuthError, OK: e.OK(), Outcome: e.Outcome(), Reason: e.Reason,
+		Rule: e.Rule}
+	for _, p := range e.Params {
+		if !p.Used {
+			continue
+		}
+		switch p.Name {
+		case smartappmock.ParamContent:
+			it.Content = p.Value
+		case smartappmock.ParamPicURL:
+			it.PicURL = p.Value
+		}
+	}
+	if u, err := url.Parse(it.PicURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		it.ImageURL = u.String()
+	}
+	cat := in.s.spec.Catalogue()
+	switch e.Layer {
+	case smartappmock.LayerBusiness:
+		it.CodeName = "errno"
+		it.Message, _ = cat.BusinessMessage(e.Code)
+	case smartappmock.LayerGateway:
+		it.CodeName = "error_code"
+		it.Message, _ = cat.GatewayMessage(e.Code)
+	case smartappmock.LayerOAuth:
+		it.CodeName = "error"
+		for _, o := range cat.OAuth {
+			if o.Error == e.OAuthError {
+				it.Message = o.Description
+				break
+			}
+		}
+	}
+	return it
+}
+
+// serveEntries answers a page of the thread: the newest entries that match, before a sequence
+// number if one is given, oldest first.
+func (in *inbox) serveEntries(w http.ResponseWriter, r *http.Request) {
+	q, v, err := parseInboxQuery(r, "before", "limit")
+	if err != nil {
+		writeAdminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	limit, err := inboxLimit(v.Get("limit"))
+	if err != nil {
+		writeAdminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	var before uint64
+	if b := v.Get("before"); b != "" {
+		if before, err = strconv.ParseUint(b, 10, 64); err != nil {
+			writeAdminError(w, http.StatusBadRequest, fmt.Sprintf("before: %q is not a sequence number", b))
+			return
+		}
+	}
+	entries, err := in.s.store.Journal(r.Context(), q.filter())
+	if err != nil {
+		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		return
+	}
+	// Newest first; skip to before, take limit.
+	slices.SortStableFunc(entries, func(a, b Entry) int { return cmp.Compare(b.Seq, a.Seq) })
+	if before > 0 {
+		i, _ := slices.BinarySearchFunc(entries, before, func(e Entry, t uint64) int { return cmp.Compare(t, e.Seq) })
+		// entries[i] is the first with Seq <= before.
+		if i < len(entries) && entries[i].Seq == before {
+			i++
+		}
+		entries = entries[i:]
+	}
+	more := len(entries) > limit
+	if more {
+		entries = entries[:limit]
+	}
+	items := make([]inboxItem, len(entries))
+	for i := range entries {
+		items[len(entries)-1-i] = in.item(&entries[i])
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"entries": items, "more": more})
+}
+
+// inboxUser is one user of an app in the user list: last activity and window.
+type inboxUser struct {
+	OpenID string `json:"open_id"`
+	// Last is the app time of the user's last send or user message.
+	Last   string `json:"last"`
+	last   time.Time
+	Sends  int `json:"sends"`
+	Failed int `json:"failed"`
+	// Window says how the customer-service window stands, e.g. "3 of 5 replies left, 47h59m left".
+	Window string `json:"window"`
+	// RepliesLeft is the replies the window allows now (0 with no open window).
+	RepliesLeft int  `json:"replies_left"`
+	Open        bool `json:"open"`
+}
+
+// inboxState is the state of one app as the inbox shows it.
+type inboxState struct {
+	App        string      `json:"app"`
+	Clock      string      `json:"clock"`
+	Ahead      string      `json:"ahead"`
+	Capability bool        `json:"capability"`
+	Held       int         `json:"held"`
+	Dropped    int         `json:"dropped"`
+	Policy     string      `json:"policy"`
+	Users      []inboxUser `json:"users"`
+	MoreUsers  int         `json:"more_users"`
+}
+
+func (in *inbox) serveState(w http.ResponseWriter, r *http.Request) {
+	q, _, err := parseInboxQuery(r)
+	if err != nil {
+		writeAdminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if q.App == "" {
+		writeAdminError(w, http.StatusBadRequest, "app: required")
+		return
+	}
+	st, status, err := in.state(r, q.App)
+	if err != nil {
+		writeAdminError(w, status, err.Error())
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (in *inbox) state(r *http.Request, id string) (inboxState, int, error) {
+	ctx := r.Context()
+	app, ok, err := in.s.store.App(ctx, id)
+	if err != nil {
+		return inboxState{}, http.StatusInternalServerError, fmt.Errorf("store: %w", err)
+	}
+	if !ok {
+		return inboxState{}, http.StatusNotFound, fmt.Errorf("unknown app %q", id)
+	}
+	v, err := in.s.view(r, app)
+	if err != nil {
+		return inboxState{}, http.StatusInternalServerError, fmt.Errorf("store: %w", err)
+	}
+	entries, err := in.s.store.Journal(ctx, JournalFilter{App: id})
+	if err != nil {
+		return inboxState{}, http.StatusInternalServerError, fmt.Errorf("store: %w", err)
+	}
+	st := inboxState{App: id, Clock: v.Clock.UTC().Format(inboxTimeLayout) + " UTC",
+		Capability: app.Capability, Held: v.Journal.Held, Dropped: v.Journal.Dropped,
+		Policy: fmt.Sprintf("%d replies within %s of a user message (%s)", v.WindowPolicy.MaxReplies,
+			inboxDuration(time.Duration(v.WindowPolicy.Duration)), strings.ReplaceAll(string(v.WindowPolicy.Mode), "_", " "))}
+	if app.ClockOffset > 0 {
+		st.Ahead = "+" + app.ClockOffset.String()
+	}
+	users := map[string]*inboxUser{}
+	user := func(id string) *inboxUser {
+		u := users[id]
+		if u == nil {
+			u = &inboxUser{OpenID: id, Window: inboxNoWindow(v.WindowPolicy.Mode)}
+			users[id] = u
+		}
+		return u
+	}
+	for i := range entries {
+		e := &entries[i]
+		if e.Endpoint != "send" || e.OpenID == "" {
+			continue
+		}
+		u := user(e.OpenID)
+		u.Sends++
+		if !e.OK() {
+			u.Failed++
+		}
+		if e.AppTime.After(u.last) {
+			u.last = e.AppTime
+		}
+	}
+	for _, wv := range v.Windows {
+		u := user(wv.OpenID)
+		if wv.UserMessage && wv.OpenedAt.After(u.last) {
+			u.last = wv.OpenedAt
+		}
+		u.Open, u.RepliesLeft = wv.Open, wv.RepliesLeft
+		if wv.Open {
+			u.Window = fmt.Sprintf("%d of %d replies left, %s left", wv.RepliesLeft, v.WindowPolicy.MaxReplies,
+				inboxDuration(wv.ExpiresAt.Sub(v.Clock)))
+		} else {
+			u.Window = "window expired " + inboxDuration(v.Clock.Sub(wv.ExpiresAt)) + " ago"
+		}
+	}
+	for _, u := range users {
+		if !u.last.IsZero() {
+			u.Last = u.last.UTC().Format(inboxTimeLayout)
+		}
+		st.Users = append(st.Users, *u)
+	}
+	slices.SortFunc(st.Users, func(a, b inboxUser) int {
+		if c := b.last.Compare(a.last); c != 0 {
+			return c
+		}
+		return strings.Compare(a.OpenID, b.OpenID)
+	})
+	if len(st.Users) > inboxMaxUsers {
+		st.MoreUsers = len(st.Users) - inboxMaxUsers
+		st.Users = st.Users[:inboxMaxUsers]
+	}
+	if st.Users == nil {
+		st.Users = []inboxUser{}
+	}
+	return st, http.StatusOK, nil
+}
+
+func inboxNoWindow(mode config.WindowMode) string {
+	if mode == config.WindowOpenOnFirstSend {
+		return "no window yet: the first send opens one"
+	}
+	return "no window: sends answer 90001 until the user writes"
+}
+
+// inboxDuration renders a duration to the minute: "47h59m", "5m", "0m".
+func inboxDuration(d time.Duration) string {
+	d = d.Truncate(time.Minute)
+	if d < 0 {
+		d = 0
+	}
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	if h > 0 {
+		return fmt.Sprintf("%dh%02dm", h, m)
+	}
+	return fmt.Sprintf("%dm", m)
+}
+
+// inboxPing is how often an idle event stream sends a comment, so that proxies keep it open.
+const inboxPing = 15 * time.Second
+
+// serveEvents streams new journal entries of the view as server-sent events ("entry" events,
+// id = sequence number). It first sends the entries recorded after the "after" parameter (or
+// Last-Event-ID), so that a page loses nothing between its first fetch and the stream.
+func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
+	q, v, err := parseInboxQuery(r, "after")
+	if err != nil {
+		writeAdminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	after := v.Get("after")
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		after = id
+	}
+	var since uint64
+	if after != "" {
+		if since, err = strconv.ParseUint(after, 10, 64); err != nil {
+			writeAdminError(w, http.StatusBadRequest, fmt.Sprintf("after: %q is not a sequence number", after))
+			return
+		}
+	}
+	rc := http.NewResponseController(w)
+	ch, cancel := in.s.Subscribe(256)
+	defer cancel()
+	// The backlog is read after subscribing: an entry is either in it or on the channel (or both).
+	backlog, err := in.s.store.Journal(r.Context(), JournalFilter{App: q.App})
+	if err != nil {
+		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if _, err := fmt.Fprint(w, "retry: 2000\n: smartappmock inbox\n\n"); err != nil {
+		return
+	}
+	f := q.filter()
+	sent := map[uint64]bool{}
+	send := func(e *Entry) error {
+		if q.App != "" && e.App != q.App {
+			return nil
+		}
+		it := in.item(e)
+		it.Match = f.Matches(e)
+		b, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "id: %d\nevent: entry\ndata: %s\n\n", e.Seq, b)
+		return err
+	}
+	if since > 0 {
+		slices.SortFunc(backlog, func(a, b Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+		for i := range backlog {
+			if backlog[i].Seq > since {
+				if err := send(&backlog[i]); err != nil {
+					return
+				}
+				sent[backlog[i].Seq] = true
+			}
+		}
+	}
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	ping := time.NewTicker(inboxPing)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-ping.C:
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return
+			}
+		case e, ok := <-ch:
+			if !ok {
+				return
+			}
+			if sent[e.Seq] || e.Seq <= since {
+				continue
+			}
+			if err := send(&e); err != nil {
+				return
+			}
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}

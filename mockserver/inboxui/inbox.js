@@ -1,0 +1,300 @@
+// smartappmock inbox: renders the journal as a thread and keeps it live.
+// Everything a client sent is untrusted: it only ever reaches the page through textContent or, for
+// an http(s) pic_url the server vetted, an img src. No innerHTML anywhere.
+'use strict';
+(function () {
+  const body = document.body;
+  const view = {
+    app: body.dataset.app || '',
+    openID: body.dataset.openId || '',
+    outcome: body.dataset.outcome || '',
+    limit: Number(body.dataset.limit) || 200,
+    maxReplies: Number(body.dataset.maxReplies) || 5,
+  };
+  const $ = (id) => document.getElementById(id);
+  const thread = $('thread');
+  const rows = new Map(); // seq -> li
+  let oldest = 0; // smallest seq shown
+  let newest = 0; // largest seq seen
+  let stream = null;
+  // stats is read by the browser tests and the render benchmark.
+  const stats = (window.inboxStats = { pages: 0, fetchMs: 0, renderMs: 0, rendered: 0, live: 0 });
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null && text !== '') e.textContent = String(text);
+    return e;
+  }
+
+  function query(extra) {
+    const q = new URLSearchParams();
+    if (view.app) q.set('app', view.app);
+    if (view.openID) q.set('open_id', view.openID);
+    if (view.outcome) q.set('outcome', view.outcome);
+    for (const [k, v] of Object.entries(extra || {})) q.set(k, String(v));
+    return q;
+  }
+
+  async function api(method, path, payload) {
+    const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json', 'X-Smartappmock-Inbox': '1' } };
+    if (payload !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(payload);
+    }
+    const res = await fetch(path, init);
+    if (res.status === 401) {
+      location.assign('/__admin/ui/login?q=' + encodeURIComponent(location.search.slice(1)));
+      throw new Error('logged out');
+    }
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(data.error || res.status + ' ' + res.statusText);
+    return data;
+  }
+
+  function codeText(it) {
+    if (it.layer === 'oauth') return it.oauth_error ? 'error ' + it.oauth_error : 'token issued';
+    return it.code_name + ' ' + it.code;
+  }
+
+  function picture(it) {
+    const fig = el('figure', 'pic');
+    const failed = (why) => {
+      fig.replaceChildren(el('div', 'pic-failed', why), el('figcaption', 'url', it.pic_url));
+      fig.classList.add('failed');
+    };
+    if (it.image_url && /^https?:\/\//i.test(it.image_url)) {
+      const img = el('img');
+      img.alt = 'image message';
+      img.loading = 'lazy';
+      img.decoding = 'async';
+      img.referrerPolicy = 'no-referrer';
+      img.addEventListener('error', () => failed('image did not load'), { once: true });
+      img.src = it.image_url;
+      fig.append(img, el('figcaption', 'url', it.pic_url));
+    } else {
+      failed(it.pic_url ? 'not an http(s) image link' : 'no pic_url');
+    }
+    return fig;
+  }
+
+  function render(it) {
+    const li = el('li', 'entry ' + (it.ok ? 'ok' : 'fail'));
+    li.dataset.seq = it.seq;
+    li.dataset.code = it.layer === 'oauth' ? it.oauth_error || 'ok' : it.code;
+    li.dataset.layer = it.layer;
+    const meta = el('div', 'meta');
+    meta.append(el('time', '', it.app_time));
+    if (!view.app && it.app) meta.append(el('span', 'app', 'app ' + it.app));
+    if (!view.openID && it.open_id) meta.append(el('span', 'who', it.open_id));
+    li.append(meta);
+    if (it.endpoint === 'send') {
+      li.classList.add('send');
+      const bubble = el('div', 'bubble');
+      if (it.msg_type === 'image') {
+        li.dataset.kind = 'image';
+        bubble.append(picture(it));
+      } else {
+        li.dataset.kind = 'text';
+        if (it.msg_type && it.msg_type !== 'text') bubble.append(el('div', 'muted', 'msg_type ' + it.msg_type));
+        bubble.append(el('p', 'text', it.content));
+      }
+      li.append(bubble);
+    } else {
+      li.classList.add('system');
+      li.dataset.kind = it.endpoint;
+      const what = it.endpoint === 'token' ? 'token request' : it.method + ' ' + it.path;
+      li.append(el('div', 'bubble', what));
+    }
+    const status = el('div', 'status');
+    status.append(el('span', 'code', (it.ok ? '✓ ' : '✗ ') + codeText(it)));
+    if (it.message) status.append(el('span', 'msg', it.message));
+    li.append(status);
+    if (!it.ok && it.reason) li.append(el('div', 'reason', it.reason));
+    if (it.rule) li.append(el('div', 'rule', 'forced by ' + it.rule));
+    return li;
+  }
+
+  function atBottom() {
+    return thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
+  }
+
+  function counted() {
+    $('count').textContent = rows.size + ' shown' + (view.openID ? ' for ' + view.openID : '');
+    $('empty').hidden = rows.size > 0;
+    const raw = query({ limit: Math.max(rows.size, 1) });
+    $('raw').href = '/__admin/requests?' + raw.toString();
+  }
+
+  // loadPage fetches the page before the oldest entry shown (or the newest page) and renders it.
+  async function loadPage() {
+    const t0 = performance.now();
+    const q = query({ limit: view.limit });
+    if (oldest) q.set('before', oldest);
+    const data = await api('GET', '/__admin/ui/api/entries?' + q.toString());
+    const t1 = performance.now();
+    const frag = document.createDocumentFragment();
+    for (const it of data.entries) {
+      if (rows.has(it.seq)) continue;
+      const li = render(it);
+      rows.set(it.seq, li);
+      frag.append(li);
+      if (!oldest || it.seq < oldest) oldest = it.seq;
+      if (it.seq > newest) newest = it.seq;
+    }
+    const first = oldest && thread.firstChild;
+    const keep = thread.scrollHeight - thread.scrollTop;
+    thread.insertBefore(frag, first || null);
+    if (stats.pages === 0) thread.scrollTop = thread.scrollHeight;
+    else thread.scrollTop = thread.scrollHeight - keep;
+    void thread.scrollHeight; // layout now, so that renderMs includes it
+    const t2 = performance.now();
+    stats.pages++;
+    stats.fetchMs = t1 - t0;
+    stats.renderMs = t2 - t1;
+    stats.rendered = data.entries.length;
+    $('older').hidden = !data.more;
+    counted();
+  }
+
+  // insert places a live entry by sequence number (requests can finish out of order).
+  function insert(it) {
+    const stick = atBottom();
+    const li = render(it);
+    rows.set(it.seq, li);
+    let next = null;
+    for (let n = thread.lastElementChild; n && Number(n.dataset.seq) > it.seq; n = n.previousElementSibling) next = n;
+    thread.insertBefore(li, next);
+    if (it.seq > newest) newest = it.seq;
+    if (!oldest) oldest = it.seq;
+    li.classList.add('new');
+    if (stick) thread.scrollTop = thread.scrollHeight;
+    stats.live++;
+    counted();
+  }
+
+  let stateTimer = 0;
+  function refreshSoon() {
+    clearTimeout(stateTimer);
+    stateTimer = setTimeout(refreshState, 150);
+  }
+
+  function connect() {
+    if (stream) stream.close();
+    stream = new EventSource('/__admin/ui/events?' + query({ after: newest }).toString());
+    stream.addEventListener('open', () => {
+      $('live').textContent = '● live';
+      body.dataset.live = '1';
+    });
+    stream.addEventListener('error', () => {
+      $('live').textContent = 'reconnecting…';
+      body.dataset.live = '0';
+    });
+    stream.addEventListener('entry', (ev) => {
+      const it = JSON.parse(ev.data);
+      if (view.app) refreshSoon();
+      if (it.match && !rows.has(it.seq)) insert(it);
+    });
+  }
+
+  function renderState(st) {
+    $('clock').textContent = st.clock + (st.ahead ? ' (' + st.ahead + ' ahead of the server)' : '');
+    $('capability').textContent = st.capability ? 'on' : 'off: sends answer errno 90002';
+    body.dataset.capability = st.capability ? 'on' : 'off';
+    $('journal').textContent = st.held + ' entries held' + (st.dropped ? ', ' + st.dropped + ' dropped' : '');
+    $('policy').textContent = st.policy;
+    const list = $('users');
+    const known = $('known-users');
+    const items = [];
+    const options = [];
+    let mine = null;
+    for (const u of st.users) {
+      const li = el('li', u.open === false && u.replies_left === 0 ? 'user closed' : 'user');
+      const a = el('a', '', u.open_id);
+      a.href = '/__admin/ui?' + new URLSearchParams({ app: view.app, open_id: u.open_id }).toString();
+      if (u.open_id === view.openID) {
+        a.setAttribute('aria-current', 'page');
+        mine = u;
+      }
+      li.append(a, el('small', 'last', u.last ? 'last ' + u.last : ''), el('small', 'win', u.window));
+      const counts = u.sends ? u.sends + ' sent' + (u.failed ? ', ' + u.failed + ' failed' : '') : 'no send yet';
+      li.append(el('small', 'muted', counts));
+      items.push(li);
+      const o = el('option');
+      o.value = u.open_id;
+      options.push(o);
+    }
+    if (!items.length) items.push(el('li', 'muted', 'no user yet'));
+    list.replaceChildren(...items);
+    known.replaceChildren(...options);
+    const more = $('more-users');
+    more.hidden = !st.more_users;
+    more.textContent = st.more_users ? st.more_users + ' more: filter by open_id' : '';
+    const win = $('window');
+    if (win) {
+      win.textContent = mine ? mine.window : 'no window: sends answer 90001 until the user writes';
+      body.dataset.repliesLeft = mine ? mine.replies_left : 0;
+    }
+    body.dataset.stateVersion = String(Number(body.dataset.stateVersion || 0) + 1);
+  }
+
+  async function refreshState() {
+    if (!view.app) return;
+    try {
+      renderState(await api('GET', '/__admin/ui/api/state?app=' + encodeURIComponent(view.app)));
+    } catch (e) {
+      $('act-status').textContent = 'state: ' + e.message;
+    }
+  }
+
+  async function act(label, method, path, payload, after) {
+    const out = $('act-status');
+    out.textContent = label + '…';
+    try {
+      await api(method, '/__admin/apps/' + encodeURIComponent(view.app) + path, payload);
+      out.textContent = label + ': done';
+      if (after) await after();
+      await refreshState();
+    } catch (e) {
+      out.textContent = label + ': ' + e.message;
+    }
+  }
+
+  function wireActions() {
+    if (!view.app) return;
+    $('act-message').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const id = $('act-open-id').value.trim();
+      act('User ' + id + ' sent a message', 'POST', '/messages', { open_id: id });
+    });
+    $('act-clock').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const d = $('act-advance').value.trim();
+      act('Clock advanced by ' + d, 'POST', '/clock', { advance: d });
+    });
+    $('act-capability').addEventListener('click', () => {
+      const on = body.dataset.capability !== 'on';
+      act('Customer service ' + (on ? 'on' : 'off'), 'PUT', '/capability', { enabled: on });
+    });
+    $('act-reset').addEventListener('click', () =>
+      act('App reset', 'POST', '/reset', undefined, async () => {
+        rows.clear();
+        thread.replaceChildren();
+        oldest = 0;
+        stats.pages = 0;
+        await loadPage();
+      }),
+    );
+  }
+
+  $('older').addEventListener('click', () => loadPage().catch((e) => ($('count').textContent = e.message)));
+  wireActions();
+  Promise.all([loadPage(), refreshState()])
+    .then(() => {
+      body.dataset.ready = '1';
+      connect();
+    })
+    .catch((e) => {
+      $('count').textContent = 'could not load the journal: ' + e.message;
+    });
+})();
