@@ -1,0 +1,232 @@
+package contract
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config"
+)
+
+// Grade says how much a case matters.
+type Grade string
+
+// The grades of a case.
+const (
+	// GradeMust is what Baidu requires: a client failing it loses messages or breaks the API's
+	// rules. A report fails (exit status 1) when a must-case fails.
+	GradeMust Grade = "must"
+	// GradeShould is good practice (token reuse and refresh, naming the code seen): reported, but
+	// it does not fail a run unless the suite is strict.
+	GradeShould Grade = "should"
+)
+
+// Fault is a transport fault the kit injects in front of the fake, on every send request of a case.
+type Fault string
+
+// The transport faults.
+const (
+	// FaultHTTP502 answers HTTP 502 with an HTML body, as a gateway in front of Baidu may.
+	FaultHTTP502 Fault = "http_502"
+	// FaultHTTP503 answers HTTP 503 with Retry-After: 1.
+	FaultHTTP503 Fault = "http_503"
+	// FaultDrop closes the connection without an answer.
+	FaultDrop Fault = "dropped_connection"
+	// FaultMalformed answers HTTP 200, Content-Type application/json, with a truncated body.
+	FaultMalformed Fault = "malformed_body"
+	// FaultSlow holds the answer for Suite.SlowHold, then drops the connection: the client must
+	// give up first (it needs a timeout).
+	FaultSlow Fault = "slow_answer"
+)
+
+// malformedBody is what FaultMalformed answers: a truncated success envelope, so that a client that
+// looks for `"errno":0` in the text instead of parsing JSON is caught.
+const malformedBody = `{"errno":0,"msg":"succ`
+
+// Case is one named check of the catalogue.
+type Case struct {
+	// Name identifies the case in reports, e.g. "errno_3001_fails_without_retry".
+	Name string
+	// Grade is GradeMust or GradeShould.
+	Grade Grade
+	// Doc says in one sentence what the case proves and why a real client must get it right.
+	Doc string
+	// Fault is the transport fault the case injects, if any; such cases need the in-process fake.
+	Fault Fault
+	// Aggregate cases send nothing themselves: they judge every request of the other cases.
+	Aggregate bool
+
+	msgs  []Message
+	rules []config.Rule
+	judge func(j *judge, t *trial)
+}
+
+// Messages returns the messages the kit asks the client to send in this case.
+func (c Case) Messages() []Message {
+	out := make([]Message, len(c.msgs))
+	copy(out, c.msgs)
+	return out
+}
+
+// caseOpenID is the user every case writes to.
+const caseOpenID = "contract-user-1"
+
+func textMsg(content string) Message {
+	return Message{UserType: 1, OpenID: caseOpenID, MsgType: smartappmock.MsgTypeText, Content: content}
+}
+
+func imageMsg() Message {
+	return Message{UserType: 2, OpenID: caseOpenID, MsgType: smartappmock.MsgTypeImage, PicURL: "https://img.example.com/contract/pic.png?size=large&v=2"}
+}
+
+// helloText has characters a client must form-encode: '&', '=', '+', '%', a space and Chinese.
+const helloText = "contract kit: 你好 & welcome=1 + 100% sure"
+
+func intp(n int) *int { return &n }
+
+func errnoRule(errno int) []config.Rule {
+	return []config.Rule{{Name: fmt.Sprintf("contract errno %d", errno), Answer: config.Answer{Errno: intp(errno)}}}
+}
+
+func gatewayRule(code, times int) []config.Rule {
+	return []config.Rule{{Name: fmt.Sprintf("contract error_code %d", code), Answer: config.Answer{ErrorCode: intp(code)}, Times: times}}
+}
+
+// Cases returns the catalogue, in report order: a new slice on every call.
+func Cases() []Case {
+	cs := []Case{
+		{Name: "text_delivered", Grade: GradeMust,
+			Doc:  "A text message (with '&', '=', '+', '%' and Chinese in it) is fetched a token for, sent as a form and reported delivered on errno 0: the basic path every client needs.",
+			msgs: []Message{textMsg(helloText)}, judge: judgeDelivered},
+		{Name: "image_delivered", Grade: GradeMust,
+			Doc:  "An image message (msg_type image, pic_url with its own query string) is sent and reported delivered: the second message type Baidu documents.",
+			msgs: []Message{imageMsg()}, judge: judgeDelivered},
+	}
+	for _, e := range []struct {
+		errno int
+		why   string
+	}{
+		{smartappmock.ErrnoInvalidParam, "a bad parameter stays bad however often it is sent"},
+		{smartappmock.ErrnoInvalidOpenID, "the open_id belongs to another mini program; a retry cannot fix it"},
+		{smartappmock.ErrnoQuotaExceeded, "the user's reply quota is used up; retrying only adds load until the user writes again"},
+		{smartappmock.ErrnoCapabilityDisabled, "customer service is off for the app; someone must switch it on"},
+	} {
+		errno := e.errno
+		cs = append(cs, Case{Name: fmt.Sprintf("errno_%d_fails_without_retry", errno), Grade: GradeMust,
+			Doc:   fmt.Sprintf("Business errno %d is reported to the caller as a failure and not retried: %s.", errno, e.why),
+			msgs:  []Message{textMsg("contract: errno " + fmt.Sprint(errno))},
+			rules: errnoRule(errno),
+			judge: func(j *judge, t *trial) { j.failed(t, 0, errno); j.sends(t, 0, 1, 1, "a business error is final") }})
+	}
+	for _, code := range []int{smartappmock.CodeInvalidAccessToken, smartappmock.CodeAccessTokenExpired} {
+		code := code
+		cs = append(cs, Case{Name: fmt.Sprintf("token_%d_persistent_fails_bounded", code), Grade: GradeMust,
+			Doc:   fmt.Sprintf("When every send answers gateway error_code %d, the client fails after at most one token refresh and one retry, never looping on the token endpoint.", code),
+			msgs:  []Message{textMsg("contract: token error " + fmt.Sprint(code))},
+			rules: gatewayRule(code, 0),
+			judge: func(j *judge, t *trial) {
+				j.failed(t, 0, code)
+				j.sends(t, 0, 1, 2, "one retry with a new token at most")
+				j.tokenFetches(t, 1, 2)
+			}})
+	}
+	cs = append(cs,
+		Case{Name: "gateway_17_daily_limit_surfaced", Grade: GradeMust,
+			Doc:   "Gateway error_code 17 (daily request limit) is reported as a failure after one send: retrying cannot succeed before tomorrow and only burns the limit further.",
+			msgs:  []Message{textMsg("contract: daily limit")},
+			rules: gatewayRule(smartappmock.CodeDailyLimit, 0),
+			judge: func(j *judge, t *trial) {
+				j.failed(t, 0, smartappmock.CodeDailyLimit)
+				j.sends(t, 0, 1, 1, "the daily limit does not reset within seconds")
+			}},
+		Case{Name: "gateway_18_qps_limit_surfaced", Grade: GradeMust,
+			Doc:   "Gateway error_code 18 (QPS limit) is reported as a failure, with at most one retry after a pause: hammering a rate limit makes it worse.",
+			msgs:  []Message{textMsg("contract: qps limit")},
+			rules: gatewayRule(smartappmock.CodeQPSLimit, 0),
+			judge: func(j *judge, t *trial) {
+				j.failed(t, 0, smartappmock.CodeQPSLimit)
+				j.sends(t, 0, 1, 2, "at most one retry")
+				j.backoff(t, 0)
+			}},
+		Case{Name: "window_sixth_send_90001", Grade: GradeMust,
+			Doc: "After the user writes, five replies are delivered and the sixth fails with errno 90001 without a retry: Baidu's 5-replies-in-48-hours window.",
+			msgs: []Message{textMsg("contract: reply 1"), textMsg("contract: reply 2"), textMsg("contract: reply 3"),
+				textMsg("contract: reply 4"), textMsg("contract: reply 5"), textMsg("contract: reply 6")},
+			judge: func(j *judge, t *trial) {
+				for i := range 5 {
+					j.delivered(t, i)
+				}
+				j.failed(t, 5, smartappmock.ErrnoQuotaExceeded)
+				j.sends(t, 5, 1, 1, "a used-up window stays used up")
+			}},
+	)
+	for _, f := range []struct {
+		fault Fault
+		what  string
+	}{
+		{FaultHTTP502, "HTTP 502 with an HTML body"},
+		{FaultHTTP503, "HTTP 503"},
+		{FaultDrop, "a connection closed without an answer"},
+		{FaultMalformed, "HTTP 200 with a truncated JSON body"},
+		{FaultSlow, "an answer that never comes (held, then dropped)"},
+	} {
+		cs = append(cs, Case{Name: "fault_" + string(f.fault), Grade: GradeMust, Fault: f.fault,
+			Doc:   fmt.Sprintf("On %s the client reports a clear failure, or retries at most twice with a pause between tries; it never reports delivered, crashes or loops.", f.what),
+			msgs:  []Message{textMsg("contract: transient fault")},
+			judge: judgeFault})
+	}
+	cs = append(cs,
+		Case{Name: "token_reused", Grade: GradeShould,
+			Doc:   "Two sends in a row use one token from /oauth/2.0/token: the token lives 30 days and fetching one per send doubles the load and the latency.",
+			msgs:  []Message{textMsg("contract: first"), textMsg("contract: second")},
+			judge: judgeTokenReused},
+		Case{Name: "token_110_refreshed_once", Grade: GradeShould,
+			Doc:   "When a send answers error_code 110 (token invalid) once, the client fetches a new token and retries once, and the message is delivered.",
+			msgs:  []Message{textMsg("contract: refresh after 110")},
+			rules: gatewayRule(smartappmock.CodeInvalidAccessToken, 1), judge: judgeRefreshed},
+		Case{Name: "token_111_refreshed_once", Grade: GradeShould,
+			Doc:   "When a send answers error_code 111 (token expired) once, the client fetches a new token and retries once, and the message is delivered.",
+			msgs:  []Message{textMsg("contract: refresh after 111")},
+			rules: gatewayRule(smartappmock.CodeAccessTokenExpired, 1), judge: judgeRefreshed},
+		Case{Name: "requests_match_openapi", Grade: GradeMust, Aggregate: true,
+			Doc: "Every request the client sent in every case (token and send) is valid against openapi.yaml: a known operation, every required field present and well typed, content required by msg_type present."},
+		Case{Name: "send_form_encoded", Grade: GradeMust, Aggregate: true,
+			Doc: "Every send is a POST with an application/x-www-form-urlencoded (or multipart/form-data) body: Baidu does not read JSON bodies, so a JSON client loses every message."},
+		Case{Name: "token_in_query", Grade: GradeShould, Aggregate: true,
+			Doc: "Every send carries access_token in the query string, where Baidu documents it (the body works too, but only the query is documented)."},
+		Case{Name: "codes_reported", Grade: GradeShould, Aggregate: true,
+			Doc: "Every failure the fake answered with a code is reported with that code (a Coder error in Go, {\"errno\":N} or {\"error_code\":N} as the last stdout line of a command), so the caller can tell a quota problem from a bad parameter."},
+	)
+	return cs
+}
+
+// caseByName finds a case in cs.
+func caseByName(cs []Case, name string) (Case, bool) {
+	for _, c := range cs {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Case{}, false
+}
+
+// selectCases returns the cases named in names (all when empty), or an error naming the unknown.
+func selectCases(names []string) ([]Case, error) {
+	all := Cases()
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []Case
+	for _, n := range names {
+		c, ok := caseByName(all, strings.TrimSpace(n))
+		if !ok {
+			known := make([]string, len(all))
+			for i, c := range all {
+				known[i] = c.Name
+			}
+			return nil, fmt.Errorf("unknown case %q; known cases: %s", n, strings.Join(known, ", "))
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -1,0 +1,214 @@
+package contract
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/mockserver"
+)
+
+// exchange is one request a client sent, and how it was answered.
+type exchange struct {
+	// Endpoint is "send", "token" or "other".
+	Endpoint string
+	Method   string
+	// Target is the request URI: path and raw query.
+	Target string
+	Header http.Header
+	Body   []byte
+	// Raw is true when Header and Body are exactly what the client sent (in-process); false when
+	// the request was rebuilt from a target's journal.
+	Raw        bool
+	Start, End time.Time
+	// Fault is the fault the kit answered with instead of the fake.
+	Fault Fault
+	// Abandoned is true when the client closed the request before the answer (slow fault).
+	Abandoned bool
+	Status    int
+	RequestID string
+	// Entry is the fake's journal entry, nil when a fault answered.
+	Entry *mockserver.Entry
+	// Message is the index of the message in flight when the request arrived.
+	Message int
+}
+
+// answer renders how the request was answered, e.g. "business 3001" or "fault http_502".
+func (e *exchange) answer() string {
+	switch {
+	case e.Fault != "":
+		return "fault " + string(e.Fault)
+	case e.Entry != nil:
+		return e.Entry.Outcome()
+	default:
+		return "no answer recorded"
+	}
+}
+
+// line renders the exchange for a diff: "POST /rest/2.0/smartapp/message/custom/send -> business 3001".
+func (e *exchange) line() string {
+	path, _, _ := strings.Cut(e.Target, "?")
+	return e.Method + " " + path + " -> " + e.answer()
+}
+
+func endpointOf(path string) string {
+	switch path {
+	case smartappmock.SendPath:
+		return "send"
+	case smartappmock.TokenPath:
+		return "token"
+	}
+	return "other"
+}
+
+// recorder is the kit's handler in front of the fake: it keeps every raw request and injects the
+// case's transport fault on send requests.
+type recorder struct {
+	next        http.Handler
+	fault       Fault
+	hold        time.Duration
+	maxAttempts int
+
+	inflight sync.WaitGroup
+
+	mu        sync.Mutex
+	ex        []exchange
+	msg       int
+	attempts  int
+	cancel    context.CancelFunc
+	overflown bool
+}
+
+// begin marks the start of message i; cancel stops the client when it loops.
+func (r *recorder) begin(i int, cancel context.CancelFunc) {
+	r.mu.Lock()
+	r.msg, r.attempts, r.cancel, r.overflown = i, 0, cancel, false
+	r.mu.Unlock()
+}
+
+// overflow reports whether the kit stopped the client during the current message.
+func (r *recorder) overflow() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.overflown
+}
+
+// exchanges waits for requests in flight (a hijacked connection's handler outlives the server's
+// Close), then returns every exchange.
+func (r *recorder) exchanges() []exchange {
+	r.inflight.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]exchange, len(r.ex))
+	copy(out, r.ex)
+	return out
+}
+
+// statusWriter keeps the status and request id the fake answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ServeHTTP records the request, then answers with the fault or passes it to the fake.
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.inflight.Add(1)
+	defer r.inflight.Done()
+	body, _ := io.ReadAll(io.LimitReader(req.Body, mockserver.MaxBodyBytes+1))
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	e := exchange{Endpoint: endpointOf(req.URL.Path), Method: req.Method, Target: req.URL.RequestURI(),
+		Header: req.Header.Clone(), Body: body, Raw: true, Start: time.Now()}
+	r.mu.Lock()
+	e.Message = r.msg
+	if e.Endpoint == "send" {
+		r.attempts++
+		if r.maxAttempts > 0 && r.attempts > r.maxAttempts && !r.overflown {
+			r.overflown = true
+			if r.cancel != nil {
+				r.cancel()
+			}
+		}
+	}
+	r.mu.Unlock()
+
+	if e.Endpoint == "send" && r.fault != "" {
+		e.Fault = r.fault
+		e.Status, e.Abandoned = r.inject(w, req)
+	} else {
+		sw := &statusWriter{ResponseWriter: w}
+		r.next.ServeHTTP(sw, req)
+		e.Status = sw.status
+		e.RequestID = w.Header().Get(smartappmock.HeaderRequestID)
+	}
+	e.End = time.Now()
+	r.mu.Lock()
+	r.ex = append(r.ex, e)
+	r.mu.Unlock()
+}
+
+// inject answers with the fault; it returns the status written (0 for none) and whether the client
+// gave up first.
+func (r *recorder) inject(w http.ResponseWriter, req *http.Request) (int, bool) {
+	switch r.fault {
+	case FaultHTTP502:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>\n")
+		return http.StatusBadGateway, false
+	case FaultHTTP503:
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "Service Unavailable\n")
+		return http.StatusServiceUnavailable, false
+	case FaultMalformed:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, malformedBody)
+		return http.StatusOK, false
+	case FaultSlow:
+		t := time.NewTimer(r.hold)
+		defer t.Stop()
+		select {
+		case <-req.Context().Done():
+			return 0, true
+		case <-t.C:
+		}
+		drop(w)
+		return 0, false
+	default: // FaultDrop
+		drop(w)
+		return 0, false
+	}
+}
+
+// drop closes the connection without an answer.
+func drop(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// HTTP/2 cannot be hijacked: abort the stream instead.
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}

@@ -1,0 +1,371 @@
+package contract
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/internal/spec"
+	"github.com/smartappmock/smartappmock/mockserver"
+)
+
+// Suite runs the catalogue against one client. Its zero value runs every case against an
+// in-process fake with the defaults below.
+type Suite struct {
+	// Target is the base URL of an already running fake (e.g. the Docker sandbox); empty starts a
+	// fake in-process for each case. A target must run with `policy: apps: sandbox` and no rules of
+	// its own; the cases that need a kit-side transport fault are skipped.
+	Target string
+	// AdminToken is the bearer token of the target's admin API, if it requires one.
+	AdminToken string
+	// Cases are the names of the cases to run; empty runs them all.
+	Cases []string
+	// Parallel is how many cases run at once (default 4).
+	Parallel int
+	// SlowHold is how long the slow-answer fault holds an answer (default 10s): a client must give
+	// up sooner.
+	SlowHold time.Duration
+	// SendTimeout bounds one message: a client still busy after it is stopped (default 30s).
+	SendTimeout time.Duration
+	// MaxAttempts is how many send requests one message may make before the kit stops the client as
+	// an endless loop (default 10).
+	MaxAttempts int
+	// Strict makes Test fail on should-cases too.
+	Strict bool
+}
+
+func (s Suite) withDefaults() Suite {
+	if s.Parallel <= 0 {
+		s.Parallel = 4
+	}
+	if s.SlowHold <= 0 {
+		s.SlowHold = 10 * time.Second
+	}
+	if s.SendTimeout <= 0 {
+		s.SendTimeout = 30 * time.Second
+	}
+	if s.MaxAttempts <= 0 {
+		s.MaxAttempts = 10
+	}
+	return s
+}
+
+// Run runs every case of the catalogue against a Go client inside the caller's go test: one
+// subtest per case. newClient is called once per case with that case's Conn. A failed must-case
+// fails its subtest; a failed should-case is logged.
+func Run(t *testing.T, newClient func(Conn) Client) {
+	t.Helper()
+	Suite{}.Test(t, newClient)
+}
+
+// Test is Run with the suite's settings.
+func (s Suite) Test(t *testing.T, newClient func(Conn) Client) {
+	t.Helper()
+	s = s.withDefaults()
+	h, err := s.newHarness(t.Context())
+	if err != nil {
+		t.Fatalf("contract: %v", err)
+	}
+	t.Cleanup(h.close)
+	cases, err := selectCases(s.Cases)
+	if err != nil {
+		t.Fatalf("contract: %v", err)
+	}
+	drv := goDriver{newClient: newClient}
+	var mu sync.Mutex
+	var trials []*trial
+	report := func(t *testing.T, res Result) {
+		t.Helper()
+		switch {
+		case res.Status == StatusSkip:
+			t.Skip(res.Reason)
+		case res.Status == StatusFail && (res.Grade == GradeMust || s.Strict):
+			t.Errorf("%s case %s failed: %s\n%s", res.Grade, res.Case, res.Doc, res.Details)
+		case res.Status == StatusFail:
+			t.Logf("should-case %s failed (not fatal): %s\n%s", res.Case, res.Doc, res.Details)
+		}
+	}
+	t.Run("cases", func(t *testing.T) {
+		for _, c := range cases {
+			if c.Aggregate {
+				continue
+			}
+			t.Run(c.Name, func(t *testing.T) {
+				t.Parallel()
+				tr, res := h.runCase(t.Context(), c, drv)
+				if tr != nil {
+					mu.Lock()
+					trials = append(trials, tr)
+					mu.Unlock()
+				}
+				report(t, res)
+			})
+		}
+	})
+	for _, c := range cases {
+		if !c.Aggregate {
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			report(t, h.aggregate(c, trials))
+		})
+	}
+}
+
+// RunClient runs the suite against a Go client and returns the report.
+func (s Suite) RunClient(ctx context.Context, title string, newClient func(Conn) Client) (*Report, error) {
+	return s.run(ctx, title, goDriver{newClient: newClient})
+}
+
+// RunCommand runs the suite against a client command: argv is run once per message with the
+// environment of CommandEnv added to the kit's own.
+func (s Suite) RunCommand(ctx context.Context, argv []string) (*Report, error) {
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("no command to run")
+	}
+	return s.run(ctx, strings.Join(argv, " "), cmdDriver{argv: argv})
+}
+
+func (s Suite) run(ctx context.Context, title string, drv driver) (*Report, error) {
+	start := time.Now()
+	s = s.withDefaults()
+	cases, err := selectCases(s.Cases)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.newHarness(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer h.close()
+	results := make([]Result, len(cases))
+	var trials []*trial
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, s.Parallel)
+	for i, c := range cases {
+		if c.Aggregate {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			tr, res := h.runCase(ctx, c, drv)
+			mu.Lock()
+			results[i] = res
+			if tr != nil {
+				trials = append(trials, tr)
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for i, c := range cases {
+		if c.Aggregate {
+			results[i] = h.aggregate(c, trials)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return &Report{Title: title, Results: results, Elapsed: time.Since(start)}, nil
+}
+
+// harness runs cases, in-process or against a target.
+type harness struct {
+	s      Suite
+	spec   *spec.Spec
+	runID  string
+	target *adminClient
+	cases  []Case
+}
+
+func (s Suite) newHarness(ctx context.Context) (*harness, error) {
+	sp, err := spec.Load(smartappmock.OpenAPI())
+	if err != nil {
+		return nil, err
+	}
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	h := &harness{s: s, spec: sp, runID: hex.EncodeToString(rnd[:])}
+	if s.Target != "" {
+		cases, err := selectCases(s.Cases)
+		if err != nil {
+			return nil, err
+		}
+		h.cases = cases
+		h.target = &adminClient{base: strings.TrimRight(s.Target, "/"), token: s.AdminToken, hc: &http.Client{Timeout: 10 * time.Second}}
+		if err := h.target.health(ctx); err != nil {
+			return nil, err
+		}
+		var rules []config.Rule
+		for _, c := range cases {
+			for _, r := range c.rules {
+				r.Match.App = h.appID(c)
+				rules = append(rules, r)
+			}
+		}
+		if err := h.target.pushRules(ctx, rules); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+func (h *harness) close() {
+	if h.target != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = h.target.restoreRules(ctx)
+	}
+}
+
+// appID names the case's app: its client_id and, for a sandbox app, its id.
+func (h *harness) appID(c Case) string {
+	if h.target != nil {
+		return "contract-" + h.runID + "-" + c.Name
+	}
+	return "contract-" + c.Name
+}
+
+// runCase runs one non-aggregate case; the trial is nil when the case could not run.
+func (h *harness) runCase(ctx context.Context, c Case, drv driver) (*trial, Result) {
+	start := time.Now()
+	if h.target != nil && c.Fault != "" {
+		return nil, Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: StatusSkip,
+			Reason: "needs a kit-side transport fault (" + string(c.Fault) + "), which only the in-process fake can inject; run without --target to check it"}
+	}
+	tr, err := h.play(ctx, c, drv)
+	if err != nil {
+		return nil, resultOf(c, []finding{{Reason: "the kit could not run the case: " + err.Error()}}, time.Since(start))
+	}
+	j := &judge{}
+	c.judge(j, tr)
+	return tr, resultOf(c, j.findings, time.Since(start))
+}
+
+// play sends the case's messages through the client and gathers what it sent.
+func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) {
+	app := h.appID(c)
+	var secretRnd [8]byte
+	_, _ = rand.Read(secretRnd[:])
+	secret := "secret-" + hex.EncodeToString(secretRnd[:])
+	dir, err := os.MkdirTemp("", "smartappmock-contract-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	conn := Conn{ClientID: app, ClientSecret: secret, TokenCache: filepath.Join(dir, "token")}
+	tr := &trial{c: c, msgs: c.Messages(), hold: h.s.SlowHold}
+
+	var rec *recorder
+	var srv *mockserver.Server
+	closeSrv := func() {}
+	if h.target == nil {
+		cfg := &config.Config{
+			Version: config.Version,
+			Policy: config.Policy{Apps: config.AppsConfigured, Tokens: config.TokensIssued,
+				Window: config.Window{Mode: config.WindowRequireUserMessage}},
+			Apps:  []config.App{{ID: app, ClientID: app, ClientSecret: secret, UserMessages: []string{caseOpenID}}},
+			Rules: c.rules,
+		}
+		srv, err = mockserver.New(mockserver.Options{Config: cfg})
+		if err != nil {
+			return nil, err
+		}
+		rec = &recorder{next: srv, fault: c.Fault, hold: h.s.SlowHold, maxAttempts: h.s.MaxAttempts}
+		hs := httptest.NewServer(rec)
+		closeSrv = sync.OnceFunc(hs.Close)
+		defer closeSrv()
+		conn.BaseURL = hs.URL
+	} else {
+		conn.BaseURL = h.target.base
+		if err := h.target.prepareApp(ctx, app, secret, caseOpenID); err != nil {
+			return nil, err
+		}
+	}
+
+	sess, err := drv.open(conn)
+	if err != nil {
+		return nil, err
+	}
+	defer sess.close()
+	var lastSeq uint64
+	for i, m := range tr.msgs {
+		mctx, cancel := context.WithTimeout(withCase(ctx, c.Name), h.s.SendTimeout)
+		if rec != nil {
+			rec.begin(i, cancel)
+		}
+		o := sess.send(mctx, m)
+		deadline := mctx.Err() == context.DeadlineExceeded
+		cancel()
+		switch {
+		case rec != nil && rec.overflow():
+			o.Crash = fmt.Sprintf("the kit stopped the client after %d send requests for one message (an endless retry loop)", h.s.MaxAttempts)
+		case deadline && o.Crash == "":
+			o.Crash = fmt.Sprintf("the client did not finish within %s", h.s.SendTimeout)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		tr.outcomes = append(tr.outcomes, o)
+		if h.target != nil {
+			es, seq, err := h.target.journal(ctx, app, lastSeq)
+			if err != nil {
+				return nil, err
+			}
+			lastSeq = seq
+			for _, e := range es {
+				tr.ex = append(tr.ex, rebuild(e, i))
+			}
+		}
+	}
+	if rec != nil {
+		// Closing waits for every handler, so that abandoned requests are recorded too.
+		closeSrv()
+		entries, err := srv.Store().Journal(ctx, mockserver.JournalFilter{})
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[string]*mockserver.Entry, len(entries))
+		for k := range entries {
+			byID[entries[k].ID] = &entries[k]
+		}
+		tr.ex = rec.exchanges()
+		for k := range tr.ex {
+			tr.ex[k].Entry = byID[tr.ex[k].RequestID]
+		}
+	}
+	sort.SliceStable(tr.ex, func(a, b int) bool { return tr.ex[a].Start.Before(tr.ex[b].Start) })
+	return tr, nil
+}
+
+// aggregate judges an aggregate case over the trials of the run.
+func (h *harness) aggregate(c Case, trials []*trial) Result {
+	start := time.Now()
+	sorted := make([]*trial, len(trials))
+	copy(sorted, trials)
+	order := map[string]int{}
+	for i, cc := range Cases() {
+		order[cc.Name] = i
+	}
+	sort.Slice(sorted, func(a, b int) bool { return order[sorted[a].c.Name] < order[sorted[b].c.Name] })
+	if len(sorted) == 0 {
+		return resultOf(c, []finding{{Reason: "no case ran, so there are no requests to judge"}}, 0)
+	}
+	return resultOf(c, judgeAggregate(c, h.spec, sorted), time.Since(start))
+}

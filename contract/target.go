@@ -1,0 +1,196 @@
+package contract
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/mockserver"
+)
+
+// adminClient talks to a running fake's admin API (see mockserver/admin.go).
+type adminClient struct {
+	base  string
+	token string
+	// saved are the target's own rules, put back when the run ends.
+	saved []config.Rule
+	// pushed is set once the kit's rules are in place.
+	pushed bool
+	hc     *http.Client
+}
+
+func (a *adminClient) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("target admin API: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("target admin API: %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("target admin API: %s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(data)))
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("target admin API: %s %s: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+func (a *adminClient) health(ctx context.Context) error {
+	if err := a.do(ctx, http.MethodGet, mockserver.AdminPrefix+"/health", nil, nil); err != nil {
+		return fmt.Errorf("%w (is %s a running smartappmock? --target needs its admin API)", err, a.base)
+	}
+	return nil
+}
+
+// pushRules puts the kit's rules (each scoped to one case's app) in front of the target's own.
+func (a *adminClient) pushRules(ctx context.Context, rules []config.Rule) error {
+	var cur struct {
+		Rules []config.Rule `json:"rules"`
+	}
+	if err := a.do(ctx, http.MethodGet, mockserver.AdminPrefix+"/rules", nil, &cur); err != nil {
+		return err
+	}
+	a.saved = cur.Rules
+	all := append(append([]config.Rule{}, rules...), cur.Rules...)
+	if err := a.do(ctx, http.MethodPut, mockserver.AdminPrefix+"/rules", map[string]any{"rules": all}, nil); err != nil {
+		return err
+	}
+	a.pushed = true
+	return nil
+}
+
+func (a *adminClient) restoreRules(ctx context.Context) error {
+	if !a.pushed {
+		return nil
+	}
+	rules := a.saved
+	if rules == nil {
+		rules = []config.Rule{}
+	}
+	return a.do(ctx, http.MethodPut, mockserver.AdminPrefix+"/rules", map[string]any{"rules": rules}, nil)
+}
+
+// prepareApp registers the case's sandbox app (by fetching a token with its credentials), clears
+// its journal and opens the user's customer-service window.
+func (a *adminClient) prepareApp(ctx context.Context, app, secret, openID string) error {
+	q := url.Values{"grant_type": {"client_credentials"}, "client_id": {app}, "client_secret": {secret}, "scope": {"smartapp_snsapi_base"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+smartappmock.TokenPath+"?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("target: %w", err)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("target refused a token to client_id %s (HTTP %d: %s); run it with `policy: apps: sandbox` (the default configuration)",
+			app, resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	esc := url.PathEscape(app)
+	if err := a.do(ctx, http.MethodPost, mockserver.AdminPrefix+"/apps/"+esc+"/reset", nil, nil); err != nil {
+		return err
+	}
+	return a.do(ctx, http.MethodPost, mockserver.AdminPrefix+"/apps/"+esc+"/messages", map[string]string{"open_id": openID}, nil)
+}
+
+// journal returns the app's entries newer than after, oldest first, and the newest sequence seen.
+func (a *adminClient) journal(ctx context.Context, app string, after uint64) ([]mockserver.Entry, uint64, error) {
+	var out struct {
+		Requests []mockserver.Entry `json:"requests"`
+	}
+	q := url.Values{"app": {app}, "limit": {"0"}}
+	if err := a.do(ctx, http.MethodGet, mockserver.AdminPrefix+"/requests?"+q.Encode(), nil, &out); err != nil {
+		return nil, after, err
+	}
+	var es []mockserver.Entry
+	newest := after
+	for _, e := range out.Requests {
+		if e.Seq > after {
+			es = append(es, e)
+			newest = max(newest, e.Seq)
+		}
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].Seq < es[j].Seq })
+	return es, newest, nil
+}
+
+// rebuild turns a journal entry back into a request, as near as the journal allows: parameters in
+// their sources, the Content-Type as sent. A JSON body is not in the journal and comes back empty.
+func rebuild(e mockserver.Entry, msg int) exchange {
+	query, body := url.Values{}, url.Values{}
+	for _, p := range e.Params {
+		if p.Source == "query" {
+			query.Add(p.Name, p.Value)
+		} else {
+			body.Add(p.Name, p.Value)
+		}
+	}
+	target := e.Path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	h := http.Header{}
+	ct := e.ContentType
+	var raw []byte
+	switch {
+	case strings.HasPrefix(strings.ToLower(ct), "multipart/form-data"):
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for k, vs := range body {
+			for _, v := range vs {
+				_ = mw.WriteField(k, v)
+			}
+		}
+		_ = mw.Close()
+		raw, ct = b.Bytes(), mw.FormDataContentType()
+	case len(body) > 0:
+		raw = []byte(body.Encode())
+	}
+	if ct != "" {
+		h.Set("Content-Type", ct)
+	}
+	ex := exchange{Endpoint: e.Endpoint, Method: e.Method, Target: target, Header: h, Body: raw,
+		Start: e.Time, End: e.Time.Add(time.Duration(e.LatencyMicros) * time.Microsecond),
+		Status: e.Status, RequestID: e.ID, Message: msg}
+	if ex.Endpoint == "unknown" {
+		ex.Endpoint = "other"
+	}
+	entry := e
+	ex.Entry = &entry
+	return ex
+}
