@@ -39,6 +39,8 @@ type Spec struct {
 	send    *openapi3.Schema
 	when    []condition
 	fields  []fieldKind
+	fast    *sendChecker
+	routes  map[string]string // "METHOD path" -> operation id, for paths without templates
 	ops     map[string]bool
 	paths   map[string]bool
 	optsReq *openapi3filter.Options
@@ -47,6 +49,7 @@ type Spec struct {
 // condition is one x-smartapp-required-when rule: Field must be non-empty when On equals Value.
 type condition struct {
 	Field, On, Value string
+	reason           string
 }
 
 // fieldKind records which send fields the schema types as integers.
@@ -95,6 +98,8 @@ func Load(data []byte) (*Spec, error) {
 	if s.when, err = parseRequiredWhen(s.send.Extensions[requiredWhenExt]); err != nil {
 		return nil, err
 	}
+	s.fast = compileSendChecker(s.send)
+	s.routes = literalRoutes(doc)
 	if s.codes, err = parseCatalogue(doc.Extensions[codesExt]); err != nil {
 		return nil, err
 	}
@@ -114,6 +119,9 @@ func (s *Spec) Document() *openapi3.T { return s.doc }
 // FindOperation returns the operation id that serves a method and path, and whether the path exists
 // at all (so a known path with another method can be told from an unknown path).
 func (s *Spec) FindOperation(r *http.Request) (opID string, pathKnown bool) {
+	if id, ok := s.routes[r.Method+" "+r.URL.Path]; ok {
+		return id, true
+	}
 	route, _, err := s.router.FindRoute(r)
 	if err == nil {
 		return route.Operation.OperationID, true
@@ -154,7 +162,22 @@ func Join(vs []Violation) string {
 // CheckSend checks merged send parameters (query and body already merged by the caller) against the
 // SendForm schema and its x-smartapp-required-when rules. get returns a parameter's value and whether
 // it was present. It returns nil when the parameters are valid.
+//
+// The schema is compiled at load time into a plain check (see sendChecker) that answers valid and
+// invalid parameters alike without kin-openapi's error tree; kin-openapi's VisitJSON remains the
+// reference and answers whatever the compiled check was not built for.
 func (s *Spec) CheckSend(get func(name string) (string, bool)) []Violation {
+	if s.fast != nil {
+		if out, ok := s.fast.check(get); ok {
+			return append(out, s.checkWhen(get)...)
+		}
+	}
+	return s.checkSendKin(get)
+}
+
+// checkSendKin is CheckSend by kin-openapi's VisitJSON alone: the reference the compiled check is
+// tested against.
+func (s *Spec) checkSendKin(get func(name string) (string, bool)) []Violation {
 	obj := make(map[string]any, len(s.fields))
 	for _, f := range s.fields {
 		v, ok := get(f.name)
@@ -219,7 +242,7 @@ func (s *Spec) checkWhen(get func(string) (string, bool)) []Violation {
 			continue
 		}
 		if v, _ := get(c.Field); strings.TrimSpace(v) == "" {
-			out = append(out, Violation{Where: "body", Field: c.Field, Reason: fmt.Sprintf("required when %s is %s", c.On, c.Value)})
+			out = append(out, Violation{Where: "body", Field: c.Field, Reason: c.reason})
 		}
 	}
 	return out
@@ -247,6 +270,21 @@ func (s *Spec) CheckResponse(r *http.Request, status int, header http.Header, bo
 	return nil
 }
 
+// literalRoutes maps "METHOD path" to the operation id for every path of the document without a
+// template, so the common lookups skip the router; templated paths still go through it.
+func literalRoutes(doc *openapi3.T) map[string]string {
+	out := map[string]string{}
+	for path, item := range doc.Paths.Map() {
+		if strings.ContainsAny(path, "{}") {
+			continue
+		}
+		for method, op := range item.Operations() {
+			out[method+" "+path] = op.OperationID
+		}
+	}
+	return out
+}
+
 type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
@@ -267,7 +305,7 @@ func parseRequiredWhen(ext any) ([]condition, error) {
 	var out []condition
 	for field, conds := range m {
 		for on, value := range conds {
-			out = append(out, condition{Field: field, On: on, Value: value})
+			out = append(out, condition{Field: field, On: on, Value: value, reason: fmt.Sprintf("required when %s is %s", on, value)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
