@@ -46,6 +46,8 @@ type Config struct {
 	Policy Policy `yaml:"policy" json:"policy"`
 	// Rules force answers for matching requests.
 	Rules []Rule `yaml:"rules" json:"rules"`
+	// Faults inject network failures into the answers of matching sends (see Fault).
+	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
 }
 
 // App is one mini program (tenant): its credentials, capability, users and limits.
@@ -70,6 +72,8 @@ type App struct {
 	Tokens []string `yaml:"tokens,omitempty" json:"tokens,omitempty"`
 	// Limits are the app's gateway request limits; zero fields take Policy.Limits.
 	Limits Limits `yaml:"limits,omitempty" json:"limits,omitzero"`
+	// Faults inject network failures into this app's sends, before the top-level faults.
+	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
 }
 
 // CapabilityOn reports whether the app's customer-service capability is on.

@@ -159,7 +159,8 @@ var knownKeys = []string{
 	"foreign_open_ids", "user_messages", "tokens", "limits", "daily", "qps", "window", "mode",
 	"duration", "max_replies", "magic_values", "lenient_json", "journal_cap", "name", "match",
 	"answer", "times", "app", "token", "open_id", "msg_type", "content", "content_contains", "errno",
-	"error_code",
+	"error_code", "faults", "kind", "sequence", "latency", "probability", "seed", "skip", "drip_interval",
+	"drip_bytes",
 }
 
 func suggest(key string) string {
@@ -313,8 +314,10 @@ func (c *Config) validate() Errors {
 			tokens[t] = i
 		}
 		checkLimits(p+".limits", a.Limits)
+		validateFaults(p+".faults", a.ID, a.Faults, &errs)
 	}
 	c.validateRules(&errs)
+	validateFaults("faults", "", c.Faults, &errs)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
 	return errs
 }
