@@ -54,6 +54,7 @@ const usage = `usage:
   smartappmock config default      print the embedded default configuration
   smartappmock healthcheck         ask a running fake whether it is healthy (exit 0 if so)
   smartappmock version             print the version
+  smartappmock contract run|verify|list   test a client against every outcome, or a server against the spec
 
 Run 'smartappmock serve -h' for the serve flags.
 `
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "config":
 		return configCmd(args[1:], stdout, stderr)
+	case "contract":
+		return contractCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "version":

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/smartappmock/smartappmock/contract"
+)
+
+const contractUsage = `usage:
+  smartappmock contract run [--junit FILE] [--target URL] [--case NAME,...] [--strict] -- <command…>
+      run the client command through every case; exit 0 when every must-case passes, 1 otherwise
+  smartappmock contract verify --target URL [--client-id ID --client-secret SECRET] [--open-id ID] [--no-send] [--junit FILE]
+      check a server's answers against openapi.yaml with safe probes (the last one sends one real message)
+  smartappmock contract list
+      print the catalogue of cases
+
+The command runs once per message with SMARTAPP_BASE_URL, SMARTAPP_CLIENT_ID, SMARTAPP_CLIENT_SECRET,
+SMARTAPP_USER_TYPE, SMARTAPP_OPEN_ID, SMARTAPP_MSG_TYPE, SMARTAPP_CONTENT, SMARTAPP_PIC_URL,
+SMARTAPP_TOKEN_CACHE and SMARTAPP_CASE in its environment; exit status 0 means delivered; an optional
+last line of JSON on stdout names the code it saw: {"errno":3001} or {"error_code":110}.
+`
+
+// contractCmd is `smartappmock contract …`.
+func contractCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, contractUsage)
+		return usageError{"contract: missing subcommand (run, verify or list)"}
+	}
+	switch args[0] {
+	case "run":
+		return contractRun(ctx, args[1:], getenv, stdout, stderr)
+	case "verify":
+		return contractVerify(ctx, args[1:], stdout, stderr)
+	case "list":
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		for _, c := range contract.Cases() {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Grade, c.Name, c.Doc)
+		}
+		return tw.Flush()
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, contractUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, contractUsage)
+	return usageError{fmt.Sprintf("contract: unknown subcommand %q", args[0])}
+}
+
+func contractRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("contract run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, contractUsage); fs.PrintDefaults() }
+	junit := fs.String("junit", "", "write a JUnit XML report to this file")
+	target := fs.String("target", "", "base URL of an already running fake (default: start one in-process per case)")
+	adminToken := fs.String("admin-token", getenv("SMARTAPPMOCK_ADMIN_TOKEN"), "bearer token of the target's admin API (env SMARTAPPMOCK_ADMIN_TOKEN)")
+	cases := fs.String("case", "", "comma-separated case names to run (default: all; see 'contract list')")
+	strict := fs.Bool("strict", false, "fail (exit 1) on should-cases too")
+	parallel := fs.Int("parallel", 4, "cases run at once")
+	slow := fs.Duration("slow-hold", 10*time.Second, "how long the slow-answer fault holds an answer")
+	timeout := fs.Duration("send-timeout", 30*time.Second, "how long one message may take before the client is stopped")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	argv := fs.Args()
+	if len(argv) == 0 {
+		fmt.Fprint(stderr, contractUsage)
+		return usageError{"contract run: no client command (put it after --)"}
+	}
+	if *parallel < 1 {
+		return usageError{"contract run: --parallel must be at least 1"}
+	}
+	s := contract.Suite{Target: *target, AdminToken: *adminToken, Strict: *strict, Parallel: *parallel,
+		SlowHold: *slow, SendTimeout: *timeout}
+	if *cases != "" {
+		s.Cases = strings.Split(*cases, ",")
+	}
+	rep, err := s.RunCommand(ctx, argv)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "unknown case") {
+			return usageError{"contract run: " + err.Error()}
+		}
+		return fmt.Errorf("contract run: %w", err)
+	}
+	return finishReport(rep, *junit, *strict, stdout)
+}
+
+func contractVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("contract verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, contractUsage); fs.PrintDefaults() }
+	var o contract.VerifyOptions
+	fs.StringVar(&o.Target, "target", "", "base URL of the server to check (required), e.g. http://127.0.0.1:8080")
+	fs.StringVar(&o.ClientID, "client-id", "", "App Key (default: made-up, which only a sandbox fake accepts)")
+	fs.StringVar(&o.ClientSecret, "client-secret", "", "App Secret")
+	fs.StringVar(&o.OpenID, "open-id", "", "user of the one valid send (default smartappmock-verify-user)")
+	fs.BoolVar(&o.NoSend, "no-send", false, "leave out the valid send (the only probe that can deliver a message)")
+	junit := fs.String("junit", "", "write a JUnit XML report to this file")
+	strict := fs.Bool("strict", false, "fail (exit 1) on should-results (codes) too")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("contract verify: unexpected argument %q", fs.Arg(0))}
+	}
+	if o.Target == "" {
+		return usageError{"contract verify: --target URL is required"}
+	}
+	if (o.ClientID == "") != (o.ClientSecret == "") {
+		return usageError{"contract verify: give both --client-id and --client-secret, or neither"}
+	}
+	rep, err := contract.Verify(ctx, o)
+	if err != nil {
+		return fmt.Errorf("contract verify: %w", err)
+	}
+	return finishReport(rep, *junit, *strict, stdout)
+}
+
+// finishReport prints the summary, writes the JUnit file and turns a failed report into exit 1.
+func finishReport(rep *contract.Report, junit string, strict bool, stdout io.Writer) error {
+	if err := rep.WriteText(stdout); err != nil {
+		return err
+	}
+	if junit != "" {
+		f, err := os.Create(junit)
+		if err != nil {
+			return fmt.Errorf("--junit: %w", err)
+		}
+		werr := rep.WriteJUnit(f)
+		if err := errors.Join(werr, f.Close()); err != nil {
+			return fmt.Errorf("--junit: %w", err)
+		}
+	}
+	if !rep.Passed() || (strict && len(rep.Failed(contract.GradeShould)) > 0) {
+		return errSilent
+	}
+	return nil
+}
