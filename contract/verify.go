@@ -110,17 +110,17 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 				return tokenURL(creds(o.ClientSecret+"-smartappmock-wrong", "client_credentials"))
 			}, status: http.StatusBadRequest, success: boolp(false), should: "oauth invalid_client"},
 		{name: "verify_token_bad_grant", doc: "An unsupported grant_type answers HTTP 400 unsupported_grant_type.",
-			build: func(string) (*http.Request, error) { return tokenURL(creds(o.ClientSecret, "password")) },
+			build:  func(string) (*http.Request, error) { return tokenURL(creds(o.ClientSecret, "password")) },
 			status: http.StatusBadRequest, success: boolp(false), should: "oauth unsupported_grant_type"},
 		{name: "verify_send_no_token", doc: "A send with no access_token answers HTTP 200 with a gateway envelope (error_code 100).",
 			build: func(string) (*http.Request, error) {
 				return send("", url.Values{"user_type": {"1"}, "open_id": {o.OpenID}, "msg_type": {"text"}, "content": {"smartappmock verify"}})
 			}, status: http.StatusOK, success: boolp(false), should: "gateway 100"},
 		{name: "verify_send_bad_token", doc: "A send with an invalid token (and no message fields, so nothing can be delivered) answers HTTP 200 with error_code 110.",
-			build: func(string) (*http.Request, error) { return send("smartappmock-verify-invalid-token", url.Values{}) },
+			build:  func(string) (*http.Request, error) { return send("smartappmock-verify-invalid-token", url.Values{}) },
 			status: http.StatusOK, success: boolp(false), should: "gateway 110"},
 		{name: "verify_send_missing_fields", doc: "A send with a valid token and no open_id or msg_type answers HTTP 200 with errno 3001.",
-			build: func(tok string) (*http.Request, error) { return send(tok, url.Values{"user_type": {"1"}}) },
+			build:  func(tok string) (*http.Request, error) { return send(tok, url.Values{"user_type": {"1"}}) },
 			status: http.StatusOK, success: boolp(false), should: "business 3001"},
 	}
 	if !o.NoSend {
