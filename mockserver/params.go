@@ -45,19 +45,24 @@ func (p *params) add(name, value, source string) {
 }
 
 // resolve marks, for each name, the value in use: the first body value, else the first query value.
+// Requests carry a handful of parameters, so a quadratic scan beats a map here.
 func (p *params) resolve() {
-	chosen := map[string]int{}
-	for i, prm := range p.all {
-		j, seen := chosen[prm.Name]
-		switch {
-		case !seen:
-			chosen[prm.Name] = i
-		case p.all[j].Source == "query" && prm.Source == "body":
-			chosen[prm.Name] = i
+	for i := range p.all {
+		prm := &p.all[i]
+		chosen := -1
+		for j := range i {
+			if p.all[j].Used && p.all[j].Name == prm.Name {
+				chosen = j
+				break
+			}
 		}
-	}
-	for _, i := range chosen {
-		p.all[i].Used = true
+		switch {
+		case chosen < 0:
+			prm.Used = true
+		case p.all[chosen].Source == "query" && prm.Source == "body":
+			p.all[chosen].Used = false
+			prm.Used = true
+		}
 	}
 }
 
@@ -77,6 +82,10 @@ const (
 func classify(contentType string) (bodyKind, map[string]string, string) {
 	if strings.TrimSpace(contentType) == "" {
 		return bodyNone, nil, ""
+	}
+	if contentType == "application/x-www-form-urlencoded" {
+		// The common case, without parsing (and allocating) the media type's parameters.
+		return bodyForm, nil, contentType
 	}
 	mt, ps, err := mime.ParseMediaType(contentType)
 	if err != nil {

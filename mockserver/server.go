@@ -38,6 +38,8 @@ type Options struct {
 	AdminToken string
 	// Version is reported by the admin health endpoint.
 	Version string
+	// CACert is the PEM certificate of the CA behind the fake's HTTPS, served at GET /__admin/ca.
+	CACert []byte
 }
 
 // Server is the fake Baidu service: an http.Handler for the API paths of openapi.yaml and the admin
@@ -63,6 +65,9 @@ type Server struct {
 	bodies map[answerKey][]byte // pre-rendered envelopes
 
 	hub hub // live journal subscribers
+
+	faults faultEngine // injected network failures (fault.go)
+	caPEM  []byte      // Options.CACert
 }
 
 type answerKey struct {
@@ -89,6 +94,7 @@ func New(opts Options) (*Server, error) {
 		log:      opts.Logger,
 		adminTk:  opts.AdminToken,
 		version:  opts.Version,
+		caPEM:    opts.CACert,
 		apps:     map[string]config.App{},
 		byClient: map[string]config.App{},
 		bodies:   map[answerKey][]byte{},
@@ -191,12 +197,13 @@ func (s *Server) newID() string {
 
 // writeEnvelope writes an HTTP 200 envelope with the fake's outcome, reason and id headers.
 func (s *Server) writeEnvelope(w http.ResponseWriter, layer smartappmock.Layer, code int, reason, id string) {
+	// The keys are canonical already: assigning skips Header.Set's canonicalization (a profile hot spot).
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set(smartappmock.HeaderOutcome, string(layer)+" "+strconv.Itoa(code))
-	h.Set(smartappmock.HeaderRequestID, id)
+	h["Content-Type"] = []string{"application/json"}
+	h[smartappmock.HeaderOutcome] = []string{string(layer) + " " + strconv.Itoa(code)}
+	h[smartappmock.HeaderRequestID] = []string{id}
 	if reason != "" {
-		h.Set(smartappmock.HeaderReason, headerSafe(reason))
+		h[smartappmock.HeaderReason] = []string{headerSafe(reason)}
 	}
 	body, ok := s.bodies[answerKey{layer, code}]
 	if !ok {
@@ -207,7 +214,7 @@ func (s *Server) writeEnvelope(w http.ResponseWriter, layer smartappmock.Layer, 
 			body = mustJSON(smartappmock.BusinessEnvelope{Errno: code, Msg: "error", Data: map[string]any{}})
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }
@@ -257,6 +264,9 @@ func redactToken(t string) string {
 
 // headerSafe makes a reason fit an HTTP header: printable ASCII, other runes escaped, at most 1 KiB.
 func headerSafe(s string) string {
+	if len(s) <= 1024 && isPrintableASCII(s) {
+		return s
+	}
 	var b strings.Builder
 	for _, r := range s {
 		switch {
