@@ -40,6 +40,7 @@ func (s *Server) adminRouter() http.Handler {
 	a.HandleFunc("/apps/{app}/reset", s.adminResetApp).Methods(http.MethodPost)
 	a.HandleFunc("/requests", s.adminRequests).Methods(http.MethodGet)
 	a.HandleFunc("/reset", s.adminResetAll).Methods(http.MethodPost)
+	s.adminFaultRoutes(a)
 	r.PathPrefix(InboxPath).Handler(s.inboxHandler()) // the inbox: inbox.go
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeAdminError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s %s; see the README's admin API reference", r.Method, r.URL.Path))
@@ -394,6 +395,7 @@ func (s *Server) adminResetAll(w http.ResponseWriter, r *http.Request) {
 	}
 	s.reopenConfiguredWindows(r, "")
 	s.rules.Store(newRuleSet(s.rules.Load().configRules()))
+	s.resetFaults()
 	writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
 }
 

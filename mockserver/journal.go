@@ -42,6 +42,9 @@ type Entry struct {
 	Reason string `json:"reason"`
 	// Rule names the rule or magic value that forced the answer, if any.
 	Rule string `json:"rule,omitempty"`
+	// Fault is the network failure injected into the answer, if any, e.g. "http_503 (faults[0])";
+	// Status is then what the client got (0: no HTTP answer at all).
+	Fault string `json:"fault,omitempty"`
 	// LatencyMicros is how long the fake took to answer.
 	LatencyMicros int64 `json:"latency_us"`
 }

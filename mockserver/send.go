@@ -66,6 +66,10 @@ func (s *Server) finishSend(w http.ResponseWriter, r *http.Request, e *Entry, a 
 		e.Params = []Param{}
 	}
 	e.Layer, e.Code, e.Reason, e.Rule = a.layer, a.code, a.reason, a.rule
+	if plan, ok := s.pickFault(e, p); ok {
+		s.serveFault(w, r, e, a, plan, start)
+		return
+	}
 	s.writeEnvelope(w, a.layer, a.code, a.reason, e.ID)
 	s.record(r, *e, start)
 }
