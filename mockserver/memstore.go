@@ -14,19 +14,47 @@ import (
 const NoApp = ""
 
 // MemoryStore is the in-memory Store: one lock per app, so apps never wait on each other, and a
-// bounded journal ring per app.
+// bounded journal ring per app. Its memory is bounded whatever the traffic (see MemoryLimits): past
+// MaxTenants the least recently used apps that did not come from the configuration are evicted,
+// past MaxTokens the oldest issued tokens, and past MaxWindowsPerApp an app's oldest windows.
 type MemoryStore struct {
 	journalCap int
+	limits     MemoryLimits
 	seq        atomic.Uint64
+	tick       atomic.Int64 // use clock of tenants, for eviction
+	held       atomic.Int64 // journal entries held, all apps
+	evicted    atomic.Int64 // tenants evicted so far
 
 	mu      sync.RWMutex
 	tenants map[string]*tenant
 
-	tokMu  sync.RWMutex
-	tokens map[string]Token
+	tokMu    sync.RWMutex
+	tokens   map[string]Token
+	tokOrder []string // issued (evictable) tokens, oldest first
+}
+
+// MemoryLimits bound a MemoryStore. Zero fields take the defaults of DefaultMemoryLimits.
+type MemoryLimits struct {
+	// MaxTenants is how many apps the store keeps; past it, the least recently used apps that are
+	// not pinned (configured apps and the app-less journal are) are evicted with their state.
+	MaxTenants int
+	// MaxTokens is how many issued tokens the store keeps; past it, the oldest are forgotten (and
+	// then answer error_code 110). Configured tokens (no expiry) are never dropped.
+	MaxTokens int
+	// MaxWindowsPerApp is how many open_id windows an app keeps; past it, expired windows and then
+	// the oldest are dropped.
+	MaxWindowsPerApp int
+}
+
+// DefaultMemoryLimits are the limits of NewMemoryStore.
+func DefaultMemoryLimits() MemoryLimits {
+	return MemoryLimits{MaxTenants: 4096, MaxTokens: 100_000, MaxWindowsPerApp: 10_000}
 }
 
 type tenant struct {
+	lastUse atomic.Int64 // MemoryStore.tick at the last use
+	pinned  atomic.Bool  // never evicted: a configured app or the app-less bucket
+
 	mu       sync.Mutex
 	app      AppState
 	exists   bool // false for the NoApp bucket and apps known only from journal entries
@@ -41,10 +69,25 @@ type tenant struct {
 // NewMemoryStore returns an empty in-memory store that keeps at most journalCap entries per app
 // (1000 when journalCap <= 0).
 func NewMemoryStore(journalCap int) *MemoryStore {
+	return NewMemoryStoreLimits(journalCap, DefaultMemoryLimits())
+}
+
+// NewMemoryStoreLimits is NewMemoryStore with explicit memory limits.
+func NewMemoryStoreLimits(journalCap int, limits MemoryLimits) *MemoryStore {
 	if journalCap <= 0 {
 		journalCap = 1000
 	}
-	return &MemoryStore{journalCap: journalCap, tenants: map[string]*tenant{}, tokens: map[string]Token{}}
+	def := DefaultMemoryLimits()
+	if limits.MaxTenants <= 0 {
+		limits.MaxTenants = def.MaxTenants
+	}
+	if limits.MaxTokens <= 0 {
+		limits.MaxTokens = def.MaxTokens
+	}
+	if limits.MaxWindowsPerApp <= 0 {
+		limits.MaxWindowsPerApp = def.MaxWindowsPerApp
+	}
+	return &MemoryStore{journalCap: journalCap, limits: limits, tenants: map[string]*tenant{}, tokens: map[string]Token{}}
 }
 
 func (m *MemoryStore) tenant(id string, create bool) *tenant {
@@ -57,7 +100,12 @@ func (m *MemoryStore) tenant(id string, create bool) *tenant {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if t = m.tenants[id]; t == nil {
+		if len(m.tenants) >= m.limits.MaxTenants {
+			m.evictLocked()
+		}
 		t = &tenant{windows: map[string]*WindowState{}, counters: map[string]Counter{}}
+		t.pinned.Store(id == NoApp)
+		t.lastUse.Store(m.tick.Add(1))
 		m.tenants[id] = t
 	}
 	return t
@@ -72,6 +120,9 @@ func (m *MemoryStore) RegisterApp(_ context.Context, app AppState) (AppState, bo
 		return t.app, false, nil
 	}
 	t.app, t.exists = app, true
+	if app.Source == "config" {
+		t.pinned.Store(true)
+	}
 	return app, true, nil
 }
 
@@ -127,8 +178,20 @@ func (m *MemoryStore) UpdateApp(_ context.Context, id string, capability *bool, 
 // PutToken implements Store.
 func (m *MemoryStore) PutToken(_ context.Context, tok Token) error {
 	m.tokMu.Lock()
+	defer m.tokMu.Unlock()
+	_, replaced := m.tokens[tok.Value]
 	m.tokens[tok.Value] = tok
-	m.tokMu.Unlock()
+	if tok.Expires.IsZero() || replaced {
+		return nil // a configured token: kept for good
+	}
+	m.tokOrder = append(m.tokOrder, tok.Value)
+	for len(m.tokens) > m.limits.MaxTokens && len(m.tokOrder) > 0 {
+		delete(m.tokens, m.tokOrder[0])
+		m.tokOrder = m.tokOrder[1:]
+	}
+	if cap(m.tokOrder) > 2*m.limits.MaxTokens {
+		m.tokOrder = append([]string(nil), m.tokOrder...) // let the dropped prefix go
+	}
 	return nil
 }
 
@@ -144,6 +207,9 @@ func (m *MemoryStore) Token(_ context.Context, value string) (Token, bool, error
 func (m *MemoryStore) OpenWindow(_ context.Context, app, openID string, at time.Time) error {
 	t := m.tenant(app, true)
 	t.mu.Lock()
+	if _, ok := t.windows[openID]; !ok {
+		t.boundWindows(m.limits.MaxWindowsPerApp, at, 0)
+	}
 	t.windows[openID] = &WindowState{OpenID: openID, OpenedAt: at, UserMessage: true}
 	t.mu.Unlock()
 	return nil
@@ -166,6 +232,7 @@ func (m *MemoryStore) TakeReply(_ context.Context, app, openID string, now time.
 			return ReplyDecision{Reason: reason}, nil
 		}
 		w = &WindowState{OpenID: openID, OpenedAt: now}
+		t.boundWindows(m.limits.MaxWindowsPerApp, now, rule.Duration)
 		t.windows[openID] = w
 	}
 	if w.Replies >= rule.MaxReplies {
@@ -230,6 +297,7 @@ func (m *MemoryStore) Counters(_ context.Context, app string) (map[string]Counte
 // Append implements Store.
 func (m *MemoryStore) Append(_ context.Context, e Entry) (uint64, error) {
 	t := m.tenant(e.App, true)
+	t.lastUse.Store(m.tick.Add(1))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e.Seq = m.seq.Add(1)
@@ -243,6 +311,7 @@ func (m *MemoryStore) Append(_ context.Context, e Entry) (uint64, error) {
 			t.ring[(t.head+t.n)%len(t.ring)] = e
 		}
 		t.n++
+		m.held.Add(1)
 		return e.Seq, nil
 	}
 	t.ring[t.head] = e
@@ -314,6 +383,7 @@ func (m *MemoryStore) Reset(_ context.Context, app string, base func(AppState) A
 		t.mu.Lock()
 		t.windows = map[string]*WindowState{}
 		t.counters = map[string]Counter{}
+		m.held.Add(int64(-t.n))
 		t.ring, t.head, t.n, t.dropped = nil, 0, 0, 0
 		if t.exists && base != nil {
 			t.app = base(t.app)
@@ -321,4 +391,67 @@ func (m *MemoryStore) Reset(_ context.Context, app string, base func(AppState) A
 		t.mu.Unlock()
 	}
 	return nil
+}
+
+// Stats reports how many tenants and journal entries the store holds (for the metrics).
+func (m *MemoryStore) Stats() StoreStats {
+	m.mu.RLock()
+	n := len(m.tenants)
+	m.mu.RUnlock()
+	return StoreStats{Tenants: n, JournalEntries: int(m.held.Load())}
+}
+
+// evictLocked drops the least recently used eighth of the unpinned tenants (at least one), so a
+// flood of new apps costs one sort per MaxTenants/8 new apps. m.mu must be held for writing.
+func (m *MemoryStore) evictLocked() {
+	type cand struct {
+		id  string
+		use int64
+	}
+	cands := make([]cand, 0, len(m.tenants))
+	for id, t := range m.tenants {
+		if !t.pinned.Load() {
+			cands = append(cands, cand{id, t.lastUse.Load()})
+		}
+	}
+	if len(cands) == 0 {
+		return // every tenant is pinned: configured apps are never evicted
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].use < cands[j].use })
+	n := max(1, m.limits.MaxTenants/8)
+	for _, c := range cands[:min(n, len(cands))] {
+		t := m.tenants[c.id]
+		delete(m.tenants, c.id)
+		t.mu.Lock()
+		m.held.Add(int64(-t.n))
+		t.n = 0 // an in-flight request may still hold t: its entries no longer count
+		t.mu.Unlock()
+		m.evicted.Add(1)
+	}
+}
+
+// boundWindows makes room for one more window: past max it drops expired windows (older than
+// ttl before now, when ttl > 0), then the oldest. t.mu must be held.
+func (t *tenant) boundWindows(limit int, now time.Time, ttl time.Duration) {
+	if len(t.windows) < limit {
+		return
+	}
+	if ttl > 0 {
+		for id, w := range t.windows {
+			if !now.Before(w.OpenedAt.Add(ttl)) {
+				delete(t.windows, id)
+			}
+		}
+	}
+	if len(t.windows) < limit {
+		return
+	}
+	ws := make([]*WindowState, 0, len(t.windows))
+	for _, w := range t.windows {
+		ws = append(ws, w)
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i].OpenedAt.Before(ws[j].OpenedAt) })
+	for _, w := range ws[:max(1, len(ws)/8)] {
+		delete(t.windows, w.OpenID)
+	}
 }

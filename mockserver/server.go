@@ -66,6 +66,8 @@ type Server struct {
 
 	hub hub // live journal subscribers
 
+	metrics *metrics // Prometheus metrics at /metrics (metrics.go)
+
 	faults faultEngine // injected network failures (fault.go)
 	caPEM  []byte      // Options.CACert
 }
@@ -146,6 +148,7 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	s.admin = s.adminRouter()
+	s.metrics = newMetrics(s.store)
 	return s, nil
 }
 
@@ -168,6 +171,10 @@ func (s *Server) Spec() *spec.Spec { return s.spec }
 
 // ServeHTTP routes /__admin/ to the admin API and everything else through openapi.yaml.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == MetricsPath {
+		s.metrics.handler.ServeHTTP(w, r)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, "/__admin") {
 		s.admin.ServeHTTP(w, r)
 		return
@@ -240,6 +247,10 @@ func (s *Server) record(r *http.Request, e Entry, start time.Time) {
 	}
 	e.Seq = seq
 	s.hub.publish(e)
+	s.metrics.observe(&e)
+	if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+		return // do not build the line's attributes for nothing
+	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("id", e.ID), slog.String("app", e.App), slog.String("endpoint", e.Endpoint),
 		slog.String("outcome", e.Outcome()), slog.String("reason", e.Reason),
