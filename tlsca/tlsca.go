@@ -236,8 +236,9 @@ func (ca *CA) Leaf(hosts ...string) (tls.Certificate, error) {
 	return tls.Certificate{Certificate: [][]byte{der, ca.Cert.Raw}, PrivateKey: key, Leaf: leaf}, nil
 }
 
-// ServerConfig returns a TLS server configuration with a fresh leaf for DefaultHosts, offering
-// HTTP/2 and HTTP/1.1.
+// ServerConfig returns a TLS server configuration with a fresh leaf for DefaultHosts. It offers
+// HTTP/1.1 only, so that the fake's connection-level faults (reset, empty reply) reach the client
+// as connection failures rather than HTTP/2 stream errors.
 func (ca *CA) ServerConfig() (*tls.Config, error) {
 	leaf, err := ca.Leaf()
 	if err != nil {
@@ -246,7 +247,7 @@ func (ca *CA) ServerConfig() (*tls.Config, error) {
 	return &tls.Config{
 		Certificates: []tls.Certificate{leaf},
 		MinVersion:   tls.VersionTLS12,
-		NextProtos:   []string{"h2", "http/1.1"},
+		NextProtos:   []string{"http/1.1"},
 	}, nil
 }
 
