@@ -309,8 +309,13 @@ func (in *inbox) serveEntries(w http.ResponseWriter, r *http.Request) {
 	for i := range entries {
 		items[len(entries)-1-i] = in.item(&entries[i])
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"entries": items, "more": more})
+	// Compact: a page can hold thousands of entries.
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	if err := json.NewEncoder(w).Encode(map[string]any{"entries": items, "more": more}); err != nil {
+		in.s.log.Debug("inbox: writing entries", "err", err)
+	}
 }
 
 // inboxUser is one user of an app in the user list: last activity and window.
@@ -382,7 +387,7 @@ func (in *inbox) state(r *http.Request, id string) (inboxState, int, error) {
 		Policy: fmt.Sprintf("%d replies within %s of a user message (%s)", v.WindowPolicy.MaxReplies,
 			inboxDuration(time.Duration(v.WindowPolicy.Duration)), strings.ReplaceAll(string(v.WindowPolicy.Mode), "_", " "))}
 	if app.ClockOffset > 0 {
-		st.Ahead = "+" + app.ClockOffset.String()
+		st.Ahead = "+" + inboxDuration(app.ClockOffset)
 	}
 	users := map[string]*inboxUser{}
 	user := func(id string) *inboxUser {

@@ -17,6 +17,8 @@
   let oldest = 0; // smallest seq shown
   let newest = 0; // largest seq seen
   let stream = null;
+  // stuck: the thread follows new entries (and late image loads) while the reader is at the bottom.
+  let stuck = true;
   // stats is read by the browser tests and the render benchmark.
   const stats = (window.inboxStats = { pages: 0, fetchMs: 0, renderMs: 0, rendered: 0, live: 0 });
 
@@ -70,6 +72,7 @@
       img.decoding = 'async';
       img.referrerPolicy = 'no-referrer';
       img.addEventListener('error', () => failed('image did not load'), { once: true });
+      img.addEventListener('load', follow, { once: true });
       img.src = it.image_url;
       fig.append(img, el('figcaption', 'url', it.pic_url));
     } else {
@@ -111,13 +114,28 @@
     if (it.message) status.append(el('span', 'msg', it.message));
     li.append(status);
     if (!it.ok && it.reason) li.append(el('div', 'reason', it.reason));
-    if (it.rule) li.append(el('div', 'rule', 'forced by ' + it.rule));
+    if (it.rule && !(it.reason || '').includes(it.rule)) li.append(el('div', 'rule', 'forced by ' + it.rule));
     return li;
   }
 
   function atBottom() {
     return thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
   }
+
+  // follow scrolls to the newest entry if the reader has not scrolled away; sizes settle over a few
+  // frames (entries off screen are laid out lazily), so it tries again on the next frames.
+  function follow() {
+    if (!stuck) return;
+    let frames = 3;
+    const step = () => {
+      thread.scrollTop = thread.scrollHeight;
+      if (--frames > 0) requestAnimationFrame(step);
+    };
+    step();
+  }
+  thread.addEventListener('scroll', () => {
+    stuck = atBottom();
+  }, { passive: true });
 
   function counted() {
     $('count').textContent = rows.size + ' shown' + (view.openID ? ' for ' + view.openID : '');
@@ -142,16 +160,18 @@
       if (!oldest || it.seq < oldest) oldest = it.seq;
       if (it.seq > newest) newest = it.seq;
     }
+    const t2 = performance.now();
     const first = oldest && thread.firstChild;
     const keep = thread.scrollHeight - thread.scrollTop;
     thread.insertBefore(frag, first || null);
-    if (stats.pages === 0) thread.scrollTop = thread.scrollHeight;
+    if (stats.pages === 0) follow();
     else thread.scrollTop = thread.scrollHeight - keep;
     void thread.scrollHeight; // layout now, so that renderMs includes it
-    const t2 = performance.now();
+    const t3 = performance.now();
     stats.pages++;
     stats.fetchMs = t1 - t0;
-    stats.renderMs = t2 - t1;
+    stats.buildMs = t2 - t1;
+    stats.renderMs = t3 - t1;
     stats.rendered = data.entries.length;
     $('older').hidden = !data.more;
     counted();
@@ -159,7 +179,6 @@
 
   // insert places a live entry by sequence number (requests can finish out of order).
   function insert(it) {
-    const stick = atBottom();
     const li = render(it);
     rows.set(it.seq, li);
     let next = null;
@@ -168,7 +187,7 @@
     if (it.seq > newest) newest = it.seq;
     if (!oldest) oldest = it.seq;
     li.classList.add('new');
-    if (stick) thread.scrollTop = thread.scrollHeight;
+    follow();
     stats.live++;
     counted();
   }
@@ -282,6 +301,7 @@
         thread.replaceChildren();
         oldest = 0;
         stats.pages = 0;
+        stuck = true;
         await loadPage();
       }),
     );
@@ -291,6 +311,7 @@
   wireActions();
   Promise.all([loadPage(), refreshState()])
     .then(() => {
+      stats.readyMs = performance.now();
       body.dataset.ready = '1';
       connect();
     })
