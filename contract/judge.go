@@ -120,13 +120,23 @@ func (j *judge) delivered(t *trial, i int) {
 	}
 }
 
-// failed checks that message i was reported as a failure, with code if the client named one.
+// failed checks that message i was reported as a failure after the fake answered code, and that a
+// code the client named is the one the fake answered.
 func (j *judge) failed(t *trial, i, code int) {
 	o, ok := j.outcome(t, i)
 	if !ok {
 		return
 	}
-	want := outcomeView{Delivered: false, Code: strconv.Itoa(code)}
+	answered := code
+	if s := t.sendsOf(i); len(s) > 0 && s[len(s)-1].Entry != nil {
+		e := s[len(s)-1].Entry
+		answered = e.Code
+		if e.Code != code {
+			j.fail("", "message %d: the case needs the answer %d, but the fake answered %s because of the request itself: %s",
+				i+1, code, e.Outcome(), e.Reason)
+		}
+	}
+	want := outcomeView{Delivered: false, Code: strconv.Itoa(answered)}
 	got := viewOf(o)
 	if !o.Named {
 		want.Code = got.Code // naming the code is a should (codes_reported)
@@ -135,9 +145,9 @@ func (j *judge) failed(t *trial, i, code int) {
 	case o.Crash != "":
 		j.fail(cmp.Diff(want, got), "message %d: the client did not answer cleanly: %s", i+1, o.Crash)
 	case o.Delivered:
-		j.fail(cmp.Diff(want, got), "message %d: the client reported delivered, but the service answered %d (not delivered)", i+1, code)
-	case o.Named && o.Code != code:
-		j.fail(cmp.Diff(want, got), "message %d: the client named code %d, but the service answered %d", i+1, o.Code, code)
+		j.fail(cmp.Diff(want, got), "message %d: the client reported delivered, but the service answered %d (not delivered)", i+1, answered)
+	case o.Named && o.Code != answered:
+		j.fail(cmp.Diff(want, got), "message %d: the client named code %d, but the service answered %d", i+1, o.Code, answered)
 	}
 }
 
@@ -249,7 +259,24 @@ func judgeRefreshed(j *judge, t *trial) {
 
 // caseRef names a request in an aggregate finding: "text_delivered, message 1, request 2".
 func caseRef(t *trial, k int, e exchange) string {
-	return fmt.Sprintf("%s, message %d, request %d (%s %s)", t.c.Name, e.Message+1, k+1, e.Method, e.Target)
+	return fmt.Sprintf("%s, message %d, request %d (%s %s)", t.c.Name, e.Message+1, k+1, e.Method, redactTarget(e.Target))
+}
+
+// redactTarget shortens an access_token in a request URI to its first 8 characters.
+func redactTarget(target string) string {
+	path, q, ok := strings.Cut(target, "?")
+	if !ok {
+		return target
+	}
+	vals, err := url.ParseQuery(q)
+	if err != nil || !vals.Has("access_token") {
+		return target
+	}
+	tok := vals.Get("access_token")
+	if len(tok) > 8 {
+		vals.Set("access_token", tok[:8]+"...")
+	}
+	return path + "?" + vals.Encode()
 }
 
 // maxAggregateFindings keeps aggregate reports short.

@@ -1,0 +1,138 @@
+package examples
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock/contract"
+)
+
+// suite is the contract suite as the examples run it: shorter limits than the defaults, so that a
+// flawed client that loops is stopped sooner.
+func suite() contract.Suite {
+	return contract.Suite{Parallel: 3, SlowHold: 8 * time.Second, SendTimeout: 12 * time.Second}
+}
+
+// need fails the test when a tool the example needs is missing: CI installs them
+// (.ci/setup.d/20-contract.sh).
+func need(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed; the example clients need python3, node (20+), sh and curl (7.87+): see .ci/setup.d/20-contract.sh", tool)
+		}
+	}
+}
+
+func runCommand(t *testing.T, argv ...string) *contract.Report {
+	t.Helper()
+	need(t, argv[0])
+	if argv[0] == "sh" {
+		need(t, "curl")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	rep, err := suite().RunCommand(ctx, argv)
+	if err != nil {
+		t.Fatalf("RunCommand(%q): %v", argv, err)
+	}
+	t.Logf("%s: %d cases in %s", strings.Join(argv, " "), len(rep.Results), rep.Elapsed.Round(time.Millisecond))
+	return rep
+}
+
+func summary(t *testing.T, rep *contract.Report) string {
+	t.Helper()
+	var b strings.Builder
+	if err := rep.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestExampleClients_PassEveryCase runs the whole suite against each example client: every must-
+// and should-case passes.
+func TestExampleClients_PassEveryCase(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		argv []string
+	}{
+		{"Python", []string{"python3", "python/send.py"}},
+		{"Node", []string{"node", "node/send.mjs"}},
+		{"Shell", []string{"sh", "shell/send.sh"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep := runCommand(t, tc.argv...)
+			if failed := rep.Failed(""); len(failed) > 0 {
+				t.Errorf("cases failed: %v\n%s", failed, summary(t, rep))
+			}
+			if len(rep.Results) != len(contract.Cases()) {
+				t.Errorf("ran %d cases; want all %d", len(rep.Results), len(contract.Cases()))
+			}
+		})
+	}
+}
+
+// TestFlawedClients_FailExactlyTheirCases shows that the kit catches real bugs: each deliberately
+// flawed client fails exactly the cases its flaw breaks, and passes the others.
+func TestFlawedClients_FailExactlyTheirCases(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		argv []string
+		want []string
+	}{
+		{
+			name: "JSONBody",
+			argv: []string{"python3", "flawed/json_body.py"},
+			want: []string{
+				"text_delivered", "image_delivered",
+				"errno_30022_fails_without_retry", "errno_90001_fails_without_retry", "errno_90002_fails_without_retry",
+				"window_sixth_send_90001",
+				"token_reused", "token_110_refreshed_once", "token_111_refreshed_once",
+				"requests_match_openapi", "send_form_encoded",
+			},
+		},
+		{
+			name: "RetryEverything",
+			argv: []string{"python3", "flawed/retry_everything.py"},
+			want: []string{
+				"errno_3001_fails_without_retry", "errno_30022_fails_without_retry", "errno_90001_fails_without_retry", "errno_90002_fails_without_retry",
+				"token_110_persistent_fails_bounded", "token_111_persistent_fails_bounded",
+				"gateway_17_daily_limit_surfaced", "gateway_18_qps_limit_surfaced",
+				"window_sixth_send_90001",
+				"fault_http_502", "fault_http_503", "fault_dropped_connection", "fault_malformed_body", "fault_slow_answer",
+				"token_reused",
+			},
+		},
+		{
+			name: "HTTP200IsSuccess",
+			argv: []string{"sh", "flawed/http_200_is_success.sh"},
+			want: []string{
+				"errno_3001_fails_without_retry", "errno_30022_fails_without_retry", "errno_90001_fails_without_retry", "errno_90002_fails_without_retry",
+				"token_110_persistent_fails_bounded", "token_111_persistent_fails_bounded",
+				"gateway_17_daily_limit_surfaced", "gateway_18_qps_limit_surfaced",
+				"window_sixth_send_90001",
+				"fault_malformed_body",
+				"token_reused", "token_110_refreshed_once", "token_111_refreshed_once",
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep := runCommand(t, tc.argv...)
+			if diff := cmp.Diff(tc.want, rep.Failed("")); diff != "" {
+				t.Errorf("failed cases mismatch (-want +got):\n%s\n%s", diff, summary(t, rep))
+			}
+			if rep.ExitCode() != 1 {
+				t.Errorf("ExitCode() = %d; want 1 (a must-case failed)", rep.ExitCode())
+			}
+		})
+	}
+}
