@@ -185,4 +185,3 @@ type tunnelAddr struct{}
 
 func (tunnelAddr) Network() string { return "tunnel" }
 func (tunnelAddr) String() string  { return smartappmock.BaiduHost + ":443" }
-

@@ -175,7 +175,9 @@ func TestProxy_FaultsThroughTheTunnel(t *testing.T) {
 		{"fault_reset", func(_ *http.Response, _ string, err error) bool { return errors.Is(err, syscall.ECONNRESET) }},
 		{"fault_empty", func(_ *http.Response, _ string, err error) bool { return errors.Is(err, io.EOF) }},
 		{"fault_http_503", func(resp *http.Response, _ string, err error) bool { return err == nil && resp.StatusCode == 503 }},
-		{"fault_truncated", func(_ *http.Response, body string, err error) bool { return err == nil && isJSONSyntaxError([]byte(body)) }},
+		{"fault_truncated", func(_ *http.Response, body string, err error) bool {
+			return err == nil && isJSONSyntaxError([]byte(body))
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.openID, func(t *testing.T) {
