@@ -185,7 +185,7 @@ func (m *MemoryStore) PutToken(_ context.Context, tok Token) error {
 		return nil // a configured token: kept for good
 	}
 	m.tokOrder = append(m.tokOrder, tok.Value)
-	for len(m.tokens) > m.limits.MaxTokens && len(m.tokOrder) > 0 {
+	for len(m.tokOrder) > m.limits.MaxTokens {
 		delete(m.tokens, m.tokOrder[0])
 		m.tokOrder = m.tokOrder[1:]
 	}
