@@ -30,16 +30,6 @@ func (p *params) get(name string) (string, bool) {
 	return "", false
 }
 
-// source returns where the value in use for name came from.
-func (p *params) source(name string) string {
-	for i := range p.all {
-		if p.all[i].Used && p.all[i].Name == name {
-			return p.all[i].Source
-		}
-	}
-	return ""
-}
-
 func (p *params) add(name, value, source string) {
 	p.all = append(p.all, Param{Name: name, Value: value, Source: source})
 }
@@ -102,9 +92,6 @@ func classify(contentType string) (bodyKind, map[string]string, string) {
 	}
 	return bodyOther, ps, mt
 }
-
-// errBodyTooLarge is returned when a body is over the limit.
-var errBodyTooLarge = errors.New("request body too large")
 
 // parseParams merges the raw query and body. lenientJSON reads a urlencoded body labelled JSON.
 func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *params {
