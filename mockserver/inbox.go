@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
@@ -46,6 +47,11 @@ type inbox struct {
 	login  *template.Template
 	assets http.Handler
 	mux    *http.ServeMux
+
+	// closing holds, per http.Server that serves the inbox, a channel closed when that server
+	// shuts down: an event stream never goes idle, so it must end by itself for Shutdown to finish.
+	mu      sync.Mutex
+	closing map[*http.Server]chan struct{}
 }
 
 // inboxHandler returns the handler of InboxPath and everything under it.
@@ -60,6 +66,8 @@ func (s *Server) inboxHandler() http.Handler {
 		login:  template.Must(template.ParseFS(sub, "login.html")),
 		assets: http.StripPrefix(InboxPath+"/assets/", http.FileServerFS(sub)),
 		mux:    http.NewServeMux(),
+
+		closing: map[*http.Server]chan struct{}{},
 	}
 	m := in.mux
 	m.HandleFunc("GET "+InboxPath, in.servePage)
@@ -491,6 +499,7 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rc := http.NewResponseController(w)
+	shutdown := in.shutdownSignal(r)
 	ch, cancel := in.s.Subscribe(256)
 	defer cancel()
 	// The backlog is read after subscribing: an entry is either in it or on the channel (or both).
@@ -542,6 +551,8 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-shutdown:
+			return
 		case <-ping.C:
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return
@@ -561,4 +572,22 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// shutdownSignal returns a channel closed when the http.Server serving r shuts down (nil, which
+// never fires, when r did not come through an http.Server). It registers once per server.
+func (in *inbox) shutdownSignal(r *http.Request) <-chan struct{} {
+	hs, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if hs == nil {
+		return nil
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	ch, ok := in.closing[hs]
+	if !ok {
+		ch = make(chan struct{})
+		in.closing[hs] = ch
+		hs.RegisterOnShutdown(func() { close(ch) })
+	}
+	return ch
 }

@@ -218,6 +218,13 @@ func TestInboxBrowser(t *testing.T) {
 		if diff := cmp.Diff(want, rows); diff != "" {
 			t.Errorf("thread mismatch (-want +got):\n%s", diff)
 		}
+		// The raw journal link gives the same entries as the thread shows.
+		shown := inboxRun(t, ctx, chromedp.Evaluate[[]int](`[...document.querySelectorAll('#thread > li.entry')].map(li => Number(li.dataset.seq))`))
+		raw := inboxRun(t, ctx, chromedp.Evaluate[[]int](`fetch(document.getElementById('raw').href)
+			.then(r => r.json()).then(j => j.requests.map(e => e.seq).reverse())`, chromedp.EvalAwaitPromise))
+		if diff := cmp.Diff(shown, raw); diff != "" {
+			t.Errorf("raw journal link mismatch (-shown +linked):\n%s", diff)
+		}
 	})
 
 	t.Run("ScriptPayloadIsInert", func(t *testing.T) {

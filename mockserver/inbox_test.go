@@ -514,3 +514,33 @@ func TestInboxState_UsersAndWindows(t *testing.T) {
 		t.Errorf("clock mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestInboxEvents_EndOnShutdown pins that an open event stream does not hold http.Server.Shutdown
+// up: a browser tab left open must not stop the fake from exiting.
+func TestInboxEvents_EndOnShutdown(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse("inbox.yaml", []byte(inboxConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mockserver.New(mockserver.Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(srv)
+	hs.Start()
+	defer hs.Close()
+	res, err := hs.Client().Get(hs.URL + "/__admin/ui/events?app=1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if _, err := bufio.NewReader(res.Body).ReadString('\n'); err != nil {
+		t.Fatalf("reading the stream: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Config.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown with an open event stream: %v; want the stream to end", err)
+	}
+}
