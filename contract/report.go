@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -101,14 +100,16 @@ func resultOf(c Case, fs []finding, elapsed time.Duration) Result {
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "smartappmock contract: %s\n", r.Title)
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	width := 0
 	for _, res := range r.Results {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", strings.ToUpper(string(res.Status)), res.Grade, res.Case, res.Elapsed.Round(time.Millisecond))
+		width = max(width, len(res.Case))
+	}
+	for _, res := range r.Results {
+		fmt.Fprintf(&b, "  %-4s  %-6s  %-*s  %s\n", strings.ToUpper(string(res.Status)), res.Grade, width, res.Case, res.Elapsed.Round(time.Millisecond))
 		if res.Status == StatusSkip {
-			fmt.Fprintf(tw, "  \t\t  skipped: %s\t\n", res.Reason)
+			fmt.Fprintf(&b, "        skipped: %s\n", res.Reason)
 		}
 	}
-	_ = tw.Flush()
 	counts := map[Grade]map[Status]int{GradeMust: {}, GradeShould: {}}
 	for _, res := range r.Results {
 		counts[res.Grade][res.Status]++

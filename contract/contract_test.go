@@ -1,0 +1,485 @@
+package contract_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+
+	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/examples/go/sender"
+	"github.com/smartappmock/smartappmock/mockserver"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// good is the example Go client, adapted to contract.Client.
+func good(c contract.Conn) contract.Client {
+	s := sender.New(c.BaseURL, c.ClientID, c.ClientSecret)
+	return contract.ClientFunc(func(ctx context.Context, m contract.Message) error {
+		return s.Send(ctx, sender.Message{UserType: m.UserType, OpenID: m.OpenID, MsgType: m.MsgType, Content: m.Content, PicURL: m.PicURL})
+	})
+}
+
+// flaw configures a small client of this test with one bug at a time.
+type flaw struct {
+	jsonBody      bool          // sends the fields as JSON
+	ignoreBody    bool          // HTTP 200 means delivered
+	tokenPerSend  bool          // no token cache
+	retries       int           // retries any failure this many times (-1: forever, honouring ctx)
+	pause         time.Duration // between retries
+	noTimeout     bool          // no client timeout
+	panics        bool          // panics on an error answer
+	wrongCode     int           // names this code instead of the one seen
+	noCode        bool          // does not name the code
+	tokenInBody   bool          // access_token in the form body (the Java SDK's way)
+	textWithImage bool          // sends msg_type=image without pic_url
+}
+
+type codeErr struct{ code int }
+
+func (e codeErr) Error() string { return fmt.Sprintf("code %d", e.code) }
+func (e codeErr) Code() int     { return e.code }
+
+func (f flaw) client(c contract.Conn) contract.Client {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	if f.noTimeout {
+		hc = &http.Client{}
+	}
+	var token string
+	fetch := func(ctx context.Context) error {
+		q := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {c.ClientSecret}}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+"/oauth/2.0/token?"+q.Encode(), nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var tr struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil {
+			return err
+		}
+		token = tr.AccessToken
+		return nil
+	}
+	once := func(ctx context.Context, m contract.Message) error {
+		if token == "" || f.tokenPerSend {
+			if err := fetch(ctx); err != nil {
+				return err
+			}
+		}
+		u := c.BaseURL + "/rest/2.0/smartapp/message/custom/send"
+		form := url.Values{"user_type": {fmt.Sprint(m.UserType)}, "open_id": {m.OpenID}, "msg_type": {m.MsgType}, "content": {m.Content}, "pic_url": {m.PicURL}}
+		if f.textWithImage && m.MsgType == "text" {
+			form.Set("msg_type", "image")
+			form.Del("pic_url")
+		}
+		if f.tokenInBody {
+			form.Set("access_token", token)
+		} else {
+			u += "?access_token=" + url.QueryEscape(token)
+		}
+		body, ct := form.Encode(), "application/x-www-form-urlencoded"
+		if f.jsonBody {
+			b, _ := json.Marshal(map[string]any{"user_type": m.UserType, "open_id": m.OpenID, "msg_type": m.MsgType, "content": m.Content})
+			body, ct = string(b), "application/json"
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if f.ignoreBody && resp.StatusCode == http.StatusOK {
+			return nil
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		var env struct {
+			Errno     *int `json:"errno"`
+			ErrorCode *int `json:"error_code"`
+		}
+		if err := json.Unmarshal(data, &env); err != nil {
+			return err
+		}
+		code := 0
+		switch {
+		case env.ErrorCode != nil:
+			code = *env.ErrorCode
+		case env.Errno != nil:
+			code = *env.Errno
+		default:
+			return errors.New("no code")
+		}
+		if code == 0 {
+			return nil
+		}
+		if f.panics {
+			panic(fmt.Sprintf("unexpected code %d", code))
+		}
+		if f.noCode {
+			return errors.New("failed")
+		}
+		if f.wrongCode != 0 {
+			code = f.wrongCode
+		}
+		return codeErr{code}
+	}
+	return contract.ClientFunc(func(ctx context.Context, m contract.Message) error {
+		err := once(ctx, m)
+		for i := 0; err != nil && (f.retries < 0 || i < f.retries); i++ {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(f.pause):
+			}
+			err = once(ctx, m)
+		}
+		return err
+	})
+}
+
+// results maps case name to status.
+func results(rep *contract.Report) map[string]contract.Status {
+	out := map[string]contract.Status{}
+	for _, r := range rep.Results {
+		out[r.Case] = r.Status
+	}
+	return out
+}
+
+func TestRunClient_CatchesEachFlaw(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		newC  func(contract.Conn) contract.Client
+		cases []string
+		// want is the status of every case in cases.
+		want map[string]contract.Status
+		// reason must appear in the first failure's details.
+		reason string
+	}{
+		{
+			name:  "GoodClient_PassesAll",
+			newC:  good,
+			cases: []string{"text_delivered", "image_delivered", "errno_90001_fails_without_retry", "token_110_refreshed_once", "window_sixth_send_90001", "requests_match_openapi", "send_form_encoded", "token_in_query", "codes_reported"},
+			want: map[string]contract.Status{"text_delivered": "pass", "image_delivered": "pass", "errno_90001_fails_without_retry": "pass",
+				"token_110_refreshed_once": "pass", "window_sixth_send_90001": "pass", "requests_match_openapi": "pass", "send_form_encoded": "pass",
+				"token_in_query": "pass", "codes_reported": "pass"},
+		},
+		{
+			name:   "JSONBody_FailsFormAndDelivery",
+			newC:   flaw{jsonBody: true}.client,
+			cases:  []string{"text_delivered", "send_form_encoded", "requests_match_openapi"},
+			want:   map[string]contract.Status{"text_delivered": "fail", "send_form_encoded": "fail", "requests_match_openapi": "fail"},
+			reason: "reported failure",
+		},
+		{
+			name:   "HTTP200IsSuccess_FailsErrno",
+			newC:   flaw{ignoreBody: true}.client,
+			cases:  []string{"text_delivered", "errno_3001_fails_without_retry", "fault_malformed_body", "fault_http_502"},
+			want:   map[string]contract.Status{"text_delivered": "pass", "errno_3001_fails_without_retry": "fail", "fault_malformed_body": "fail", "fault_http_502": "pass"},
+			reason: "reported delivered, but the service answered 3001",
+		},
+		{
+			name:   "RetriesForever_StoppedAsLoop",
+			newC:   flaw{retries: -1, pause: 5 * time.Millisecond}.client,
+			cases:  []string{"errno_30022_fails_without_retry"},
+			want:   map[string]contract.Status{"errno_30022_fails_without_retry": "fail"},
+			reason: "endless retry loop",
+		},
+		{
+			name:   "RetriesWithoutPause_FailsBackoff",
+			newC:   flaw{retries: 2}.client,
+			cases:  []string{"fault_http_503", "gateway_18_qps_limit_surfaced"},
+			want:   map[string]contract.Status{"fault_http_503": "fail", "gateway_18_qps_limit_surfaced": "fail"},
+			reason: "backoff",
+		},
+		{
+			name:  "RetriesTwiceWithPause_PassesFaults",
+			newC:  flaw{retries: 2, pause: 150 * time.Millisecond}.client,
+			cases: []string{"fault_http_502", "fault_dropped_connection"},
+			want:  map[string]contract.Status{"fault_http_502": "pass", "fault_dropped_connection": "pass"},
+		},
+		{
+			name:   "NoTimeout_FailsSlowAnswer",
+			newC:   flaw{noTimeout: true}.client,
+			cases:  []string{"fault_slow_answer"},
+			want:   map[string]contract.Status{"fault_slow_answer": "fail"},
+			reason: "needs a timeout",
+		},
+		{
+			name:   "Panics_ReportedAsCrash",
+			newC:   flaw{panics: true}.client,
+			cases:  []string{"errno_90002_fails_without_retry"},
+			want:   map[string]contract.Status{"errno_90002_fails_without_retry": "fail"},
+			reason: "Send panicked",
+		},
+		{
+			name:   "WrongCode_Fails",
+			newC:   flaw{wrongCode: 3001}.client,
+			cases:  []string{"errno_90001_fails_without_retry"},
+			want:   map[string]contract.Status{"errno_90001_fails_without_retry": "fail"},
+			reason: "named code 3001, but the service answered 90001",
+		},
+		{
+			name:   "TokenPerSend_FailsShouldOnly",
+			newC:   flaw{tokenPerSend: true, noCode: true}.client,
+			cases:  []string{"token_reused", "errno_3001_fails_without_retry", "codes_reported", "token_110_refreshed_once"},
+			want:   map[string]contract.Status{"token_reused": "fail", "errno_3001_fails_without_retry": "pass", "codes_reported": "fail", "token_110_refreshed_once": "fail"},
+			reason: "want 1 (a token lives 30 days",
+		},
+		{
+			name:   "TokenInBody_FailsTokenInQueryOnly",
+			newC:   flaw{tokenInBody: true}.client,
+			cases:  []string{"text_delivered", "requests_match_openapi", "token_in_query"},
+			want:   map[string]contract.Status{"text_delivered": "pass", "requests_match_openapi": "pass", "token_in_query": "fail"},
+			reason: "access_token is not in the query string",
+		},
+		{
+			name:   "MissingPicURL_FailsOpenAPI",
+			newC:   flaw{textWithImage: true}.client,
+			cases:  []string{"text_delivered", "requests_match_openapi"},
+			want:   map[string]contract.Status{"text_delivered": "fail", "requests_match_openapi": "fail"},
+			reason: "pic_url",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := contract.Suite{Cases: tc.cases, SlowHold: 2500 * time.Millisecond, SendTimeout: 10 * time.Second}
+			rep, err := s.RunClient(t.Context(), tc.name, tc.newC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text bytes.Buffer
+			_ = rep.WriteText(&text)
+			if diff := cmp.Diff(tc.want, results(rep)); diff != "" {
+				t.Fatalf("statuses mismatch (-want +got):\n%s\n%s", diff, text.String())
+			}
+			if tc.reason != "" && !strings.Contains(text.String(), tc.reason) {
+				t.Errorf("report does not say %q:\n%s", tc.reason, text.String())
+			}
+		})
+	}
+}
+
+func TestReport_ExitCodeAndJUnit(t *testing.T) {
+	t.Parallel()
+	rep := &contract.Report{Title: "demo", Elapsed: 1500 * time.Millisecond, Results: []contract.Result{
+		{Case: "a", Grade: contract.GradeMust, Status: contract.StatusPass, Elapsed: time.Second},
+		{Case: "b", Grade: contract.GradeShould, Status: contract.StatusFail, Reason: "r <&>", Details: "r <&>\n(-want +got):\n- 1\n+ 2"},
+		{Case: "c", Grade: contract.GradeMust, Status: contract.StatusSkip, Reason: "needs faults"},
+	}}
+	if got := rep.ExitCode(); got != 0 {
+		t.Errorf("ExitCode() with only a should-failure = %d; want 0", got)
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteJUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var parsed struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Skipped  int `xml:"skipped,attr"`
+		Suites   []struct {
+			Name  string `xml:"name,attr"`
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+				Skipped *struct{} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(buf.Bytes(), &parsed); err != nil {
+		t.Fatalf("JUnit is not valid XML: %v\n%s", err, buf.String())
+	}
+	if diff := cmp.Diff([]int{3, 1, 1}, []int{parsed.Tests, parsed.Failures, parsed.Skipped}); diff != "" {
+		t.Errorf("tests/failures/skipped mismatch (-want +got):\n%s", diff)
+	}
+	if got := parsed.Suites[1].Cases[0].Failure; got == nil || got.Message != "r <&>" || !strings.Contains(got.Text, "+ 2") {
+		t.Errorf("should failure = %+v; want message and diff", got)
+	}
+	rep.Results[0].Status = contract.StatusFail
+	if got := rep.ExitCode(); got != 1 {
+		t.Errorf("ExitCode() with a must-failure = %d; want 1", got)
+	}
+}
+
+func TestSuite_UnknownCaseIsAnError(t *testing.T) {
+	t.Parallel()
+	_, err := contract.Suite{Cases: []string{"text_delivred"}}.RunClient(t.Context(), "x", good)
+	if err == nil || !strings.Contains(err.Error(), "known cases: text_delivered") {
+		t.Fatalf("err = %v; want the unknown name and the known ones", err)
+	}
+}
+
+func TestCases_EachDocumentedAndUnique(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	grades := map[contract.Grade]int{}
+	for _, c := range contract.Cases() {
+		if seen[c.Name] {
+			t.Errorf("case %s twice", c.Name)
+		}
+		seen[c.Name] = true
+		grades[c.Grade]++
+		if c.Doc == "" || !strings.HasSuffix(c.Doc, ".") {
+			t.Errorf("case %s: Doc %q is not one sentence", c.Name, c.Doc)
+		}
+		if !c.Aggregate && len(c.Messages()) == 0 {
+			t.Errorf("case %s sends nothing", c.Name)
+		}
+	}
+	if grades[contract.GradeMust] == 0 || grades[contract.GradeShould] == 0 {
+		t.Errorf("grades = %v; want both must and should cases", grades)
+	}
+}
+
+// startFake serves a fake with cfg (nil: the embedded default) on a loopback port.
+func startFake(t *testing.T, cfg *config.Config) string {
+	t.Helper()
+	srv, err := mockserver.New(mockserver.Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
+
+func TestSuite_Target_RunsRuleCasesSkipsFaultsRestoresRules(t *testing.T) {
+	t.Parallel()
+	base := startFake(t, nil)
+	s := contract.Suite{Target: base, Cases: []string{"text_delivered", "errno_3001_fails_without_retry", "token_111_refreshed_once",
+		"window_sixth_send_90001", "fault_http_502", "requests_match_openapi", "send_form_encoded"}}
+	rep, err := s.RunClient(t.Context(), "target", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]contract.Status{"text_delivered": "pass", "errno_3001_fails_without_retry": "pass", "token_111_refreshed_once": "pass",
+		"window_sixth_send_90001": "pass", "fault_http_502": "skip", "requests_match_openapi": "pass", "send_form_encoded": "pass"}
+	var text bytes.Buffer
+	_ = rep.WriteText(&text)
+	if diff := cmp.Diff(want, results(rep)); diff != "" {
+		t.Fatalf("statuses mismatch (-want +got):\n%s\n%s", diff, text.String())
+	}
+	resp, err := http.Get(base + "/__admin/rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rules struct {
+		Rules []json.RawMessage `json:"rules"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rules); err != nil {
+		t.Fatal(err)
+	}
+	if len(rules.Rules) != 0 {
+		t.Errorf("target has %d rules after the run; want its own 0 back", len(rules.Rules))
+	}
+}
+
+func TestSuite_Target_FlawCaughtFromJournal(t *testing.T) {
+	t.Parallel()
+	base := startFake(t, nil)
+	s := contract.Suite{Target: base, Cases: []string{"errno_3001_fails_without_retry", "send_form_encoded"}}
+	rep, err := s.RunClient(t.Context(), "target", flaw{ignoreBody: true, jsonBody: true}.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"errno_3001_fails_without_retry", "send_form_encoded"}, rep.Failed("")); diff != "" {
+		t.Errorf("failed cases mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestSuite_Target_NotAFake(t *testing.T) {
+	t.Parallel()
+	hs := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(hs.Close)
+	_, err := contract.Suite{Target: hs.URL}.RunClient(t.Context(), "x", good)
+	if err == nil || !strings.Contains(err.Error(), "admin API") {
+		t.Fatalf("err = %v; want it to say the target has no admin API", err)
+	}
+}
+
+func TestVerify_AgainstFake(t *testing.T) {
+	t.Parallel()
+	strict := &config.Config{Version: 1, Policy: config.Policy{Apps: config.AppsSandbox, Tokens: config.TokensIssued,
+		Window: config.Window{Mode: config.WindowOpenOnFirstSend}}}
+	for _, tc := range []struct {
+		name       string
+		cfg        *config.Config
+		wantFailed []string
+	}{
+		{"StrictTokens_AllPass", strict, nil},
+		// The default sandbox accepts any token, so the bad-token probe is answered at the business
+		// layer: the shape is still valid (must passes), the code differs from Baidu's (should fails).
+		{"DefaultSandbox_BadTokenCodeDiffers", nil, []string{"verify_send_bad_token_code"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := contract.Verify(t.Context(), contract.VerifyOptions{Target: startFake(t, tc.cfg)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text bytes.Buffer
+			_ = rep.WriteText(&text)
+			if diff := cmp.Diff(tc.wantFailed, rep.Failed("")); diff != "" {
+				t.Errorf("failed mismatch (-want +got):\n%s\n%s", diff, text.String())
+			}
+			if !rep.Passed() {
+				t.Errorf("Passed() = false; want true:\n%s", text.String())
+			}
+		})
+	}
+}
+
+func TestVerify_CatchesDrift(t *testing.T) {
+	t.Parallel()
+	// A server that answers errors with HTTP 500 and strings for numbers has drifted from the spec.
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/oauth/2.0/token" {
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, `{"error":"server_error"}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"errno":"0","msg":"success"}`)
+	}))
+	t.Cleanup(hs.Close)
+	rep, err := contract.Verify(t.Context(), contract.VerifyOptions{Target: hs.URL, NoSend: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := rep.Failed(contract.GradeMust)
+	sort.Strings(failed)
+	want := []string{"verify_send_bad_token", "verify_send_missing_fields", "verify_send_no_token", "verify_token_bad_grant", "verify_token_bad_secret", "verify_token_valid"}
+	if diff := cmp.Diff(want, failed); diff != "" {
+		t.Errorf("failed must-results mismatch (-want +got):\n%s", diff)
+	}
+}

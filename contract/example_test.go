@@ -1,0 +1,63 @@
+package contract_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/examples/go/sender"
+)
+
+// A Go project runs the whole catalogue inside its own go test with Run; each case gets a fresh
+// client built from the case's Conn.
+func ExampleRun() {
+	// In your _test.go file:
+	_ = func(t *testing.T) {
+		contract.Run(t, func(c contract.Conn) contract.Client {
+			s := sender.New(c.BaseURL, c.ClientID, c.ClientSecret)
+			return contract.ClientFunc(func(ctx context.Context, m contract.Message) error {
+				return s.Send(ctx, sender.Message{UserType: m.UserType, OpenID: m.OpenID, MsgType: m.MsgType, Content: m.Content, PicURL: m.PicURL})
+			})
+		})
+	}
+}
+
+// RunClient returns a Report instead of failing a test: here two cases against the example client,
+// one where the service answers success and one where it answers errno 3001.
+func ExampleSuite_RunClient() {
+	newClient := func(c contract.Conn) contract.Client {
+		s := sender.New(c.BaseURL, c.ClientID, c.ClientSecret)
+		return contract.ClientFunc(func(ctx context.Context, m contract.Message) error {
+			return s.Send(ctx, sender.Message{UserType: m.UserType, OpenID: m.OpenID, MsgType: m.MsgType, Content: m.Content, PicURL: m.PicURL})
+		})
+	}
+	s := contract.Suite{Cases: []string{"text_delivered", "errno_3001_fails_without_retry"}}
+	rep, err := s.RunClient(context.Background(), "example sender", newClient)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range rep.Results {
+		fmt.Println(r.Grade, r.Case, r.Status)
+	}
+	fmt.Println("exit", rep.ExitCode())
+	// Output:
+	// must text_delivered pass
+	// must errno_3001_fails_without_retry pass
+	// exit 0
+}
+
+// A command in any language is run once per message with the case's inputs in its environment.
+func ExampleSuite_RunCommand() {
+	s := contract.Suite{Cases: []string{"text_delivered"}}
+	rep, err := s.RunCommand(context.Background(), []string{"sh", "../examples/shell/send.sh"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = rep.WriteJUnit(io.Discard) // or a file, for your CI
+	fmt.Println(rep.Results[0].Case, rep.Results[0].Status)
+	// Output: text_delivered pass
+}
