@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/smartappmock/smartappmock/mockserver"
+)
+
+func runContract(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), append([]string{"contract"}, args...), func(string) string { return "" }, &stdout, &stderr)
+	return stdout.String(), stderr.String(), err
+}
+
+func TestContract_UsageErrorsExit2(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"NoSubcommand", nil, "missing subcommand"},
+		{"UnknownSubcommand", []string{"runn"}, `unknown subcommand "runn"`},
+		{"RunWithoutCommand", []string{"run", "--junit", "x.xml"}, "no client command"},
+		{"RunUnknownCase", []string{"run", "--case", "nope", "--", "true"}, `unknown case "nope"`},
+		{"RunBadFlag", []string{"run", "--bogus", "--", "true"}, "flag provided but not defined"},
+		{"VerifyWithoutTarget", []string{"verify"}, "--target URL is required"},
+		{"VerifyHalfCredentials", []string{"verify", "--target", "http://127.0.0.1:1", "--client-id", "x"}, "both --client-id and --client-secret"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := runContract(t, tc.args...)
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("err = %v (%T); want a usageError (exit 2)", err, err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %q; want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestContract_List(t *testing.T) {
+	t.Parallel()
+	out, _, err := runContract(t, "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"must    text_delivered", "should  token_reused", "fault_slow_answer"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestContract_RunShellExample_PassesAndWritesJUnit(t *testing.T) {
+	t.Parallel()
+	junit := filepath.Join(t.TempDir(), "report.xml")
+	out, _, err := runContract(t, "run", "--junit", junit, "--case", "text_delivered,errno_3001_fails_without_retry,fault_http_502,send_form_encoded",
+		"--", "sh", "../../examples/shell/send.sh")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "PASS: every must-case passed") {
+		t.Errorf("summary lacks the verdict:\n%s", out)
+	}
+	data, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+	}
+	if err := xml.Unmarshal(data, &suites); err != nil {
+		t.Fatalf("JUnit file is not XML: %v\n%s", err, data)
+	}
+	if suites.Tests != 4 || suites.Failures != 0 {
+		t.Errorf("JUnit tests=%d failures=%d; want 4 and 0\n%s", suites.Tests, suites.Failures, data)
+	}
+}
+
+func TestContract_RunFlawedExample_Exit1(t *testing.T) {
+	t.Parallel()
+	out, _, err := runContract(t, "run", "--case", "errno_90001_fails_without_retry", "--", "sh", "../../examples/flawed/http_200_is_success.sh")
+	if !errors.Is(err, errSilent) {
+		t.Fatalf("err = %v; want errSilent (exit 1, report already printed)", err)
+	}
+	if !strings.Contains(out, "FAIL: must-cases failed: errno_90001_fails_without_retry") || !strings.Contains(out, "(-want +got)") {
+		t.Errorf("summary lacks the failure and its diff:\n%s", out)
+	}
+}
+
+func TestContract_VerifyAgainstFake(t *testing.T) {
+	t.Parallel()
+	srv, err := mockserver.New(mockserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	out, _, err := runContract(t, "verify", "--target", hs.URL)
+	if err != nil {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "PASS  must    verify_send_valid") {
+		t.Errorf("summary lacks the valid send:\n%s", out)
+	}
+	// --strict also fails on should-results: the default sandbox accepts any token, so the bad-token
+	// probe's code differs from Baidu's.
+	if _, _, err := runContract(t, "verify", "--strict", "--target", hs.URL); !errors.Is(err, errSilent) {
+		t.Errorf("verify --strict err = %v; want errSilent", err)
+	}
+}
