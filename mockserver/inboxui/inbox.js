@@ -187,6 +187,16 @@
     if (it.seq > newest) newest = it.seq;
     if (!oldest) oldest = it.seq;
     li.classList.add('new');
+    // A long session under load keeps the page light: past the cap, the oldest rows go (Load older
+    // brings them back).
+    const cap = Math.max(view.limit, 2000);
+    while (rows.size > cap && thread.firstElementChild) {
+      const gone = thread.firstElementChild;
+      rows.delete(Number(gone.dataset.seq));
+      gone.remove();
+      oldest = Number(thread.firstElementChild.dataset.seq);
+      $('older').hidden = false;
+    }
     follow();
     stats.live++;
     counted();
