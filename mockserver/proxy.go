@@ -32,14 +32,18 @@ type Proxy struct {
 	inner   *http.Server
 	tunnels *connListener
 	start   sync.Once
+	cancel  context.CancelFunc
 }
 
 // NewProxy returns a proxy in front of the fake s. tlsConfig is the server configuration used to
 // terminate CONNECT tunnels (see tlsca.CA.ServerConfig); nil refuses CONNECT with a message that
 // says so.
 func NewProxy(s *Server, tlsConfig *tls.Config) *Proxy {
-	p := &Proxy{fake: s, tls: tlsConfig, log: s.log, tunnels: newConnListener()}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &Proxy{fake: s, tls: tlsConfig, log: s.log, tunnels: newConnListener(), cancel: cancel}
 	p.inner = &http.Server{
+		// Requests held inside a tunnel (fault timeout, drip) end when the proxy stops.
+		BaseContext:       func(net.Listener) context.Context { return ctx },
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -124,12 +128,15 @@ func (p *Proxy) serveConnect(w http.ResponseWriter, r *http.Request) {
 
 // Close closes every tunnel at once.
 func (p *Proxy) Close() error {
+	p.cancel()
 	p.tunnels.Close()
 	return p.inner.Close()
 }
 
-// Shutdown stops taking tunnels and waits for the requests inside open tunnels to finish, or ctx.
+// Shutdown stops taking tunnels, ends requests held by a fault, and waits for the other requests
+// inside open tunnels to finish, or ctx.
 func (p *Proxy) Shutdown(ctx context.Context) error {
+	p.cancel()
 	p.tunnels.Close()
 	return p.inner.Shutdown(ctx)
 }

@@ -71,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return configCmd(args[1:], stdout, stderr)
 	case "contract":
 		return contractCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "ca":
+		return caCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "version":

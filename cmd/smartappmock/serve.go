@@ -20,6 +20,7 @@ import (
 // serveFlags are the settings of serve, from flags over environment over defaults.
 type serveFlags struct {
 	addr, configFile, adminToken, logFormat string
+	tls                                     tlsFlags // HTTPS, proxy and CA: ca.go
 }
 
 func parseServeFlags(name string, args []string, getenv func(string) string, stderr io.Writer) (serveFlags, error) {
@@ -35,6 +36,7 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	fs.StringVar(&f.configFile, "config", f.configFile, "configuration file, YAML or JSON; empty: the embedded default (env SMARTAPPMOCK_CONFIG)")
 	fs.StringVar(&f.adminToken, "admin-token", f.adminToken, "bearer token the admin API requires; empty: none (env SMARTAPPMOCK_ADMIN_TOKEN)")
 	fs.StringVar(&f.logFormat, "log-format", f.logFormat, "log format: text or json (env SMARTAPPMOCK_LOG_FORMAT)")
+	f.tls.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return f, errHelp
@@ -90,7 +92,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	logger := slog.New(handler)
-	srv, err := mockserver.New(mockserver.Options{Config: cfg, Logger: logger, AdminToken: f.adminToken, Version: buildVersion()})
+	if err := f.tls.load(); err != nil {
+		return err
+	}
+	srv, err := mockserver.New(mockserver.Options{Config: cfg, Logger: logger, AdminToken: f.adminToken, Version: buildVersion(), CACert: f.tls.certPEM})
 	if err != nil {
 		return err
 	}
@@ -111,6 +116,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 	}
+	side, err := f.tls.start(srv, hs, displayAddr(ln.Addr()), logger, stdout)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -121,6 +130,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if err := side.shutdown(sctx); err != nil {
+		return err
+	}
 	if err := hs.Shutdown(sctx); err != nil {
 		return err
 	}

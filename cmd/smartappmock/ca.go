@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/tlsca"
+)
+
+// tlsFlags are serve's HTTPS, proxy and CA settings.
+type tlsFlags struct {
+	enabled         bool
+	addr            string
+	caCert, caKey   string
+	writeCA         string
+	certPEM         []byte
+	serverTLSConfig *tls.Config
+}
+
+// register adds the flags to fs, with defaults from the environment.
+func (t *tlsFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	t.enabled, _ = strconv.ParseBool(getenv("SMARTAPPMOCK_TLS"))
+	fs.BoolVar(&t.enabled, "tls", t.enabled, "also serve HTTPS on --tls-addr, with a certificate for localhost, 127.0.0.1, ::1 and openapi.baidu.com (env SMARTAPPMOCK_TLS)")
+	fs.StringVar(&t.addr, "tls-addr", envOr(getenv, "SMARTAPPMOCK_TLS_ADDR", ":8443"), "HTTPS listen address with --tls (env SMARTAPPMOCK_TLS_ADDR)")
+	fs.StringVar(&t.caCert, "ca-cert", getenv("SMARTAPPMOCK_CA_CERT"), "CA certificate (PEM) that signs the HTTPS certificate; empty: a CA generated at start-up (env SMARTAPPMOCK_CA_CERT)")
+	fs.StringVar(&t.caKey, "ca-key", getenv("SMARTAPPMOCK_CA_KEY"), "private key (PEM) of --ca-cert (env SMARTAPPMOCK_CA_KEY)")
+	fs.StringVar(&t.writeCA, "write-ca", getenv("SMARTAPPMOCK_WRITE_CA"), "write the CA certificate (PEM) to this file at start-up, for clients to trust (env SMARTAPPMOCK_WRITE_CA)")
+}
+
+// load loads or generates the CA and makes the server's TLS configuration.
+func (t *tlsFlags) load() error {
+	var (
+		ca  *tlsca.CA
+		err error
+	)
+	switch {
+	case t.caCert == "" && t.caKey == "":
+		ca, err = tlsca.New()
+	case t.caCert == "" || t.caKey == "":
+		return usageError{"--ca-cert and --ca-key go together (create a pair with 'smartappmock ca new')"}
+	default:
+		ca, err = tlsca.Load(t.caCert, t.caKey)
+	}
+	if err != nil {
+		return err
+	}
+	if t.serverTLSConfig, err = ca.ServerConfig(); err != nil {
+		return err
+	}
+	t.certPEM = ca.CertPEM()
+	if t.writeCA != "" {
+		if err := os.WriteFile(t.writeCA, t.certPEM, 0o644); err != nil {
+			return fmt.Errorf("--write-ca: %w", err)
+		}
+	}
+	return nil
+}
+
+// tlsSide is what serve runs besides the HTTP listener: the proxy's tunnels and the optional
+// HTTPS listener.
+type tlsSide struct {
+	proxy  *mockserver.Proxy
+	https  *http.Server
+	errc   chan error
+	cancel context.CancelFunc
+}
+
+// start wraps the fake in the proxy for the HTTP server hs, opens the HTTPS listener when asked,
+// and prints where everything is. Held requests (fault timeout) end when hs shuts down.
+func (t *tlsFlags) start(srv *mockserver.Server, hs *http.Server, httpAddr string, logger *slog.Logger, stdout io.Writer) (*tlsSide, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	side := &tlsSide{proxy: mockserver.NewProxy(srv, t.serverTLSConfig), cancel: cancel}
+	hs.Handler = side.proxy
+	hs.BaseContext = func(net.Listener) context.Context { return ctx }
+	if t.enabled {
+		ln, err := net.Listen("tcp", t.addr)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("--tls-addr: %w", err)
+		}
+		side.https = &http.Server{
+			Handler:           srv,
+			TLSConfig:         t.serverTLSConfig,
+			ReadHeaderTimeout: hs.ReadHeaderTimeout,
+			ReadTimeout:       hs.ReadTimeout,
+			IdleTimeout:       hs.IdleTimeout,
+			MaxHeaderBytes:    hs.MaxHeaderBytes,
+			ErrorLog:          hs.ErrorLog,
+			BaseContext:       hs.BaseContext,
+		}
+		side.errc = make(chan error, 1)
+		go func() { side.errc <- side.https.ServeTLS(ln, "", "") }()
+		fmt.Fprintf(stdout, "smartappmock HTTPS on https://%s\n", displayAddr(ln.Addr()))
+	}
+	fmt.Fprintf(stdout, "smartappmock proxy for openapi.baidu.com: HTTPS_PROXY=http://%s (CA: 'smartappmock ca --addr %s' or GET /__admin/ca)\n", httpAddr, httpAddr)
+	return side, nil
+}
+
+// shutdown ends held requests, then stops the HTTPS listener and the tunnels gracefully.
+func (s *tlsSide) shutdown(ctx context.Context) error {
+	s.cancel()
+	var errs []error
+	if s.https != nil {
+		errs = append(errs, s.https.Shutdown(ctx))
+		if err := <-s.errc; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, s.proxy.Shutdown(ctx))
+	return errors.Join(errs...)
+}
+
+// caCmd runs "ca" (print the CA of a running fake) and "ca new" (create a CA pair of files).
+func caCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "new" {
+		return caNew(args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("ca", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage:
+  smartappmock ca [--addr :8080] [--admin-token T]   print the CA certificate (PEM) of a running fake
+  smartappmock ca new --cert FILE --key FILE         create a CA for serve --ca-cert/--ca-key
+`)
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", envOr(getenv, "SMARTAPPMOCK_ADDR", ":8080"), "HTTP address of the running fake (env SMARTAPPMOCK_ADDR)")
+	token := fs.String("admin-token", getenv("SMARTAPPMOCK_ADMIN_TOKEN"), "the fake's admin token, if it has one (env SMARTAPPMOCK_ADMIN_TOKEN)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("ca: unexpected argument %q (want 'ca' or 'ca new')", fs.Arg(0))}
+	}
+	host, port, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return usageError{fmt.Sprintf("--addr: %v", err)}
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+mockserver.AdminPrefix+"/ca", nil)
+	if err != nil {
+		return err
+	}
+	if *token != "" {
+		req.Header.Set("Authorization", "Bearer "+*token)
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
+	if err != nil {
+		return fmt.Errorf("ca: is the fake running on %s? %w", *addr, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("ca: %s: %s", resp.Status, body)
+	}
+	_, err = stdout.Write(body)
+	return err
+}
+
+func caNew(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ca new", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	certFile := fs.String("cert", "smartappmock-ca.pem", "where to write the CA certificate (PEM)")
+	keyFile := fs.String("key", "smartappmock-ca-key.pem", "where to write the CA private key (PEM, mode 0600)")
+	force := fs.Bool("force", false, "overwrite existing files")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("ca new: unexpected argument %q", fs.Arg(0))}
+	}
+	if !*force {
+		for _, f := range []string{*certFile, *keyFile} {
+			if _, err := os.Stat(f); err == nil {
+				return fmt.Errorf("ca new: %s exists (use --force to overwrite)", f)
+			}
+		}
+	}
+	ca, err := tlsca.New()
+	if err != nil {
+		return err
+	}
+	if err := ca.WriteFiles(*certFile, *keyFile); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s; serve with --ca-cert %s --ca-key %s and trust %s in clients\n", *certFile, *keyFile, *certFile, *keyFile, *certFile)
+	return nil
+}
