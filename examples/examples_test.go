@@ -3,6 +3,7 @@ package examples
 import (
 	"context"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,17 @@ func need(t *testing.T, tools ...string) {
 			t.Fatalf("%s is not installed; the example clients need python3, node (20+), sh and curl (7.87+): see .ci/setup.d/20-contract.sh", tool)
 		}
 	}
+}
+
+// buildGo builds a Go command of this module into a temporary directory.
+func buildGo(t *testing.T, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "send")
+	out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
 }
 
 func runCommand(t *testing.T, argv ...string) *contract.Report {
@@ -65,10 +77,15 @@ func TestExampleClients_PassEveryCase(t *testing.T) {
 		{"Python", []string{"python3", "python/send.py"}},
 		{"Node", []string{"node", "node/send.mjs"}},
 		{"Shell", []string{"sh", "shell/send.sh"}},
+		{"GoCommand", []string{"go-build", "./go/send"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rep := runCommand(t, tc.argv...)
+			argv := tc.argv
+			if argv[0] == "go-build" {
+				argv = []string{buildGo(t, argv[1])}
+			}
+			rep := runCommand(t, argv...)
 			if failed := rep.Failed(""); len(failed) > 0 {
 				t.Errorf("cases failed: %v\n%s", failed, summary(t, rep))
 			}

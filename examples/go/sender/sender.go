@@ -85,6 +85,21 @@ func (e *Error) Code() int { return e.Number }
 // TokenExpired reports whether the answer says the access token is invalid (110) or expired (111).
 func (e *Error) TokenExpired() bool { return e.Gateway && (e.Number == 110 || e.Number == 111) }
 
+// Token returns the cached access token and when the client will renew it, so that a program that
+// runs once per message can keep it between runs ("", zero time when there is none).
+func (c *Client) Token() (string, time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.token, c.expires
+}
+
+// SetToken seeds the cache with a token saved by an earlier run; it is used until renewAt.
+func (c *Client) SetToken(token string, renewAt time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.token, c.expires = token, renewAt
+}
+
 func (c *Client) base() string {
 	if c.BaseURL == "" {
 		return DefaultBaseURL
