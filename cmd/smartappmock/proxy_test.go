@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock/config"
 )
 
 // startServeLines runs "serve" with args and returns the first n lines it prints and a function
@@ -219,5 +221,30 @@ func TestServe_LoadsCAFiles(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Errorf("serve returned %v", err)
+	}
+}
+
+// TestREADMEFaults checks the README's fault reference against the code: its configuration
+// example parses, and its kinds table and magic values name every kind.
+func TestREADMEFaults(t *testing.T) {
+	section := readmeSection(t, "faults-and-proxy")
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindStringSubmatch(section)
+	if m == nil {
+		t.Fatal("no yaml block in the faults-and-proxy section")
+	}
+	c, err := config.Parse("README.md", []byte(m[1]))
+	if err != nil {
+		t.Fatalf("the README's fault example does not parse: %v", err)
+	}
+	if len(c.Faults) != 4 || len(c.Apps[0].Faults) != 1 {
+		t.Errorf("parsed example: %d faults, %d app faults; want 4 and 1", len(c.Faults), len(c.Apps[0].Faults))
+	}
+	for _, k := range config.FaultKinds() {
+		if !strings.Contains(section, "`"+string(k)+"`") && !strings.Contains(section, string(k)+"`, `") {
+			t.Errorf("the README's kinds table lacks %s", k)
+		}
+		if !strings.Contains(section, "`fault_"+string(k)+"`") && !strings.HasPrefix(string(k), "http_5") {
+			t.Errorf("the README's magic values lack fault_%s", k)
+		}
 	}
 }
