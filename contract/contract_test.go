@@ -219,7 +219,7 @@ func TestRunClient_CatchesEachFlaw(t *testing.T) {
 		},
 		{
 			name:  "RetriesTwiceWithPause_PassesFaults",
-			newC:  flaw{retries: 2, pause: 150 * time.Millisecond}.client,
+			newC:  flaw{retries: 2, pause: 250 * time.Millisecond}.client,
 			cases: []string{"fault_http_502", "fault_dropped_connection"},
 			want:  map[string]contract.Status{"fault_http_502": "pass", "fault_dropped_connection": "pass"},
 		},
