@@ -166,7 +166,12 @@ gzsize=$(jq '[.layers[].size] | add' "$work/image-gz/manifest.json")
 [[ $size =~ ^[0-9]+$ && $gzsize =~ ^[0-9]+$ ]] || fail "cannot read the image size ($size, $gzsize)"
 mb() { awk -v s="$1" 'BEGIN {printf "%.1f MB", s / 1e6}'; }
 echo "IMAGE SIZE: $size bytes ($(mb "$size")) uncompressed, $gzsize bytes ($(mb "$gzsize")) compressed"
-[ "$size" -lt 15000000 ] || fail "image is $size bytes, want < 15 MB"
+# Over the target is a failure, reported at the end so that the run still checks everything else.
+late_failures=()
+if [ "$size" -ge 15000000 ]; then
+  late_failures+=("image is $size bytes ($(mb "$size")) uncompressed, want < 15 MB")
+  echo "FAIL (reported at the end): ${late_failures[-1]}" >&2
+fi
 
 say "start the container on $base"
 ctr=$("${B[@]}" from --quiet --name "run-$tag" "$image")
@@ -301,4 +306,8 @@ echo "image size:        $(mb "$size") uncompressed ($size bytes), $(mb "$gzsize
 echo "build time:        $((build_ms / 1000)) s"
 echo "start to healthy:  $healthy ms (embedded default), $healthy2 ms (mounted config)"
 if [ -n "$contract" ]; then echo "contract verify:   ran, every must-case passed"; else echo "contract verify:   SKIPPED (not available in this build)"; fi
+if [ ${#late_failures[@]} -gt 0 ]; then
+  printf 'FAIL: %s\n' "${late_failures[@]}" >&2
+  exit 1
+fi
 echo "PASS"
