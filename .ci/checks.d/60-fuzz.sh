@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Short fuzz runs: each fuzz target for a few seconds (the seed corpora in testdata/fuzz/ also run
+# in every plain `go test`). The whole step stays under about 1.5 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+fuzztime=${FUZZTIME:-10s}
+targets=(
+  "./mockserver FuzzSendRequest"
+  "./mockserver FuzzParseParams"
+  "./mockserver FuzzAdminJSON"
+  "./config FuzzParse"
+  "./internal/spec FuzzCompiledCheck"
+)
+for t in "${targets[@]}"; do
+  set -- $t
+  echo "fuzz $2 ($1, $fuzztime)"
+  go test -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" "$1" >/tmp/fuzz-$2.log 2>&1 || { cat /tmp/fuzz-$2.log; exit 1; }
+  tail -1 /tmp/fuzz-$2.log
+done
