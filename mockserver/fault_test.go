@@ -414,3 +414,75 @@ func TestAdminCA(t *testing.T) {
 		t.Errorf("GET /__admin/ca: %d %q %q", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
 	}
 }
+
+// TestFault_Drip_PacedInFakeTime checks the pace of a drip in a synctest bubble: the whole body
+// arrives, in chunks of drip_bytes, drip_interval apart.
+func TestFault_Drip_PacedInFakeTime(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		cfg, err := config.Parse("drip.yaml", []byte(testConfig+`
+faults:
+  - match: {open_id: user-a}
+    kind: drip
+    drip_interval: 10ms
+    drip_bytes: 8
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := New(Options{Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token=static-token-a", strings.NewReader(text("user-a", "hi").Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		srv.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		if body != `{"errno":0,"msg":"success","data":{}}` || !rec.Flushed {
+			t.Errorf("drip delivered %q (flushed %v), want the whole envelope", body, rec.Flushed)
+		}
+		chunks := (len(body) + 7) / 8
+		if got, want := time.Since(start), time.Duration(chunks)*10*time.Millisecond; got != want {
+			t.Errorf("drip of %d bytes took %s, want %d chunks of 10ms = %s", len(body), got, chunks, want)
+		}
+	})
+}
+
+// BenchmarkPickFault_NoFaults is the cost the fault hook adds to every send when no fault is
+// configured and the open_id is not magic.
+func BenchmarkPickFault_NoFaults(b *testing.B) {
+	cfg, err := config.Parse("bench.yaml", []byte(testConfig))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := New(Options{Config: cfg})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &Entry{App: "1001", OpenID: "user-a", MsgType: "text"}
+	for b.Loop() {
+		if _, ok := srv.pickFault(e, nil); ok {
+			b.Fatal("faulted")
+		}
+	}
+}
+
+// BenchmarkPickFault_OneUnmatchedFault is the cost with one configured fault that does not match.
+func BenchmarkPickFault_OneUnmatchedFault(b *testing.B) {
+	cfg, err := config.Parse("bench.yaml", []byte(testConfig+"faults:\n  - match: {open_id: other}\n    kind: reset\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := New(Options{Config: cfg})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &Entry{App: "1001", OpenID: "user-a", MsgType: "text"}
+	for b.Loop() {
+		if _, ok := srv.pickFault(e, nil); ok {
+			b.Fatal("faulted")
+		}
+	}
+}
