@@ -478,9 +478,10 @@ func inboxDuration(d time.Duration) string {
 // inboxPing is how often an idle event stream sends a comment, so that proxies keep it open.
 const inboxPing = 15 * time.Second
 
-// serveEvents streams new journal entries of the view as server-sent events ("entry" events,
-// id = sequence number). It first sends the entries recorded after the "after" parameter (or
-// Last-Event-ID), so that a page loses nothing between its first fetch and the stream.
+// serveEvents streams new journal entries of the view's app as server-sent events ("entry"
+// events, id = sequence number, match set for those that pass the view's filters). With an "after"
+// parameter (or Last-Event-ID) it first sends the matching entries recorded after it, so that a
+// page loses nothing between its first fetch and the stream, or across a reconnect.
 func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 	q, v, err := parseInboxQuery(r, "after")
 	if err != nil {
@@ -503,7 +504,10 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 	ch, cancel := in.s.Subscribe(256)
 	defer cancel()
 	// The backlog is read after subscribing: an entry is either in it or on the channel (or both).
-	backlog, err := in.s.store.Journal(r.Context(), JournalFilter{App: q.App})
+	var backlog []Entry
+	if after != "" {
+		backlog, err = in.s.store.Journal(r.Context(), q.filter())
+	}
 	if err != nil {
 		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
 		return
@@ -531,7 +535,7 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 		_, err = fmt.Fprintf(w, "id: %d\nevent: entry\ndata: %s\n\n", e.Seq, b)
 		return err
 	}
-	if since > 0 {
+	if len(backlog) > 0 {
 		slices.SortFunc(backlog, func(a, b Entry) int { return cmp.Compare(a.Seq, b.Seq) })
 		for i := range backlog {
 			if backlog[i].Seq > since {

@@ -394,27 +394,22 @@ func itoa(n uint64) string {
 	return string(b)
 }
 
-// TestInboxEvents_BacklogThenLive pins the event stream: entries after "after" first, then new
-// ones as they are recorded, each marked with whether it passes the view's filters.
-func TestInboxEvents_BacklogThenLive(t *testing.T) {
-	t.Parallel()
-	f := newInboxFake(t, "s3cret")
-	f.send("tok-a", inboxText("user-a", "before the page"))
-	first, _ := f.entries("/__admin/ui/api/entries?app=1001")
-	f.send("tok-a", inboxText("user-a", "between page and stream"))
-	f.send("tok-b", inboxText("user-b", "another app"))
-
+// events opens an event stream and returns a function that waits for its next entry.
+func (f *inboxFake) events(path string) func() inboxFeedItem {
+	f.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.http.URL+"/__admin/ui/events?app=1001&open_id=user-a&after="+itoa(first[len(first)-1].Seq), nil)
-	req.Header.Set("Authorization", "Bearer s3cret")
+	f.t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.http.URL+path, nil)
+	if f.token != "" {
+		req.Header.Set("Authorization", "Bearer "+f.token)
+	}
 	res, err := f.http.Client().Do(req)
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	f.t.Cleanup(func() { res.Body.Close() })
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
-		t.Fatalf("Content-Type = %q", ct)
+		f.t.Fatalf("Content-Type = %q", ct)
 	}
 	events := make(chan inboxFeedItem)
 	go func() {
@@ -433,19 +428,45 @@ func TestInboxEvents_BacklogThenLive(t *testing.T) {
 			}
 		}
 	}()
-	next := func() inboxFeedItem {
-		t.Helper()
+	return func() inboxFeedItem {
+		f.t.Helper()
 		select {
 		case it, ok := <-events:
 			if !ok {
-				t.Fatal("stream ended")
+				f.t.Fatal("stream ended")
 			}
 			return it
 		case <-ctx.Done():
-			t.Fatal("no event within 20s")
+			f.t.Fatal("no event within 20s")
 		}
 		return inboxFeedItem{}
 	}
+}
+
+// TestInboxEvents_AfterZeroSendsWhatMatches pins that a page that found nothing still gets an entry
+// recorded between its fetch and its stream.
+func TestInboxEvents_AfterZeroSendsWhatMatches(t *testing.T) {
+	t.Parallel()
+	f := newInboxFake(t, "")
+	f.send("tok-a", inboxText("user-x", "not for this view"))
+	f.send("tok-a", inboxText("user-a", "before the stream"))
+	next := f.events("/__admin/ui/events?app=1001&open_id=user-a&after=0")
+	if diff := cmp.Diff("before the stream", next().Content); diff != "" {
+		t.Errorf("first event mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestInboxEvents_BacklogThenLive pins the event stream: entries after "after" first, then new
+// ones as they are recorded, each marked with whether it passes the view's filters.
+func TestInboxEvents_BacklogThenLive(t *testing.T) {
+	t.Parallel()
+	f := newInboxFake(t, "s3cret")
+	f.send("tok-a", inboxText("user-a", "before the page"))
+	first, _ := f.entries("/__admin/ui/api/entries?app=1001")
+	f.send("tok-a", inboxText("user-a", "between page and stream"))
+	f.send("tok-b", inboxText("user-b", "another app"))
+
+	next := f.events("/__admin/ui/events?app=1001&open_id=user-a&after=" + itoa(first[len(first)-1].Seq))
 	type ev struct {
 		OpenID, Content string
 		Match           bool
