@@ -483,3 +483,11 @@ func TestVerify_CatchesDrift(t *testing.T) {
 		t.Errorf("failed must-results mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestRunCommand_MissingCommandIsAnError(t *testing.T) {
+	t.Parallel()
+	_, err := contract.Suite{}.RunCommand(t.Context(), []string{"smartappmock-no-such-client"})
+	if err == nil || !strings.Contains(err.Error(), "smartappmock-no-such-client") {
+		t.Fatalf("err = %v; want it to name the missing command", err)
+	}
+}

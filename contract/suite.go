@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -134,6 +135,9 @@ func (s Suite) RunClient(ctx context.Context, title string, newClient func(Conn)
 func (s Suite) RunCommand(ctx context.Context, argv []string) (*Report, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("no command to run")
+	}
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return nil, fmt.Errorf("client command: %w", err)
 	}
 	return s.run(ctx, strings.Join(argv, " "), cmdDriver{argv: argv})
 }
