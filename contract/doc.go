@@ -33,9 +33,10 @@
 //
 // # Server side
 //
-// Verify sends safe probes (a bad secret, a bad grant, a send with a bad token, a send with missing
-// fields, and one valid send) to a server and checks every response (status, headers, body) against
-// openapi.yaml. Against the real service it sends one real message and uses quota.
+// Verify sends safe probes (a token, a wrong secret, a bad grant, a send without a token, a send
+// with a bad token, a send with missing fields, and one valid send) to a server and checks every
+// response (status, headers, body) against openapi.yaml. Against the real service it fetches one
+// token, sends one real message (unless VerifyOptions.NoSend) and counts toward the app's limits.
 //
 // # Reports
 //
