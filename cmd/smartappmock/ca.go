@@ -90,8 +90,10 @@ func (t *tlsFlags) start(srv *mockserver.Server, hs *http.Server, httpAddr strin
 			return nil, fmt.Errorf("--tls-addr: %w", err)
 		}
 		side.https = &http.Server{
-			Handler:           srv,
-			TLSConfig:         t.serverTLSConfig,
+			Handler:   srv,
+			TLSConfig: t.serverTLSConfig,
+			// HTTP/1.1 only: connection faults (reset, empty reply) stay connection faults.
+			TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
 			ReadHeaderTimeout: hs.ReadHeaderTimeout,
 			ReadTimeout:       hs.ReadTimeout,
 			IdleTimeout:       hs.IdleTimeout,

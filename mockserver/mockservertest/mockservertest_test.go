@@ -3,11 +3,13 @@ package mockservertest_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -142,5 +144,39 @@ func TestCAFile_IsTheCertificate(t *testing.T) {
 	resp.Body.Close()
 	if diff := cmp.Diff(string(s.CA.CertPEM()), string(got)); diff != "" {
 		t.Errorf("GET /__admin/ca (-want +got):\n%s", diff)
+	}
+}
+
+func TestClient_ConnectionFaultsReachTheClient(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		tls    bool
+		openID string
+		want   error
+	}{
+		{"HTTPListener_Reset", false, "fault_reset", syscall.ECONNRESET},
+		{"TLSListener_Reset", true, "fault_reset", syscall.ECONNRESET},
+		{"HTTPListener_Empty", false, "fault_empty", io.EOF},
+		{"TLSListener_Empty", true, "fault_empty", io.EOF},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var s *mockservertest.Server
+			if tc.tls {
+				s = mockservertest.NewTLS(t, nil)
+			} else {
+				s = mockservertest.New(t, nil)
+			}
+			form := url.Values{"user_type": {"1"}, "open_id": {tc.openID}, "msg_type": {"text"}, "content": {"hi"}}
+			resp, err := s.Client().PostForm(smartappmock.BaiduBaseURL+smartappmock.SendPath+"?access_token=any", form)
+			if err == nil {
+				resp.Body.Close()
+			}
+			if !errors.Is(err, tc.want) {
+				t.Errorf("error = %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
