@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 )
 
@@ -230,6 +231,7 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, e *Entry, a 
 		h.Set("Content-Type", "text/html")
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 		h.Set("Server", "nginx")
+		h.Set(smartappmock.HeaderRequestID, e.ID)
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
 		e.Status = status
