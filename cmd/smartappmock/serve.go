@@ -20,15 +20,17 @@ import (
 // serveFlags are the settings of serve, from flags over environment over defaults.
 type serveFlags struct {
 	addr, configFile, adminToken, logFormat string
+	journalFile                             string   // NDJSON copy of the journal (mockserver.JournalFile)
 	tls                                     tlsFlags // HTTPS, proxy and CA: ca.go
 }
 
 func parseServeFlags(name string, args []string, getenv func(string) string, stderr io.Writer) (serveFlags, error) {
 	f := serveFlags{
-		addr:       envOr(getenv, "SMARTAPPMOCK_ADDR", ":8080"),
-		configFile: getenv("SMARTAPPMOCK_CONFIG"),
-		adminToken: getenv("SMARTAPPMOCK_ADMIN_TOKEN"),
-		logFormat:  envOr(getenv, "SMARTAPPMOCK_LOG_FORMAT", "text"),
+		addr:        envOr(getenv, "SMARTAPPMOCK_ADDR", ":8080"),
+		configFile:  getenv("SMARTAPPMOCK_CONFIG"),
+		adminToken:  getenv("SMARTAPPMOCK_ADMIN_TOKEN"),
+		logFormat:   envOr(getenv, "SMARTAPPMOCK_LOG_FORMAT", "text"),
+		journalFile: getenv("SMARTAPPMOCK_JOURNAL_FILE"),
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,6 +38,7 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	fs.StringVar(&f.configFile, "config", f.configFile, "configuration file, YAML or JSON; empty: the embedded default (env SMARTAPPMOCK_CONFIG)")
 	fs.StringVar(&f.adminToken, "admin-token", f.adminToken, "bearer token the admin API requires; empty: none (env SMARTAPPMOCK_ADMIN_TOKEN)")
 	fs.StringVar(&f.logFormat, "log-format", f.logFormat, "log format: text or json (env SMARTAPPMOCK_LOG_FORMAT)")
+	fs.StringVar(&f.journalFile, "journal-file", f.journalFile, "also append every journal entry to this file as NDJSON; empty: none (env SMARTAPPMOCK_JOURNAL_FILE)")
 	f.tls.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -95,7 +98,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := f.tls.load(); err != nil {
 		return err
 	}
-	srv, err := mockserver.New(mockserver.Options{Config: cfg, Logger: logger, AdminToken: f.adminToken, Version: buildVersion(), CACert: f.tls.certPEM})
+	var store mockserver.Store
+	if f.journalFile != "" {
+		jf, err := mockserver.OpenJournalFile(f.journalFile)
+		if err != nil {
+			return err
+		}
+		defer func() { // after the graceful shutdown below: every answered request is in the file
+			if err := jf.Close(); err != nil {
+				logger.Error("journal file", "err", err)
+			}
+		}()
+		store = mockserver.WithJournalFile(mockserver.NewMemoryStore(cfg.Policy.JournalCap), jf)
+	}
+	srv, err := mockserver.New(mockserver.Options{Config: cfg, Store: store, Logger: logger, AdminToken: f.adminToken, Version: buildVersion(), CACert: f.tls.certPEM})
 	if err != nil {
 		return err
 	}
@@ -108,14 +124,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		source = f.configFile
 	}
 	fmt.Fprintf(stdout, "smartappmock %s listening on http://%s (config: %s)\n", buildVersion(), displayAddr(ln.Addr()), source)
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
-	}
+	hs := mockserver.DefaultServerTimeouts().HTTPServer(srv, slog.NewLogLogger(handler, slog.LevelWarn))
 	side, err := f.tls.start(srv, hs, displayAddr(ln.Addr()), logger, stdout)
 	if err != nil {
 		return err

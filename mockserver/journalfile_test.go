@@ -1,0 +1,211 @@
+package mockserver
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config"
+)
+
+// readJournalFile decodes an NDJSON journal file.
+func readJournalFile(t *testing.T, path string) []Entry {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []Entry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		var e Entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("line %d is not an entry: %v: %s", len(out)+1, err, sc.Bytes())
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestJournalFile_HoldsEveryEntry checks the store wrapper: every appended entry reaches the file
+// with its sequence number, beyond the in-memory cap and across a reset.
+func TestJournalFile_HoldsEveryEntry(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "journal.ndjson")
+	jf, err := OpenJournalFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("jf.yaml", []byte(testConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Policy.JournalCap = 3
+	srv, err := New(Options{Config: cfg, Store: WithJournalFile(NewMemoryStore(3), jf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, srv: srv, clock: newTestClock()}
+	var ids []string
+	for i := range 10 {
+		res := f.sendForm("static-token-a", text("user-a", fmt.Sprint(i)))
+		ids = append(ids, res.Header.Get(smartappmock.HeaderRequestID))
+		if i == 5 {
+			f.admin(http.MethodPost, "/__admin/reset", "", nil)
+		}
+	}
+	if err := jf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := jf.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	var gotIDs []string
+	var lastSeq uint64
+	for _, e := range readJournalFile(t, path) {
+		gotIDs = append(gotIDs, e.ID)
+		if e.Seq <= lastSeq {
+			t.Errorf("entry %s: seq %d after %d", e.ID, e.Seq, lastSeq)
+		}
+		lastSeq = e.Seq
+		if strings.Contains(e.Token, "static-token-a") {
+			t.Errorf("entry %s holds the token unredacted", e.ID)
+		}
+	}
+	if diff := cmp.Diff(ids, gotIDs); diff != "" {
+		t.Errorf("journal file ids (-sent +file):\n%s", diff)
+	}
+	if _, err := srv.Store().Append(context.Background(), Entry{ID: "late"}); err == nil {
+		t.Error("Append after Close succeeded; want an error")
+	}
+}
+
+// TestJournalFile_SIGTERMAfterNSends builds the command, runs it with --journal-file, sends N
+// requests (some still in flight when SIGTERM arrives: their bodies are still on the way), and
+// checks that every request was answered and the file holds exactly N entries.
+func TestJournalFile_SIGTERMAfterNSends(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "smartappmock")
+	build := exec.Command("go", "build", "-o", bin, "github.com/smartappmock/smartappmock/cmd/smartappmock")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfgFile := filepath.Join(dir, "config.yaml")
+	const cfgYAML = `
+version: 1
+policy: {apps: configured, tokens: issued, window: {mode: open_on_first_send, max_replies: 1000}}
+apps:
+  - {id: "1001", client_id: key-a, client_secret: secret-a, tokens: [static-token-a]}
+`
+	if err := os.WriteFile(cfgFile, []byte(cfgYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	journal := filepath.Join(dir, "journal.ndjson")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--config", cfgFile, "--log-format", "json")
+	cmd.Env = append(os.Environ(), "SMARTAPPMOCK_JOURNAL_FILE="+journal)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	var base string
+	addrRE := regexp.MustCompile(`listening on (http://\S+)`)
+	for sc.Scan() {
+		if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+			break
+		}
+	}
+	if base == "" {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("no address printed; stderr:\n%s", stderr.String())
+	}
+	go func() { // drain the rest of stdout
+		for sc.Scan() {
+		}
+	}()
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	send := func(openID string, body io.Reader) string {
+		resp, err := client.Post(base+smartappmock.SendPath+"?access_token=static-token-a", "application/x-www-form-urlencoded", body)
+		if err != nil {
+			return "transport: " + err.Error()
+		}
+		resp.Body.Close()
+		return resp.Header.Get(smartappmock.HeaderOutcome)
+	}
+	const fast, slow = 40, 5
+	for i := range fast {
+		openID := fmt.Sprintf("user-%d", i)
+		if got := send(openID, strings.NewReader(text(openID, "hi").Encode())); got != "business 0" {
+			t.Fatalf("send %d: %s", i, got)
+		}
+	}
+	// Slow sends: the headers and half the body now, the rest after SIGTERM.
+	var wg sync.WaitGroup
+	slowOutcomes := make([]string, slow)
+	writers := make([]*io.PipeWriter, slow)
+	form := text("slow", "in flight").Encode()
+	for i := range slow {
+		pr, pw := io.Pipe()
+		writers[i] = pw
+		wg.Go(func() { slowOutcomes[i] = send("slow", pr) })
+		if _, err := io.WriteString(pw, form[:len(form)/2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // let the server start reading the slow bodies
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the server is shutting down now, the sends still in flight
+	for _, pw := range writers {
+		_, _ = io.WriteString(pw, form[len(form)/2:])
+		pw.Close()
+	}
+	wg.Wait()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the fake did not exit cleanly on SIGTERM: %v\nstderr:\n%s", err, stderr.String())
+	}
+	for i, o := range slowOutcomes {
+		if o != "business 0" {
+			t.Errorf("in-flight send %d during shutdown: %s", i, o)
+		}
+	}
+	es := readJournalFile(t, journal)
+	if len(es) != fast+slow {
+		t.Errorf("journal file holds %d entries after %d sends", len(es), fast+slow)
+	}
+}
