@@ -372,35 +372,63 @@ func startFake(t *testing.T, cfg *config.Config) string {
 	return hs.URL
 }
 
-func TestSuite_Target_RunsRuleCasesSkipsFaultsRestoresRules(t *testing.T) {
+func TestSuite_Target_RunsEveryKindOfCaseAndRestoresRulesAndFaults(t *testing.T) {
 	t.Parallel()
 	base := startFake(t, nil)
 	s := contract.Suite{Target: base, Cases: []string{"text_delivered", "errno_3001_fails_without_retry", "token_111_refreshed_once",
-		"window_sixth_send_90001", "fault_http_502", "requests_match_openapi", "send_form_encoded"}}
+		"window_sixth_send_90001", "fault_http_502", "fault_slow_answer", "requests_match_openapi", "send_form_encoded"}}
 	rep, err := s.RunClient(t.Context(), "target", good)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]contract.Status{"text_delivered": "pass", "errno_3001_fails_without_retry": "pass", "token_111_refreshed_once": "pass",
-		"window_sixth_send_90001": "pass", "fault_http_502": "skip", "requests_match_openapi": "pass", "send_form_encoded": "pass"}
+		"window_sixth_send_90001": "pass", "fault_http_502": "pass", "fault_slow_answer": "pass", "requests_match_openapi": "pass", "send_form_encoded": "pass"}
 	var text bytes.Buffer
 	_ = rep.WriteText(&text)
 	if diff := cmp.Diff(want, results(rep)); diff != "" {
 		t.Fatalf("statuses mismatch (-want +got):\n%s\n%s", diff, text.String())
 	}
-	resp, err := http.Get(base + "/__admin/rules")
+	for _, path := range []string{"/__admin/rules", "/__admin/faults"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Rules  []json.RawMessage `json:"rules"`
+			Faults []json.RawMessage `json:"faults"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&doc)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(doc.Rules) + len(doc.Faults); n != 0 {
+			t.Errorf("GET %s: %d entries after the run; want the target's own 0 back", path, n)
+		}
+	}
+}
+
+func TestSuite_Target_WithoutFaultInjection_SkipsFaultCases(t *testing.T) {
+	t.Parallel()
+	srv, err := mockserver.New(mockserver.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var rules struct {
-		Rules []json.RawMessage `json:"rules"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&rules); err != nil {
+	// An older fake: no /__admin/faults.
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/__admin/faults") {
+			http.Error(w, `{"error":"no admin endpoint"}`, http.StatusNotFound)
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	rep, err := contract.Suite{Target: hs.URL, Cases: []string{"text_delivered", "fault_http_503"}}.RunClient(t.Context(), "target", good)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rules.Rules) != 0 {
-		t.Errorf("target has %d rules after the run; want its own 0 back", len(rules.Rules))
+	if diff := cmp.Diff(map[string]contract.Status{"text_delivered": "pass", "fault_http_503": "skip"}, results(rep)); diff != "" {
+		t.Errorf("statuses mismatch (-want +got):\n%s", diff)
 	}
 }
 

@@ -28,8 +28,9 @@
 // the client saw: {"errno":3001} or {"error_code":110}.
 //
 // With Suite.Target set, the cases run against an already running fake (e.g. the Docker sandbox):
-// rules are set and the journal read through its admin API, and the cases that need a kit-side
-// transport fault are skipped with the reason.
+// rules and faults are set (each scoped to one case's app) and the journal read through its admin
+// API; the target's own rules and faults are put back afterwards. On a target without fault
+// injection the fault cases are skipped with the reason.
 //
 // # Server side
 //

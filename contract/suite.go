@@ -26,8 +26,10 @@ import (
 // in-process fake with the defaults below.
 type Suite struct {
 	// Target is the base URL of an already running fake (e.g. the Docker sandbox); empty starts a
-	// fake in-process for each case. A target must run with `policy: apps: sandbox` and no rules of
-	// its own; the cases that need a kit-side transport fault are skipped.
+	// fake in-process for each case. A target must run with `policy: apps: sandbox` (the default)
+	// and no rules or faults that match every app; the kit sets its rules and faults through the
+	// admin API and puts the target's own back. Without fault injection on the target, the fault
+	// cases are skipped.
 	Target string
 	// AdminToken is the bearer token of the target's admin API, if it requires one.
 	AdminToken string
@@ -226,6 +228,18 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 		if err := h.target.pushRules(ctx, rules); err != nil {
 			return nil, err
 		}
+		var faults []config.Fault
+		for _, c := range cases {
+			if c.Fault != "" {
+				faults = append(faults, config.Fault{Name: "contract " + c.Name, Match: config.Match{App: h.appID(c)}, Kind: targetFault(c.Fault)})
+			}
+		}
+		if len(faults) > 0 {
+			if err := h.target.pushFaults(ctx, faults); err != nil {
+				h.close()
+				return nil, err
+			}
+		}
 	}
 	return h, nil
 }
@@ -235,6 +249,7 @@ func (h *harness) close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = h.target.restoreRules(ctx)
+		_ = h.target.restoreFaults(ctx)
 	}
 }
 
@@ -249,9 +264,9 @@ func (h *harness) appID(c Case) string {
 // runCase runs one non-aggregate case; the trial is nil when the case could not run.
 func (h *harness) runCase(ctx context.Context, c Case, drv driver) (*trial, Result) {
 	start := time.Now()
-	if h.target != nil && c.Fault != "" {
+	if h.target != nil && c.Fault != "" && !h.target.faults {
 		return nil, Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: StatusSkip,
-			Reason: "needs a kit-side transport fault (" + string(c.Fault) + "), which only the in-process fake can inject; run without --target to check it"}
+			Reason: "needs a transport fault (" + string(c.Fault) + "), and the target has no fault injection (PUT /__admin/faults); run without --target to check it"}
 	}
 	tr, err := h.play(ctx, c, drv)
 	if err != nil {

@@ -27,6 +27,58 @@ type adminClient struct {
 	// pushed is set once the kit's rules are in place.
 	pushed bool
 	hc     *http.Client
+	// faults is true when the target injects faults (PUT /__admin/faults); savedFaults are its own.
+	faults      bool
+	savedFaults []config.Fault
+}
+
+// targetFault maps the kit's faults to the fake's own fault kinds.
+func targetFault(f Fault) config.FaultKind {
+	switch f {
+	case FaultHTTP502:
+		return config.FaultHTTP502
+	case FaultHTTP503:
+		return config.FaultHTTP503
+	case FaultDrop:
+		return config.FaultEmpty
+	case FaultMalformed:
+		return config.FaultTruncated
+	case FaultSlow:
+		return config.FaultTimeout
+	}
+	return ""
+}
+
+// pushFaults puts the kit's faults (each scoped to one case's app) in front of the target's own,
+// when the target can inject faults; otherwise the fault cases are skipped.
+func (a *adminClient) pushFaults(ctx context.Context, faults []config.Fault) error {
+	var cur struct {
+		Faults []config.Fault `json:"faults"`
+	}
+	if err := a.do(ctx, http.MethodGet, mockserver.AdminPrefix+"/faults", nil, &cur); err != nil {
+		if strings.Contains(err.Error(), "HTTP 404") {
+			return nil // an older fake without fault injection
+		}
+		return err
+	}
+	a.savedFaults = cur.Faults
+	all := append(append([]config.Fault{}, faults...), cur.Faults...)
+	if err := a.do(ctx, http.MethodPut, mockserver.AdminPrefix+"/faults", map[string]any{"faults": all}, nil); err != nil {
+		return err
+	}
+	a.faults = true
+	return nil
+}
+
+func (a *adminClient) restoreFaults(ctx context.Context) error {
+	if !a.faults {
+		return nil
+	}
+	faults := a.savedFaults
+	if faults == nil {
+		faults = []config.Fault{}
+	}
+	return a.do(ctx, http.MethodPut, mockserver.AdminPrefix+"/faults", map[string]any{"faults": faults}, nil)
 }
 
 func (a *adminClient) do(ctx context.Context, method, path string, in, out any) error {
@@ -189,6 +241,10 @@ func rebuild(e mockserver.Entry, msg int) exchange {
 		Status: e.Status, RequestID: e.ID, Message: msg}
 	if ex.Endpoint == "unknown" {
 		ex.Endpoint = "other"
+	}
+	if e.Fault != "" {
+		kind, _, _ := strings.Cut(e.Fault, " ")
+		ex.Fault = Fault(kind)
 	}
 	entry := e
 	ex.Entry = &entry
