@@ -194,6 +194,7 @@ func TestInboxBrowser(t *testing.T) {
 	}
 
 	t.Run("LoginThenThreadInOrder", func(t *testing.T) {
+		ctx := inboxStep(t, ctx)
 		err := chromedp.Do(ctx,
 			chromedp.Navigate(f.http.URL+"/__admin/ui?app=1001"),
 			chromedp.WaitVisible(chromedp.ID("token")),
@@ -228,6 +229,7 @@ func TestInboxBrowser(t *testing.T) {
 	})
 
 	t.Run("ScriptPayloadIsInert", func(t *testing.T) {
+		ctx := inboxStep(t, ctx)
 		type inert struct {
 			Pwned    bool   `json:"pwned"`
 			Scripts  int    `json:"scripts"`
@@ -249,6 +251,7 @@ func TestInboxBrowser(t *testing.T) {
 	})
 
 	t.Run("ImagesLoadOrShowAPlaceholder", func(t *testing.T) {
+		ctx := inboxStep(t, ctx)
 		got := inboxRun(t, ctx, chromedp.Poll[[]string](`(() => {
 			const states = [...document.querySelectorAll('#thread figure.pic')].map(f => {
 				const img = f.querySelector('img');
@@ -265,6 +268,7 @@ func TestInboxBrowser(t *testing.T) {
 	})
 
 	t.Run("LiveUpdateWithoutReload", func(t *testing.T) {
+		ctx := inboxStep(t, ctx)
 		n := inboxRun(t, ctx, chromedp.Evaluate[int](`window.__samePage = 'yes'; document.querySelectorAll('#thread > li.entry').length`))
 		a := f.send("tok-a", inboxText("user-live", "实时消息 arrives live ✅"))
 		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#thread > li.entry:nth-child(%d)`, n+1)))); err != nil {
@@ -281,6 +285,7 @@ func TestInboxBrowser(t *testing.T) {
 	})
 
 	t.Run("AdminButtonsChangeTheWindow", func(t *testing.T) {
+		ctx := inboxStep(t, ctx)
 		userWindow := `(() => { const a = [...document.querySelectorAll('#users li a')].find(a => a.textContent === 'user-a');
 			return a ? a.parentElement.querySelector('.win').textContent : ''; })()`
 		before := inboxRun(t, ctx, chromedp.Evaluate[string](userWindow))
@@ -309,6 +314,7 @@ func TestInboxBrowser(t *testing.T) {
 	})
 
 	t.Run("Screenshot", func(t *testing.T) {
+		ctx := inboxStep(t, ctx)
 		err := chromedp.Do(ctx,
 			chromedp.EmulateViewport(1280, 1300),
 			chromedp.Navigate(f.http.URL+"/__admin/ui?app=1001&open_id=user-a"),
@@ -336,7 +342,20 @@ func TestInboxBrowser(t *testing.T) {
 		t.Logf("screenshot: %s (%d bytes)", path, len(shot))
 	})
 
+	t.Run("PageLeavesNoTraceInTheJournal", func(t *testing.T) {
+		// Everything the browser fetched (page, assets, feeds, an icon it might look for) stays out
+		// of the journal: only the sends above are there.
+		res, body := f.get(noRedirects(nil), "/__admin/requests?limit=0", "s3cret")
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("journal: %d %s", res.StatusCode, body)
+		}
+		if strings.Contains(body, `"endpoint": "unknown"`) {
+			t.Errorf("the inbox's own requests reached the journal:\n%s", body)
+		}
+	})
+
 	t.Run("ResetClearsTheThread", func(t *testing.T) {
+		ctx := inboxStep(t, ctx)
 		err := chromedp.Do(ctx,
 			chromedp.Click(chromedp.ID("act-reset")),
 			chromedp.WaitVisible(chromedp.ID("empty")),
@@ -348,6 +367,14 @@ func TestInboxBrowser(t *testing.T) {
 			t.Errorf("after reset the thread shows %d entries; want none", n)
 		}
 	})
+}
+
+// inboxStep bounds one subtest's browser steps, so that a missing element fails it in 20s rather
+// than at the end of the whole test.
+func inboxStep(t testing.TB, ctx context.Context) context.Context {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // inboxRun runs one browser action and fails the test on error.
