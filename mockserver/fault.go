@@ -3,6 +3,7 @@ package mockserver
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -36,7 +37,42 @@ type faultEngine struct {
 	any atomic.Bool
 	// hold overrides config.MaxFaultHold (tests).
 	hold time.Duration
+	// released is closed by ReleaseFaults: held requests end at once.
+	released     chan struct{}
+	releasedOnce sync.Once
+	releasedInit sync.Once
 }
+
+// releasedCh returns the channel ReleaseFaults closes.
+func (fe *faultEngine) releasedCh() chan struct{} {
+	fe.releasedInit.Do(func() { fe.released = make(chan struct{}) })
+	return fe.released
+}
+
+// ReleaseFaults ends every request held by a fault (timeout, drip, latency) at once, and makes
+// later ones end without waiting. Call it before a graceful shutdown, which would otherwise wait
+// for them; other in-flight requests are not disturbed.
+func (s *Server) ReleaseFaults() {
+	ch := s.faults.releasedCh()
+	s.faults.releasedOnce.Do(func() { close(ch) })
+}
+
+// wait is sleepCtx that also ends when the faults are released.
+func (fe *faultEngine) wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-fe.releasedCh():
+		return errReleased
+	}
+}
+
+// errReleased ends a held request when the server shuts down.
+var errReleased = errors.New("the server is shutting down")
 
 // faultSet is an immutable list of faults with their counters; replacing faults swaps the set.
 type faultSet struct {
@@ -212,9 +248,9 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, e *Entry, a 
 	ctx := r.Context()
 	e.Fault = plan.describe()
 	if plan.latency > 0 {
-		if err := sleepCtx(ctx, plan.latency); err != nil {
+		if err := s.faults.wait(ctx, plan.latency); err != nil {
 			e.Status = 0
-			e.Fault += "; the client gave up during the latency"
+			e.Fault += "; ended during the latency: " + endReason(err)
 			s.record(r, *e, start)
 			return
 		}
@@ -246,8 +282,8 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, e *Entry, a 
 			hold = config.MaxFaultHold
 		}
 		held := time.Now()
-		if err := sleepCtx(ctx, hold); err != nil {
-			e.Fault += fmt.Sprintf("; the client gave up after %s", time.Since(held).Round(time.Millisecond))
+		if err := s.faults.wait(ctx, hold); err != nil {
+			e.Fault += fmt.Sprintf("; ended after %s: %s", time.Since(held).Round(time.Millisecond), endReason(err))
 		} else {
 			e.Fault += "; held " + hold.String() + ", then closed"
 		}
@@ -297,8 +333,8 @@ func (s *Server) drip(w http.ResponseWriter, r *http.Request, e *Entry, body []b
 	rc := http.NewResponseController(w)
 	_ = rc.Flush()
 	for i := 0; i < len(body); i += n {
-		if err := sleepCtx(r.Context(), every); err != nil {
-			e.Fault += fmt.Sprintf("; the client gave up after %d of %d bytes", i, len(body))
+		if err := s.faults.wait(r.Context(), every); err != nil {
+			e.Fault += fmt.Sprintf("; ended after %d of %d bytes: %s", i, len(body), endReason(err))
 			return
 		}
 		if _, err := w.Write(body[i:min(i+n, len(body))]); err != nil {
@@ -306,6 +342,14 @@ func (s *Server) drip(w http.ResponseWriter, r *http.Request, e *Entry, body []b
 		}
 		_ = rc.Flush()
 	}
+}
+
+// endReason says why a held request ended early.
+func endReason(err error) string {
+	if errors.Is(err, errReleased) {
+		return err.Error()
+	}
+	return "the client gave up"
 }
 
 // bufferedAnswer captures what writeEnvelope writes, sharing the real writer's headers.
@@ -358,17 +402,4 @@ func innerTCP(c net.Conn) *net.TCPConn {
 		}
 	}
 	return nil
-}
-
-// sleepCtx waits d or until ctx is done. It uses the runtime's timers, so testing/synctest moves it
-// in fake time.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

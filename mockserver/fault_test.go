@@ -486,3 +486,41 @@ func BenchmarkPickFault_OneUnmatchedFault(b *testing.B) {
 		}
 	}
 }
+
+// TestReleaseFaults_EndsHeldRequestsAtOnce holds a send in a one-minute latency, releases the
+// faults, and checks in fake time that the send ended at once and says why.
+func TestReleaseFaults_EndsHeldRequestsAtOnce(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		cfg, err := config.Parse("held.yaml", []byte(testConfig))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := New(Options{Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token=static-token-a", strings.NewReader(text("fault_latency_1m", "hi").Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		done := make(chan struct{})
+		go func() {
+			srv.ServeHTTP(rec, req)
+			close(done)
+		}()
+		synctest.Wait() // the send is held in its latency
+		srv.ReleaseFaults()
+		<-done
+		if d := time.Since(start); d != 0 {
+			t.Errorf("the held send ended after %s of fake time, want at once", d)
+		}
+		es, _ := srv.Store().Journal(context.Background(), JournalFilter{OpenID: "fault_latency_1m"})
+		if len(es) != 1 || es[0].Status != 0 || !strings.Contains(es[0].Fault, "ended during the latency: the server is shutting down") {
+			t.Errorf("journal = %+v", es)
+		}
+		if rec.Body.Len() != 0 {
+			t.Errorf("a released send was answered: %q", rec.Body)
+		}
+	})
+}

@@ -25,25 +25,21 @@ import (
 //     nothing leaves the machine.
 //   - Ordinary requests (not proxy requests) go to the fake as they are.
 type Proxy struct {
-	fake http.Handler
+	fake *Server
 	tls  *tls.Config
 	log  *slog.Logger
 
 	inner   *http.Server
 	tunnels *connListener
 	start   sync.Once
-	cancel  context.CancelFunc
 }
 
 // NewProxy returns a proxy in front of the fake s. tlsConfig is the server configuration used to
 // terminate CONNECT tunnels (see tlsca.CA.ServerConfig); nil refuses CONNECT with a message that
 // says so.
 func NewProxy(s *Server, tlsConfig *tls.Config) *Proxy {
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &Proxy{fake: s, tls: tlsConfig, log: s.log, tunnels: newConnListener(), cancel: cancel}
+	p := &Proxy{fake: s, tls: tlsConfig, log: s.log, tunnels: newConnListener()}
 	p.inner = &http.Server{
-		// Requests held inside a tunnel (fault timeout, drip) end when the proxy stops.
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -128,15 +124,14 @@ func (p *Proxy) serveConnect(w http.ResponseWriter, r *http.Request) {
 
 // Close closes every tunnel at once.
 func (p *Proxy) Close() error {
-	p.cancel()
 	p.tunnels.Close()
 	return p.inner.Close()
 }
 
-// Shutdown stops taking tunnels, ends requests held by a fault, and waits for the other requests
-// inside open tunnels to finish, or ctx.
+// Shutdown stops taking tunnels, ends requests held by a fault (Server.ReleaseFaults), and waits
+// for the other requests inside open tunnels to finish, or ctx.
 func (p *Proxy) Shutdown(ctx context.Context) error {
-	p.cancel()
+	p.fake.ReleaseFaults()
 	p.tunnels.Close()
 	return p.inner.Shutdown(ctx)
 }

@@ -70,23 +70,20 @@ func (t *tlsFlags) load() error {
 // tlsSide is what serve runs besides the HTTP listener: the proxy's tunnels and the optional
 // HTTPS listener.
 type tlsSide struct {
-	proxy  *mockserver.Proxy
-	https  *http.Server
-	errc   chan error
-	cancel context.CancelFunc
+	srv   *mockserver.Server
+	proxy *mockserver.Proxy
+	https *http.Server
+	errc  chan error
 }
 
 // start wraps the fake in the proxy for the HTTP server hs, opens the HTTPS listener when asked,
-// and prints where everything is. Held requests (fault timeout) end when hs shuts down.
+// and prints where everything is.
 func (t *tlsFlags) start(srv *mockserver.Server, hs *http.Server, httpAddr string, logger *slog.Logger, stdout io.Writer) (*tlsSide, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	side := &tlsSide{proxy: mockserver.NewProxy(srv, t.serverTLSConfig), cancel: cancel}
+	side := &tlsSide{srv: srv, proxy: mockserver.NewProxy(srv, t.serverTLSConfig)}
 	hs.Handler = side.proxy
-	hs.BaseContext = func(net.Listener) context.Context { return ctx }
 	if t.enabled {
 		ln, err := net.Listen("tcp", t.addr)
 		if err != nil {
-			cancel()
 			return nil, fmt.Errorf("--tls-addr: %w", err)
 		}
 		side.https = &http.Server{
@@ -99,7 +96,6 @@ func (t *tlsFlags) start(srv *mockserver.Server, hs *http.Server, httpAddr strin
 			IdleTimeout:       hs.IdleTimeout,
 			MaxHeaderBytes:    hs.MaxHeaderBytes,
 			ErrorLog:          hs.ErrorLog,
-			BaseContext:       hs.BaseContext,
 		}
 		side.errc = make(chan error, 1)
 		go func() { side.errc <- side.https.ServeTLS(ln, "", "") }()
@@ -109,9 +105,10 @@ func (t *tlsFlags) start(srv *mockserver.Server, hs *http.Server, httpAddr strin
 	return side, nil
 }
 
-// shutdown ends held requests, then stops the HTTPS listener and the tunnels gracefully.
+// shutdown ends requests held by a fault, then stops the HTTPS listener and the tunnels
+// gracefully; other in-flight requests finish.
 func (s *tlsSide) shutdown(ctx context.Context) error {
-	s.cancel()
+	s.srv.ReleaseFaults()
 	var errs []error
 	if s.https != nil {
 		errs = append(errs, s.https.Shutdown(ctx))

@@ -45,7 +45,6 @@ type Server struct {
 	hs        *httptest.Server
 	proxy     *mockserver.Proxy
 	transport *http.Transport
-	cancel    context.CancelFunc
 	closeOnce sync.Once
 }
 
@@ -98,17 +97,14 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	proxy := mockserver.NewProxy(fake, sc)
-	ctx, cancel := context.WithCancel(context.Background())
 	hs := httptest.NewUnstartedServer(proxy)
-	// Requests held by a fault (timeout, drip) end when the server closes.
-	hs.Config.BaseContext = func(net.Listener) context.Context { return ctx }
 	if opts.TLS {
 		hs.TLS = sc
 		hs.StartTLS()
 	} else {
 		hs.Start()
 	}
-	s := &Server{URL: hs.URL, Fake: fake, CA: ca, hs: hs, proxy: proxy, cancel: cancel}
+	s := &Server{URL: hs.URL, Fake: fake, CA: ca, hs: hs, proxy: proxy}
 	s.transport = s.newTransport()
 	return s, nil
 }
@@ -117,7 +113,7 @@ func Start(opts Options) (*Server, error) {
 // Closing twice is harmless.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
-		s.cancel()
+		s.Fake.ReleaseFaults() // requests held by a fault (timeout, drip) end now
 		s.transport.CloseIdleConnections()
 		_ = s.proxy.Close()
 		s.hs.Close()
