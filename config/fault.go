@@ -102,6 +102,7 @@ type Fault struct {
 
 // LatencyRange is a delay, fixed ("200ms") or a range ("100ms-2s"); a number alone is seconds.
 type LatencyRange struct {
+	// Min and Max bound the delay; they are equal for a fixed latency.
 	Min, Max time.Duration
 }
 

@@ -230,7 +230,7 @@ func (s *Server) pickFault(e *Entry, p *params) (faultPlan, bool) {
 	return s.faults.global.Load().decide(in)
 }
 
-// describe renders the plan for the journal: "http_503 (faults[0] flaky)".
+// describe renders the plan for the journal: "http_503 (flaky)", "latency 1.2s + reset (faults[1])".
 func (p faultPlan) describe() string {
 	var parts []string
 	if p.latency > 0 {
