@@ -343,7 +343,7 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 		}
 		tr.outcomes = append(tr.outcomes, o)
 		if h.target != nil {
-			es, seq, err := h.target.journal(ctx, app, lastSeq)
+			es, seq, err := h.target.settledJournal(ctx, app, lastSeq)
 			if err != nil {
 				return nil, err
 			}

@@ -201,6 +201,33 @@ func (a *adminClient) journal(ctx context.Context, app string, after uint64) ([]
 	return es, newest, nil
 }
 
+// settledJournal polls the app's journal until two reads 50 ms apart agree (at most 2 s): the fake
+// appends an entry after it has answered, so a client can finish before its last request is in the
+// journal.
+func (a *adminClient) settledJournal(ctx context.Context, app string, after uint64) ([]mockserver.Entry, uint64, error) {
+	es, seq, err := a.journal(ctx, app, after)
+	for range 40 {
+		if err != nil {
+			return nil, after, err
+		}
+		t := time.NewTimer(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, after, ctx.Err()
+		case <-t.C:
+		}
+		var es2 []mockserver.Entry
+		var seq2 uint64
+		es2, seq2, err = a.journal(ctx, app, after)
+		if err == nil && seq2 == seq && len(es2) == len(es) {
+			return es2, seq2, nil
+		}
+		es, seq = es2, seq2
+	}
+	return es, seq, err
+}
+
 // rebuild turns a journal entry back into a request, as near as the journal allows: parameters in
 // their sources, the Content-Type as sent. A JSON body is not in the journal and comes back empty.
 func rebuild(e mockserver.Entry, msg int) exchange {
