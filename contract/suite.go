@@ -384,7 +384,8 @@ func (h *harness) aggregate(c Case, trials []*trial) Result {
 	}
 	sort.Slice(sorted, func(a, b int) bool { return order[sorted[a].c.Name] < order[sorted[b].c.Name] })
 	if len(sorted) == 0 {
-		return resultOf(c, []finding{{Reason: "no case ran, so there are no requests to judge"}}, 0)
+		return Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: StatusSkip,
+			Reason: "no other case ran, so there are no requests to judge (select a case that sends, too)"}
 	}
 	return resultOf(c, judgeAggregate(c, h.spec, sorted), time.Since(start))
 }
