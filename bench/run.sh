@@ -5,8 +5,10 @@
 # For each server it measures start-up (exec to first HTTP answer), then for each scenario (a valid
 # text send, an image send, an invalid request, a token error) runs wrk for a bounded time and reads
 # sends/s and p50/p99; then the server's peak RSS (VmHWM). The ceiling and the fake run back to back,
-# scenario by scenario, so the ratios compare like with like on a shared machine. Every process it
-# starts is stopped by its PID on exit.
+# scenario by scenario, so the ratios compare like with like on a shared machine. The fake runs
+# twice: as shipped (one text log line per request to a file) and "fake-quiet" (--log-level warn:
+# no per-request line), so the logger's cost shows. Every process it starts is stopped by its PID on
+# exit.
 #
 #   bench/run.sh [-d SECONDS] [-c CONNECTIONS] [-t THREADS] [--prism] [--fake-args "ARGS"]
 #
@@ -38,6 +40,7 @@ PRISM_VERSION=5.14.2
 FAKE_PORT=18631
 CEIL_PORT=18632
 PRISM_PORT=18633
+QUIET_PORT=18634
 TOKEN=bench-token
 
 if ! command -v wrk >/dev/null; then
@@ -140,11 +143,14 @@ rss_mb() {
   awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"
 }
 
-servers=(ceiling fake)
+servers=(ceiling fake fake-quiet)
+declare -A port=([ceiling]=$CEIL_PORT [fake]=$FAKE_PORT [fake-quiet]=$QUIET_PORT [prism]=$PRISM_PORT)
 echo "starting servers" >&2
 start ceiling "$CEIL_PORT" "$work/ceiling" --addr "127.0.0.1:$CEIL_PORT" --token "$TOKEN"
 # shellcheck disable=SC2086
 start fake "$FAKE_PORT" "$work/smartappmock" --addr "127.0.0.1:$FAKE_PORT" --config bench/bench.yaml $fake_args
+# shellcheck disable=SC2086
+start fake-quiet "$QUIET_PORT" "$work/smartappmock" --addr "127.0.0.1:$QUIET_PORT" --config bench/bench.yaml --log-level warn $fake_args
 if [ "$prism" = 1 ]; then
   prism_dir=${PRISM_DIR:-$HOME/.cache/smartappmock-bench/prism-$PRISM_VERSION}
   if [ ! -x "$prism_dir/node_modules/.bin/prism" ]; then
@@ -158,10 +164,7 @@ fi
 
 for s in "${scenarios[@]}"; do
   for name in "${servers[@]}"; do
-    port=$CEIL_PORT
-    [ "$name" = fake ] && port=$FAKE_PORT
-    [ "$name" = prism ] && port=$PRISM_PORT
-    load "$name" "$port" "$s"
+    load "$name" "${port[$name]}" "$s"
   done
 done
 
@@ -175,11 +178,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo
 echo "wrk -t$threads -c$conns -d${duration}s on loopback, $(nproc) cores, $(go env GOVERSION)"
 echo
-printf '| %-8s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s |\n' server scenario "sends/s" "x ceiling" "p50 ms" "p99 ms" "start ms" "RSS MB"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------- ---------- -----------: ----------: ----------: ----------: ---------: ---------:
+printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s |\n' server scenario "sends/s" "x ceiling" "p50 ms" "p99 ms" "start ms" "RSS MB"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------ ---------- -----------: ----------: ----------: ----------: ---------: ---------:
 for s in "${scenarios[@]}"; do
   for name in "${servers[@]}"; do
-    printf '| %-8s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s |\n' "$name" "$s" "${rps[$name.$s]}" \
+    printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s |\n' "$name" "$s" "${rps[$name.$s]}" \
       "$(ratio "${rps[$name.$s]}" "${rps[ceiling.$s]}")" "${p50[$name.$s]}" "${p99[$name.$s]}" \
       "${startup[$name]}" "${rss[$name]}"
   done
@@ -187,6 +190,6 @@ done
 if [ "$prism" = 1 ]; then
   echo
   for s in "${scenarios[@]}"; do
-    echo "fake / prism, $s: $(ratio "${rps[fake.$s]}" "${rps[prism.$s]}")x"
+    echo "fake / prism, $s: $(ratio "${rps[fake.$s]}" "${rps[prism.$s]}")x; fake-quiet / prism: $(ratio "${rps[fake-quiet.$s]}" "${rps[prism.$s]}")x"
   done
 fi

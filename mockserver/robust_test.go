@@ -80,6 +80,25 @@ func TestBodyLimit_AnswersWithoutReadingItAll(t *testing.T) {
 	}
 }
 
+// TestBodyLimit_AnnouncedTooLarge_RefusedUnread sends a Content-Length over the limit: the send
+// is refused with errno 3001 before a single byte of the body is read.
+func TestBodyLimit_AnnouncedTooLarge_RefusedUnread(t *testing.T) {
+	t.Parallel()
+	f := setup(t, "")
+	body := &countingReader{left: 64 << 20}
+	req := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token=static-token-a", body)
+	req.ContentLength = 64 << 20
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	f.srv.ServeHTTP(rec, req)
+	if got := rec.Header().Get(smartappmock.HeaderOutcome); got != "business 3001" {
+		t.Errorf("outcome %q, want business 3001", got)
+	}
+	if n := body.read.Load(); n != 0 {
+		t.Errorf("read %d bytes of a body announced over the limit; want 0", n)
+	}
+}
+
 // TestBodyAtTheLimit_IsRead checks the limit is not off by one: a valid form padded to exactly
 // MaxBodyBytes succeeds.
 func TestBodyAtTheLimit_IsRead(t *testing.T) {

@@ -3,7 +3,6 @@ package mockserver
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -41,7 +40,7 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 	e := Entry{ID: id, Time: start, AppTime: start, Endpoint: "send", Method: r.Method, Path: r.URL.Path,
 		ContentType: r.Header.Get("Content-Type"), Status: http.StatusOK}
 
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	body, err := readBody(r)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		a := answer{layer: smartappmock.LayerBusiness, code: smartappmock.ErrnoInvalidParam,

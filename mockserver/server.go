@@ -248,13 +248,7 @@ func (s *Server) record(r *http.Request, e Entry, start time.Time) {
 	e.Seq = seq
 	s.hub.publish(e)
 	s.metrics.observe(&e)
-	if !s.log.Enabled(r.Context(), slog.LevelInfo) {
-		return // do not build the line's attributes for nothing
-	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("id", e.ID), slog.String("app", e.App), slog.String("endpoint", e.Endpoint),
-		slog.String("outcome", e.Outcome()), slog.String("reason", e.Reason),
-		slog.Int64("latency_us", e.LatencyMicros))
+	s.logRequest(r.Context(), &e)
 }
 
 // redactToken keeps a token's type prefix and a short hash: enough to tell tokens apart in the

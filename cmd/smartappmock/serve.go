@@ -20,7 +20,8 @@ import (
 // serveFlags are the settings of serve, from flags over environment over defaults.
 type serveFlags struct {
 	addr, configFile, adminToken, logFormat string
-	journalFile                             string   // NDJSON copy of the journal (mockserver.JournalFile)
+	journalFile                             string // NDJSON copy of the journal (mockserver.JournalFile)
+	logLevel                                slog.Level
 	tls                                     tlsFlags // HTTPS, proxy and CA: ca.go
 }
 
@@ -38,6 +39,11 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	fs.StringVar(&f.configFile, "config", f.configFile, "configuration file, YAML or JSON; empty: the embedded default (env SMARTAPPMOCK_CONFIG)")
 	fs.StringVar(&f.adminToken, "admin-token", f.adminToken, "bearer token the admin API requires; empty: none (env SMARTAPPMOCK_ADMIN_TOKEN)")
 	fs.StringVar(&f.logFormat, "log-format", f.logFormat, "log format: text or json (env SMARTAPPMOCK_LOG_FORMAT)")
+	f.logLevel = slog.LevelInfo
+	if err := f.logLevel.UnmarshalText([]byte(envOr(getenv, "SMARTAPPMOCK_LOG_LEVEL", "info"))); err != nil {
+		return f, usageError{fmt.Sprintf("SMARTAPPMOCK_LOG_LEVEL: %v", err)}
+	}
+	fs.TextVar(&f.logLevel, "log-level", f.logLevel, "log level: debug, info (one line per request), warn or error (env SMARTAPPMOCK_LOG_LEVEL)")
 	fs.StringVar(&f.journalFile, "journal-file", f.journalFile, "also append every journal entry to this file as NDJSON; empty: none (env SMARTAPPMOCK_JOURNAL_FILE)")
 	f.tls.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
@@ -90,9 +96,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	logOpts := &slog.HandlerOptions{Level: f.logLevel}
+	var handler slog.Handler = slog.NewTextHandler(stderr, logOpts)
 	if f.logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
+		handler = slog.NewJSONHandler(stderr, logOpts)
 	}
 	logger := slog.New(handler)
 	if err := f.tls.load(); err != nil {
