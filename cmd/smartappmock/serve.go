@@ -97,9 +97,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	logOpts := &slog.HandlerOptions{Level: f.logLevel}
-	var handler slog.Handler = slog.NewTextHandler(stderr, logOpts)
+	logOut := newBufferedLog(stderr, 100*time.Millisecond) // logbuf.go
+	defer logOut.Close()
+	var handler slog.Handler = slog.NewTextHandler(logOut, logOpts)
 	if f.logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, logOpts)
+		handler = slog.NewJSONHandler(logOut, logOpts)
 	}
 	logger := slog.New(handler)
 	if err := f.tls.load(); err != nil {
