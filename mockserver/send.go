@@ -69,8 +69,10 @@ func (s *Server) finishSend(w http.ResponseWriter, r *http.Request, e *Entry, a 
 		s.serveFault(w, r, e, a, plan, start)
 		return
 	}
-	s.writeEnvelope(w, a.layer, a.code, a.reason, e.ID)
+	// The entry is in the journal before the client has its answer, so a client that reads the
+	// journal right after a send always finds it.
 	s.record(r, *e, start)
+	s.writeEnvelope(w, a.layer, a.code, a.reason, e.ID)
 }
 
 // sendDecision decides the answer to a send. It fills the entry's app, token and app time.

@@ -230,15 +230,17 @@ func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason str
 	start := s.now()
 	id := s.newID()
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, MaxBodyBytes))
-	s.writeEnvelope(w, smartappmock.LayerGateway, smartappmock.CodeUnsupportedMethod, reason, id)
 	s.record(r, Entry{
 		ID: id, Time: start, AppTime: start, Endpoint: "unknown", Method: r.Method, Path: r.URL.Path,
 		ContentType: r.Header.Get("Content-Type"), Layer: smartappmock.LayerGateway,
 		Code: smartappmock.CodeUnsupportedMethod, Status: http.StatusOK, Reason: reason, Params: []Param{},
 	}, start)
+	s.writeEnvelope(w, smartappmock.LayerGateway, smartappmock.CodeUnsupportedMethod, reason, id)
 }
 
-// record finishes an entry, appends it to the journal and logs it.
+// record finishes an entry, appends it to the journal and logs it. Handlers call it before they
+// write the answer, so the journal never lags behind what a client has seen; LatencyMicros is the
+// time the fake took to decide.
 func (s *Server) record(r *http.Request, e Entry, start time.Time) {
 	e.LatencyMicros = s.now().Sub(start).Microseconds()
 	seq, err := s.store.Append(r.Context(), e)

@@ -115,9 +115,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	h.Set(smartappmock.HeaderOutcome, "oauth ok")
 	h.Set(smartappmock.HeaderRequestID, id)
 	h.Set(smartappmock.HeaderReason, e.Reason)
+	s.record(r, e, start)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
-	s.record(r, e, start)
 }
 
 // appForClient finds the app of a client_id; under the sandbox app policy an unknown client_id
@@ -156,12 +156,12 @@ func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, e *Entry, ca
 	h.Set(smartappmock.HeaderOutcome, "oauth "+c.Error)
 	h.Set(smartappmock.HeaderRequestID, e.ID)
 	h.Set(smartappmock.HeaderReason, headerSafe(reason))
-	w.WriteHeader(http.StatusBadRequest)
-	_, _ = w.Write(mustJSON(smartappmock.OAuthError{Error: c.Error, ErrorDescription: c.Description}))
 	if e.Params == nil {
 		e.Params = []Param{}
 	}
 	s.record(r, *e, start)
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write(mustJSON(smartappmock.OAuthError{Error: c.Error, ErrorDescription: c.Description}))
 }
 
 // newToken builds "<prefix>.<32 hex>.<expires>.<unix time>.282335-<app id>".

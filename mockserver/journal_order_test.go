@@ -1,0 +1,61 @@
+package mockserver
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/smartappmock/smartappmock"
+)
+
+// journalCheckingWriter fails the test if, when the answer starts, the journal lacks the request.
+type journalCheckingWriter struct {
+	*httptest.ResponseRecorder
+	t       *testing.T
+	f       *fixture
+	checked bool
+}
+
+func (w *journalCheckingWriter) WriteHeader(code int) {
+	id := w.Header().Get(smartappmock.HeaderRequestID)
+	found := false
+	for _, e := range w.f.journal(JournalFilter{}) {
+		if e.ID == id {
+			found = true
+		}
+	}
+	if !found {
+		w.t.Errorf("answer %s started before its journal entry was recorded", id)
+	}
+	w.checked = true
+	w.ResponseRecorder.WriteHeader(code)
+}
+
+// TestJournalBeforeAnswer: a client that reads the journal as soon as it has its answer always
+// finds its request (CI pipelines and the contract kit rely on this).
+func TestJournalBeforeAnswer(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, method, target, contentType, body string }{
+		{"Send", http.MethodPost, smartappmock.SendPath + "?access_token=static-token-a", "application/x-www-form-urlencoded", text("user-a", "hi").Encode()},
+		{"SendError", http.MethodPost, smartappmock.SendPath, "application/x-www-form-urlencoded", ""},
+		{"Token", http.MethodGet, smartappmock.TokenPath + "?grant_type=client_credentials&client_id=key-a&client_secret=secret-a", "", ""},
+		{"TokenError", http.MethodGet, smartappmock.TokenPath, "", ""},
+		{"UnknownPath", http.MethodGet, "/nowhere", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, "")
+			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			w := &journalCheckingWriter{ResponseRecorder: httptest.NewRecorder(), t: t, f: f}
+			f.srv.ServeHTTP(w, req)
+			if !w.checked {
+				t.Error("WriteHeader was never called")
+			}
+		})
+	}
+}
