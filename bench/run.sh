@@ -10,13 +10,18 @@
 # no per-request line), so the logger's cost shows. Every process it starts is stopped by its PID on
 # exit.
 #
-#   bench/run.sh [-d SECONDS] [-c CONNECTIONS] [-t THREADS] [--prism] [--fake-args "ARGS"]
+#   bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNECTIONS] [-t THREADS] [--prism] [--fake-args "ARGS"]
+#
+# With -r N every (server, scenario) load runs N times, interleaved, and the table shows medians;
+# a ratio is the median of the per-round ratios (each taken between loads run back to back), which
+# is what stays meaningful when other work shares the machine.
 #
 # Loopback only. Needs Go; installs wrk (apt) when missing, and Prism (npm, pinned) with --prism.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=10
+rounds=1
 conns=32
 threads=2
 prism=0
@@ -24,16 +29,20 @@ fake_args=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -d) duration=$2; shift 2 ;;
+    -r) rounds=$2; shift 2 ;;
     -c) conns=$2; shift 2 ;;
     -t) threads=$2; shift 2 ;;
     --prism) prism=1; shift ;;
     --fake-args) fake_args=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 if ! [[ "$duration" =~ ^[0-9]+$ ]] || [ "$duration" -lt 1 ] || [ "$duration" -gt 120 ]; then
   echo "bench/run.sh: -d must be 1..120 seconds" >&2; exit 2
+fi
+if ! [[ "$rounds" =~ ^[0-9]+$ ]] || [ "$rounds" -lt 1 ] || [ "$rounds" -gt 9 ]; then
+  echo "bench/run.sh: -r must be 1..9" >&2; exit 2
 fi
 
 PRISM_VERSION=5.14.2
@@ -123,7 +132,7 @@ to_ms() {
 
 declare -A rps p50 p99
 load() {
-  local name=$1 port=$2 s=$3
+  local name=$1 port=$2 s=$3 r=$4
   local url="http://127.0.0.1:$port/rest/2.0/smartapp/message/custom/send?${query[$s]}"
   local answer
   answer=$(curl -s --max-time 5 -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data "${body[$s]}" "$url" || true)
@@ -133,10 +142,15 @@ load() {
   fi
   local out
   out=$(timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 5s --latency -s "$work/$s.lua" "$url")
-  rps[$name.$s]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
-  p50[$name.$s]=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
-  p99[$name.$s]=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
-  echo "  $name $s: ${rps[$name.$s]} req/s, p50 ${p50[$name.$s]} ms, p99 ${p99[$name.$s]} ms" >&2
+  rps[$name.$s.$r]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+  p50[$name.$s.$r]=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99[$name.$s.$r]=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  echo "  round $r, $name $s: ${rps[$name.$s.$r]} req/s, p50 ${p50[$name.$s.$r]} ms, p99 ${p99[$name.$s.$r]} ms" >&2
+}
+
+# median prints the median of its arguments.
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 rss_mb() {
@@ -162,9 +176,11 @@ if [ "$prism" = 1 ]; then
   servers+=(prism)
 fi
 
-for s in "${scenarios[@]}"; do
-  for name in "${servers[@]}"; do
-    load "$name" "${port[$name]}" "$s"
+for r in $(seq "$rounds"); do
+  for s in "${scenarios[@]}"; do
+    for name in "${servers[@]}"; do
+      load "$name" "${port[$name]}" "$s" "$r"
+    done
   done
 done
 
@@ -175,21 +191,35 @@ done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
+# med KIND NAME S: the median over rounds of rps, p50 or p99; ratio_to NAME OTHER S: the median of
+# the per-round ratios.
+med() {
+  local -n arr=$1
+  local vals=() r
+  for r in $(seq "$rounds"); do vals+=("${arr[$2.$3.$r]}"); done
+  median "${vals[@]}" | awk -v k="$1" '{ if (k == "rps") printf "%.0f\n", $1; else printf "%.2f\n", $1 }'
+}
+ratio_to() {
+  local vals=() r
+  for r in $(seq "$rounds"); do vals+=("$(ratio "${rps[$1.$3.$r]}" "${rps[$2.$3.$r]}")"); done
+  median "${vals[@]}"
+}
+
 echo
-echo "wrk -t$threads -c$conns -d${duration}s on loopback, $(nproc) cores, $(go env GOVERSION)"
+echo "wrk -t$threads -c$conns -d${duration}s on loopback, $rounds round(s) (medians), $(nproc) cores, $(go env GOVERSION), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s |\n' server scenario "sends/s" "x ceiling" "p50 ms" "p99 ms" "start ms" "RSS MB"
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------ ---------- -----------: ----------: ----------: ----------: ---------: ---------:
 for s in "${scenarios[@]}"; do
   for name in "${servers[@]}"; do
-    printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s |\n' "$name" "$s" "${rps[$name.$s]}" \
-      "$(ratio "${rps[$name.$s]}" "${rps[ceiling.$s]}")" "${p50[$name.$s]}" "${p99[$name.$s]}" \
+    printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s |\n' "$name" "$s" "$(med rps "$name" "$s")" \
+      "$(ratio_to "$name" ceiling "$s")" "$(med p50 "$name" "$s")" "$(med p99 "$name" "$s")" \
       "${startup[$name]}" "${rss[$name]}"
   done
 done
 if [ "$prism" = 1 ]; then
   echo
   for s in "${scenarios[@]}"; do
-    echo "fake / prism, $s: $(ratio "${rps[fake.$s]}" "${rps[prism.$s]}")x; fake-quiet / prism: $(ratio "${rps[fake-quiet.$s]}" "${rps[prism.$s]}")x"
+    echo "fake / prism, $s: $(ratio_to fake prism "$s")x; fake-quiet / prism: $(ratio_to fake-quiet prism "$s")x"
   done
 fi
