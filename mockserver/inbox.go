@@ -343,15 +343,17 @@ type inboxUser struct {
 
 // inboxState is the state of one app as the inbox shows it.
 type inboxState struct {
-	App        string      `json:"app"`
-	Clock      string      `json:"clock"`
-	Ahead      string      `json:"ahead"`
-	Capability bool        `json:"capability"`
-	Held       int         `json:"held"`
-	Dropped    int         `json:"dropped"`
-	Policy     string      `json:"policy"`
-	Users      []inboxUser `json:"users"`
-	MoreUsers  int         `json:"more_users"`
+	App        string `json:"app"`
+	Clock      string `json:"clock"`
+	Ahead      string `json:"ahead"`
+	Capability bool   `json:"capability"`
+	Held       int    `json:"held"`
+	Dropped    int    `json:"dropped"`
+	Policy     string `json:"policy"`
+	// NoWindow is what a user without a window faces under the policy.
+	NoWindow  string      `json:"no_window"`
+	Users     []inboxUser `json:"users"`
+	MoreUsers int         `json:"more_users"`
 }
 
 func (in *inbox) serveState(w http.ResponseWriter, r *http.Request) {
@@ -393,7 +395,8 @@ func (in *inbox) state(r *http.Request, id string) (inboxState, int, error) {
 	st := inboxState{App: id, Clock: v.Clock.UTC().Format(inboxTimeLayout) + " UTC",
 		Capability: app.Capability, Held: v.Journal.Held, Dropped: v.Journal.Dropped,
 		Policy: fmt.Sprintf("%d replies within %s of a user message (%s)", v.WindowPolicy.MaxReplies,
-			inboxDuration(time.Duration(v.WindowPolicy.Duration)), strings.ReplaceAll(string(v.WindowPolicy.Mode), "_", " "))}
+			inboxDuration(time.Duration(v.WindowPolicy.Duration)), strings.ReplaceAll(string(v.WindowPolicy.Mode), "_", " ")),
+		NoWindow: inboxNoWindow(v.WindowPolicy.Mode)}
 	if app.ClockOffset > 0 {
 		st.Ahead = "+" + inboxDuration(app.ClockOffset)
 	}

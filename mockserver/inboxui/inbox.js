@@ -285,7 +285,7 @@
     more.textContent = st.more_users ? st.more_users + ' more: filter by open_id' : '';
     const win = $('window');
     if (win) {
-      win.textContent = mine ? mine.window : 'no window: sends answer 90001 until the user writes';
+      win.textContent = mine ? mine.window : st.no_window;
       body.dataset.repliesLeft = mine ? mine.replies_left : 0;
     }
     body.dataset.stateVersion = String(Number(body.dataset.stateVersion || 0) + 1);
