@@ -44,8 +44,6 @@ func (s *Server) inboxTokenValid(token string) bool {
 	return s.adminTk != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.adminTk)) == 1
 }
 
-func isInboxPath(p string) bool { return p == InboxPath || strings.HasPrefix(p, InboxPath+"/") }
-
 // inboxSession is the admin middleware's second chance for a request without the bearer token. It
 // serves the request (and returns true) when it is the open login or logout form, when it carries a
 // valid session cookie, or when it is a page load of the inbox that must go to the login form; it
