@@ -40,4 +40,12 @@
 //	POST /__admin/apps/{app}/reset         forget the app's windows, counters, journal, clock
 //	GET  /__admin/requests                 the journal, newest first: ?app=&open_id=&outcome=&limit=
 //	POST /__admin/reset                    reset every app and the rules' use counts
+//	GET  /__admin/faults                   fault plans with their state (fault_admin.go)
+//	PUT  /__admin/faults                   replace every fault plan: {"faults":[...]}
+//	POST /__admin/faults/reset             restart the plans and their seeded random sources
+//	GET  /__admin/ca                       the CA certificate (PEM) of the HTTPS listener and proxy
+//	GET  /__admin/ui                       the inbox: a live web view of the journal (inbox.go)
+//
+// Outside the admin API, GET /metrics serves Prometheus metrics (metrics.go), and a CONNECT or
+// absolute-URL request for openapi.baidu.com is answered as a proxy (proxy.go).
 package mockserver

@@ -1,13 +1,16 @@
-// Command smartappmock runs the fake Baidu Smart Mini Program customer-service message API.
+// Command smartappmock runs the fake Baidu Smart Mini Program customer-service message API and its
+// contract-testing kit.
 //
-//	smartappmock [serve] [--addr :8080] [--config FILE] [--admin-token T] [--log-format text|json]
-//	smartappmock config check FILE
-//	smartappmock config default
-//	smartappmock healthcheck [--addr :8080]
+//	smartappmock [serve] [flags]              run the fake ('serve -h' lists the flags)
+//	smartappmock config check FILE            check a configuration file
+//	smartappmock config default               print the embedded default configuration
+//	smartappmock healthcheck [--addr :8080]   ask a running fake whether it is healthy
+//	smartappmock ca [new]                     print a running fake's CA, or create a CA pair
+//	smartappmock contract run|verify|list     test a client, or a server, against openapi.yaml
 //	smartappmock version
 //
-// Every serve flag can also be set by an environment variable: SMARTAPPMOCK_ADDR,
-// SMARTAPPMOCK_CONFIG, SMARTAPPMOCK_ADMIN_TOKEN, SMARTAPPMOCK_LOG_FORMAT (a flag wins).
+// Every serve flag can also be set by an environment variable named SMARTAPPMOCK_ and the flag's
+// name in capitals with '-' as '_' (SMARTAPPMOCK_ADDR, SMARTAPPMOCK_TLS_ADDR, …); a flag wins.
 package main
 
 import (
@@ -53,6 +56,7 @@ const usage = `usage:
   smartappmock config check FILE   check a configuration file
   smartappmock config default      print the embedded default configuration
   smartappmock healthcheck         ask a running fake whether it is healthy (exit 0 if so)
+  smartappmock ca [new]            print a running fake's CA certificate, or create a CA pair
   smartappmock version             print the version
   smartappmock contract run|verify|list   test a client against every outcome, or a server against the spec
 

@@ -84,3 +84,24 @@ func TestREADMEConfigReference(t *testing.T) {
 		t.Errorf("parsed reference = %+v", c)
 	}
 }
+
+// TestREADMEListsEveryServeFlag: the README's command-line reference names every serve flag and its
+// environment variable.
+func TestREADMEListsEveryServeFlag(t *testing.T) {
+	section := readmeSection(t, "config")
+	var help strings.Builder
+	_ = run(t.Context(), []string{"serve", "-h"}, func(string) string { return "" }, &help, &help)
+	flags := regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(help.String(), -1)
+	if len(flags) < 5 {
+		t.Fatalf("found %d flags in serve -h:\n%s", len(flags), help.String())
+	}
+	for _, f := range flags {
+		if !strings.Contains(section, "--"+f[1]+" ") {
+			t.Errorf("README does not document --%s", f[1])
+		}
+		env := "SMARTAPPMOCK_" + strings.ToUpper(strings.ReplaceAll(f[1], "-", "_"))
+		if !strings.Contains(help.String(), env) {
+			t.Errorf("serve -h does not name %s for --%s", env, f[1])
+		}
+	}
+}
