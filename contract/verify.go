@@ -116,8 +116,10 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 			build: func(string) (*http.Request, error) {
 				return send("", url.Values{"user_type": {"1"}, "open_id": {o.OpenID}, "msg_type": {"text"}, "content": {"smartappmock verify"}})
 			}, status: http.StatusOK, success: boolp(false), should: "gateway 100"},
-		{name: "verify_send_bad_token", doc: "A send with an invalid token (and no message fields, so nothing can be delivered) answers HTTP 200 with error_code 110.",
-			build:  func(string) (*http.Request, error) { return send("smartappmock-verify-invalid-token", url.Values{}) },
+		{name: "verify_send_bad_token", doc: "A send with a token of Baidu's shape that was never issued (and no message fields, so nothing can be delivered) answers HTTP 200 with error_code 110.",
+			build: func(string) (*http.Request, error) {
+				return send("24.00000000000000000000000000000000.2592000.0.282335-smartappmock-verify", url.Values{})
+			},
 			status: http.StatusOK, success: boolp(false), should: "gateway 110"},
 		{name: "verify_send_missing_fields", doc: "A send with a valid token and no open_id or msg_type answers HTTP 200 with errno 3001.",
 			build:  func(tok string) (*http.Request, error) { return send(tok, url.Values{"user_type": {"1"}}) },

@@ -221,12 +221,46 @@ func (s *Server) appForToken(r *http.Request, cfg *config.Config, token string, 
 	if cfg.Policy.Tokens != config.TokensSandbox {
 		return fail(smartappmock.CodeInvalidAccessToken, "access_token: not issued by this fake (policy tokens: issued)")
 	}
+	if baiduShaped(token) {
+		// A token of Baidu's shape that this fake did not issue is stale (an earlier run, another
+		// fake) or forged: the real service answers 110, so a sandbox must too, or a client that
+		// never refreshes would pass here and fail against Baidu.
+		return fail(smartappmock.CodeInvalidAccessToken, "access_token: has Baidu's shape but was not issued by this fake (stale from an earlier run?); get a new one")
+	}
 	id := sandboxTokenApp + tokenHash(token)
 	app, _, err := s.store.RegisterApp(ctx, AppState{ID: id, Source: "sandbox-token", Capability: true})
 	if err != nil {
 		return fail(smartappmock.CodeUnavailable, "store: "+err.Error())
 	}
 	return app, answer{}, true
+}
+
+// baiduShaped reports whether a token looks like one Baidu issues:
+// <type>.<32 hex>.<seconds>.<unix time>.<digits>-<app id>.
+func baiduShaped(t string) bool {
+	parts := strings.SplitN(t, ".", 5)
+	if len(parts) != 5 || len(parts[1]) != 32 {
+		return false
+	}
+	for _, p := range parts[:4] {
+		if p == "" {
+			return false
+		}
+	}
+	for _, c := range parts[1] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	for _, p := range []string{parts[0], parts[2], parts[3]} {
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	digits, app, ok := strings.Cut(parts[4], "-")
+	return ok && digits != "" && app != "" && strings.Trim(digits, "0123456789") == ""
 }
 
 // redactParams copies parameters with secrets replaced.

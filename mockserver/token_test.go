@@ -149,6 +149,22 @@ func TestSandboxApps(t *testing.T) {
 			t.Errorf("token-two first send: %+v", got)
 		}
 	})
+	t.Run("SandboxTokenPolicy_BaiduShapedUnissuedTokenRejected", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, "version: 1\npolicy: {apps: sandbox, tokens: sandbox, window: {mode: open_on_first_send}}\n")
+		stale := "24.0123456789abcdef0123456789abcdef.2592000.1795000000.282335-my-app"
+		res := f.sendForm(stale, text("u", "hi"))
+		if diff := cmp.Diff(errBadToken, res.outcome(t)); diff != "" {
+			t.Errorf("stale Baidu-shaped token (-want +got):\n%s", diff)
+		}
+		if !strings.Contains(res.Header.Get(smartappmock.HeaderReason), "stale") {
+			t.Errorf("reason = %q", res.Header.Get(smartappmock.HeaderReason))
+		}
+		// A token the fake issued in sandbox mode still works.
+		if got := f.sendForm(f.token("my-app", "s"), text("u", "hi")).outcome(t); got != okMsg {
+			t.Errorf("issued token: %+v", got)
+		}
+	})
 	t.Run("ConfiguredPolicy_UnknownClientRejected", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, "")
