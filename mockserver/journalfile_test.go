@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -173,26 +174,48 @@ apps:
 			t.Fatalf("send %d: %s", i, got)
 		}
 	}
-	// Slow sends: the headers and half the body now, the rest after SIGTERM.
+	// Slow sends: the headers now (with Expect: 100-continue, so the server's "100 Continue" tells
+	// that its handler is running and reading the body), the body only after SIGTERM.
+	slowClient := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{ExpectContinueTimeout: 20 * time.Second}}
 	var wg sync.WaitGroup
 	slowOutcomes := make([]string, slow)
 	writers := make([]*io.PipeWriter, slow)
+	reading := make(chan struct{}, slow)
 	form := text("slow", "in flight").Encode()
 	for i := range slow {
 		pr, pw := io.Pipe()
 		writers[i] = pw
-		wg.Go(func() { slowOutcomes[i] = send("slow", pr) })
-		if _, err := io.WriteString(pw, form[:len(form)/2]); err != nil {
+		req, err := http.NewRequest(http.MethodPost, base+smartappmock.SendPath+"?access_token=static-token-a", pr)
+		if err != nil {
 			t.Fatal(err)
 		}
+		req.ContentLength = int64(len(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Expect", "100-continue")
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{Got100Continue: func() { reading <- struct{}{} }}))
+		wg.Go(func() {
+			resp, err := slowClient.Do(req)
+			if err != nil {
+				slowOutcomes[i] = "transport: " + err.Error()
+				return
+			}
+			resp.Body.Close()
+			slowOutcomes[i] = resp.Header.Get(smartappmock.HeaderOutcome)
+		})
 	}
-	time.Sleep(200 * time.Millisecond) // let the server start reading the slow bodies
+	for range slow {
+		select {
+		case <-reading:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the server did not start reading the slow sends within 20 s")
+		}
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond) // the server is shutting down now, the sends still in flight
 	for _, pw := range writers {
-		_, _ = io.WriteString(pw, form[len(form)/2:])
+		_, _ = io.WriteString(pw, form)
 		pw.Close()
 	}
 	wg.Wait()

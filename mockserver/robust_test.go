@@ -305,7 +305,7 @@ func TestWindowsPerAppBounded(t *testing.T) {
 func TestSlowClients_CannotHoldTheServer(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "")
-	limits := ServerTimeouts{ReadHeader: 150 * time.Millisecond, Read: 300 * time.Millisecond, Idle: time.Second, MaxHeaderBytes: 8 << 10}
+	limits := ServerTimeouts{ReadHeader: 500 * time.Millisecond, Read: time.Second, Idle: 2 * time.Second, MaxHeaderBytes: 8 << 10}
 	hs := limits.HTTPServer(f.srv, nil)
 	hs.ErrorLog = slog.NewLogLogger(slog.DiscardHandler, slog.LevelError)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
