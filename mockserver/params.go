@@ -18,6 +18,8 @@ type params struct {
 	all []Param
 	// notes explain what the parser skipped or could not read (e.g. a JSON body).
 	notes []string
+	// first holds the first parameters, so a usual request needs one allocation, not two.
+	first [8]Param
 }
 
 // get returns the value in use for name and whether it was sent at all.
@@ -95,7 +97,8 @@ func classify(contentType string) (bodyKind, map[string]string, string) {
 
 // parseParams merges the raw query and body. lenientJSON reads a urlencoded body labelled JSON.
 func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *params {
-	p := &params{all: make([]Param, 0, 8)}
+	p := &params{}
+	p.all = p.first[:0]
 	if rawQuery != "" {
 		if err := addURLEncoded(p, rawQuery, "query"); err != nil {
 			p.notes = append(p.notes, "query: "+err.Error())

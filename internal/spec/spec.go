@@ -40,7 +40,7 @@ type Spec struct {
 	when    []condition
 	fields  []fieldKind
 	fast    *sendChecker
-	routes  map[string]string // "METHOD path" -> operation id, for paths without templates
+	routes  map[string]map[string]string // path -> method -> operation id, for paths without templates
 	ops     map[string]bool
 	paths   map[string]bool
 	optsReq *openapi3filter.Options
@@ -119,7 +119,7 @@ func (s *Spec) Document() *openapi3.T { return s.doc }
 // FindOperation returns the operation id that serves a method and path, and whether the path exists
 // at all (so a known path with another method can be told from an unknown path).
 func (s *Spec) FindOperation(r *http.Request) (opID string, pathKnown bool) {
-	if id, ok := s.routes[r.Method+" "+r.URL.Path]; ok {
+	if id, ok := s.routes[r.URL.Path][r.Method]; ok {
 		return id, true
 	}
 	route, _, err := s.router.FindRoute(r)
@@ -270,16 +270,17 @@ func (s *Spec) CheckResponse(r *http.Request, status int, header http.Header, bo
 	return nil
 }
 
-// literalRoutes maps "METHOD path" to the operation id for every path of the document without a
+// literalRoutes maps path and method to the operation id for every path of the document without a
 // template, so the common lookups skip the router; templated paths still go through it.
-func literalRoutes(doc *openapi3.T) map[string]string {
-	out := map[string]string{}
+func literalRoutes(doc *openapi3.T) map[string]map[string]string {
+	out := map[string]map[string]string{}
 	for path, item := range doc.Paths.Map() {
 		if strings.ContainsAny(path, "{}") {
 			continue
 		}
+		out[path] = map[string]string{}
 		for method, op := range item.Operations() {
-			out[method+" "+path] = op.OperationID
+			out[path][method] = op.OperationID
 		}
 	}
 	return out
