@@ -206,11 +206,13 @@ func (s *Server) newID() string {
 func (s *Server) writeEnvelope(w http.ResponseWriter, layer smartappmock.Layer, code int, reason, id string) {
 	// The keys are canonical already: assigning skips Header.Set's canonicalization (a profile hot spot).
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h[smartappmock.HeaderOutcome] = []string{string(layer) + " " + strconv.Itoa(code)}
-	h[smartappmock.HeaderRequestID] = []string{id}
+	// One backing array for the five values; each slice is capped so an Add elsewhere copies.
+	vals := make([]string, 5)
+	vals[0], vals[1], vals[2] = "application/json", string(layer)+" "+strconv.Itoa(code), id
+	h["Content-Type"], h[smartappmock.HeaderOutcome], h[smartappmock.HeaderRequestID] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
 	if reason != "" {
-		h[smartappmock.HeaderReason] = []string{headerSafe(reason)}
+		vals[3] = headerSafe(reason)
+		h[smartappmock.HeaderReason] = vals[3:4:4]
 	}
 	body, ok := s.bodies[answerKey{layer, code}]
 	if !ok {
@@ -221,7 +223,8 @@ func (s *Server) writeEnvelope(w http.ResponseWriter, layer smartappmock.Layer, 
 			body = mustJSON(smartappmock.BusinessEnvelope{Errno: code, Msg: "error", Data: map[string]any{}})
 		}
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	vals[4] = strconv.Itoa(len(body))
+	h["Content-Length"] = vals[4:5:5]
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }
