@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver"
 )
 
@@ -116,9 +117,26 @@ func TestContract_VerifyAgainstFake(t *testing.T) {
 	if !strings.Contains(out, "PASS  must    verify_send_valid") {
 		t.Errorf("summary lacks the valid send:\n%s", out)
 	}
-	// --strict also fails on should-results: the default sandbox accepts any token, so the bad-token
-	// probe's code differs from Baidu's.
-	if _, _, err := runContract(t, "verify", "--strict", "--target", hs.URL); !errors.Is(err, errSilent) {
+	// The default sandbox answers every probe as Baidu documents, so --strict passes too.
+	if out, _, err := runContract(t, "verify", "--strict", "--target", hs.URL); err != nil {
+		t.Errorf("verify --strict against the default sandbox: %v\n%s", err, out)
+	}
+	// A fake that answers error_code 18 to every send keeps the envelopes valid (must passes) but
+	// not Baidu's codes: --strict fails on those should-results.
+	cfg, err := config.Parse("qps.yaml", []byte("version: 1\npolicy: {apps: sandbox, tokens: sandbox}\nrules:\n  - answer: {error_code: 18}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited, err := mockserver.New(mockserver.Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs2 := httptest.NewServer(limited)
+	t.Cleanup(hs2.Close)
+	if out, _, err := runContract(t, "verify", "--target", hs2.URL); err != nil {
+		t.Errorf("verify against the limited fake: %v\n%s", err, out)
+	}
+	if _, _, err := runContract(t, "verify", "--strict", "--target", hs2.URL); !errors.Is(err, errSilent) {
 		t.Errorf("verify --strict err = %v; want errSilent", err)
 	}
 }
