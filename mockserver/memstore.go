@@ -57,6 +57,7 @@ type tenant struct {
 	pinned  atomic.Bool  // never evicted: a configured app or the app-less bucket
 
 	mu       sync.Mutex
+	evicted  bool // dropped from the store; a request still holding it no longer counts
 	app      AppState
 	exists   bool // false for the NoApp bucket and apps known only from journal entries
 	windows  map[string]*WindowState
@@ -313,7 +314,9 @@ func (m *MemoryStore) Append(_ context.Context, e Entry) (uint64, error) {
 			t.ring[(t.head+t.n)%len(t.ring)] = e
 		}
 		t.n++
-		m.held.Add(1)
+		if !t.evicted {
+			m.held.Add(1)
+		}
 		return e.Seq, nil
 	}
 	t.ring[t.head] = e
@@ -426,7 +429,7 @@ func (m *MemoryStore) evictLocked() {
 		delete(m.tenants, c.id)
 		t.mu.Lock()
 		m.held.Add(int64(-t.n))
-		t.n = 0 // an in-flight request may still hold t: its entries no longer count
+		t.evicted = true // an in-flight request may still hold t: its entries no longer count
 		t.mu.Unlock()
 		m.evicted.Add(1)
 	}
