@@ -248,7 +248,12 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, e *Entry, a 
 	ctx := r.Context()
 	e.Fault = plan.describe()
 	if plan.latency > 0 {
-		if err := s.faults.wait(ctx, plan.latency); err != nil {
+		switch err := s.faults.wait(ctx, plan.latency); {
+		case errors.Is(err, errReleased):
+			// Shutting down: the rest of the delay is skipped and the request finishes with its
+			// answer, as a graceful shutdown promises (an empty 200 would look like a success).
+			e.Fault += "; latency cut short: " + endReason(err)
+		case err != nil:
 			e.Status = 0
 			e.Fault += "; ended during the latency: " + endReason(err)
 			s.record(r, *e, start)
