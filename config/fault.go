@@ -1,14 +1,9 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v4"
 )
 
 // FaultKind names a network failure the fake can inject into the answer of a send.
@@ -207,26 +202,14 @@ func ParseFaults(name string, data []byte) ([]Fault, error) {
 	var doc struct {
 		Faults []Fault `yaml:"faults"`
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlErrors(name, err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlErrors(name, err)
-	}
-	if doc.Faults == nil {
-		doc.Faults = []Fault{}
-	}
-	var errs Errors
-	validateFaults("faults", "", doc.Faults, &errs)
-	if len(errs) > 0 {
-		for _, e := range errs {
-			e.File = name
-			e.Line = lineOf(&root, e.Path)
+	err := decodeDocument(name, data, &doc, func(errs *Errors) {
+		if doc.Faults == nil {
+			doc.Faults = []Fault{}
 		}
-		return nil, errs
+		validateFaults("faults", "", doc.Faults, errs)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return doc.Faults, nil
 }

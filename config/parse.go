@@ -55,29 +55,17 @@ func (es Errors) Error() string {
 // Parse decodes and validates a configuration (YAML or JSON) strictly, fills its defaults and
 // returns it. name is used in error messages. Every error is an Errors value.
 func Parse(name string, data []byte) (*Config, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlErrors(name, err)
-	}
 	var c Config
-	if len(bytes.TrimSpace(data)) > 0 {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-			return nil, yamlErrors(name, err)
+	err := decodeDocument(name, data, &c, func(errs *Errors) {
+		if c.Version == 0 {
+			*errs = append(*errs, &Error{Path: "version", Reason: fmt.Sprintf("required: add `version: %d`", Version)})
+			return
 		}
-	}
-	if c.Version == 0 {
-		return nil, Errors{{File: name, Line: 1, Path: "version", Reason: fmt.Sprintf("required: add `version: %d`", Version)}}
-	}
-	c.Normalize()
-	if errs := c.validate(); len(errs) > 0 {
-		for _, e := range errs {
-			e.File = name
-			e.Line = lineOf(&root, e.Path)
-		}
-		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
-		return nil, errs
+		c.Normalize()
+		*errs = append(*errs, c.validate()...)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -88,29 +76,42 @@ func ParseRules(name string, data []byte) ([]Rule, error) {
 	var doc struct {
 		Rules []Rule `yaml:"rules"`
 	}
+	err := decodeDocument(name, data, &doc, func(errs *Errors) {
+		if doc.Rules == nil {
+			doc.Rules = []Rule{}
+		}
+		c := Config{Rules: doc.Rules}
+		c.validateRules(errs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return doc.Rules, nil
+}
+
+// decodeDocument decodes data strictly into doc (unknown keys are errors), runs validate, and
+// gives every problem the file name and its line.
+func decodeDocument(name string, data []byte, doc any, validate func(*Errors)) error {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlErrors(name, err)
+		return yamlErrors(name, err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlErrors(name, err)
+	if err := dec.Decode(doc); err != nil && !errors.Is(err, io.EOF) {
+		return yamlErrors(name, err)
 	}
-	if doc.Rules == nil {
-		doc.Rules = []Rule{}
-	}
-	c := Config{Rules: doc.Rules}
 	var errs Errors
-	c.validateRules(&errs)
-	if len(errs) > 0 {
-		for _, e := range errs {
-			e.File = name
-			e.Line = lineOf(&root, e.Path)
-		}
-		return nil, errs
+	validate(&errs)
+	if len(errs) == 0 {
+		return nil
 	}
-	return doc.Rules, nil
+	for _, e := range errs {
+		e.File = name
+		e.Line = lineOf(&root, e.Path)
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+	return errs
 }
 
 var (
