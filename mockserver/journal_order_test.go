@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/smartappmock/smartappmock"
 )
@@ -57,5 +58,30 @@ func TestJournalBeforeAnswer(t *testing.T) {
 				t.Error("WriteHeader was never called")
 			}
 		})
+	}
+}
+
+// TestJournalClipsLongValues: a 1 MiB content is answered on its merits but the journal keeps only
+// MaxJournalValue bytes of it (cut on a rune boundary), so the journal's memory stays bounded.
+func TestJournalClipsLongValues(t *testing.T) {
+	t.Parallel()
+	f := setup(t, "")
+	long := strings.Repeat("好", 100_000) // 300 KB of UTF-8, 900 KB urlencoded: under the body limit
+	res := f.sendForm("static-token-a", text("user-a", long))
+	if got := res.outcome(t); got != okMsg {
+		t.Fatalf("long content: %+v (%s)", got, res.Header.Get(smartappmock.HeaderReason))
+	}
+	es := f.journal(JournalFilter{App: "1001"})
+	var content string
+	for _, p := range es[0].Params {
+		if p.Name == "content" {
+			content = p.Value
+		}
+	}
+	if len(content) > MaxJournalValue+40 || !strings.HasSuffix(content, " bytes, cut)") || !utf8.ValidString(content) {
+		t.Errorf("journaled content: %d bytes, ends %q, valid UTF-8 %v", len(content), content[max(0, len(content)-30):], utf8.ValidString(content))
+	}
+	if !strings.HasPrefix(content, "好好好") {
+		t.Errorf("journaled content lost its start: %q", content[:min(len(content), 20)])
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
@@ -273,7 +274,26 @@ func redactParams(in []Param) []Param {
 			out[i].Value = redactToken(out[i].Value)
 		case "client_secret":
 			out[i].Value = "<redacted>"
+		default:
+			out[i].Value = clip(out[i].Value)
 		}
 	}
 	return out
+}
+
+// MaxJournalValue is the longest parameter value the journal keeps (4 KiB); a longer one is cut at
+// a UTF-8 boundary and marked, so the journal's memory is bounded by its entry cap even when every
+// request carries a 1 MiB body.
+const MaxJournalValue = 4096
+
+// clip shortens a value to MaxJournalValue bytes, saying how long it was.
+func clip(v string) string {
+	if len(v) <= MaxJournalValue {
+		return v
+	}
+	cut := MaxJournalValue
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut] + "…(" + strconv.Itoa(len(v)) + " bytes, cut)"
 }
