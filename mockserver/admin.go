@@ -140,7 +140,12 @@ func (s *Server) adminConfig(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminGetRules(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"rules": s.rules.Load().states()})
+	states, err := s.rules.Load().states(r.Context(), s.store)
+	if err != nil {
+		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rules": states})
 }
 
 // adminPutRules replaces every rule at once, after checking them with the config parser.
@@ -159,9 +164,14 @@ func (s *Server) adminPutRules(w http.ResponseWriter, r *http.Request) {
 		writeAdminError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	rs := newRuleSet(rules)
+	rs := s.newRuleSet(rules, true)
 	s.rules.Store(rs)
-	writeJSON(w, http.StatusOK, map[string]any{"rules": rs.states()})
+	states, err := rs.states(r.Context(), s.store)
+	if err != nil {
+		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rules": states})
 }
 
 // appView is an app as the admin API shows it.
@@ -394,7 +404,6 @@ func (s *Server) adminResetAll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.reopenConfiguredWindows(r, "")
-	s.rules.Store(newRuleSet(s.rules.Load().configRules()))
 	s.resetFaults()
 	writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
 }

@@ -116,7 +116,11 @@ func (s *Server) sendDecision(r *http.Request, cfg *config.Config, p *params, no
 
 	// Gateway rules, then limits (QPS first: a request refused for QPS does not count toward the day).
 	rs := s.rules.Load()
-	if rule := rs.match(req, smartappmock.LayerGateway); rule != nil {
+	rule, err := rs.match(ctx, s.store, req, smartappmock.LayerGateway)
+	if err != nil {
+		return gw(smartappmock.CodeUnavailable, "store: "+err.Error())
+	}
+	if rule != nil {
 		a := gw(*rule.Answer.ErrorCode, "rule "+rule.label)
 		a.rule = rule.label
 		return a
@@ -153,7 +157,11 @@ func (s *Server) sendDecision(r *http.Request, cfg *config.Config, p *params, no
 	if vs := s.spec.CheckSend(p.get); len(vs) > 0 {
 		return biz(smartappmock.ErrnoInvalidParam, spec.Join(vs))
 	}
-	if rule := rs.match(req, smartappmock.LayerBusiness); rule != nil {
+	rule, err = rs.match(ctx, s.store, req, smartappmock.LayerBusiness)
+	if err != nil {
+		return gw(smartappmock.CodeUnavailable, "store: "+err.Error())
+	}
+	if rule != nil {
 		a := biz(*rule.Answer.Errno, "rule "+rule.label)
 		a.rule = rule.label
 		return a

@@ -58,6 +58,7 @@ type Server struct {
 
 	idPrefix string
 	idSeq    atomic.Uint64
+	ruleGen  atomic.Uint64 // generations of rule sets (rules.go)
 
 	apps     map[string]config.App // configured apps by id
 	byClient map[string]config.App // configured apps by client_id
@@ -128,7 +129,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.cfg.Store(cfg)
-	s.rules.Store(newRuleSet(cfg.Rules))
+	s.rules.Store(s.newRuleSet(cfg.Rules, false))
 	ctx := context.Background()
 	for _, a := range cfg.Apps {
 		s.apps[a.ID] = a
