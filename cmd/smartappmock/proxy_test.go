@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"os"
@@ -9,9 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -22,54 +19,8 @@ import (
 // that stops it and returns run's error.
 func startServeLines(t *testing.T, n int, args ...string) ([]string, func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	stderr := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve"}, args...), func(string) string { return "" }, pw, stderr)
-		pw.Close()
-	}()
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default:
-			}
-		}
-	}()
-	var out []string
-	for len(out) < n {
-		select {
-		case l := <-lines:
-			out = append(out, l)
-		case err := <-done:
-			cancel()
-			t.Fatalf("serve exited early: %v\n%s", err, stderr)
-		case <-time.After(10 * time.Second):
-			cancel()
-			t.Fatalf("serve printed %q, want %d lines", out, n)
-		}
-	}
-	var (
-		once    sync.Once
-		stopErr error
-	)
-	stop := func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case stopErr = <-done:
-			case <-time.After(15 * time.Second):
-				t.Error("serve did not stop")
-			}
-		})
-		return stopErr
-	}
-	t.Cleanup(func() { _ = stop() })
-	return out, stop
+	lines, _, stop := runServe(t, n, nil, append([]string{"serve"}, args...))
+	return lines, stop
 }
 
 func findAddr(t *testing.T, lines []string, re string) string {

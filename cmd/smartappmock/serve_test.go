@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -34,9 +33,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startServe runs "serve" with args and env, waits for the address line and returns the base URL
-// and a function that stops the server and returns run's error.
-func startServe(t *testing.T, args []string, env map[string]string) (string, *syncBuffer, func() error) {
+// runServe runs the program with args and env, waits for the first n lines it prints on stdout,
+// and returns them, its stderr and a function that stops it and returns run's error (also called on
+// cleanup).
+func runServe(t *testing.T, n int, env map[string]string, args []string) ([]string, *syncBuffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -46,7 +46,7 @@ func startServe(t *testing.T, args []string, env map[string]string) (string, *sy
 		done <- run(ctx, args, func(k string) string { return env[k] }, pw, stderr)
 		pw.Close()
 	}()
-	lines := make(chan string, 1)
+	lines := make(chan string, 16)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
@@ -56,32 +56,44 @@ func startServe(t *testing.T, args []string, env map[string]string) (string, *sy
 			}
 		}
 	}()
-	var line string
-	select {
-	case line = <-lines:
-	case err := <-done:
-		cancel()
-		t.Fatalf("serve exited early: %v\n%s", err, stderr)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatal("serve printed no address")
-	}
-	m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(line)
-	if m == nil {
-		cancel()
-		t.Fatalf("first line %q has no address", line)
-	}
-	stop := func() error {
-		cancel()
+	var out []string
+	for len(out) < n {
 		select {
+		case l := <-lines:
+			out = append(out, l)
 		case err := <-done:
-			return err
-		case <-time.After(15 * time.Second):
-			t.Fatal("serve did not stop")
-			return nil
+			cancel()
+			t.Fatalf("serve exited early: %v\n%s", err, stderr)
+		case <-time.After(10 * time.Second):
+			cancel()
+			t.Fatalf("serve printed %q, want %d lines", out, n)
 		}
 	}
-	return m[1], stderr, stop
+	var (
+		once    sync.Once
+		stopErr error
+	)
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(15 * time.Second):
+				t.Error("serve did not stop")
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return out, stderr, stop
+}
+
+// startServe runs the program with args and env, and returns the base URL it printed, its stderr
+// and a function that stops it.
+func startServe(t *testing.T, args []string, env map[string]string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	lines, stderr, stop := runServe(t, 1, env, args)
+	return findAddr(t, lines, `listening on (http://\S+)`), stderr, stop
 }
 
 func TestServe_EmbeddedDefault_SendsAndShutsDown(t *testing.T) {
