@@ -98,6 +98,21 @@ func writeAdminError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, adminError{Error: msg})
 }
 
+// storeFailed answers an admin request whose store operation failed.
+func storeFailed(w http.ResponseWriter, err error) {
+	writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+}
+
+// decodeAdminInput decodes the JSON body into v, or answers 400 with the reason and an example of
+// what to send (want) and returns false.
+func decodeAdminInput(w http.ResponseWriter, r *http.Request, v any, want string) bool {
+	if err := decodeAdminJSON(r, v); err != nil {
+		writeAdminError(w, http.StatusBadRequest, err.Error()+" (want "+want+")")
+		return false
+	}
+	return true
+}
+
 // decodeAdminJSON decodes a small JSON body strictly.
 func decodeAdminJSON(r *http.Request, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
@@ -142,7 +157,7 @@ func (s *Server) adminConfig(w http.ResponseWriter, r *http.Request) {
 func (s *Server) adminGetRules(w http.ResponseWriter, r *http.Request) {
 	states, err := s.rules.Load().states(r.Context(), s.store)
 	if err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rules": states})
@@ -168,7 +183,7 @@ func (s *Server) adminPutRules(w http.ResponseWriter, r *http.Request) {
 	s.rules.Store(rs)
 	states, err := rs.states(r.Context(), s.store)
 	if err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rules": states})
@@ -202,7 +217,7 @@ func (s *Server) appFromPath(w http.ResponseWriter, r *http.Request) (AppState, 
 	id := mux.Vars(r)["app"]
 	app, ok, err := s.store.App(r.Context(), id)
 	if err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return AppState{}, false
 	}
 	if !ok {
@@ -238,12 +253,8 @@ func (s *Server) view(r *http.Request, app AppState) (appView, error) {
 	if err != nil {
 		return appView{}, err
 	}
-	limits := cfg.Policy.Limits
 	ca, configured := s.apps[app.ID]
-	if configured {
-		limits = cfg.AppLimits(ca)
-	}
-	v := appView{AppState: app, Clock: now, Limits: limits, Counters: counters, Windows: []windowView{},
+	v := appView{AppState: app, Clock: now, Limits: cfg.AppLimits(ca), Counters: counters, Windows: []windowView{},
 		Journal: journalStats{held, dropped}, WindowPolicy: cfg.Policy.Window, ConfiguredApp: configured}
 	for _, w := range ws {
 		exp := w.OpenedAt.Add(time.Duration(cfg.Policy.Window.Duration))
@@ -260,14 +271,14 @@ func (s *Server) view(r *http.Request, app AppState) (appView, error) {
 func (s *Server) adminApps(w http.ResponseWriter, r *http.Request) {
 	apps, err := s.store.Apps(r.Context())
 	if err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	out := make([]appView, 0, len(apps))
 	for _, a := range apps {
 		v, err := s.view(r, a)
 		if err != nil {
-			writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+			storeFailed(w, err)
 			return
 		}
 		out = append(out, v)
@@ -282,7 +293,7 @@ func (s *Server) adminAppState(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := s.view(r, app)
 	if err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
@@ -297,8 +308,7 @@ func (s *Server) adminUserMessage(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		OpenID string `json:"open_id"`
 	}
-	if err := decodeAdminJSON(r, &in); err != nil {
-		writeAdminError(w, http.StatusBadRequest, err.Error()+` (want {"open_id":"..."})`)
+	if !decodeAdminInput(w, r, &in, `{"open_id":"..."}`) {
 		return
 	}
 	if in.OpenID == "" {
@@ -306,7 +316,7 @@ func (s *Server) adminUserMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.store.OpenWindow(r.Context(), app.ID, in.OpenID, s.appNow(s.now(), app)); err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	s.adminAppState(w, r)
@@ -320,8 +330,7 @@ func (s *Server) adminCapability(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Enabled *bool `json:"enabled"`
 	}
-	if err := decodeAdminJSON(r, &in); err != nil {
-		writeAdminError(w, http.StatusBadRequest, err.Error()+` (want {"enabled":true|false})`)
+	if !decodeAdminInput(w, r, &in, `{"enabled":true|false}`) {
 		return
 	}
 	if in.Enabled == nil {
@@ -329,7 +338,7 @@ func (s *Server) adminCapability(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.store.UpdateApp(r.Context(), app.ID, in.Enabled, 0); err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	s.adminAppState(w, r)
@@ -344,8 +353,7 @@ func (s *Server) adminClock(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Advance string `json:"advance"`
 	}
-	if err := decodeAdminJSON(r, &in); err != nil {
-		writeAdminError(w, http.StatusBadRequest, err.Error()+` (want {"advance":"49h"})`)
+	if !decodeAdminInput(w, r, &in, `{"advance":"49h"}`) {
 		return
 	}
 	var d config.Duration
@@ -358,7 +366,7 @@ func (s *Server) adminClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.store.UpdateApp(r.Context(), app.ID, nil, time.Duration(d)); err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	s.adminAppState(w, r)
@@ -391,7 +399,7 @@ func (s *Server) adminResetApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.store.Reset(r.Context(), app.ID, s.base); err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	s.reopenConfiguredWindows(r, app.ID)
@@ -400,7 +408,7 @@ func (s *Server) adminResetApp(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) adminResetAll(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.Reset(r.Context(), "", s.base); err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	s.reopenConfiguredWindows(r, "")
@@ -430,7 +438,7 @@ func (s *Server) adminRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	entries, err := s.store.Journal(r.Context(), f)
 	if err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	if entries == nil {

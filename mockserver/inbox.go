@@ -158,7 +158,7 @@ func (in *inbox) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	apps, err := in.s.store.Apps(r.Context())
 	if err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	if q.App != "" && !slices.ContainsFunc(apps, func(a AppState) bool { return a.ID == q.App }) {
@@ -296,7 +296,7 @@ func (in *inbox) serveEntries(w http.ResponseWriter, r *http.Request) {
 	}
 	entries, err := in.s.store.Journal(r.Context(), q.filter())
 	if err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	// Newest first; skip to before, take limit.
@@ -512,7 +512,7 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 		backlog, err = in.s.store.Journal(r.Context(), q.filter())
 	}
 	if err != nil {
-		writeAdminError(w, http.StatusInternalServerError, "store: "+err.Error())
+		storeFailed(w, err)
 		return
 	}
 	h := w.Header()

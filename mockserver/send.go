@@ -125,10 +125,7 @@ func (s *Server) sendDecision(r *http.Request, cfg *config.Config, p *params, no
 		a.rule = rule.label
 		return a
 	}
-	limits := cfg.AppLimits(s.apps[app.ID])
-	if _, ok := s.apps[app.ID]; !ok {
-		limits = cfg.Policy.Limits
-	}
+	limits := cfg.AppLimits(s.apps[app.ID]) // a sandbox app has no config: the policy's limits
 	if limits.QPS > 0 {
 		sec := strconv.FormatInt(appNow.Unix(), 10)
 		n, ok, err := s.store.TakeCount(ctx, app.ID, "qps", sec, limits.QPS)
