@@ -41,8 +41,6 @@ type Spec struct {
 	fields  []fieldKind
 	fast    *sendChecker
 	routes  map[string]map[string]string // path -> method -> operation id, for paths without templates
-	ops     map[string]bool
-	paths   map[string]bool
 	optsReq *openapi3filter.Options
 }
 
@@ -74,15 +72,15 @@ func Load(data []byte) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi: router: %w", err)
 	}
-	s := &Spec{doc: doc, router: router, ops: map[string]bool{}, paths: map[string]bool{}}
-	for path, item := range doc.Paths.Map() {
-		s.paths[path] = true
+	s := &Spec{doc: doc, router: router}
+	ops := map[string]bool{}
+	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
-			s.ops[op.OperationID] = true
+			ops[op.OperationID] = true
 		}
 	}
 	for _, id := range []string{OpSend, OpTokenByQuery, OpTokenByForm} {
-		if !s.ops[id] {
+		if !ops[id] {
 			return nil, fmt.Errorf("openapi: operation %q is missing", id)
 		}
 	}
@@ -197,15 +195,6 @@ func (s *Spec) checkSendKin(get func(name string) (string, bool)) []Violation {
 		out = append(out, schemaViolations("body", err)...)
 	}
 	out = append(out, s.checkWhen(get)...)
-	return out
-}
-
-// RequiredWhen lists the conditional rules of the send form as "field required when on is value".
-func (s *Spec) RequiredWhen() []string {
-	out := make([]string, len(s.when))
-	for i, c := range s.when {
-		out[i] = fmt.Sprintf("%s required when %s is %s", c.Field, c.On, c.Value)
-	}
 	return out
 }
 
