@@ -170,7 +170,8 @@ func (s *Server) Store() Store { return s.store }
 // Spec returns the loaded openapi.yaml.
 func (s *Server) Spec() *spec.Spec { return s.spec }
 
-// ServeHTTP routes /__admin/ to the admin API and everything else through openapi.yaml.
+// ServeHTTP serves /metrics, routes /__admin/ to the admin API, and everything else through
+// openapi.yaml (the proxy for openapi.baidu.com is a separate handler: see NewProxy).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == MetricsPath {
 		s.metrics.handler.ServeHTTP(w, r)
