@@ -15,9 +15,10 @@
 //     (3001); business rules; a magic open_id errno_<N> (N); open_id of another app (30022);
 //     capability off (90002); the window — 5 replies within 48 hours of the user's last message —
 //     checked and counted atomically (90001); success (errno 0).
-//  4. Journal, then answer: the entry is recorded before anything is written. A matching fault
-//     plan (config, admin API, magic open_id fault_<kind>) turns the decided answer into a network
-//     failure (fault.go); the decision, and the window it counted, stand.
+//  4. Journal, then answer: the entry is recorded before the answer is written. A matching fault
+//     plan (config, admin API, magic open_id fault_<kind>) instead turns the decided answer into a
+//     network failure and records the entry with what the fault did (fault.go); the decision, and
+//     the window it counted, stand.
 //
 // Every answer is HTTP 200 with one envelope; the reason (which field, which rule, which limit)
 // goes in the X-Smartappmock-Reason header, the journal and the log, never in the body. Messages
