@@ -5,7 +5,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -33,8 +32,8 @@ const (
 	inboxTimeLayout = "2006-01-02 15:04:05"
 )
 
-// inboxUI holds the inbox's embedded assets: the page and login templates, the script and the style
-// sheet. It is read-only.
+// inboxUI holds the inbox's embedded assets: the script and the style sheet (the page and the login
+// form are written by inboxpage.go). It is read-only.
 //
 //go:embed inboxui
 var inboxUI embed.FS
@@ -43,8 +42,6 @@ var inboxUI embed.FS
 // stream and the login form that turns the admin token into a session cookie.
 type inbox struct {
 	s      *Server
-	page   *template.Template
-	login  *template.Template
 	assets http.Handler
 	mux    *http.ServeMux
 
@@ -62,8 +59,6 @@ func (s *Server) inboxHandler() http.Handler {
 	}
 	in := &inbox{
 		s:      s,
-		page:   template.Must(template.ParseFS(sub, "inbox.html")),
-		login:  template.Must(template.ParseFS(sub, "login.html")),
 		assets: http.StripPrefix(InboxPath+"/assets/", http.FileServerFS(sub)),
 		mux:    http.NewServeMux(),
 
@@ -130,7 +125,7 @@ func parseInboxQuery(r *http.Request, extra ...string) (inboxQuery, url.Values, 
 	return inboxQuery{App: v.Get("app"), OpenID: v.Get("open_id"), Outcome: v.Get("outcome")}, v, nil
 }
 
-// inboxPageData is what inbox.html renders.
+// inboxPageData is what renderInboxPage shows.
 type inboxPageData struct {
 	Query    inboxQuery
 	Limit    int
@@ -171,8 +166,8 @@ func (in *inbox) servePage(w http.ResponseWriter, r *http.Request) {
 		Login: in.s.adminTk != "" && cookieErr == nil}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := in.page.Execute(w, data); err != nil {
-		in.s.log.Error("inbox: rendering the page", "err", err)
+	if _, err := w.Write(renderInboxPage(data)); err != nil {
+		in.s.log.Debug("inbox: writing the page", "err", err)
 	}
 }
 
