@@ -166,17 +166,17 @@ gzsize=$(jq '[.layers[].size] | add' "$work/image-gz/manifest.json")
 [[ $size =~ ^[0-9]+$ && $gzsize =~ ^[0-9]+$ ]] || fail "cannot read the image size ($size, $gzsize)"
 mb() { awk -v s="$1" 'BEGIN {printf "%.1f MB", s / 1e6}'; }
 echo "IMAGE SIZE: $size bytes ($(mb "$size")) uncompressed, $gzsize bytes ($(mb "$gzsize")) compressed"
-# The issue's target is < 15 MB; the image misses it (the Prometheus client and its protobuf runtime
-# add about 2.5 MB), which is reported here and in the closing note, and the issue stays open. CI
-# fails above the budget (today's size plus 1 MB), so the image cannot grow unnoticed.
+# The issue's target: under 15 MB uncompressed. A larger image fails the test, reported at the end
+# so that the checks below still run. The usual way to lose it is a package in the binary that
+# calls reflect's Method/MethodByName (text/template, go-cmp's diff), which stops the linker from
+# dropping unused methods; cmd/smartappmock's TestBinaryKeepsUnusedMethodsOut names the culprit.
 late_failures=()
 target=15000000
-budget=${CONTAINER_SIZE_BUDGET:-17500000}
-if [ "$size" -ge "$budget" ]; then
-  late_failures+=("image is $size bytes ($(mb "$size")) uncompressed, over the budget of $(mb "$budget")")
+if [ "$size" -ge "$target" ]; then
+  late_failures+=("image is $size bytes ($(mb "$size")) uncompressed; the target is under $(mb "$target")")
   echo "FAIL (reported at the end): ${late_failures[-1]}" >&2
-elif [ "$size" -ge "$target" ]; then
-  echo "GOAL MISSED: image is $(mb "$size") uncompressed, target < $(mb "$target") (budget $(mb "$budget"))"
+else
+  ok "image is under $(mb "$target") uncompressed"
 fi
 
 say "start the container on $base"
