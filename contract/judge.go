@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/smartappmock/smartappmock/internal/spec"
 )
 
@@ -105,7 +103,7 @@ func (j *judge) delivered(t *trial, i int) {
 	sends := t.sendsOf(i)
 	if !o.Delivered || o.Crash != "" {
 		want := outcomeView{Delivered: true, Code: viewOf(o).Code}
-		j.fail(cmp.Diff(want, viewOf(o)), "message %d: the client reported failure (%s); want delivered. Its requests: %s",
+		j.fail(diffOutcome(want, viewOf(o)), "message %d: the client reported failure (%s); want delivered. Its requests: %s",
 			i+1, firstNonEmpty(o.Crash, o.Err, "no detail"), strings.Join(lines(sends), "; "))
 		return
 	}
@@ -115,7 +113,7 @@ func (j *judge) delivered(t *trial, i int) {
 	}
 	last := sends[len(sends)-1]
 	if last.Entry == nil || !last.Entry.OK() {
-		j.fail(cmp.Diff([]string{"POST " + "/rest/2.0/smartapp/message/custom/send -> business 0"}, lines(sends)),
+		j.fail(diffLines([]string{"POST " + "/rest/2.0/smartapp/message/custom/send -> business 0"}, lines(sends)),
 			"message %d: the client reported delivered, but the last answer was %s", i+1, last.answer())
 	}
 }
@@ -143,11 +141,11 @@ func (j *judge) failed(t *trial, i, code int) {
 	}
 	switch {
 	case o.Crash != "":
-		j.fail(cmp.Diff(want, got), "message %d: the client did not answer cleanly: %s", i+1, o.Crash)
+		j.fail(diffOutcome(want, got), "message %d: the client did not answer cleanly: %s", i+1, o.Crash)
 	case o.Delivered:
-		j.fail(cmp.Diff(want, got), "message %d: the client reported delivered, but the service answered %d (not delivered)", i+1, answered)
+		j.fail(diffOutcome(want, got), "message %d: the client reported delivered, but the service answered %d (not delivered)", i+1, answered)
 	case o.Named && o.Code != answered:
-		j.fail(cmp.Diff(want, got), "message %d: the client named code %d, but the service answered %d", i+1, o.Code, answered)
+		j.fail(diffOutcome(want, got), "message %d: the client named code %d, but the service answered %d", i+1, o.Code, answered)
 	}
 }
 
@@ -166,7 +164,7 @@ func (j *judge) sends(t *trial, i, min, max int, why string) {
 		j.fail("", "message %d: the client sent %d send requests; want at least %d", i+1, len(s), min)
 		return
 	}
-	j.fail(cmp.Diff(want, got), "message %d: the client sent %d send requests; want at most %d (%s)", i+1, len(s), max, why)
+	j.fail(diffLines(want, got), "message %d: the client sent %d send requests; want at most %d (%s)", i+1, len(s), max, why)
 }
 
 // tokenFetches checks how many token requests the case took.
@@ -180,7 +178,7 @@ func (j *judge) tokenFetches(t *trial, min, max int) {
 	if n > max {
 		want = got[:max]
 	}
-	j.fail(cmp.Diff(want, got), "the client made %d token requests; want between %d and %d", n, min, max)
+	j.fail(diffLines(want, got), "the client made %d token requests; want between %d and %d", n, min, max)
 }
 
 // backoff checks that retries of message i came after a pause.
@@ -208,9 +206,9 @@ func judgeFault(j *judge, t *trial) {
 		return
 	}
 	if o.Crash != "" {
-		j.fail(cmp.Diff(outcomeView{Code: viewOf(o).Code}, viewOf(o)), "the client did not answer cleanly: %s", o.Crash)
+		j.fail(diffOutcome(outcomeView{Code: viewOf(o).Code}, viewOf(o)), "the client did not answer cleanly: %s", o.Crash)
 	} else if o.Delivered {
-		j.fail(cmp.Diff(outcomeView{Code: viewOf(o).Code}, viewOf(o)),
+		j.fail(diffOutcome(outcomeView{Code: viewOf(o).Code}, viewOf(o)),
 			"the client reported delivered, but every send was answered with the fault %s: it cannot know that anything was delivered", t.c.Fault)
 	}
 	j.sends(t, 0, 1, maxFaultAttempts, "a bounded retry")
@@ -237,7 +235,7 @@ func judgeTokenReused(j *judge, t *trial) {
 	judgeDelivered(j, t)
 	fetches := t.tokenFetches()
 	if len(fetches) != 1 {
-		j.fail(cmp.Diff(lines(fetches[:min(1, len(fetches))]), lines(fetches)),
+		j.fail(diffLines(lines(fetches[:min(1, len(fetches))]), lines(fetches)),
 			"the client made %d token requests for %d sends; want 1 (a token lives 30 days: cache it)", len(fetches), len(t.msgs))
 	}
 	seen := map[string]bool{}
@@ -257,7 +255,7 @@ func judgeRefreshed(j *judge, t *trial) {
 	s := t.sendsOf(0)
 	if len(s) != 2 {
 		want := []string{"POST /rest/2.0/smartapp/message/custom/send -> gateway N", "POST /rest/2.0/smartapp/message/custom/send -> business 0"}
-		j.fail(cmp.Diff(want, lines(s)), "the client sent %d send requests; want 2 (the rejected one, then one retry with a new token)", len(s))
+		j.fail(diffLines(want, lines(s)), "the client sent %d send requests; want 2 (the rejected one, then one retry with a new token)", len(s))
 		return
 	}
 	if s[0].Entry != nil && s[1].Entry != nil && s[0].Entry.Token == s[1].Entry.Token {
@@ -309,7 +307,7 @@ func judgeAggregate(c Case, sp *spec.Spec, trials []*trial) []finding {
 				ct := e.Header.Get("Content-Type")
 				mt, _, _ := mime.ParseMediaType(ct)
 				if e.Method != http.MethodPost || (mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data") {
-					j.fail(cmp.Diff("POST application/x-www-form-urlencoded", e.Method+" "+firstNonEmpty(ct, "(no Content-Type)")),
+					j.fail(diffScalar("POST application/x-www-form-urlencoded", e.Method+" "+firstNonEmpty(ct, "(no Content-Type)")),
 						"%s: not a form POST", caseRef(t, k, e))
 				}
 			case "token_in_query":
@@ -345,7 +343,7 @@ func checkOpenAPI(j *judge, sp *spec.Spec, t *trial, k int, e exchange) {
 	if !e.Raw {
 		src = "rebuilt from the target's journal"
 	}
-	j.fail(cmp.Diff([]spec.Violation{}, vs), "%s (%s): %s", caseRef(t, k, e), src, spec.Join(vs))
+	j.fail(diffViolations(nil, vs), "%s (%s): %s", caseRef(t, k, e), src, spec.Join(vs))
 }
 
 // checkCodes finds failures the fake answered with a code that the client did not name.

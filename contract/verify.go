@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/internal/spec"
 )
@@ -155,13 +153,13 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		}
 		j := &judge{}
 		if status != p.status {
-			j.fail(cmp.Diff(p.status, status), "HTTP status %d; want %d (answer: %.200s)", status, p.status, body)
+			j.fail(diffScalar(p.status, status), "HTTP status %d; want %d (answer: %.200s)", status, p.status, body)
 		}
 		if vs := sp.CheckResponse(req, status, header, body); len(vs) > 0 {
-			j.fail(cmp.Diff([]spec.Violation{}, vs), "the answer breaks openapi.yaml: %s", spec.Join(vs))
+			j.fail(diffViolations(nil, vs), "the answer breaks openapi.yaml: %s", spec.Join(vs))
 		}
 		if p.success != nil && got.ok != *p.success {
-			j.fail(cmp.Diff(*p.success, got.ok), "answered %s; want success=%t", got.text, *p.success)
+			j.fail(diffScalar(*p.success, got.ok), "answered %s; want success=%t", got.text, *p.success)
 		}
 		elapsed := time.Since(pstart)
 		rep.Results = append(rep.Results, resultOf(must, j.findings, elapsed))
@@ -169,7 +167,7 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 			sh := Case{Name: p.name + "_code", Grade: GradeShould, Doc: "The answer is " + p.should + ", as Baidu documents."}
 			var fs []finding
 			if got.text != p.should {
-				fs = append(fs, finding{Reason: fmt.Sprintf("answered %s; Baidu documents %s", got.text, p.should), Diff: cmp.Diff(p.should, got.text)})
+				fs = append(fs, finding{Reason: fmt.Sprintf("answered %s; Baidu documents %s", got.text, p.should), Diff: diffScalar(p.should, got.text)})
 			}
 			rep.Results = append(rep.Results, resultOf(sh, fs, 0))
 		}
