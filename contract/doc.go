@@ -42,6 +42,6 @@
 // # Reports
 //
 // A Report renders as a readable summary (WriteText: case, grade, pass/fail, and for a failure the
-// reason with a cmp diff of expected against actual) and as JUnit XML (WriteJUnit); ExitCode is 0
+// reason with a line diff of expected against actual) and as JUnit XML (WriteJUnit); ExitCode is 0
 // when every must-case passed and 1 otherwise.
 package contract

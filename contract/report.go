@@ -28,7 +28,7 @@ type Result struct {
 	Status Status
 	// Reason is the first reason of a failure (or why the case was skipped).
 	Reason string
-	// Details holds every reason, each followed by its cmp diff (-want +got) when there is one.
+	// Details holds every reason, each followed by its line diff (-want +got) when there is one.
 	Details string
 	// Elapsed is how long the case took.
 	Elapsed time.Duration
