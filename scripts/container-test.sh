@@ -8,7 +8,8 @@
 # (< 15 MB), start to first healthy answer, the HEALTHCHECK command (and that it fails when nothing
 # listens), a token, a send, magic errors, `smartappmock contract verify` against the container
 # (when that command exists), the process's uid, a graceful stop on SIGTERM, and a second run with a
-# mounted config and SMARTAPPMOCK_* variables, driven by the compose example's client script.
+# mounted config and SMARTAPPMOCK_* variables, driven by the compose example's client script, after
+# docker-compose has validated docker-compose.yml.
 #
 # Everything it creates lives in one private buildah storage under a temporary directory, removed on
 # exit; it stops only the processes it started, by PID.
@@ -27,6 +28,7 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 command -v buildah >/dev/null || fail "buildah is not installed (.ci/setup.d/30-buildah.sh installs it)"
 command -v curl >/dev/null || fail "curl is not installed"
 command -v jq >/dev/null || fail "jq is not installed (.ci/setup.d/30-buildah.sh installs it)"
+command -v docker-compose >/dev/null || fail "docker-compose is not installed (.ci/setup.d/30-buildah.sh installs it)"
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || fail "busybox is not installed (Debian busybox-static)"
 if ldd "$busybox" >/dev/null 2>&1; then fail "$busybox is not static (install busybox-static)"; fi
@@ -276,8 +278,13 @@ ok "exited 0 after SIGTERM"
 
 say "second run: mounted config (deploy/compose) and SMARTAPPMOCK_* variables"
 conf=deploy/compose/smartappmock.yaml
-grep -q "$conf:/etc/smartappmock/config.yaml:ro" docker-compose.yml || fail "docker-compose.yml does not mount $conf"
-grep -q "deploy/compose/client.sh" docker-compose.yml || fail "docker-compose.yml does not use deploy/compose/client.sh"
+# No engine runs the compose file here, but docker-compose validates it against the compose schema
+# and resolves it (paths, variables) without one; the run below uses what it mounts and sets.
+resolved=$(docker-compose -f docker-compose.yml config) || fail "docker-compose.yml is not a valid compose file"
+grep -qF -- "- $PWD/$conf:/etc/smartappmock/config.yaml:ro" <<<"$resolved" || fail "docker-compose.yml does not mount $conf"
+grep -qF -- "- $PWD/deploy/compose/client.sh:/client.sh:ro" <<<"$resolved" || fail "docker-compose.yml does not mount deploy/compose/client.sh"
+grep -qF -- "SMARTAPP_API_BASE: http://smartappmock:8080" <<<"$resolved" || fail "the compose client does not reach the fake by service name"
+ok "docker-compose.yml is valid ($(docker-compose version --short) config) and mounts what this run mounts"
 "${B[@]}" run --isolation chroot --network host -v "$PWD/$conf:/etc/smartappmock/config.yaml:ro" "$ctr" -- \
   /smartappmock config check /etc/smartappmock/config.yaml
 ts=$(date +%s%N)
