@@ -139,14 +139,20 @@ func (m *MemoryStore) App(_ context.Context, id string) (AppState, bool, error) 
 	return t.app, t.exists, nil
 }
 
-// Apps implements Store.
-func (m *MemoryStore) Apps(_ context.Context) ([]AppState, error) {
+// allTenants returns every tenant held now. The caller locks each one it reads.
+func (m *MemoryStore) allTenants() []*tenant {
 	m.mu.RLock()
+	defer m.mu.RUnlock()
 	ts := make([]*tenant, 0, len(m.tenants))
 	for _, t := range m.tenants {
 		ts = append(ts, t)
 	}
-	m.mu.RUnlock()
+	return ts
+}
+
+// Apps implements Store.
+func (m *MemoryStore) Apps(_ context.Context) ([]AppState, error) {
+	ts := m.allTenants()
 	var out []AppState
 	for _, t := range ts {
 		t.mu.Lock()
@@ -328,16 +334,10 @@ func (m *MemoryStore) Append(_ context.Context, e Entry) (uint64, error) {
 // Journal implements Store.
 func (m *MemoryStore) Journal(_ context.Context, f JournalFilter) ([]Entry, error) {
 	var ts []*tenant
-	if f.App != "" {
-		if t := m.tenant(f.App, false); t != nil {
-			ts = append(ts, t)
-		}
-	} else {
-		m.mu.RLock()
-		for _, t := range m.tenants {
-			ts = append(ts, t)
-		}
-		m.mu.RUnlock()
+	if f.App == "" {
+		ts = m.allTenants()
+	} else if t := m.tenant(f.App, false); t != nil {
+		ts = []*tenant{t}
 	}
 	var out []Entry
 	for _, t := range ts {
@@ -371,18 +371,14 @@ func (m *MemoryStore) JournalStats(_ context.Context, app string) (int, int, err
 // Reset implements Store.
 func (m *MemoryStore) Reset(_ context.Context, app string, base func(AppState) AppState) error {
 	var ts []*tenant
-	if app != "" {
+	if app == "" {
+		ts = m.allTenants()
+	} else {
 		t := m.tenant(app, false)
 		if t == nil {
 			return fmt.Errorf("unknown app %q", app)
 		}
-		ts = append(ts, t)
-	} else {
-		m.mu.RLock()
-		for _, t := range m.tenants {
-			ts = append(ts, t)
-		}
-		m.mu.RUnlock()
+		ts = []*tenant{t}
 	}
 	for _, t := range ts {
 		t.mu.Lock()
