@@ -16,6 +16,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/internal/spec"
 )
 
 // InboxPath is where the inbox, the web view of the journal, lives. It sits behind the admin token.
@@ -41,9 +42,10 @@ var inboxUI embed.FS
 // inbox serves /__admin/ui: the page, its assets, the JSON feeds the page reads, the live event
 // stream and the login form that turns the admin token into a session cookie.
 type inbox struct {
-	s      *Server
-	assets http.Handler
-	mux    *http.ServeMux
+	s        *Server
+	outcomes []inboxOption // the outcome filter's choices, fixed by openapi.yaml
+	assets   http.Handler
+	mux      *http.ServeMux
 
 	// closing holds, per http.Server that serves the inbox, a channel closed when that server
 	// shuts down: an event stream never goes idle, so it must end by itself for Shutdown to finish.
@@ -58,9 +60,10 @@ func (s *Server) inboxHandler() http.Handler {
 		panic(err) // the directory is embedded: it exists
 	}
 	in := &inbox{
-		s:      s,
-		assets: http.StripPrefix(InboxPath+"/assets/", http.FileServerFS(sub)),
-		mux:    http.NewServeMux(),
+		s:        s,
+		outcomes: inboxOutcomes(s.spec.Catalogue()),
+		assets:   http.StripPrefix(InboxPath+"/assets/", http.FileServerFS(sub)),
+		mux:      http.NewServeMux(),
 
 		closing: map[*http.Server]chan struct{}{},
 	}
@@ -141,12 +144,7 @@ type inboxOption struct {
 }
 
 func (in *inbox) servePage(w http.ResponseWriter, r *http.Request) {
-	q, v, err := parseInboxQuery(r, "limit")
-	if err != nil {
-		writeAdminError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	limit, err := inboxLimit(v.Get("limit"))
+	q, _, limit, err := parseInboxPage(r)
 	if err != nil {
 		writeAdminError(w, http.StatusBadRequest, err.Error())
 		return
@@ -162,7 +160,7 @@ func (in *inbox) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	_, cookieErr := r.Cookie(inboxCookie)
 	data := inboxPageData{Query: q, Limit: limit, Version: in.s.version, Apps: apps,
-		Outcomes: in.outcomes(), Policy: in.s.cfg.Load().Policy.Window,
+		Outcomes: in.outcomes, Policy: in.s.cfg.Load().Policy.Window,
 		Login: in.s.adminTk != "" && cookieErr == nil}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -171,9 +169,8 @@ func (in *inbox) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// outcomes lists the choices of the outcome filter, from the catalogue of openapi.yaml.
-func (in *inbox) outcomes() []inboxOption {
-	cat := in.s.spec.Catalogue()
+// inboxOutcomes lists the choices of the outcome filter, from the catalogue of openapi.yaml.
+func inboxOutcomes(cat spec.Catalogue) []inboxOption {
 	out := []inboxOption{{"", "every outcome"}, {"ok", "successes"}, {"error", "failures"}}
 	for _, b := range cat.Business {
 		if b.Errno != 0 {
@@ -186,15 +183,22 @@ func (in *inbox) outcomes() []inboxOption {
 	return out
 }
 
-func inboxLimit(s string) (int, error) {
+// parseInboxPage is parseInboxQuery for a view that shows a page of entries: it also reads limit,
+// how many entries a page holds (inboxDefaultPage when not given).
+func parseInboxPage(r *http.Request, extra ...string) (inboxQuery, url.Values, int, error) {
+	q, v, err := parseInboxQuery(r, append(slices.Clip(extra), "limit")...)
+	if err != nil {
+		return inboxQuery{}, nil, 0, err
+	}
+	s := v.Get("limit")
 	if s == "" {
-		return inboxDefaultPage, nil
+		return q, v, inboxDefaultPage, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > inboxMaxPage {
-		return 0, fmt.Errorf("limit: %q is not a number from 1 to %d", s, inboxMaxPage)
+		return inboxQuery{}, nil, 0, fmt.Errorf("limit: %q is not a number from 1 to %d", s, inboxMaxPage)
 	}
-	return n, nil
+	return q, v, n, nil
 }
 
 // inboxItem is a journal entry as the inbox shows it: the send's parameters picked out, Baidu's
@@ -272,12 +276,7 @@ func (in *inbox) item(e *Entry) inboxItem {
 // serveEntries answers a page of the thread: the newest entries that match, before a sequence
 // number if one is given, oldest first.
 func (in *inbox) serveEntries(w http.ResponseWriter, r *http.Request) {
-	q, v, err := parseInboxQuery(r, "before", "limit")
-	if err != nil {
-		writeAdminError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	limit, err := inboxLimit(v.Get("limit"))
+	q, v, limit, err := parseInboxPage(r, "before")
 	if err != nil {
 		writeAdminError(w, http.StatusBadRequest, err.Error())
 		return

@@ -85,8 +85,7 @@ func TestHTMLPageEscapes(t *testing.T) {
 		write func(*htmlPage, string)
 		want  string
 	}{
-		{"text", (*htmlPage).text, `&lt;a href=&#39;x&#39;&gt;&#34;&amp;amp;&#34; é&lt;/a&gt;`},
-		{"attr", (*htmlPage).attr, `&lt;a href=&#39;x&#39;&gt;&#34;&amp;amp;&#34; é&lt;/a&gt;`},
+		{"escaped", (*htmlPage).escaped, `&lt;a href=&#39;x&#39;&gt;&#34;&amp;amp;&#34; é&lt;/a&gt;`},
 		{"queryAttr", (*htmlPage).queryAttr, `%3Ca+href%3D%27x%27%3E%22%26amp%3B%22+%C3%A9%3C%2Fa%3E`},
 	}
 	for _, tt := range tests {

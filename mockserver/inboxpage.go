@@ -1,22 +1,23 @@
 package mockserver
 
 import (
+	"bytes"
 	"html"
 	"net/url"
 	"strconv"
-	"strings"
 )
 
 // The inbox page and the login form are written by plain Go code rather than html/template:
 // text/template finds fields and methods by name at run time (reflect.Value.MethodByName), and a
 // binary that can do that must keep every exported method of every type it links, which made the
-// image 2.6 MB larger (see the Dockerfile). Every value a request or the configuration supplies
-// goes through htmlPage.text, htmlPage.attr or htmlPage.queryAttr; markup is only ever a constant.
-// testdata/inbox/*.golden.html pins the output, hostile values included.
+// image 2.6 MB larger (cmd/smartappmock's TestBinaryKeepsUnusedMethodsOut guards against it).
+// Every value a request or the configuration supplies goes through htmlPage.escaped or
+// htmlPage.queryAttr; markup is only ever a constant. testdata/inbox/*.golden.html pins the
+// output, hostile values included.
 
 // htmlPage accumulates a page: constant markup as is, every value escaped for where it goes.
 type htmlPage struct {
-	b strings.Builder
+	b bytes.Buffer
 }
 
 // markup writes constant HTML. It must never be given a value from a request or a configuration.
@@ -24,13 +25,9 @@ func (p *htmlPage) markup(s string) {
 	p.b.WriteString(s)
 }
 
-// text writes s as character data.
-func (p *htmlPage) text(s string) {
-	p.b.WriteString(html.EscapeString(s))
-}
-
-// attr writes s as the value of a double-quoted attribute.
-func (p *htmlPage) attr(s string) {
+// escaped writes s as character data or as the value of a double-quoted attribute: <, >, &, ' and "
+// become character references.
+func (p *htmlPage) escaped(s string) {
 	p.b.WriteString(html.EscapeString(s))
 }
 
@@ -47,7 +44,7 @@ func (p *htmlPage) markupIf(cond bool, s string) {
 }
 
 func (p *htmlPage) bytes() []byte {
-	return []byte(p.b.String())
+	return p.b.Bytes()
 }
 
 // renderInboxPage writes the inbox page for d.
@@ -62,7 +59,7 @@ func renderInboxPage(d inboxPageData) []byte {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>`)
 	if app {
-		p.text(q.App)
+		p.escaped(q.App)
 		p.markup(` · `)
 	}
 	p.markup(`smartappmock inbox</title>
@@ -71,21 +68,21 @@ func renderInboxPage(d inboxPageData) []byte {
 <script src="/__admin/ui/assets/inbox.js" defer></script>
 </head>
 <body data-app="`)
-	p.attr(q.App)
+	p.escaped(q.App)
 	p.markup(`" data-open-id="`)
-	p.attr(q.OpenID)
+	p.escaped(q.OpenID)
 	p.markup(`" data-outcome="`)
-	p.attr(q.Outcome)
+	p.escaped(q.Outcome)
 	p.markup(`" data-limit="`)
-	p.attr(strconv.Itoa(d.Limit))
+	p.escaped(strconv.Itoa(d.Limit))
 	p.markup(`" data-max-replies="`)
-	p.attr(strconv.Itoa(d.Policy.MaxReplies))
+	p.escaped(strconv.Itoa(d.Policy.MaxReplies))
 	p.markup(`">
 <a class="skip" href="#thread">Skip to the thread</a>
 <header class="top">
   <h1><a href="/__admin/ui">smartappmock inbox</a></h1>
   <span class="muted">the fake's journal, live · `)
-	p.text(d.Version)
+	p.escaped(d.Version)
 	p.markup("</span>\n  ")
 	p.markupIf(d.Login, `<form method="post" action="/__admin/ui/logout" class="logout"><button type="submit">Log out</button></form>`)
 	p.markup(`
@@ -103,9 +100,9 @@ func renderInboxPage(d inboxPageData) []byte {
 		p.markup(`"`)
 		p.markupIf(a.ID == q.App, ` aria-current="page"`)
 		p.markup(`>`)
-		p.text(a.ID)
+		p.escaped(a.ID)
 		p.markup("</a>\n      <small class=\"muted\">")
-		p.text(a.Source)
+		p.escaped(a.Source)
 		p.markup(`</small></li>`)
 	}
 	p.markup("\n  </ul>\n  ")
@@ -122,11 +119,11 @@ func renderInboxPage(d inboxPageData) []byte {
 		p.markup(`
   <section id="state" aria-label="App state" aria-live="polite">
     <h2>App <span class="app-id">`)
-		p.text(q.App)
+		p.escaped(q.App)
 		p.markup(`</span>`)
 		if q.OpenID != "" {
 			p.markup(` · user <span class="open-id">`)
-			p.text(q.OpenID)
+			p.escaped(q.OpenID)
 			p.markup(`</span>`)
 		}
 		p.markup(`</h2>
@@ -144,7 +141,7 @@ func renderInboxPage(d inboxPageData) []byte {
     <form id="act-message" class="act">
       <label for="act-open-id">open_id</label>
       <input id="act-open-id" name="open_id" value="`)
-		p.attr(q.OpenID)
+		p.escaped(q.OpenID)
 		p.markup(`" required autocomplete="off" list="known-users">
       <button type="submit">User sent a message</button>
     </form>
@@ -164,24 +161,24 @@ func renderInboxPage(d inboxPageData) []byte {
     `)
 	if app {
 		p.markup(`<input type="hidden" name="app" value="`)
-		p.attr(q.App)
+		p.escaped(q.App)
 		p.markup(`">`)
 	}
 	p.markup(`
     <label for="f-open-id">open_id</label>
     <input id="f-open-id" name="open_id" value="`)
-	p.attr(q.OpenID)
+	p.escaped(q.OpenID)
 	p.markup(`" autocomplete="off" list="known-users" placeholder="every user">
     <datalist id="known-users"></datalist>
     <label for="f-outcome">outcome</label>
     <select id="f-outcome" name="outcome">`)
 	for _, o := range d.Outcomes {
 		p.markup("\n      <option value=\"")
-		p.attr(o.Value)
+		p.escaped(o.Value)
 		p.markup(`"`)
 		p.markupIf(o.Value == q.Outcome, ` selected`)
 		p.markup(`>`)
-		p.text(o.Label)
+		p.escaped(o.Label)
 		p.markup(`</option>`)
 	}
 	p.markup(`
@@ -235,7 +232,7 @@ func renderLoginPage(d inboxLoginData) []byte {
 	p.markup(`
   <form method="post" action="/__admin/ui/login">
     <input type="hidden" name="q" value="`)
-	p.attr(d.Query)
+	p.escaped(d.Query)
 	p.markup(`">
     <label for="token">Admin token</label>
     <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
