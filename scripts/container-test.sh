@@ -99,6 +99,19 @@ stop_container() {
   return 0
 }
 
+# wait_healthy START RUN polls /__admin/health every 10 ms for up to 10 s and prints the
+# milliseconds since START (date +%s%N) to the first 200; it fails, showing $work/RUN.out and
+# RUN.err, when the container exits first or never answers.
+wait_healthy() {
+  for _ in $(seq 1000); do
+    if curl -fsS -o /dev/null "$base/__admin/health" 2>/dev/null; then ms_since "$1"; return; fi
+    kill -0 "$run_pid" 2>/dev/null || { cat "$work/$2.out" "$work/$2.err" >&2; fail "the container exited"; }
+    sleep 0.01
+  done
+  cat "$work/$2.out" "$work/$2.err" >&2
+  fail "not healthy within 10s"
+}
+
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pick_port() {
@@ -189,13 +202,7 @@ ts=$(date +%s%N)
 "${B[@]}" run --isolation chroot --network host -e SMARTAPPMOCK_ADDR="127.0.0.1:$port" "$ctr" -- "${cmd[@]}" \
   >"$work/run1.out" 2>"$work/run1.err" &
 run_pid=$!
-healthy=""
-for _ in $(seq 1000); do
-  if curl -fsS -o /dev/null "$base/__admin/health" 2>/dev/null; then healthy=$(ms_since "$ts"); break; fi
-  kill -0 "$run_pid" 2>/dev/null || { cat "$work/run1.out" "$work/run1.err" >&2; fail "the container exited"; }
-  sleep 0.01
-done
-[ -n "$healthy" ] || { cat "$work/run1.out" "$work/run1.err" >&2; fail "not healthy within 10s"; }
+healthy=$(wait_healthy "$ts" run1)
 echo "START TO HEALTHY: ${healthy} ms (buildah run to the first 200 from /__admin/health)"
 cat "$work/run1.out"
 grep -q "listening on http://127.0.0.1:$port (config: embedded default)" "$work/run1.out" || fail "unexpected start line"
@@ -293,13 +300,7 @@ ts=$(date +%s%N)
   -e SMARTAPPMOCK_ADMIN_TOKEN=ctest-admin -e SMARTAPPMOCK_LOG_FORMAT=json \
   "$ctr" -- "${cmd[@]}" >"$work/run2.out" 2>"$work/run2.err" &
 run_pid=$!
-healthy2=""
-for _ in $(seq 1000); do
-  if curl -fsS -o /dev/null "$base/__admin/health" 2>/dev/null; then healthy2=$(ms_since "$ts"); break; fi
-  kill -0 "$run_pid" 2>/dev/null || { cat "$work/run2.out" "$work/run2.err" >&2; fail "the container exited"; }
-  sleep 0.01
-done
-[ -n "$healthy2" ] || { cat "$work/run2.out" "$work/run2.err" >&2; fail "not healthy within 10s"; }
+healthy2=$(wait_healthy "$ts" run2)
 echo "START TO HEALTHY: ${healthy2} ms (second run, mounted config)"
 cat "$work/run2.out"
 grep -q "(config: /etc/smartappmock/config.yaml)" "$work/run2.out" || fail "the mounted config was not used"
