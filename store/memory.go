@@ -1,4 +1,4 @@
-package mockserver
+package store
 
 import (
 	"context"
@@ -10,18 +10,13 @@ import (
 	"time"
 )
 
-// NoApp is the journal bucket of requests that could not be charged to an app (no token, an
-// unknown path, a magic token).
-const NoApp = ""
-
-// MemoryStore is the in-memory Store: one lock per app, so apps never wait on each other, and a
+// Memory is the in-memory Store: one lock per app, so apps never wait on each other, and a
 // bounded journal ring per app. Its memory is bounded whatever the traffic (see MemoryLimits): past
 // MaxTenants the least recently used apps that did not come from the configuration are evicted,
 // past MaxTokens the oldest issued tokens, and past MaxWindowsPerApp an app's oldest windows.
-type MemoryStore struct {
+type Memory struct {
 	journalCap int
 	limits     MemoryLimits
-	seq        atomic.Uint64
 	tick       atomic.Int64 // use clock of tenants, for eviction
 	held       atomic.Int64 // journal entries held, all apps
 	evicted    atomic.Int64 // tenants evicted so far
@@ -32,9 +27,18 @@ type MemoryStore struct {
 	tokMu    sync.RWMutex
 	tokens   map[string]Token
 	tokOrder []string // issued (evictable) tokens, oldest first
+
+	feed  feed  // the live feed: memory_feed.go
+	plans plans // rules and fault plans: memory_plans.go
+
+	sessMu   sync.Mutex
+	sessions map[string]time.Time
+
+	seedMu sync.Mutex // Seed and Reset, one at a time
+	seeded bool
 }
 
-// MemoryLimits bound a MemoryStore. Zero fields take the defaults of DefaultMemoryLimits.
+// MemoryLimits bound a Memory. Zero fields take the defaults of DefaultMemoryLimits.
 type MemoryLimits struct {
 	// MaxTenants is how many apps the store keeps; past it, the least recently used apps that are
 	// not pinned (configured apps and the app-less journal are) are evicted with their state.
@@ -47,20 +51,20 @@ type MemoryLimits struct {
 	MaxWindowsPerApp int
 }
 
-// DefaultMemoryLimits are the limits of NewMemoryStore.
+// DefaultMemoryLimits are the limits of NewMemory.
 func DefaultMemoryLimits() MemoryLimits {
 	return MemoryLimits{MaxTenants: 4096, MaxTokens: 100_000, MaxWindowsPerApp: 10_000}
 }
 
 type tenant struct {
-	lastUse atomic.Int64 // MemoryStore.tick at the last use
+	lastUse atomic.Int64 // Memory.tick at the last use
 	pinned  atomic.Bool  // never evicted: a configured app or the app-less bucket
 
 	mu       sync.Mutex
 	evicted  bool // dropped from the store; a request still holding it no longer counts
-	app      AppState
+	app      App
 	exists   bool // false for the NoApp bucket and apps known only from journal entries
-	windows  map[string]*WindowState
+	windows  map[string]*Window
 	counters map[string]Counter
 	ring     []Entry
 	head     int // index of the oldest entry
@@ -68,14 +72,14 @@ type tenant struct {
 	dropped  int
 }
 
-// NewMemoryStore returns an empty in-memory store that keeps at most journalCap entries per app
+// NewMemory returns an empty in-memory store that keeps at most journalCap entries per app
 // (1000 when journalCap <= 0).
-func NewMemoryStore(journalCap int) *MemoryStore {
-	return NewMemoryStoreLimits(journalCap, DefaultMemoryLimits())
+func NewMemory(journalCap int) *Memory {
+	return NewMemoryLimits(journalCap, DefaultMemoryLimits())
 }
 
-// NewMemoryStoreLimits is NewMemoryStore with explicit memory limits.
-func NewMemoryStoreLimits(journalCap int, limits MemoryLimits) *MemoryStore {
+// NewMemoryLimits is NewMemory with explicit memory limits.
+func NewMemoryLimits(journalCap int, limits MemoryLimits) *Memory {
 	if journalCap <= 0 {
 		journalCap = 1000
 	}
@@ -89,10 +93,13 @@ func NewMemoryStoreLimits(journalCap int, limits MemoryLimits) *MemoryStore {
 	if limits.MaxWindowsPerApp <= 0 {
 		limits.MaxWindowsPerApp = def.MaxWindowsPerApp
 	}
-	return &MemoryStore{journalCap: journalCap, limits: limits, tenants: map[string]*tenant{}, tokens: map[string]Token{}}
+	m := &Memory{journalCap: journalCap, limits: limits, tenants: map[string]*tenant{}, tokens: map[string]Token{}, sessions: map[string]time.Time{}}
+	m.feed.init(feedBacklog)
+	m.plans.init()
+	return m
 }
 
-func (m *MemoryStore) tenant(id string, create bool) *tenant {
+func (m *Memory) tenant(id string, create bool) *tenant {
 	m.mu.RLock()
 	t := m.tenants[id]
 	m.mu.RUnlock()
@@ -105,7 +112,7 @@ func (m *MemoryStore) tenant(id string, create bool) *tenant {
 		if len(m.tenants) >= m.limits.MaxTenants {
 			m.evictLocked()
 		}
-		t = &tenant{windows: map[string]*WindowState{}, counters: map[string]Counter{}}
+		t = &tenant{windows: map[string]*Window{}, counters: map[string]Counter{}}
 		t.pinned.Store(id == NoApp)
 		t.lastUse.Store(m.tick.Add(1))
 		m.tenants[id] = t
@@ -114,7 +121,7 @@ func (m *MemoryStore) tenant(id string, create bool) *tenant {
 }
 
 // RegisterApp implements Store.
-func (m *MemoryStore) RegisterApp(_ context.Context, app AppState) (AppState, bool, error) {
+func (m *Memory) RegisterApp(_ context.Context, app App) (App, bool, error) {
 	t := m.tenant(app.ID, true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -129,10 +136,10 @@ func (m *MemoryStore) RegisterApp(_ context.Context, app AppState) (AppState, bo
 }
 
 // App implements Store.
-func (m *MemoryStore) App(_ context.Context, id string) (AppState, bool, error) {
+func (m *Memory) App(_ context.Context, id string) (App, bool, error) {
 	t := m.tenant(id, false)
 	if t == nil {
-		return AppState{}, false, nil
+		return App{}, false, nil
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -140,7 +147,7 @@ func (m *MemoryStore) App(_ context.Context, id string) (AppState, bool, error) 
 }
 
 // allTenants returns every tenant held now. The caller locks each one it reads.
-func (m *MemoryStore) allTenants() []*tenant {
+func (m *Memory) allTenants() []*tenant {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	ts := make([]*tenant, 0, len(m.tenants))
@@ -151,9 +158,9 @@ func (m *MemoryStore) allTenants() []*tenant {
 }
 
 // Apps implements Store.
-func (m *MemoryStore) Apps(_ context.Context) ([]AppState, error) {
+func (m *Memory) Apps(_ context.Context) ([]App, error) {
 	ts := m.allTenants()
-	var out []AppState
+	var out []App
 	for _, t := range ts {
 		t.mu.Lock()
 		if t.exists {
@@ -166,15 +173,15 @@ func (m *MemoryStore) Apps(_ context.Context) ([]AppState, error) {
 }
 
 // UpdateApp implements Store.
-func (m *MemoryStore) UpdateApp(_ context.Context, id string, capability *bool, advance time.Duration) (AppState, error) {
+func (m *Memory) UpdateApp(_ context.Context, id string, capability *bool, advance time.Duration) (App, error) {
 	t := m.tenant(id, false)
 	if t == nil {
-		return AppState{}, fmt.Errorf("unknown app %q", id)
+		return App{}, fmt.Errorf("%w %q", ErrUnknownApp, id)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.exists {
-		return AppState{}, fmt.Errorf("unknown app %q", id)
+		return App{}, fmt.Errorf("%w %q", ErrUnknownApp, id)
 	}
 	if capability != nil {
 		t.app.Capability = *capability
@@ -184,7 +191,7 @@ func (m *MemoryStore) UpdateApp(_ context.Context, id string, capability *bool, 
 }
 
 // PutToken implements Store.
-func (m *MemoryStore) PutToken(_ context.Context, tok Token) error {
+func (m *Memory) PutToken(_ context.Context, tok Token) error {
 	m.tokMu.Lock()
 	defer m.tokMu.Unlock()
 	_, replaced := m.tokens[tok.Value]
@@ -204,7 +211,7 @@ func (m *MemoryStore) PutToken(_ context.Context, tok Token) error {
 }
 
 // Token implements Store.
-func (m *MemoryStore) Token(_ context.Context, value string) (Token, bool, error) {
+func (m *Memory) Token(_ context.Context, value string) (Token, bool, error) {
 	m.tokMu.RLock()
 	tok, ok := m.tokens[value]
 	m.tokMu.RUnlock()
@@ -212,19 +219,19 @@ func (m *MemoryStore) Token(_ context.Context, value string) (Token, bool, error
 }
 
 // OpenWindow implements Store.
-func (m *MemoryStore) OpenWindow(_ context.Context, app, openID string, at time.Time) error {
+func (m *Memory) OpenWindow(_ context.Context, app, openID string, at time.Time) error {
 	t := m.tenant(app, true)
 	t.mu.Lock()
 	if _, ok := t.windows[openID]; !ok {
 		t.boundWindows(m.limits.MaxWindowsPerApp, at, 0)
 	}
-	t.windows[openID] = &WindowState{OpenID: openID, OpenedAt: at, UserMessage: true}
+	t.windows[openID] = &Window{OpenID: openID, OpenedAt: at, UserMessage: true}
 	t.mu.Unlock()
 	return nil
 }
 
 // TakeReply implements Store.
-func (m *MemoryStore) TakeReply(_ context.Context, app, openID string, now time.Time, rule WindowRule) (ReplyDecision, error) {
+func (m *Memory) TakeReply(_ context.Context, app, openID string, now time.Time, rule WindowRule) (ReplyDecision, error) {
 	t := m.tenant(app, true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -239,7 +246,7 @@ func (m *MemoryStore) TakeReply(_ context.Context, app, openID string, now time.
 			}
 			return ReplyDecision{Reason: reason}, nil
 		}
-		w = &WindowState{OpenID: openID, OpenedAt: now}
+		w = &Window{OpenID: openID, OpenedAt: now}
 		t.boundWindows(m.limits.MaxWindowsPerApp, now, rule.Duration)
 		t.windows[openID] = w
 	}
@@ -255,13 +262,13 @@ func (m *MemoryStore) TakeReply(_ context.Context, app, openID string, now time.
 }
 
 // Windows implements Store.
-func (m *MemoryStore) Windows(_ context.Context, app string) ([]WindowState, error) {
+func (m *Memory) Windows(_ context.Context, app string) ([]Window, error) {
 	t := m.tenant(app, false)
 	if t == nil {
 		return nil, nil
 	}
 	t.mu.Lock()
-	out := make([]WindowState, 0, len(t.windows))
+	out := make([]Window, 0, len(t.windows))
 	for _, w := range t.windows {
 		out = append(out, *w)
 	}
@@ -271,7 +278,7 @@ func (m *MemoryStore) Windows(_ context.Context, app string) ([]WindowState, err
 }
 
 // TakeCount implements Store.
-func (m *MemoryStore) TakeCount(_ context.Context, app, name, window string, limit int) (int, bool, error) {
+func (m *Memory) TakeCount(_ context.Context, app, name, window string, limit int) (int, bool, error) {
 	t := m.tenant(app, true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -289,7 +296,7 @@ func (m *MemoryStore) TakeCount(_ context.Context, app, name, window string, lim
 }
 
 // Counters implements Store.
-func (m *MemoryStore) Counters(_ context.Context, app string) (map[string]Counter, error) {
+func (m *Memory) Counters(_ context.Context, app string) (map[string]Counter, error) {
 	out := map[string]Counter{}
 	t := m.tenant(app, false)
 	if t == nil {
@@ -304,12 +311,13 @@ func (m *MemoryStore) Counters(_ context.Context, app string) (map[string]Counte
 }
 
 // Append implements Store.
-func (m *MemoryStore) Append(_ context.Context, e Entry) (uint64, error) {
+func (m *Memory) Append(_ context.Context, e Entry) (uint64, error) {
 	t := m.tenant(e.App, true)
 	t.lastUse.Store(m.tick.Add(1))
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e.Seq = m.seq.Add(1)
+	// The feed gives the number, under its own lock: entries enter the feed in sequence order.
+	e.Seq = m.feed.add(&e)
 	if t.ring == nil {
 		t.ring = make([]Entry, 0, min(m.journalCap, 64))
 	}
@@ -332,33 +340,40 @@ func (m *MemoryStore) Append(_ context.Context, e Entry) (uint64, error) {
 }
 
 // Journal implements Store.
-func (m *MemoryStore) Journal(_ context.Context, f JournalFilter) ([]Entry, error) {
+func (m *Memory) Journal(_ context.Context, q Query) ([]Entry, error) {
 	var ts []*tenant
-	if f.App == "" {
+	if q.App == "" {
 		ts = m.allTenants()
-	} else if t := m.tenant(f.App, false); t != nil {
+	} else if t := m.tenant(q.App, false); t != nil {
 		ts = []*tenant{t}
 	}
 	var out []Entry
 	for _, t := range ts {
 		t.mu.Lock()
+		found := 0
 		for i := t.n - 1; i >= 0; i-- {
 			e := &t.ring[(t.head+i)%len(t.ring)]
-			if f.Matches(e) {
+			if e.Seq <= q.After {
+				break // older entries only from here on
+			}
+			if q.inRange(e.Seq) && q.Matches(e) {
 				out = append(out, *e)
+				if found++; q.Limit > 0 && found == q.Limit {
+					break // this app has given all it may
+				}
 			}
 		}
 		t.mu.Unlock()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq > out[j].Seq })
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
 	}
 	return out, nil
 }
 
 // JournalStats implements Store.
-func (m *MemoryStore) JournalStats(_ context.Context, app string) (int, int, error) {
+func (m *Memory) JournalStats(_ context.Context, app string) (int, int, error) {
 	t := m.tenant(app, false)
 	if t == nil {
 		return 0, 0, nil
@@ -368,43 +383,25 @@ func (m *MemoryStore) JournalStats(_ context.Context, app string) (int, int, err
 	return t.n, t.dropped, nil
 }
 
-// Reset implements Store.
-func (m *MemoryStore) Reset(_ context.Context, app string, base func(AppState) AppState) error {
-	var ts []*tenant
-	if app == "" {
-		ts = m.allTenants()
-	} else {
-		t := m.tenant(app, false)
-		if t == nil {
-			return fmt.Errorf("unknown app %q", app)
-		}
-		ts = []*tenant{t}
-	}
-	for _, t := range ts {
-		t.mu.Lock()
-		t.windows = map[string]*WindowState{}
-		t.counters = map[string]Counter{}
-		m.held.Add(int64(-t.n))
-		t.ring, t.head, t.n, t.dropped = nil, 0, 0, 0
-		if t.exists && base != nil {
-			t.app = base(t.app)
-		}
-		t.mu.Unlock()
-	}
-	return nil
+// Stats are the sizes a store reports for the metrics.
+type Stats struct {
+	// Tenants is how many apps (and app-less journal buckets) the store holds.
+	Tenants int
+	// JournalEntries is how many journal entries it holds in all.
+	JournalEntries int
 }
 
 // Stats reports how many tenants and journal entries the store holds (for the metrics).
-func (m *MemoryStore) Stats() StoreStats {
+func (m *Memory) Stats() Stats {
 	m.mu.RLock()
 	n := len(m.tenants)
 	m.mu.RUnlock()
-	return StoreStats{Tenants: n, JournalEntries: int(m.held.Load())}
+	return Stats{Tenants: n, JournalEntries: int(m.held.Load())}
 }
 
 // evictLocked drops the least recently used eighth of the unpinned tenants (at least one), so a
 // flood of new apps costs one sort per MaxTenants/8 new apps. m.mu must be held for writing.
-func (m *MemoryStore) evictLocked() {
+func (m *Memory) evictLocked() {
 	type cand struct {
 		id  string
 		use int64
@@ -447,7 +444,7 @@ func (t *tenant) boundWindows(limit int, now time.Time, ttl time.Duration) {
 	if len(t.windows) < limit {
 		return
 	}
-	ws := make([]*WindowState, 0, len(t.windows))
+	ws := make([]*Window, 0, len(t.windows))
 	for _, w := range t.windows {
 		ws = append(ws, w)
 	}

@@ -1,6 +1,7 @@
-// Package storetest is the conformance suite of mockserver.Store: every implementation (the
-// in-memory store, a shared store for several replicas) runs it to show that its check-and-update
-// operations are atomic and its journal keeps what it was given.
+// Package storetest is the conformance suite of store.Store: every implementation (the in-memory
+// store, a shared store for several replicas) runs it to show that its check-and-update operations
+// are atomic, its journal and feed keep what they were given, and seeding and resetting are plain,
+// one-step data operations. RunServers adds the cases of two servers sharing one store.
 package storetest
 
 import (
@@ -10,23 +11,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // Run runs the suite. newStore must return an empty store whose journal keeps at least 10 entries
 // per app and at most journalCap (the suite checks the cap with journalCap entries plus two).
-func Run(t *testing.T, journalCap int, newStore func(t *testing.T) mockserver.Store) {
+func Run(t *testing.T, journalCap int, newStore func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	rule := mockserver.WindowRule{Duration: 48 * time.Hour, MaxReplies: 5}
+	rule := store.WindowRule{Duration: 48 * time.Hour, MaxReplies: 5}
 
 	t.Run("RegisterApp_FirstWins", func(t *testing.T) {
 		s := newStore(t)
-		a, created, err := s.RegisterApp(ctx, mockserver.AppState{ID: "a", ClientSecret: "first", Capability: true})
+		a, created, err := s.RegisterApp(ctx, store.App{ID: "a", ClientSecret: "first", Capability: true})
 		if err != nil || !created || a.ClientSecret != "first" {
 			t.Fatalf("first register: %+v %v %v", a, created, err)
 		}
-		a, created, err = s.RegisterApp(ctx, mockserver.AppState{ID: "a", ClientSecret: "second"})
+		a, created, err = s.RegisterApp(ctx, store.App{ID: "a", ClientSecret: "second"})
 		if err != nil || created || a.ClientSecret != "first" {
 			t.Errorf("second register: %+v %v %v, want the first app kept", a, created, err)
 		}
@@ -38,7 +39,7 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) mockserver.St
 		created := 0
 		for i := range 50 {
 			wg.Go(func() {
-				_, c, err := s.RegisterApp(ctx, mockserver.AppState{ID: "a", ClientSecret: fmt.Sprint(i)})
+				_, c, err := s.RegisterApp(ctx, store.App{ID: "a", ClientSecret: fmt.Sprint(i)})
 				if err != nil {
 					t.Error(err)
 				}
@@ -59,7 +60,7 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) mockserver.St
 		if _, err := s.UpdateApp(ctx, "missing", nil, time.Hour); err == nil {
 			t.Error("UpdateApp of a missing app succeeded")
 		}
-		s.RegisterApp(ctx, mockserver.AppState{ID: "a", Capability: true})
+		s.RegisterApp(ctx, store.App{ID: "a", Capability: true})
 		off := false
 		s.UpdateApp(ctx, "a", &off, time.Hour)
 		a, err := s.UpdateApp(ctx, "a", nil, 30*time.Minute)
@@ -69,7 +70,7 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) mockserver.St
 	})
 	t.Run("Tokens", func(t *testing.T) {
 		s := newStore(t)
-		tok := mockserver.Token{Value: "24.x", App: "a", Issued: t0, Expires: t0.Add(time.Hour)}
+		tok := store.Token{Value: "24.x", App: "a", Issued: t0, Expires: t0.Add(time.Hour)}
 		if err := s.PutToken(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +146,7 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) mockserver.St
 			t.Errorf("counts = %v, want %v", got, want)
 		}
 		cs, _ := s.Counters(ctx, "a")
-		if cs["daily"] != (mockserver.Counter{Window: "d2", Count: 1}) {
+		if cs["daily"] != (store.Counter{Window: "d2", Count: 1}) {
 			t.Errorf("counters = %+v", cs)
 		}
 	})
@@ -171,12 +172,12 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) mockserver.St
 	t.Run("Journal_NewestFirstFilteredCapped", func(t *testing.T) {
 		s := newStore(t)
 		for i := range journalCap + 2 {
-			if _, err := s.Append(ctx, mockserver.Entry{ID: fmt.Sprint("a", i), App: "a", OpenID: "u"}); err != nil {
+			if _, err := s.Append(ctx, store.Entry{ID: fmt.Sprint("a", i), App: "a", OpenID: "u"}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		s.Append(ctx, mockserver.Entry{ID: "b0", App: "b", OpenID: "v"})
-		es, _ := s.Journal(ctx, mockserver.JournalFilter{App: "a"})
+		s.Append(ctx, store.Entry{ID: "b0", App: "b", OpenID: "v"})
+		es, _ := s.Journal(ctx, store.Query{App: "a"})
 		if len(es) != journalCap || es[0].ID != fmt.Sprint("a", journalCap+1) || es[len(es)-1].ID != "a2" {
 			t.Errorf("app a journal: %d entries, first %q", len(es), es[0].ID)
 		}
@@ -184,11 +185,11 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) mockserver.St
 		if held != journalCap || dropped != 2 {
 			t.Errorf("stats: held %d dropped %d", held, dropped)
 		}
-		all, _ := s.Journal(ctx, mockserver.JournalFilter{Limit: 3})
+		all, _ := s.Journal(ctx, store.Query{Limit: 3})
 		if len(all) != 3 || all[0].ID != "b0" {
 			t.Errorf("all apps newest first: %+v", all)
 		}
-		byUser, _ := s.Journal(ctx, mockserver.JournalFilter{OpenID: "v"})
+		byUser, _ := s.Journal(ctx, store.Query{OpenID: "v"})
 		if len(byUser) != 1 {
 			t.Errorf("filter by open_id: %d entries", len(byUser))
 		}
@@ -199,12 +200,12 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) mockserver.St
 		for g := range 8 {
 			wg.Go(func() {
 				for i := range 5 {
-					s.Append(ctx, mockserver.Entry{ID: fmt.Sprint(g, "-", i), App: fmt.Sprint("app", g)}) // 5 per app: under the cap
+					s.Append(ctx, store.Entry{ID: fmt.Sprint(g, "-", i), App: fmt.Sprint("app", g)}) // 5 per app: under the cap
 				}
 			})
 		}
 		wg.Wait()
-		es, _ := s.Journal(ctx, mockserver.JournalFilter{})
+		es, _ := s.Journal(ctx, store.Query{})
 		seen := map[uint64]bool{}
 		for _, e := range es {
 			seen[e.Seq] = true
@@ -213,30 +214,7 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) mockserver.St
 			t.Errorf("%d entries with %d distinct seqs, want 40", len(es), len(seen))
 		}
 	})
-	t.Run("Reset_OneAppOrAll", func(t *testing.T) {
-		s := newStore(t)
-		for _, app := range []string{"a", "b"} {
-			s.RegisterApp(ctx, mockserver.AppState{ID: app, Capability: true, ClockOffset: time.Hour})
-			s.OpenWindow(ctx, app, "u", t0)
-			s.TakeCount(ctx, app, "daily", "d", 0)
-			s.Append(ctx, mockserver.Entry{App: app})
-		}
-		base := func(a mockserver.AppState) mockserver.AppState { a.ClockOffset = 0; return a }
-		if err := s.Reset(ctx, "a", base); err != nil {
-			t.Fatal(err)
-		}
-		a, _, _ := s.App(ctx, "a")
-		wa, _ := s.Windows(ctx, "a")
-		wb, _ := s.Windows(ctx, "b")
-		if a.ClockOffset != 0 || len(wa) != 0 || len(wb) != 1 {
-			t.Errorf("after reset of a: app %+v, windows a %d b %d", a, len(wa), len(wb))
-		}
-		s.Reset(ctx, "", base)
-		if es, _ := s.Journal(ctx, mockserver.JournalFilter{}); len(es) != 0 {
-			t.Errorf("journal after reset all: %d", len(es))
-		}
-		if apps, _ := s.Apps(ctx); len(apps) != 2 {
-			t.Errorf("apps after reset: %d, want both kept", len(apps))
-		}
-	})
+	runPlans(t, newStore)
+	runJournal(t, newStore)
+	runSeedReset(t, newStore)
 }

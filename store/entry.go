@@ -1,0 +1,117 @@
+package store
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/smartappmock/smartappmock"
+)
+
+// Entry is one request in the journal: what was sent, where each parameter came from, and what the
+// fake answered and why.
+type Entry struct {
+	// Seq orders entries across apps and servers; higher is newer.
+	Seq uint64 `json:"seq"`
+	// ID is the request id, also sent in the X-Smartappmock-Request-Id header.
+	ID string `json:"id"`
+	// Time is the server's wall-clock time; AppTime is the app's clock.
+	Time    time.Time `json:"time"`
+	AppTime time.Time `json:"app_time"`
+	// App is the app the request was charged to, "" when none could be told.
+	App string `json:"app"`
+	// Token is the redacted access token (a prefix and a hash, never the token).
+	Token string `json:"token,omitempty"`
+	// Endpoint is "send", "token" or "unknown".
+	Endpoint    string `json:"endpoint"`
+	Method      string `json:"method"`
+	Path        string `json:"path"`
+	ContentType string `json:"content_type,omitempty"`
+	// Params are the merged parameters, secrets redacted, each with its source.
+	Params []Param `json:"params"`
+	// OpenID and MsgType repeat the send's parameters for filtering.
+	OpenID  string `json:"open_id,omitempty"`
+	MsgType string `json:"msg_type,omitempty"`
+	// Layer and Code are the answer: ("business", 0) is success.
+	Layer smartappmock.Layer `json:"layer"`
+	Code  int                `json:"code"`
+	// OAuthError is the error of a failed token request.
+	OAuthError string `json:"oauth_error,omitempty"`
+	// Status is the HTTP status answered.
+	Status int `json:"status"`
+	// Reason says why the fake answered as it did.
+	Reason string `json:"reason"`
+	// Rule names the rule or magic value that forced the answer, if any.
+	Rule string `json:"rule,omitempty"`
+	// Fault is the network failure injected into the answer, if any, e.g. "http_503 (faults[0])";
+	// Status is then what the client got (0: no HTTP answer at all).
+	Fault string `json:"fault,omitempty"`
+	// LatencyMicros is how long the fake took to answer.
+	LatencyMicros int64 `json:"latency_us"`
+}
+
+// Param is one request parameter and where it came from.
+type Param struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	// Source is "query" or "body".
+	Source string `json:"source"`
+	// Used is false for a value that another source overrode or that is a repeat.
+	Used bool `json:"used"`
+}
+
+// OK reports whether the entry is a success.
+func (e *Entry) OK() bool {
+	return (e.Layer == smartappmock.LayerBusiness && e.Code == 0) || (e.Layer == smartappmock.LayerOAuth && e.OAuthError == "")
+}
+
+// Outcome renders the answer as "business 3001", "gateway 110", "oauth ok" or "oauth invalid_client".
+func (e *Entry) Outcome() string {
+	if e.Layer == smartappmock.LayerOAuth {
+		if e.OAuthError == "" {
+			return "oauth ok"
+		}
+		return "oauth " + e.OAuthError
+	}
+	return string(e.Layer) + " " + strconv.Itoa(e.Code)
+}
+
+// Query selects journal entries. Empty fields match everything.
+type Query struct {
+	App    string
+	OpenID string
+	// Outcome is "ok", "error", a code ("3001", "110"), "layer code" ("business 3001") or an
+	// OAuth error ("invalid_client").
+	Outcome string
+	// Before and After are cursors: only entries with After < Seq < Before (0: no bound).
+	Before, After uint64
+	// Limit is the most entries to return (0: all held).
+	Limit int
+}
+
+// Matches reports whether the entry passes the filters of q (its cursors and Limit aside).
+func (q Query) Matches(e *Entry) bool {
+	if q.App != "" && e.App != q.App {
+		return false
+	}
+	if q.OpenID != "" && e.OpenID != q.OpenID {
+		return false
+	}
+	switch q.Outcome {
+	case "":
+	case "ok":
+		return e.OK()
+	case "error":
+		return !e.OK()
+	default:
+		if q.Outcome == e.Outcome() || (e.OAuthError != "" && q.Outcome == e.OAuthError) {
+			return true
+		}
+		return e.Layer != smartappmock.LayerOAuth && q.Outcome == strconv.Itoa(e.Code)
+	}
+	return true
+}
+
+// inRange reports whether seq is within the cursors of q.
+func (q Query) inRange(seq uint64) bool {
+	return seq > q.After && (q.Before == 0 || seq < q.Before)
+}

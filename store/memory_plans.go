@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/smartappmock/smartappmock/config"
+)
+
+// plans are the rules and fault plans of a Memory store, with the fault counts of the current
+// version. Readers get immutable snapshots; every change makes a new version.
+type plans struct {
+	mu      sync.Mutex
+	rules   Rules
+	faults  Faults
+	counts  map[PlanID]*FaultCount // of faults.Version
+	version uint64                 // the last version given, rules and faults alike
+	set     bool                   // rules and faults were set (seeded or put) at least once
+}
+
+func (p *plans) init() { p.counts = map[PlanID]*FaultCount{} }
+
+func (p *plans) next() uint64 { p.version++; return p.version }
+
+// Rules implements Store.
+func (m *Memory) Rules(context.Context) (Rules, error) {
+	m.plans.mu.Lock()
+	defer m.plans.mu.Unlock()
+	return m.plans.rules, nil
+}
+
+// PutRules implements Store.
+func (m *Memory) PutRules(_ context.Context, rules []config.Rule) (Rules, error) {
+	m.plans.mu.Lock()
+	defer m.plans.mu.Unlock()
+	m.plans.set = true
+	m.plans.rules = Rules{Version: m.plans.next(), Rules: slices.Clone(rules)}
+	return m.plans.rules, nil
+}
+
+// Faults implements Store.
+func (m *Memory) Faults(context.Context) (Faults, error) {
+	m.plans.mu.Lock()
+	defer m.plans.mu.Unlock()
+	return m.plans.faults, nil
+}
+
+// PutFaults implements Store.
+func (m *Memory) PutFaults(_ context.Context, global []config.Fault) (Faults, error) {
+	m.plans.mu.Lock()
+	defer m.plans.mu.Unlock()
+	m.plans.set = true
+	m.setFaultsLocked(slices.Clone(global), m.plans.faults.Apps)
+	return m.plans.faults, nil
+}
+
+// RestartFaults implements Store.
+func (m *Memory) RestartFaults(context.Context) (Faults, error) {
+	m.plans.mu.Lock()
+	defer m.plans.mu.Unlock()
+	m.setFaultsLocked(m.plans.faults.Global, m.plans.faults.Apps)
+	return m.plans.faults, nil
+}
+
+// setFaultsLocked installs plans under a new version with fresh counts. plans.mu must be held.
+func (m *Memory) setFaultsLocked(global []config.Fault, apps map[string][]config.Fault) {
+	if len(apps) == 0 {
+		apps = nil
+	}
+	m.plans.faults = Faults{Version: m.plans.next(), Global: global, Apps: apps}
+	m.plans.counts = map[PlanID]*FaultCount{}
+}
+
+// TakeFault implements Store.
+func (m *Memory) TakeFault(_ context.Context, v uint64, plan PlanID, p FaultPolicy) (FaultTake, error) {
+	m.plans.mu.Lock()
+	defer m.plans.mu.Unlock()
+	if v != m.plans.faults.Version {
+		// The plans changed since the caller read them: the send counts toward no plan.
+		return FaultTake{}, nil
+	}
+	c := m.plans.counts[plan]
+	if c == nil {
+		c = &FaultCount{}
+		m.plans.counts[plan] = c
+	}
+	return DecideFault(c, p), nil
+}
+
+// FaultCounts implements Store.
+func (m *Memory) FaultCounts(_ context.Context, v uint64) (map[PlanID]FaultCount, error) {
+	m.plans.mu.Lock()
+	defer m.plans.mu.Unlock()
+	out := map[PlanID]FaultCount{}
+	if v != m.plans.faults.Version {
+		return out, nil
+	}
+	for id, c := range m.plans.counts {
+		out[id] = *c
+	}
+	return out, nil
+}
+
+// Seed implements Store.
+func (m *Memory) Seed(ctx context.Context, s Seed) error {
+	m.seedMu.Lock()
+	defer m.seedMu.Unlock()
+	return m.seedLocked(ctx, s)
+}
+
+func (m *Memory) seedLocked(ctx context.Context, s Seed) error {
+	for _, a := range s.Apps {
+		if _, _, err := m.RegisterApp(ctx, a); err != nil {
+			return err
+		}
+	}
+	m.tokMu.Lock()
+	for _, t := range s.Tokens {
+		if _, ok := m.tokens[t.Value]; !ok {
+			m.tokens[t.Value] = t
+		}
+	}
+	m.tokMu.Unlock()
+	for _, w := range s.Windows {
+		t := m.tenant(w.App, true)
+		t.mu.Lock()
+		if _, ok := t.windows[w.OpenID]; !ok {
+			t.windows[w.OpenID] = &Window{OpenID: w.OpenID, OpenedAt: s.At, UserMessage: true}
+		}
+		t.mu.Unlock()
+	}
+	m.plans.mu.Lock()
+	if !m.plans.set {
+		m.plans.set = true
+		m.plans.rules = Rules{Version: m.plans.next(), Rules: slices.Clone(s.Rules)}
+		m.setFaultsLocked(slices.Clone(s.Faults), maps.Clone(s.AppFaults))
+	}
+	m.plans.mu.Unlock()
+	return nil
+}
+
+// Reset implements Store.
+func (m *Memory) Reset(ctx context.Context, app string, s Seed) error {
+	m.seedMu.Lock()
+	defer m.seedMu.Unlock()
+	if app != "" {
+		return m.resetApp(app, s)
+	}
+	m.mu.Lock()
+	old := m.tenants
+	m.tenants = map[string]*tenant{}
+	m.mu.Unlock()
+	for _, t := range old {
+		t.mu.Lock()
+		if !t.evicted {
+			m.held.Add(int64(-t.n))
+		}
+		t.evicted = true // a request still holding it no longer counts
+		t.mu.Unlock()
+	}
+	m.tokMu.Lock()
+	m.tokens, m.tokOrder = map[string]Token{}, nil
+	m.tokMu.Unlock()
+	m.plans.mu.Lock()
+	m.plans.set = false
+	m.plans.mu.Unlock()
+	return m.seedLocked(ctx, s)
+}
+
+func (m *Memory) resetApp(id string, s Seed) error {
+	t := m.tenant(id, false)
+	if t == nil {
+		return fmt.Errorf("%w %q", ErrUnknownApp, id)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.windows = map[string]*Window{}
+	t.counters = map[string]Counter{}
+	if !t.evicted {
+		m.held.Add(int64(-t.n))
+	}
+	t.ring, t.head, t.n, t.dropped = nil, 0, 0, 0
+	if t.exists {
+		t.app.ClockOffset, t.app.Capability = 0, true
+		if a, ok := s.app(id); ok {
+			t.app.Capability = a.Capability
+		}
+	}
+	for _, w := range s.Windows {
+		if w.App == id {
+			t.windows[w.OpenID] = &Window{OpenID: w.OpenID, OpenedAt: s.At, UserMessage: true}
+		}
+	}
+	return nil
+}
+
+// PutSession implements Store.
+func (m *Memory) PutSession(_ context.Context, id string, expires time.Time) error {
+	m.sessMu.Lock()
+	defer m.sessMu.Unlock()
+	now := time.Now()
+	for k, exp := range m.sessions { // few sessions: drop the expired ones on every login
+		if !now.Before(exp) {
+			delete(m.sessions, k)
+		}
+	}
+	m.sessions[id] = expires
+	return nil
+}
+
+// Session implements Store.
+func (m *Memory) Session(_ context.Context, id string, now time.Time) (bool, error) {
+	m.sessMu.Lock()
+	defer m.sessMu.Unlock()
+	exp, ok := m.sessions[id]
+	return ok && now.Before(exp), nil
+}
+
+// DeleteSession implements Store.
+func (m *Memory) DeleteSession(_ context.Context, id string) error {
+	m.sessMu.Lock()
+	defer m.sessMu.Unlock()
+	delete(m.sessions, id)
+	return nil
+}
+
+// Ping implements Store: memory always answers.
+func (m *Memory) Ping(context.Context) error { return nil }
