@@ -52,20 +52,41 @@ const TokenExpiresIn = 2592000
 // RefreshTokenExpiresIn is the lifetime of a refresh token in seconds (10 years).
 const RefreshTokenExpiresIn = 315360000
 
-// SendRequest is one "send customer-service message" call, as a client means it.
+// SendRequest is one "send customer-service message" call as the service reads it: the value in
+// use of each parameter and where it came from, after the query and the body were merged.
 type SendRequest struct {
-	// AccessToken is the token from the token endpoint.
-	AccessToken string
-	// UserType is 1 for a guest, 2 for a Baidu account.
-	UserType int
-	// OpenID identifies the user within the mini program.
-	OpenID string
-	// MsgType is MsgTypeText or MsgTypeImage.
-	MsgType string
-	// Content is the text of a text message.
-	Content string
-	// PicURL is the image link of an image message.
-	PicURL string
+	AccessToken, UserType, OpenID, MsgType, Content, PicURL Value
+}
+
+// Value is one parameter of a request as the service reads it.
+type Value struct {
+	// Text is the value in use ("" when the parameter was not sent).
+	Text string
+	// Source is where it came from: "query" or "body"; "" when it was not sent.
+	Source string
+}
+
+// Sent reports whether the parameter was sent at all (an empty value counts as sent).
+func (v Value) Sent() bool { return v.Source != "" }
+
+// Get returns a parameter of the request by its name, and whether it was sent.
+func (r *SendRequest) Get(name string) (string, bool) {
+	var v Value
+	switch name {
+	case ParamAccessToken:
+		v = r.AccessToken
+	case ParamUserType:
+		v = r.UserType
+	case ParamOpenID:
+		v = r.OpenID
+	case ParamMsgType:
+		v = r.MsgType
+	case ParamContent:
+		v = r.Content
+	case ParamPicURL:
+		v = r.PicURL
+	}
+	return v.Text, v.Sent()
 }
 
 // BusinessEnvelope is the business-layer answer of the send endpoint, success included:

@@ -28,20 +28,18 @@ type Fault string
 const (
 	// FaultHTTP502 answers HTTP 502 with an HTML body, as a gateway in front of Baidu may.
 	FaultHTTP502 Fault = "http_502"
-	// FaultHTTP503 answers HTTP 503 with Retry-After: 1.
+	// FaultHTTP503 answers HTTP 503 with an HTML body.
 	FaultHTTP503 Fault = "http_503"
 	// FaultDrop closes the connection without an answer.
 	FaultDrop Fault = "dropped_connection"
-	// FaultMalformed answers HTTP 200, Content-Type application/json, with a truncated body.
+	// FaultMalformed answers HTTP 200, Content-Type application/json, with the fake's decided
+	// envelope cut in half (config.FaultTruncated), so that a client that looks for `"errno":0` in
+	// the text instead of parsing JSON is caught.
 	FaultMalformed Fault = "malformed_body"
 	// FaultSlow holds the answer for Suite.SlowHold, then drops the connection: the client must
 	// give up first (it needs a timeout).
 	FaultSlow Fault = "slow_answer"
 )
-
-// malformedBody is what FaultMalformed answers: a truncated success envelope, so that a client that
-// looks for `"errno":0` in the text instead of parsing JSON is caught.
-const malformedBody = `{"errno":0,"msg":"succ`
 
 // Case is one named check of the catalogue.
 type Case struct {

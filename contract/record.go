@@ -5,12 +5,15 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/fault"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // exchange is one request a client sent, and how it was answered.
@@ -33,7 +36,7 @@ type exchange struct {
 	Status    int
 	RequestID string
 	// Entry is the fake's journal entry, nil when a fault answered.
-	Entry *mockserver.Entry
+	Entry *store.Entry
 	// Message is the index of the message in flight when the request arrived.
 	Message int
 }
@@ -167,48 +170,15 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Unlock()
 }
 
-// inject answers with the fault; it returns the status written (0 for none) and whether the client
-// gave up first.
+// inject lets the fake decide the send, then delivers its answer through the fault with the
+// fake's own fault implementation (package fault): the same bytes as against a target, where the
+// kit plans the same kinds with PUT /__admin/faults. It returns the status written (0 for none)
+// and whether the client gave up first.
 func (r *recorder) inject(w http.ResponseWriter, req *http.Request) (int, bool) {
-	switch r.fault {
-	case FaultHTTP502:
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		_, _ = io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>\n")
-		return http.StatusBadGateway, false
-	case FaultHTTP503:
-		w.Header().Set("Content-Type", "text/plain")
-		w.Header().Set("Retry-After", "1")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, "Service Unavailable\n")
-		return http.StatusServiceUnavailable, false
-	case FaultMalformed:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.WriteString(w, malformedBody)
-		return http.StatusOK, false
-	case FaultSlow:
-		t := time.NewTimer(r.hold)
-		defer t.Stop()
-		select {
-		case <-req.Context().Done():
-			return 0, true
-		case <-t.C:
-		}
-		drop(w)
-		return 0, false
-	default: // FaultDrop
-		drop(w)
-		return 0, false
-	}
-}
-
-// drop closes the connection without an answer.
-func drop(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		// HTTP/2 cannot be hijacked: abort the stream instead.
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
+	rec := httptest.NewRecorder()
+	r.next.ServeHTTP(rec, req)
+	a := fault.Answer{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	out := fault.Deliver(w, req, a, fault.Plan{Kind: targetFault(r.fault), Source: "contract"},
+		fault.Options{Hold: r.hold, RequestIDHeader: smartappmock.HeaderRequestID}, func(fault.Outcome) {})
+	return out.Status, req.Context().Err() != nil
 }

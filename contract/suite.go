@@ -20,6 +20,7 @@ import (
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // Suite runs the catalogue against one client. Its zero value runs every case against an
@@ -356,11 +357,11 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 	if rec != nil {
 		// Closing waits for every handler, so that abandoned requests are recorded too.
 		closeSrv()
-		entries, err := srv.Store().Journal(ctx, mockserver.JournalFilter{})
+		entries, err := srv.Store().Journal(ctx, store.Query{})
 		if err != nil {
 			return nil, err
 		}
-		byID := make(map[string]*mockserver.Entry, len(entries))
+		byID := make(map[string]*store.Entry, len(entries))
 		for k := range entries {
 			byID[entries[k].ID] = &entries[k]
 		}

@@ -15,7 +15,8 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
-	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // adminClient talks to a running fake's admin API (see mockserver/admin.go).
@@ -55,7 +56,7 @@ func (a *adminClient) pushFaults(ctx context.Context, faults []config.Fault) err
 	var cur struct {
 		Faults []config.Fault `json:"faults"`
 	}
-	if err := a.do(ctx, http.MethodGet, mockserver.AdminPrefix+"/faults", nil, &cur); err != nil {
+	if err := a.do(ctx, http.MethodGet, admin.Prefix+"/faults", nil, &cur); err != nil {
 		if strings.Contains(err.Error(), "HTTP 404") {
 			return nil // an older fake without fault injection
 		}
@@ -63,7 +64,7 @@ func (a *adminClient) pushFaults(ctx context.Context, faults []config.Fault) err
 	}
 	a.savedFaults = cur.Faults
 	all := append(append([]config.Fault{}, faults...), cur.Faults...)
-	if err := a.do(ctx, http.MethodPut, mockserver.AdminPrefix+"/faults", map[string]any{"faults": all}, nil); err != nil {
+	if err := a.do(ctx, http.MethodPut, admin.Prefix+"/faults", map[string]any{"faults": all}, nil); err != nil {
 		return err
 	}
 	a.faults = true
@@ -78,7 +79,7 @@ func (a *adminClient) restoreFaults(ctx context.Context) error {
 	if faults == nil {
 		faults = []config.Fault{}
 	}
-	return a.do(ctx, http.MethodPut, mockserver.AdminPrefix+"/faults", map[string]any{"faults": faults}, nil)
+	return a.do(ctx, http.MethodPut, admin.Prefix+"/faults", map[string]any{"faults": faults}, nil)
 }
 
 func (a *adminClient) do(ctx context.Context, method, path string, in, out any) error {
@@ -121,7 +122,7 @@ func (a *adminClient) do(ctx context.Context, method, path string, in, out any) 
 }
 
 func (a *adminClient) health(ctx context.Context) error {
-	if err := a.do(ctx, http.MethodGet, mockserver.AdminPrefix+"/health", nil, nil); err != nil {
+	if err := a.do(ctx, http.MethodGet, admin.Prefix+"/health", nil, nil); err != nil {
 		return fmt.Errorf("%w (is %s a running smartappmock? --target needs its admin API)", err, a.base)
 	}
 	return nil
@@ -132,12 +133,12 @@ func (a *adminClient) pushRules(ctx context.Context, rules []config.Rule) error 
 	var cur struct {
 		Rules []config.Rule `json:"rules"`
 	}
-	if err := a.do(ctx, http.MethodGet, mockserver.AdminPrefix+"/rules", nil, &cur); err != nil {
+	if err := a.do(ctx, http.MethodGet, admin.Prefix+"/rules", nil, &cur); err != nil {
 		return err
 	}
 	a.saved = cur.Rules
 	all := append(append([]config.Rule{}, rules...), cur.Rules...)
-	if err := a.do(ctx, http.MethodPut, mockserver.AdminPrefix+"/rules", map[string]any{"rules": all}, nil); err != nil {
+	if err := a.do(ctx, http.MethodPut, admin.Prefix+"/rules", map[string]any{"rules": all}, nil); err != nil {
 		return err
 	}
 	a.pushed = true
@@ -152,7 +153,7 @@ func (a *adminClient) restoreRules(ctx context.Context) error {
 	if rules == nil {
 		rules = []config.Rule{}
 	}
-	return a.do(ctx, http.MethodPut, mockserver.AdminPrefix+"/rules", map[string]any{"rules": rules}, nil)
+	return a.do(ctx, http.MethodPut, admin.Prefix+"/rules", map[string]any{"rules": rules}, nil)
 }
 
 // prepareApp registers the case's sandbox app (by fetching a token with its credentials), clears
@@ -174,22 +175,22 @@ func (a *adminClient) prepareApp(ctx context.Context, app, secret, openID string
 			app, resp.StatusCode, strings.TrimSpace(string(body)))
 	}
 	esc := url.PathEscape(app)
-	if err := a.do(ctx, http.MethodPost, mockserver.AdminPrefix+"/apps/"+esc+"/reset", nil, nil); err != nil {
+	if err := a.do(ctx, http.MethodPost, admin.Prefix+"/apps/"+esc+"/reset", nil, nil); err != nil {
 		return err
 	}
-	return a.do(ctx, http.MethodPost, mockserver.AdminPrefix+"/apps/"+esc+"/messages", map[string]string{"open_id": openID}, nil)
+	return a.do(ctx, http.MethodPost, admin.Prefix+"/apps/"+esc+"/messages", map[string]string{"open_id": openID}, nil)
 }
 
 // journal returns the app's entries newer than after, oldest first, and the newest sequence seen.
-func (a *adminClient) journal(ctx context.Context, app string, after uint64) ([]mockserver.Entry, uint64, error) {
+func (a *adminClient) journal(ctx context.Context, app string, after uint64) ([]store.Entry, uint64, error) {
 	var out struct {
-		Requests []mockserver.Entry `json:"requests"`
+		Requests []store.Entry `json:"requests"`
 	}
 	q := url.Values{"app": {app}, "limit": {"0"}}
-	if err := a.do(ctx, http.MethodGet, mockserver.AdminPrefix+"/requests?"+q.Encode(), nil, &out); err != nil {
+	if err := a.do(ctx, http.MethodGet, admin.Prefix+"/requests?"+q.Encode(), nil, &out); err != nil {
 		return nil, after, err
 	}
-	var es []mockserver.Entry
+	var es []store.Entry
 	newest := after
 	for _, e := range out.Requests {
 		if e.Seq > after {
@@ -204,7 +205,7 @@ func (a *adminClient) journal(ctx context.Context, app string, after uint64) ([]
 // settledJournal polls the app's journal until two reads 50 ms apart agree (at most 2 s): the fake
 // appends an entry after it has answered, so a client can finish before its last request is in the
 // journal.
-func (a *adminClient) settledJournal(ctx context.Context, app string, after uint64) ([]mockserver.Entry, uint64, error) {
+func (a *adminClient) settledJournal(ctx context.Context, app string, after uint64) ([]store.Entry, uint64, error) {
 	es, seq, err := a.journal(ctx, app, after)
 	for range 40 {
 		if err != nil {
@@ -217,7 +218,7 @@ func (a *adminClient) settledJournal(ctx context.Context, app string, after uint
 			return nil, after, ctx.Err()
 		case <-t.C:
 		}
-		var es2 []mockserver.Entry
+		var es2 []store.Entry
 		var seq2 uint64
 		es2, seq2, err = a.journal(ctx, app, after)
 		if err == nil && seq2 == seq && len(es2) == len(es) {
@@ -230,7 +231,7 @@ func (a *adminClient) settledJournal(ctx context.Context, app string, after uint
 
 // rebuild turns a journal entry back into a request, as near as the journal allows: parameters in
 // their sources, the Content-Type as sent. A JSON body is not in the journal and comes back empty.
-func rebuild(e mockserver.Entry, msg int) exchange {
+func rebuild(e store.Entry, msg int) exchange {
 	query, body := url.Values{}, url.Values{}
 	for _, p := range e.Params {
 		if p.Source == "query" {

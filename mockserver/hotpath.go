@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // isPrintableASCII reports whether every byte of s is printable ASCII (0x20-0x7e): such a string
@@ -22,7 +24,7 @@ func isPrintableASCII(s string) bool {
 // logRequest writes the one log line of a request. It hands the record to the handler itself:
 // Logger.LogAttrs would walk the stack for a source position nobody asked for (a profile hot spot
 // under load), and nothing is built when the level is off.
-func (s *Server) logRequest(ctx context.Context, e *Entry) {
+func (s *Server) logRequest(ctx context.Context, e *store.Entry) {
 	h := s.log.Handler()
 	if !h.Enabled(ctx, slog.LevelInfo) {
 		return

@@ -3,7 +3,6 @@ package mockserver
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -11,13 +10,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // MaxBodyBytes is the largest request body the fake reads (1 MiB); a larger one answers errno 3001.
@@ -28,49 +28,49 @@ const MaxBodyBytes = 1 << 20
 type Options struct {
 	// Config is the configuration; nil means config.Default().
 	Config *config.Config
-	// Store keeps the state; nil means NewMemoryStore(Config.Policy.JournalCap).
-	Store Store
+	// Store keeps the state; nil means store.NewMemory(Config.Policy.JournalCap). Several servers
+	// may share one store: they then agree on every window, limit, rule and fault plan.
+	Store store.Store
 	// Now is the server clock; nil means time.Now. Each app's clock is Now plus its offset.
 	Now func() time.Time
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
-	// AdminToken, when set, is the bearer token the admin API requires.
-	AdminToken string
-	// Version is reported by the admin health endpoint.
+	// Version is what the server reports as its version ("dev" when empty).
 	Version string
-	// CACert is the PEM certificate of the CA behind the fake's HTTPS, served at GET /__admin/ca.
-	CACert []byte
+	// Observe, when set, is called with every request's journal entry right after it was
+	// recorded and before the answer leaves (metrics count there). It must be quick.
+	Observe func(*store.Entry)
+	// FaultHold is how long a timeout fault holds a request (0: config.MaxFaultHold).
+	FaultHold time.Duration
 }
 
-// Server is the fake Baidu service: an http.Handler for the API paths of openapi.yaml and the admin
-// API under /__admin/.
+// Server is the API core of the fake Baidu service: an http.Handler for the paths of openapi.yaml
+// (the send endpoint and the token endpoint; anything else answers a gateway error). The admin API,
+// the inbox, the proxy and the metrics are separate handlers that wrap it. A Server holds no
+// mutable state of its own: everything lives behind its Store.
 type Server struct {
 	spec    *spec.Spec
-	cfg     atomic.Pointer[config.Config]
-	rules   atomic.Pointer[ruleSet]
-	store   Store
+	cfg     *config.Config
+	store   store.Store
 	now     func() time.Time
 	log     *slog.Logger
-	admin   http.Handler
-	adminTk string
 	version string
 	started time.Time
+	observe func(*store.Entry)
 
 	idPrefix string
 	idSeq    atomic.Uint64
-	ruleGen  atomic.Uint64 // generations of rule sets (rules.go)
 
 	apps     map[string]config.App // configured apps by id
+	appIndex map[string]int        // index of a configured app in the file (fault labels)
 	byClient map[string]config.App // configured apps by client_id
+	seed     store.Seed            // the configured state, for Seed and Reset
 
 	bodies map[answerKey][]byte // pre-rendered envelopes
 
-	hub hub // live journal subscribers
-
-	metrics *metrics // Prometheus metrics at /metrics (metrics.go)
-
-	faults faultEngine // injected network failures (fault.go)
-	caPEM  []byte      // Options.CACert
+	release     chan struct{} // closed by ReleaseFaults
+	releaseOnce sync.Once
+	faultHold   time.Duration // how long a timeout fault holds (tests shorten it)
 }
 
 type answerKey struct {
@@ -78,8 +78,9 @@ type answerKey struct {
 	code  int
 }
 
-// New checks the configuration against the embedded openapi.yaml, registers the configured apps,
-// their tokens and open windows in the store, and returns a ready Server.
+// New checks the configuration against the embedded openapi.yaml, seeds the store with the
+// configured apps, tokens, windows, rules and fault plans (where the store does not hold them
+// yet), and returns a ready Server.
 func New(opts Options) (*Server, error) {
 	sp, err := spec.Load(smartappmock.OpenAPI())
 	if err != nil {
@@ -91,19 +92,22 @@ func New(opts Options) (*Server, error) {
 	}
 	cfg.Normalize()
 	s := &Server{
-		spec:     sp,
-		store:    opts.Store,
-		now:      opts.Now,
-		log:      opts.Logger,
-		adminTk:  opts.AdminToken,
-		version:  opts.Version,
-		caPEM:    opts.CACert,
-		apps:     map[string]config.App{},
-		byClient: map[string]config.App{},
-		bodies:   map[answerKey][]byte{},
+		spec:      sp,
+		cfg:       cfg,
+		store:     opts.Store,
+		now:       opts.Now,
+		log:       opts.Logger,
+		version:   opts.Version,
+		observe:   opts.Observe,
+		faultHold: opts.FaultHold,
+		apps:      map[string]config.App{},
+		appIndex:  map[string]int{},
+		byClient:  map[string]config.App{},
+		bodies:    map[answerKey][]byte{},
+		release:   make(chan struct{}),
 	}
 	if s.store == nil {
-		s.store = NewMemoryStore(cfg.Policy.JournalCap)
+		s.store = store.NewMemory(cfg.Policy.JournalCap)
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -125,62 +129,94 @@ func New(opts Options) (*Server, error) {
 	for _, b := range cat.Business {
 		s.bodies[answerKey{smartappmock.LayerBusiness, b.Errno}] = mustJSON(smartappmock.BusinessEnvelope{Errno: b.Errno, Msg: b.Message, Data: map[string]any{}})
 	}
-	if err := s.checkRuleCodes(cfg.Rules); err != nil {
+	if err := s.CheckRules(cfg.Rules); err != nil {
 		return nil, err
 	}
-	s.cfg.Store(cfg)
-	s.rules.Store(s.newRuleSet(cfg.Rules, false))
-	ctx := context.Background()
-	for _, a := range cfg.Apps {
+	for i, a := range cfg.Apps {
 		s.apps[a.ID] = a
+		s.appIndex[a.ID] = i
 		s.byClient[a.ClientID] = a
-		if _, _, err := s.store.RegisterApp(ctx, s.baseState(a)); err != nil {
-			return nil, err
-		}
-		for _, t := range a.Tokens {
-			if err := s.store.PutToken(ctx, Token{Value: t, App: a.ID, Issued: s.started}); err != nil {
-				return nil, err
-			}
-		}
-		for _, id := range a.UserMessages {
-			if err := s.store.OpenWindow(ctx, a.ID, id, s.started); err != nil {
-				return nil, err
-			}
-		}
 	}
-	s.admin = s.adminRouter()
-	s.metrics = newMetrics(s.store)
+	s.seed = s.configuredState()
+	s.seed.At = s.started
+	if err := s.store.Seed(context.Background(), s.seed); err != nil {
+		return nil, fmt.Errorf("seeding the store: %w", err)
+	}
 	return s, nil
 }
 
-func (s *Server) baseState(a config.App) AppState {
-	return AppState{ID: a.ID, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Source: "config", Capability: a.CapabilityOn()}
+// configuredState is the state the configuration describes, without its time.
+func (s *Server) configuredState() store.Seed {
+	var sd store.Seed
+	sd.Rules = s.cfg.Rules
+	sd.Faults = s.cfg.Faults
+	for _, a := range s.cfg.Apps {
+		sd.Apps = append(sd.Apps, store.App{ID: a.ID, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Source: "config", Capability: a.CapabilityOn()})
+		for _, t := range a.Tokens {
+			sd.Tokens = append(sd.Tokens, store.Token{Value: t, App: a.ID, Issued: s.started})
+		}
+		for _, id := range a.UserMessages {
+			sd.Windows = append(sd.Windows, store.SeedWindow{App: a.ID, OpenID: id})
+		}
+		if len(a.Faults) > 0 {
+			if sd.AppFaults == nil {
+				sd.AppFaults = map[string][]config.Fault{}
+			}
+			sd.AppFaults[a.ID] = a.Faults
+		}
+	}
+	return sd
 }
 
-// Config returns the configuration in force (rules as last replaced).
-func (s *Server) Config() *config.Config {
-	c := *s.cfg.Load()
-	c.Rules = s.rules.Load().configRules()
-	return &c
+// Seed returns the configured state with its windows opening at at: what a reset restores.
+func (s *Server) Seed(at time.Time) store.Seed {
+	sd := s.seed
+	sd.At = at
+	return sd
+}
+
+// Config returns the configuration the server was built with (the rules and fault plans in force
+// are in the Store).
+func (s *Server) Config() *config.Config { return s.cfg }
+
+// ConfiguredApp returns the configuration of an app, when it is a configured one.
+func (s *Server) ConfiguredApp(id string) (config.App, bool) {
+	a, ok := s.apps[id]
+	return a, ok
+}
+
+// AppFaultsWhere names where an app's fault plans are in the file ("apps[1].faults").
+func (s *Server) AppFaultsWhere(app string) string {
+	return "apps[" + strconv.Itoa(s.appIndex[app]) + "].faults"
 }
 
 // Store returns the server's store.
-func (s *Server) Store() Store { return s.store }
+func (s *Server) Store() store.Store { return s.store }
 
 // Spec returns the loaded openapi.yaml.
 func (s *Server) Spec() *spec.Spec { return s.spec }
 
-// ServeHTTP serves /metrics, routes /__admin/ to the admin API, and everything else through
-// openapi.yaml (the proxy for openapi.baidu.com is a separate handler: see NewProxy).
+// Now returns the server clock.
+func (s *Server) Now() time.Time { return s.now() }
+
+// Started returns when the server was built, on its clock.
+func (s *Server) Started() time.Time { return s.started }
+
+// Version returns the version the server reports.
+func (s *Server) Version() string { return s.version }
+
+// Logger returns the server's logger.
+func (s *Server) Logger() *slog.Logger { return s.log }
+
+// ReleaseFaults ends every request held by a fault (timeout, drip, latency) at once, and makes
+// later ones end without waiting. Call it before a graceful shutdown, which would otherwise wait
+// for them; other in-flight requests are not disturbed.
+func (s *Server) ReleaseFaults() {
+	s.releaseOnce.Do(func() { close(s.release) })
+}
+
+// ServeHTTP serves the API paths of openapi.yaml: the spec's route finder decides which exist.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == MetricsPath {
-		s.metrics.handler.ServeHTTP(w, r)
-		return
-	}
-	if strings.HasPrefix(r.URL.Path, "/__admin") {
-		s.admin.ServeHTTP(w, r)
-		return
-	}
 	op, known := s.spec.FindOperation(r)
 	switch op {
 	case spec.OpSend:
@@ -196,105 +232,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// appNow returns the app's clock.
-func (s *Server) appNow(now time.Time, app AppState) time.Time { return now.Add(app.ClockOffset) }
-
-// newID returns a request id unique within this process.
+// newID returns a request id unique within this process (its prefix is random per process).
 func (s *Server) newID() string {
 	return s.idPrefix + "-" + strconv.FormatUint(s.idSeq.Add(1), 10)
-}
-
-// writeEnvelope writes an HTTP 200 envelope with the fake's outcome, reason and id headers.
-func (s *Server) writeEnvelope(w http.ResponseWriter, layer smartappmock.Layer, code int, reason, id string) {
-	// The keys are canonical already: assigning skips Header.Set's canonicalization (a profile hot spot).
-	h := w.Header()
-	// One backing array for the five values; each slice is capped so an Add elsewhere copies.
-	vals := make([]string, 5)
-	vals[0], vals[1], vals[2] = "application/json", string(layer)+" "+strconv.Itoa(code), id
-	h["Content-Type"], h[smartappmock.HeaderOutcome], h[smartappmock.HeaderRequestID] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
-	if reason != "" {
-		vals[3] = headerSafe(reason)
-		h[smartappmock.HeaderReason] = vals[3:4:4]
-	}
-	body, ok := s.bodies[answerKey{layer, code}]
-	if !ok {
-		// A code outside the catalogue (a rule may name one): keep the envelope shape.
-		if layer == smartappmock.LayerGateway {
-			body = mustJSON(smartappmock.GatewayEnvelope{ErrorCode: code, ErrorMsg: "Unknown error"})
-		} else {
-			body = mustJSON(smartappmock.BusinessEnvelope{Errno: code, Msg: "error", Data: map[string]any{}})
-		}
-	}
-	vals[4] = strconv.Itoa(len(body))
-	h["Content-Length"] = vals[4:5:5]
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
 }
 
 func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason string) {
 	start := s.now()
 	id := s.newID()
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, MaxBodyBytes))
-	s.record(r, Entry{
+	d := Decision{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeUnsupportedMethod, Reason: reason}
+	s.record(r.Context(), store.Entry{
 		ID: id, Time: start, AppTime: start, Endpoint: "unknown", Method: r.Method, Path: r.URL.Path,
-		ContentType: r.Header.Get("Content-Type"), Layer: smartappmock.LayerGateway,
-		Code: smartappmock.CodeUnsupportedMethod, Status: http.StatusOK, Reason: reason, Params: []Param{},
+		ContentType: clipCopy(r.Header.Get("Content-Type")), Layer: d.Layer, Code: d.Code,
+		Status: http.StatusOK, Reason: reason, Params: []store.Param{},
 	}, start)
-	s.writeEnvelope(w, smartappmock.LayerGateway, smartappmock.CodeUnsupportedMethod, reason, id)
+	s.writeEnvelope(w, d, id)
 }
 
-// record finishes an entry, appends it to the journal and logs it. Handlers call it before they
-// write the answer, so the journal never lags behind what a client has seen; LatencyMicros is the
-// time the fake took to decide.
-func (s *Server) record(r *http.Request, e Entry, start time.Time) {
+// record finishes an entry, appends it to the journal, hands it to the observer and logs it.
+// Handlers call it before they write the answer, so the journal never lags behind what a client
+// has seen; LatencyMicros is the time the fake took to decide.
+func (s *Server) record(ctx context.Context, e store.Entry, start time.Time) store.Entry {
 	e.LatencyMicros = s.now().Sub(start).Microseconds()
-	seq, err := s.store.Append(r.Context(), e)
+	seq, err := s.store.Append(ctx, e)
 	if err != nil {
 		s.log.Error("journal append failed", "id", e.ID, "err", err)
 	}
 	e.Seq = seq
-	s.hub.publish(e)
-	s.metrics.observe(&e)
-	s.logRequest(r.Context(), &e)
-}
-
-// redactToken keeps a token's type prefix and a short hash: enough to tell tokens apart in the
-// journal, useless to an attacker.
-func redactToken(t string) string {
-	if t == "" {
-		return ""
+	if s.observe != nil {
+		s.observe(&e)
 	}
-	sum := sha256.Sum256([]byte(t))
-	prefix := t
-	if i := strings.IndexByte(t, '.'); i > 0 && i <= 4 {
-		prefix = t[:i+1]
-	} else if len(prefix) > 4 {
-		prefix = prefix[:4]
-	}
-	return prefix + "…#" + hex.EncodeToString(sum[:4])
-}
-
-// headerSafe makes a reason fit an HTTP header: printable ASCII, other runes escaped, at most 1 KiB.
-func headerSafe(s string) string {
-	if len(s) <= 1024 && isPrintableASCII(s) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 0x20 && r < 0x7f:
-			b.WriteRune(r)
-		case r < 0x80:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-		if b.Len() > 1024 {
-			b.WriteString("...")
-			break
-		}
-	}
-	return b.String()
+	s.logRequest(ctx, &e)
+	return e
 }
 
 func mustJSON(v any) []byte {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // scopeBase is the scope a mini program's server asks for.
@@ -23,9 +24,8 @@ const scopeBase = "smartapp_snsapi_base"
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	id := s.newID()
-	cfg := s.cfg.Load()
-	e := Entry{ID: id, Time: start, AppTime: start, Endpoint: "token", Method: r.Method, Path: r.URL.Path,
-		ContentType: r.Header.Get("Content-Type"), Layer: smartappmock.LayerOAuth}
+	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: "token", Method: r.Method, Path: r.URL.Path,
+		ContentType: clipCopy(r.Header.Get("Content-Type")), Layer: smartappmock.LayerOAuth}
 	var body []byte
 	if r.Method == http.MethodPost {
 		var err error
@@ -36,8 +36,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p := parseParams(r.URL.RawQuery, e.ContentType, body, cfg.Policy.LenientJSON)
-	e.Params = redactParams(p.all)
+	p := parseParams(r.URL.RawQuery, r.Header.Get("Content-Type"), body, s.cfg.Policy.LenientJSON)
+	e.Params = p.journal()
 	grant, _ := p.get("grant_type")
 	clientID, _ := p.get("client_id")
 	secret, _ := p.get("client_secret")
@@ -59,7 +59,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.oauthError(w, r, &e, "unknown_client", "client_id: missing", start)
 		return
 	}
-	app, known, err := s.appForClient(r, cfg, clientID, secret)
+	app, known, err := s.appForClient(r, clientID, secret)
 	if err != nil {
 		s.oauthError(w, r, &e, "unknown_client", "store: "+err.Error(), start)
 		return
@@ -87,18 +87,18 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	appNow := s.appNow(start, app)
+	appNow := app.Now(start)
 	e.AppTime = appNow
 	access := newToken("24", smartappmock.TokenExpiresIn, appNow, app.ID)
 	refresh := newToken("25", smartappmock.RefreshTokenExpiresIn, appNow, app.ID)
 	ctx := r.Context()
-	err1 := s.store.PutToken(ctx, Token{Value: access, App: app.ID, Issued: appNow, Expires: appNow.Add(smartappmock.TokenExpiresIn * time.Second)})
-	err2 := s.store.PutToken(ctx, Token{Value: refresh, App: app.ID, Refresh: true, Issued: appNow, Expires: appNow.Add(smartappmock.RefreshTokenExpiresIn * time.Second)})
+	err1 := s.store.PutToken(ctx, store.Token{Value: access, App: app.ID, Issued: appNow, Expires: appNow.Add(smartappmock.TokenExpiresIn * time.Second)})
+	err2 := s.store.PutToken(ctx, store.Token{Value: refresh, App: app.ID, Refresh: true, Issued: appNow, Expires: appNow.Add(smartappmock.RefreshTokenExpiresIn * time.Second)})
 	if err := errors.Join(err1, err2); err != nil {
 		s.oauthError(w, r, &e, "unknown_client", "store: "+err.Error(), start)
 		return
 	}
-	e.Token = redactToken(access)
+	e.Token = RedactToken(access)
 	e.Status = http.StatusOK
 	e.Reason = "issued a token to app " + app.ID
 	body = mustJSON(smartappmock.TokenResponse{
@@ -115,37 +115,37 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	h.Set(smartappmock.HeaderOutcome, "oauth ok")
 	h.Set(smartappmock.HeaderRequestID, id)
 	h.Set(smartappmock.HeaderReason, e.Reason)
-	s.record(r, e, start)
+	s.record(r.Context(), e, start)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }
 
 // appForClient finds the app of a client_id; under the sandbox app policy an unknown client_id
 // becomes an app (id = client_id) with the secret it came with.
-func (s *Server) appForClient(r *http.Request, cfg *config.Config, clientID, secret string) (AppState, bool, error) {
+func (s *Server) appForClient(r *http.Request, clientID, secret string) (store.App, bool, error) {
 	if a, ok := s.byClient[clientID]; ok {
 		app, found, err := s.store.App(r.Context(), a.ID)
 		return app, found, err
 	}
-	if cfg.Policy.Apps != config.AppsSandbox {
-		return AppState{}, false, nil
+	if s.cfg.Policy.Apps != config.AppsSandbox {
+		return store.App{}, false, nil
 	}
 	if secret == "" {
 		// Do not register an app without a secret; answer as a bad secret.
 		if app, found, err := s.store.App(r.Context(), clientID); found || err != nil {
 			return app, found, err
 		}
-		return AppState{ID: clientID, ClientID: clientID, Source: "sandbox-client", Capability: true}, true, nil
+		return store.App{ID: clientID, ClientID: clientID, Source: "sandbox-client", Capability: true}, true, nil
 	}
-	app, _, err := s.store.RegisterApp(r.Context(), AppState{ID: clientID, ClientID: clientID, ClientSecret: secret, Source: "sandbox-client", Capability: true})
+	app, _, err := s.store.RegisterApp(r.Context(), store.App{ID: clientID, ClientID: clientID, ClientSecret: secret, Source: "sandbox-client", Capability: true})
 	if err == nil && app.Source != "sandbox-client" && app.ClientID != clientID {
 		// An app id taken by a configured app or a token app: the client is not that app.
-		return AppState{}, false, nil
+		return store.App{}, false, nil
 	}
 	return app, true, err
 }
 
-func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, e *Entry, caseID, reason string, start time.Time) {
+func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, e *store.Entry, caseID, reason string, start time.Time) {
 	c, _ := s.spec.Catalogue().OAuthError(caseID)
 	e.OAuthError = c.Error
 	e.Status = http.StatusBadRequest
@@ -155,11 +155,11 @@ func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, e *Entry, ca
 	h.Set("Cache-Control", "no-store")
 	h.Set(smartappmock.HeaderOutcome, "oauth "+c.Error)
 	h.Set(smartappmock.HeaderRequestID, e.ID)
-	h.Set(smartappmock.HeaderReason, headerSafe(reason))
+	h.Set(smartappmock.HeaderReason, HeaderSafe(reason))
 	if e.Params == nil {
-		e.Params = []Param{}
+		e.Params = []store.Param{}
 	}
-	s.record(r, *e, start)
+	s.record(r.Context(), *e, start)
 	w.WriteHeader(http.StatusBadRequest)
 	_, _ = w.Write(mustJSON(smartappmock.OAuthError{Error: c.Error, ErrorDescription: c.Description}))
 }

@@ -389,6 +389,8 @@ type Stats struct {
 	Tenants int
 	// JournalEntries is how many journal entries it holds in all.
 	JournalEntries int
+	// Tokens is how many tokens it holds, issued and configured.
+	Tokens int
 }
 
 // Stats reports how many tenants and journal entries the store holds (for the metrics).
@@ -396,7 +398,10 @@ func (m *Memory) Stats() Stats {
 	m.mu.RLock()
 	n := len(m.tenants)
 	m.mu.RUnlock()
-	return Stats{Tenants: n, JournalEntries: int(m.held.Load())}
+	m.tokMu.RLock()
+	tokens := len(m.tokens)
+	m.tokMu.RUnlock()
+	return Stats{Tenants: n, JournalEntries: int(m.held.Load()), Tokens: tokens}
 }
 
 // evictLocked drops the least recently used eighth of the unpinned tenants (at least one), so a

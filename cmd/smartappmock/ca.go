@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver/proxy"
 	"github.com/smartappmock/smartappmock/tlsca"
 )
 
@@ -71,15 +73,15 @@ func (t *tlsFlags) load() error {
 // HTTPS listener.
 type tlsSide struct {
 	srv   *mockserver.Server
-	proxy *mockserver.Proxy
+	proxy *proxy.Proxy
 	https *http.Server
 	errc  chan error
 }
 
 // start wraps the fake in the proxy for the HTTP server hs, opens the HTTPS listener when asked,
 // and prints where everything is.
-func (t *tlsFlags) start(srv *mockserver.Server, hs *http.Server, httpAddr string, logger *slog.Logger, stdout io.Writer) (*tlsSide, error) {
-	side := &tlsSide{srv: srv, proxy: mockserver.NewProxy(srv, t.serverTLSConfig)}
+func (t *tlsFlags) start(fake http.Handler, srv *mockserver.Server, hs *http.Server, httpAddr string, logger *slog.Logger, stdout io.Writer) (*tlsSide, error) {
+	side := &tlsSide{srv: srv, proxy: proxy.New(fake, srv, t.serverTLSConfig)}
 	hs.Handler = side.proxy
 	if t.enabled {
 		ln, err := net.Listen("tcp", t.addr)
@@ -87,7 +89,7 @@ func (t *tlsFlags) start(srv *mockserver.Server, hs *http.Server, httpAddr strin
 			return nil, fmt.Errorf("--tls-addr: %w", err)
 		}
 		side.https = &http.Server{
-			Handler:   srv,
+			Handler:   fake,
 			TLSConfig: t.serverTLSConfig,
 			// HTTP/1.1 only: connection faults (reset, empty reply) stay connection faults.
 			TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
@@ -154,7 +156,7 @@ func caCmd(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+mockserver.AdminPrefix+"/ca", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+admin.Prefix+"/ca", nil)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,10 @@ import (
 
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver/observe"
+	"github.com/smartappmock/smartappmock/mockserver/sandbox"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // serveFlags are the settings of serve, from flags over environment over defaults.
@@ -107,34 +111,47 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := f.tls.load(); err != nil {
 		return err
 	}
-	var store mockserver.Store
-	if f.journalFile != "" {
-		jf, err := mockserver.OpenJournalFile(f.journalFile)
-		if err != nil {
-			return err
-		}
-		defer func() { // after the graceful shutdown below: every answered request is in the file
-			if err := jf.Close(); err != nil {
-				logger.Error("journal file", "err", err)
-			}
-		}()
-		store = mockserver.WithJournalFile(mockserver.NewMemoryStore(cfg.Policy.JournalCap), jf)
-	}
-	srv, err := mockserver.New(mockserver.Options{Config: cfg, Store: store, Logger: logger, AdminToken: f.adminToken, Version: buildVersion(), CACert: f.tls.certPEM})
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return err
+	}
+	st := store.NewMemory(cfg.Policy.JournalCap)
+	metrics := observe.NewMetrics(st)
+	sb, err := sandbox.New(
+		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: metrics.Observe},
+		admin.Options{Token: f.adminToken, CACert: f.tls.certPEM, LoopbackOnly: isLoopback(ln.Addr()) && (!f.tls.enabled || isLoopbackAddr(f.tls.addr))})
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	srv := sb.Core
+	fake := metrics.Wrap(sb)
+	if f.journalFile != "" {
+		jf, err := observe.OpenJournalFile(f.journalFile)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		sink, err := observe.StartJournalSink(st, jf, logger)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer func() { // after the graceful shutdown below: every answered request is in the file
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := sink.Close(ctx); err != nil {
+				logger.Error("journal file", "err", err)
+			}
+		}()
 	}
 	source := "embedded default"
 	if f.configFile != "" {
 		source = f.configFile
 	}
 	fmt.Fprintf(stdout, "smartappmock %s listening on http://%s (config: %s)\n", buildVersion(), displayAddr(ln.Addr()), source)
-	hs := mockserver.DefaultServerTimeouts().HTTPServer(srv, slog.NewLogLogger(handler, slog.LevelWarn))
-	side, err := f.tls.start(srv, hs, displayAddr(ln.Addr()), logger, stdout)
+	hs := mockserver.DefaultServerTimeouts().HTTPServer(fake, slog.NewLogLogger(handler, slog.LevelWarn))
+	side, err := f.tls.start(fake, srv, hs, displayAddr(ln.Addr()), logger, stdout)
 	if err != nil {
 		return err
 	}
@@ -158,6 +175,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	return nil
+}
+
+// isLoopback reports whether a listener's address is a loopback address (not a wildcard).
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP != nil && tcp.IP.IsLoopback()
+}
+
+// isLoopbackAddr reports whether a listen address ("host:port") names a loopback host.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // displayAddr renders a listener address a person can paste: an unspecified host becomes 127.0.0.1.
@@ -232,7 +268,7 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+mockserver.AdminPrefix+"/health", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+admin.Prefix+"/health", nil)
 	if err != nil {
 		return err
 	}

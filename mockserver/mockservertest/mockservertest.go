@@ -28,22 +28,27 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver/proxy"
+	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 	"github.com/smartappmock/smartappmock/tlsca"
 )
 
 // Server is a running fake on a loopback port. Its listener also acts as the HTTPS proxy of
-// mockserver.Proxy, which is how Client and Transport reach openapi.baidu.com.
+// package proxy, which is how Client and Transport reach openapi.baidu.com.
 type Server struct {
 	// URL is the fake's base URL, http://127.0.0.1:port (https:// for a TLS server). It is also
 	// the proxy URL to give an unmodified client as HTTPS_PROXY.
 	URL string
-	// Fake is the fake itself: its store, journal and subscriptions.
+	// Fake is the fake's API core: its store (journal, live feed) and configuration.
 	Fake *mockserver.Server
+	// Admin is the fake's admin API.
+	Admin *admin.API
 	// CA signs the fake's certificate (for openapi.baidu.com, localhost, 127.0.0.1 and ::1).
 	CA *tlsca.CA
 
 	hs        *httptest.Server
-	proxy     *mockserver.Proxy
+	proxy     *proxy.Proxy
 	transport *http.Transport
 	closeOnce sync.Once
 }
@@ -51,8 +56,9 @@ type Server struct {
 // Options configure Start.
 type Options struct {
 	// Server configures the fake; its zero value serves the embedded default configuration.
-	// CACert is filled in by Start.
 	Server mockserver.Options
+	// Admin configures the admin API (CACert is filled in by Start).
+	Admin admin.Options
 	// TLS serves HTTPS on the listener instead of HTTP.
 	TLS bool
 }
@@ -90,21 +96,22 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	so := opts.Server
-	so.CACert = ca.CertPEM()
-	fake, err := mockserver.New(so)
+	adm := opts.Admin
+	adm.CACert = ca.CertPEM()
+	adm.LoopbackOnly = false // httptest names the server 127.0.0.1, and the proxy openapi.baidu.com
+	sb, err := sandbox.New(opts.Server, adm)
 	if err != nil {
 		return nil, err
 	}
-	proxy := mockserver.NewProxy(fake, sc)
-	hs := httptest.NewUnstartedServer(proxy)
+	px := proxy.New(sb, sb.Core, sc)
+	hs := httptest.NewUnstartedServer(px)
 	if opts.TLS {
 		hs.TLS = sc
 		hs.StartTLS()
 	} else {
 		hs.Start()
 	}
-	s := &Server{URL: hs.URL, Fake: fake, CA: ca, hs: hs, proxy: proxy}
+	s := &Server{URL: hs.URL, Fake: sb.Core, Admin: sb.Admin, CA: ca, hs: hs, proxy: px}
 	s.transport = s.newTransport()
 	return s, nil
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // sendAsSDK does what Baidu's SDKs do against the hard-coded base URL: a token by GET, then a
@@ -68,7 +68,7 @@ func TestClient_ReachesTheFakeAsBaidu(t *testing.T) {
 			if got := sendAsSDK(t, s.Client(), tc.base); got != `{"errno":0,"msg":"success","data":{}}` {
 				t.Errorf("send answered %s", got)
 			}
-			es, err := s.Fake.Store().Journal(context.Background(), mockserver.JournalFilter{App: "10001"})
+			es, err := s.Fake.Store().Journal(context.Background(), store.Query{App: "10001"})
 			if err != nil || len(es) != 2 {
 				t.Fatalf("journal: %v %d entries", err, len(es))
 			}

@@ -1,0 +1,583 @@
+// Package admin is the admin API of the fake under /__admin/: health, configuration, apps and
+// their windows and clocks, rules, fault plans, the journal, resets and the CA certificate, behind
+// an optional bearer token, with the inbox's login sessions. It reads and changes state only
+// through the API core's Store, so every replica on a shared store sees the same answers. Client
+// is its typed Go client.
+//
+// # Routes
+//
+//	GET  /__admin/health                   liveness (open even with an admin token)
+//	GET  /__admin/ready                    readiness: 200 when the store answers, 503 otherwise
+//	GET  /__admin/config                   the configuration in force, secrets hidden
+//	GET  /__admin/rules                    rules with their use counts
+//	PUT  /__admin/rules                    replace every rule: {"rules":[...]}
+//	GET  /__admin/apps                     every app with its state
+//	GET  /__admin/apps/{app}               one app: clock, limits, counters, windows, journal size
+//	POST /__admin/apps/{app}/messages      the user wrote: {"open_id":"..."} opens a fresh window
+//	PUT  /__admin/apps/{app}/capability    {"enabled":false} turns customer service off
+//	POST /__admin/apps/{app}/clock         {"advance":"49h"} moves the app's clock forward
+//	POST /__admin/apps/{app}/reset         forget the app's windows, counters, journal, clock
+//	GET  /__admin/requests                 the journal, newest first: ?app=&open_id=&outcome=&before=&limit=
+//	POST /__admin/reset                    back to the configured state, in one step
+//	GET  /__admin/faults                   fault plans with their counts
+//	PUT  /__admin/faults                   replace the top-level fault plans: {"faults":[...]}
+//	POST /__admin/faults/reset             restart the plans' counts and seeded draws
+//	GET  /__admin/ca                       the CA certificate (PEM) of the HTTPS listener and proxy
+//	     /__admin/ui/...                   the inbox (Options.UI)
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/store"
+)
+
+// Prefix is where the admin API lives.
+const Prefix = "/__admin"
+
+// UIPath is where the inbox, the web view of the journal, lives (behind the admin token).
+const UIPath = Prefix + "/ui"
+
+// Options configure the admin API.
+type Options struct {
+	// Token, when set, is the bearer token every route but health and ready requires.
+	Token string
+	// CACert is the PEM certificate of the CA behind the fake's HTTPS, served at GET /__admin/ca.
+	CACert []byte
+	// UI, when set, builds the handler of UIPath and everything under it (the inbox).
+	UI func(*API) http.Handler
+	// LoopbackOnly says the fake listens on loopback addresses only: requests whose Host is not a
+	// loopback name or address are then refused (a DNS-rebinding page cannot read the journal).
+	LoopbackOnly bool
+	// SessionTTL is how long an inbox login lasts (default 12 hours).
+	SessionTTL time.Duration
+}
+
+// API is the admin API: an http.Handler for Prefix and everything under it.
+type API struct {
+	core    *mockserver.Server
+	store   store.Store
+	opts    Options
+	handler http.Handler
+}
+
+// New returns the admin API of core.
+func New(core *mockserver.Server, opts Options) *API {
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
+	a := &API{core: core, store: core.Store(), opts: opts}
+	a.handler = a.guard(a.router())
+	return a
+}
+
+// Core returns the API core the admin API serves.
+func (a *API) Core() *mockserver.Server { return a.core }
+
+// TokenRequired reports whether the admin API asks for a token.
+func (a *API) TokenRequired() bool { return a.opts.Token != "" }
+
+// ServeHTTP serves the admin API.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
+
+// Wrap returns a handler that serves the admin API under Prefix and passes every other request to
+// next (the API core, or a handler around it).
+func (a *API) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, Prefix) {
+			a.handler.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *API) router() http.Handler {
+	r := mux.NewRouter()
+	p := prefixed{r, map[string][]string{}}
+	p.handle("/health", a.health, http.MethodGet)
+	p.handle("/ready", a.ready, http.MethodGet)
+	p.handle("/config", a.config, http.MethodGet)
+	p.handle("/rules", a.getRules, http.MethodGet)
+	p.handle("/rules", a.putRules, http.MethodPut)
+	p.handle("/apps", a.apps, http.MethodGet)
+	p.handle("/apps/{app}", a.appState, http.MethodGet)
+	p.handle("/apps/{app}/messages", a.userMessage, http.MethodPost)
+	p.handle("/apps/{app}/capability", a.capability, http.MethodPut)
+	p.handle("/apps/{app}/clock", a.clock, http.MethodPost)
+	p.handle("/apps/{app}/reset", a.resetApp, http.MethodPost)
+	p.handle("/requests", a.requests, http.MethodGet)
+	p.handle("/reset", a.resetAll, http.MethodPost)
+	p.handle("/faults", a.getFaults, http.MethodGet)
+	p.handle("/faults", a.putFaults, http.MethodPut)
+	p.handle("/faults/reset", a.restartFaults, http.MethodPost)
+	p.handle("/ca", a.ca, http.MethodGet)
+	if a.opts.UI != nil {
+		r.PathPrefix(UIPath).Handler(a.opts.UI(a))
+	}
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s %s; see docs/admin-api.md", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		allowed := p.methods[strings.TrimPrefix(templateOf(r.URL.Path), Prefix)]
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+		}
+		WriteError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+	})
+	return r
+}
+
+// templateOf maps a concrete admin path to its route template: /__admin/apps/x/clock becomes
+// /__admin/apps/{app}/clock.
+func templateOf(path string) string {
+	parts := strings.Split(strings.TrimPrefix(path, Prefix+"/"), "/")
+	if len(parts) >= 2 && parts[0] == "apps" {
+		parts[1] = "{app}"
+	}
+	return Prefix + "/" + strings.Join(parts, "/")
+}
+
+// prefixed registers routes under Prefix on one router (a gorilla/mux subrouter would answer 404
+// instead of 405 for a known path with another method), remembering each path's methods.
+type prefixed struct {
+	r       *mux.Router
+	methods map[string][]string // path -> methods
+}
+
+func (p prefixed) handle(path string, h http.HandlerFunc, method string) {
+	p.r.HandleFunc(Prefix+path, h).Methods(method)
+	p.methods[path] = append(p.methods[path], method)
+}
+
+// WriteJSON writes v as indented JSON (HTML characters as they are: this is no page).
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// WriteError writes an admin error.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	WriteJSON(w, status, ErrorBody{Error: msg})
+}
+
+// StoreFailed answers an admin request whose store operation failed.
+func StoreFailed(w http.ResponseWriter, err error) {
+	WriteError(w, http.StatusInternalServerError, "store: "+err.Error())
+}
+
+// decodeInput decodes the JSON body into v, or answers 400 with the reason and an example of what
+// to send (want) and returns false.
+func decodeInput(w http.ResponseWriter, r *http.Request, v any, want string) bool {
+	if err := decodeJSON(r, v); err != nil {
+		WriteError(w, http.StatusBadRequest, err.Error()+" (want "+want+")")
+		return false
+	}
+	return true
+}
+
+// decodeJSON decodes a small JSON body strictly, with errors that name what is wrong in JSON terms.
+func decodeJSON(r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, mockserver.MaxBodyBytes))
+	if err != nil {
+		return fmt.Errorf("reading body: %w", err)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return errors.New("empty body: send a JSON object")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te):
+			return fmt.Errorf("invalid JSON body: %s must be a JSON %s, not %s", fieldName(te.Field), jsonKind(te.Type.Kind().String()), te.Value)
+		case errors.As(err, &se):
+			return fmt.Errorf("invalid JSON body: %v at byte %d", se, se.Offset)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return fmt.Errorf("invalid JSON body: unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return fmt.Errorf("invalid JSON body: %v", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if dec.More() {
+		return errors.New("invalid JSON body: more than one value")
+	}
+	return nil
+}
+
+func fieldName(f string) string {
+	if f == "" {
+		return "the body"
+	}
+	return strconv.Quote(f)
+}
+
+// jsonKind names a Go kind as JSON does.
+func jsonKind(k string) string {
+	switch k {
+	case "struct", "map":
+		return "object"
+	case "slice", "array":
+		return "array"
+	case "bool":
+		return "boolean"
+	case "string":
+		return "string"
+	case "ptr":
+		return "value"
+	}
+	return "number"
+}
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) {
+	WriteJSON(w, http.StatusOK, Health{Status: "ok", Version: a.core.Version(),
+		Uptime: a.core.Now().Sub(a.core.Started()).Round(time.Millisecond).String()})
+}
+
+// ready answers 200 when the store answers and 503 (with the reason) when it does not.
+func (a *API) ready(w http.ResponseWriter, r *http.Request) {
+	if err := a.store.Ping(r.Context()); err != nil {
+		WriteError(w, http.StatusServiceUnavailable, "store: "+err.Error())
+		return
+	}
+	WriteJSON(w, http.StatusOK, Status{Status: "ready"})
+}
+
+func (a *API) config(w http.ResponseWriter, r *http.Request) {
+	c := *a.core.Config()
+	rules, err := a.store.Rules(r.Context())
+	if err != nil {
+		StoreFailed(w, err)
+		return
+	}
+	c.Rules = rules.Rules
+	// Secrets stay out of the admin API.
+	apps := make([]config.App, len(c.Apps))
+	for i, app := range c.Apps {
+		app.ClientSecret = "<redacted>"
+		app.Tokens = nil
+		apps[i] = app
+	}
+	c.Apps = apps
+	WriteJSON(w, http.StatusOK, c)
+}
+
+func (a *API) ruleList(r *http.Request, rules store.Rules) (RuleList, error) {
+	counters, err := a.store.Counters(r.Context(), store.NoApp)
+	if err != nil {
+		return RuleList{}, err
+	}
+	out := RuleList{Rules: make([]RuleState, len(rules.Rules))}
+	for i, rule := range rules.Rules {
+		out.Rules[i] = RuleState{Rule: rule}
+		if c, ok := counters[store.RuleCounter(i)]; ok && c.Window == store.RulePeriod(rules.Version) {
+			out.Rules[i].Used = c.Count
+		}
+	}
+	return out, nil
+}
+
+func (a *API) getRules(w http.ResponseWriter, r *http.Request) {
+	rules, err := a.store.Rules(r.Context())
+	if err == nil {
+		var list RuleList
+		if list, err = a.ruleList(r, rules); err == nil {
+			WriteJSON(w, http.StatusOK, list)
+			return
+		}
+	}
+	StoreFailed(w, err)
+}
+
+// putRules replaces every rule at once, after checking them with the config parser.
+func (a *API) putRules(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, mockserver.MaxBodyBytes))
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, "reading body: "+err.Error())
+		return
+	}
+	rules, err := config.ParseRules("request body", body)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := a.core.CheckRules(rules); err != nil {
+		WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	set, err := a.store.PutRules(r.Context(), rules)
+	if err == nil {
+		var list RuleList
+		if list, err = a.ruleList(r, set); err == nil {
+			WriteJSON(w, http.StatusOK, list)
+			return
+		}
+	}
+	StoreFailed(w, err)
+}
+
+// appFromPath finds the app of the path, or answers 404 listing the apps there are.
+func (a *API) appFromPath(w http.ResponseWriter, r *http.Request) (store.App, bool) {
+	id := mux.Vars(r)["app"]
+	app, ok, err := a.store.App(r.Context(), id)
+	if err != nil {
+		StoreFailed(w, err)
+		return store.App{}, false
+	}
+	if !ok {
+		apps, _ := a.store.Apps(r.Context())
+		ids := make([]string, 0, len(apps))
+		for _, app := range apps {
+			ids = append(ids, app.ID)
+		}
+		msg := fmt.Sprintf("unknown app %q", id)
+		if len(ids) > 0 {
+			msg += "; known apps: " + strings.Join(ids, ", ")
+		} else {
+			msg += "; no app yet (get a token first, or configure apps)"
+		}
+		WriteError(w, http.StatusNotFound, msg)
+		return store.App{}, false
+	}
+	return app, true
+}
+
+// AppView returns how an app stands: its clock, limits, counters, windows and journal size.
+func (a *API) AppView(r *http.Request, app store.App) (AppView, error) {
+	cfg := a.core.Config()
+	ctx := r.Context()
+	now := app.Now(a.core.Now())
+	counters, err := a.store.Counters(ctx, app.ID)
+	if err != nil {
+		return AppView{}, err
+	}
+	ws, err := a.store.Windows(ctx, app.ID)
+	if err != nil {
+		return AppView{}, err
+	}
+	held, dropped, err := a.store.JournalStats(ctx, app.ID)
+	if err != nil {
+		return AppView{}, err
+	}
+	ca, configured := a.core.ConfiguredApp(app.ID)
+	v := AppView{App: app, Clock: now, Limits: cfg.AppLimits(ca), Counters: counters, Windows: []WindowView{},
+		Journal: JournalStats{held, dropped}, WindowPolicy: cfg.Policy.Window, ConfiguredApp: configured}
+	for _, win := range ws {
+		exp := win.OpenedAt.Add(time.Duration(cfg.Policy.Window.Duration))
+		left := max(cfg.Policy.Window.MaxReplies-win.Replies, 0)
+		open := now.Before(exp)
+		if !open {
+			left = 0
+		}
+		v.Windows = append(v.Windows, WindowView{Window: win, ExpiresAt: exp, Open: open, RepliesLeft: left})
+	}
+	return v, nil
+}
+
+func (a *API) apps(w http.ResponseWriter, r *http.Request) {
+	apps, err := a.store.Apps(r.Context())
+	if err != nil {
+		StoreFailed(w, err)
+		return
+	}
+	out := AppList{Apps: make([]AppView, 0, len(apps))}
+	for _, app := range apps {
+		v, err := a.AppView(r, app)
+		if err != nil {
+			StoreFailed(w, err)
+			return
+		}
+		out.Apps = append(out.Apps, v)
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func (a *API) appState(w http.ResponseWriter, r *http.Request) {
+	app, ok := a.appFromPath(w, r)
+	if !ok {
+		return
+	}
+	v, err := a.AppView(r, app)
+	if err != nil {
+		StoreFailed(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, v)
+}
+
+// userMessage records "the user sent a message": a fresh window.
+func (a *API) userMessage(w http.ResponseWriter, r *http.Request) {
+	app, ok := a.appFromPath(w, r)
+	if !ok {
+		return
+	}
+	var in UserMessage
+	if !decodeInput(w, r, &in, `{"open_id":"..."}`) {
+		return
+	}
+	if in.OpenID == "" {
+		WriteError(w, http.StatusBadRequest, `open_id: required (want {"open_id":"..."})`)
+		return
+	}
+	if err := a.store.OpenWindow(r.Context(), app.ID, in.OpenID, app.Now(a.core.Now())); err != nil {
+		StoreFailed(w, err)
+		return
+	}
+	a.appState(w, r)
+}
+
+func (a *API) capability(w http.ResponseWriter, r *http.Request) {
+	app, ok := a.appFromPath(w, r)
+	if !ok {
+		return
+	}
+	var in Capability
+	if !decodeInput(w, r, &in, `{"enabled":true|false}`) {
+		return
+	}
+	if in.Enabled == nil {
+		WriteError(w, http.StatusBadRequest, `enabled: required (want {"enabled":true|false})`)
+		return
+	}
+	if _, err := a.store.UpdateApp(r.Context(), app.ID, in.Enabled, 0); err != nil {
+		StoreFailed(w, err)
+		return
+	}
+	a.appState(w, r)
+}
+
+// clock moves an app's clock forward: {"advance":"49h"}.
+func (a *API) clock(w http.ResponseWriter, r *http.Request) {
+	app, ok := a.appFromPath(w, r)
+	if !ok {
+		return
+	}
+	var in Clock
+	if !decodeInput(w, r, &in, `{"advance":"49h"}`) {
+		return
+	}
+	var d config.Duration
+	if err := d.UnmarshalText([]byte(in.Advance)); err != nil || in.Advance == "" {
+		WriteError(w, http.StatusBadRequest, fmt.Sprintf(`advance: invalid duration %q (want e.g. {"advance":"49h"})`, in.Advance))
+		return
+	}
+	if d <= 0 {
+		WriteError(w, http.StatusBadRequest, "advance: the clock only moves forward (want a positive duration)")
+		return
+	}
+	if _, err := a.store.UpdateApp(r.Context(), app.ID, nil, time.Duration(d)); err != nil {
+		StoreFailed(w, err)
+		return
+	}
+	a.appState(w, r)
+}
+
+func (a *API) resetApp(w http.ResponseWriter, r *http.Request) {
+	app, ok := a.appFromPath(w, r)
+	if !ok {
+		return
+	}
+	if err := a.store.Reset(r.Context(), app.ID, a.core.Seed(a.core.Now())); err != nil {
+		StoreFailed(w, err)
+		return
+	}
+	a.appState(w, r)
+}
+
+// resetAll restores the configured state in one step: sandbox apps, issued tokens, windows,
+// counters, clocks and the journal are gone; configured apps, tokens, windows, rules and fault
+// plans are as the file has them.
+func (a *API) resetAll(w http.ResponseWriter, r *http.Request) {
+	if err := a.store.Reset(r.Context(), "", a.core.Seed(a.core.Now())); err != nil {
+		StoreFailed(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, Status{Status: "reset"})
+}
+
+// Outcomes lists the values the outcome filter takes besides codes: "ok", "error".
+var Outcomes = []string{"ok", "error"}
+
+// ParseOutcome checks an outcome filter: "", "ok", "error", a code, "layer code" or an OAuth
+// error. The error lists what is accepted.
+func ParseOutcome(s string) error {
+	if s == "" || slices.Contains(Outcomes, s) {
+		return nil
+	}
+	layer, code, two := strings.Cut(s, " ")
+	if !two {
+		code = s
+	}
+	if _, err := strconv.Atoi(code); err == nil && (!two || layer == "business" || layer == "gateway" || layer == "oauth") {
+		return nil
+	}
+	if !two && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz_") == "" {
+		return nil // an OAuth error such as invalid_client
+	}
+	if two && layer == "oauth" && strings.Trim(code, "abcdefghijklmnopqrstuvwxyz_") == "" {
+		return nil
+	}
+	return fmt.Errorf("outcome: %q is not an outcome (use ok, error, a code such as 3001 or 110, \"business 90001\", \"gateway 110\", or an OAuth error such as invalid_client)", s)
+}
+
+// requests returns the journal: ?app=&open_id=&outcome=&before=&limit= (newest first).
+func (a *API) requests(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.Query{App: q.Get("app"), OpenID: q.Get("open_id"), Outcome: q.Get("outcome"), Limit: 100}
+	for k := range q {
+		switch k {
+		case "app", "open_id", "outcome", "limit", "before", "after":
+		default:
+			WriteError(w, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q (use app, open_id, outcome, before, after, limit)", k))
+			return
+		}
+	}
+	if err := ParseOutcome(f.Outcome); err != nil {
+		WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 0 {
+			WriteError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a non-negative number", l))
+			return
+		}
+		f.Limit = n
+	}
+	for name, dst := range map[string]*uint64{"before": &f.Before, "after": &f.After} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s: %q is not a sequence number", name, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	entries, err := a.store.Journal(r.Context(), f)
+	if err != nil {
+		StoreFailed(w, err)
+		return
+	}
+	if entries == nil {
+		entries = []store.Entry{}
+	}
+	WriteJSON(w, http.StatusOK, Requests{Requests: entries, Count: len(entries)})
+}

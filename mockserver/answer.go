@@ -1,0 +1,117 @@
+package mockserver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/mockserver/fault"
+)
+
+// Decision is what the fake decided to answer a request: the layer and code of the envelope, why,
+// and the rule or magic value that forced it.
+type Decision struct {
+	Layer  smartappmock.Layer
+	Code   int
+	Reason string
+	Rule   string
+}
+
+// gateway and business build decisions of their layer.
+func gateway(code int, reason string) Decision {
+	return Decision{Layer: smartappmock.LayerGateway, Code: code, Reason: reason}
+}
+
+func business(code int, reason string) Decision {
+	return Decision{Layer: smartappmock.LayerBusiness, Code: code, Reason: reason}
+}
+
+// storeDown is the decision when the store does not answer: Baidu's "service unavailable".
+func storeDown(err error) Decision {
+	return gateway(smartappmock.CodeUnavailable, "store: "+err.Error())
+}
+
+// envelope returns the body of a decision: pre-rendered for the codes of the catalogue.
+func (s *Server) envelope(d Decision) []byte {
+	if body, ok := s.bodies[answerKey{d.Layer, d.Code}]; ok {
+		return body
+	}
+	// A code outside the catalogue (a rule may name one): keep the envelope shape.
+	if d.Layer == smartappmock.LayerGateway {
+		return mustJSON(smartappmock.GatewayEnvelope{ErrorCode: d.Code, ErrorMsg: "Unknown error"})
+	}
+	return mustJSON(smartappmock.BusinessEnvelope{Errno: d.Code, Msg: "error", Data: map[string]any{}})
+}
+
+// writeEnvelope writes an HTTP 200 envelope with the fake's outcome, reason and id headers.
+func (s *Server) writeEnvelope(w http.ResponseWriter, d Decision, id string) {
+	setEnvelopeHeader(w.Header(), d, id, len(s.envelope(d)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(s.envelope(d))
+}
+
+// render returns the answer of a decision as a value, for a fault to deliver.
+func (s *Server) render(d Decision, id string) fault.Answer {
+	body := s.envelope(d)
+	h := http.Header{}
+	setEnvelopeHeader(h, d, id, len(body))
+	return fault.Answer{Status: http.StatusOK, Header: h, Body: body}
+}
+
+// setEnvelopeHeader sets the headers of an envelope answer. The keys are canonical already:
+// assigning skips Header.Set's canonicalization (a profile hot spot), and the five values share one
+// backing array, each slice capped so that an Add elsewhere copies.
+func setEnvelopeHeader(h http.Header, d Decision, id string, length int) {
+	vals := make([]string, 5)
+	vals[0], vals[1], vals[2] = "application/json", string(d.Layer)+" "+strconv.Itoa(d.Code), id
+	h["Content-Type"], h[smartappmock.HeaderOutcome], h[smartappmock.HeaderRequestID] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
+	if d.Reason != "" {
+		vals[3] = HeaderSafe(d.Reason)
+		h[smartappmock.HeaderReason] = vals[3:4:4]
+	}
+	vals[4] = strconv.Itoa(length)
+	h["Content-Length"] = vals[4:5:5]
+}
+
+// RedactToken keeps a token's type prefix and a short hash: enough to tell tokens apart in the
+// journal, useless to an attacker.
+func RedactToken(t string) string {
+	if t == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(t))
+	prefix := t
+	if i := strings.IndexByte(t, '.'); i > 0 && i <= 4 {
+		prefix = t[:i+1]
+	} else if len(prefix) > 4 {
+		prefix = prefix[:4]
+	}
+	return strings.Clone(prefix) + "…#" + hex.EncodeToString(sum[:4])
+}
+
+// HeaderSafe makes a text fit an HTTP header: printable ASCII, other runes escaped, at most 1 KiB.
+func HeaderSafe(s string) string {
+	if len(s) <= 1024 && isPrintableASCII(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 0x20 && r < 0x7f:
+			b.WriteRune(r)
+		case r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		if b.Len() > 1024 {
+			b.WriteString("...")
+			break
+		}
+	}
+	return b.String()
+}

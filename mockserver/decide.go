@@ -1,0 +1,227 @@
+package mockserver
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/internal/spec"
+	"github.com/smartappmock/smartappmock/store"
+)
+
+// beijing is the time zone of the real service's daily limits (UTC+8, no DST).
+var beijing = time.FixedZone("CST", 8*3600)
+
+const (
+	magicOpenIDPrefix = "errno_"
+	magicTokenPrefix  = "error_code_"
+	sandboxTokenApp   = "token-"
+)
+
+// verdict is a send's decision with what the decision found out on the way: the app the send is
+// charged to, the app's clock and the redacted token.
+type verdict struct {
+	Decision
+	app     string
+	appTime time.Time
+	token   string
+}
+
+// decideSend decides the answer to a send: the gateway layer (token, gateway rules, QPS and daily
+// limits), then the business layer (validation by openapi.yaml, business rules, magic open_id,
+// open_id of another app, capability, the window). Each stateful step is one atomic Store call.
+func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *params, now time.Time) verdict {
+	ctx := r.Context()
+	cfg := s.cfg
+	v := verdict{appTime: now}
+	token := req.AccessToken.Text
+	if token == "" {
+		v.Decision = gateway(smartappmock.CodeInvalidParameter, "access_token: missing from the query and the body")
+		return v
+	}
+	v.token = RedactToken(token)
+	if cfg.Policy.MagicValues && strings.HasPrefix(token, magicTokenPrefix) {
+		if n, err := strconv.Atoi(token[len(magicTokenPrefix):]); err == nil {
+			if _, ok := s.spec.Catalogue().GatewayMessage(n); ok {
+				v.Decision = gateway(n, "magic access_token "+token)
+				v.Rule = "magic:" + token
+				return v
+			}
+		}
+	}
+	app, d, ok := s.appForToken(r, token, now)
+	if !ok {
+		v.Decision = d
+		return v
+	}
+	v.app = app.ID
+	appNow := app.Now(now)
+	v.appTime = appNow
+	in := matchInput{app: app.ID, token: token, openID: req.OpenID.Text, msgType: req.MsgType.Text, content: req.Content.Text}
+	rules, err := s.store.Rules(ctx)
+	if err != nil {
+		v.Decision = storeDown(err)
+		return v
+	}
+
+	// Gateway rules, then limits (QPS first: a request refused for QPS does not count toward the day).
+	if d, ok := s.matchRule(r, rules, in, smartappmock.LayerGateway); ok {
+		v.Decision = d
+		return v
+	}
+	limits := cfg.AppLimits(s.apps[app.ID]) // a sandbox app has no config: the policy's limits
+	if limits.QPS > 0 {
+		sec := strconv.FormatInt(appNow.Unix(), 10)
+		n, ok, err := s.store.TakeCount(ctx, app.ID, "qps", sec, limits.QPS)
+		if err != nil {
+			v.Decision = storeDown(err)
+			return v
+		}
+		if !ok {
+			v.Decision = gateway(smartappmock.CodeQPSLimit, fmt.Sprintf("qps limit: %d of %d requests used in second %s (app clock)", n, limits.QPS, sec))
+			return v
+		}
+	}
+	if limits.Daily > 0 {
+		day := appNow.In(beijing).Format("2006-01-02")
+		n, ok, err := s.store.TakeCount(ctx, app.ID, "daily", day, limits.Daily)
+		if err != nil {
+			v.Decision = storeDown(err)
+			return v
+		}
+		if !ok {
+			v.Decision = gateway(smartappmock.CodeDailyLimit, fmt.Sprintf("daily limit: %d of %d requests used on %s (Beijing time, app clock)", n, limits.Daily, day))
+			return v
+		}
+	}
+	v.Decision = s.decideBusiness(r, req, p, app, appNow, rules, in)
+	return v
+}
+
+// decideBusiness is the business layer of a send.
+func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, p *params, app store.App, appNow time.Time, rules store.Rules, in matchInput) Decision {
+	cfg := s.cfg
+	if name := p.invalidUTF8(); name != "" {
+		return business(smartappmock.ErrnoInvalidParam, name+": not valid UTF-8")
+	}
+	if vs := s.spec.CheckSend(req.Get); len(vs) > 0 {
+		return business(smartappmock.ErrnoInvalidParam, spec.Join(vs))
+	}
+	if d, ok := s.matchRule(r, rules, in, smartappmock.LayerBusiness); ok {
+		return d
+	}
+	openID := req.OpenID.Text
+	if cfg.Policy.MagicValues && strings.HasPrefix(openID, magicOpenIDPrefix) {
+		if n, err := strconv.Atoi(openID[len(magicOpenIDPrefix):]); err == nil && n != 0 {
+			if _, ok := s.spec.Catalogue().BusinessMessage(n); ok {
+				d := business(n, "magic open_id "+openID)
+				d.Rule = "magic:" + openID
+				return d
+			}
+		}
+	}
+	if ca, ok := s.apps[app.ID]; ok {
+		if slices.Contains(ca.ForeignOpenIDs, openID) {
+			return business(smartappmock.ErrnoInvalidOpenID, "open_id: belongs to another mini program (foreign_open_ids)")
+		}
+		if len(ca.OpenIDs) > 0 && !slices.Contains(ca.OpenIDs, openID) {
+			return business(smartappmock.ErrnoInvalidOpenID, "open_id: not a user of app "+app.ID+" (open_ids)")
+		}
+	}
+	if !app.Capability {
+		return business(smartappmock.ErrnoCapabilityDisabled, "customer-service capability is off for app "+app.ID)
+	}
+	win := cfg.Policy.Window
+	dec, err := s.store.TakeReply(r.Context(), app.ID, openID, appNow, store.WindowRule{
+		Duration: time.Duration(win.Duration), MaxReplies: win.MaxReplies, OpenOnFirst: win.Mode == config.WindowOpenOnFirstSend,
+	})
+	if err != nil {
+		return storeDown(err)
+	}
+	if !dec.OK {
+		return business(smartappmock.ErrnoQuotaExceeded, "window: "+dec.Reason)
+	}
+	return business(smartappmock.ErrnoOK, "window: "+dec.Reason)
+}
+
+// appForToken finds the app of a token: issued or configured tokens first, then (policy sandbox)
+// any other token becomes its own app. When it returns false, the decision says why not.
+func (s *Server) appForToken(r *http.Request, token string, now time.Time) (store.App, Decision, bool) {
+	ctx := r.Context()
+	fail := func(code int, reason string) (store.App, Decision, bool) {
+		return store.App{}, gateway(code, reason), false
+	}
+	tok, found, err := s.store.Token(ctx, token)
+	if err != nil {
+		return store.App{}, storeDown(err), false
+	}
+	if found && !tok.Refresh {
+		app, ok, err := s.store.App(ctx, tok.App)
+		if err != nil {
+			return store.App{}, storeDown(err), false
+		}
+		if !ok {
+			return fail(smartappmock.CodeInvalidAccessToken, "access_token: its app "+tok.App+" is gone")
+		}
+		appNow := app.Now(now)
+		if !tok.Expires.IsZero() && !appNow.Before(tok.Expires) {
+			return fail(smartappmock.CodeAccessTokenExpired, fmt.Sprintf("access_token: expired at %s (app clock %s)", tok.Expires.Format(time.RFC3339), appNow.Format(time.RFC3339)))
+		}
+		return app, Decision{}, true
+	}
+	if found && tok.Refresh {
+		return fail(smartappmock.CodeInvalidAccessToken, "access_token: this is a refresh token; send the access_token")
+	}
+	if s.cfg.Policy.Tokens != config.TokensSandbox {
+		return fail(smartappmock.CodeInvalidAccessToken, "access_token: not issued by this fake (policy tokens: issued)")
+	}
+	if baiduShaped(token) {
+		// A token of Baidu's shape that this fake did not issue is stale (an earlier run, another
+		// fake) or forged: the real service answers 110, so a sandbox must too, or a client that
+		// never refreshes would pass here and fail against Baidu.
+		return fail(smartappmock.CodeInvalidAccessToken, "access_token: has Baidu's shape but was not issued by this fake (stale from an earlier run?); get a new one")
+	}
+	id := SandboxAppID(token)
+	app, _, err := s.store.RegisterApp(ctx, store.App{ID: id, Source: "sandbox-token", Capability: true})
+	if err != nil {
+		return store.App{}, storeDown(err), false
+	}
+	return app, Decision{}, true
+}
+
+// baiduShaped reports whether a token looks like one Baidu issues:
+// <type>.<32 hex>.<seconds>.<unix time>.<digits>-<app id>.
+func baiduShaped(t string) bool {
+	parts := strings.SplitN(t, ".", 5)
+	if len(parts) != 5 || len(parts[1]) != 32 {
+		return false
+	}
+	for _, p := range parts[:4] {
+		if p == "" {
+			return false
+		}
+	}
+	for _, c := range parts[1] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	for _, p := range []string{parts[0], parts[2], parts[3]} {
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	digits, app, ok := strings.Cut(parts[4], "-")
+	return ok && digits != "" && app != "" && strings.Trim(digits, "0123456789") == ""
+}
+
+// SandboxAppID names the sandbox app that a token this fake did not issue becomes (policy tokens:
+// sandbox): "token-" and 12 hex digits of the token's SHA-256.
+func SandboxAppID(token string) string { return sandboxTokenApp + tokenHash(token) }

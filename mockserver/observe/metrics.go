@@ -1,0 +1,122 @@
+// Package observe watches the fake from outside its request path: Prometheus metrics fed by the
+// API core's observer hook, and the NDJSON journal file written by a subscriber of the store's live
+// feed (so it holds every entry of every server on the store, in sequence order). The API core
+// does not import it, so users of mockservertest do not link Prometheus.
+package observe
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/store"
+)
+
+// MetricsPath is where the fake answers Prometheus metrics (not an API path of openapi.yaml).
+const MetricsPath = "/metrics"
+
+// Metrics are the fake's Prometheus metrics, in a registry of their own (never the global
+// default), so several servers in one process (tests) do not collide.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	handler  http.Handler
+
+	// cache holds the counter and histogram of each (endpoint, layer, code), so the request path
+	// does not format the code and hash the labels every time.
+	cache sync.Map // metricKey -> *metricSeries
+}
+
+type metricKey struct {
+	endpoint, layer string
+	code            int
+}
+
+type metricSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// statsStore is implemented by stores that can report their size (store.Memory does).
+type statsStore interface {
+	Stats() store.Stats
+}
+
+// NewMetrics returns the metrics of a fake on st: request counts and latencies (fed by Observe),
+// the Go runtime and process, and the store's sizes when it reports them.
+func NewMetrics(st store.Store) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "smartappmock",
+		Name:      "requests_total",
+		Help:      "Requests answered, by endpoint (send, token, unknown), layer (gateway, business, oauth) and code (error_code, errno, or HTTP status for oauth).",
+	}, []string{"endpoint", "layer", "code"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "smartappmock",
+		Name:      "request_duration_seconds",
+		Help:      "Time the fake took to answer, by endpoint.",
+		Buckets:   []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1},
+	}, []string{"endpoint"})
+	m.reg.MustRegister(m.requests, m.latency,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if ss, ok := st.(statsStore); ok {
+		m.reg.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: "smartappmock",
+				Name:      "tenants",
+				Help:      "Apps (tenants) the store holds, configured and sandbox.",
+			}, func() float64 { return float64(ss.Stats().Tenants) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: "smartappmock",
+				Name:      "journal_entries",
+				Help:      "Journal entries the store holds, all apps together (bounded by journal_cap per app).",
+			}, func() float64 { return float64(ss.Stats().JournalEntries) }),
+		)
+	}
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	return m
+}
+
+// Observe counts one answered request: pass it as mockserver.Options.Observe.
+func (m *Metrics) Observe(e *store.Entry) {
+	code := e.Code
+	if e.Layer == smartappmock.LayerOAuth {
+		code = e.Status
+	}
+	k := metricKey{e.Endpoint, string(e.Layer), code}
+	v, ok := m.cache.Load(k)
+	if !ok {
+		v, _ = m.cache.LoadOrStore(k, &metricSeries{
+			requests: m.requests.WithLabelValues(k.endpoint, k.layer, strconv.Itoa(code)),
+			latency:  m.latency.WithLabelValues(k.endpoint),
+		})
+	}
+	s := v.(*metricSeries)
+	s.requests.Inc()
+	s.latency.Observe(float64(e.LatencyMicros) / 1e6)
+}
+
+// Registry returns the Prometheus registry, for embedding the fake in a process that exposes its
+// own metrics.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// ServeHTTP answers the metrics in the Prometheus text format.
+func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.handler.ServeHTTP(w, r) }
+
+// Wrap returns a handler that answers MetricsPath and passes every other request to next.
+func (m *Metrics) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == MetricsPath {
+			m.handler.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
