@@ -23,6 +23,8 @@ import (
 	"github.com/smartappmock/smartappmock/contract"
 	"github.com/smartappmock/smartappmock/examples/go/sender"
 	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -363,7 +365,7 @@ func TestCases_EachDocumentedAndUnique(t *testing.T) {
 // startFake serves a fake with cfg (nil: the embedded default) on a loopback port.
 func startFake(t *testing.T, cfg *config.Config) string {
 	t.Helper()
-	srv, err := mockserver.New(mockserver.Options{Config: cfg})
+	srv, err := sandbox.New(mockserver.Options{Config: cfg}, admin.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +412,7 @@ func TestSuite_Target_RunsEveryKindOfCaseAndRestoresRulesAndFaults(t *testing.T)
 
 func TestSuite_Target_WithoutFaultInjection_SkipsFaultCases(t *testing.T) {
 	t.Parallel()
-	srv, err := mockserver.New(mockserver.Options{})
+	srv, err := sandbox.New(mockserver.Options{}, admin.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 )
 
 func runContract(t *testing.T, args ...string) (string, string, error) {
@@ -104,7 +106,7 @@ func TestContract_RunFlawedExample_Exit1(t *testing.T) {
 
 func TestContract_VerifyAgainstFake(t *testing.T) {
 	t.Parallel()
-	srv, err := mockserver.New(mockserver.Options{})
+	srv, err := sandbox.New(mockserver.Options{}, admin.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +129,7 @@ func TestContract_VerifyAgainstFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	limited, err := mockserver.New(mockserver.Options{Config: cfg})
+	limited, err := sandbox.New(mockserver.Options{Config: cfg}, admin.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

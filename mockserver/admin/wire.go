@@ -88,14 +88,14 @@ type FaultState struct {
 
 // FaultList is the answer of the /__admin/faults routes: the top-level plans and each app's.
 type FaultList struct {
-	Faults []FaultState            `json:"faults"`
 	Apps   map[string][]FaultState `json:"apps"`
+	Faults []FaultState            `json:"faults"`
 }
 
 // Requests is the answer of GET /__admin/requests: journal entries, newest first.
 type Requests struct {
-	Requests []store.Entry `json:"requests"`
 	Count    int           `json:"count"`
+	Requests []store.Entry `json:"requests"`
 }
 
 // Status is the answer of POST /__admin/reset.

@@ -10,12 +10,14 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 )
 
 // The zero Options serve the embedded default: any client gets a token, and magic values trigger
 // every outcome.
 func ExampleNew() {
-	srv, err := mockserver.New(mockserver.Options{})
+	srv, err := sandbox.New(mockserver.Options{}, admin.Options{})
 	if err != nil {
 		panic(err)
 	}

@@ -546,7 +546,7 @@ func TestInboxEvents_EndOnShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := mockserver.New(mockserver.Options{Config: cfg})
+	srv, err := sandbox.New(mockserver.Options{Config: cfg}, admin.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
