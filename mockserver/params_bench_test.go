@@ -46,3 +46,24 @@ func BenchmarkParseParamsUsual(b *testing.B) {
 		parseParams("access_token=24.abc.2592000.1700000000.282335-1&sp_sdk_ver=1.0&sp_sdk_lang=go", "application/x-www-form-urlencoded", body, false)
 	}
 }
+
+// BenchmarkResolveDistinctNames merges long lists of distinct names directly, past MaxParams, to
+// show that the merge itself is linear (the cap alone would hide a quadratic merge).
+func BenchmarkResolveDistinctNames(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		all := make([]Param, n)
+		for i := range all {
+			all[i] = Param{Name: "k" + strconv.Itoa(i), Source: "body"}
+		}
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p := &params{all: all}
+				for i := range p.all {
+					p.all[i].Used = false
+				}
+				p.resolve()
+			}
+		})
+	}
+}
