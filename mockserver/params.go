@@ -29,7 +29,7 @@ const smallParams = 16
 
 // params are a request's parameters merged from the query string and the body the way the real
 // service evidently does: a body value wins over a query value of the same name, and the first of
-// repeated values wins. Every value is kept, with its source, for the journal.
+// repeated values wins. Every value read (at most MaxParams) is kept, with its source.
 //
 // The values may share memory with the request's body: use them while answering the request, and
 // keep only what journal and clipCopy return.
