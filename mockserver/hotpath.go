@@ -2,9 +2,14 @@ package mockserver
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/smartappmock/smartappmock/store"
@@ -36,10 +41,68 @@ func (s *Server) logRequest(ctx context.Context, e *store.Entry) {
 	_ = h.Handle(ctx, rec)
 }
 
+// errBodyCut is what readBody's error matches (errors.Is) when a request body did not fully
+// arrive: the connection ended before the Content-Length was read (io.ErrUnexpectedEOF), a chunked
+// body stopped mid-way, the read deadline passed (os.ErrDeadlineExceeded), or the connection was
+// reset. The error also matches its cause, and its text is the reason to answer with, e.g.
+// "body: cut after 51 of 200 bytes (unexpected EOF)".
+//
+// A cut body is never a send. The caller answers (when the client is still there) the
+// business-layer envelope errno 3001 with that reason, counts nothing (no QPS, daily or window
+// slot), parses nothing, and journals the request with that reason and no parameters. The token
+// endpoint answers its OAuth invalid_request the same way.
+var errBodyCut = errors.New("body: cut")
+
+// bodyCutError is a body that did not fully arrive. It matches errBodyCut and unwraps to its cause.
+type bodyCutError struct {
+	read      int   // the bytes that arrived
+	announced int64 // the Content-Length, or -1 when unknown (chunked)
+	cause     error
+}
+
+func (e *bodyCutError) Error() string {
+	var b strings.Builder
+	b.WriteString("body: cut after ")
+	b.WriteString(strconv.Itoa(e.read))
+	if e.announced >= 0 {
+		b.WriteString(" of ")
+		b.WriteString(strconv.FormatInt(e.announced, 10))
+	}
+	b.WriteString(" bytes (")
+	b.WriteString(describeReadError(e.cause))
+	b.WriteString(")")
+	return b.String()
+}
+
+func (e *bodyCutError) Unwrap() error { return e.cause }
+
+func (e *bodyCutError) Is(target error) bool { return target == errBodyCut }
+
+// describeReadError names a body read error without the addresses a *net.OpError carries.
+func describeReadError(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected EOF"
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "read timeout"
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		err = oe.Err
+	}
+	return clipCopy(err.Error())
+}
+
 // readBody reads a request body of at most MaxBodyBytes. A body announced larger by its
 // Content-Length is refused at once, unread; otherwise the buffer is sized from the
-// Content-Length, so the common small form is read in one allocation. Over the limit it returns
-// an *http.MaxBytesError, as http.MaxBytesReader does.
+// Content-Length, so the common small form is read in one allocation.
+//
+// Its errors are of two kinds, and on either it returns no body:
+//   - over the limit, an *http.MaxBytesError, as http.MaxBytesReader does (answer errno 3001
+//     "body: larger than 1048576 bytes");
+//   - any other read error means the body did not fully arrive: it matches errBodyCut (see there
+//     for how to answer).
 func readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, &http.MaxBytesError{Limit: MaxBodyBytes}
@@ -60,7 +123,15 @@ func readBody(r *http.Request) ([]byte, error) {
 			return buf, nil
 		}
 		if err != nil {
-			return buf, err
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return nil, err
+			}
+			announced := r.ContentLength
+			if announced <= 0 {
+				announced = -1
+			}
+			return nil, &bodyCutError{read: len(buf), announced: announced, cause: err}
 		}
 	}
 }

@@ -7,23 +7,54 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/smartappmock/smartappmock"
 )
+
+// MaxParams is the most parameters one request may carry, query and body together (1000). The
+// parser stops reading at the cap and counts the rest without decoding them; the request is then
+// answered errno 3001 with the reason tooManyReason gives. Real clients send about ten.
+const MaxParams = 1000
+
+// MaxJournalParams is the most parameters a journal entry keeps (64); the rest are counted in a
+// final note (see journal).
+const MaxJournalParams = 64
+
+// smallParams is the count up to which resolve and get scan the list instead of building a map:
+// the usual request (an SDK sends five to eight parameters) then allocates no map.
+const smallParams = 16
 
 // params are a request's parameters merged from the query string and the body the way the real
 // service evidently does: a body value wins over a query value of the same name, and the first of
-// repeated values wins. Every value is kept, with its source, for the journal.
+// repeated values wins. Every value read (at most MaxParams) is kept, with its source.
+//
+// The values may share memory with the request's body: use them while answering the request, and
+// keep only what journal and clipCopy return.
 type params struct {
 	all []Param
 	// notes explain what the parser skipped or could not read (e.g. a JSON body).
 	notes []string
+	// tooMany is how many parameters were sent beyond MaxParams (counted, not decoded); 0 when
+	// every parameter was read. See tooManyReason.
+	tooMany int
+	// index maps each name to the index of its value in use in all; built by resolve only when
+	// there are more than smallParams parameters, so the merge stays linear.
+	index map[string]int
 	// first holds the first parameters, so a usual request needs one allocation, not two.
 	first [8]Param
 }
 
 // get returns the value in use for name and whether it was sent at all.
 func (p *params) get(name string) (string, bool) {
+	if p.index != nil {
+		if i, ok := p.index[name]; ok {
+			return p.all[i].Value, true
+		}
+		return "", false
+	}
 	for i := range p.all {
 		if p.all[i].Used && p.all[i].Name == name {
 			return p.all[i].Value, true
@@ -32,30 +63,139 @@ func (p *params) get(name string) (string, bool) {
 	return "", false
 }
 
+// full reports whether MaxParams parameters have been read.
+func (p *params) full() bool {
+	return len(p.all) >= MaxParams
+}
+
 func (p *params) add(name, value, source string) {
 	p.all = append(p.all, Param{Name: name, Value: value, Source: source})
 }
 
+// tooManyReason returns the reason of the errno 3001 that a request with more than MaxParams
+// parameters gets ("too many parameters: more than 1000 (N more not read)"), or "" when every
+// parameter was read. The parameters before the cap are read, so the caller can still check the
+// token first when the layering asks for it.
+func (p *params) tooManyReason() string {
+	if p.tooMany == 0 {
+		return ""
+	}
+	return "too many parameters: more than " + strconv.Itoa(MaxParams) + " (" + strconv.Itoa(p.tooMany) + " more not read)"
+}
+
 // resolve marks, for each name, the value in use: the first body value, else the first query value.
-// Requests carry a handful of parameters, so a quadratic scan beats a map here.
+// A handful of parameters are compared pairwise (no map to allocate); more go through a map, so a
+// body of many distinct names costs linear time, not quadratic.
 func (p *params) resolve() {
-	for i := range p.all {
-		prm := &p.all[i]
-		chosen := -1
-		for j := range i {
-			if p.all[j].Used && p.all[j].Name == prm.Name {
-				chosen = j
-				break
+	if len(p.all) <= smallParams {
+		for i := range p.all {
+			prm := &p.all[i]
+			chosen := -1
+			for j := range i {
+				if p.all[j].Used && p.all[j].Name == prm.Name {
+					chosen = j
+					break
+				}
+			}
+			switch {
+			case chosen < 0:
+				prm.Used = true
+			case p.all[chosen].Source == "query" && prm.Source == "body":
+				p.all[chosen].Used = false
+				prm.Used = true
 			}
 		}
+		return
+	}
+	p.index = make(map[string]int, len(p.all))
+	for i := range p.all {
+		prm := &p.all[i]
+		chosen, seen := p.index[prm.Name]
 		switch {
-		case chosen < 0:
+		case !seen:
 			prm.Used = true
+			p.index[prm.Name] = i
 		case p.all[chosen].Source == "query" && prm.Source == "body":
 			p.all[chosen].Used = false
 			prm.Used = true
+			p.index[prm.Name] = i
 		}
 	}
+}
+
+// journal returns the parameters as a journal entry keeps them, sharing no memory with the
+// request: at most MaxJournalParams of them (the values in use first, then the others, each group
+// in the order sent, and the whole in the order sent), every name and value a copy clipped by
+// clipCopy, access_token replaced by its redacted form (redactToken) and client_secret by
+// "<redacted>". When parameters were left out (beyond MaxJournalParams, or never read beyond
+// MaxParams), a last element says how many:
+//
+//	Param{Name: "…", Value: "N more parameters not kept", Source: "note"}
+//
+// Readers that rebuild requests from the journal skip Source "note".
+func (p *params) journal() []Param {
+	n := len(p.all)
+	if n <= MaxJournalParams && p.tooMany == 0 {
+		out := make([]Param, n)
+		for i := range p.all {
+			out[i] = journalParam(p.all[i])
+		}
+		return out
+	}
+	keep := make([]bool, n)
+	kept := 0
+	for _, used := range []bool{true, false} {
+		for i := range p.all {
+			if kept == MaxJournalParams {
+				break
+			}
+			if p.all[i].Used == used {
+				keep[i] = true
+				kept++
+			}
+		}
+	}
+	out := make([]Param, 0, kept+1)
+	for i := range p.all {
+		if keep[i] {
+			out = append(out, journalParam(p.all[i]))
+		}
+	}
+	return append(out, Param{Name: "…", Value: strconv.Itoa(n-kept+p.tooMany) + " more parameters not kept", Source: "note"})
+}
+
+// journalParam copies one parameter for the journal: clipped, secrets redacted.
+func journalParam(prm Param) Param {
+	out := Param{Name: clipCopy(prm.Name), Source: prm.Source, Used: prm.Used}
+	switch prm.Name {
+	case smartappmock.ParamAccessToken:
+		out.Value = redactToken(prm.Value)
+	case "client_secret":
+		out.Value = "<redacted>"
+	default:
+		out.Value = clipCopy(prm.Value)
+	}
+	return out
+}
+
+// clipCopy returns a copy of s that shares no memory with s, cut to MaxJournalValue bytes at a
+// UTF-8 boundary and marked with the original length ("…(N bytes, cut)"). Every string taken from
+// a request that outlives the request (the journal's open_id and msg_type, a reason that quotes a
+// value) goes through it: a substring, however short, would keep the whole body in memory.
+func clipCopy(s string) string {
+	if len(s) <= MaxJournalValue {
+		return strings.Clone(s)
+	}
+	cut := MaxJournalValue
+	// Step back to the start of the rune cut in two; invalid UTF-8 (no start within a rune's
+	// length) is cut where it is.
+	for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(s[cut]); i++ {
+		cut--
+	}
+	if !utf8.RuneStart(s[cut]) {
+		cut = MaxJournalValue
+	}
+	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes, cut)"
 }
 
 // bodyKind says how a body is read, from its Content-Type.
@@ -140,7 +280,7 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *p
 }
 
 // addURLEncoded adds every pair of a urlencoded string; a bad pair is skipped and reported, the
-// rest are kept (as url.ParseQuery does).
+// rest are kept (as url.ParseQuery does). At MaxParams it stops and counts the remaining pairs.
 func addURLEncoded(p *params, s, source string) error {
 	var firstErr error
 	for s != "" {
@@ -148,6 +288,10 @@ func addURLEncoded(p *params, s, source string) error {
 		pair, s, _ = strings.Cut(s, "&")
 		if pair == "" {
 			continue
+		}
+		if p.full() {
+			p.tooMany += 1 + countPairs(s)
+			break
 		}
 		k, v, _ := strings.Cut(pair, "=")
 		k1, err := url.QueryUnescape(k)
@@ -169,6 +313,21 @@ func addURLEncoded(p *params, s, source string) error {
 	return firstErr
 }
 
+// countPairs counts the non-empty pairs of a urlencoded string without decoding them.
+func countPairs(s string) int {
+	n := 0
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		if pair != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// addMultipart adds every named part of a multipart/form-data body. At MaxParams it stops reading
+// values and only counts the remaining named parts.
 func addMultipart(p *params, body []byte, boundary string) error {
 	if boundary == "" {
 		return errors.New("no boundary in Content-Type")
@@ -186,6 +345,10 @@ func addMultipart(p *params, body []byte, boundary string) error {
 		if name == "" {
 			continue
 		}
+		if p.full() {
+			p.tooMany++
+			continue
+		}
 		v, err := io.ReadAll(io.LimitReader(part, 1<<20))
 		if err != nil {
 			return err
@@ -194,11 +357,13 @@ func addMultipart(p *params, body []byte, boundary string) error {
 	}
 }
 
-// validUTF8 reports the first parameter whose value is not valid UTF-8.
+// invalidUTF8 returns the name of the first parameter in use whose value is not valid UTF-8, as
+// clipCopy returns it (a copy, at most MaxJournalValue bytes and a mark), or "" when every value
+// in use is valid.
 func (p *params) invalidUTF8() string {
 	for _, prm := range p.all {
 		if prm.Used && !utf8.ValidString(prm.Value) {
-			return prm.Name
+			return clipCopy(prm.Name)
 		}
 	}
 	return ""
