@@ -169,7 +169,7 @@ func journalParam(prm Param) Param {
 	out := Param{Name: clipCopy(prm.Name), Source: prm.Source, Used: prm.Used}
 	switch prm.Name {
 	case smartappmock.ParamAccessToken:
-		out.Value = redactToken(prm.Value)
+		out.Value = RedactToken(prm.Value)
 	case "client_secret":
 		out.Value = "<redacted>"
 	default:

@@ -155,7 +155,7 @@ func TestParamsJournal(t *testing.T) {
 			query: "access_token=24.0123456789abcdef.2592000.1700000000.282335-1",
 			body:  "open_id=u&msg_type=text&content=hi&open_id=again",
 			want: []Param{
-				{Name: "access_token", Value: redactToken("24.0123456789abcdef.2592000.1700000000.282335-1"), Source: "query", Used: true},
+				{Name: "access_token", Value: RedactToken("24.0123456789abcdef.2592000.1700000000.282335-1"), Source: "query", Used: true},
 				{Name: "open_id", Value: "u", Source: "body", Used: true},
 				{Name: "msg_type", Value: "text", Source: "body", Used: true},
 				{Name: "content", Value: "hi", Source: "body", Used: true},

@@ -32,22 +32,5 @@ func (p *params) sendRequest() smartappmock.SendRequest {
 	return r
 }
 
-// journal copies the parameters for the journal: secrets redacted, every value a clipped copy.
-func (p *params) journal() []store.Param {
-	out := make([]store.Param, len(p.all))
-	for i, prm := range p.all {
-		out[i] = store.Param{Name: clipCopy(prm.Name), Source: prm.Source, Used: prm.Used}
-		switch prm.Name {
-		case smartappmock.ParamAccessToken:
-			out[i].Value = RedactToken(prm.Value)
-		case "client_secret":
-			out[i].Value = "<redacted>"
-		default:
-			out[i].Value = clipCopy(prm.Value)
-		}
-	}
-	return out
-}
-
 // Param is one request parameter and where it came from, as the journal keeps it (store.Param).
 type Param = store.Param

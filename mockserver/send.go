@@ -22,12 +22,22 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 
 	body, err := readBody(r)
 	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	switch {
+	case errors.As(err, &tooLarge):
 		d := business(smartappmock.ErrnoInvalidParam, fmt.Sprintf("body: larger than %d bytes", MaxBodyBytes))
 		s.finish(w, r, e, d, nil, start)
 		return
+	case err != nil:
+		// A body that did not fully arrive is never a send: nothing is counted, and the client (if
+		// it is still there) learns why.
+		s.finish(w, r, e, business(smartappmock.ErrnoInvalidParam, err.Error()), nil, start)
+		return
 	}
 	p := parseParams(r.URL.RawQuery, r.Header.Get("Content-Type"), body, s.cfg.Policy.LenientJSON)
+	if reason := p.tooManyReason(); reason != "" {
+		s.finish(w, r, e, business(smartappmock.ErrnoInvalidParam, reason), p, start)
+		return
+	}
 	req := p.sendRequest()
 	v := s.decideSend(r, &req, p, start)
 	e.App, e.AppTime, e.Token = v.app, v.appTime, v.token

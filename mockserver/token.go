@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,6 +15,10 @@ import (
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
 )
+
+// MaxClientID is the longest client_id the token endpoint accepts (Baidu's App Keys are 32
+// characters); a longer one is an invalid client, so no app id and no token grows without bound.
+const MaxClientID = 128
 
 // scopeBase is the scope a mini program's server asks for.
 const scopeBase = "smartapp_snsapi_base"
@@ -29,10 +33,14 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	var body []byte
 	if r.Method == http.MethodPost {
 		var err error
-		body, err = io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+		body, err = readBody(r)
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		switch {
+		case errors.As(err, &tooLarge):
 			s.oauthError(w, r, &e, "missing_grant_type", "body: larger than 1 MiB", start)
+			return
+		case err != nil: // the body did not fully arrive: no token is issued
+			s.oauthError(w, r, &e, "missing_grant_type", err.Error(), start)
 			return
 		}
 	}
@@ -57,6 +65,10 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if clientID == "" {
 		s.oauthError(w, r, &e, "unknown_client", "client_id: missing", start)
+		return
+	}
+	if len(clientID) > MaxClientID {
+		s.oauthError(w, r, &e, "unknown_client", fmt.Sprintf("client_id: longer than %d bytes (%d)", MaxClientID, len(clientID)), start)
 		return
 	}
 	app, known, err := s.appForClient(r, clientID, secret)
