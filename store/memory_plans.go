@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smartappmock/smartappmock/config"
@@ -20,17 +21,30 @@ type plans struct {
 	counts  map[PlanID]*FaultCount // of faults.Version
 	version uint64                 // the last version given, rules and faults alike
 	set     bool                   // rules and faults were set (seeded or put) at least once
+
+	// snap is what readers see: a copy of rules and faults taken after every change, so that the
+	// two reads of every send take no lock.
+	snap atomic.Pointer[planSnap]
 }
 
-func (p *plans) init() { p.counts = map[PlanID]*FaultCount{} }
+type planSnap struct {
+	rules  Rules
+	faults Faults
+}
+
+// publishLocked makes the current rules and faults visible to readers. mu must be held.
+func (p *plans) publishLocked() { p.snap.Store(&planSnap{rules: p.rules, faults: p.faults}) }
+
+func (p *plans) init() {
+	p.counts = map[PlanID]*FaultCount{}
+	p.publishLocked()
+}
 
 func (p *plans) next() uint64 { p.version++; return p.version }
 
 // Rules implements Store.
 func (m *Memory) Rules(context.Context) (Rules, error) {
-	m.plans.mu.Lock()
-	defer m.plans.mu.Unlock()
-	return m.plans.rules, nil
+	return m.plans.snap.Load().rules, nil
 }
 
 // PutRules implements Store.
@@ -39,14 +53,13 @@ func (m *Memory) PutRules(_ context.Context, rules []config.Rule) (Rules, error)
 	defer m.plans.mu.Unlock()
 	m.plans.set = true
 	m.plans.rules = Rules{Version: m.plans.next(), Rules: slices.Clone(rules)}
+	m.plans.publishLocked()
 	return m.plans.rules, nil
 }
 
 // Faults implements Store.
 func (m *Memory) Faults(context.Context) (Faults, error) {
-	m.plans.mu.Lock()
-	defer m.plans.mu.Unlock()
-	return m.plans.faults, nil
+	return m.plans.snap.Load().faults, nil
 }
 
 // PutFaults implements Store.
@@ -73,6 +86,7 @@ func (m *Memory) setFaultsLocked(global []config.Fault, apps map[string][]config
 	}
 	m.plans.faults = Faults{Version: m.plans.next(), Global: global, Apps: apps}
 	m.plans.counts = map[PlanID]*FaultCount{}
+	m.plans.publishLocked()
 }
 
 // TakeFault implements Store.
@@ -137,6 +151,7 @@ func (m *Memory) seedLocked(ctx context.Context, s Seed) error {
 	if !m.plans.set {
 		m.plans.set = true
 		m.plans.rules = Rules{Version: m.plans.next(), Rules: slices.Clone(s.Rules)}
+		m.plans.publishLocked()
 		m.setFaultsLocked(slices.Clone(s.Faults), maps.Clone(s.AppFaults))
 	}
 	m.plans.mu.Unlock()
