@@ -135,12 +135,13 @@ func (p *params) resolve() {
 // Readers that rebuild requests from the journal skip Source "note".
 func (p *params) journal() []Param {
 	n := len(p.all)
+	a := arena{pieces: make([]string, 0, 4*min(n, MaxJournalParams))}
 	if n <= MaxJournalParams && p.tooMany == 0 {
 		out := make([]Param, n)
 		for i := range p.all {
-			out[i] = journalParam(p.all[i])
+			out[i] = a.param(p.all[i])
 		}
-		return out
+		return a.finish(out)
 	}
 	keep := make([]bool, n)
 	kept := 0
@@ -158,33 +159,70 @@ func (p *params) journal() []Param {
 	out := make([]Param, 0, kept+1)
 	for i := range p.all {
 		if keep[i] {
-			out = append(out, journalParam(p.all[i]))
+			out = append(out, a.param(p.all[i]))
 		}
 	}
+	out = a.finish(out)
 	return append(out, Param{Name: "…", Value: strconv.Itoa(n-kept+p.tooMany) + " more parameters not kept", Source: "note"})
 }
 
-// journalParam copies one parameter for the journal: clipped, secrets redacted.
-func journalParam(prm Param) Param {
-	out := Param{Name: clipCopy(prm.Name), Source: prm.Source, Used: prm.Used}
+// arena copies the names and values of a journal entry's parameters into one allocation: every
+// name and value clipped (as clipCopy does), secrets redacted. param records the pieces; finish
+// copies them and points each parameter at its part of the copy. A per-request allocation count
+// that the benchmarks of bench_test.go watch.
+type arena struct {
+	pieces []string // for each parameter: name head, name tail, value head, value tail
+	size   int
+}
+
+func (a *arena) add(s string) {
+	head, tail := clipPieces(s)
+	a.pieces = append(a.pieces, head, tail)
+	a.size += len(head) + len(tail)
+}
+
+// param records a parameter and returns it with its source and use (names and values set by finish).
+func (a *arena) param(prm Param) Param {
+	a.add(prm.Name)
 	switch prm.Name {
 	case smartappmock.ParamAccessToken:
-		out.Value = RedactToken(prm.Value)
+		a.add(RedactToken(prm.Value))
 	case "client_secret":
-		out.Value = "<redacted>"
+		a.add("<redacted>")
 	default:
-		out.Value = clipCopy(prm.Value)
+		a.add(prm.Value)
+	}
+	return Param{Source: prm.Source, Used: prm.Used}
+}
+
+// finish copies every recorded piece into one string and sets the names and values of out (the
+// parameters param returned, in order).
+func (a *arena) finish(out []Param) []Param {
+	var b strings.Builder
+	b.Grow(a.size)
+	for _, s := range a.pieces {
+		b.WriteString(s)
+	}
+	all := b.String()
+	off := 0
+	next := func(i int) string {
+		n := len(a.pieces[i]) + len(a.pieces[i+1])
+		s := all[off : off+n]
+		off += n
+		return s
+	}
+	for i := range out {
+		out[i].Name = next(4 * i)
+		out[i].Value = next(4*i + 2)
 	}
 	return out
 }
 
-// clipCopy returns a copy of s that shares no memory with s, cut to MaxJournalValue bytes at a
-// UTF-8 boundary and marked with the original length ("…(N bytes, cut)"). Every string taken from
-// a request that outlives the request (the journal's open_id and msg_type, a reason that quotes a
-// value) goes through it: a substring, however short, would keep the whole body in memory.
-func clipCopy(s string) string {
+// clipPieces returns s, or its first MaxJournalValue bytes (cut at a UTF-8 boundary) and the mark
+// of its original length: clipCopy(s) is head + tail, without the copy.
+func clipPieces(s string) (head, tail string) {
 	if len(s) <= MaxJournalValue {
-		return strings.Clone(s)
+		return s, ""
 	}
 	cut := MaxJournalValue
 	// Step back to the start of the rune cut in two; invalid UTF-8 (no start within a rune's
@@ -195,7 +233,19 @@ func clipCopy(s string) string {
 	if !utf8.RuneStart(s[cut]) {
 		cut = MaxJournalValue
 	}
-	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes, cut)"
+	return s[:cut], "…(" + strconv.Itoa(len(s)) + " bytes, cut)"
+}
+
+// clipCopy returns a copy of s that shares no memory with s, cut to MaxJournalValue bytes at a
+// UTF-8 boundary and marked with the original length ("…(N bytes, cut)"). Every string taken from
+// a request that outlives the request (the journal's open_id and msg_type, a reason that quotes a
+// value) goes through it: a substring, however short, would keep the whole body in memory.
+func clipCopy(s string) string {
+	head, tail := clipPieces(s)
+	if tail == "" {
+		return strings.Clone(head)
+	}
+	return head + tail
 }
 
 // bodyKind says how a body is read, from its Content-Type.

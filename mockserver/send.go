@@ -53,7 +53,17 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, e store.Entry, d
 		e.Params = p.journal()
 		openID, _ := p.get(smartappmock.ParamOpenID)
 		msgType, _ := p.get(smartappmock.ParamMsgType)
-		e.OpenID, e.MsgType = clipCopy(openID), clipCopy(msgType)
+		// The journal's copies of the values in use: no copy of their own.
+		for _, prm := range e.Params {
+			if prm.Used && prm.Source != "note" {
+				switch prm.Name {
+				case smartappmock.ParamOpenID:
+					e.OpenID = prm.Value
+				case smartappmock.ParamMsgType:
+					e.MsgType = prm.Value
+				}
+			}
+		}
 		if len(p.notes) > 0 && d.Code != 0 {
 			d.Reason = strings.Join(append([]string{d.Reason}, p.notes...), "; ")
 		}
