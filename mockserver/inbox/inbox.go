@@ -5,8 +5,6 @@
 package inbox
 
 import (
-	"cmp"
-	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -58,6 +56,8 @@ type inbox struct {
 	// shuts down: an event stream never goes idle, so it must end by itself for Shutdown to finish.
 	mu      sync.Mutex
 	closing map[*http.Server]chan struct{}
+
+	hub hub // the live stream's one reader of the store's feed: events.go
 }
 
 // New returns the handler of admin.UIPath and everything under it, for admin.Options.UI:
@@ -78,6 +78,7 @@ func New(a *admin.API) http.Handler {
 
 		closing: map[*http.Server]chan struct{}{},
 	}
+	in.hub.init(in)
 	m := in.mux
 	m.HandleFunc("GET "+admin.UIPath, in.servePage)
 	m.HandleFunc("GET "+admin.UIPath+"/{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -473,130 +474,6 @@ func inboxDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh%02dm", h, m)
 	}
 	return fmt.Sprintf("%dm", m)
-}
-
-// inboxPing is how often an idle event stream sends a comment, so that proxies keep it open.
-const inboxPing = 15 * time.Second
-
-// serveEvents streams new journal entries of the view's app as server-sent events ("entry"
-// events, id = sequence number, match set for those that pass the view's filters). With an "after"
-// parameter (or Last-Event-ID) it first sends the matching entries recorded after it, so that a
-// page loses nothing between its first fetch and the stream, or across a reconnect.
-func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
-	q, v, err := parseInboxQuery(r, "after")
-	if err != nil {
-		admin.WriteError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	after := v.Get("after")
-	if id := r.Header.Get("Last-Event-ID"); id != "" {
-		after = id
-	}
-	var since uint64
-	if after != "" {
-		if since, err = strconv.ParseUint(after, 10, 64); err != nil {
-			admin.WriteError(w, http.StatusBadRequest, fmt.Sprintf("after: %q is not a sequence number", after))
-			return
-		}
-	}
-	rc := http.NewResponseController(w)
-	shutdown := in.shutdownSignal(r)
-	ctx := r.Context()
-	// Everything up to head comes from the journal (the view's entries after the cursor); what
-	// comes later, recorded by any server on the store, from the feed.
-	head, err := in.store.Head(ctx)
-	var backlog []store.Entry
-	if err == nil && after != "" && since < head {
-		bf := q.filter()
-		bf.After, bf.Before = since, head+1
-		backlog, err = in.store.Journal(ctx, bf)
-	}
-	if err != nil {
-		admin.StoreFailed(w, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	if _, err := fmt.Fprint(w, "retry: 2000\n: smartappmock inbox\n\n"); err != nil {
-		return
-	}
-	f := q.filter()
-	send := func(e *store.Entry) error {
-		if q.App != "" && e.App != q.App {
-			return nil
-		}
-		it := in.item(e)
-		it.Match = f.Matches(e)
-		b, err := json.Marshal(it)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "id: %d\nevent: entry\ndata: %s\n\n", e.Seq, b)
-		return err
-	}
-	slices.SortFunc(backlog, func(a, b store.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
-	for i := range backlog {
-		if err := send(&backlog[i]); err != nil {
-			return
-		}
-	}
-	if err := rc.Flush(); err != nil {
-		return
-	}
-	feedCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	batches := make(chan []store.Entry)
-	go func() {
-		defer close(batches)
-		cursor := max(head, since)
-		for {
-			es, err := in.store.Feed(feedCtx, cursor, 256)
-			if err != nil {
-				if feedCtx.Err() == nil {
-					in.core.Logger().Warn("inbox: live feed", "err", err)
-				}
-				return
-			}
-			if len(es) == 0 {
-				continue
-			}
-			cursor = es[len(es)-1].Seq
-			select {
-			case batches <- es:
-			case <-feedCtx.Done():
-				return
-			}
-		}
-	}()
-	ping := time.NewTicker(inboxPing)
-	defer ping.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-shutdown:
-			return
-		case <-ping.C:
-			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
-				return
-			}
-		case es, ok := <-batches:
-			if !ok {
-				return
-			}
-			for i := range es {
-				if err := send(&es[i]); err != nil {
-					return
-				}
-			}
-		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
-	}
 }
 
 // shutdownSignal returns a channel closed when the http.Server serving r shuts down (nil, which
