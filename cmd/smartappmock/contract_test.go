@@ -66,6 +66,7 @@ func TestContract_List(t *testing.T) {
 
 func TestContract_RunShellExample_PassesAndWritesJUnit(t *testing.T) {
 	t.Parallel()
+	needCurl(t)
 	junit := filepath.Join(t.TempDir(), "report.xml")
 	out, _, err := runContract(t, "run", "--junit", junit, "--case", "text_delivered,errno_3001_fails_without_retry,fault_http_502,send_form_encoded",
 		"--", "sh", "../../examples/shell/send.sh")
@@ -93,6 +94,7 @@ func TestContract_RunShellExample_PassesAndWritesJUnit(t *testing.T) {
 
 func TestContract_RunFlawedExample_Exit1(t *testing.T) {
 	t.Parallel()
+	needCurl(t)
 	out, _, err := runContract(t, "run", "--case", "errno_90001_fails_without_retry", "--", "sh", "../../examples/flawed/http_200_is_success.sh")
 	if !errors.Is(err, errSilent) {
 		t.Fatalf("err = %v; want errSilent (exit 1, report already printed)", err)

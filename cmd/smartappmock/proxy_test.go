@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // startServeLines runs "serve" with args and returns the first n lines it prints and a function
@@ -74,14 +75,11 @@ func TestProxy_UnmodifiedGoProgram(t *testing.T) {
 	}
 }
 
+// needCurl skips the test without curl 7.87 or later (which examples/shell/send.sh needs for
+// --url-query), or fails it under CI=true.
 func needCurl(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("curl is missing; .ci/setup.d installs it")
-		}
-		t.Skip("curl is not installed")
-	}
+	testenv.RequireVersion(t, "curl", "--version", 7, 87, "apt-get install curl, version 7.87 or later")
 }
 
 func curl(t *testing.T, args ...string) (string, error) {

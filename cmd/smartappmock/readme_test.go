@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // readmeSection returns the text between the markers of a README section.
@@ -32,12 +33,8 @@ func readmeSection(t *testing.T, name string) string {
 // order and in one shell (so $TOKEN carries over), and checks each output against the text block
 // that follows it. Times are compared as <TIME>.
 func TestREADMEWalkthrough(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("curl is missing; .ci/setup.d installs it")
-		}
-		t.Skip("curl is not installed")
-	}
+	needCurl(t)
+	testenv.Require(t, "bash", "apt-get install bash")
 	section := readmeSection(t, "walkthrough")
 	blocks := regexp.MustCompile("(?s)```sh\n(.*?)```\n```text\n(.*?)```").FindAllStringSubmatch(section, -1)
 	if len(blocks) < 6 {
