@@ -138,6 +138,9 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*Report, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("no command to run")
 	}
+	if _, err := selectCases(s.Cases); err != nil { // a usage mistake first, before the command's
+		return nil, err
+	}
 	if _, err := exec.LookPath(argv[0]); err != nil {
 		return nil, fmt.Errorf("client command: %w", err)
 	}
