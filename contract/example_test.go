@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock/contract"
-	"github.com/smartappmock/smartappmock/internal/testenv"
 	"github.com/smartappmock/smartappmock/examples/go/sender"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // A Go project runs the whole catalogue inside its own go test with Run; each case gets a fresh
