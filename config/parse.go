@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/internal/nearest"
 	"github.com/smartappmock/smartappmock/internal/spec"
 )
 
@@ -342,36 +343,7 @@ var knownKeys = []string{
 	"drip_bytes",
 }
 
-func suggest(key string) string {
-	best, bestD := "", 3
-	for _, k := range knownKeys {
-		if d := distance(key, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+func suggest(key string) string { return nearest.Word(key, knownKeys) }
 
 // lineOf finds the line of a key path such as apps[1].client_id in a parsed document; it falls
 // back to the nearest ancestor found.
