@@ -136,8 +136,16 @@ func decodeDocument(name string, data []byte, doc any, validate func(*Errors)) e
 
 // causedByDecoding reports whether the check e is probably a consequence of a value that did not
 // decode (a latency that did not parse is not also "missing"): a decoding error on the same line,
-// or inside e's path.
+// or inside e's path, or a mistyped key that is probably the one reported missing.
 func causedByDecoding(decodeErrs Errors, e *Error) bool {
+	if e.Reason == "required" {
+		key := e.Path[strings.LastIndexAny(e.Path, ".]")+1:]
+		for _, x := range decodeErrs { // the key is there, mistyped: "unknown key … (did you mean …)"
+			if strings.HasSuffix(x.Reason, fmt.Sprintf("(did you mean %q?)", key)) {
+				return true
+			}
+		}
+	}
 	for _, x := range decodeErrs {
 		if x.Line == e.Line || x.Path != "" && (x.Path == e.Path || strings.HasPrefix(x.Path, e.Path+".") || strings.HasPrefix(x.Path, e.Path+"[")) {
 			return true

@@ -33,7 +33,7 @@ func TestContract_UsageErrorsExit2(t *testing.T) {
 		{"UnknownSubcommand", []string{"runn"}, `unknown subcommand "runn"`},
 		{"RunWithoutCommand", []string{"run", "--junit", "x.xml"}, "no client command"},
 		{"RunUnknownCase", []string{"run", "--case", "nope", "--", "true"}, `unknown case "nope"`},
-		{"RunBadFlag", []string{"run", "--bogus", "--", "true"}, "flag provided but not defined"},
+		{"RunBadFlag", []string{"run", "--bogus", "--", "true"}, "contract run: unknown flag --bogus"},
 		{"VerifyWithoutTarget", []string{"verify"}, "--target URL is required"},
 		{"VerifyHalfCredentials", []string{"verify", "--target", "http://127.0.0.1:1", "--client-id", "x"}, "both --client-id and --client-secret"},
 	} {
