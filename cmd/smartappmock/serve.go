@@ -21,7 +21,7 @@ import (
 type serveFlags struct {
 	addr, configFile, adminToken, logFormat string
 	journalFile                             string // NDJSON copy of the journal (mockserver.JournalFile)
-	addrFromEnv                             bool // SMARTAPPMOCK_ADDR set it, not --addr
+	addrFromEnv                             bool   // SMARTAPPMOCK_ADDR set it, not --addr
 	logLevel                                slog.Level
 	tls                                     tlsFlags // HTTPS, proxy and CA: ca.go
 }
