@@ -161,10 +161,23 @@ func listen(name, addr string) (net.Listener, error) {
 	return nil, fmt.Errorf("%s %s: %w", name, addr, err)
 }
 
-// isLoopback reports whether a bound address is reachable from this machine only.
-func isLoopback(a net.Addr) bool {
+// exposure says, for the start line, how far a bound listener reaches ("" for this machine only,
+// else "every interface; " or "reachable from the network; "), and the warning to log when nothing
+// guards the admin API there ("" when an admin token does, or on loopback).
+func exposure(a net.Addr, adminToken string) (where, warning string) {
 	tcp, ok := a.(*net.TCPAddr)
-	return ok && tcp.IP != nil && tcp.IP.IsLoopback()
+	if ok && tcp.IP != nil && tcp.IP.IsLoopback() {
+		return "", ""
+	}
+	where = "reachable from the network; "
+	if !ok || tcp.IP == nil || tcp.IP.IsUnspecified() {
+		where = "every interface; "
+	}
+	if adminToken == "" {
+		warning = "listening beyond this machine without an admin token: anyone who reaches " + boundAddr(a) +
+			" can read the journal and change rules, faults and clocks; set --admin-token (env SMARTAPPMOCK_ADMIN_TOKEN), or listen on 127.0.0.1"
+	}
+	return where, warning
 }
 
 // boundAddr renders what a listener is bound to, 0.0.0.0:8080 included.

@@ -190,16 +190,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if f.configFile != "" {
 		source = f.configFile
 	}
-	where := ""
-	if !isLoopback(ln.Addr()) {
-		where = "every interface; "
-		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsUnspecified() {
-			where = "reachable from the network; "
-		}
-		if f.adminToken == "" {
-			logger.Warn("listening beyond this machine without an admin token: anyone who reaches " + boundAddr(ln.Addr()) +
-				" can read the journal and change rules, faults and clocks; set --admin-token (env SMARTAPPMOCK_ADMIN_TOKEN), or listen on 127.0.0.1")
-		}
+	where, warning := exposure(ln.Addr(), f.adminToken)
+	if warning != "" {
+		logger.Warn(warning)
 	}
 	fmt.Fprintf(stdout, "smartappmock %s listening on http://%s (%sconfig: %s)\n", buildVersion(), boundAddr(ln.Addr()), where, source)
 	side.printAddrs(stdout, displayAddr(ln.Addr()))
