@@ -173,17 +173,17 @@ func TestServe_LoadsCAFiles(t *testing.T) {
 	}
 }
 
-// TestREADMEFaults checks the README's fault reference against the code: its configuration
+// TestREADMEFaults checks the fault reference (docs/faults.md) against the code: its configuration
 // example parses, and its kinds table and magic values name every kind.
 func TestREADMEFaults(t *testing.T) {
-	section := readmeSection(t, "faults-and-proxy")
+	section := docSection(t, "docs/faults.md", "faults-and-proxy")
 	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindStringSubmatch(section)
 	if m == nil {
 		t.Fatal("no yaml block in the faults-and-proxy section")
 	}
-	c, err := config.Parse("README.md", []byte(m[1]))
+	c, err := config.Parse("docs/faults.md", []byte(m[1]))
 	if err != nil {
-		t.Fatalf("the README's fault example does not parse: %v", err)
+		t.Fatalf("the fault example does not parse: %v", err)
 	}
 	if len(c.Faults) != 4 || len(c.Apps[0].Faults) != 1 {
 		t.Errorf("parsed example: %d faults, %d app faults; want 4 and 1", len(c.Faults), len(c.Apps[0].Faults))
