@@ -1,12 +1,18 @@
 # smartappmock: a small static image of the fake Baidu Smart Mini Program message API.
 #
 #   docker build -t smartappmock --build-arg VERSION=$(git describe --always --dirty) .
-#   docker run --rm -p 8080:8080 smartappmock
+#   docker run --rm -p 127.0.0.1:8080:8080 smartappmock
+#
+#   podman build --format docker -t smartappmock .      (or: buildah bud --format docker …)
+#
+# --format docker matters for podman and buildah: their default, OCI, has no HEALTHCHECK, so they
+# drop it (with a warning) and the container never reports "healthy" (docs/docker.md).
 #
 # GO_IMAGE is the builder's base: any image with a Go toolchain matching go.mod and a POSIX shell.
+# It is fully qualified because podman and buildah do not assume Docker Hub for a short name.
 # CI builds this file with buildah and passes a local stand-in image built from the machine's own Go
 # (scripts/container-test.sh), because base images cannot be pulled there.
-ARG GO_IMAGE=golang:1.26
+ARG GO_IMAGE=docker.io/library/golang:1.26
 
 FROM ${GO_IMAGE} AS build
 ARG VERSION=dev
@@ -35,7 +41,9 @@ COPY --from=build /out/etc/ /etc/
 COPY --from=build /out/smartappmock /smartappmock
 USER 65532:65532
 # SMARTAPPMOCK_CONFIG (a mounted file), SMARTAPPMOCK_ADMIN_TOKEN and SMARTAPPMOCK_LOG_FORMAT are
-# read at start; SMARTAPPMOCK_ADDR is also where the health check looks.
+# read at start; SMARTAPPMOCK_ADDR is also where the health check looks. The bare binary listens on
+# 127.0.0.1:8080; inside a container that would be unreachable, so the image listens on every
+# interface of the container (publish it with -p 127.0.0.1:8080:8080 to keep it on your machine).
 ENV SMARTAPPMOCK_ADDR=0.0.0.0:8080
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=3s --retries=3 CMD ["/smartappmock", "healthcheck"]

@@ -187,12 +187,12 @@ func (d Duration) String() string { return time.Duration(d).String() }
 // MarshalText renders the duration as "48h0m0s".
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// UnmarshalText parses "48h", "90s" or a number of seconds.
+// UnmarshalText parses a duration with its unit, "48h", "30m" or "90s". A number alone is refused
+// with the fix: is 48 hours, minutes or seconds?
 func (d *Duration) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		*d = Duration(time.Duration(n) * time.Second)
-		return nil
+	if _, err := strconv.ParseFloat(s, 64); err == nil && s != "0" {
+		return fmt.Errorf("duration %s has no unit: write %sh, %sm or %ss (hours, minutes, seconds)", s, s, s, s)
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {

@@ -144,5 +144,73 @@ apps:
 func ExampleParse_error() {
 	_, err := Parse("smartappmock.yaml", []byte("version: 1\napps:\n  - client_id: k\n    secret: s\n"))
 	fmt.Println(err)
-	// Output: smartappmock.yaml:4: unknown key "secret"
+	// Output:
+	// smartappmock.yaml:3: apps[0].client_secret: required
+	// smartappmock.yaml:4: unknown key "secret"
+}
+
+// TestParse_StrictSettings: every problem of a file comes in one run, each with file:line, in the
+// format's words; a .json file is strict JSON; a duration needs its unit; a rule code must be in
+// the catalogue, which the error lists.
+func TestParse_StrictSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, file, data string
+		want             string // the whole error text
+	}{
+		{"DurationWithoutUnit_SaysTheFix", "c.yaml", "version: 1\npolicy:\n  window:\n    duration: 48\n",
+			"c.yaml:4: policy.window.duration: duration 48 has no unit: write 48h, 48m or 48s (hours, minutes, seconds)"},
+		{"JSONTrailingComma_IsAnError", "c.json", "{\n  \"version\": 1,\n  \"rules\": [],\n}\n",
+			"c.json:4: invalid JSON: invalid character '}' looking for beginning of object key string (a trailing comma? JSON allows none)"},
+		{"JSONComment_IsAnError", "c.json", "{\"version\": 1} # strict\n",
+			"c.json:1: invalid JSON: invalid character '#' looking for beginning of value (JSON has no comments: write the file as .yaml to keep them)"},
+		{"JSONCut_IsAnError", "c.json", "{\"version\": 1,\n",
+			"c.json:2: invalid JSON: unexpected end of the file"},
+		{"YAMLFlowTrailingComma_IsYAML", "c.yaml", "{version: 1, policy: {apps: opn},}\n",
+			`c.yaml:1: policy.apps: must be "configured" or "sandbox", got "opn"`},
+		{"EveryProblemInOneRun", "c.yaml", "version: 1\npolicy:\n  magic_values: maybe\n  journal_cap: lots\n  apps: open\nappz: []\nrules:\n  - answer: {errno: 4242}\n",
+			"c.yaml:3: policy.magic_values: want true or false, got \"maybe\"\n" +
+				"c.yaml:4: policy.journal_cap: want a whole number, got \"lots\"\n" +
+				"c.yaml:5: policy.apps: must be \"configured\" or \"sandbox\", got \"open\"\n" +
+				"c.yaml:6: unknown key \"appz\" (did you mean \"apps\"?)\n" +
+				"c.yaml:8: rules[0].answer.errno: 4242 is not in the catalogue of openapi.yaml (errno is one of 0, 3001, 30022, 90001, 90002)"},
+		{"GatewayCodeNotInCatalogue_ListsTheCodes", "c.yaml", "version: 1\nrules:\n  - answer: {error_code: 7}\n",
+			"c.yaml:3: rules[0].answer.error_code: 7 is not in the catalogue of openapi.yaml (error_code is one of 1, 2, 3, 4, 6, 17, 18, 100, 110, 111)"},
+		{"WrongShape_NoGoTypes", "c.yaml", "version: 1\npolicy: [sandbox]\n",
+			"c.yaml:2: policy: want a mapping (key: value), got a list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse(tt.file, []byte(tt.data))
+			if err == nil {
+				t.Fatalf("Parse accepted:\n%s", tt.data)
+			}
+			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestParseRules_NotADocument: the admin API's body errors say what was expected, in the format's
+// words, not Go's types.
+func TestParseRules_NotADocument(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, body, want string }{
+		{"PlainText", "not json", `request body:1: want a mapping (key: value), got "not json"`},
+		{"RulesNotAList", `{"rules": {"answer": {"errno": 0}}}`, "request body:1: rules: want a list, got a mapping"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseRules("request body", []byte(tt.body))
+			if err == nil {
+				t.Fatalf("ParseRules accepted %q", tt.body)
+			}
+			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

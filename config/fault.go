@@ -95,7 +95,7 @@ type Fault struct {
 	DripBytes int `yaml:"drip_bytes,omitempty" json:"drip_bytes,omitempty"`
 }
 
-// LatencyRange is a delay, fixed ("200ms") or a range ("100ms-2s"); a number alone is seconds.
+// LatencyRange is a delay, fixed ("200ms") or a range ("100ms-2s"), each with its unit.
 type LatencyRange struct {
 	// Min and Max bound the delay; they are equal for a fixed latency.
 	Min, Max time.Duration
@@ -115,22 +115,30 @@ func (l LatencyRange) String() string {
 // MarshalText renders the latency as String does.
 func (l LatencyRange) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 
-// UnmarshalText parses "200ms", "100ms-2s" or a number of seconds.
+// UnmarshalText parses "200ms" or "100ms-2s"; a number without a unit is refused with the fix.
 func (l *LatencyRange) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
 	lo, hi, isRange := strings.Cut(s, "-")
 	var d1, d2 Duration
 	if err := d1.UnmarshalText([]byte(lo)); err != nil || lo == "" {
-		return fmt.Errorf("invalid latency %q (want e.g. 200ms or a range 100ms-2s)", s)
+		return latencyError(s, err)
 	}
 	d2 = d1
 	if isRange {
 		if err := d2.UnmarshalText([]byte(hi)); err != nil || hi == "" {
-			return fmt.Errorf("invalid latency %q (want e.g. 200ms or a range 100ms-2s)", s)
+			return latencyError(s, err)
 		}
 	}
 	l.Min, l.Max = time.Duration(d1), time.Duration(d2)
 	return nil
+}
+
+// latencyError explains a latency that does not parse; a part without a unit gets its fix.
+func latencyError(s string, part error) error {
+	if part != nil && strings.Contains(part.Error(), "has no unit") {
+		return fmt.Errorf("invalid latency %q: %v", s, part)
+	}
+	return fmt.Errorf("invalid latency %q (want e.g. 200ms or a range 100ms-2s)", s)
 }
 
 // Label returns the fault's name, or "<where>[i]" when it has none.

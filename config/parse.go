@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,8 +10,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v4"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/internal/nearest"
+	"github.com/smartappmock/smartappmock/internal/spec"
 )
 
 // Error is one problem in a configuration file, with where it is.
@@ -89,29 +95,125 @@ func ParseRules(name string, data []byte) ([]Rule, error) {
 	return doc.Rules, nil
 }
 
-// decodeDocument decodes data strictly into doc (unknown keys are errors), runs validate, and
-// gives every problem the file name and its line.
+// decodeDocument decodes data strictly into doc (unknown keys are errors; a name ending in .json
+// must be strict JSON), runs validate, and gives every problem the file name and its line. Every
+// problem is reported in one go: decoding errors do not hide the checks of what did decode.
 func decodeDocument(name string, data []byte, doc any, validate func(*Errors)) error {
+	if strings.HasSuffix(strings.ToLower(name), ".json") {
+		if err := strictJSON(name, data); err != nil {
+			return err
+		}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return yamlErrors(name, err)
+		return yamlErrors(name, nil, err)
 	}
+	var errs Errors
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(doc); err != nil && !errors.Is(err, io.EOF) {
-		return yamlErrors(name, err)
+		var decodeErrs Errors
+		if !errors.As(yamlErrors(name, &root, err), &decodeErrs) {
+			return err
+		}
+		errs = append(errs, decodeErrs...)
 	}
-	var errs Errors
-	validate(&errs)
+	var checks Errors
+	validate(&checks)
+	for _, e := range checks {
+		e.File = name
+		e.Line = lineOf(&root, e.Path)
+		if !causedByDecoding(errs, e) {
+			errs = append(errs, e)
+		}
+	}
 	if len(errs) == 0 {
 		return nil
 	}
-	for _, e := range errs {
-		e.File = name
-		e.Line = lineOf(&root, e.Path)
-	}
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 	return errs
+}
+
+// causedByDecoding reports whether the check e is probably a consequence of a value that did not
+// decode (a latency that did not parse is not also "missing"): a decoding error on the same line,
+// or inside e's path, or a mistyped key that is probably the one reported missing.
+func causedByDecoding(decodeErrs Errors, e *Error) bool {
+	if e.Reason == "required" {
+		key := e.Path[strings.LastIndexAny(e.Path, ".]")+1:]
+		for _, x := range decodeErrs { // the key is there, mistyped: "unknown key … (did you mean …)"
+			if strings.HasSuffix(x.Reason, fmt.Sprintf("(did you mean %q?)", key)) {
+				return true
+			}
+		}
+	}
+	for _, x := range decodeErrs {
+		if x.Line == e.Line || x.Path != "" && (x.Path == e.Path || strings.HasPrefix(x.Path, e.Path+".") || strings.HasPrefix(x.Path, e.Path+"[")) {
+			return true
+		}
+	}
+	return false
+}
+
+// strictJSON checks that data is one JSON value and nothing else: YAML would also read a trailing
+// comma or a comment, which JSON tools would then refuse.
+func strictJSON(name string, data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var v any
+	err := dec.Decode(&v)
+	if err == nil {
+		_, err = dec.Token()
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err == nil:
+			return Errors{{File: name, Line: lineAt(data, dec.InputOffset()), Reason: "invalid JSON: more than one value (the file must hold one object)"}}
+		}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		reason := "invalid JSON: " + se.Error()
+		upto := data[:min(int(se.Offset), len(data))]
+		switch {
+		case lastNonSpace(upto) == ',':
+			reason += " (a trailing comma? JSON allows none)"
+		case commentAt(data, int(se.Offset)):
+			reason += " (JSON has no comments: write the file as .yaml to keep them)"
+		}
+		return Errors{{File: name, Line: lineAt(data, se.Offset), Reason: reason}}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return Errors{{File: name, Line: lineAt(data, int64(len(data))), Reason: "invalid JSON: unexpected end of the file"}}
+	}
+	return Errors{{File: name, Reason: "invalid JSON: " + err.Error()}}
+}
+
+// commentAt reports whether a comment starts at or just before the offset of a syntax error.
+func commentAt(data []byte, off int) bool {
+	for _, i := range []int{off - 1, off} {
+		if i >= 0 && i < len(data) && (data[i] == '#' || data[i] == '/') {
+			return true
+		}
+	}
+	return false
+}
+
+// lineAt is the 1-based line of a byte offset.
+func lineAt(data []byte, off int64) int {
+	off = min(max(off, 0), int64(len(data)))
+	return bytes.Count(data[:off], []byte("\n")) + 1
+}
+
+// lastNonSpace is the last byte of b that is not white space before the final byte (the one
+// the JSON decoder stopped at), or 0.
+func lastNonSpace(b []byte) byte {
+	if len(b) > 0 {
+		b = b[:len(b)-1]
+	}
+	t := bytes.TrimRight(b, " \t\r\n")
+	if len(t) == 0 {
+		return 0
+	}
+	return t[len(t)-1]
 }
 
 var (
@@ -119,30 +221,41 @@ var (
 	unknownRE = regexp.MustCompile(`field (\S+) not found in type (\S+)`)
 )
 
-// yamlErrors turns the YAML library's errors into Errors with lines and plain reasons.
-func yamlErrors(name string, err error) error {
+// yamlErrors turns the YAML library's errors into Errors with lines, key paths (when root is
+// known) and plain reasons.
+func yamlErrors(name string, root *yaml.Node, err error) error {
 	var out Errors
 	var les *yaml.LoadErrors
 	var le *yaml.LoadError
+	add := func(line, column int, msg string) {
+		e := &Error{File: name, Line: line, Reason: plainYAMLReason(msg)}
+		if root != nil && !strings.HasPrefix(e.Reason, "unknown key") {
+			e.Path = pathAt(root, line, column)
+		}
+		out = append(out, e)
+	}
 	switch {
 	case errors.As(err, &les):
 		for _, e := range les.Errors {
-			out = append(out, &Error{File: name, Line: e.Mark.Line, Reason: plainYAMLReason(e.Message)})
+			add(e.Mark.Line, e.Mark.Column, e.Message)
 		}
 	case errors.As(err, &le):
-		out = append(out, &Error{File: name, Line: le.Mark.Line, Reason: plainYAMLReason(le.Message)})
+		add(le.Mark.Line, le.Mark.Column, le.Message)
 	default:
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		e := &Error{File: name, Reason: msg}
 		if m := lineRE.FindStringSubmatch(msg); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
-			e.Reason = plainYAMLReason(m[2])
+			line, _ := strconv.Atoi(m[1])
+			add(line, 0, m[2])
+		} else {
+			out = append(out, &Error{File: name, Reason: msg})
 		}
-		out = append(out, e)
 	}
 	return out
 }
 
+var constructRE = regexp.MustCompile("^cannot (?:construct|unmarshal) (!!\\w+)(?: `(.*)`)? into (.+)$")
+
+// plainYAMLReason rewrites the YAML library's messages in the words of the format: no Go types.
 func plainYAMLReason(msg string) string {
 	if m := unknownRE.FindStringSubmatch(msg); m != nil {
 		reason := fmt.Sprintf("unknown key %q", m[1])
@@ -151,7 +264,81 @@ func plainYAMLReason(msg string) string {
 		}
 		return reason
 	}
+	if m := constructRE.FindStringSubmatch(msg); m != nil {
+		got := map[string]string{"!!seq": "a list", "!!map": "a mapping", "!!null": "nothing",
+			"!!bool": "a boolean", "!!int": "a number", "!!float": "a number"}[m[1]]
+		if m[2] != "" || got == "" {
+			got = strconv.Quote(m[2])
+		}
+		return fmt.Sprintf("want %s, got %s", wantOf(m[3]), got)
+	}
 	return msg
+}
+
+// wantOf names what a Go type reads, for plainYAMLReason.
+func wantOf(goType string) string {
+	switch {
+	case goType == "bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case goType == "string" || goType == "config.FaultKind" || goType == "config.AppPolicy" || goType == "config.TokenPolicy" || goType == "config.WindowMode":
+		return "a string"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case goType == "config.Duration":
+		return "a duration such as 48h"
+	}
+	return "a mapping (key: value)"
+}
+
+// pathAt returns the key path (e.g. policy.window.duration) of the value at line and column
+// (column 0: anywhere on the line, the innermost), or "".
+func pathAt(root *yaml.Node, line, column int) string {
+	at := func(n *yaml.Node) bool { return n.Line == line && (column == 0 || n.Column == column) }
+	var walk func(n *yaml.Node, path string) (string, bool)
+	walk = func(n *yaml.Node, path string) (string, bool) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				if p, ok := walk(c, path); ok {
+					return p, true
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if column > 0 && at(v) {
+					return p, true
+				}
+				if sub, ok := walk(v, p); ok {
+					return sub, true
+				}
+				if column == 0 && (at(k) || at(v) && v.Kind == yaml.ScalarNode) {
+					return p, true
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if column > 0 && at(c) {
+					return p, true
+				}
+				if sub, ok := walk(c, p); ok {
+					return sub, true
+				}
+			}
+		}
+		return "", false
+	}
+	p, _ := walk(root, "")
+	return p
 }
 
 // knownKeys are every key of the format, for near-miss suggestions.
@@ -164,36 +351,7 @@ var knownKeys = []string{
 	"drip_bytes",
 }
 
-func suggest(key string) string {
-	best, bestD := "", 3
-	for _, k := range knownKeys {
-		if d := distance(key, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+func suggest(key string) string { return nearest.Word(key, knownKeys) }
 
 // lineOf finds the line of a key path such as apps[1].client_id in a parsed document; it falls
 // back to the nearest ancestor found.
@@ -342,8 +500,46 @@ func (c *Config) validateRules(errs *Errors) {
 		if r.Times < 0 {
 			add(p+".times", "must not be negative")
 		}
+		checkCatalogue(p, r.Answer, add)
 		if m := r.Match.MsgType; m != "" && m != "text" && m != "image" {
 			add(p+".match.msg_type", "must be text or image, got %q", m)
+		}
+	}
+}
+
+// catalogue is the code catalogue of the embedded openapi.yaml, loaded once.
+var catalogue = sync.OnceValues(func() (spec.Catalogue, error) {
+	s, err := spec.Load(smartappmock.OpenAPI())
+	if err != nil {
+		return spec.Catalogue{}, err
+	}
+	return s.Catalogue(), nil
+})
+
+// checkCatalogue refuses a rule answer whose code openapi.yaml does not document, and lists the
+// codes it does: the fake answers only documented codes.
+func checkCatalogue(path string, a Answer, add func(path, format string, args ...any)) {
+	cat, err := catalogue()
+	if err != nil {
+		add(path+".answer", "cannot check the code: %v", err)
+		return
+	}
+	if a.Errno != nil && *a.Errno >= 0 {
+		if _, ok := cat.BusinessMessage(*a.Errno); !ok {
+			codes := make([]string, len(cat.Business))
+			for i, b := range cat.Business {
+				codes[i] = strconv.Itoa(b.Errno)
+			}
+			add(path+".answer.errno", "%d is not in the catalogue of openapi.yaml (errno is one of %s)", *a.Errno, strings.Join(codes, ", "))
+		}
+	}
+	if a.ErrorCode != nil && *a.ErrorCode > 0 {
+		if _, ok := cat.GatewayMessage(*a.ErrorCode); !ok {
+			codes := make([]string, len(cat.Gateway))
+			for i, g := range cat.Gateway {
+				codes[i] = strconv.Itoa(g.Code)
+			}
+			add(path+".answer.error_code", "%d is not in the catalogue of openapi.yaml (error_code is one of %s)", *a.ErrorCode, strings.Join(codes, ", "))
 		}
 	}
 }

@@ -521,3 +521,67 @@ func TestRunCommand_MissingCommandIsAnError(t *testing.T) {
 		t.Fatalf("err = %v; want it to name the missing command", err)
 	}
 }
+
+// TestRun_ClientThatSendsNothing_StopsEarly: a client that fails its first message without a single
+// HTTP request (a mistyped script path) stops the run with its own stderr, instead of failing every
+// case with misleading reasons; a client that sends something gets its report.
+func TestRun_ClientThatSendsNothing_StopsEarly(t *testing.T) {
+	t.Parallel()
+	cases := []string{"text_delivered", "errno_3001_fails_without_retry"}
+	command := func(argv ...string) func(context.Context) (*contract.Report, error) {
+		return func(ctx context.Context) (*contract.Report, error) {
+			return contract.Suite{Cases: cases}.RunCommand(ctx, argv)
+		}
+	}
+	goClient := func(send func(c contract.Conn) error) func(context.Context) (*contract.Report, error) {
+		return func(ctx context.Context) (*contract.Report, error) {
+			return contract.Suite{Cases: cases}.RunClient(ctx, "go", func(c contract.Conn) contract.Client {
+				return contract.ClientFunc(func(context.Context, contract.Message) error { return send(c) })
+			})
+		}
+	}
+	tests := []struct {
+		name string
+		run  func(context.Context) (*contract.Report, error)
+		want string // the error; "" means a report with every case failed
+	}{
+		{"MistypedScript_StderrShown", command("sh", "-c", "echo \"python3: can't open file 'sendd.py': [Errno 2] No such file or directory\" >&2; exit 2"),
+			"the client failed before sending anything: python3: can't open file 'sendd.py': [Errno 2] No such file or directory"},
+		{"SilentCommand_SaysSo", command("sh", "-c", "exit 1"),
+			"the client failed before sending anything: (it printed nothing on stderr)"},
+		{"GoClientError_Shown", goClient(func(contract.Conn) error { return errors.New("no config file") }),
+			"the client failed before sending anything: no config file"},
+		{"ClientThatSends_GetsItsReport", goClient(func(c contract.Conn) error {
+			resp, err := http.Get(c.BaseURL + "/oauth/2.0/token")
+			if err == nil {
+				resp.Body.Close()
+			}
+			return errors.New("gave up after the token")
+		}), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := tt.run(t.Context())
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("run error %v; want a report", err)
+				}
+				if diff := cmp.Diff(cases, rep.Failed("")); diff != "" {
+					t.Errorf("failed cases mismatch (-want +got):\n%s", diff)
+				}
+				return
+			}
+			var ns *contract.NothingSentError
+			if !errors.As(err, &ns) {
+				t.Fatalf("run = %v, %v; want a *NothingSentError", rep, err)
+			}
+			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+			if ns.Case != "text_delivered" {
+				t.Errorf("Case = %q, want the first case, text_delivered", ns.Case)
+			}
+		})
+	}
+}

@@ -190,3 +190,36 @@ func caseFromCtx(ctx context.Context) string {
 	s, _ := ctx.Value(caseKey{}).(string)
 	return s
 }
+
+// NothingSentError stops a run whose client failed its first message without making a single
+// HTTP request: the client is broken (a mistyped path, a missing module), not the cases.
+type NothingSentError struct {
+	// Case is the case whose first message failed.
+	Case string
+	// Stderr is the tail of the client's stderr (a command), or its error (a Go client).
+	Stderr string
+	// Crash says how the client failed to answer at all, if it did (see Outcome.Crash).
+	Crash string
+}
+
+// Error renders "the client failed before sending anything: <its stderr>".
+func (e *NothingSentError) Error() string {
+	why := e.Stderr
+	switch {
+	case why == "" && e.Crash != "":
+		why = e.Crash
+	case why == "":
+		why = "(it printed nothing on stderr)"
+	}
+	return "the client failed before sending anything: " + why
+}
+
+// nothingSent returns a *NothingSentError when the trial's client failed its first message without
+// a request, or nil.
+func nothingSent(tr *trial) error {
+	if tr == nil || len(tr.ex) > 0 || len(tr.outcomes) == 0 || tr.outcomes[0].Delivered {
+		return nil
+	}
+	o := tr.outcomes[0]
+	return &NothingSentError{Case: tr.c.Name, Stderr: o.Err, Crash: o.Crash}
+}

@@ -6,8 +6,11 @@ import (
 	"io"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/smartappmock/smartappmock/contract"
 	"github.com/smartappmock/smartappmock/examples/go/sender"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // A Go project runs the whole catalogue inside its own go test with Run; each case gets a fresh
@@ -50,6 +53,8 @@ func ExampleSuite_RunClient() {
 }
 
 // A command in any language is run once per message with the case's inputs in its environment.
+// (The shell client needs curl, so this example is compiled but not run here;
+// TestRunCommand_ShellExample runs it, and skips without curl.)
 func ExampleSuite_RunCommand() {
 	s := contract.Suite{Cases: []string{"text_delivered"}}
 	rep, err := s.RunCommand(context.Background(), []string{"sh", "../examples/shell/send.sh"})
@@ -59,5 +64,23 @@ func ExampleSuite_RunCommand() {
 	}
 	_ = rep.WriteJUnit(io.Discard) // or a file, for your CI
 	fmt.Println(rep.Results[0].Case, rep.Results[0].Status)
-	// Output: text_delivered pass
+}
+
+// TestRunCommand_ShellExample is ExampleSuite_RunCommand with its output checked: the shell client
+// passes text_delivered.
+func TestRunCommand_ShellExample(t *testing.T) {
+	t.Parallel()
+	testenv.RequireVersion(t, "curl", "--version", 7, 87, "apt-get install curl, version 7.87 or later")
+	s := contract.Suite{Cases: []string{"text_delivered"}}
+	rep, err := s.RunCommand(t.Context(), []string{"sh", "../examples/shell/send.sh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rep.Results {
+		got = append(got, r.Case+" "+string(r.Status))
+	}
+	if diff := cmp.Diff([]string{"text_delivered pass"}, got); diff != "" {
+		t.Errorf("RunCommand results mismatch (-want +got):\n%s", diff)
+	}
 }

@@ -12,18 +12,18 @@ import (
 	"github.com/smartappmock/smartappmock/contract"
 )
 
-// TestREADME_TestingYourClient keeps the README's "Testing your client" section honest: the
+// TestREADME_TestingYourClient keeps docs/contract-kit.md honest: the
 // environment variables it documents are exactly those CommandEnv sets, and every case it names
 // exists.
 func TestREADME_TestingYourClient(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("../README.md")
+	data, err := os.ReadFile("../docs/contract-kit.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`(?s)<!-- section: testing-your-client \(issue 3\) -->(.*?)<!-- /section: testing-your-client -->`).FindSubmatch(data)
 	if m == nil {
-		t.Fatal("README.md has no testing-your-client section")
+		t.Fatal("docs/contract-kit.md has no testing-your-client section")
 	}
 	section := string(m[1])
 

@@ -139,6 +139,9 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*Report, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("no command to run")
 	}
+	if _, err := selectCases(s.Cases); err != nil { // a usage mistake first, before the command's
+		return nil, err
+	}
 	if _, err := exec.LookPath(argv[0]); err != nil {
 		return nil, fmt.Errorf("client command: %w", err)
 	}
@@ -159,11 +162,30 @@ func (s Suite) run(ctx context.Context, title string, drv driver) (*Report, erro
 	defer h.close()
 	results := make([]Result, len(cases))
 	var trials []*trial
+	// The first case runs alone: a client that fails before sending anything (a mistyped path, a
+	// missing interpreter module) stops the run with its own words instead of failing every case.
+	first := -1
+	for i, c := range cases {
+		if !c.Aggregate {
+			first = i
+			break
+		}
+	}
+	if first >= 0 {
+		tr, res := h.runCase(ctx, cases[first], drv)
+		if err := nothingSent(tr); err != nil {
+			return nil, err
+		}
+		results[first] = res
+		if tr != nil {
+			trials = append(trials, tr)
+		}
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, s.Parallel)
 	for i, c := range cases {
-		if c.Aggregate {
+		if c.Aggregate || i == first {
 			continue
 		}
 		wg.Add(1)

@@ -110,6 +110,9 @@ func (a *adminClient) do(ctx context.Context, method, path string, in, out any) 
 	if err != nil {
 		return fmt.Errorf("target admin API: %s %s: %w", method, path, err)
 	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return fmt.Errorf("target admin API: %s %s: HTTP 401: the target has an admin token: pass it with --admin-token T (env SMARTAPPMOCK_ADMIN_TOKEN; Suite.AdminToken in Go)", method, path)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("target admin API: %s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(data)))
 	}

@@ -60,11 +60,11 @@ func boolp(b bool) *bool { return &b }
 func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 	start := time.Now()
 	if o.Target == "" {
-		return nil, fmt.Errorf("verify: no target")
+		return nil, fmt.Errorf("no target")
 	}
 	base := strings.TrimRight(o.Target, "/")
 	if _, err := url.ParseRequestURI(base); err != nil {
-		return nil, fmt.Errorf("verify: target %q is not a URL", o.Target)
+		return nil, fmt.Errorf("target %q is not a URL (want e.g. http://127.0.0.1:8080)", o.Target)
 	}
 	sp, err := spec.Load(smartappmock.OpenAPI())
 	if err != nil {

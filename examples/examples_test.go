@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // suite is the contract suite as the examples run it: shorter limits than the defaults, so that a
@@ -19,15 +20,27 @@ func suite() contract.Suite {
 	return contract.Suite{Parallel: 3, SlowHold: 8 * time.Second, SendTimeout: 12 * time.Second}
 }
 
-// need fails the test when a tool the example needs is missing: CI installs them
-// (.ci/setup.d/20-contract.sh).
-func need(t *testing.T, tools ...string) {
+// need skips the test (fails it under CI=true) when a program the example needs is missing: CI
+// installs them (.ci/setup.d/20-contract.sh).
+func need(t *testing.T, program string) {
 	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not installed; the example clients need python3, node (20+), sh and curl (7.87+): see .ci/setup.d/20-contract.sh", tool)
-		}
+	switch program {
+	case "python3":
+		testenv.Require(t, "python3", "apt-get install python3")
+	case "node":
+		testenv.RequireVersion(t, "node", "--version", 20, 0, "apt-get install nodejs, version 20 or later")
+	case "sh":
+		testenv.Require(t, "sh", "apt-get install dash")
+		needCurl(t)
+	default:
+		testenv.Require(t, program, "see .ci/setup.d/20-contract.sh")
 	}
+}
+
+// needCurl is what examples/shell/send.sh needs: curl 7.87 or later (for --url-query).
+func needCurl(t *testing.T) {
+	t.Helper()
+	testenv.RequireVersion(t, "curl", "--version", 7, 87, "apt-get install curl, version 7.87 or later")
 }
 
 // buildGo builds a Go command of this module into a temporary directory.
@@ -44,9 +57,6 @@ func buildGo(t *testing.T, pkg string) string {
 func runCommand(t *testing.T, argv ...string) *contract.Report {
 	t.Helper()
 	need(t, argv[0])
-	if argv[0] == "sh" {
-		need(t, "curl")
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	rep, err := suite().RunCommand(ctx, argv)

@@ -146,6 +146,8 @@ images+=("$standin")
 "${B[@]}" run --isolation chroot "$("${B[@]}" from --quiet --name "standin-$tag" "$standin")" -- go version
 containers+=("standin-$tag")
 
+# podman and buildah resolve no short names: the default builder image must be fully qualified.
+grep -q '^ARG GO_IMAGE=docker\.io/library/golang:' Dockerfile || fail "Dockerfile's GO_IMAGE default is not fully qualified (docker.io/library/golang:…)"
 say "build the image from Dockerfile (GO_IMAGE=$standin, VERSION=$version)"
 tb=$(date +%s%N)
 images+=("$image")

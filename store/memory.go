@@ -35,7 +35,6 @@ type Memory struct {
 	sessions map[string]time.Time
 
 	seedMu sync.Mutex // Seed and Reset, one at a time
-	seeded bool
 }
 
 // MemoryLimits bound a Memory. Zero fields take the defaults of DefaultMemoryLimits.

@@ -213,14 +213,24 @@ func (m *Memory) resetApp(id string, s Seed) error {
 	return nil
 }
 
+// maxSessions bounds the in-memory sessions: past it, the half that expires first is dropped.
+const maxSessions = 1024
+
 // PutSession implements Store.
 func (m *Memory) PutSession(_ context.Context, id string, expires time.Time) error {
 	m.sessMu.Lock()
 	defer m.sessMu.Unlock()
-	now := time.Now()
-	for k, exp := range m.sessions { // few sessions: drop the expired ones on every login
-		if !now.Before(exp) {
-			delete(m.sessions, k)
+	if len(m.sessions) >= maxSessions {
+		exps := make([]time.Time, 0, len(m.sessions))
+		for _, exp := range m.sessions {
+			exps = append(exps, exp)
+		}
+		slices.SortFunc(exps, time.Time.Compare)
+		cut := exps[len(exps)/2]
+		for k, exp := range m.sessions {
+			if exp.Before(cut) {
+				delete(m.sessions, k)
+			}
 		}
 	}
 	m.sessions[id] = expires

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -11,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/smartappmock/smartappmock/mockserver"
@@ -30,14 +30,19 @@ type tlsFlags struct {
 	serverTLSConfig *tls.Config
 }
 
-// register adds the flags to fs, with defaults from the environment.
-func (t *tlsFlags) register(fs *flag.FlagSet, getenv func(string) string) {
-	t.enabled, _ = strconv.ParseBool(getenv("SMARTAPPMOCK_TLS"))
-	fs.BoolVar(&t.enabled, "tls", t.enabled, "also serve HTTPS on --tls-addr, with a certificate for localhost, 127.0.0.1, ::1 and openapi.baidu.com (env SMARTAPPMOCK_TLS)")
-	fs.StringVar(&t.addr, "tls-addr", envOr(getenv, "SMARTAPPMOCK_TLS_ADDR", ":8443"), "HTTPS listen address with --tls (env SMARTAPPMOCK_TLS_ADDR)")
+// register adds the flags to fs, with defaults from the environment; a variable that does not
+// parse is an error that names it.
+func (t *tlsFlags) register(fs *flag.FlagSet, getenv func(string) string) error {
+	var err error
+	if t.enabled, err = envBool(getenv, "SMARTAPPMOCK_TLS", false); err != nil {
+		return err
+	}
+	fs.Var(boolValue{&t.enabled}, "tls", "also serve HTTPS on --tls-addr, with a certificate for localhost, 127.0.0.1, ::1 and openapi.baidu.com (env SMARTAPPMOCK_TLS)")
+	fs.StringVar(&t.addr, "tls-addr", getenv("SMARTAPPMOCK_TLS_ADDR"), "HTTPS listen address with --tls; default: --addr's host, port 8443 (env SMARTAPPMOCK_TLS_ADDR)")
 	fs.StringVar(&t.caCert, "ca-cert", getenv("SMARTAPPMOCK_CA_CERT"), "CA certificate (PEM) that signs the HTTPS certificate; empty: a CA generated at start-up (env SMARTAPPMOCK_CA_CERT)")
 	fs.StringVar(&t.caKey, "ca-key", getenv("SMARTAPPMOCK_CA_KEY"), "private key (PEM) of --ca-cert (env SMARTAPPMOCK_CA_KEY)")
-	fs.StringVar(&t.writeCA, "write-ca", getenv("SMARTAPPMOCK_WRITE_CA"), "write the CA certificate (PEM) to this file at start-up, for clients to trust (env SMARTAPPMOCK_WRITE_CA)")
+	fs.StringVar(&t.writeCA, "write-ca", getenv("SMARTAPPMOCK_WRITE_CA"), "write the CA certificate (PEM) to this file once the listeners are up, for clients to trust (env SMARTAPPMOCK_WRITE_CA)")
+	return nil
 }
 
 // load loads or generates the CA and makes the server's TLS configuration.
@@ -61,10 +66,17 @@ func (t *tlsFlags) load() error {
 		return err
 	}
 	t.certPEM = ca.CertPEM()
-	if t.writeCA != "" {
-		if err := os.WriteFile(t.writeCA, t.certPEM, 0o644); err != nil {
-			return fmt.Errorf("--write-ca: %w", err)
-		}
+	return nil
+}
+
+// writeCAFile writes the CA certificate for --write-ca. serve calls it once every listener is up,
+// so that a file that exists belongs to a fake that runs.
+func (t *tlsFlags) writeCAFile() error {
+	if t.writeCA == "" {
+		return nil
+	}
+	if err := os.WriteFile(t.writeCA, t.certPEM, 0o644); err != nil {
+		return fmt.Errorf("--write-ca: %w", err)
 	}
 	return nil
 }
@@ -76,18 +88,20 @@ type tlsSide struct {
 	proxy *proxy.Proxy
 	https *http.Server
 	errc  chan error
+	addr  net.Addr // of the HTTPS listener
 }
 
-// start wraps the fake in the proxy for the HTTP server hs, opens the HTTPS listener when asked,
-// and prints where everything is.
-func (t *tlsFlags) start(fake http.Handler, srv *mockserver.Server, hs *http.Server, httpAddr string, logger *slog.Logger, stdout io.Writer) (*tlsSide, error) {
+// start wraps the fake in the proxy for the HTTP server hs and opens the HTTPS listener when
+// asked.
+func (t *tlsFlags) start(fake http.Handler, srv *mockserver.Server, hs *http.Server, logger *slog.Logger) (*tlsSide, error) {
 	side := &tlsSide{srv: srv, proxy: proxy.New(fake, srv, t.serverTLSConfig)}
 	hs.Handler = side.proxy
 	if t.enabled {
-		ln, err := net.Listen("tcp", t.addr)
+		ln, err := listen("--tls-addr", t.addr)
 		if err != nil {
-			return nil, fmt.Errorf("--tls-addr: %w", err)
+			return nil, err
 		}
+		side.addr = ln.Addr()
 		side.https = &http.Server{
 			Handler:   fake,
 			TLSConfig: t.serverTLSConfig,
@@ -101,10 +115,17 @@ func (t *tlsFlags) start(fake http.Handler, srv *mockserver.Server, hs *http.Ser
 		}
 		side.errc = make(chan error, 1)
 		go func() { side.errc <- side.https.ServeTLS(ln, "", "") }()
-		fmt.Fprintf(stdout, "smartappmock HTTPS on https://%s\n", displayAddr(ln.Addr()))
+	}
+	return side, nil
+}
+
+// printAddrs prints where HTTPS and the proxy are; httpAddr is the HTTP listener's address as a
+// client on this machine reaches it.
+func (s *tlsSide) printAddrs(stdout io.Writer, httpAddr string) {
+	if s.addr != nil {
+		fmt.Fprintf(stdout, "smartappmock HTTPS on https://%s\n", boundAddr(s.addr))
 	}
 	fmt.Fprintf(stdout, "smartappmock proxy for openapi.baidu.com: HTTPS_PROXY=http://%s (CA: 'smartappmock ca --addr %s' or GET /__admin/ca)\n", httpAddr, httpAddr)
-	return side, nil
 }
 
 // shutdown ends requests held by a fault, then stops the HTTPS listener and the tunnels
@@ -136,21 +157,18 @@ func caCmd(ctx context.Context, args []string, getenv func(string) string, stdou
 `)
 		fs.PrintDefaults()
 	}
-	addr := fs.String("addr", envOr(getenv, "SMARTAPPMOCK_ADDR", ":8080"), "HTTP address of the running fake (env SMARTAPPMOCK_ADDR)")
+	addr := fs.String("addr", envOr(getenv, "SMARTAPPMOCK_ADDR", defaultAddr), "HTTP address of the running fake (env SMARTAPPMOCK_ADDR)")
 	token := fs.String("admin-token", getenv("SMARTAPPMOCK_ADMIN_TOKEN"), "the fake's admin token, if it has one (env SMARTAPPMOCK_ADMIN_TOKEN)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
+	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("ca: unexpected argument %q (want 'ca' or 'ca new')", fs.Arg(0))}
+		return usageError{fmt.Sprintf("ca: unexpected argument %q%s (want 'ca' or 'ca new')", fs.Arg(0), suggestCommand(fs.Arg(0), "new"))}
 	}
-	host, port, err := net.SplitHostPort(*addr)
-	if err != nil {
-		return usageError{fmt.Sprintf("--addr: %v", err)}
+	if err := checkListenAddr("--addr", *addr); err != nil {
+		return err
 	}
+	host, port, _ := net.SplitHostPort(*addr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
@@ -172,8 +190,11 @@ func caCmd(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return fmt.Errorf("ca: %s: the fake on %s has an admin token: pass it with --admin-token T (env SMARTAPPMOCK_ADMIN_TOKEN)", resp.Status, *addr)
+	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("ca: %s: %s", resp.Status, body)
+		return fmt.Errorf("ca: %s: %s", resp.Status, bytes.TrimSpace(body))
 	}
 	_, err = stdout.Write(body)
 	return err
@@ -184,17 +205,15 @@ func caNew(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	certFile := fs.String("cert", "smartappmock-ca.pem", "where to write the CA certificate (PEM)")
 	keyFile := fs.String("key", "smartappmock-ca-key.pem", "where to write the CA private key (PEM, mode 0600)")
-	force := fs.Bool("force", false, "overwrite existing files")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
+	force := false
+	fs.Var(boolValue{&force}, "force", "overwrite existing files")
+	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("ca new: unexpected argument %q", fs.Arg(0))}
 	}
-	if !*force {
+	if !force {
 		for _, f := range []string{*certFile, *keyFile} {
 			if _, err := os.Stat(f); err == nil {
 				return fmt.Errorf("ca new: %s exists (use --force to overwrite)", f)

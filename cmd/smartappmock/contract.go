@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -49,8 +50,10 @@ func contractCmd(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprint(stdout, contractUsage)
 		return nil
 	}
-	fmt.Fprint(stderr, contractUsage)
-	return usageError{fmt.Sprintf("contract: unknown subcommand %q", args[0])}
+	if s := suggestCommand(args[0], "run", "verify", "list"); s != "" {
+		return usageError{fmt.Sprintf("contract: unknown subcommand %q%s", args[0], s)}
+	}
+	return usageError{fmt.Sprintf("contract: unknown subcommand %q (want run, verify or list)", args[0])}
 }
 
 func contractRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -61,15 +64,14 @@ func contractRun(ctx context.Context, args []string, getenv func(string) string,
 	target := fs.String("target", "", "base URL of an already running fake (default: start one in-process per case)")
 	adminToken := fs.String("admin-token", getenv("SMARTAPPMOCK_ADMIN_TOKEN"), "bearer token of the target's admin API (env SMARTAPPMOCK_ADMIN_TOKEN)")
 	cases := fs.String("case", "", "comma-separated case names to run (default: all; see 'contract list')")
-	strict := fs.Bool("strict", false, "fail (exit 1) on should-cases too")
+	strict := false
+	fs.Var(boolValue{&strict}, "strict", "fail (exit 1) on should-cases too")
 	parallel := fs.Int("parallel", 4, "cases run at once")
-	slow := fs.Duration("slow-hold", 10*time.Second, "how long the slow-answer fault holds an answer")
-	timeout := fs.Duration("send-timeout", 30*time.Second, "how long one message may take before the client is stopped")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
+	slow, timeout := 10*time.Second, 30*time.Second
+	fs.Var(durationValue{&slow}, "slow-hold", "how long the slow-answer fault holds an answer")
+	fs.Var(durationValue{&timeout}, "send-timeout", "how long one message may take before the client is stopped")
+	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+		return err
 	}
 	argv := fs.Args()
 	if len(argv) == 0 {
@@ -79,8 +81,13 @@ func contractRun(ctx context.Context, args []string, getenv func(string) string,
 	if *parallel < 1 {
 		return usageError{"contract run: --parallel must be at least 1"}
 	}
-	s := contract.Suite{Target: *target, AdminToken: *adminToken, Strict: *strict, Parallel: *parallel,
-		SlowHold: *slow, SendTimeout: *timeout}
+	if *target != "" {
+		if err := checkTargetURL("contract run", *target); err != nil {
+			return err
+		}
+	}
+	s := contract.Suite{Target: *target, AdminToken: *adminToken, Strict: strict, Parallel: *parallel,
+		SlowHold: slow, SendTimeout: timeout}
 	if *cases != "" {
 		s.Cases = strings.Split(*cases, ",")
 	}
@@ -91,7 +98,7 @@ func contractRun(ctx context.Context, args []string, getenv func(string) string,
 		}
 		return fmt.Errorf("contract run: %w", err)
 	}
-	return finishReport(rep, *junit, *strict, stdout)
+	return finishReport(rep, *junit, strict, stdout)
 }
 
 func contractVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -103,20 +110,21 @@ func contractVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.StringVar(&o.ClientID, "client-id", "", "App Key (default: made-up, which only a sandbox fake accepts)")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "App Secret")
 	fs.StringVar(&o.OpenID, "open-id", "", "user of the one valid send (default smartappmock-verify-user)")
-	fs.BoolVar(&o.NoSend, "no-send", false, "leave out the valid send (the only probe that can deliver a message)")
+	fs.Var(boolValue{&o.NoSend}, "no-send", "leave out the valid send (the only probe that can deliver a message)")
 	junit := fs.String("junit", "", "write a JUnit XML report to this file")
-	strict := fs.Bool("strict", false, "fail (exit 1) on should-results (codes) too")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
+	strict := false
+	fs.Var(boolValue{&strict}, "strict", "fail (exit 1) on should-results (codes) too")
+	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("contract verify: unexpected argument %q", fs.Arg(0))}
 	}
 	if o.Target == "" {
 		return usageError{"contract verify: --target URL is required"}
+	}
+	if err := checkTargetURL("contract verify", o.Target); err != nil {
+		return err
 	}
 	if (o.ClientID == "") != (o.ClientSecret == "") {
 		return usageError{"contract verify: give both --client-id and --client-secret, or neither"}
@@ -125,7 +133,16 @@ func contractVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fmt.Errorf("contract verify: %w", err)
 	}
-	return finishReport(rep, *junit, *strict, stdout)
+	return finishReport(rep, *junit, strict, stdout)
+}
+
+// checkTargetURL refuses a --target that is not an http(s) URL, with the fix.
+func checkTargetURL(cmd, target string) error {
+	u, err := url.Parse(target)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return nil
+	}
+	return usageError{fmt.Sprintf("%s: --target %q is not a URL (want http://%s)", cmd, target, strings.TrimPrefix(strings.TrimPrefix(target, "//"), "://"))}
 }
 
 // finishReport prints the summary, writes the JUnit file and turns a failed report into exit 1.

@@ -35,7 +35,7 @@ func TestContract_UsageErrorsExit2(t *testing.T) {
 		{"UnknownSubcommand", []string{"runn"}, `unknown subcommand "runn"`},
 		{"RunWithoutCommand", []string{"run", "--junit", "x.xml"}, "no client command"},
 		{"RunUnknownCase", []string{"run", "--case", "nope", "--", "true"}, `unknown case "nope"`},
-		{"RunBadFlag", []string{"run", "--bogus", "--", "true"}, "flag provided but not defined"},
+		{"RunBadFlag", []string{"run", "--bogus", "--", "true"}, "contract run: unknown flag --bogus"},
 		{"VerifyWithoutTarget", []string{"verify"}, "--target URL is required"},
 		{"VerifyHalfCredentials", []string{"verify", "--target", "http://127.0.0.1:1", "--client-id", "x"}, "both --client-id and --client-secret"},
 	} {
@@ -68,6 +68,7 @@ func TestContract_List(t *testing.T) {
 
 func TestContract_RunShellExample_PassesAndWritesJUnit(t *testing.T) {
 	t.Parallel()
+	needCurl(t)
 	junit := filepath.Join(t.TempDir(), "report.xml")
 	out, _, err := runContract(t, "run", "--junit", junit, "--case", "text_delivered,errno_3001_fails_without_retry,fault_http_502,send_form_encoded",
 		"--", "sh", "../../examples/shell/send.sh")
@@ -95,6 +96,7 @@ func TestContract_RunShellExample_PassesAndWritesJUnit(t *testing.T) {
 
 func TestContract_RunFlawedExample_Exit1(t *testing.T) {
 	t.Parallel()
+	needCurl(t)
 	out, _, err := runContract(t, "run", "--case", "errno_90001_fails_without_retry", "--", "sh", "../../examples/flawed/http_200_is_success.sh")
 	if !errors.Is(err, errSilent) {
 		t.Fatalf("err = %v; want errSilent (exit 1, report already printed)", err)

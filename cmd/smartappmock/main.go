@@ -4,7 +4,7 @@
 //	smartappmock [serve] [flags]              run the fake ('serve -h' lists the flags)
 //	smartappmock config check FILE            check a configuration file
 //	smartappmock config default               print the embedded default configuration
-//	smartappmock healthcheck [--addr :8080]   ask a running fake whether it is healthy
+//	smartappmock healthcheck [--addr 127.0.0.1:8080]   ask a running fake whether it is healthy
 //	smartappmock ca [new]                     print a running fake's CA, or create a CA pair
 //	smartappmock contract run|verify|list     test a client, or a server, against openapi.yaml
 //	smartappmock version
@@ -52,7 +52,7 @@ func (e usageError) Error() string { return e.msg }
 var errSilent = errors.New("failed")
 
 const usage = `usage:
-  smartappmock [serve] [flags]     run the fake (default :8080, embedded default config)
+  smartappmock [serve] [flags]     run the fake (default 127.0.0.1:8080, embedded default config)
   smartappmock config check FILE   check a configuration file
   smartappmock config default      print the embedded default configuration
   smartappmock healthcheck         ask a running fake whether it is healthy (exit 0 if so)
@@ -62,6 +62,9 @@ const usage = `usage:
 
 Run 'smartappmock serve -h' for the serve flags.
 `
+
+// commands are the subcommands, for did-you-mean.
+var commands = []string{"serve", "config", "contract", "ca", "healthcheck", "version", "help"}
 
 // run is the whole program, driven by tests with their own args, environment and output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -89,6 +92,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args[0]) > 0 && args[0][0] == '-' {
 		return serve(ctx, args, getenv, stdout, stderr)
 	}
-	fmt.Fprint(stderr, usage)
-	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+	if s := suggestCommand(args[0], commands...); s != "" {
+		return usageError{fmt.Sprintf("unknown command %q%s", args[0], s)}
+	}
+	return usageError{fmt.Sprintf("unknown command %q (run 'smartappmock help' for the commands)", args[0])}
 }

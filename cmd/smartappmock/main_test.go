@@ -1,10 +1,19 @@
 package main
 
 import (
+	"errors"
+	"net"
+	"net/http/httptest"
 	"os"
+	"os/exec"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 )
 
 // TestMain lets testscript run this binary as the "smartappmock" command in scripts.
@@ -14,17 +23,75 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScripts runs the CLI scripts in testdata/script.
+// TestScripts runs the CLI scripts in testdata/script. Besides testscript's own commands they have:
+//
+//	exits N command [args...]   exec, wanting exit status N exactly
+//	busyport VAR                holds a loopback port for the script and puts its host:port in $VAR
+//	fake VAR [admin-token]      starts an in-process fake on loopback: its URL in $VAR, host:port in $VAR_ADDR
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			// Scripts must not inherit a developer's settings.
-			for _, k := range []string{"SMARTAPPMOCK_ADDR", "SMARTAPPMOCK_CONFIG", "SMARTAPPMOCK_ADMIN_TOKEN", "SMARTAPPMOCK_LOG_FORMAT"} {
+			for _, k := range []string{"SMARTAPPMOCK_ADDR", "SMARTAPPMOCK_CONFIG", "SMARTAPPMOCK_ADMIN_TOKEN", "SMARTAPPMOCK_LOG_FORMAT",
+				"SMARTAPPMOCK_LOG_LEVEL", "SMARTAPPMOCK_JOURNAL_FILE", "SMARTAPPMOCK_TLS", "SMARTAPPMOCK_TLS_ADDR",
+				"SMARTAPPMOCK_CA_CERT", "SMARTAPPMOCK_CA_KEY", "SMARTAPPMOCK_WRITE_CA"} {
 				env.Setenv(k, "")
 			}
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":    cmdExits,
+			"busyport": cmdBusyPort,
+			"fake":     cmdFake,
+		},
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 	})
+}
+
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: %q is not a number", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exits: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+func cmdBusyPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: busyport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Defer(func() { ln.Close() })
+	ts.Setenv(args[0], ln.Addr().String())
+}
+
+func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: fake VAR [admin-token]")
+	}
+	opts := admin.Options{}
+	if len(args) == 2 {
+		opts.Token = args[1]
+	}
+	srv, err := sandbox.New(mockserver.Options{}, opts)
+	ts.Check(err)
+	hs := httptest.NewServer(srv)
+	ts.Defer(hs.Close)
+	ts.Setenv(args[0], hs.URL)
+	ts.Setenv(args[0]+"_ADDR", hs.Listener.Addr().String())
 }

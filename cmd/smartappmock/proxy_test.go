@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // startServeLines runs "serve" with args and returns the first n lines it prints and a function
@@ -74,14 +75,11 @@ func TestProxy_UnmodifiedGoProgram(t *testing.T) {
 	}
 }
 
+// needCurl skips the test without curl 7.87 or later (which examples/shell/send.sh needs for
+// --url-query), or fails it under CI=true.
 func needCurl(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("curl is missing; .ci/setup.d installs it")
-		}
-		t.Skip("curl is not installed")
-	}
+	testenv.RequireVersion(t, "curl", "--version", 7, 87, "apt-get install curl, version 7.87 or later")
 }
 
 func curl(t *testing.T, args ...string) (string, error) {
@@ -175,17 +173,17 @@ func TestServe_LoadsCAFiles(t *testing.T) {
 	}
 }
 
-// TestREADMEFaults checks the README's fault reference against the code: its configuration
+// TestREADMEFaults checks the fault reference (docs/faults.md) against the code: its configuration
 // example parses, and its kinds table and magic values name every kind.
 func TestREADMEFaults(t *testing.T) {
-	section := readmeSection(t, "faults-and-proxy")
+	section := docSection(t, "docs/faults.md", "faults-and-proxy")
 	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindStringSubmatch(section)
 	if m == nil {
 		t.Fatal("no yaml block in the faults-and-proxy section")
 	}
-	c, err := config.Parse("README.md", []byte(m[1]))
+	c, err := config.Parse("docs/faults.md", []byte(m[1]))
 	if err != nil {
-		t.Fatalf("the README's fault example does not parse: %v", err)
+		t.Fatalf("the fault example does not parse: %v", err)
 	}
 	if len(c.Faults) != 4 || len(c.Apps[0].Faults) != 1 {
 		t.Errorf("parsed example: %d faults, %d app faults; want 4 and 1", len(c.Faults), len(c.Apps[0].Faults))

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,19 +12,27 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // readmeSection returns the text between the markers of a README section.
 func readmeSection(t *testing.T, name string) string {
 	t.Helper()
-	data, err := os.ReadFile("../../README.md")
+	return docSection(t, "README.md", name)
+}
+
+// docSection returns the text between the markers of a section of a page (README.md or
+// docs/X.md, relative to the repository root): <!-- section: NAME (issue N) --> … <!-- /section: NAME -->.
+func docSection(t *testing.T, page, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", page))
 	if err != nil {
 		t.Fatal(err)
 	}
 	re := regexp.MustCompile(`(?s)<!-- section: ` + regexp.QuoteMeta(name) + ` \(issue \d+\) -->(.*?)<!-- /section: ` + regexp.QuoteMeta(name) + ` -->`)
 	m := re.FindSubmatch(data)
 	if m == nil {
-		t.Fatalf("README.md has no section %q", name)
+		t.Fatalf("%s has no section %q", page, name)
 	}
 	return string(m[1])
 }
@@ -32,12 +41,8 @@ func readmeSection(t *testing.T, name string) string {
 // order and in one shell (so $TOKEN carries over), and checks each output against the text block
 // that follows it. Times are compared as <TIME>.
 func TestREADMEWalkthrough(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("curl is missing; .ci/setup.d installs it")
-		}
-		t.Skip("curl is not installed")
-	}
+	needCurl(t)
+	testenv.Require(t, "bash", "apt-get install bash")
 	section := readmeSection(t, "walkthrough")
 	blocks := regexp.MustCompile("(?s)```sh\n(.*?)```\n```text\n(.*?)```").FindAllStringSubmatch(section, -1)
 	if len(blocks) < 6 {
@@ -68,27 +73,27 @@ func TestREADMEWalkthrough(t *testing.T) {
 	}
 }
 
-// TestREADMEConfigReference parses the README's configuration reference: the documented keys are
-// the real ones.
+// TestREADMEConfigReference parses the configuration reference (docs/configuration.md): the
+// documented keys are the real ones.
 func TestREADMEConfigReference(t *testing.T) {
-	section := readmeSection(t, "config")
+	section := docSection(t, "docs/configuration.md", "config")
 	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindStringSubmatch(section)
 	if m == nil {
 		t.Fatal("no yaml block in the config section")
 	}
-	c, err := config.Parse("README.md", []byte(m[1]))
+	c, err := config.Parse("docs/configuration.md", []byte(m[1]))
 	if err != nil {
-		t.Fatalf("the README's configuration reference does not parse: %v", err)
+		t.Fatalf("the configuration reference does not parse: %v", err)
 	}
 	if len(c.Apps) != 1 || len(c.Rules) != 1 || c.Policy.Window.MaxReplies != 5 {
 		t.Errorf("parsed reference = %+v", c)
 	}
 }
 
-// TestREADMEListsEveryServeFlag: the README's command-line reference names every serve flag and its
-// environment variable.
+// TestREADMEListsEveryServeFlag: the command-line reference (docs/configuration.md) names every
+// serve flag and its environment variable.
 func TestREADMEListsEveryServeFlag(t *testing.T) {
-	section := readmeSection(t, "config")
+	section := docSection(t, "docs/configuration.md", "config")
 	var help strings.Builder
 	_ = run(t.Context(), []string{"serve", "-h"}, func(string) string { return "" }, &help, &help)
 	flags := regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(help.String(), -1)
@@ -97,7 +102,7 @@ func TestREADMEListsEveryServeFlag(t *testing.T) {
 	}
 	for _, f := range flags {
 		if !strings.Contains(section, "--"+f[1]+" ") {
-			t.Errorf("README does not document --%s", f[1])
+			t.Errorf("docs/configuration.md does not document --%s", f[1])
 		}
 		env := "SMARTAPPMOCK_" + strings.ToUpper(strings.ReplaceAll(f[1], "-", "_"))
 		if !strings.Contains(help.String(), env) {

@@ -25,13 +25,18 @@ import (
 type serveFlags struct {
 	addr, configFile, adminToken, logFormat string
 	journalFile                             string // NDJSON copy of the journal (mockserver.JournalFile)
+	addrFromEnv                             bool   // SMARTAPPMOCK_ADDR set it, not --addr
 	logLevel                                slog.Level
 	tls                                     tlsFlags // HTTPS, proxy and CA: ca.go
 }
 
+// defaultAddr is where the bare binary listens: this machine only. The container image sets
+// SMARTAPPMOCK_ADDR=0.0.0.0:8080.
+const defaultAddr = "127.0.0.1:8080"
+
 func parseServeFlags(name string, args []string, getenv func(string) string, stderr io.Writer) (serveFlags, error) {
 	f := serveFlags{
-		addr:        envOr(getenv, "SMARTAPPMOCK_ADDR", ":8080"),
+		addr:        envOr(getenv, "SMARTAPPMOCK_ADDR", defaultAddr),
 		configFile:  getenv("SMARTAPPMOCK_CONFIG"),
 		adminToken:  getenv("SMARTAPPMOCK_ADMIN_TOKEN"),
 		logFormat:   envOr(getenv, "SMARTAPPMOCK_LOG_FORMAT", "text"),
@@ -39,33 +44,74 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.addr, "addr", f.addr, "listen address (env SMARTAPPMOCK_ADDR)")
+	fs.StringVar(&f.addr, "addr", f.addr, "listen address; 0.0.0.0:8080 for every interface (env SMARTAPPMOCK_ADDR)")
 	fs.StringVar(&f.configFile, "config", f.configFile, "configuration file, YAML or JSON; empty: the embedded default (env SMARTAPPMOCK_CONFIG)")
 	fs.StringVar(&f.adminToken, "admin-token", f.adminToken, "bearer token the admin API requires; empty: none (env SMARTAPPMOCK_ADMIN_TOKEN)")
 	fs.StringVar(&f.logFormat, "log-format", f.logFormat, "log format: text or json (env SMARTAPPMOCK_LOG_FORMAT)")
 	f.logLevel = slog.LevelInfo
 	if err := f.logLevel.UnmarshalText([]byte(envOr(getenv, "SMARTAPPMOCK_LOG_LEVEL", "info"))); err != nil {
-		return f, usageError{fmt.Sprintf("SMARTAPPMOCK_LOG_LEVEL: %v", err)}
+		return f, usageError{fmt.Sprintf("SMARTAPPMOCK_LOG_LEVEL: %q is not debug, info, warn or error", getenv("SMARTAPPMOCK_LOG_LEVEL"))}
 	}
 	fs.TextVar(&f.logLevel, "log-level", f.logLevel, "log level: debug, info (one line per request), warn or error (env SMARTAPPMOCK_LOG_LEVEL)")
 	fs.StringVar(&f.journalFile, "journal-file", f.journalFile, "also append every journal entry to this file as NDJSON; empty: none (env SMARTAPPMOCK_JOURNAL_FILE)")
-	f.tls.register(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if err := f.tls.register(fs, getenv); err != nil {
+		return f, err
+	}
+	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+		if help {
 			return f, errHelp
 		}
-		return f, usageError{err.Error()}
+		return f, err
 	}
 	if fs.NArg() > 0 {
-		return f, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return f, usageError{fmt.Sprintf("%s: unexpected argument %q (flags start with --; run 'smartappmock %s -h')", name, fs.Arg(0), name)}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	f.addrFromEnv = !set["addr"] && getenv("SMARTAPPMOCK_ADDR") != ""
+	source := func(flagName, env string) string {
+		if set[flagName] || getenv(env) == "" {
+			return "--" + flagName
+		}
+		return env
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
-		return f, usageError{fmt.Sprintf("--log-format: %q is not text or json", f.logFormat)}
+		return f, usageError{fmt.Sprintf("%s: %q is not text or json", source("log-format", "SMARTAPPMOCK_LOG_FORMAT"), f.logFormat)}
+	}
+	if err := checkListenAddr(source("addr", "SMARTAPPMOCK_ADDR"), f.addr); err != nil {
+		return f, err
+	}
+	if !set["tls-addr"] && getenv("SMARTAPPMOCK_TLS_ADDR") == "" {
+		f.tls.addr = defaultTLSAddr(f.addr)
+	}
+	if err := checkListenAddr(source("tls-addr", "SMARTAPPMOCK_TLS_ADDR"), f.tls.addr); err != nil {
+		return f, err
 	}
 	return f, nil
 }
 
+// defaultTLSAddr is --tls-addr when not given: --addr's host, port 8443 (0, any free port, when
+// --addr's port is 0).
+func defaultTLSAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ":8443"
+	}
+	if port != "0" {
+		port = "8443"
+	}
+	return net.JoinHostPort(host, port)
+}
+
 var errHelp = errors.New("help")
+
+// addrFlag names where --addr came from, for messages.
+func (f serveFlags) addrFlag() string {
+	if f.addrFromEnv {
+		return "SMARTAPPMOCK_ADDR"
+	}
+	return "--addr"
+}
 
 func envOr(getenv func(string) string, key, def string) string {
 	if v := getenv(key); v != "" {
@@ -111,7 +157,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := f.tls.load(); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", f.addr)
+	ln, err := listen(f.addrFlag(), f.addr)
 	if err != nil {
 		return err
 	}
@@ -121,7 +167,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: metrics.Observe},
 		admin.Options{Token: f.adminToken, CACert: f.tls.certPEM, LoopbackOnly: isLoopback(ln.Addr()) && (!f.tls.enabled || isLoopbackAddr(f.tls.addr))})
 	if err != nil {
-		_ = ln.Close()
+		ln.Close()
 		return err
 	}
 	srv := sb.Core
@@ -129,12 +175,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if f.journalFile != "" {
 		jf, err := observe.OpenJournalFile(f.journalFile)
 		if err != nil {
-			_ = ln.Close()
+			ln.Close()
 			return err
 		}
 		sink, err := observe.StartJournalSink(st, jf, logger)
 		if err != nil {
-			_ = ln.Close()
+			ln.Close()
 			return err
 		}
 		defer func() { // after the graceful shutdown below: every answered request is in the file
@@ -145,16 +191,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			}
 		}()
 	}
+	hs := mockserver.DefaultServerTimeouts().HTTPServer(fake, slog.NewLogLogger(handler, slog.LevelWarn))
+	side, err := f.tls.start(fake, srv, hs, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// Every listener is up: now the CA file, then the lines that tell clients where to go.
+	if err := f.tls.writeCAFile(); err != nil {
+		ln.Close()
+		_ = side.shutdown(context.Background())
+		return err
+	}
 	source := "embedded default"
 	if f.configFile != "" {
 		source = f.configFile
 	}
-	fmt.Fprintf(stdout, "smartappmock %s listening on http://%s (config: %s)\n", buildVersion(), displayAddr(ln.Addr()), source)
-	hs := mockserver.DefaultServerTimeouts().HTTPServer(fake, slog.NewLogLogger(handler, slog.LevelWarn))
-	side, err := f.tls.start(fake, srv, hs, displayAddr(ln.Addr()), logger, stdout)
-	if err != nil {
-		return err
+	where, warning := exposure(ln.Addr(), f.adminToken)
+	if warning != "" {
+		logger.Warn(warning)
 	}
+	fmt.Fprintf(stdout, "smartappmock %s listening on http://%s (%sconfig: %s)\n", buildVersion(), boundAddr(ln.Addr()), where, source)
+	side.printAddrs(stdout, displayAddr(ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -244,6 +302,9 @@ func configCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s: ok (%d apps, %d rules, apps %s, tokens %s, window %s)\n", args[1], len(cfg.Apps), len(cfg.Rules), cfg.Policy.Apps, cfg.Policy.Tokens, cfg.Policy.Window.Mode)
 		return nil
 	}
+	if s := suggestCommand(args[0], "check", "default"); s != "" {
+		return usageError{fmt.Sprintf("config: unknown subcommand %q%s", args[0], s)}
+	}
 	return usageError{fmt.Sprintf("config: unknown subcommand %q (want check or default)", args[0])}
 }
 
@@ -251,22 +312,23 @@ func configCmd(args []string, stdout, stderr io.Writer) error {
 func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", envOr(getenv, "SMARTAPPMOCK_ADDR", ":8080"), "address of the fake (env SMARTAPPMOCK_ADDR)")
-	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for the answer")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
+	addr := fs.String("addr", envOr(getenv, "SMARTAPPMOCK_ADDR", defaultAddr), "address of the fake (env SMARTAPPMOCK_ADDR)")
+	timeout := 2 * time.Second
+	fs.Var(durationValue{&timeout}, "timeout", "how long to wait for the answer")
+	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+		return err
 	}
-	host, port, err := net.SplitHostPort(*addr)
-	if err != nil {
-		return usageError{fmt.Sprintf("--addr: %v", err)}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("healthcheck: unexpected argument %q", fs.Arg(0))}
 	}
+	if err := checkListenAddr("--addr", *addr); err != nil {
+		return err
+	}
+	host, port, _ := net.SplitHostPort(*addr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+admin.Prefix+"/health", nil)
 	if err != nil {

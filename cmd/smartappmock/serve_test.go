@@ -160,7 +160,7 @@ func TestServe_UsageErrors(t *testing.T) {
 	}{
 		{[]string{"serve", "--log-format", "xml"}, `--log-format: "xml" is not text or json`},
 		{[]string{"serve", "extra"}, `unexpected argument "extra"`},
-		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"--nope"}, "serve: unknown flag --nope (run 'smartappmock serve -h' for the flags)"},
 	}
 	for _, tt := range tests {
 		err := run(context.Background(), tt.args, func(string) string { return "" }, io.Discard, io.Discard)

@@ -21,8 +21,9 @@ import (
 // also carry the X-Smartappmock-Inbox header, which another origin cannot add without a CORS
 // preflight the fake never grants.
 //
-// With or without a token, a state-changing request that a browser marks cross-site (an Origin
-// that is not the fake's own, or Sec-Fetch-Site: cross-site) is refused with 403, so no web page
+// With or without a token, a state-changing request that a browser marks as coming from another
+// origin (Sec-Fetch-Site cross-site or same-site, or an Origin that is not the fake's own) is
+// refused with 403, so no web page
 // can drive the admin API; and while the fake listens on loopback only (Options.LoopbackOnly), a
 // request whose Host is not a loopback name or address is refused, so a DNS-rebinding page cannot
 // read the journal.
@@ -69,9 +70,17 @@ func changesState(method string) bool {
 	return true
 }
 
-// crossSite reports whether a browser says the request comes from another site.
+// crossSite reports whether a browser says the request comes from another origin. Sec-Fetch-Site
+// is trusted when a browser sends it ("same-site" is refused too: another port of 127.0.0.1 is
+// the same site, but not the fake's page). Without it, the Origin must be the fake's own: a
+// "null" Origin is refused, except that browsers send it for the inbox's own form posts under
+// its no-referrer policy, and those carry Sec-Fetch-Site: same-origin.
 func crossSite(r *http.Request) bool {
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return false
+	case "":
+	default:
 		return true
 	}
 	origin := r.Header.Get("Origin")

@@ -34,6 +34,8 @@ func TestGuard(t *testing.T) {
 	}{
 		{"CrossSiteReset_Refused", admin.Options{}, "POST", "/__admin/reset", map[string]string{"Origin": "http://evil.example", "Content-Type": "text/plain"}, "127.0.0.1:8080", 403},
 		{"SecFetchSiteCrossSite_Refused", admin.Options{}, "PUT", "/__admin/rules", map[string]string{"Sec-Fetch-Site": "cross-site"}, "127.0.0.1:8080", 403},
+		{"SameSiteOtherPort_Refused", admin.Options{}, "POST", "/__admin/reset", map[string]string{"Origin": "http://127.0.0.1:3000", "Sec-Fetch-Site": "same-site"}, "127.0.0.1:8080", 403},
+		{"InboxFormNullOriginSameOrigin_Allowed", admin.Options{}, "POST", "/__admin/reset", map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, "127.0.0.1:8080", 200},
 		{"NullOrigin_Refused", admin.Options{}, "POST", "/__admin/reset", map[string]string{"Origin": "null"}, "127.0.0.1:8080", 403},
 		{"SameOriginReset_Allowed", admin.Options{}, "POST", "/__admin/reset", map[string]string{"Origin": "http://127.0.0.1:8080"}, "127.0.0.1:8080", 200},
 		{"NoOriginReset_Allowed", admin.Options{}, "POST", "/__admin/reset", nil, "127.0.0.1:8080", 200},
