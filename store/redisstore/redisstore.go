@@ -108,7 +108,9 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Open connects to the Redis at rawURL and returns a store once Redis answers a PING. The URL is
+// Open connects to the Redis at rawURL and returns a store once Redis answers a PING. Commands
+// are never retried (a lost answer is an error, never a reply counted twice), and the deadline
+// of an operation's context bounds its wait for Redis. The URL is
 // redis://[user:password@]host:port/db, unix:///path/to/redis.sock or
 // unix:///path/to/redis.sock?db=N (a password as unix://user:password@/path). The password
 // never appears in an error or in String.
@@ -131,6 +133,13 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("redisstore: %s: %s", name, scrub(err.Error(), u))
 	}
 	ro.DisableIdentity = true // no CLIENT SETINFO on every connection
+	// No command retries: a script whose answer was lost may have run, and running it again
+	// would count a reply twice. The caller gets the error instead (error_code 2 for a send).
+	ro.MaxRetries = -1
+	// A dead Redis is told quickly: two dial attempts, not five.
+	ro.DialerRetries, ro.DialerRetryTimeout = 2, 50*time.Millisecond
+	// The caller's deadline bounds every read, blocking XREADs too.
+	ro.ContextTimeoutEnabled = true
 	s := newStore(redis.NewClient(ro), opts, name)
 	if err := s.Ping(ctx); err != nil {
 		s.Close()

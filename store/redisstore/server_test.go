@@ -140,3 +140,10 @@ func miniT(t testing.TB, opts Options) (*Store, *miniredis.Miniredis) {
 	m := miniredis.RunT(t)
 	return openT(t, "redis://"+m.Addr(), opts), m
 }
+
+// newAuthMini starts a miniredis that requires user and password.
+func newAuthMini(t testing.TB, user, password string) *miniredis.Miniredis {
+	m := miniredis.RunT(t)
+	m.RequireUserAuth(user, password)
+	return m
+}
