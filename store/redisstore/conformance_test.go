@@ -23,3 +23,18 @@ func TestConformance_RedisServer(t *testing.T) {
 		return openT(t, url, Options{JournalCap: journalCap, Prefix: testPrefix()})
 	})
 }
+
+func TestShared_Miniredis(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		a, m := miniT(t, Options{JournalCap: journalCap})
+		return a, openT(t, "redis://"+m.Addr(), Options{JournalCap: journalCap})
+	})
+}
+
+func TestShared_RedisServer(t *testing.T) {
+	url := realRedisURL(t)
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		opts := Options{JournalCap: journalCap, Prefix: testPrefix()}
+		return openT(t, url, opts), openT(t, url, opts)
+	})
+}
