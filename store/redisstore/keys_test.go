@@ -113,7 +113,10 @@ func TestScripts_HashTags(t *testing.T) {
 		{"RegisterApp_AppSlot", func(s *Store) error { _, _, err := s.RegisterApp(ctx, store.App{ID: "a"}); return err }, []string{"a"}},
 		{"UpdateApp_AppSlot", func(s *Store) error { s.UpdateApp(ctx, "a", nil, time.Hour); return nil }, []string{"a"}},
 		{"ResetApp_AppSlot", func(s *Store) error { s.Reset(ctx, "a", seed); return nil }, []string{"a"}},
-		{"TakeFault_PlansSlot", func(s *Store) error { _, err := s.TakeFault(ctx, 1, store.PlanID{App: "a"}, store.FaultPolicy{}); return err }, []string{"plans"}},
+		{"TakeFault_PlansSlot", func(s *Store) error {
+			_, err := s.TakeFault(ctx, 1, store.PlanID{App: "a"}, store.FaultPolicy{})
+			return err
+		}, []string{"plans"}},
 		{"PutRules_PlansSlot", func(s *Store) error { _, err := s.PutRules(ctx, nil); return err }, []string{"plans"}},
 		{"PutFaults_PlansSlot", func(s *Store) error { _, err := s.PutFaults(ctx, nil); return err }, []string{"plans"}},
 		{"PutToken_TokensSlot", func(s *Store) error { return s.PutToken(ctx, store.Token{Value: "24.x", App: "a"}) }, []string{"tokens"}},
@@ -221,7 +224,7 @@ func TestLimits(t *testing.T) {
 		s.OpenWindow(ctx, "a", "mid", t0.Add(50*time.Minute))
 		s.OpenWindow(ctx, "a", "new", t0.Add(55*time.Minute))
 		s.TakeReply(ctx, "a", "x", t0.Add(61*time.Minute), rule) // "old" has expired: it goes
-		s.OpenWindow(ctx, "a", "y", t0.Add(62*time.Minute))     // full, none expired without a rule: the oldest goes
+		s.OpenWindow(ctx, "a", "y", t0.Add(62*time.Minute))      // full, none expired without a rule: the oldest goes
 		ws, _ := s.Windows(ctx, "a")
 		var ids []string
 		for _, w := range ws {
