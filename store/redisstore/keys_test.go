@@ -111,8 +111,8 @@ func TestScripts_HashTags(t *testing.T) {
 		{"TakeCount_NoAppSlot", func(s *Store) error { _, _, err := s.TakeCount(ctx, store.NoApp, "rule:0", "v1", 1); return err }, []string{"noapp"}},
 		{"OpenWindow_AppSlot", func(s *Store) error { return s.OpenWindow(ctx, "a", "u", t0) }, []string{"a"}},
 		{"RegisterApp_AppSlot", func(s *Store) error { _, _, err := s.RegisterApp(ctx, store.App{ID: "a"}); return err }, []string{"a"}},
-		{"UpdateApp_AppSlot", func(s *Store) error { s.UpdateApp(ctx, "a", nil, time.Hour); return nil }, []string{"a"}},
-		{"ResetApp_AppSlot", func(s *Store) error { s.Reset(ctx, "a", seed); return nil }, []string{"a"}},
+		{"UpdateApp_AppSlot", func(s *Store) error { _, err := s.UpdateApp(ctx, "a", nil, time.Hour); return err }, []string{"a"}},
+		{"ResetApp_AppSlot", func(s *Store) error { return s.Reset(ctx, "a", seed) }, []string{"a"}},
 		{"TakeFault_PlansSlot", func(s *Store) error {
 			_, err := s.TakeFault(ctx, 1, store.PlanID{App: "a"}, store.FaultPolicy{})
 			return err

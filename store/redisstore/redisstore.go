@@ -20,7 +20,7 @@
 // The global keys have tags of their own:
 //
 //	{global}:seq     string  the last sequence number given (never reset)
-//	{global}:feed    stream  the live feed, every app: id "<seq>-0"; MAXLEN feed backlog
+//	{global}:feed    stream  the live feed, every app: id "<seq>-0"; MAXLEN ~ feed backlog
 //	{global}:apps    set     the app registry: every app id that may have keys
 //	{tokens}:all     hash    token value -> the token as JSON
 //	{tokens}:issued  list    issued (expiring) tokens, oldest first, for the token cap
@@ -60,7 +60,8 @@ type Options struct {
 	// JournalCap is how many entries an app's journal keeps (1000 when <= 0); the stream is
 	// trimmed exactly.
 	JournalCap int
-	// FeedBacklog is how many of the newest entries the live feed keeps (4096 when <= 0).
+	// FeedBacklog is how many of the newest entries the live feed keeps at least (4096 when
+	// <= 0); it is trimmed approximately (MAXLEN ~), which is cheaper than exactly.
 	FeedBacklog int
 	// MaxTokens is how many issued tokens the store keeps (100,000 when <= 0); past it, the
 	// oldest are forgotten. Configured tokens (no expiry) are never dropped.

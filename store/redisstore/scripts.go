@@ -279,12 +279,13 @@ return {matched, inj, step}
 `)
 
 	// scriptAppend: KEYS sequence, feed, app registry, journal, meta; ARGV app, entry json,
-	// journal cap, feed cap. The entry's stream id is "<seq>-0" in both streams. Answers seq.
+	// journal cap (exact), feed cap (approximate). The entry's stream id is "<seq>-0" in both
+	// streams. Answers seq.
 	scriptAppend = redis.NewScript(`
 local seq = redis.call('INCR', KEYS[1])
 local id = string.format('%d', seq) .. '-0'
 redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[3], id, 'e', ARGV[2])
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], id, 'e', ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], id, 'e', ARGV[2])
 redis.call('HINCRBY', KEYS[5], 'appended', 1)
 if redis.call('HGET', KEYS[5], 'reg') ~= '1' then
   redis.call('SADD', KEYS[3], ARGV[1])
