@@ -165,7 +165,8 @@ func (s *Store) OpenWindow(ctx context.Context, app, openID string, t time.Time)
 	return wrap("open window", err)
 }
 
-// TakeReply implements store.Store. The reasons are those of the in-memory store.
+// TakeReply implements store.Store. The reasons are those of the in-memory store; the window's
+// times are in now's location.
 func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyDecision, error) {
 	ns, nn := unixTime(now)
 	cs, cn := unixTime(now.Add(-rule.Duration))
@@ -179,7 +180,7 @@ func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time
 		return store.ReplyDecision{}, fmt.Errorf("redisstore: take reply: unexpected answer %v", v)
 	}
 	w := store.Window{
-		OpenID: openID, OpenedAt: time.Unix(toInt(xs[1]), toInt(xs[2])).UTC(),
+		OpenID: openID, OpenedAt: time.Unix(toInt(xs[1]), toInt(xs[2])).In(now.Location()),
 		Replies: int(toInt(xs[3])), UserMessage: toStr(xs[4]) == "1",
 	}
 	opened := w.OpenedAt.Format(time.RFC3339)
@@ -207,10 +208,10 @@ func parseWindow(openID, v string) (store.Window, error) {
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return store.Window{}, fmt.Errorf("window %q: %w", openID, err)
 	}
-	return store.Window{OpenID: openID, OpenedAt: time.Unix(sec, nsec).UTC(), Replies: r, UserMessage: f[3] == "1"}, nil
+	return store.Window{OpenID: openID, OpenedAt: time.Unix(sec, nsec), Replies: r, UserMessage: f[3] == "1"}, nil
 }
 
-// Windows implements store.Store.
+// Windows implements store.Store. Times are local, like time.Now's.
 func (s *Store) Windows(ctx context.Context, app string) ([]store.Window, error) {
 	h, err := s.rdb.HGetAll(ctx, s.akey(app, "win")).Result()
 	if err != nil {
