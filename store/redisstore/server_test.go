@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -102,13 +103,16 @@ func (r *redisServer) stop() {
 	r.cmd = nil
 }
 
+// testPrefixRoot starts the key prefixes of the tests.
+const testPrefixRoot = "smartappmock-test:"
+
 // prefixes makes the key prefixes of stores that share one Redis unique.
 var prefixes atomic.Int64
 
 // testPrefix returns a prefix no other store of this test binary (or an earlier run on a shared
 // Redis) uses.
 func testPrefix() string {
-	return fmt.Sprintf("smartappmock-test:%d-%d:", time.Now().UnixNano(), prefixes.Add(1))
+	return fmt.Sprintf("%s%d-%d:", testPrefixRoot, time.Now().UnixNano(), prefixes.Add(1))
 }
 
 // realRedisURL returns the URL of a real Redis for t: SMARTAPPMOCK_TEST_REDIS when CI started
@@ -130,8 +134,22 @@ func openT(t testing.TB, url string, opts Options) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if strings.HasPrefix(opts.Prefix, testPrefixRoot) { // a Redis that other tests share
+			dropKeys(s)
+		}
+		s.Close()
+	})
 	return s
+}
+
+// dropKeys deletes the keys of s's prefix (the prefixes of the tests have no glob characters).
+func dropKeys(s *Store) {
+	ctx := context.Background()
+	it := s.rdb.Scan(ctx, 0, s.opts.Prefix+"*", 1000).Iterator()
+	for it.Next(ctx) {
+		s.rdb.Del(ctx, it.Val())
+	}
 }
 
 // miniT opens a store on a miniredis of t's own.
