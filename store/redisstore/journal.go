@@ -164,7 +164,8 @@ func (s *Store) JournalStats(ctx context.Context, app string) (int, int, error) 
 
 // Feed implements store.Store with XREAD BLOCK on the feed stream from the cursor "<after>-0".
 // One XREAD blocks at most Options.FeedPoll, so a context without a deadline is noticed within
-// it.
+// it. A cursor above the store's head (Redis lost its data and numbers again from 1) reads
+// from the start: the reader gets the new entries instead of waiting for the old numbers.
 func (s *Store) Feed(ctx context.Context, after uint64, limit int) ([]store.Entry, error) {
 	if limit <= 0 {
 		limit = 256
@@ -181,8 +182,13 @@ func (s *Store) Feed(ctx context.Context, after uint64, limit int) ([]store.Entr
 		res, err := s.rdb.XRead(ctx, &redis.XReadArgs{
 			Streams: []string{s.feed, streamID(after)}, Count: int64(limit), Block: block,
 		}).Result()
-		if errors.Is(err, redis.Nil) {
-			continue // nothing within block
+		if errors.Is(err, redis.Nil) { // nothing within block
+			// A cursor above the head is from before Redis lost its data (a restart without
+			// persistence): the numbers start again at 1, so the reader starts again too.
+			if head, err := s.Head(ctx); err == nil && head < after {
+				after = 0
+			}
+			continue
 		}
 		if err != nil {
 			if ctx.Err() != nil {

@@ -85,3 +85,25 @@ func TestFeed_CanceledContextEndsTheWait(t *testing.T) {
 		t.Errorf("Feed returned %v after the cancel, want within a poll", d)
 	}
 }
+
+func TestFeed_CursorAboveHeadAfterDataLossReadsTheNewEntries(t *testing.T) {
+	ctx := context.Background()
+	s, m := miniT(t, Options{FeedPoll: 20 * time.Millisecond})
+	for range 3 {
+		s.Append(ctx, store.Entry{App: "a"})
+	}
+	m.FlushAll() // what a restart without persistence leaves
+	seq, err := s.Append(ctx, store.Entry{ID: "after-loss", App: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	es, err := s.Feed(cctx, 3, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 1 || es[0].ID != "after-loss" || es[0].Seq != seq {
+		t.Errorf("Feed(3) after data loss = %+v, want the new entry %d", es, seq)
+	}
+}

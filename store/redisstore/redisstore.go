@@ -36,6 +36,23 @@
 // and feed with the app's journal), Seed and Reset (every app) touch several slots and need a
 // single Redis (with replicas or Sentinel): on a Cluster they fail with CROSSSLOT. That is the
 // documented limit of this store.
+//
+// # Failures
+//
+// When Redis does not answer, every operation returns an error (wrapping go-redis's): nothing is
+// kept in the process instead, and no command is retried, since a script whose answer was lost
+// may have run. The connection pool dials again on the next call, so the same Store works again
+// as soon as Redis does; scripts that Redis no longer holds are sent again (EVALSHA, then EVAL).
+// A Redis that restarts without persistence has lost the state: sequence numbers start again
+// at 1 (Feed then reads from the start for a cursor above the head), windows and counters are
+// empty, and Seed must run again to restore the configured apps and tokens.
+//
+// # Memory
+//
+// The journal (per app), the feed, the issued tokens and each app's windows are capped (see
+// Options); the number of apps is not (the in-memory store evicts unused sandbox apps, this one
+// keeps them until Reset). Run Redis with maxmemory-policy noeviction: evicting a key such as
+// the sequence counter would break the journal, while noeviction turns a full Redis into errors.
 package redisstore
 
 import (
