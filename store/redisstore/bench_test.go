@@ -180,7 +180,7 @@ func BenchmarkRedisServerSendPrototype(b *testing.B) {
 		Params: []store.Param{{Name: "open_id", Value: "u", Source: "body", Used: true}}, OpenID: "u", MsgType: "text",
 		Layer: "business", Status: 200, Reason: "reply 1 of 5"})
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	keys := []string{s.tokens, s.akey("a", "app"), s.akey("a", "meta"), s.plans, s.akey("a", "cnt"), s.akey("a", "win"), s.seq, s.feed, s.akey("a", "jrn")}
+	keys := []string{s.tokens, s.akey("a", "app"), s.akey("a", "meta"), s.plans, s.akey("a", "cnt"), s.akey("a", "win"), s.seq, s.feedKey, s.akey("a", "jrn")}
 	runBench(b, func(ctx context.Context, i int) error {
 		return scriptSendPrototype.Run(ctx, s.rdb, keys, "24.static", "u"+strconv.Itoa(i%64), i/1000, "2026-01-02",
 			t0.Unix(), 0, t0.Unix()-3600, 0, entry, s.opts.JournalCap, s.opts.FeedBacklog).Err()

@@ -24,7 +24,7 @@ func (s *Store) Append(ctx context.Context, e store.Entry) (uint64, error) {
 		return 0, wrap("append", err)
 	}
 	seq, err := scriptAppend.Run(ctx, s.rdb,
-		[]string{s.seq, s.feed, s.registry, s.akey(e.App, "jrn"), s.akey(e.App, "meta")},
+		[]string{s.seq, s.feedKey, s.registry, s.akey(e.App, "jrn"), s.akey(e.App, "meta")},
 		e.App, b, s.opts.JournalCap, s.opts.FeedBacklog).Int64()
 	if err != nil {
 		return 0, wrap("append", err)
@@ -179,8 +179,8 @@ func (s *Store) Feed(ctx context.Context, after uint64, limit int) ([]store.Entr
 			block = min(block, time.Until(dl))
 		}
 		block = max(block, time.Millisecond) // BLOCK 0 would wait for ever
-		res, err := s.rdb.XRead(ctx, &redis.XReadArgs{
-			Streams: []string{s.feed, streamID(after)}, Count: int64(limit), Block: block,
+		res, err := s.feed.XRead(ctx, &redis.XReadArgs{
+			Streams: []string{s.feedKey, streamID(after)}, Count: int64(limit), Block: block,
 		}).Result()
 		if errors.Is(err, redis.Nil) { // nothing within block
 			// A cursor above the head is from before Redis lost its data (a restart without

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock/store"
@@ -106,4 +108,27 @@ func TestFeed_CursorAboveHeadAfterDataLossReadsTheNewEntries(t *testing.T) {
 	if len(es) != 1 || es[0].ID != "after-loss" || es[0].Seq != seq {
 		t.Errorf("Feed(3) after data loss = %+v, want the new entry %d", es, seq)
 	}
+}
+
+func TestFeed_WaitingReadersDoNotStarveDecisions(t *testing.T) {
+	m := miniredis.RunT(t)
+	s := openT(t, "redis://"+m.Addr()+"/0?pool_size=2", Options{FeedConns: 8}) // 2 for decisions
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 6 { // more waiting readers than the decisions' pool holds
+		wg.Go(func() { s.Feed(ctx, 1<<40, 10) })
+	}
+	time.Sleep(50 * time.Millisecond) // let the readers block (the check below holds without it too)
+	start := time.Now()
+	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_, _, err := s.TakeCount(cctx, "a", "daily", "d", 0)
+	ccancel()
+	if err != nil {
+		t.Errorf("TakeCount while 6 readers wait: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("TakeCount took %v while readers waited, want no wait for a connection", d)
+	}
+	cancel()
+	wg.Wait()
 }

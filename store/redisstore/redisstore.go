@@ -37,6 +37,12 @@
 // single Redis (with replicas or Sentinel): on a Cluster they fail with CROSSSLOT. That is the
 // documented limit of this store.
 //
+// # Connections
+//
+// A Store has two connection pools: one for the operations (its size from the URL's pool_size,
+// go-redis's default otherwise) and one for the waiting Feed calls (Options.FeedConns), so
+// readers of the live feed, which hold a connection while they wait, never delay a decision.
+//
 // # Failures
 //
 // When Redis does not answer, every operation returns an error (wrapping go-redis's): nothing is
@@ -89,6 +95,10 @@ type Options struct {
 	// FeedPoll bounds one XREAD BLOCK of Feed (500ms when <= 0): Feed notices the end of a
 	// context without a deadline within it.
 	FeedPoll time.Duration
+	// FeedConns is how many connections the waiting Feed calls may hold (128 when <= 0). They
+	// have a pool of their own, so readers of the live feed never make a decision wait for a
+	// connection; a Feed call past it waits for one of them.
+	FeedConns int
 }
 
 func (o Options) withDefaults() Options {
@@ -110,18 +120,22 @@ func (o Options) withDefaults() Options {
 	if o.FeedPoll <= 0 {
 		o.FeedPoll = 500 * time.Millisecond
 	}
+	if o.FeedConns <= 0 {
+		o.FeedConns = 128
+	}
 	return o
 }
 
 // Store is a store.Store on Redis. It is safe for concurrent use; Close releases its
 // connections.
 type Store struct {
-	rdb  *redis.Client
+	rdb  *redis.Client // every operation but Feed
+	feed *redis.Client // Feed's blocking reads: a pool of their own
 	opts Options
 	name string // the URL without its password, for String
 
 	// global keys
-	seq, feed, registry, tokens, issued, plans, version, counts string
+	seq, feedKey, registry, tokens, issued, plans, version, counts string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -158,7 +172,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	ro.DialerRetries, ro.DialerRetryTimeout = 2, 50*time.Millisecond
 	// The caller's deadline bounds every read, blocking XREADs too.
 	ro.ContextTimeoutEnabled = true
-	s := newStore(redis.NewClient(ro), opts, name)
+	fo := *ro
+	fo.PoolSize = opts.FeedConns
+	fo.PoolTimeout = opts.FeedPoll + 10*time.Second
+	s := newStore(redis.NewClient(ro), redis.NewClient(&fo), opts, name)
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -174,11 +191,11 @@ func scrub(msg string, u *url.URL) string {
 	return msg
 }
 
-func newStore(rdb *redis.Client, opts Options, name string) *Store {
+func newStore(rdb, feed *redis.Client, opts Options, name string) *Store {
 	p := opts.Prefix
 	return &Store{
-		rdb: rdb, opts: opts, name: name,
-		seq: p + "{global}:seq", feed: p + "{global}:feed", registry: p + "{global}:apps",
+		rdb: rdb, feed: feed, opts: opts, name: name,
+		seq: p + "{global}:seq", feedKey: p + "{global}:feed", registry: p + "{global}:apps",
 		tokens: p + "{tokens}:all", issued: p + "{tokens}:issued",
 		plans: p + "{plans}:def", version: p + "{plans}:ver", counts: p + "{plans}:fc",
 	}
@@ -188,7 +205,7 @@ func newStore(rdb *redis.Client, opts Options, name string) *Store {
 func (s *Store) String() string { return "redis store " + s.name }
 
 // Close closes the connections to Redis.
-func (s *Store) Close() error { return s.rdb.Close() }
+func (s *Store) Close() error { return errors.Join(s.rdb.Close(), s.feed.Close()) }
 
 // Ping implements store.Store: it reports whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
