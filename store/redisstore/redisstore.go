@@ -31,11 +31,14 @@
 //
 // # Redis Cluster
 //
-// The operations of a send (TakeReply, TakeCount on an app, TakeFault, tokens) touch the keys of
-// one slot each, so they run on a Cluster as they do on one Redis. Append (the global sequence
-// and feed with the app's journal), Seed and Reset (every app) touch several slots and need a
-// single Redis (with replicas or Sentinel): on a Cluster they fail with CROSSSLOT. That is the
-// documented limit of this store.
+// Open connects to one Redis (standalone, or the primary of a replicated set). The key layout is
+// made for a Cluster too: the scripts of a send (TakeReply, TakeCount, TakeFault, OpenWindow,
+// RegisterApp, UpdateApp, one app's Reset, tokens) touch the keys of one slot each (a test pins
+// it), and registering a new app is a plain two-command pipeline. But Append (the global sequence
+// and feed with the app's journal), Seed and Reset of every app touch several slots in one
+// script, which a Cluster refuses (CROSSSLOT), and Reset of every app computes key names inside
+// the script. That is the limit of this store: a Cluster needs those three split into per-slot
+// steps (no longer one atomic step) and a redis.ClusterClient.
 //
 // # Connections
 //
