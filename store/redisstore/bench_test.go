@@ -1,0 +1,188 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/store"
+)
+
+// benchOps are the operations measured: the deciding ones alone, and the calls that one valid
+// send makes today through the Store contract (token, app, rules, faults, two limits, window,
+// journal).
+func benchOps(s store.Store, faultV uint64) []struct {
+	name string
+	op   func(ctx context.Context, i int) error
+} {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	rule := store.WindowRule{Duration: 48 * time.Hour, MaxReplies: 1 << 30, OpenOnFirst: true}
+	entry := store.Entry{ID: "req", App: "a", Endpoint: "send", Method: "POST", Path: "/rest/2.0/smartapp/message/custom/send",
+		Params: []store.Param{{Name: "open_id", Value: "u", Source: "body", Used: true}}, OpenID: "u", MsgType: "text",
+		Layer: "business", Status: 200, Reason: "reply 1 of 5"}
+	takeReply := func(ctx context.Context, i int) error {
+		_, err := s.TakeReply(ctx, "a", "u"+strconv.Itoa(i%64), t0, rule)
+		return err
+	}
+	appendEntry := func(ctx context.Context, _ int) error { _, err := s.Append(ctx, entry); return err }
+	return []struct {
+		name string
+		op   func(ctx context.Context, i int) error
+	}{
+		{"Ping", func(ctx context.Context, _ int) error { return s.Ping(ctx) }},
+		{"TakeReply", takeReply},
+		{"TakeCount", func(ctx context.Context, i int) error {
+			_, _, err := s.TakeCount(ctx, "a", "daily", "2026-01-02", 0)
+			return err
+		}},
+		{"TakeFault", func(ctx context.Context, i int) error {
+			_, err := s.TakeFault(ctx, faultV, store.PlanID{}, store.FaultPolicy{Probability: 0.3, Seed: 7})
+			return err
+		}},
+		{"Append", appendEntry},
+		{"Token", func(ctx context.Context, i int) error { _, _, err := s.Token(ctx, "24.static"); return err }},
+		{"SendToday", func(ctx context.Context, i int) error {
+			if _, _, err := s.Token(ctx, "24.static"); err != nil {
+				return err
+			}
+			if _, _, err := s.App(ctx, "a"); err != nil {
+				return err
+			}
+			if _, err := s.Rules(ctx); err != nil {
+				return err
+			}
+			if _, err := s.Faults(ctx); err != nil {
+				return err
+			}
+			if _, _, err := s.TakeCount(ctx, "a", "qps", strconv.Itoa(i/1000), 0); err != nil {
+				return err
+			}
+			if _, _, err := s.TakeCount(ctx, "a", "daily", "2026-01-02", 0); err != nil {
+				return err
+			}
+			if err := takeReply(ctx, i); err != nil {
+				return err
+			}
+			return appendEntry(ctx, i)
+		}},
+	}
+}
+
+// benchSeed prepares s: app a with a token, a rule and a fault plan; it returns the fault version.
+func benchSeed(b *testing.B, s store.Store) uint64 {
+	ctx := context.Background()
+	if err := s.Seed(ctx, store.Seed{At: time.Now(), Apps: []store.App{{ID: "a", Source: "config", Capability: true}},
+		Tokens: []store.Token{{Value: "24.static", App: "a"}}, Rules: []config.Rule{{Name: "r", Match: config.Match{Content: "x"}}},
+		Faults: []config.Fault{{Kind: config.FaultHTTP503, Probability: 0.3, Seed: 7}}}); err != nil {
+		b.Fatal(err)
+	}
+	f, err := s.Faults(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f.Version
+}
+
+// runBench measures op with 8 × GOMAXPROCS callers (a server's concurrent requests), and the round trips per
+// op when rec is not nil.
+func runBench(b *testing.B, op func(ctx context.Context, i int) error, rec *recorder) {
+	ctx := context.Background()
+	if err := op(ctx, 0); err != nil { // load the script, register the app
+		b.Fatal(err)
+	}
+	if rec != nil {
+		rec.reset()
+	}
+	var n atomic.Int64
+	b.SetParallelism(8) // 8 × GOMAXPROCS callers
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := op(ctx, int(n.Add(1))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	if rec != nil {
+		b.ReportMetric(float64(rec.trips)/float64(b.N), "roundtrips/op")
+	}
+}
+
+// BenchmarkRedisServer measures the store on a redis-server of its own (unix socket): ns/op with
+// concurrent callers, so ops/s = 1e9 / ns/op, and Redis round trips per operation.
+func BenchmarkRedisServer(b *testing.B) {
+	s := openT(b, startRedisServer(b).url(), Options{})
+	rec := &recorder{}
+	s.rdb.AddHook(rec)
+	v := benchSeed(b, s)
+	for _, o := range benchOps(s, v) {
+		b.Run(o.name, func(b *testing.B) { runBench(b, o.op, rec) })
+	}
+}
+
+// BenchmarkMemory is BenchmarkRedisServer on the in-memory store, for comparison.
+func BenchmarkMemory(b *testing.B) {
+	s := store.NewMemory(1000)
+	v := benchSeed(b, s)
+	for _, o := range benchOps(s, v) {
+		b.Run(o.name, func(b *testing.B) { runBench(b, o.op, nil) })
+	}
+}
+
+// scriptSendPrototype is not part of the store: it measures what one valid send would cost as
+// one script (the contract change proposed for issue 12), doing the reads and writes of the
+// SendToday calls: token, app, rules, faults, two counters, the window and the journal append.
+// KEYS: tokens, app, meta, plans, counters, windows, sequence, feed, journal; ARGV: token,
+// open_id, second, day, now sec, now nsec, cut-off sec, cut-off nsec, entry json, journal cap,
+// feed cap.
+var scriptSendPrototype = redis.NewScript(luaCommon + `
+local tok = redis.call('HGET', KEYS[1], ARGV[1])
+if not tok then return {'unknown token'} end
+local app = redis.call('HGETALL', KEYS[2])
+local plans = redis.call('HMGET', KEYS[4], 'rules', 'rules_v', 'fglobal', 'faults_v')
+for _, spec in ipairs({{'qps', ARGV[3]}, {'daily', ARGV[4]}}) do
+  local v = redis.call('HGET', KEYS[5], spec[1])
+  local c = 0
+  if v then
+    local cs, per = string.match(v, '^(%d+) (.*)$')
+    if per == spec[2] then c = tonumber(cs) end
+  end
+  redis.call('HSET', KEYS[5], spec[1], fmt(c + 1) .. ' ' .. spec[2])
+end
+local v = redis.call('HGET', KEYS[6], ARGV[2])
+local s, n, r, u = tonumber(ARGV[5]), tonumber(ARGV[6]), 0, '0'
+if v then s, n, r, u = pwin(v) end
+redis.call('HSET', KEYS[6], ARGV[2], ewin(s, n, r + 1, u))
+local seq = redis.call('INCR', KEYS[7])
+local id = fmt(seq) .. '-0'
+redis.call('XADD', KEYS[9], 'MAXLEN', ARGV[10], id, 'e', ARGV[9])
+redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[11], id, 'e', ARGV[9])
+redis.call('HINCRBY', KEYS[3], 'appended', 1)
+return {'ok', seq, #app, #plans}
+`)
+
+// BenchmarkRedisServerSendPrototype measures scriptSendPrototype: the throughput of one round
+// trip per send, to set beside BenchmarkRedisServer/SendToday.
+func BenchmarkRedisServerSendPrototype(b *testing.B) {
+	s := openT(b, startRedisServer(b).url(), Options{})
+	rec := &recorder{}
+	s.rdb.AddHook(rec)
+	benchSeed(b, s)
+	entry, _ := json.Marshal(store.Entry{ID: "req", App: "a", Endpoint: "send", Method: "POST", Path: "/rest/2.0/smartapp/message/custom/send",
+		Params: []store.Param{{Name: "open_id", Value: "u", Source: "body", Used: true}}, OpenID: "u", MsgType: "text",
+		Layer: "business", Status: 200, Reason: "reply 1 of 5"})
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	keys := []string{s.tokens, s.akey("a", "app"), s.akey("a", "meta"), s.plans, s.akey("a", "cnt"), s.akey("a", "win"), s.seq, s.feedKey, s.akey("a", "jrn")}
+	runBench(b, func(ctx context.Context, i int) error {
+		return scriptSendPrototype.Run(ctx, s.rdb, keys, "24.static", "u"+strconv.Itoa(i%64), i/1000, "2026-01-02",
+			t0.Unix(), 0, t0.Unix()-3600, 0, entry, s.opts.JournalCap, s.opts.FeedBacklog).Err()
+	}, rec)
+}

@@ -1,0 +1,332 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts of the store: each deciding operation is one script, run with EVALSHA (and EVAL
+// when Redis lost its script cache, e.g. after a restart). Times travel as two integers (Unix
+// seconds and nanoseconds) because Lua numbers are doubles; durations and clock offsets are added
+// with HINCRBY, which Redis does in 64-bit integers.
+//
+// Scripts that write an app's keys first check that the app is in the registry of apps (the meta
+// hash's "reg" field): if not, they write nothing and answer the error "UNREGISTERED"; the store
+// then registers the app and runs the script again (see Store.runApp). So no key of an app exists
+// that Reset cannot find, and every such script touches only the keys of one hash slot.
+
+// luaCommon are the helpers shared by the scripts: app key names, times and windows.
+const luaCommon = `
+local function akey(p, id, kind)
+  if id == '' then return p .. 'noapp:{noapp}:' .. kind end
+  return p .. 'app:{' .. id .. '}:' .. kind
+end
+local function num(v)
+  if not v then return 0 end
+  return tonumber(v)
+end
+local function fmt(n) return string.format('%d', n) end
+-- ple reports whether the time (s1, n1) is at or before (s2, n2).
+local function ple(s1, n1, s2, n2)
+  return s1 < s2 or (s1 == s2 and n1 <= n2)
+end
+-- a window is "<sec> <nsec> <replies> <user message: 0|1>"
+local function pwin(v)
+  local s, n, r, u = string.match(v, '^(%-?%d+) (%d+) (%d+) (%d)$')
+  return tonumber(s), tonumber(n), tonumber(r), u
+end
+local function ewin(s, n, r, u) return fmt(s) .. ' ' .. fmt(n) .. ' ' .. fmt(r) .. ' ' .. u end
+local function registered(meta)
+  return redis.call('HGET', meta, 'reg') == '1'
+end
+`
+
+// luaBound makes room for one more window in a full window hash: expired windows go first (when
+// a cut-off is given), then the oldest eighth.
+const luaBound = `
+local function bound(win, limit, hascut, cs, cn)
+  if redis.call('HLEN', win) < limit then return end
+  local all = redis.call('HGETALL', win)
+  local ws = {}
+  for i = 1, #all, 2 do
+    local s, n = pwin(all[i + 1])
+    if hascut and ple(s, n, cs, cn) then
+      redis.call('HDEL', win, all[i])
+    else
+      ws[#ws + 1] = {all[i], s, n}
+    end
+  end
+  if #ws < limit then return end
+  table.sort(ws, function(a, b) return a[2] < b[2] or (a[2] == b[2] and a[3] < b[3]) end)
+  for i = 1, math.max(1, math.floor(#ws / 8)) do redis.call('HDEL', win, ws[i][1]) end
+end
+`
+
+// luaDraw is store.Draw in Lua. Every product stays below 2^47 and every xor below 2^31, so
+// doubles compute it exactly; bit.bxor is Redis's, the arithmetic xor is for Lua without it
+// (miniredis).
+const luaDraw = `
+local hasbit = pcall(function() return bit.bxor end) -- reading a missing global raises
+local function bxor(a, b)
+  if hasbit then return bit.bxor(a, b) end
+  local r, p = 0, 1
+  while a > 0 or b > 0 do
+    local x, y = a % 2, b % 2
+    if x ~= y then r = r + p end
+    a, b, p = (a - x) / 2, (b - y) / 2, p * 2
+  end
+  return r
+end
+-- draw takes seed modulo 2^31-1 (the caller reduces the 64-bit seed).
+local function draw(seedm, n)
+  local m = 2147483647
+  local x = (seedm + n % m) % m
+  for _ = 1, 4 do
+    if x == 0 then x = 1 end
+    x = (x * 48271) % m
+    x = bxor(x, math.floor(x / 2048))
+  end
+  return (x % m) / m
+end
+`
+
+// luaSeed stores the seed passed in ARGV where absent (store.Store.Seed). ARGV: prefix, at sec,
+// at nsec, rules, global faults, app faults, then counted lists: apps (id, client_id, secret,
+// source, capability, offset), tokens (value, json), windows (app, open_id). KEYS: the app
+// registry, the tokens, the plans, the plan version counter, the fault counts.
+const luaSeed = `
+local function register(p, reg, id)
+  redis.call('SADD', reg, id)
+  redis.call('HSET', akey(p, id, 'meta'), 'reg', '1')
+end
+local function seed(reg, tokens, def, ver, fc)
+  local p, as, an = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+  local i = 7
+  local n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do
+    local id = ARGV[i]
+    local k = akey(p, id, 'app')
+    if redis.call('EXISTS', k) == 0 then
+      redis.call('HSET', k, 'id', id, 'client_id', ARGV[i + 1], 'secret', ARGV[i + 2],
+        'source', ARGV[i + 3], 'cap', ARGV[i + 4], 'offset', ARGV[i + 5])
+    end
+    register(p, reg, id)
+    i = i + 6
+  end
+  n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do
+    redis.call('HSETNX', tokens, ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
+  n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do
+    redis.call('HSETNX', akey(p, ARGV[i], 'win'), ARGV[i + 1], ewin(as, an, 0, '1'))
+    register(p, reg, ARGV[i])
+    i = i + 2
+  end
+  if redis.call('HGET', def, 'set') ~= '1' then
+    local rv = redis.call('INCR', ver)
+    local fv = redis.call('INCR', ver)
+    redis.call('HSET', def, 'set', '1', 'rules', ARGV[4], 'rules_v', fmt(rv),
+      'fglobal', ARGV[5], 'fapps', ARGV[6], 'faults_v', fmt(fv))
+    redis.call('DEL', fc)
+  end
+end
+`
+
+var (
+	// scriptRegisterApp: KEYS app, meta; ARGV id, client_id, secret, source, cap, offset.
+	// Answers {1} when it stored the app, else {0, <the stored app's HGETALL>}.
+	scriptRegisterApp = redis.NewScript(luaCommon + `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {0, redis.call('HGETALL', KEYS[1])}
+end
+if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'client_id', ARGV[2], 'secret', ARGV[3],
+  'source', ARGV[4], 'cap', ARGV[5], 'offset', ARGV[6])
+return {1}
+`)
+
+	// scriptUpdateApp: KEYS app; ARGV capability ("", "0" or "1"), nanoseconds to add to the
+	// offset. Answers the app's HGETALL, or an empty array for an unknown app.
+	scriptUpdateApp = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'cap', ARGV[1]) end
+redis.call('HINCRBY', KEYS[1], 'offset', ARGV[2])
+return redis.call('HGETALL', KEYS[1])
+`)
+
+	// scriptPutToken: KEYS tokens, issued (list, oldest first); ARGV value, json, evictable
+	// ("1": an issued token), the most issued tokens kept.
+	scriptPutToken = redis.NewScript(`
+local replaced = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == '1' and not replaced then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  local max = tonumber(ARGV[4])
+  while redis.call('LLEN', KEYS[2]) > max do
+    redis.call('HDEL', KEYS[1], redis.call('LPOP', KEYS[2]))
+  end
+end
+return 1
+`)
+
+	// scriptOpenWindow: KEYS win, meta; ARGV open_id, sec, nsec, the most windows kept.
+	scriptOpenWindow = redis.NewScript(luaCommon + luaBound + `
+if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  bound(KEYS[1], tonumber(ARGV[4]), false, 0, 0)
+end
+redis.call('HSET', KEYS[1], ARGV[1], ewin(tonumber(ARGV[2]), tonumber(ARGV[3]), 0, '1'))
+return 1
+`)
+
+	// scriptTakeReply: KEYS win, meta; ARGV open_id, now sec, now nsec, cut-off sec, cut-off
+	// nsec (now minus the window's duration: a window opened at or before it has expired), max
+	// replies, open on first ("1"), the most windows kept. Answers {status, sec, nsec, replies,
+	// user message} with status "ok", "none" (no window), "expired" or "full".
+	scriptTakeReply = redis.NewScript(luaCommon + luaBound + `
+local ns, nn, cs, cn = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local max = tonumber(ARGV[6])
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+local s, n, r, u
+local expired = false
+if v then
+  s, n, r, u = pwin(v)
+  expired = ple(s, n, cs, cn)
+end
+if not v or expired then
+  if ARGV[7] ~= '1' then
+    if expired then return {'expired', s, n, r, u} end
+    return {'none', 0, 0, 0, '0'}
+  end
+  if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
+  bound(KEYS[1], tonumber(ARGV[8]), true, cs, cn)
+  s, n, r, u = ns, nn, 0, '0'
+  if r >= max then
+    redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u))
+    return {'full', s, n, r, u}
+  end
+end
+if r >= max then return {'full', s, n, r, u} end
+if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
+r = r + 1
+redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u))
+return {'ok', s, n, r, u}
+`)
+
+	// scriptTakeCount: KEYS counters, meta; ARGV name, period, limit. A counter is "<count>
+	// <period>". Answers {count, ok}.
+	scriptTakeCount = redis.NewScript(luaCommon + `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+local c = 0
+if v then
+  local cs, per = string.match(v, '^(%d+) (.*)$')
+  if per == ARGV[2] then c = tonumber(cs) end
+end
+local limit = tonumber(ARGV[3])
+if limit > 0 and c >= limit then return {c, 0} end
+if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
+c = c + 1
+redis.call('HSET', KEYS[1], ARGV[1], fmt(c) .. ' ' .. ARGV[2])
+return {c, 1}
+`)
+
+	// scriptPutRules: KEYS plans, version counter; ARGV rules json. Answers the new version.
+	scriptPutRules = redis.NewScript(`
+local v = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'set', '1', 'rules', ARGV[1], 'rules_v', string.format('%d', v))
+return v
+`)
+
+	// scriptPutFaults: KEYS plans, version counter, fault counts; ARGV global faults json.
+	// Answers {version, app faults json}.
+	scriptPutFaults = redis.NewScript(`
+local v = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'set', '1', 'fglobal', ARGV[1], 'faults_v', string.format('%d', v))
+redis.call('DEL', KEYS[3])
+return {v, redis.call('HGET', KEYS[1], 'fapps') or ''}
+`)
+
+	// scriptRestartFaults: KEYS plans, version counter, fault counts. Answers {version, global
+	// faults json, app faults json}.
+	scriptRestartFaults = redis.NewScript(`
+local v = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'faults_v', string.format('%d', v))
+redis.call('DEL', KEYS[3])
+return {v, redis.call('HGET', KEYS[1], 'fglobal') or '', redis.call('HGET', KEYS[1], 'fapps') or ''}
+`)
+
+	// scriptTakeFault is store.DecideFault: KEYS plans, fault counts; ARGV version, plan field,
+	// skip, times, steps, probability, seed modulo 2^31-1. A count is "<matched> <injected>".
+	// Answers {matched, injected (0|1), step}; {0, 0, 0} for a stale version.
+	scriptTakeFault = redis.NewScript(luaCommon + luaDraw + `
+if redis.call('HGET', KEYS[1], 'faults_v') ~= ARGV[1] then return {0, 0, 0} end
+local matched, injected = 0, 0
+local c = redis.call('HGET', KEYS[2], ARGV[2])
+if c then
+  local m, i = string.match(c, '^(%d+) (%d+)$')
+  matched, injected = tonumber(m), tonumber(i)
+end
+matched = matched + 1
+local skip, times, steps, p = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local inj, step = 0, 0
+if matched <= skip or (times > 0 and injected >= times) or (steps > 0 and injected >= steps) then
+elseif p > 0 and p < 1 and draw(tonumber(ARGV[7]), matched) >= p then
+else
+  inj, step = 1, injected
+  injected = injected + 1
+end
+redis.call('HSET', KEYS[2], ARGV[2], fmt(matched) .. ' ' .. fmt(injected))
+return {matched, inj, step}
+`)
+
+	// scriptAppend: KEYS sequence, feed, app registry, journal, meta; ARGV app, entry json,
+	// journal cap (exact), feed cap (approximate). The entry's stream id is "<seq>-0" in both
+	// streams. Answers seq.
+	scriptAppend = redis.NewScript(`
+local seq = redis.call('INCR', KEYS[1])
+local id = string.format('%d', seq) .. '-0'
+redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[3], id, 'e', ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], id, 'e', ARGV[2])
+redis.call('HINCRBY', KEYS[5], 'appended', 1)
+if redis.call('HGET', KEYS[5], 'reg') ~= '1' then
+  redis.call('SADD', KEYS[3], ARGV[1])
+  redis.call('HSET', KEYS[5], 'reg', '1')
+end
+return seq
+`)
+
+	// scriptSeed: see luaSeed.
+	scriptSeed = redis.NewScript(luaCommon + luaSeed + `
+seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+return 1
+`)
+
+	// scriptResetAll drops every key of the registered apps, the tokens and the plans, then
+	// seeds (luaSeed) in the same step. KEYS: those of luaSeed, then the issued tokens list. It
+	// computes the apps' key names from the registry, so it needs a single Redis (not a
+	// Cluster). The sequence counter, the plan version counter, the feed and the sessions stay.
+	scriptResetAll = redis.NewScript(luaCommon + luaSeed + `
+local p = ARGV[1]
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  redis.call('DEL', akey(p, id, 'app'), akey(p, id, 'meta'), akey(p, id, 'win'),
+    akey(p, id, 'cnt'), akey(p, id, 'jrn'))
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[5], KEYS[6])
+seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+return 1
+`)
+
+	// scriptResetApp: KEYS app, meta, win, cnt, jrn; ARGV capability, at sec, at nsec, then
+	// the open_ids of the app's configured windows. Answers 0 for an unknown app.
+	scriptResetApp = redis.NewScript(luaCommon + `
+if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
+redis.call('HSET', KEYS[2], 'appended', '0')
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'offset', '0', 'cap', ARGV[1])
+end
+for i = 4, #ARGV do
+  redis.call('HSET', KEYS[3], ARGV[i], ewin(tonumber(ARGV[2]), tonumber(ARGV[3]), 0, '1'))
+end
+return 1
+`)
+)

@@ -1,0 +1,95 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/smartappmock/smartappmock/store"
+)
+
+// seedArgs are the ARGV of luaSeed.
+func (s *Store) seedArgs(sd store.Seed) ([]any, error) {
+	rules, err := json.Marshal(sd.Rules)
+	if err != nil {
+		return nil, err
+	}
+	global, err := json.Marshal(sd.Faults)
+	if err != nil {
+		return nil, err
+	}
+	apps := []byte("")
+	if len(sd.AppFaults) > 0 {
+		if apps, err = json.Marshal(sd.AppFaults); err != nil {
+			return nil, err
+		}
+	}
+	sec, nsec := unixTime(sd.At)
+	args := []any{s.opts.Prefix, sec, nsec, rules, global, apps, len(sd.Apps)}
+	for _, a := range sd.Apps {
+		args = append(args, appArgs(a)...)
+	}
+	args = append(args, len(sd.Tokens))
+	for _, t := range sd.Tokens {
+		b, err := json.Marshal(wireToken{App: t.App, Refresh: t.Refresh, Issued: t.Issued, Expires: t.Expires})
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, t.Value, b)
+	}
+	args = append(args, len(sd.Windows))
+	for _, w := range sd.Windows {
+		args = append(args, w.App, w.OpenID)
+	}
+	return args, nil
+}
+
+// seedKeys are the KEYS of luaSeed.
+func (s *Store) seedKeys() []string {
+	return []string{s.registry, s.tokens, s.plans, s.version, s.counts}
+}
+
+// Seed implements store.Store in one script.
+func (s *Store) Seed(ctx context.Context, sd store.Seed) error {
+	args, err := s.seedArgs(sd)
+	if err != nil {
+		return wrap("seed", err)
+	}
+	return wrap("seed", scriptSeed.Run(ctx, s.rdb, s.seedKeys(), args...).Err())
+}
+
+// Reset implements store.Store in one script: for every app (app == "") or for one. The
+// sequence counter, the plan version counter, the live feed and the inbox sessions are kept,
+// as the in-memory store keeps them: numbers never go back, and a feed reader that is behind
+// still gets what was recorded before the reset.
+func (s *Store) Reset(ctx context.Context, app string, sd store.Seed) error {
+	if app == "" {
+		args, err := s.seedArgs(sd)
+		if err != nil {
+			return wrap("reset", err)
+		}
+		return wrap("reset", scriptResetAll.Run(ctx, s.rdb, append(s.seedKeys(), s.issued), args...).Err())
+	}
+	capability := true
+	for _, a := range sd.Apps {
+		if a.ID == app {
+			capability = a.Capability
+		}
+	}
+	sec, nsec := unixTime(sd.At)
+	args := []any{boolArg(capability), sec, nsec}
+	for _, w := range sd.Windows {
+		if w.App == app {
+			args = append(args, w.OpenID)
+		}
+	}
+	keys := []string{s.akey(app, "app"), s.akey(app, "meta"), s.akey(app, "win"), s.akey(app, "cnt"), s.akey(app, "jrn")}
+	n, err := scriptResetApp.Run(ctx, s.rdb, keys, args...).Int()
+	if err != nil {
+		return wrap("reset", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w %q", store.ErrUnknownApp, app)
+	}
+	return nil
+}
