@@ -165,4 +165,8 @@ const (
 	HeaderReason = "X-Smartappmock-Reason"
 	// HeaderRequestID carries the id of the request, also found in the journal.
 	HeaderRequestID = "X-Smartappmock-Request-Id"
+	// HeaderWarning carries one short sentence per way the answer is one the real service would
+	// not give (a sandbox leniency, a magic value, a rule), e.g. "access_token: not issued by
+	// this fake; Baidu answers 110". The body never changes.
+	HeaderWarning = "X-Smartappmock-Warning"
 )

@@ -45,8 +45,20 @@ type Entry struct {
 	// Fault is the network failure injected into the answer, if any, e.g. "http_503 (faults[0])";
 	// Status is then what the client got (0: no HTTP answer at all).
 	Fault string `json:"fault,omitempty"`
+	// FaultPhase says where the fault struck: "before" (the request never reached the service:
+	// nothing was counted) or "after" (the service acted and counted; its answer was lost).
+	FaultPhase string `json:"fault_phase,omitempty"`
+	// Warnings list every way the answer is one the real service would not give.
+	Warnings []Warning `json:"warnings,omitempty"`
 	// LatencyMicros is how long the fake took to answer.
 	LatencyMicros int64 `json:"latency_us"`
+}
+
+// Warning is one way an answer differs from what the real service would answer: a kind to count
+// and filter by (e.g. "sandbox_token", "magic_value"), and one short sentence.
+type Warning struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
 }
 
 // Param is one request parameter and where it came from.
