@@ -15,7 +15,6 @@ import (
 // strict base64 decoder refuses it.
 const testKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFB"
 
-
 func TestSignature_PublicVector(t *testing.T) {
 	t.Parallel()
 	// The public check of BAIDU-PUSH.md (WeChat uses the identical procedure).
