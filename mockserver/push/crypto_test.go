@@ -140,8 +140,9 @@ func TestUnpad_Refuses(t *testing.T) {
 	}
 }
 
-// padOf is the padding Encrypt adds to a message of n bytes with the trailing id id.
-func padOf(n int, id string) int { return BlockSize - (RandomSize+4+n+len(id))%BlockSize }
+// padOf is the padding Encrypt must add to a message of n bytes with the trailing id id:
+// 32 - len % 32 over random (16) ‖ length (4) ‖ message ‖ id, as BAIDU-PUSH.md says.
+func padOf(n int, id string) int { return 32 - (16+4+n+len(id))%32 }
 
 func TestEncryptDecrypt_RoundTripEveryPadding(t *testing.T) {
 	t.Parallel()
