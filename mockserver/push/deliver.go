@@ -218,7 +218,7 @@ func DeliverAll(ctx context.Context, client *http.Client, c Config, msgs []Messa
 }
 
 func deliver(ctx context.Context, client *http.Client, c Config, m Message, s *settings) Result {
-	res := Result{MsgID: m.MsgID, Faults: s.faults, Attempts: []Attempt{}}
+	res := Result{MsgID: m.MsgID, Faults: slices.Clone(s.faults), Attempts: []Attempt{}}
 	if err := errors.Join(c.Validate(), m.Validate()); err != nil {
 		res.Outcome, res.Reason = OutcomeInvalid, err.Error()
 		return res
@@ -245,7 +245,9 @@ func (s *settings) send(ctx context.Context, client *http.Client, c Config, req 
 	for n := 1; n <= attempts; n++ {
 		if n > 1 && c.RetryDelay > 0 {
 			if err := s.sleep(ctx, time.Duration(c.RetryDelay)); err != nil {
-				break
+				res.Outcome = OutcomeCanceled
+				res.Reason = fmt.Sprintf("canceled during the %s pause after attempt %d of %d: %v", c.RetryDelay, n-1, attempts, err)
+				return res
 			}
 		}
 		if ctx.Err() != nil {
@@ -277,7 +279,7 @@ func (s *settings) send(ctx context.Context, client *http.Client, c Config, req 
 		return res
 	}
 	res.Outcome = OutcomeFailed
-	res.Reason = fmt.Sprintf("none of %d attempts acknowledged; last: %s", attempts, last)
+	res.Reason = fmt.Sprintf("none of %d attempts acknowledged; last: %s", len(res.Attempts), last)
 	return res
 }
 

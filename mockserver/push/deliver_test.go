@@ -283,6 +283,30 @@ func TestDeliver_RetryDelay(t *testing.T) {
 	}
 }
 
+func TestDeliver_RetryPauseCanceled(t *testing.T) {
+	t.Parallel()
+	bot := newFakeBot(t, goldenConfig(ModePlain, FormatJSON), always(answer{status: 500}))
+	c := bot.cfg
+	c.RetryDelay = Duration(time.Minute)
+	s := sleeps{err: context.Canceled}
+	res := Deliver(t.Context(), bot.srv.Client(), c, docText, WithSleep(s.sleep))
+	if res.Outcome != OutcomeCanceled || len(res.Attempts) != 1 || !strings.Contains(res.Reason, "pause after attempt 1 of 3") {
+		t.Errorf("Deliver = %s after %d attempts, %q; want canceled after 1, in the pause", res.Outcome, len(res.Attempts), res.Reason)
+	}
+}
+
+func TestDeliverAll_ResultsDoNotShareFaults(t *testing.T) {
+	t.Parallel()
+	bot := newFakeBot(t, goldenConfig(ModePlain, FormatJSON), acksValid)
+	second := docText
+	second.MsgID++
+	res := DeliverAll(t.Context(), bot.srv.Client(), bot.cfg, []Message{docText, second}, Duplicate())
+	res[0].Faults[0] = "edited"
+	if res[1].Faults[0] != FaultDuplicate {
+		t.Errorf("editing one result's Faults changed another's: %q", res[1].Faults[0])
+	}
+}
+
 func TestDeliver_Faults(t *testing.T) {
 	t.Parallel()
 	secureBody := goldenConfig(ModeSecure, FormatXML)

@@ -144,10 +144,10 @@ func sameString(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a),
 func decrypt(key []byte, encrypt string) (msg []byte, trailingID string, err error) {
 	raw, err := base64.StdEncoding.DecodeString(encrypt)
 	if err != nil {
-		return nil, "", fmt.Errorf("Encrypt is not base64: %w", err)
+		return nil, "", fmt.Errorf("the Encrypt field is not base64: %w", err)
 	}
 	if len(raw) == 0 || len(raw)%aes.BlockSize != 0 {
-		return nil, "", fmt.Errorf("Encrypt has %d bytes, not whole AES blocks", len(raw))
+		return nil, "", fmt.Errorf("the Encrypt field has %d bytes, not whole AES blocks", len(raw))
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
