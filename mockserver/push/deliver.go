@@ -77,10 +77,14 @@ func WithRequestHook(name string, h func(attempt int, r *Request)) Option {
 
 // The names of the built-in faults, as they appear in Result.Faults.
 const (
-	FaultDuplicate      = "duplicate"
-	FaultDelay          = "delay"
+	// FaultDuplicate names the Duplicate option.
+	FaultDuplicate = "duplicate"
+	// FaultDelay names the Delay option.
+	FaultDelay = "delay"
+	// FaultWrongSignature names the WrongSignature option.
 	FaultWrongSignature = "wrong_signature"
-	FaultOutOfOrder     = "out_of_order"
+	// FaultOutOfOrder names the OutOfOrder option.
+	FaultOutOfOrder = "out_of_order"
 )
 
 // Duplicate delivers an acknowledged push once more, byte for byte (same MsgId, signature,
@@ -133,13 +137,13 @@ type Outcome string
 
 // The outcomes of a delivery.
 const (
-	// OutcomeDelivered: an attempt was acknowledged.
+	// OutcomeDelivered means an attempt was acknowledged.
 	OutcomeDelivered Outcome = "delivered"
-	// OutcomeFailed: every attempt failed.
+	// OutcomeFailed means every attempt failed.
 	OutcomeFailed Outcome = "failed"
-	// OutcomeCanceled: the context ended before an acknowledgement.
+	// OutcomeCanceled means the context ended (or a pause was cut short) before an acknowledgement.
 	OutcomeCanceled Outcome = "canceled"
-	// OutcomeInvalid: the configuration or the message is invalid; nothing was sent.
+	// OutcomeInvalid means the configuration or the message is invalid; nothing was sent.
 	OutcomeInvalid Outcome = "invalid"
 )
 

@@ -11,17 +11,24 @@ import (
 
 // Names of the query parameters of a push and of the handshake.
 const (
-	ParamSignature    = "signature"
-	ParamTimestamp    = "timestamp"
-	ParamNonce        = "nonce"
+	// ParamSignature is sha1 of the sorted token, timestamp and nonce.
+	ParamSignature = "signature"
+	// ParamTimestamp is unix seconds.
+	ParamTimestamp = "timestamp"
+	// ParamNonce is a random number.
+	ParamNonce = "nonce"
+	// ParamMsgSignature is sha1 of the sorted token, timestamp, nonce and Encrypt.
 	ParamMsgSignature = "msg_signature"
-	ParamEchoStr      = "echoStr"
+	// ParamEchoStr is the string the handshake wants back (camelCase, as Baidu documents it).
+	ParamEchoStr = "echoStr"
 )
 
 // Content types of a push body [inf: Baidu does not document them].
 const (
+	// ContentTypeJSON is the Content-Type of a JSON push.
 	ContentTypeJSON = "application/json"
-	ContentTypeXML  = "text/xml; charset=utf-8"
+	// ContentTypeXML is the Content-Type of an XML push.
+	ContentTypeXML = "text/xml; charset=utf-8"
 )
 
 // Params is the randomness of one push: what Encode does not derive from the message. Fixing it
@@ -47,9 +54,14 @@ type Request struct {
 	ContentType string
 	// MsgID is the MsgId of the message inside.
 	MsgID int64
-	// Timestamp, Nonce and MsgSignature are the values the encoding used, wherever they travel
-	// (the body envelope carries them in the body); MsgSignature is empty for a plain push.
-	Timestamp, Nonce, MsgSignature string
+	// Timestamp is the timestamp the encoding used, wherever it travels (the body envelope
+	// carries it in the body as TimeStamp).
+	Timestamp string
+	// Nonce is the nonce the encoding used, wherever it travels.
+	Nonce string
+	// MsgSignature is the msg_signature of an encrypted push (in the query, or in the body
+	// envelope); empty for a plain push.
+	MsgSignature string
 }
 
 // Clone returns a deep copy of r.

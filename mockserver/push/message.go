@@ -12,7 +12,9 @@ import (
 
 // The message types a user can send to customer service.
 const (
-	MsgTypeText  = "text"
+	// MsgTypeText is a text message, with Content.
+	MsgTypeText = "text"
+	// MsgTypeImage is an image message, with PicUrl.
 	MsgTypeImage = "image"
 )
 

@@ -205,6 +205,7 @@ func (b *bot) firstTime(key string) bool {
 	return true
 }
 
+// ServeHTTP answers one POST from Baidu: the handshake or a push.
 func (b *bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)

@@ -20,17 +20,24 @@ import (
 
 // Test credentials the bots are started with.
 const (
-	Token       = "bot-token"
-	AESKey      = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-	ClientID    = "bot-client-id"
-	AppID       = "bot-app-id"
+	// Token is the push Token (SMARTAPPMOCK_PUSH_TOKEN).
+	Token = "bot-token"
+	// AESKey is the EncodingAESKey (SMARTAPPMOCK_PUSH_AES_KEY).
+	AESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	// ClientID is the trailing id of encrypted pushes (SMARTAPPMOCK_PUSH_CLIENT_ID).
+	ClientID = "bot-client-id"
+	// AppID is the ToUserName of every push.
+	AppID = "bot-app-id"
+	// AccessToken is the token the bot must send to custom/send (SMARTAPPMOCK_ACCESS_TOKEN).
 	AccessToken = "24.botcheck-access-token"
 )
 
 // Reply is one custom/send call the bot made.
 type Reply struct {
+	// AccessToken is the access_token of the query.
 	AccessToken string
-	Form        url.Values
+	// Form is the form body: user_type, open_id, msg_type, content or pic_url.
+	Form url.Values
 }
 
 // FakeAPI is a custom/send endpoint (an httptest server) that records every reply and answers
@@ -225,8 +232,10 @@ func Cases() []Case {
 
 // Result is the verdict of one case.
 type Result struct {
+	// Case is the name of the case.
 	Case string
-	Err  error
+	// Err says why the case failed; nil when it passed.
+	Err error
 }
 
 // Run runs every case against the bot at botURL whose replies go to api, one after the other,
