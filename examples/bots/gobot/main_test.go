@@ -126,7 +126,8 @@ func TestBot_RefusesWithoutActing(t *testing.T) {
 	}{
 		{"WrongSignature", secure.WithDefaults(botcheck.ClientID), []push.Option{push.WrongSignature()}, 403, "bad msg_signature"},
 		{"WrongPlainSignature", push.Config{URL: srv.URL, Token: "not-the-token", Format: push.FormatXML}, nil, 403, "bad signature"},
-		{"WrongKey", otherKey.WithDefaults(botcheck.ClientID), nil, 400, "padding"},
+		// Decrypting with the wrong key gives garbage: the padding or the length check trips.
+		{"WrongKey", otherKey.WithDefaults(botcheck.ClientID), nil, 400, ""},
 		{"ForeignTrailingID", foreign, nil, 403, `trailing id "someone-else" is not ours`},
 	} {
 		openID := "refused-" + tc.name
