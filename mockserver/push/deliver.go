@@ -27,6 +27,7 @@ type settings struct {
 	rand       io.Reader
 	sleep      func(context.Context, time.Duration) error
 	hooks      []func(attempt int, r *Request)
+	observers  []func(msgID int64, a Attempt)
 	faults     []string
 	duplicate  bool
 	delay      time.Duration
@@ -73,6 +74,12 @@ func WithRequestHook(name string, h func(attempt int, r *Request)) Option {
 		s.hooks = append(s.hooks, h)
 		s.faults = append(s.faults, name)
 	}
+}
+
+// OnAttempt calls f after each attempt (the duplicate included), before the next one starts,
+// so that a caller can record attempts as they happen (journal, metrics, a live inbox).
+func OnAttempt(f func(msgID int64, a Attempt)) Option {
+	return func(s *settings) { s.observers = append(s.observers, f) }
 }
 
 // The names of the built-in faults, as they appear in Result.Faults.
@@ -191,8 +198,9 @@ func (r Result) Delivered() bool { return r.Outcome == OutcomeDelivered }
 // Deliver pushes m to c.URL: one POST per attempt, up to c.Attempts(), each limited by
 // c.Timeout, all with the same MsgId (and the same bytes). An answer is an acknowledgement when
 // its status is 2xx and its body is exactly "success" or empty; anything else, a timeout or a
-// connection error is retried. Empty settings of c take their defaults, except ClientID (see
-// Config.WithDefaults). A nil client means one without a timeout of its own.
+// connection error is retried; redirects are not followed. Empty settings of c take their
+// defaults, except ClientID (see Config.WithDefaults). A nil client means one without a timeout
+// of its own.
 func Deliver(ctx context.Context, client *http.Client, c Config, m Message, opts ...Option) Result {
 	return DeliverAll(ctx, client, c, []Message{m}, opts...)[0]
 }
@@ -201,9 +209,7 @@ func Deliver(ctx context.Context, client *http.Client, c Config, m Message, opts
 // their results in the order of msgs.
 func DeliverAll(ctx context.Context, client *http.Client, c Config, msgs []Message, opts ...Option) []Result {
 	s := newSettings(opts)
-	if client == nil {
-		client = &http.Client{}
-	}
+	client = noRedirects(client)
 	c = c.WithDefaults(c.ClientID)
 	order := make([]int, len(msgs))
 	for i := range order {
@@ -263,12 +269,14 @@ func (s *settings) send(ctx context.Context, client *http.Client, c Config, req 
 		}
 		a := attempt(ctx, client, c, r, n)
 		res.Attempts = append(res.Attempts, a)
+		s.observe(req.MsgID, a)
 		if a.Acked {
 			res.Outcome = OutcomeDelivered
 			if s.duplicate {
 				d := attempt(ctx, client, c, r, n+1)
 				d.Duplicate = true
 				res.Attempts = append(res.Attempts, d)
+				s.observe(req.MsgID, d)
 			}
 			return res
 		}
@@ -285,6 +293,23 @@ func (s *settings) send(ctx context.Context, client *http.Client, c Config, req 
 	res.Outcome = OutcomeFailed
 	res.Reason = fmt.Sprintf("none of %d attempts acknowledged; last: %s", len(res.Attempts), last)
 	return res
+}
+
+func (s *settings) observe(msgID int64, a Attempt) {
+	for _, f := range s.observers {
+		f(msgID, a)
+	}
+}
+
+// noRedirects returns a copy of client that does not follow redirects: a 3xx is an answer
+// like any other (not an acknowledgement), as Baidu is not known to follow them [inf].
+func noRedirects(client *http.Client) *http.Client {
+	c := &http.Client{}
+	if client != nil {
+		*c = *client
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
 }
 
 // attempt sends r once and judges the answer.

@@ -283,6 +283,46 @@ func TestDeliver_RetryDelay(t *testing.T) {
 	}
 }
 
+func TestDeliver_RedirectIsNoAck(t *testing.T) {
+	t.Parallel()
+	target := newFakeBot(t, goldenConfig(ModePlain, FormatJSON), acksValid)
+	redirect := httptest.NewServer(http.RedirectHandler(target.cfg.URL, http.StatusTemporaryRedirect))
+	defer redirect.Close()
+	c := target.cfg
+	c.URL, c.Retries = redirect.URL, intp(0)
+	client := &http.Client{}
+	res := Deliver(t.Context(), client, c, docText)
+	if res.Delivered() || res.Attempts[0].Status != http.StatusTemporaryRedirect || len(target.received()) != 0 {
+		t.Errorf("Deliver to a 307 = %s, HTTP %d, %d requests at the target; want failed, 307, none", res.Outcome, res.Attempts[0].Status, len(target.received()))
+	}
+	if client.CheckRedirect != nil {
+		t.Error("Deliver changed the caller's client")
+	}
+}
+
+func TestDeliver_OnAttemptSeesEachAttemptInOrder(t *testing.T) {
+	t.Parallel()
+	bot := newFakeBot(t, goldenConfig(ModePlain, FormatJSON), func(n int, _ bool) answer {
+		if n == 1 {
+			return answer{status: 500}
+		}
+		return answer{body: "success"}
+	})
+	type seen struct {
+		MsgID     int64
+		N         int
+		Duplicate bool
+	}
+	var got []seen
+	res := Deliver(t.Context(), bot.srv.Client(), bot.cfg, docText, Duplicate(), OnAttempt(func(id int64, a Attempt) {
+		got = append(got, seen{id, a.N, a.Duplicate})
+	}))
+	want := []seen{{docText.MsgID, 1, false}, {docText.MsgID, 2, false}, {docText.MsgID, 3, true}}
+	if diff := cmp.Diff(want, got); diff != "" || len(res.Attempts) != 3 {
+		t.Errorf("OnAttempt calls mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestDeliver_RetryPauseCanceled(t *testing.T) {
 	t.Parallel()
 	bot := newFakeBot(t, goldenConfig(ModePlain, FormatJSON), always(answer{status: 500}))

@@ -61,6 +61,7 @@
 //   - The acknowledgement must be exactly "success" or empty: "success\n" or "SUCCESS" are not
 //     trimmed, and the failure reason calls them a near miss.
 //   - The handshake is one attempt and needs a 2xx status as well as the echoStr body.
+//   - Redirects are not followed (handshake and pushes): a 3xx is a failed attempt.
 //   - Content-Type is application/json or text/xml; charset=utf-8; the handshake form is
 //     application/x-www-form-urlencoded.
 //   - Nonces are random decimal numbers (up to 10 digits, like Baidu's "4464221"), echoStr up

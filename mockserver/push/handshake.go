@@ -56,14 +56,13 @@ func (e *HandshakeError) Unwrap() error { return e.Err }
 
 // Handshake runs Baidu's verification handshake against c.URL, as when the configuration is
 // saved in the console: one POST carrying signature, timestamp, nonce and echoStr (in the query
-// and a form body by default, see Config.Handshake), limited by c.Timeout. It returns nil when
+// and a form body by default, see Config.Handshake), limited by c.Timeout, not following
+// redirects. It returns nil when
 // the answer is a 2xx whose body is echoStr byte for byte, a *HandshakeError otherwise, or the
 // reasons c is invalid.
 func Handshake(ctx context.Context, client *http.Client, c Config, opts ...Option) error {
 	s := newSettings(opts)
-	if client == nil {
-		client = &http.Client{}
-	}
+	client = noRedirects(client)
 	c = c.WithDefaults(c.ClientID)
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("push configuration: %w", err)

@@ -153,6 +153,17 @@ func TestHandshake_NoAnswer(t *testing.T) {
 	}
 }
 
+func TestHandshake_RedirectRefused(t *testing.T) {
+	t.Parallel()
+	target, seen := newHandshakeBot(t, echoBack)
+	redirect := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
+	defer redirect.Close()
+	err := Handshake(t.Context(), nil, Config{URL: redirect.URL, Token: "t"})
+	if err == nil || !strings.Contains(err.Error(), "got HTTP 307") || len(seen()) != 0 {
+		t.Errorf("Handshake via a redirect = %v, %d requests at the target; want HTTP 307 refused, none", err, len(seen()))
+	}
+}
+
 func TestHandshake_InvalidConfigSendsNothing(t *testing.T) {
 	t.Parallel()
 	srv, seen := newHandshakeBot(t, echoBack)
