@@ -15,9 +15,6 @@ import (
 	"github.com/smartappmock/smartappmock/store"
 )
 
-// beijing is the time zone of the real service's daily limits (UTC+8, no DST).
-var beijing = time.FixedZone("CST", 8*3600)
-
 const (
 	magicOpenIDPrefix = "errno_"
 	magicTokenPrefix  = "error_code_"
@@ -26,235 +23,158 @@ const (
 
 // verdict is a send's decision with what the decision found out on the way: the app the send is
 // charged to, the app's clock, the redacted token, the fault plan that picked the send (and where
-// it strikes) and the ways the answer differs from Baidu's.
+// it strikes), the ways the answer differs from Baidu's, and the sequence number of the entry when
+// the store journaled it already.
 type verdict struct {
 	Decision
-	app      string
-	appTime  time.Time
-	token    string
-	fault    fault.Plan
-	faulted  bool
-	phase    string
-	warnings []store.Warning
-}
-
-func (v *verdict) warn(kind, msg string) {
-	v.warnings = append(v.warnings, store.Warning{Kind: kind, Message: msg})
+	app     string
+	appTime time.Time
+	token   string
+	fault   fault.Plan
+	faulted bool
+	phase   string
+	seq     uint64
 }
 
 // decideSend decides the answer to a send: the token, then the fault plans (a fault that strikes
 // before the service ends the decision there: nothing is counted), then the gateway layer (rules,
 // QPS and daily limits) and the business layer (validation by openapi.yaml, business rules, magic
-// open_id, open_id of another app, capability, the window). Each stateful step is one atomic
-// Store call.
-func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *params, now time.Time) verdict {
-	ctx := r.Context()
-	cfg := s.cfg
+// open_id, open_id of another app, capability, the window). The stateless parts are decided here;
+// the stateful ones, in that order, are one Store.Send call, which also journals e with the
+// decision written in unless a fault picked the send. Every reason carries the parameters' notes
+// when the answer is not a success.
+func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *params, now time.Time, e *store.Entry) verdict {
 	v := verdict{appTime: now}
 	token := req.AccessToken.Text
-	in := matchInput{token: token, openID: req.OpenID.Text, msgType: req.MsgType.Text, content: req.Content.Text}
+	openID := req.OpenID.Text
+	in := store.SendInput{Now: now, Token: token, Limits: s.limits, BeforeKinds: s.beforeKinds, Window: s.window,
+		Match: store.SendMatch{Token: token, OpenID: openID, MsgType: req.MsgType.Text, Content: req.Content.Text}}
+	if len(p.notes) > 0 {
+		in.Notes = "; " + strings.Join(p.notes, "; ")
+	}
 	if p.lenient {
-		v.warn(WarnLenientJSON, "body: a form labelled JSON was read only thanks to lenient_json")
+		in.Warnings = []store.Warning{{Kind: WarnLenientJSON, Message: "body: a form labelled JSON was read only thanks to lenient_json"}}
 	}
-	app, d, ok := s.tokenApp(r, token, now, &v)
-	in.app = v.app
-	v.fault, v.faulted = s.pickFault(ctx, in)
-	if v.faulted {
-		v.phase = faultPhase(v.fault)
+	in.TokenVerdict = s.tokenGate(token)
+	if token != "" {
+		v.token = RedactToken(token)
 	}
-	if !ok {
-		v.Decision = d
-		return v
+	if in.TokenVerdict == nil {
+		in.Sandbox = s.cfg.Policy.Tokens == config.TokensSandbox
+		in.BaiduShaped = baiduShaped(token)
+		if in.Sandbox && !in.BaiduShaped {
+			in.SandboxApp = SandboxAppID(token)
+		}
+		s.businessInput(req, p, &in)
 	}
-	if v.faulted && v.phase == PhaseBefore {
-		v.Decision = gateway(smartappmock.CodeUnavailable, "fault "+v.fault.Describe()+" struck before the service: nothing was counted")
-		return v
+	if s.cfg.Policy.MagicValues && strings.HasPrefix(openID, magicFaultPrefix) {
+		if plan, ok := magicFault(openID); ok {
+			v.fault, v.faulted, v.phase = plan, true, faultPhase(plan)
+			in.MagicFault = v.phase
+		}
 	}
-	rules, err := s.store.Rules(ctx)
+	e.Token = v.token
+	e.LatencyMicros = s.now().Sub(now).Microseconds()
+	in.Entry = *e
+	res, err := s.store.Send(r.Context(), in)
 	if err != nil {
 		v.Decision = storeDown(err)
+		v.Reason += in.Notes
+		v.Warnings = in.Warnings
 		return v
 	}
-
-	// Gateway rules, then limits (QPS first: a request refused for QPS does not count toward the day).
-	if d, ok := s.matchRule(r, rules, in, smartappmock.LayerGateway); ok {
-		v.Decision = d
-		if d.Rule != "" {
-			v.warn(WarnRule, "answer forced by rule "+d.Rule)
+	if res.App != "" {
+		v.app, v.appTime = res.App, res.AppTime
+	}
+	v.seq = res.Seq
+	if pf := res.Fault; pf != nil {
+		where := "faults"
+		if pf.Plan.App != "" {
+			where = s.AppFaultsWhere(pf.Plan.App)
 		}
+		step := ""
+		if n := len(pf.Fault.Sequence); n > 0 {
+			step = fmt.Sprintf(", step %d of %d", pf.Take.Step+1, n)
+		}
+		v.fault = fault.Plan{Kind: pf.Kind, Latency: pf.Latency, Source: pf.Fault.Label(where, pf.Plan.Index) + step,
+			DripInterval: time.Duration(pf.Fault.DripInterval), DripBytes: pf.Fault.DripBytes}
+		v.faulted, v.phase = true, faultPhase(v.fault)
+	}
+	if res.Stopped {
+		v.Decision = gateway(smartappmock.CodeUnavailable, "fault "+v.fault.Describe()+" struck before the service: nothing was counted"+in.Notes)
+		v.Warnings = res.Warnings
 		return v
 	}
-	appNow := v.appTime
-	limits := cfg.AppLimits(s.apps[app.ID]) // a sandbox app has no config: the policy's limits
-	if limits.QPS > 0 {
-		sec := strconv.FormatInt(appNow.Unix(), 10)
-		n, ok, err := s.store.TakeCount(ctx, app.ID, "qps", sec, limits.QPS)
-		if err != nil {
-			v.Decision = storeDown(err)
-			return v
-		}
-		if !ok {
-			v.Decision = gateway(smartappmock.CodeQPSLimit, fmt.Sprintf("qps limit: %d of %d requests used in second %s (app clock)", n, limits.QPS, sec))
-			return v
-		}
-	}
-	if limits.Daily > 0 {
-		day := appNow.In(beijing).Format("2006-01-02")
-		n, ok, err := s.store.TakeCount(ctx, app.ID, "daily", day, limits.Daily)
-		if err != nil {
-			v.Decision = storeDown(err)
-			return v
-		}
-		if !ok {
-			v.Decision = gateway(smartappmock.CodeDailyLimit, fmt.Sprintf("daily limit: %d of %d requests used on %s (Beijing time, app clock)", n, limits.Daily, day))
-			return v
-		}
-	}
-	v.Decision = s.decideBusiness(r, req, p, app, appNow, rules, in, &v)
+	v.Decision = Decision{Layer: res.Layer, Code: res.Code, Reason: res.Reason, Rule: res.Rule, Warnings: res.Warnings}
 	return v
 }
 
-// tokenApp checks the token and finds its app: a magic token, an issued or configured token, or
-// (policy tokens: sandbox) a token that becomes its own app. It fills v's app, app time and
-// redacted token as far as they are known (an expired token keeps its app); when it returns
-// false, the decision says why the send is refused.
-func (s *Server) tokenApp(r *http.Request, token string, now time.Time, v *verdict) (store.App, Decision, bool) {
+// tokenGate is the stateless check of a token: missing, or a magic token error_code_<N>. It
+// returns nil when the store must look the token up.
+func (s *Server) tokenGate(token string) *store.Verdict {
 	if token == "" {
-		return store.App{}, gateway(smartappmock.CodeInvalidParameter, "access_token: missing from the query and the body"), false
+		return &store.Verdict{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeInvalidParameter, Reason: "access_token: missing from the query and the body"}
 	}
-	v.token = RedactToken(token)
 	if s.cfg.Policy.MagicValues && strings.HasPrefix(token, magicTokenPrefix) {
 		if n, err := strconv.Atoi(token[len(magicTokenPrefix):]); err == nil {
 			if _, ok := s.spec.Catalogue().GatewayMessage(n); ok {
-				d := gateway(n, "magic access_token "+token)
-				d.Rule = "magic:" + token
-				v.warn(WarnMagicValue, "answer forced by the magic access_token "+clipCopy(token)+" (Baidu has no magic values)")
-				return store.App{}, d, false
+				return &store.Verdict{Layer: smartappmock.LayerGateway, Code: n, Reason: "magic access_token " + token, Rule: "magic:" + token,
+					Warnings: []store.Warning{{Kind: WarnMagicValue, Message: "answer forced by the magic access_token " + clipCopy(token) + " (Baidu has no magic values)"}}}
 			}
 		}
 	}
-	app, d, ok := s.appForToken(r, token, now)
-	if app.ID != "" {
-		v.app, v.appTime = app.ID, app.Now(now)
-	}
-	if !ok {
-		return app, d, false
-	}
-	switch app.Source {
-	case "sandbox-token":
-		if !baiduShaped(token) {
-			v.warn(WarnUnissuedToken, "access_token: not issued by this fake; the sandbox took it as app "+app.ID+" (Baidu answers 110)")
-		}
-	case "sandbox-client":
-		v.warn(WarnUnconfiguredClient, "app "+clipCopy(app.ID)+": its token was issued to a client_id that is not configured (Baidu answers invalid_client)")
-	}
-	return app, Decision{}, true
+	return nil
 }
 
-// decideBusiness is the business layer of a send.
-func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, p *params, app store.App, appNow time.Time, rules store.Rules, in matchInput, v *verdict) Decision {
-	cfg := s.cfg
+// businessInput fills the stateless verdicts of the business layer: the parameters refused by
+// UTF-8 or openapi.yaml (3001), a magic open_id errno_<N>, and the configured apps whose open_id
+// lists refuse the open_id.
+func (s *Server) businessInput(req *smartappmock.SendRequest, p *params, in *store.SendInput) {
 	if name := p.invalidUTF8(); name != "" {
-		return business(smartappmock.ErrnoInvalidParam, name+": not valid UTF-8")
-	}
-	if vs := s.spec.CheckSend(req.Get); len(vs) > 0 {
-		return business(smartappmock.ErrnoInvalidParam, spec.Join(vs))
-	}
-	if d, ok := s.matchRule(r, rules, in, smartappmock.LayerBusiness); ok {
-		if d.Rule != "" {
-			v.warn(WarnRule, "answer forced by rule "+d.Rule)
-		}
-		return d
+		in.Invalid = &store.Verdict{Layer: smartappmock.LayerBusiness, Code: smartappmock.ErrnoInvalidParam, Reason: name + ": not valid UTF-8"}
+	} else if vs := s.spec.CheckSend(req.Get); len(vs) > 0 {
+		in.Invalid = &store.Verdict{Layer: smartappmock.LayerBusiness, Code: smartappmock.ErrnoInvalidParam, Reason: spec.Join(vs)}
 	}
 	openID := req.OpenID.Text
-	if cfg.Policy.MagicValues && strings.HasPrefix(openID, magicOpenIDPrefix) {
+	if s.cfg.Policy.MagicValues && strings.HasPrefix(openID, magicOpenIDPrefix) {
 		if n, err := strconv.Atoi(openID[len(magicOpenIDPrefix):]); err == nil && n != 0 {
 			if _, ok := s.spec.Catalogue().BusinessMessage(n); ok {
-				d := business(n, "magic open_id "+openID)
-				d.Rule = "magic:" + openID
-				v.warn(WarnMagicValue, "answer forced by the magic open_id "+clipCopy(openID)+" (Baidu has no magic values)")
-				return d
+				in.Magic = &store.Verdict{Layer: smartappmock.LayerBusiness, Code: n, Reason: "magic open_id " + openID, Rule: "magic:" + openID,
+					Warnings: []store.Warning{{Kind: WarnMagicValue, Message: "answer forced by the magic open_id " + clipCopy(openID) + " (Baidu has no magic values)"}}}
 			}
 		}
 	}
-	if ca, ok := s.apps[app.ID]; ok {
+	for _, ca := range s.listApps {
+		var reason string
 		if slices.Contains(ca.ForeignOpenIDs, openID) {
-			return business(smartappmock.ErrnoInvalidOpenID, "open_id: belongs to another mini program (foreign_open_ids)")
+			reason = "open_id: belongs to another mini program (foreign_open_ids)"
+		} else if len(ca.OpenIDs) > 0 && !slices.Contains(ca.OpenIDs, openID) {
+			reason = "open_id: not a user of app " + ca.ID + " (open_ids)"
+		} else {
+			continue
 		}
-		if len(ca.OpenIDs) > 0 && !slices.Contains(ca.OpenIDs, openID) {
-			return business(smartappmock.ErrnoInvalidOpenID, "open_id: not a user of app "+app.ID+" (open_ids)")
+		if in.OpenIDs == nil {
+			in.OpenIDs = map[string]store.Verdict{}
 		}
+		in.OpenIDs[ca.ID] = store.Verdict{Layer: smartappmock.LayerBusiness, Code: smartappmock.ErrnoInvalidOpenID, Reason: reason}
 	}
-	if !app.Capability {
-		return business(smartappmock.ErrnoCapabilityDisabled, "customer-service capability is off for app "+app.ID)
-	}
-	win := cfg.Policy.Window
-	dec, err := s.store.TakeReply(r.Context(), app.ID, openID, appNow, store.WindowRule{
-		Duration: time.Duration(win.Duration), MaxReplies: win.MaxReplies, OpenOnFirst: win.Mode == config.WindowOpenOnFirstSend,
-	})
-	if err != nil {
-		return storeDown(err)
-	}
-	if !dec.OK {
-		return business(smartappmock.ErrnoQuotaExceeded, "window: "+dec.Reason)
-	}
-	if !dec.Window.UserMessage {
-		v.warn(WarnOpenOnFirstSend, "window: opened by a send, not by a user message (Baidu answers 90001 until the user writes)")
-	}
-	return business(smartappmock.ErrnoOK, "window: "+dec.Reason)
-}
-
-// appForToken finds the app of a token: issued or configured tokens first, then (policy sandbox)
-// any other token becomes its own app. When it returns false, the decision says why not.
-func (s *Server) appForToken(r *http.Request, token string, now time.Time) (store.App, Decision, bool) {
-	ctx := r.Context()
-	fail := func(code int, reason string) (store.App, Decision, bool) {
-		return store.App{}, gateway(code, reason), false
-	}
-	tok, found, err := s.store.Token(ctx, token)
-	if err != nil {
-		return store.App{}, storeDown(err), false
-	}
-	if found && !tok.Refresh {
-		app, ok, err := s.store.App(ctx, tok.App)
-		if err != nil {
-			return store.App{}, storeDown(err), false
-		}
-		if !ok {
-			return fail(smartappmock.CodeInvalidAccessToken, "access_token: its app "+tok.App+" is gone")
-		}
-		appNow := app.Now(now)
-		if !tok.Expires.IsZero() && !appNow.Before(tok.Expires) {
-			// The entry keeps the app and its clock, so the app's journal and inbox show the expiry.
-			return app, gateway(smartappmock.CodeAccessTokenExpired, fmt.Sprintf("access_token: expired at %s (app clock %s)", tok.Expires.Format(time.RFC3339), appNow.Format(time.RFC3339))), false
-		}
-		return app, Decision{}, true
-	}
-	if found && tok.Refresh {
-		return fail(smartappmock.CodeInvalidAccessToken, "access_token: this is a refresh token; send the access_token")
-	}
-	if s.cfg.Policy.Tokens != config.TokensSandbox {
-		return fail(smartappmock.CodeInvalidAccessToken, "access_token: not issued by this fake (policy tokens: issued)")
-	}
-	if baiduShaped(token) {
-		// A token of Baidu's shape that this fake did not issue is stale (an earlier run, another
-		// fake) or forged: the real service answers 110, so a sandbox must too, or a client that
-		// never refreshes would pass here and fail against Baidu.
-		return fail(smartappmock.CodeInvalidAccessToken, "access_token: has Baidu's shape but was not issued by this fake (stale from an earlier run?); get a new one")
-	}
-	id := SandboxAppID(token)
-	app, _, err := s.store.RegisterApp(ctx, store.App{ID: id, Source: "sandbox-token", Capability: true})
-	if err != nil {
-		return store.App{}, storeDown(err), false
-	}
-	return app, Decision{}, true
 }
 
 // baiduShaped reports whether a token looks like one Baidu issues:
 // <type>.<32 hex>.<seconds>.<unix time>.<digits>-<app id>.
 func baiduShaped(t string) bool {
-	parts := strings.SplitN(t, ".", 5)
-	if len(parts) != 5 || len(parts[1]) != 32 {
+	// Four dot-terminated parts, then the rest, cut without allocating (every send asks).
+	var parts [5]string
+	rest := t
+	for i := range 4 {
+		p, r, ok := strings.Cut(rest, ".")
+		if !ok {
+			return false
+		}
+		parts[i], rest = p, r
+	}
+	parts[4] = rest
+	if len(parts[1]) != 32 {
 		return false
 	}
 	for _, p := range parts[:4] {

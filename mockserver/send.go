@@ -24,52 +24,75 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
+		journalParams(&e, nil)
 		d := business(smartappmock.ErrnoInvalidParam, fmt.Sprintf("body: larger than %d bytes", MaxBodyBytes))
-		s.deliver(w, r, e, d, nil, start, fault.Plan{}, "")
+		s.deliver(w, r, e, d, start, fault.Plan{}, "")
 		return
 	case err != nil:
 		// A body that did not fully arrive is never a send: nothing is counted, and the client (if
 		// it is still there) learns why.
-		s.deliver(w, r, e, business(smartappmock.ErrnoInvalidParam, err.Error()), nil, start, fault.Plan{}, "")
+		journalParams(&e, nil)
+		s.deliver(w, r, e, business(smartappmock.ErrnoInvalidParam, err.Error()), start, fault.Plan{}, "")
 		return
 	}
 	p := parseParams(r.URL.RawQuery, r.Header.Get("Content-Type"), body, s.cfg.Policy.LenientJSON)
 	if reason := p.tooManyReason(); reason != "" {
-		s.deliver(w, r, e, business(smartappmock.ErrnoInvalidParam, reason), p, start, fault.Plan{}, "")
+		journalParams(&e, p)
+		s.deliver(w, r, e, withNotes(business(smartappmock.ErrnoInvalidParam, reason), p), start, fault.Plan{}, "")
 		return
 	}
 	req := p.sendRequest()
-	v := s.decideSend(r, &req, p, start)
-	e.App, e.AppTime, e.Token = v.app, v.appTime, v.token
-	v.Warnings = v.warnings
-	if v.faulted {
-		s.deliver(w, r, e, v.Decision, p, start, v.fault, v.phase)
+	journalParams(&e, p)
+	v := s.decideSend(r, &req, p, start, &e)
+	e.App, e.AppTime = v.app, v.appTime
+	if v.seq != 0 {
+		// The store journaled the entry with its decision: the answer leaves after it.
+		e.Layer, e.Code, e.Reason, e.Rule, e.Warnings, e.Seq = v.Layer, v.Code, v.Reason, v.Rule, v.Warnings, v.seq
+		s.recorded(r.Context(), &e)
+		s.writeEnvelope(w, v.Decision, e.ID)
 		return
 	}
-	s.deliver(w, r, e, v.Decision, p, start, fault.Plan{}, "")
+	if v.faulted {
+		s.deliver(w, r, e, v.Decision, start, v.fault, v.phase)
+		return
+	}
+	s.deliver(w, r, e, v.Decision, start, fault.Plan{}, "")
 }
 
-// deliver fills the entry from the parameters and the decision, records it and delivers the
-// answer: plainly, or through the fault plan that picked the send (phase says where it struck).
-func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e store.Entry, d Decision, p *params, start time.Time, plan fault.Plan, phase string) {
+// journalParams fills the entry's parameters from p (nil: none), and the open_id and msg_type in
+// use.
+func journalParams(e *store.Entry, p *params) {
 	e.Params = []store.Param{}
-	if p != nil {
-		e.Params = p.journal()
-		// The journal's copies of the values in use: no copy of their own.
-		for _, prm := range e.Params {
-			if prm.Used && prm.Source != "note" {
-				switch prm.Name {
-				case smartappmock.ParamOpenID:
-					e.OpenID = prm.Value
-				case smartappmock.ParamMsgType:
-					e.MsgType = prm.Value
-				}
+	if p == nil {
+		return
+	}
+	e.Params = p.journal()
+	// The journal's copies of the values in use: no copy of their own.
+	for _, prm := range e.Params {
+		if prm.Used && prm.Source != "note" {
+			switch prm.Name {
+			case smartappmock.ParamOpenID:
+				e.OpenID = prm.Value
+			case smartappmock.ParamMsgType:
+				e.MsgType = prm.Value
 			}
 		}
-		if len(p.notes) > 0 && d.Code != 0 {
-			d.Reason = strings.Join(append([]string{d.Reason}, p.notes...), "; ")
-		}
 	}
+}
+
+// withNotes returns d with the parameters' notes after the reason of an answer that is not a
+// success.
+func withNotes(d Decision, p *params) Decision {
+	if p != nil && len(p.notes) > 0 && d.Code != 0 {
+		d.Reason = strings.Join(append([]string{d.Reason}, p.notes...), "; ")
+	}
+	return d
+}
+
+// deliver fills the entry from the decision, records it and delivers the answer: plainly, or
+// through the fault plan that picked the send (phase says where it struck). The entry's
+// parameters are in it already.
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e store.Entry, d Decision, start time.Time, plan fault.Plan, phase string) {
 	e.Layer, e.Code, e.Reason, e.Rule, e.Warnings = d.Layer, d.Code, d.Reason, d.Rule, d.Warnings
 	if phase == "" {
 		// The entry is in the journal before the client has its answer, so a client that reads the

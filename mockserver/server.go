@@ -17,6 +17,7 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
+	"github.com/smartappmock/smartappmock/mockserver/fault"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -65,6 +66,13 @@ type Server struct {
 	appIndex map[string]int        // index of a configured app in the file (fault labels)
 	byClient map[string]config.App // configured apps by client_id
 	seed     store.Seed            // the configured state, for Seed and Reset
+
+	// What every send passes to Store.Send, built once: the limits by app, the fault kinds
+	// that strike before the service, the window rule, the configured apps with open_id lists.
+	limits      *store.LimitTable
+	beforeKinds []config.FaultKind
+	window      store.WindowRule
+	listApps    []config.App
 
 	bodies map[answerKey][]byte // pre-rendered envelopes
 
@@ -132,11 +140,23 @@ func New(opts Options) (*Server, error) {
 	if err := s.CheckRules(cfg.Rules); err != nil {
 		return nil, err
 	}
+	s.limits = &store.LimitTable{Apps: map[string]config.Limits{}, Default: cfg.AppLimits(config.App{})}
 	for i, a := range cfg.Apps {
 		s.apps[a.ID] = a
 		s.appIndex[a.ID] = i
 		s.byClient[a.ClientID] = a
+		s.limits.Apps[a.ID] = cfg.AppLimits(a)
+		if len(a.ForeignOpenIDs) > 0 || len(a.OpenIDs) > 0 {
+			s.listApps = append(s.listApps, a)
+		}
 	}
+	for _, k := range config.FaultKinds() {
+		if faultPhase(fault.Plan{Kind: k}) == PhaseBefore {
+			s.beforeKinds = append(s.beforeKinds, k)
+		}
+	}
+	win := cfg.Policy.Window
+	s.window = store.WindowRule{Duration: time.Duration(win.Duration), MaxReplies: win.MaxReplies, OpenOnFirst: win.Mode == config.WindowOpenOnFirstSend}
 	s.seed = s.configuredState()
 	s.seed.At = s.started
 	if err := s.store.Seed(context.Background(), s.seed); err != nil {
@@ -252,7 +272,8 @@ func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason str
 
 // record finishes an entry, appends it to the journal, hands it to the observer and logs it.
 // Handlers call it before they write the answer, so the journal never lags behind what a client
-// has seen; LatencyMicros is the time the fake took to decide.
+// has seen; LatencyMicros is the time the fake took to decide. (A send that Store.Send journals
+// is recorded there: its LatencyMicros is the time up to the store's part.)
 func (s *Server) record(ctx context.Context, e store.Entry, start time.Time) store.Entry {
 	e.LatencyMicros = s.now().Sub(start).Microseconds()
 	seq, err := s.store.Append(ctx, e)
@@ -260,11 +281,16 @@ func (s *Server) record(ctx context.Context, e store.Entry, start time.Time) sto
 		s.log.Error("journal append failed", "id", e.ID, "err", err)
 	}
 	e.Seq = seq
-	if s.observe != nil {
-		s.observe(&e)
-	}
-	s.logRequest(ctx, &e)
+	s.recorded(ctx, &e)
 	return e
+}
+
+// recorded hands a journaled entry to the observer and logs it.
+func (s *Server) recorded(ctx context.Context, e *store.Entry) {
+	if s.observe != nil {
+		s.observe(e)
+	}
+	s.logRequest(ctx, e)
 }
 
 func mustJSON(v any) []byte {

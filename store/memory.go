@@ -119,6 +119,11 @@ func (m *Memory) tenant(id string, create bool) *tenant {
 	return t
 }
 
+// Send implements Store with SendSteps: each step is one of the store's atomic operations.
+func (m *Memory) Send(ctx context.Context, in SendInput) (SendResult, error) {
+	return SendSteps(ctx, m, in)
+}
+
 // RegisterApp implements Store.
 func (m *Memory) RegisterApp(_ context.Context, app App) (App, bool, error) {
 	t := m.tenant(app.ID, true)

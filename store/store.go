@@ -21,8 +21,16 @@ const NoApp = ""
 var ErrUnknownApp = errors.New("unknown app")
 
 // Store keeps all mutable state of the fake. Every method is safe for concurrent use, and every
-// method that decides (RegisterApp, TakeReply, TakeCount, TakeFault, Seed, Reset) is atomic.
+// method that decides (RegisterApp, TakeReply, TakeCount, TakeFault, Send, Seed, Reset) is
+// atomic, or (Send on a store without scripts) a fixed order of atomic steps.
 type Store interface {
+	// Send is the stateful part of one send, in the order SendSteps defines: the token, the fault
+	// plans, the gateway rules and limits, the business rules, capability and the window, and
+	// the journal entry with the decision written in (unless a fault picked the send). A store
+	// that runs scripts does it in one round trip, on its own clock; the in-memory store runs
+	// SendSteps.
+	Send(ctx context.Context, in SendInput) (SendResult, error)
+
 	// Seed stores the configured state where it is absent: apps, tokens and open windows that the
 	// store does not hold yet, and the rules and fault plans when none were ever set. It never
 	// changes what is there, so a replica that starts never resets what the others counted.

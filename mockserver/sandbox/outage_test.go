@@ -36,6 +36,14 @@ func (d *downStore) App(ctx context.Context, id string) (store.App, bool, error)
 	return d.Memory.App(ctx, id)
 }
 
+// Send fails as a whole while down, as the one script of a send on a Redis that went away.
+func (d *downStore) Send(ctx context.Context, in store.SendInput) (store.SendResult, error) {
+	if d.down.Load() {
+		return store.SendResult{}, errDown
+	}
+	return store.SendSteps(ctx, d, in)
+}
+
 func (d *downStore) Ping(ctx context.Context) error {
 	if d.down.Load() {
 		return errDown
