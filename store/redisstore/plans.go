@@ -90,7 +90,11 @@ func (s *Store) PutFaults(ctx context.Context, global []config.Fault) (store.Fau
 	if err != nil {
 		return store.Faults{}, wrap("put faults", err)
 	}
-	xs, err := scriptPutFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}, b).Slice()
+	fcg, err := compiledGlobal(global)
+	if err != nil {
+		return store.Faults{}, wrap("put faults", err)
+	}
+	xs, err := scriptPutFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}, b, fcg).Slice()
 	if err != nil {
 		return store.Faults{}, wrap("put faults", err)
 	}

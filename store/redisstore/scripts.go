@@ -88,9 +88,10 @@ end
 `
 
 // luaSeed stores the seed passed in ARGV where absent (store.Store.Seed). ARGV: prefix, at sec,
-// at nsec, rules, global faults, app faults, then counted lists: apps (id, client_id, secret,
-// source, capability, offset), tokens (value, json), windows (app, open_id). KEYS: the app
-// registry, the tokens, the plans, the plan version counter, the fault counts.
+// at nsec, rules, global faults, app faults, the global and app faults compiled for scriptSend,
+// then counted lists: apps (id, client_id, secret, source, capability, offset), tokens (value,
+// json), windows (app, open_id). KEYS: the app registry, the tokens, the plans, the plan version
+// counter, the fault counts.
 const luaSeed = `
 local function register(p, reg, id)
   redis.call('SADD', reg, id)
@@ -98,7 +99,7 @@ local function register(p, reg, id)
 end
 local function seed(reg, tokens, def, ver, fc)
   local p, as, an = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-  local i = 7
+  local i = 9
   local n = tonumber(ARGV[i]); i = i + 1
   for _ = 1, n do
     local id = ARGV[i]
@@ -125,7 +126,7 @@ local function seed(reg, tokens, def, ver, fc)
     local rv = redis.call('INCR', ver)
     local fv = redis.call('INCR', ver)
     redis.call('HSET', def, 'set', '1', 'rules', ARGV[4], 'rules_v', fmt(rv),
-      'fglobal', ARGV[5], 'fapps', ARGV[6], 'faults_v', fmt(fv))
+      'fglobal', ARGV[5], 'fapps', ARGV[6], 'fcg', ARGV[7], 'fca', ARGV[8], 'faults_v', fmt(fv))
     redis.call('DEL', fc)
   end
 end
@@ -236,11 +237,11 @@ redis.call('HSET', KEYS[1], 'set', '1', 'rules', ARGV[1], 'rules_v', string.form
 return v
 `)
 
-	// scriptPutFaults: KEYS plans, version counter, fault counts; ARGV global faults json.
-	// Answers {version, app faults json}.
+	// scriptPutFaults: KEYS plans, version counter, fault counts; ARGV global faults json, the
+	// same compiled for scriptSend. Answers {version, app faults json}.
 	scriptPutFaults = redis.NewScript(`
 local v = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'set', '1', 'fglobal', ARGV[1], 'faults_v', string.format('%d', v))
+redis.call('HSET', KEYS[1], 'set', '1', 'fglobal', ARGV[1], 'fcg', ARGV[2], 'faults_v', string.format('%d', v))
 redis.call('DEL', KEYS[3])
 return {v, redis.call('HGET', KEYS[1], 'fapps') or ''}
 `)

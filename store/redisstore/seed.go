@@ -24,8 +24,16 @@ func (s *Store) seedArgs(sd store.Seed) ([]any, error) {
 			return nil, err
 		}
 	}
+	fcg, err := compiledGlobal(sd.Faults)
+	if err != nil {
+		return nil, err
+	}
+	fca, err := compiledApps(sd.AppFaults)
+	if err != nil {
+		return nil, err
+	}
 	sec, nsec := unixTime(sd.At)
-	args := []any{s.opts.Prefix, sec, nsec, rules, global, apps, len(sd.Apps)}
+	args := []any{s.opts.Prefix, sec, nsec, rules, global, apps, fcg, fca, len(sd.Apps)}
 	for _, a := range sd.Apps {
 		args = append(args, appArgs(a)...)
 	}

@@ -2,11 +2,194 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
 
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
 )
 
-// Send implements store.Store.
+// wireVerdict is a verdict the server decided, as scriptSend reads it.
+type wireVerdict struct {
+	L  smartappmock.Layer `json:"l"`
+	C  int                `json:"c"`
+	R  string             `json:"r"`
+	Ru string             `json:"ru,omitempty"`
+	W  [][2]string        `json:"w,omitempty"`
+}
+
+// wirePre are the server's verdicts of a send (store.SendInput's TokenVerdict, Invalid, Magic,
+// OpenIDs and leading Warnings), as scriptSend reads them.
+type wirePre struct {
+	TV  *wireVerdict           `json:"tv,omitempty"`
+	Inv *wireVerdict           `json:"inv,omitempty"`
+	Mag *wireVerdict           `json:"mag,omitempty"`
+	Oid map[string]wireVerdict `json:"oid,omitempty"`
+	W   [][2]string            `json:"w,omitempty"`
+}
+
+func wireWarnings(ws []store.Warning) [][2]string {
+	var out [][2]string
+	for _, w := range ws {
+		out = append(out, [2]string{w.Kind, w.Message})
+	}
+	return out
+}
+
+func toWire(v *store.Verdict) *wireVerdict {
+	if v == nil {
+		return nil
+	}
+	return &wireVerdict{L: v.Layer, C: v.Code, R: v.Reason, Ru: v.Rule, W: wireWarnings(v.Warnings)}
+}
+
+// preArg is ARGV 12 of scriptSend: "" when the server decided nothing ahead.
+func preArg(in *store.SendInput) ([]byte, error) {
+	if in.TokenVerdict == nil && in.Invalid == nil && in.Magic == nil && len(in.OpenIDs) == 0 && len(in.Warnings) == 0 {
+		return nil, nil
+	}
+	p := wirePre{TV: toWire(in.TokenVerdict), Inv: toWire(in.Invalid), Mag: toWire(in.Magic), W: wireWarnings(in.Warnings)}
+	for app, v := range in.OpenIDs {
+		if p.Oid == nil {
+			p.Oid = map[string]wireVerdict{}
+		}
+		p.Oid[app] = *toWire(&v)
+	}
+	return json.Marshal(p)
+}
+
+// kindsArg renders the kinds that strike before the service as " k1 k2 ".
+func kindsArg(ks []config.FaultKind) string {
+	var b strings.Builder
+	b.WriteByte(' ')
+	for _, k := range ks {
+		b.WriteString(string(k))
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// Send implements store.Store in one script (scriptSend): one round trip per send, on Redis's
+// clock (TIME) plus the app's offset, so the replicas' clocks never matter. A new app needs no
+// second trip either: the script registers it.
 func (s *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult, error) {
-	return store.SendSteps(ctx, s, in)
+	pre, err := preArg(&in)
+	if err != nil {
+		return store.SendResult{}, wrap("send", err)
+	}
+	e := in.Entry
+	e.Seq = 0
+	e.AppTime = in.Now // without an app, as SendSteps has it; the script writes an app's clock
+	entry, err := json.Marshal(&e)
+	if err != nil {
+		return store.SendResult{}, wrap("send", err)
+	}
+	_, tz := in.Now.Zone()
+	dur := in.Window.Duration
+	xs, err := scriptSend.Run(ctx, s.rdb,
+		[]string{s.tokens, s.plans, s.counts, s.seq, s.feedKey, s.registry},
+		s.opts.Prefix, in.Token, boolArg(in.Sandbox), in.SandboxApp, boolArg(in.BaiduShaped),
+		in.Match.OpenID, in.Match.MsgType, in.Match.Content, in.MagicFault, kindsArg(in.BeforeKinds),
+		in.Limits.Encoded(), pre, int64(dur/time.Second), int64(dur%time.Second), in.Window.MaxReplies,
+		boolArg(in.Window.OpenOnFirst), in.Notes, entry, tz, s.opts.JournalCap, s.opts.FeedBacklog,
+		s.opts.MaxWindowsPerApp).Slice()
+	if err != nil {
+		return store.SendResult{}, wrap("send", err)
+	}
+	if len(xs) < 14 || len(xs)%2 != 0 {
+		return store.SendResult{}, fmt.Errorf("redisstore: send: unexpected answer %v", xs)
+	}
+	r := store.SendResult{Seq: uint64(toInt(xs[0])), App: toStr(xs[1]), AppTime: in.Now, Stopped: toInt(xs[8]) == 1}
+	if r.App != "" {
+		r.AppTime = time.Unix(toInt(xs[2]), toInt(xs[3])).In(in.Now.Location())
+	}
+	if !r.Stopped {
+		r.Layer, r.Code, r.Reason, r.Rule = smartappmock.Layer(toStr(xs[4])), int(toInt(xs[5])), toStr(xs[6]), toStr(xs[7])
+	}
+	if i := toInt(xs[10]); i >= 0 {
+		pf := &store.PickedFault{Plan: store.PlanID{App: toStr(xs[9]), Index: int(i)},
+			Take: store.FaultTake{Injected: true, Matched: int(toInt(xs[11])), Step: int(toInt(xs[12]))}}
+		if err := json.Unmarshal([]byte(toStr(xs[13])), &pf.Fault); err != nil {
+			return store.SendResult{}, wrap("send", err)
+		}
+		pf.Kind, pf.Latency = store.FaultStep(&pf.Fault, pf.Take)
+		r.Fault = pf
+	}
+	for i := 14; i+1 < len(xs); i += 2 {
+		r.Warnings = append(r.Warnings, store.Warning{Kind: toStr(xs[i]), Message: toStr(xs[i+1])})
+	}
+	return r, nil
+}
+
+// wirePlan is a fault plan compiled for scriptSend: its match, its policy (seeds reduced modulo
+// store.Draw's modulus, since a 64-bit seed does not fit a Lua number), kind, sequence and
+// latency in nanoseconds, and its JSON (answered when the plan picks a send).
+type wirePlan struct {
+	I     int                `json:"i"`
+	M     config.Match       `json:"m"`
+	Skip  int                `json:"skip"`
+	Times int                `json:"times"`
+	Steps int                `json:"steps"`
+	P     float64            `json:"p"`
+	SM    uint64             `json:"sm"`
+	LM    uint64             `json:"lm"`
+	Kind  config.FaultKind   `json:"kind,omitempty"`
+	Seq   []config.FaultKind `json:"seq,omitempty"`
+	LMin  int64              `json:"lmin"`
+	LMax  int64              `json:"lmax"`
+	Raw   string             `json:"raw"`
+}
+
+// compilePlans renders fault plans for scriptSend ("" for none).
+func compilePlans(fs []config.Fault) ([]wirePlan, error) {
+	out := make([]wirePlan, 0, len(fs))
+	for i, f := range fs {
+		raw, err := json.Marshal(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, wirePlan{I: i, M: f.Match, Skip: f.Skip, Times: f.Times, Steps: len(f.Sequence),
+			P: f.Probability, SM: f.Seed % drawModulus, LM: store.LatencySeed(f.Seed) % drawModulus,
+			Kind: f.Kind, Seq: f.Sequence, LMin: int64(f.Latency.Min), LMax: int64(f.Latency.Max), Raw: string(raw)})
+	}
+	return out, nil
+}
+
+// compiledGlobal renders the top-level plans for the plans hash's field fcg.
+func compiledGlobal(fs []config.Fault) (string, error) {
+	if len(fs) == 0 {
+		return "", nil
+	}
+	ps, err := compilePlans(fs)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(ps)
+	return string(b), err
+}
+
+// compiledApps renders the apps' plans for the plans hash's field fca.
+func compiledApps(apps map[string][]config.Fault) (string, error) {
+	if len(apps) == 0 {
+		return "", nil
+	}
+	out := map[string][]wirePlan{}
+	for app, fs := range apps {
+		if len(fs) == 0 {
+			continue
+		}
+		ps, err := compilePlans(fs)
+		if err != nil {
+			return "", err
+		}
+		out[app] = ps
+	}
+	if len(out) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
 }

@@ -215,6 +215,7 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) store.Store) 
 		}
 	})
 	runPlans(t, newStore)
+	runSend(t, newStore)
 	runJournal(t, newStore)
 	runSeedReset(t, newStore)
 }

@@ -1,0 +1,386 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// luaTime are the time helpers of the send script. Times are (seconds, nanoseconds) pairs of
+// integers, exact in Lua's doubles; dates use Howard Hinnant's civil-from-days algorithm.
+const luaTime = `
+local function days2civil(days)
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp + 3
+  if mp >= 10 then m = mp - 9 end
+  local y = yoe + era * 400
+  if m <= 2 then y = y + 1 end
+  return y, m, d
+end
+local function civil2days(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+  return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+end
+-- ymd renders the date of a Unix second: "2006-01-02", and the seconds into that day.
+local function ymd(sec)
+  local days = math.floor(sec / 86400)
+  local y, m, d = days2civil(days)
+  return string.format('%04d-%02d-%02d', y, m, d), sec - days * 86400
+end
+-- rfc3339 is Go's time.RFC3339 (RFC3339Nano when nano) of (sec, nsec) at the zone offset tz.
+local function rfc3339(sec, nsec, tz, nano)
+  local date, s = ymd(sec + tz)
+  local out = date .. string.format('T%02d:%02d:%02d', math.floor(s / 3600), math.floor(s % 3600 / 60), s % 60)
+  if nano and nsec > 0 then
+    out = out .. '.' .. (string.gsub(string.format('%09d', nsec), '0+$', ''))
+  end
+  if tz == 0 then return out .. 'Z' end
+  local sign = '+'
+  if tz < 0 then sign, tz = '-', -tz end
+  return out .. string.format('%s%02d:%02d', sign, math.floor(tz / 3600), math.floor(tz % 3600 / 60))
+end
+-- parse3339 reads Go's RFC3339Nano (JSON's time): sec, nsec.
+local function parse3339(t)
+  local y, mo, d, h, mi, s, rest = string.match(t, '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)(.*)$')
+  local nsec = 0
+  local frac = string.match(rest, '^%.(%d+)')
+  if frac then
+    nsec = tonumber(string.sub(frac .. '000000000', 1, 9))
+    rest = string.sub(rest, #frac + 2)
+  end
+  local off = 0
+  if rest ~= 'Z' then
+    local sg, oh, om = string.match(rest, '^([+-])(%d+):(%d+)$')
+    off = tonumber(oh) * 3600 + tonumber(om) * 60
+    if sg == '-' then off = -off end
+  end
+  local days = civil2days(tonumber(y), tonumber(mo), tonumber(d))
+  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s) - off, nsec
+end
+-- splitns splits a decimal count of nanoseconds (int64, too big for a double) into sec, nsec.
+local function splitns(v)
+  local neg = string.sub(v, 1, 1) == '-'
+  if neg then v = string.sub(v, 2) end
+  local n = #v
+  local sec = tonumber(string.sub(v, 1, n - 9)) or 0
+  local nsec = tonumber(string.sub(v, math.max(1, n - 8))) or 0
+  if neg then
+    sec, nsec = -sec, -nsec
+    if nsec < 0 then sec, nsec = sec - 1, nsec + 1000000000 end
+  end
+  return sec, nsec
+end
+local function tadd(s1, n1, s2, n2)
+  local s, n = s1 + s2, n1 + n2
+  if n >= 1000000000 then s, n = s + 1, n - 1000000000 end
+  return s, n
+end
+local function tsub(s1, n1, s2, n2)
+  local s, n = s1 - s2, n1 - n2
+  if n < 0 then s, n = s - 1, n + 1000000000 end
+  return s, n
+end
+`
+
+// scriptSend is store.SendSteps in one script: one round trip per send. Each block names the Go
+// function whose order and wording it repeats (store/send.go; the window is Memory.TakeReply, the
+// counters TakeCount, a fault plan DecideFault and FaultStep); the conformance suite's Send table
+// pins that both decide alike.
+//
+// KEYS: 1 tokens, 2 plans, 3 fault counts, 4 sequence, 5 feed, 6 app registry. The app's keys are
+// computed here (the app is known only once the token is read), so this script, like Append,
+// needs a single Redis, not a Cluster.
+//
+// ARGV: 1 prefix, 2 token, 3 sandbox (1), 4 sandbox app id, 5 Baidu-shaped (1), 6 open_id,
+// 7 msg_type, 8 content, 9 the magic fault's phase ("" none), 10 the kinds that strike before
+// (" k1 k2 "), 11 the limit table (store.LimitTable.Encoded), 12 the server's verdicts as JSON
+// ("" none: see wirePre), 13 window duration sec, 14 its nsec, 15 max replies, 16 open on first
+// (1), 17 notes, 18 the entry without its decision (JSON), 19 the zone offset of reasons' times
+// (seconds), 20 journal cap, 21 feed cap, 22 the most windows an app keeps.
+//
+// Answers {seq (0: not journaled), app, app sec, app nsec, layer, code, reason, rule, stopped
+// (0|1), fault owner, fault index (-1: none), matched, step, fault JSON, then warnings as kind,
+// message pairs}.
+var scriptSend = redis.NewScript(luaCommon + luaBound + luaDraw + luaTime + `
+local P = ARGV[1]
+local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[2], ARGV[6], ARGV[7], ARGV[8]
+local TZ = tonumber(ARGV[19])
+local pre = {}
+if ARGV[12] ~= '' then pre = cjson.decode(ARGV[12]) end
+local W = {}
+for _, w in ipairs(pre.w or {}) do W[#W + 1] = w end
+local function warn(k, m) W[#W + 1] = {k, m} end
+
+-- ensure puts an app in the registry before any of its keys is written (Store.register).
+local function ensure(id)
+  local meta = akey(P, id, 'meta')
+  if redis.call('HGET', meta, 'reg') ~= '1' then
+    redis.call('SADD', KEYS[6], id)
+    redis.call('HSET', meta, 'reg', '1')
+  end
+end
+-- matches is SendMatch.Matches.
+local function matches(m, app)
+  if type(m) ~= 'table' then return true end
+  return (m.app == nil or m.app == app) and (m.token == nil or m.token == TOKEN) and
+    (m.open_id == nil or m.open_id == OPENID) and (m.msg_type == nil or m.msg_type == MSGTYPE) and
+    (m.content == nil or m.content == CONTENT) and
+    (m.content_contains == nil or string.find(CONTENT, m.content_contains, 1, true) ~= nil)
+end
+local function verdict(layer, code, reason) return {l = layer, c = code, r = reason, ru = '', w = {}} end
+-- take is TakeCount.
+local function take(id, name, period, limit)
+  local k = akey(P, id, 'cnt')
+  local v = redis.call('HGET', k, name)
+  local c = 0
+  if v then
+    local cs, per = string.match(v, '^(%d+) (.*)$')
+    if per == period then c = tonumber(cs) end
+  end
+  if limit > 0 and c >= limit then return c, false end
+  ensure(id)
+  c = c + 1
+  redis.call('HSET', k, name, fmt(c) .. ' ' .. period)
+  return c, true
+end
+
+-- 1. The token: sendToken.
+local app, appsrc, appcap = '', '', false
+local as, an = 0, 0
+local tv = pre.tv
+if not tv then
+  local tj = redis.call('HGET', KEYS[1], TOKEN)
+  local tok = tj and cjson.decode(tj)
+  local t = redis.call('TIME')
+  local ns, nn = tonumber(t[1]), tonumber(t[2]) * 1000
+  local function useApp(id)
+    local h = redis.call('HMGET', akey(P, id, 'app'), 'id', 'source', 'cap', 'offset')
+    if not h[1] then return false end
+    app, appsrc, appcap = h[1], h[2] or '', h[3] == '1'
+    local os_, on = splitns(h[4] or '0')
+    as, an = tadd(ns, nn, os_, on)
+    return true
+  end
+  if tok and not tok.refresh then
+    if not useApp(tok.app) then
+      tv = verdict('gateway', 110, 'access_token: its app ' .. tok.app .. ' is gone')
+    elseif tok.expires then
+      local es, en = parse3339(tok.expires)
+      if ple(es, en, as, an) then
+        tv = verdict('gateway', 111, 'access_token: expired at ' .. string.gsub(tok.expires, '%.%d+', '', 1) ..
+          ' (app clock ' .. rfc3339(as, an, TZ, false) .. ')')
+      end
+    end
+  elseif tok then
+    tv = verdict('gateway', 110, 'access_token: this is a refresh token; send the access_token')
+  elseif ARGV[3] ~= '1' then
+    tv = verdict('gateway', 110, 'access_token: not issued by this fake (policy tokens: issued)')
+  elseif ARGV[5] == '1' then
+    tv = verdict('gateway', 110, "access_token: has Baidu's shape but was not issued by this fake (stale from an earlier run?); get a new one")
+  else
+    -- RegisterApp: the first registration wins.
+    local id = ARGV[4]
+    if not useApp(id) then
+      ensure(id)
+      redis.call('HSET', akey(P, id, 'app'), 'id', id, 'client_id', '', 'secret', '', 'source', 'sandbox-token', 'cap', '1', 'offset', '0')
+      useApp(id)
+    end
+  end
+  if not tv then
+    if appsrc == 'sandbox-token' and ARGV[5] ~= '1' then
+      warn('unissued_token', 'access_token: not issued by this fake; the sandbox took it as app ' .. app .. ' (Baidu answers 110)')
+    elseif appsrc == 'sandbox-client' then
+      warn('unconfigured_client', 'app ' .. app .. ': its token was issued to a client_id that is not configured (Baidu answers invalid_client)')
+    end
+  end
+end
+
+-- 2. The fault plans: sendFaults, takeFaults, DecideFault, FaultStep. The compiled plans (fcg,
+-- fca) are written beside their JSON by Seed and PutFaults.
+local fowner, findex, fmatched, fstep, fraw, fkind = '', -1, 0, 0, '', nil
+local function takeFaults(owner, list)
+  for _, pl in ipairs(list) do
+    if matches(pl.m, app) then
+      local field = fmt(pl.i) .. ':' .. owner
+      local c = redis.call('HGET', KEYS[3], field)
+      local matched, injected = 0, 0
+      if c then
+        local m, i = string.match(c, '^(%d+) (%d+)$')
+        matched, injected = tonumber(m), tonumber(i)
+      end
+      matched = matched + 1
+      local inj, step = false, 0
+      if matched <= pl.skip or (pl.times > 0 and injected >= pl.times) or (pl.steps > 0 and injected >= pl.steps) then
+      elseif pl.p > 0 and pl.p < 1 and draw(pl.sm, matched) >= pl.p then
+      else
+        inj, step = true, injected
+        injected = injected + 1
+      end
+      redis.call('HSET', KEYS[3], field, fmt(matched) .. ' ' .. fmt(injected))
+      if inj then
+        local kind = pl.kind or ''
+        if pl.steps > 0 then kind = pl.seq[step + 1] end
+        local lat = pl.lmin
+        if pl.lmax > pl.lmin then lat = lat + math.floor(draw(pl.lm, matched) * (pl.lmax - pl.lmin + 1)) end
+        if not (kind == 'none' and lat == 0) then
+          fowner, findex, fmatched, fstep, fraw, fkind = owner, pl.i, matched, step, pl.raw, kind
+          return true
+        end
+      end
+    end
+  end
+  return false
+end
+if ARGV[9] == '' then
+  local fs = redis.call('HMGET', KEYS[2], 'fcg', 'fca')
+  if app ~= '' and fs[2] and fs[2] ~= '' then
+    local apps = cjson.decode(fs[2])
+    if apps[app] then takeFaults(app, apps[app]) end
+  end
+  if findex < 0 and fs[1] and fs[1] ~= '' then takeFaults('', cjson.decode(fs[1])) end
+end
+local faulted = findex >= 0 or ARGV[9] ~= ''
+
+-- finish writes the notes, journals the entry unless a fault picked the send, and answers.
+local function finish(v, stopped)
+  local reason = v.r
+  if not stopped and v.c ~= 0 then reason = reason .. ARGV[17] end
+  for _, w in ipairs(v.w or {}) do W[#W + 1] = w end
+  local seq = 0
+  if not faulted and not stopped then
+    local tail = ',"layer":' .. cjson.encode(v.l) .. ',"code":' .. fmt(v.c) .. ',"reason":' .. cjson.encode(reason)
+    if v.ru and v.ru ~= '' then tail = tail .. ',"rule":' .. cjson.encode(v.ru) end
+    if #W > 0 then
+      local ws = {}
+      for i, w in ipairs(W) do ws[i] = '{"kind":' .. cjson.encode(w[1]) .. ',"message":' .. cjson.encode(w[2]) .. '}' end
+      tail = tail .. ',"warnings":[' .. table.concat(ws, ',') .. ']'
+    end
+    if app ~= '' then
+      tail = tail .. ',"app":' .. cjson.encode(app) .. ',"app_time":"' .. rfc3339(as, an, TZ, true) .. '"'
+    end
+    -- The decision follows the template's zero fields: a JSON decoder keeps the last of a key.
+    local e = string.sub(ARGV[18], 1, -2) .. tail .. '}'
+    -- Append (scriptAppend).
+    ensure(app)
+    seq = redis.call('INCR', KEYS[4])
+    local id = fmt(seq) .. '-0'
+    redis.call('XADD', akey(P, app, 'jrn'), 'MAXLEN', ARGV[20], id, 'e', e)
+    redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[21], id, 'e', e)
+    redis.call('HINCRBY', akey(P, app, 'meta'), 'appended', 1)
+  end
+  local out = {seq, app, as, an, v.l or '', v.c or 0, reason or '', v.ru or '', stopped and 1 or 0, fowner, findex, fmatched, fstep, fraw}
+  for _, w in ipairs(W) do
+    out[#out + 1] = w[1]
+    out[#out + 1] = w[2]
+  end
+  return out
+end
+
+-- A token refusal ends here; a fault that strikes before the service too, nothing counted.
+if tv then return finish(tv, false) end
+local before = ARGV[9] == 'before'
+if fkind then before = string.find(ARGV[10], ' ' .. fkind .. ' ', 1, true) ~= nil end
+if before then return finish({}, true) end
+
+-- 4. Gateway rules, QPS, daily: sendDecide, takeRule.
+local rj = redis.call('HMGET', KEYS[2], 'rules', 'rules_v')
+local rules = {}
+if rj[1] and rj[1] ~= '' and rj[1] ~= 'null' and rj[1] ~= '[]' then rules = cjson.decode(rj[1]) end
+local rperiod = 'v' .. (rj[2] or '0')
+local function takeRule(gateway)
+  for i, r in ipairs(rules) do
+    local a = r.answer or {}
+    if gateway == (a.error_code ~= nil) and matches(r.match, app) then
+      local _, ok = take('', 'rule:' .. fmt(i - 1), rperiod, r.times or 0)
+      if ok then
+        local label = r.name
+        if label == nil or label == '' then label = 'rules[' .. fmt(i - 1) .. ']' end
+        local v
+        if gateway then v = verdict('gateway', a.error_code, 'rule ' .. label) else v = verdict('business', a.errno, 'rule ' .. label) end
+        v.ru = label
+        v.w = {{'rule', 'answer forced by rule ' .. label}}
+        return v
+      end
+    end
+  end
+  return nil
+end
+local v = takeRule(true)
+if v then return finish(v, false) end
+local lim = {}
+for x in string.gmatch(ARGV[11], '%S+') do lim[#lim + 1] = x end
+local qps, daily = tonumber(lim[1]), tonumber(lim[2])
+for i = 3, #lim, 3 do
+  if lim[i] == app then qps, daily = tonumber(lim[i + 1]), tonumber(lim[i + 2]) end
+end
+if qps > 0 then
+  local sec = fmt(as)
+  local n, ok = take(app, 'qps', sec, qps)
+  if not ok then
+    return finish(verdict('gateway', 18, 'qps limit: ' .. fmt(n) .. ' of ' .. fmt(qps) .. ' requests used in second ' .. sec .. ' (app clock)'), false)
+  end
+end
+if daily > 0 then
+  local day = ymd(as + 8 * 3600)
+  local n, ok = take(app, 'daily', day, daily)
+  if not ok then
+    return finish(verdict('gateway', 17, 'daily limit: ' .. fmt(n) .. ' of ' .. fmt(daily) .. ' requests used on ' .. day .. ' (Beijing time, app clock)'), false)
+  end
+end
+
+-- 5. Business: Invalid, business rules, Magic, OpenIDs, capability, the window (TakeReply).
+if pre.inv then return finish(pre.inv, false) end
+v = takeRule(false)
+if v then return finish(v, false) end
+if pre.mag then return finish(pre.mag, false) end
+if pre.oid and pre.oid[app] then return finish(pre.oid[app], false) end
+if not appcap then
+  return finish(verdict('business', 90002, 'customer-service capability is off for app ' .. app), false)
+end
+local win = akey(P, app, 'win')
+local cs, cn = tsub(as, an, tonumber(ARGV[13]), tonumber(ARGV[14]))
+local max = tonumber(ARGV[15])
+local wv = redis.call('HGET', win, OPENID)
+local s, n, r, u
+local expired = false
+if wv then
+  s, n, r, u = pwin(wv)
+  expired = ple(s, n, cs, cn)
+end
+local function opened() return rfc3339(s, n, TZ, false) end
+local function full()
+  return finish(verdict('business', 90001, 'window: ' .. fmt(r) .. ' of ' .. fmt(max) ..
+    ' replies already sent in the window opened at ' .. opened() .. ' (app clock)'), false)
+end
+if not wv or expired then
+  if ARGV[16] ~= '1' then
+    if expired then
+      local es, en = tadd(s, n, tonumber(ARGV[13]), tonumber(ARGV[14]))
+      return finish(verdict('business', 90001, 'window: the window opened at ' .. opened() .. ' expired at ' ..
+        rfc3339(es, en, TZ, false) .. ' (app clock)'), false)
+    end
+    return finish(verdict('business', 90001, 'window: no user message opened a window for this open_id (policy require_user_message)'), false)
+  end
+  ensure(app)
+  bound(win, tonumber(ARGV[22]), true, cs, cn)
+  s, n, r, u = as, an, 0, '0'
+  if r >= max then
+    redis.call('HSET', win, OPENID, ewin(s, n, r, u))
+    return full()
+  end
+end
+if r >= max then return full() end
+ensure(app)
+r = r + 1
+redis.call('HSET', win, OPENID, ewin(s, n, r, u))
+v = verdict('business', 0, 'window: reply ' .. fmt(r) .. ' of ' .. fmt(max))
+if u ~= '1' then
+  v.w = {{'open_on_first_send', 'window: opened by a send, not by a user message (Baidu answers 90001 until the user writes)'}}
+end
+return finish(v, false)
+`)
