@@ -123,7 +123,9 @@ func runSend(t *testing.T, newStore func(t *testing.T) store.Store) {
 				}
 			}},
 		{name: "BusinessRule_BeforeMagicOpenID", seed: rules(config.Rule{Answer: config.Answer{Errno: intp(90002)}}),
-			in:   func(in *store.SendInput) { in.Magic = verdict(bz, 30022, "magic open_id errno_30022", "magic:errno_30022", "magic_value") },
+			in: func(in *store.SendInput) {
+				in.Magic = verdict(bz, 30022, "magic open_id errno_30022", "magic:errno_30022", "magic_value")
+			},
 			want: sendWant{Layer: bz, Code: 90002, Reason: "rule rules[0]", Rule: "rules[0]", Warn: []string{store.WarnRule}, App: "a", Journaled: true}},
 		{name: "MagicOpenID_BeforeOpenIDs", in: func(in *store.SendInput) {
 			in.Magic = verdict(bz, 30022, "magic open_id errno_30022", "magic:errno_30022", "magic_value")
