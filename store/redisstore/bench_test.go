@@ -119,7 +119,7 @@ func runBench(b *testing.B, op func(ctx context.Context, i int) error, rec *reco
 // BenchmarkRedisServer measures the store on a redis-server of its own (unix socket): ns/op with
 // concurrent callers, so ops/s = 1e9 / ns/op, and Redis round trips per operation.
 func BenchmarkRedisServer(b *testing.B) {
-	s := openT(b, startRedisServer(b).url(), Options{})
+	s := openT(b, startRedisServer(b).URL(), Options{})
 	rec := &recorder{}
 	s.rdb.AddHook(rec)
 	v := benchSeed(b, s)
@@ -172,7 +172,7 @@ return {'ok', seq, #app, #plans}
 // BenchmarkRedisServerSendPrototype measures scriptSendPrototype: the throughput of one round
 // trip per send, to set beside BenchmarkRedisServer/SendToday.
 func BenchmarkRedisServerSendPrototype(b *testing.B) {
-	s := openT(b, startRedisServer(b).url(), Options{})
+	s := openT(b, startRedisServer(b).URL(), Options{})
 	rec := &recorder{}
 	s.rdb.AddHook(rec)
 	benchSeed(b, s)

@@ -61,14 +61,14 @@ func TestOpen(t *testing.T) {
 func TestOpen_UnixSocketWithDatabase(t *testing.T) {
 	t.Parallel()
 	r := startRedisServer(t)
-	s := openT(t, r.url()+"?db=3", Options{})
+	s := openT(t, r.URL()+"?db=3", Options{})
 	if db := s.rdb.Options().DB; db != 3 {
 		t.Errorf("database %d, want 3", db)
 	}
 	if err := s.PutSession(context.Background(), "sid", time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	other := openT(t, r.url(), Options{}) // database 0
+	other := openT(t, r.URL(), Options{}) // database 0
 	if ok, _ := other.Session(context.Background(), "sid", time.Now()); ok {
 		t.Error("a session written to database 3 is seen in database 0")
 	}

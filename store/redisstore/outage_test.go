@@ -88,8 +88,8 @@ func checkOutage(t *testing.T, s *Store, stop, start func(), skipAfter ...string
 func TestOutage_ErrorsThenRecovers(t *testing.T) {
 	t.Run("RedisServer_StoppedAndRestartedOnTheSameSocket", func(t *testing.T) {
 		r := startRedisServer(t)
-		s := openT(t, r.url(), Options{})
-		checkOutage(t, s, r.stop, r.start)
+		s := openT(t, r.URL(), Options{})
+		checkOutage(t, s, r.Stop, r.Start)
 	})
 	t.Run("Miniredis_ClosedAndRestarted", func(t *testing.T) {
 		s, m := miniT(t, Options{})

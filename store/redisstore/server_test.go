@@ -3,104 +3,30 @@ package redisstore
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+
+	"github.com/smartappmock/smartappmock/store/redisstore/redistest"
 )
 
 // skipReason is the one line of a real-Redis test without redis-server.
-const skipReason = "needs redis-server: apt-get install redis-server"
+const skipReason = redistest.SkipReason
 
 // needRedisServer skips the test when redis-server is not installed, or fails it under CI=true.
 func needRedisServer(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(skipReason)
-		}
-		t.Skip(skipReason)
-	}
-	return bin
-}
-
-// redisServer is a redis-server that a test started on a unix socket of its own, without
-// persistence; it is stopped by its PID at the test's cleanup.
-type redisServer struct {
-	t    testing.TB
-	bin  string
-	dir  string
-	sock string
-	cmd  *exec.Cmd
+	return redistest.Need(t)
 }
 
 // startRedisServer starts a redis-server for t (skipping or failing t without one).
-func startRedisServer(t testing.TB) *redisServer {
+func startRedisServer(t testing.TB) *redistest.Server {
 	t.Helper()
-	bin := needRedisServer(t)
-	// A short folder: a unix socket's path has at most 107 bytes, and t.TempDir embeds the test
-	// name.
-	dir, err := os.MkdirTemp("", "redisstore")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	r := &redisServer{t: t, bin: bin, dir: dir, sock: filepath.Join(dir, "redis.sock")}
-	r.start()
-	t.Cleanup(r.stop)
-	return r
-}
-
-// url is the server's store URL.
-func (r *redisServer) url() string { return "unix://" + r.sock }
-
-// start starts the server and waits until its socket accepts connections.
-func (r *redisServer) start() {
-	r.t.Helper()
-	r.cmd = exec.Command(r.bin, "--port", "0", "--unixsocket", r.sock, "--unixsocketperm", "700",
-		"--save", "", "--appendonly", "no", "--dir", r.dir, "--logfile", filepath.Join(r.dir, "redis.log"))
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatalf("start redis-server: %v", err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("unix", r.sock)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
-			r.stop()
-			r.t.Fatalf("redis-server did not listen on %s: %v\n%s", r.sock, err, log)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// stop stops the server by its PID and waits for it to exit.
-func (r *redisServer) stop() {
-	if r.cmd == nil {
-		return
-	}
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { r.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		r.cmd.Process.Kill()
-		<-done
-	}
-	r.cmd = nil
+	return redistest.Start(t)
 }
 
 // testPrefixRoot starts the key prefixes of the tests.
@@ -122,7 +48,7 @@ func realRedisURL(t testing.TB) string {
 	if u := os.Getenv("SMARTAPPMOCK_TEST_REDIS"); u != "" {
 		return u
 	}
-	return startRedisServer(t).url()
+	return startRedisServer(t).URL()
 }
 
 // openT opens a store for t and closes it at t's cleanup.

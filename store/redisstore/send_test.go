@@ -1,0 +1,107 @@
+package redisstore
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/store"
+)
+
+// sendInput is a valid send of app a's configured token to user u.
+func sendInput(now time.Time) store.SendInput {
+	return store.SendInput{Now: now, Token: "tok-a", Match: store.SendMatch{Token: "tok-a", OpenID: "u", MsgType: "text", Content: "hi"},
+		BeforeKinds: []config.FaultKind{config.FaultHTTP503}, Limits: &store.LimitTable{Default: config.Limits{QPS: 100, Daily: 1000}},
+		Window: store.WindowRule{Duration: 48 * time.Hour, MaxReplies: 5, OpenOnFirst: true},
+		Entry:  store.Entry{ID: "req", Endpoint: "send", Params: []store.Param{}, Status: 200}}
+}
+
+// TestSend_OneRoundTrip counts the commands of each kind of send with a go-redis hook: one
+// EVALSHA, whatever the outcome, a new sandbox app included (the first use, which loads the
+// script with EVAL, is not counted).
+func TestSend_OneRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) *Store
+	}{
+		{"Miniredis", func(t *testing.T) *Store { s, _ := miniT(t, Options{}); return s }},
+		{"RedisServer", func(t *testing.T) *Store { return openT(t, realRedisURL(t), Options{Prefix: testPrefix()}) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.open(t)
+			err := s.Seed(ctx, store.Seed{At: time.Now(), Apps: []store.App{{ID: "a", Source: "config", Capability: true}},
+				Tokens: []store.Token{{Value: "tok-a", App: "a"}},
+				Rules:  []config.Rule{{Name: "r", Match: config.Match{OpenID: "u-rule"}, Answer: config.Answer{Errno: intp(90002)}}},
+				Faults: []config.Fault{{Match: config.Match{OpenID: "u-fault"}, Kind: config.FaultHTTP503}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Send(ctx, sendInput(time.Now())); err != nil { // loads the script
+				t.Fatal(err)
+			}
+			rec := &recorder{}
+			s.rdb.AddHook(rec)
+			for _, c := range []struct {
+				name string
+				in   func(in *store.SendInput)
+			}{
+				{"Success", func(*store.SendInput) {}},
+				{"NewSandboxApp", func(in *store.SendInput) { in.Token, in.Sandbox, in.SandboxApp = "fresh", true, "token-fresh" }},
+				{"TokenRefused", func(in *store.SendInput) { in.Token = "unknown" }},
+				{"RuleAnswers", func(in *store.SendInput) { in.Match.OpenID = "u-rule" }},
+				{"FaultBeforeTheService", func(in *store.SendInput) { in.Match.OpenID = "u-fault" }},
+				{"WindowFull", func(in *store.SendInput) { in.Window.MaxReplies = 0 }},
+			} {
+				rec.reset()
+				in := sendInput(time.Now())
+				c.in(&in)
+				in.Match.Token = in.Token
+				if _, err := s.Send(ctx, in); err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				if diff := cmp.Diff([]string{"evalsha"}, rec.sent); diff != "" {
+					t.Errorf("%s: round trips (-want +got):\n%s", c.name, diff)
+				}
+			}
+		})
+	}
+}
+
+func intp(v int) *int { return &v }
+
+// TestSend_ClockIsRedisTimePlusTheAppsOffset gives the server a clock a year off: the app's
+// clock, the window and the journal follow Redis's TIME (plus the app's offset) instead.
+func TestSend_ClockIsRedisTimePlusTheAppsOffset(t *testing.T) {
+	ctx := context.Background()
+	s, m := miniT(t, Options{})
+	redisNow := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	m.SetTime(redisNow)
+	if err := s.Seed(ctx, store.Seed{At: redisNow, Apps: []store.App{{ID: "a", Source: "config", Capability: true}},
+		Tokens: []store.Token{{Value: "tok-a", App: "a"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateApp(ctx, "a", nil, 90*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	skewed := redisNow.AddDate(1, 0, 0) // a replica whose clock is a year ahead
+	r, err := s.Send(ctx, sendInput(skewed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := redisNow.Add(90 * time.Minute)
+	if !r.AppTime.Equal(want) {
+		t.Errorf("app time %v, want Redis TIME plus the offset %v", r.AppTime, want)
+	}
+	ws, _ := s.Windows(ctx, "a")
+	if len(ws) != 1 || !ws[0].OpenedAt.Equal(want) {
+		t.Errorf("windows %+v, want one opened at %v", ws, want)
+	}
+	es, _ := s.Journal(ctx, store.Query{App: "a"})
+	if len(es) != 1 || !es[0].AppTime.Equal(want) {
+		t.Errorf("journal %+v, want the app time %v", es, want)
+	}
+}
