@@ -1,14 +1,22 @@
 package sandbox_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
 
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore"
+	"github.com/smartappmock/smartappmock/store/redisstore/redistest"
 	"github.com/smartappmock/smartappmock/store/storetest"
 )
 
@@ -27,3 +35,28 @@ func NewReplica(t *testing.T, st store.Store, cfg *config.Config) http.Handler {
 	}
 	return sb
 }
+
+// TestTwoServersOnOneRedisStore runs the two-server cases on Redis: each send is one
+// Store.Send script there (miniredis, and a redis-server of the test's own).
+func TestTwoServersOnOneRedisStore(t *testing.T) {
+	open := func(t *testing.T, url string) store.Store {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s, err := redisstore.Open(ctx, url, redisstore.Options{Prefix: fmt.Sprintf("sandbox-test:%d:", prefixes.Add(1))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	t.Run("Miniredis", func(t *testing.T) {
+		storetest.RunServers(t, func(t *testing.T) store.Store { return open(t, "redis://"+miniredis.RunT(t).Addr()) }, NewReplica)
+	})
+	t.Run("RedisServer", func(t *testing.T) {
+		url := redistest.Start(t).URL()
+		storetest.RunServers(t, func(t *testing.T) store.Store { return open(t, url) }, NewReplica)
+	})
+}
+
+// prefixes keeps the stores of one redis-server apart.
+var prefixes atomic.Int64
