@@ -207,6 +207,10 @@ func newStore(rdb, feed *redis.Client, opts Options, name string) *Store {
 // String names the store by its URL without the password.
 func (s *Store) String() string { return "redis store " + s.name }
 
+// AddHook adds a go-redis hook to the connections of every operation but Feed: to count round
+// trips, say, or trace commands.
+func (s *Store) AddHook(h redis.Hook) { s.rdb.AddHook(h) }
+
 // Close closes the connections to Redis.
 func (s *Store) Close() error { return errors.Join(s.rdb.Close(), s.feed.Close()) }
 

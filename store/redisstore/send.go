@@ -87,18 +87,28 @@ func (s *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult,
 	if err != nil {
 		return store.SendResult{}, wrap("send", err)
 	}
-	_, tz := in.Now.Zone()
-	dur := in.Window.Duration
 	xs, err := scriptSend.Run(ctx, s.rdb,
 		[]string{s.tokens, s.plans, s.counts, s.seq, s.feedKey, s.registry},
-		s.opts.Prefix, in.Token, boolArg(in.Sandbox), in.SandboxApp, boolArg(in.BaiduShaped),
-		in.Match.OpenID, in.Match.MsgType, in.Match.Content, in.MagicFault, kindsArg(in.BeforeKinds),
-		in.Limits.Encoded(), pre, int64(dur/time.Second), int64(dur%time.Second), in.Window.MaxReplies,
-		boolArg(in.Window.OpenOnFirst), in.Notes, entry, tz, s.opts.JournalCap, s.opts.FeedBacklog,
-		s.opts.MaxWindowsPerApp).Slice()
+		s.sendArgs(&in, pre, entry)...).Slice()
 	if err != nil {
 		return store.SendResult{}, wrap("send", err)
 	}
+	return s.sendResult(&in, xs)
+}
+
+// sendArgs are the ARGV of scriptSend.
+func (s *Store) sendArgs(in *store.SendInput, pre, entry []byte) []any {
+	_, tz := in.Now.Zone()
+	dur := in.Window.Duration
+	return []any{s.opts.Prefix, in.Token, boolArg(in.Sandbox), in.SandboxApp, boolArg(in.BaiduShaped),
+		in.Match.OpenID, in.Match.MsgType, in.Match.Content, in.MagicFault, kindsArg(in.BeforeKinds),
+		in.Limits.Encoded(), pre, int64(dur / time.Second), int64(dur % time.Second), in.Window.MaxReplies,
+		boolArg(in.Window.OpenOnFirst), in.Notes, entry, tz, s.opts.JournalCap, s.opts.FeedBacklog,
+		s.opts.MaxWindowsPerApp}
+}
+
+// sendResult reads scriptSend's answer.
+func (s *Store) sendResult(in *store.SendInput, xs []any) (store.SendResult, error) {
 	if len(xs) < 14 || len(xs)%2 != 0 {
 		return store.SendResult{}, fmt.Errorf("redisstore: send: unexpected answer %v", xs)
 	}

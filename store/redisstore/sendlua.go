@@ -19,13 +19,6 @@ local function days2civil(days)
   if m <= 2 then y = y + 1 end
   return y, m, d
 end
-local function civil2days(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
-  return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
-end
 -- ymd renders the date of a Unix second: "2006-01-02", and the seconds into that day.
 local function ymd(sec)
   local days = math.floor(sec / 86400)
@@ -43,24 +36,6 @@ local function rfc3339(sec, nsec, tz, nano)
   local sign = '+'
   if tz < 0 then sign, tz = '-', -tz end
   return out .. string.format('%s%02d:%02d', sign, math.floor(tz / 3600), math.floor(tz % 3600 / 60))
-end
--- parse3339 reads Go's RFC3339Nano (JSON's time): sec, nsec.
-local function parse3339(t)
-  local y, mo, d, h, mi, s, rest = string.match(t, '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)(.*)$')
-  local nsec = 0
-  local frac = string.match(rest, '^%.(%d+)')
-  if frac then
-    nsec = tonumber(string.sub(frac .. '000000000', 1, 9))
-    rest = string.sub(rest, #frac + 2)
-  end
-  local off = 0
-  if rest ~= 'Z' then
-    local sg, oh, om = string.match(rest, '^([+-])(%d+):(%d+)$')
-    off = tonumber(oh) * 3600 + tonumber(om) * 60
-    if sg == '-' then off = -off end
-  end
-  local days = civil2days(tonumber(y), tonumber(mo), tonumber(d))
-  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s) - off, nsec
 end
 -- splitns splits a decimal count of nanoseconds (int64, too big for a double) into sec, nsec.
 local function splitns(v)
@@ -87,6 +62,35 @@ local function tsub(s1, n1, s2, n2)
 end
 `
 
+// luaParse3339 reads Go's RFC3339Nano: the send script defines it only for a token that expires.
+const luaParse3339 = `
+local function civil2days(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+  return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+end
+-- parse3339 reads Go's RFC3339Nano (JSON's time): sec, nsec.
+local function parse3339(t)
+  local y, mo, d, h, mi, s, rest = string.match(t, '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)(.*)$')
+  local nsec = 0
+  local frac = string.match(rest, '^%.(%d+)')
+  if frac then
+    nsec = tonumber(string.sub(frac .. '000000000', 1, 9))
+    rest = string.sub(rest, #frac + 2)
+  end
+  local off = 0
+  if rest ~= 'Z' then
+    local sg, oh, om = string.match(rest, '^([+-])(%d+):(%d+)$')
+    off = tonumber(oh) * 3600 + tonumber(om) * 60
+    if sg == '-' then off = -off end
+  end
+  local days = civil2days(tonumber(y), tonumber(mo), tonumber(d))
+  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s) - off, nsec
+end
+`
+
 // scriptSend is store.SendSteps in one script: one round trip per send. Each block names the Go
 // function whose order and wording it repeats (store/send.go; the window is Memory.TakeReply, the
 // counters TakeCount, a fault plan DecideFault and FaultStep); the conformance suite's Send table
@@ -106,7 +110,13 @@ end
 // Answers {seq (0: not journaled), app, app sec, app nsec, layer, code, reason, rule, stopped
 // (0|1), fault owner, fault index (-1: none), matched, step, fault JSON, then warnings as kind,
 // message pairs}.
-var scriptSend = redis.NewScript(luaCommon + luaBound + luaDraw + luaTime + `
+var scriptSend = redis.NewScript(scriptSendSrc)
+
+//
+// Helpers that only some sends need (parse3339, bound) are defined in the branch that uses them:
+// a script's locals are made afresh on every run. (draw stays at the top: gopher-lua, which
+// miniredis runs, loses its pcall inside a nested function.)
+const scriptSendSrc = luaCommon + luaTime + luaDraw + `
 local P = ARGV[1]
 local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[2], ARGV[6], ARGV[7], ARGV[8]
 local TZ = tonumber(ARGV[19])
@@ -117,7 +127,10 @@ for _, w in ipairs(pre.w or {}) do W[#W + 1] = w end
 local function warn(k, m) W[#W + 1] = {k, m} end
 
 -- ensure puts an app in the registry before any of its keys is written (Store.register).
+local ensured = {}
 local function ensure(id)
+  if ensured[id] then return end
+  ensured[id] = true
   local meta = akey(P, id, 'meta')
   if redis.call('HGET', meta, 'reg') ~= '1' then
     redis.call('SADD', KEYS[6], id)
@@ -170,6 +183,7 @@ if not tv then
     if not useApp(tok.app) then
       tv = verdict('gateway', 110, 'access_token: its app ' .. tok.app .. ' is gone')
     elseif tok.expires then
+` + luaParse3339 + `
       local es, en = parse3339(tok.expires)
       if ple(es, en, as, an) then
         tv = verdict('gateway', 111, 'access_token: expired at ' .. string.gsub(tok.expires, '%.%d+', '', 1) ..
@@ -236,8 +250,8 @@ local function takeFaults(owner, list)
   end
   return false
 end
+local fs = redis.call('HMGET', KEYS[2], 'fcg', 'fca', 'rules', 'rules_v')
 if ARGV[9] == '' then
-  local fs = redis.call('HMGET', KEYS[2], 'fcg', 'fca')
   if app ~= '' and fs[2] and fs[2] ~= '' then
     local apps = cjson.decode(fs[2])
     if apps[app] then takeFaults(app, apps[app]) end
@@ -288,10 +302,9 @@ if fkind then before = string.find(ARGV[10], ' ' .. fkind .. ' ', 1, true) ~= ni
 if before then return finish({}, true) end
 
 -- 4. Gateway rules, QPS, daily: sendDecide, takeRule.
-local rj = redis.call('HMGET', KEYS[2], 'rules', 'rules_v')
 local rules = {}
-if rj[1] and rj[1] ~= '' and rj[1] ~= 'null' and rj[1] ~= '[]' then rules = cjson.decode(rj[1]) end
-local rperiod = 'v' .. (rj[2] or '0')
+if fs[3] and fs[3] ~= '' and fs[3] ~= 'null' and fs[3] ~= '[]' then rules = cjson.decode(fs[3]) end
+local rperiod = 'v' .. (fs[4] or '0')
 local function takeRule(gateway)
   for i, r in ipairs(rules) do
     local a = r.answer or {}
@@ -367,6 +380,7 @@ if not wv or expired then
     return finish(verdict('business', 90001, 'window: no user message opened a window for this open_id (policy require_user_message)'), false)
   end
   ensure(app)
+` + luaBound + `
   bound(win, tonumber(ARGV[22]), true, cs, cn)
   s, n, r, u = as, an, 0, '0'
   if r >= max then
@@ -383,4 +397,4 @@ if u ~= '1' then
   v.w = {{'open_on_first_send', 'window: opened by a send, not by a user message (Baidu answers 90001 until the user writes)'}}
 end
 return finish(v, false)
-`)
+`
