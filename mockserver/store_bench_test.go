@@ -52,7 +52,9 @@ func BenchmarkServeSendStore(b *testing.B) {
 		name string
 		open func(b *testing.B, journalCap int) (store.Store, *tripCounter)
 	}{
-		{"Memory", func(b *testing.B, journalCap int) (store.Store, *tripCounter) { return store.NewMemory(journalCap), nil }},
+		{"Memory", func(b *testing.B, journalCap int) (store.Store, *tripCounter) {
+			return store.NewMemory(journalCap), nil
+		}},
 		{"RedisServer", func(b *testing.B, journalCap int) (store.Store, *tripCounter) {
 			url := redistest.Start(b).URL()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -112,7 +112,6 @@ end
 // message pairs}.
 var scriptSend = redis.NewScript(scriptSendSrc)
 
-//
 // Helpers that only some sends need (parse3339, bound) are defined in the branch that uses them:
 // a script's locals are made afresh on every run. (draw stays at the top: gopher-lua, which
 // miniredis runs, loses its pcall inside a nested function.)
