@@ -26,6 +26,8 @@
 //     and the window it counted, stand.
 //  4. Record once, before the answer leaves: the journal entry is appended to the store (and
 //     handed to Options.Observe) right before the first byte reaches the client, also for faults.
+//     A send's entry is appended by the same Store.Send call that decided it; a send that a
+//     fault picked is appended once the fault is delivered (its status is known only then).
 //
 // Every answer is HTTP 200 with one envelope; the reason (which field, which rule, which limit)
 // goes in the X-Smartappmock-Reason header, the journal and the log, never in the body. Messages
@@ -36,7 +38,11 @@
 //
 // A Server keeps no mutable state of its own: apps, tokens, windows, counters, the rules and fault
 // plans with their use counts and sequence steps, and the journal all live behind its
-// store.Store, each decision one atomic store operation. Several Servers on one store are
+// store.Store. The server decides the stateless parts of a send (parameters, openapi.yaml, magic
+// values, open_id lists) and hands the rest to one Store.Send call, which runs the stateful steps
+// in the order above (token, fault plans, gateway rules, QPS, daily limit, business rules,
+// capability, window) and journals the entry: store.SendSteps on the in-memory store, one script
+// (one round trip, on Redis's clock) on Redis. Several Servers on one store are
 // replicas: they agree on every window and limit, a rule or fault plan changed through one is in
 // force on the others at their next request, and starting one never resets what the others
 // counted (the configuration is seeded where the store does not hold it yet).

@@ -1,6 +1,8 @@
 // Package redisstore is a store.Store on Redis, so any number of servers (replicas) share one
 // state: every decision (a reply in a window, a counter under its limit, a fault plan's step) is
-// one Lua script run with EVALSHA, so it is exact across replicas; rules and fault plans live in
+// one Lua script run with EVALSHA, so it is exact across replicas. A whole send (Store.Send:
+// token, fault plans, rules, limits, window and the journal entry) is one script, scriptSend, so
+// one round trip, on Redis's clock (TIME plus the app's offset); rules and fault plans live in
 // Redis with a version number and are never cached by the client; the journal is a capped
 // stream per app and the live feed a capped stream of every app, read with XREAD BLOCK from a
 // cursor.
@@ -24,7 +26,8 @@
 //	{global}:apps    set     the app registry: every app id that may have keys
 //	{tokens}:all     hash    token value -> the token as JSON
 //	{tokens}:issued  list    issued (expiring) tokens, oldest first, for the token cap
-//	{plans}:def      hash    set, rules, rules_v, fglobal, fapps, faults_v (JSON and versions)
+//	{plans}:def      hash    set, rules, rules_v, fglobal, fapps, faults_v (JSON and versions);
+//	                         fcg, fca: the top-level and the apps' plans compiled for scriptSend
 //	{plans}:ver      string  the last plan version given (never reset)
 //	{plans}:fc       hash    "<index>:<app>" -> "<matched> <injected>" of the current fault version
 //	session:<id>     string  an inbox session's expiry (unix nanoseconds), with PXAT
@@ -32,13 +35,14 @@
 // # Redis Cluster
 //
 // Open connects to one Redis (standalone, or the primary of a replicated set). The key layout is
-// made for a Cluster too: the scripts of a send (TakeReply, TakeCount, TakeFault, OpenWindow,
+// made for a Cluster too: the one-operation scripts (TakeReply, TakeCount, TakeFault, OpenWindow,
 // RegisterApp, UpdateApp, one app's Reset, tokens) touch the keys of one slot each (a test pins
 // it), and registering a new app is a plain two-command pipeline. But Append (the global sequence
 // and feed with the app's journal), Seed and Reset of every app touch several slots in one
-// script, which a Cluster refuses (CROSSSLOT), and Reset of every app computes key names inside
-// the script. That is the limit of this store: a Cluster needs those three split into per-slot
-// steps (no longer one atomic step) and a redis.ClusterClient.
+// script, which a Cluster refuses (CROSSSLOT), and Reset of every app and Send compute key names
+// inside the script (Send learns the app from the token it reads). That is the limit of this
+// store: a Cluster needs those split into per-slot steps (no longer one atomic step, nor one
+// round trip per send) and a redis.ClusterClient.
 //
 // # Connections
 //
