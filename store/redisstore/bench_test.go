@@ -14,9 +14,9 @@ import (
 	"github.com/smartappmock/smartappmock/store"
 )
 
-// benchOps are the operations measured: the deciding ones alone, and the calls that one valid
-// send makes today through the Store contract (token, app, rules, faults, two limits, window,
-// journal).
+// benchOps are the operations measured: the deciding ones alone, the calls that one valid send
+// made before Store.Send through the Store contract (token, app, rules, faults, two limits,
+// window, journal: SendToday), and Store.Send, which does all of that in one operation.
 func benchOps(s store.Store, faultV uint64) []struct {
 	name string
 	op   func(ctx context.Context, i int) error
@@ -26,6 +26,7 @@ func benchOps(s store.Store, faultV uint64) []struct {
 	entry := store.Entry{ID: "req", App: "a", Endpoint: "send", Method: "POST", Path: "/rest/2.0/smartapp/message/custom/send",
 		Params: []store.Param{{Name: "open_id", Value: "u", Source: "body", Used: true}}, OpenID: "u", MsgType: "text",
 		Layer: "business", Status: 200, Reason: "reply 1 of 5"}
+	qpsDaily := &store.LimitTable{Default: config.Limits{QPS: 1 << 30, Daily: 1 << 30}}
 	takeReply := func(ctx context.Context, i int) error {
 		_, err := s.TakeReply(ctx, "a", "u"+strconv.Itoa(i%64), t0, rule)
 		return err
@@ -47,6 +48,12 @@ func benchOps(s store.Store, faultV uint64) []struct {
 		}},
 		{"Append", appendEntry},
 		{"Token", func(ctx context.Context, i int) error { _, _, err := s.Token(ctx, "24.static"); return err }},
+		{"Send", func(ctx context.Context, i int) error {
+			in := store.SendInput{Now: t0, Token: "24.static", Match: store.SendMatch{Token: "24.static", OpenID: "u" + strconv.Itoa(i%64), MsgType: "text", Content: "hi"},
+				Limits: qpsDaily, Window: rule, Entry: entry}
+			_, err := s.Send(ctx, in)
+			return err
+		}},
 		{"SendToday", func(ctx context.Context, i int) error {
 			if _, _, err := s.Token(ctx, "24.static"); err != nil {
 				return err
