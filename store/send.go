@@ -74,7 +74,7 @@ func (t *LimitTable) For(app string) config.Limits {
 
 // Encoded renders the table once for a store script: "<qps> <daily>" of the default, then
 // " <app> <qps> <daily>" for each configured app whose limits differ from it. App ids never hold
-// spaces (they come from the configuration, which the config package checks).
+// spaces (they come from the configuration, whose parser refuses them).
 func (t *LimitTable) Encoded() string {
 	if t == nil {
 		return "0 0"

@@ -3,9 +3,13 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
@@ -87,13 +91,44 @@ func (s *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult,
 	if err != nil {
 		return store.SendResult{}, wrap("send", err)
 	}
-	xs, err := scriptSend.Run(ctx, s.rdb,
-		[]string{s.tokens, s.plans, s.counts, s.seq, s.feedKey, s.registry},
-		s.sendArgs(&in, pre, entry)...).Slice()
-	if err != nil {
-		return store.SendResult{}, wrap("send", err)
+	keys := []string{s.tokens, s.plans, s.counts, s.seq, s.feedKey, s.registry}
+	args := s.sendArgs(&in, pre, entry)
+	for range 3 {
+		xs, err := scriptSend.Run(ctx, s.rdb, keys, args...).Slice()
+		var rerr redis.Error
+		if err != nil && errors.As(err, &rerr) && strings.HasSuffix(rerr.Error(), errUncompiled) {
+			if err := s.compileFaults(ctx); err != nil {
+				return store.SendResult{}, wrap("send", err)
+			}
+			continue
+		}
+		if err != nil {
+			return store.SendResult{}, wrap("send", err)
+		}
+		return s.sendResult(&in, xs)
 	}
-	return s.sendResult(&in, xs)
+	return store.SendResult{}, errors.New("redisstore: send: the fault plans keep changing while they are compiled")
+}
+
+// errUncompiled is what scriptSend answers when the plans lack their compiled form.
+const errUncompiled = "UNCOMPILED"
+
+// compileFaults writes the compiled form of the fault plans in force (fcg, fca), for a store
+// whose plans an earlier version wrote; it writes nothing when the plans changed meanwhile.
+func (s *Store) compileFaults(ctx context.Context) error {
+	f, err := s.Faults(ctx)
+	if err != nil {
+		return err
+	}
+	fcg, err := compiledGlobal(f.Global)
+	if err != nil {
+		return err
+	}
+	fca, err := compiledApps(f.Apps)
+	if err != nil {
+		return err
+	}
+	return scriptCompileFaults.Run(ctx, s.rdb, []string{s.plans}, strconv.FormatUint(f.Version, 10), fcg, fca).Err()
 }
 
 // sendArgs are the ARGV of scriptSend.

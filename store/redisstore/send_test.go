@@ -105,3 +105,25 @@ func TestSend_ClockIsRedisTimePlusTheAppsOffset(t *testing.T) {
 		t.Errorf("journal %+v, want the app time %v", es, want)
 	}
 }
+
+// TestSend_PlansOfAnEarlierVersionAreCompiled drops the compiled plans, as a store written by an
+// earlier version has them: the first send compiles them and the plan picks it.
+func TestSend_PlansOfAnEarlierVersionAreCompiled(t *testing.T) {
+	ctx := context.Background()
+	s, _ := miniT(t, Options{})
+	if err := s.Seed(ctx, store.Seed{At: time.Now(), Apps: []store.App{{ID: "a", Source: "config", Capability: true}},
+		Tokens:    []store.Token{{Value: "tok-a", App: "a"}},
+		AppFaults: map[string][]config.Fault{"a": {{Kind: config.FaultTruncated}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.HDel(ctx, s.plans, "fcg", "fca").Err(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Send(ctx, sendInput(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Fault == nil || r.Fault.Plan != (store.PlanID{App: "a"}) || r.Fault.Kind != config.FaultTruncated {
+		t.Errorf("fault %+v, want app a's plan 0 (truncated)", r.Fault)
+	}
+}

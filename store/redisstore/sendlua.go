@@ -91,6 +91,14 @@ local function parse3339(t)
 end
 `
 
+// scriptCompileFaults stores the compiled plans (fcg, fca) of the fault version they were compiled
+// from, unless the plans changed since: KEYS plans; ARGV version, fcg, fca.
+var scriptCompileFaults = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'faults_v') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'fcg', ARGV[2], 'fca', ARGV[3])
+return 1
+`)
+
 // scriptSend is store.SendSteps in one script: one round trip per send. Each block names the Go
 // function whose order and wording it repeats (store/send.go; the window is Memory.TakeReply, the
 // counters TakeCount, a fault plan DecideFault and FaultStep); the conformance suite's Send table
@@ -107,7 +115,8 @@ end
 // (1), 17 notes, 18 the entry without its decision (JSON), 19 the zone offset of reasons' times
 // (seconds), 20 journal cap, 21 feed cap, 22 the most windows an app keeps.
 //
-// Answers {seq (0: not journaled), app, app sec, app nsec, layer, code, reason, rule, stopped
+// Answers the error UNCOMPILED (having written nothing) when the plans lack their compiled form,
+// else {seq (0: not journaled), app, app sec, app nsec, layer, code, reason, rule, stopped
 // (0|1), fault owner, fault index (-1: none), matched, step, fault JSON, then warnings as kind,
 // message pairs}.
 var scriptSend = redis.NewScript(scriptSendSrc)
@@ -117,6 +126,10 @@ var scriptSend = redis.NewScript(scriptSendSrc)
 // miniredis runs, loses its pcall inside a nested function.)
 const scriptSendSrc = luaCommon + luaTime + luaDraw + `
 local P = ARGV[1]
+-- The plans, read before anything is written: a store whose plans an earlier version wrote has
+-- them only as JSON, so the caller compiles them (Store.compileFaults) and runs the script again.
+local fs = redis.call('HMGET', KEYS[2], 'fcg', 'fca', 'rules', 'rules_v', 'set')
+if fs[5] == '1' and (not fs[1] or not fs[2]) then return redis.error_reply('UNCOMPILED') end
 local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[2], ARGV[6], ARGV[7], ARGV[8]
 local TZ = tonumber(ARGV[19])
 local pre = {}
@@ -249,7 +262,6 @@ local function takeFaults(owner, list)
   end
   return false
 end
-local fs = redis.call('HMGET', KEYS[2], 'fcg', 'fca', 'rules', 'rules_v')
 if ARGV[9] == '' then
   if app ~= '' and fs[2] and fs[2] ~= '' then
     local apps = cjson.decode(fs[2])

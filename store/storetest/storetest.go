@@ -1,7 +1,8 @@
 // Package storetest is the conformance suite of store.Store: every implementation (the in-memory
 // store, a shared store for several replicas) runs it to show that its check-and-update operations
 // are atomic, its journal and feed keep what they were given, and seeding and resetting are plain,
-// one-step data operations. RunServers adds the cases of two servers sharing one store.
+// one-step data operations, and its Send decides every outcome of a send as store.SendSteps does
+// (the table in send.go). RunServers adds the cases of two servers sharing one store.
 package storetest
 
 import (
