@@ -21,7 +21,7 @@ type Entry struct {
 	App string `json:"app"`
 	// Token is the redacted access token (a prefix and a hash, never the token).
 	Token string `json:"token,omitempty"`
-	// Endpoint is "send", "token" or "unknown".
+	// Endpoint is "send", "token", "unknown" or "push" (one attempt of a message push).
 	Endpoint    string `json:"endpoint"`
 	Method      string `json:"method"`
 	Path        string `json:"path"`
@@ -91,6 +91,8 @@ func (e *Entry) Outcome() string {
 type Query struct {
 	App    string
 	OpenID string
+	// Endpoint is "send", "token", "unknown" or "push" (the attempts of a message push).
+	Endpoint string
 	// Outcome is "ok", "error", a code ("3001", "110"), "layer code" ("business 3001") or an
 	// OAuth error ("invalid_client").
 	Outcome string
@@ -106,6 +108,9 @@ func (q Query) Matches(e *Entry) bool {
 		return false
 	}
 	if q.OpenID != "" && e.OpenID != q.OpenID {
+		return false
+	}
+	if q.Endpoint != "" && e.Endpoint != q.Endpoint {
 		return false
 	}
 	switch q.Outcome {
