@@ -74,6 +74,8 @@ type App struct {
 	Limits Limits `yaml:"limits,omitempty" json:"limits,omitzero"`
 	// Faults inject network failures into this app's sends, before the top-level faults.
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// Push, when set, is where and how the fake pushes what users write to the app's bot (push.go).
+	Push *Push `yaml:"push,omitempty" json:"push,omitempty"`
 }
 
 // CapabilityOn reports whether the app's customer-service capability is on.

@@ -476,6 +476,9 @@ func (c *Config) validate() Errors {
 		}
 		checkLimits(p+".limits", a.Limits)
 		validateFaults(p+".faults", a.ID, a.Faults, &errs)
+		if a.Push != nil {
+			errs = append(errs, a.Push.Check(p+".push", a.ClientID)...)
+		}
 	}
 	c.validateRules(&errs)
 	validateFaults("faults", "", c.Faults, &errs)
