@@ -17,7 +17,9 @@
 //	PUT  /__admin/apps/{app}/capability    {"enabled":false} turns customer service off
 //	POST /__admin/apps/{app}/clock         {"advance":"49h"} moves the app's clock forward
 //	POST /__admin/apps/{app}/reset         forget the app's windows, counters, journal, clock
-//	GET  /__admin/requests                 the journal, newest first: ?app=&open_id=&outcome=&before=&limit=
+//	GET  /__admin/requests                 the journal, newest first: ?app=&open_id=&outcome=&endpoint=&before=&limit=
+//	GET|PUT|DELETE /__admin/apps/{app}/push           the app's push configuration (push.go)
+//	POST /__admin/apps/{app}/users/{open_id}/messages  the user writes; pushed to the bot (push.go)
 //	POST /__admin/reset                    back to the configured state, in one step
 //	GET  /__admin/faults                   fault plans with their counts
 //	PUT  /__admin/faults                   replace the top-level fault plans: {"faults":[...]}
@@ -124,6 +126,7 @@ func (a *API) router() http.Handler {
 	p.handle("/faults", a.putFaults, http.MethodPut)
 	p.handle("/faults/reset", a.restartFaults, http.MethodPost)
 	p.handle("/ca", a.ca, http.MethodGet)
+	a.pushRoutes(p) // push.go
 	if a.opts.UI != nil {
 		r.PathPrefix(UIPath).Handler(a.opts.UI(a))
 	}
@@ -273,6 +276,10 @@ func (a *API) config(w http.ResponseWriter, r *http.Request) {
 	for i, app := range c.Apps {
 		app.ClientSecret = "<redacted>"
 		app.Tokens = nil
+		if app.Push != nil {
+			rp := RedactPush(*app.Push)
+			app.Push = &rp
+		}
 		apps[i] = app
 	}
 	c.Apps = apps
@@ -540,12 +547,12 @@ func ParseOutcome(s string) error {
 // requests returns the journal: ?app=&open_id=&outcome=&before=&limit= (newest first).
 func (a *API) requests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.Query{App: q.Get("app"), OpenID: q.Get("open_id"), Outcome: q.Get("outcome"), Limit: 100}
+	f := store.Query{App: q.Get("app"), OpenID: q.Get("open_id"), Outcome: q.Get("outcome"), Endpoint: q.Get("endpoint"), Limit: 100}
 	for k := range q {
 		switch k {
-		case "app", "open_id", "outcome", "limit", "before", "after":
+		case "app", "open_id", "outcome", "endpoint", "limit", "before", "after":
 		default:
-			WriteError(w, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q (use app, open_id, outcome, before, after, limit)", k))
+			WriteError(w, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q (use app, open_id, outcome, endpoint, before, after, limit)", k))
 			return
 		}
 	}

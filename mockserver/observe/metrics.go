@@ -27,6 +27,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	handler  http.Handler
+	push     *pushMetrics // push.go
 
 	// cache holds the counter and histogram of each (endpoint, layer, code), so the request path
 	// does not format the code and hash the labels every time.
@@ -80,12 +81,16 @@ func NewMetrics(st store.Store) *Metrics {
 			}, func() float64 { return float64(ss.Stats().JournalEntries) }),
 		)
 	}
+	m.push = newPushMetrics(m.reg)
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 	return m
 }
 
 // Observe counts one answered request: pass it as mockserver.Options.Observe.
 func (m *Metrics) Observe(e *store.Entry) {
+	if m.push.observe(e) {
+		return
+	}
 	code := e.Code
 	if e.Layer == smartappmock.LayerOAuth {
 		code = e.Status
