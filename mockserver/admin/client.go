@@ -172,7 +172,7 @@ func (c *Client) Reset(ctx context.Context) error {
 // Requests returns journal entries that match q, newest first (q.Limit 0: the API's default, 100).
 func (c *Client) Requests(ctx context.Context, q store.Query) ([]store.Entry, error) {
 	v := url.Values{}
-	for k, s := range map[string]string{"app": q.App, "open_id": q.OpenID, "outcome": q.Outcome} {
+	for k, s := range map[string]string{"app": q.App, "open_id": q.OpenID, "outcome": q.Outcome, "endpoint": q.Endpoint} {
 		if s != "" {
 			v.Set(k, s)
 		}

@@ -178,14 +178,17 @@ func pushView(app store.App, c config.Push, src string) PushView {
 // HandshakeFailed is the answer of a PUT /__admin/apps/{app}/push refused by the handshake: the
 // error, and what was sent and what came back.
 type HandshakeFailed struct {
-	// Error is the reason, with what was sent and what came back.
-	Error string `json:"error"`
+	// Reason is the reason, with what was sent and what came back.
+	Reason string `json:"error"`
 	// Sent holds signature, timestamp, nonce and echoStr.
 	Sent map[string]string `json:"sent"`
 	// Status and Body are the bot's answer (status 0: none).
 	Status int    `json:"status"`
 	Body   string `json:"body"`
 }
+
+// Error returns the reason.
+func (h *HandshakeFailed) Error() string { return h.Reason }
 
 // putPush checks a push configuration, runs the verification handshake against its URL and,
 // when the bot echoes echoStr byte for byte, stores it.
@@ -194,42 +197,21 @@ func (a *API) putPush(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, ok := a.pusher(w)
-	if !ok {
+	if _, ok := a.pusher(w); !ok {
 		return
 	}
 	var in config.Push
 	if !decodeInput(w, r, &in, `{"url":"http://127.0.0.1:8081/","token":"…","mode":"plain|secure|compatible","format":"xml|json"}`) {
 		return
 	}
-	if errs := in.Check("push", app.ClientID); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Path + ": " + e.Reason
-		}
-		WriteError(w, http.StatusBadRequest, strings.Join(msgs, "; "))
+	status, err := a.SetPush(r.Context(), app, in)
+	var hf *HandshakeFailed
+	switch {
+	case errors.As(err, &hf):
+		WriteJSON(w, status, hf)
 		return
-	}
-	c := in.Config.WithDefaults(app.ClientID)
-	now := app.Now(a.core.Now())
-	if err := push.Handshake(r.Context(), PushClient(), c, push.WithClock(func() time.Time { return now })); err != nil {
-		out := HandshakeFailed{Error: "handshake refused, configuration not saved: " + err.Error(), Sent: map[string]string{}}
-		var he *push.HandshakeError
-		if errors.As(err, &he) {
-			for k := range he.Sent {
-				out.Sent[k] = he.Sent.Get(k)
-			}
-			out.Status, out.Body = he.Status, he.Body
-		}
-		WriteJSON(w, http.StatusUnprocessableEntity, out)
-		return
-	}
-	b, err := json.Marshal(in)
-	if err == nil {
-		err = p.PutPush(r.Context(), app.ID, b)
-	}
-	if err != nil {
-		StoreFailed(w, err)
+	case err != nil:
+		WriteError(w, status, err.Error())
 		return
 	}
 	WriteJSON(w, http.StatusOK, pushView(app, in, PushFromAdmin))
@@ -252,8 +234,10 @@ func (a *API) deletePush(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, Status{Status: "push off"})
 }
 
-// PushClient returns the client of pushes and handshakes: no proxy from the environment (a
-// bot is usually on loopback), no cookies, each attempt bounded by the push timeout.
+// PushClient returns a client for pushes and handshakes: no proxy from the environment (a bot
+// is usually on loopback), no cookies, each attempt bounded by the push timeout. The admin API
+// takes one per call and closes its idle connections at the end of the call, so retries reuse
+// one connection and nothing lingers.
 func PushClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
@@ -418,7 +402,9 @@ func (a *API) deliver(ctx context.Context, app store.App, now time.Time, cfg con
 			}
 			a.recordPush(ctx, app, now, byID[msgID], store.EndpointPush, code, reason, &pushAttempt{at, c})
 		}))
-	return push.DeliverAll(ctx, PushClient(), c, msgs, opts...)
+	client := PushClient()
+	defer client.CloseIdleConnections() // no connection outlives the call
+	return push.DeliverAll(ctx, client, c, msgs, opts...)
 }
 
 type pushAttempt struct {
@@ -498,4 +484,45 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// SetPush checks a push configuration for app, runs Baidu's verification handshake against its
+// URL and, when the bot echoes echoStr byte for byte, stores it, as PUT
+// /__admin/apps/{app}/push does. A refusal by the handshake is a *HandshakeFailed; with any
+// error comes the HTTP status that goes with it.
+func (a *API) SetPush(ctx context.Context, app store.App, in config.Push) (int, error) {
+	p, ok := a.store.(store.Pusher)
+	if !ok {
+		return http.StatusNotImplemented, fmt.Errorf("the store (%T) keeps no push configuration (store.Pusher)", a.store)
+	}
+	if errs := in.Check("push", app.ClientID); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Path + ": " + e.Reason
+		}
+		return http.StatusBadRequest, errors.New(strings.Join(msgs, "; "))
+	}
+	c := in.Config.WithDefaults(app.ClientID)
+	now := app.Now(a.core.Now())
+	client := PushClient()
+	defer client.CloseIdleConnections()
+	if err := push.Handshake(ctx, client, c, push.WithClock(func() time.Time { return now })); err != nil {
+		out := &HandshakeFailed{Reason: "handshake refused, configuration not saved: " + err.Error(), Sent: map[string]string{}}
+		var he *push.HandshakeError
+		if errors.As(err, &he) {
+			for k := range he.Sent {
+				out.Sent[k] = he.Sent.Get(k)
+			}
+			out.Status, out.Body = he.Status, he.Body
+		}
+		return http.StatusUnprocessableEntity, out
+	}
+	b, err := json.Marshal(in)
+	if err == nil {
+		err = p.PutPush(ctx, app.ID, b)
+	}
+	if err != nil {
+		return http.StatusInternalServerError, fmt.Errorf("store: %w", err)
+	}
+	return http.StatusOK, nil
 }
