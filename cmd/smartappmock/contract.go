@@ -22,6 +22,8 @@ const contractUsage = `usage:
       check a server's answers against openapi.yaml with safe probes (the last one sends one real message)
   smartappmock contract list
       print the catalogue of cases
+  smartappmock contract webhook [--junit FILE] -- <command that starts the bot…>
+      test a bot that receives Baidu's message push ('contract webhook -h')
 
 The command runs once per message with SMARTAPP_BASE_URL, SMARTAPP_CLIENT_ID, SMARTAPP_CLIENT_SECRET,
 SMARTAPP_USER_TYPE, SMARTAPP_OPEN_ID, SMARTAPP_MSG_TYPE, SMARTAPP_CONTENT, SMARTAPP_PIC_URL,
@@ -38,6 +40,8 @@ func contractCmd(ctx context.Context, args []string, getenv func(string) string,
 	switch args[0] {
 	case "run":
 		return contractRun(ctx, args[1:], getenv, stdout, stderr)
+	case "webhook": // contract_webhook.go
+		return contractWebhook(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return contractVerify(ctx, args[1:], stdout, stderr)
 	case "list":
@@ -50,10 +54,10 @@ func contractCmd(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprint(stdout, contractUsage)
 		return nil
 	}
-	if s := suggestCommand(args[0], "run", "verify", "list"); s != "" {
+	if s := suggestCommand(args[0], "run", "verify", "list", "webhook"); s != "" {
 		return usageError{fmt.Sprintf("contract: unknown subcommand %q%s", args[0], s)}
 	}
-	return usageError{fmt.Sprintf("contract: unknown subcommand %q (want run, verify or list)", args[0])}
+	return usageError{fmt.Sprintf("contract: unknown subcommand %q (want run, verify, list or webhook)", args[0])}
 }
 
 func contractRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

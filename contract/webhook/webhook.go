@@ -147,7 +147,9 @@ func errs(err error) []string {
 	return []string{err.Error()}
 }
 
-func text(s string) admin.PushMessage { return admin.PushMessage{MsgType: push.MsgTypeText, Content: s} }
+func text(s string) admin.PushMessage {
+	return admin.PushMessage{MsgType: push.MsgTypeText, Content: s}
+}
 
 // Names returns the names of the cases, for selecting some.
 func Names() []string {
