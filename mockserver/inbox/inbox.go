@@ -243,6 +243,8 @@ type inboxItem struct {
 	Rule    string `json:"rule,omitempty"`
 	// Match, on the live stream, says whether the entry passes the page's filters.
 	Match bool `json:"match,omitempty"`
+	// Push is set on the entries of the message push (push.go).
+	Push *inboxPush `json:"push,omitempty"`
 }
 
 func (in *inbox) item(e *store.Entry) inboxItem {
@@ -265,6 +267,7 @@ func (in *inbox) item(e *store.Entry) inboxItem {
 	if u, err := url.Parse(it.PicURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
 		it.ImageURL = u.String()
 	}
+	pushFields(&it, e)
 	cat := in.core.Spec().Catalogue()
 	switch e.Layer {
 	case smartappmock.LayerBusiness:
