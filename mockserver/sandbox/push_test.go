@@ -314,3 +314,50 @@ func TestPush_JournalFilterAndMetrics(t *testing.T) {
 		t.Errorf("smartappmock_push_attempts_total by outcome mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestPush_FromTheConfigFile: apps[].push is used as it is (no handshake at start), shown by
+// GET with source config and its secrets hidden (also in GET /__admin/config), and DELETE
+// switches it off.
+func TestPush_FromTheConfigFile(t *testing.T) {
+	t.Parallel()
+	bot := newTestBot(t, push.Config{Token: botToken, Format: push.FormatJSON})
+	f := setup(t, testConfig+`    push:
+      url: `+bot.URL+`
+      token: `+botToken+`
+      encoding_aes_key: `+botKey+`
+      format: json
+`)
+	var view admin.PushView
+	if s := f.admin(http.MethodGet, "/__admin/apps/1003/push", "", &view); s != http.StatusOK || view.Source != admin.PushFromConfig {
+		t.Fatalf("GET push = %d %+v; want the configured push", s, view)
+	}
+	var cfg struct {
+		Apps []struct {
+			ID   string         `json:"id"`
+			Push map[string]any `json:"push"`
+		} `json:"apps"`
+	}
+	f.admin(http.MethodGet, "/__admin/config", "", &cfg)
+	for _, a := range cfg.Apps {
+		if a.ID == "1003" && (a.Push["token"] != admin.Redacted || a.Push["encoding_aes_key"] != admin.Redacted) {
+			t.Errorf("GET /__admin/config shows push %v; want token and key redacted", a.Push)
+		}
+	}
+	for _, tc := range []struct {
+		name        string
+		deleteFirst bool
+		wantOutcome string
+	}{
+		{"Configured_Delivered", false, "delivered"},
+		{"AfterDelete_NoPush", true, admin.OutcomeNoPush},
+	} {
+		if tc.deleteFirst {
+			f.admin(http.MethodDelete, "/__admin/apps/1003/push", "", nil)
+		}
+		var ans admin.UserWroteAnswer
+		f.admin(http.MethodPost, "/__admin/apps/1003/users/u1/messages", `{"msg_type":"text","content":"hi"}`, &ans)
+		if ans.Outcome != tc.wantOutcome {
+			t.Errorf("%s: outcome %q (%s); want %q", tc.name, ans.Outcome, ans.Summary, tc.wantOutcome)
+		}
+	}
+}
