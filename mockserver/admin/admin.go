@@ -150,6 +150,9 @@ func templateOf(path string) string {
 	if len(parts) >= 2 && parts[0] == "apps" {
 		parts[1] = "{app}"
 	}
+	if len(parts) >= 4 && parts[0] == "apps" && parts[2] == "users" {
+		parts[3] = "{open_id}" // push.go
+	}
 	return Prefix + "/" + strings.Join(parts, "/")
 }
 

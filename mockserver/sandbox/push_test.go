@@ -361,3 +361,17 @@ func TestPush_FromTheConfigFile(t *testing.T) {
 		}
 	}
 }
+
+func TestPushRoutes_WrongMethod_405WithAllow(t *testing.T) {
+	t.Parallel()
+	f := setup(t, "")
+	for _, tc := range []struct{ name, method, path, wantAllow string }{
+		{"UserMessagesGet", http.MethodGet, "/__admin/apps/1001/users/u1/messages", "POST"},
+		{"PushPost", http.MethodPost, "/__admin/apps/1001/push", "GET, PUT, DELETE"},
+	} {
+		res := f.do(httptest.NewRequest(tc.method, tc.path, nil))
+		if res.Status != http.StatusMethodNotAllowed || res.Header.Get("Allow") != tc.wantAllow {
+			t.Errorf("%s: %s %s = %d Allow %q; want 405 Allow %q", tc.name, tc.method, tc.path, res.Status, res.Header.Get("Allow"), tc.wantAllow)
+		}
+	}
+}
