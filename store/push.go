@@ -29,8 +29,9 @@ type Pusher interface {
 const (
 	// EndpointPush is one attempt to push a user's message to the app's bot: Status is the bot's
 	// HTTP status (0: no answer), Code 0 an acknowledgement and 1 anything else, Reason why,
-	// LatencyMicros the attempt's time; Params carry msg_id, attempt, attempts, the message and
-	// the first bytes of the bot's answer (source "answer").
+	// LatencyMicros the attempt's time, Fault the push faults of the delivery; Params carry
+	// msg_id, attempt, attempts, mode, duplicate, the message and the first bytes of the bot's
+	// answer (body, source "answer").
 	EndpointPush = "push"
 	// EndpointUserMessage is a user writing to the app's customer service (the admin API's "the
 	// user writes"): the window opened, Params carry the message and msg_id.

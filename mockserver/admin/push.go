@@ -389,7 +389,12 @@ func (a *API) deliver(ctx context.Context, app store.App, now time.Time, cfg con
 	for _, m := range msgs {
 		byID[m.MsgID] = m
 	}
-	opts := append(config.PushOptions(append(append([]config.PushFault{}, cfg.Faults...), faults...)),
+	all := append(append([]config.PushFault{}, cfg.Faults...), faults...)
+	var names []string
+	for _, f := range all {
+		names = append(names, f.Kind)
+	}
+	opts := append(config.PushOptions(all),
 		push.WithClock(func() time.Time { return now }),
 		push.OnAttempt(func(msgID int64, at push.Attempt) {
 			code, reason := 1, at.Reason
@@ -400,7 +405,7 @@ func (a *API) deliver(ctx context.Context, app store.App, now time.Time, cfg con
 			if at.Duplicate {
 				reason = fmt.Sprintf("duplicate delivery (same MsgId): %s", strings.TrimPrefix(reason, fmt.Sprintf("attempt %d of %d: ", at.N, c.Attempts())))
 			}
-			a.recordPush(ctx, app, now, byID[msgID], store.EndpointPush, code, reason, &pushAttempt{at, c})
+			a.recordPush(ctx, app, now, byID[msgID], store.EndpointPush, code, reason, &pushAttempt{at, c, strings.Join(names, ",")})
 		}))
 	client := PushClient()
 	defer client.CloseIdleConnections() // no connection outlives the call
@@ -408,8 +413,9 @@ func (a *API) deliver(ctx context.Context, app store.App, now time.Time, cfg con
 }
 
 type pushAttempt struct {
-	a push.Attempt
-	c push.Config
+	a      push.Attempt
+	c      push.Config
+	faults string // the push faults of the delivery, comma-separated
 }
 
 // LayerPush is the layer of the journal entries of the message push.
@@ -440,16 +446,19 @@ func (a *API) recordPush(ctx context.Context, app store.App, appNow time.Time, m
 		if u, err := url.Parse(at.c.URL); err == nil {
 			e.Path = u.Path
 		}
-		e.ContentType = string(at.c.Format) + " " + string(at.c.Mode)
+		e.ContentType = "text/xml; charset=utf-8"
+		if at.c.Format == push.FormatJSON {
+			e.ContentType = "application/json"
+		}
 		e.Status = at.a.Status
 		e.LatencyMicros = at.a.Latency.Microseconds()
 		e.Params = append(e.Params,
 			store.Param{Name: "attempt", Value: strconv.Itoa(at.a.N), Source: "push", Used: true},
 			store.Param{Name: "attempts", Value: strconv.Itoa(at.c.Attempts()), Source: "push", Used: true},
+			store.Param{Name: "mode", Value: string(at.c.Mode), Source: "push", Used: true},
+			store.Param{Name: "duplicate", Value: strconv.FormatBool(at.a.Duplicate), Source: "push", Used: true},
 			store.Param{Name: "body", Value: at.a.Body, Source: "answer", Used: true})
-		if at.a.Duplicate {
-			e.Fault = push.FaultDuplicate
-		}
+		e.Fault = at.faults
 	}
 	if _, err := a.core.Record(ctx, e); err != nil {
 		a.core.Logger().Error("journal append failed", "id", e.ID, "err", err)

@@ -21,6 +21,8 @@ type inboxPush struct {
 	LatencyUS int64 `json:"latency_us"`
 	// Body is the first bytes of the bot's answer.
 	Body string `json:"body,omitempty"`
+	// Faults are the push faults of the delivery, comma-separated.
+	Faults string `json:"faults,omitempty"`
 	// Pushed is false for a user's message of an app without a push configuration.
 	Pushed bool `json:"pushed"`
 }
@@ -32,7 +34,7 @@ func pushFields(it *inboxItem, e *store.Entry) {
 		return
 	}
 	p := &inboxPush{Status: e.Status, Acked: e.Endpoint == store.EndpointPush && e.Code == 0,
-		Duplicate: e.Fault != "", LatencyUS: e.LatencyMicros}
+		LatencyUS: e.LatencyMicros, Faults: e.Fault}
 	for _, prm := range e.Params {
 		switch prm.Name {
 		case "msg_id":
@@ -43,6 +45,8 @@ func pushFields(it *inboxItem, e *store.Entry) {
 			p.Attempts, _ = strconv.Atoi(prm.Value)
 		case "body":
 			p.Body = prm.Value
+		case "duplicate":
+			p.Duplicate = prm.Value == "true"
 		}
 	}
 	p.Pushed = p.MsgID != "" && p.MsgID != "0"

@@ -390,6 +390,7 @@
     const what = (p.duplicate ? 'duplicate push ' : 'push attempt ' + p.attempt + '/' + p.attempts + ' ') + 'MsgId ' + p.msg_id + ' → ' +
       (p.status ? 'HTTP ' + p.status : 'no answer') + (p.body ? ' "' + p.body.slice(0, 60) + '"' : '') + ', ' + ms;
     li.append(el('div', 'line', (p.acked ? '✓ ' : '✗ ') + what));
+    if (p.faults) li.append(el('div', 'rule', 'push faults: ' + p.faults));
     if (!p.acked && it.reason) li.append(el('div', 'reason', it.reason));
     const d = deliveryOf(p);
     const prev = deliveries.get(p.msg_id);
