@@ -232,3 +232,17 @@ func TestRunCommand_ExampleBots(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestRun_GoodHandler_EveryCasePasses is what a user's own go test looks like.
+func TestRun_GoodHandler_EveryCasePasses(t *testing.T) {
+	t.Parallel()
+	var bot *goBot
+	rep := webhook.Run(t, func(e webhook.Env) http.Handler {
+		bot = &goBot{env: e, seen: map[int64]bool{}}
+		return bot
+	})
+	bot.wg.Wait()
+	if !rep.Passed() || len(rep.Results) != len(webhook.Cases()) {
+		t.Errorf("report passed %v with %d results; want every one of %d cases passed", rep.Passed(), len(rep.Results), len(webhook.Cases()))
+	}
+}
