@@ -36,12 +36,17 @@ const (
 // PushFaultKinds lists the kinds of push fault.
 var PushFaultKinds = []string{PushFaultDuplicate, PushFaultDelay, PushFaultWrongSignature, PushFaultOutOfOrder}
 
-// PushFault is one push fault plan: a kind, and for delay how long.
+// PushFault is one push fault plan: a kind, for delay how long, and which of the app's pushes it
+// strikes (Skip, Times), counted per app in the store like a send fault's plan.
 type PushFault struct {
 	// Kind is duplicate, delay, wrong_signature or out_of_order.
 	Kind string `yaml:"kind" json:"kind"`
 	// Delay is the wait of a delay fault (at most push.MaxTimeout).
 	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
+	// Skip lets the app's first Skip pushes (calls of "the user writes") through.
+	Skip int `yaml:"skip,omitempty" json:"skip,omitempty"`
+	// Times caps how many pushes the plan strikes (0: every one after Skip).
+	Times int `yaml:"times,omitempty" json:"times,omitempty"`
 }
 
 // PushOptions returns the push options of the faults, in order.
@@ -78,6 +83,9 @@ func (p Push) Check(path, clientID string) Errors {
 	}
 	for i, f := range p.Faults {
 		fp := fmt.Sprintf("%s.faults[%d]", path, i)
+		if f.Skip < 0 || f.Times < 0 {
+			errs = append(errs, &Error{Path: fp, Reason: "skip and times must not be negative"})
+		}
 		switch f.Kind {
 		case PushFaultDelay:
 			if f.Delay <= 0 || time.Duration(f.Delay) > push.MaxTimeout {

@@ -33,6 +33,7 @@ func TestParse_Push(t *testing.T) {
 		{"UnknownMode_Error", "url: http://x/\ntoken: t\nmode: strict", `apps[0].push.mode: "strict"`},
 		{"UnknownKey_Error", "url: http://x/\ntoken: t\ntokne: u", `unknown key "tokne"`},
 		{"DelayWithoutDuration_Error", "url: http://x/\ntoken: t\nfaults:\n  - kind: delay", "apps[0].push.faults[0].delay: must be above 0"},
+		{"NegativeTimes_Error", "url: http://x/\ntoken: t\nfaults:\n  - kind: duplicate\n    times: -1", "apps[0].push.faults[0]: skip and times must not be negative"},
 		{"UnknownFault_Error", "url: http://x/\ntoken: t\nfaults:\n  - kind: drop", `apps[0].push.faults[0].kind: "drop" is not a push fault`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,8 @@ package admin
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -389,7 +391,7 @@ func (a *API) deliver(ctx context.Context, app store.App, now time.Time, cfg con
 	for _, m := range msgs {
 		byID[m.MsgID] = m
 	}
-	all := append(append([]config.PushFault{}, cfg.Faults...), faults...)
+	all := append(a.pushPlans(ctx, app.ID, cfg), faults...)
 	var names []string
 	for _, f := range all {
 		names = append(names, f.Kind)
@@ -410,6 +412,38 @@ func (a *API) deliver(ctx context.Context, app store.App, now time.Time, cfg con
 	client := PushClient()
 	defer client.CloseIdleConnections() // no connection outlives the call
 	return push.DeliverAll(ctx, client, c, msgs, opts...)
+}
+
+// pushPlans returns the app's push faults that strike this push: a plan with Skip or Times is
+// counted in the app's counter "push_fault:<i>" of a period named after the configuration, so
+// replicas agree, a new configuration starts the counts again, and so does a reset of the app.
+func (a *API) pushPlans(ctx context.Context, app string, cfg config.Push) []config.PushFault {
+	var out []config.PushFault
+	var period string
+	for i, f := range cfg.Faults {
+		if f.Skip == 0 && f.Times == 0 {
+			out = append(out, f)
+			continue
+		}
+		if period == "" {
+			b, _ := json.Marshal(cfg)
+			sum := sha1.Sum(b)
+			period = "cfg-" + hex.EncodeToString(sum[:6])
+		}
+		limit := 0
+		if f.Times > 0 {
+			limit = f.Skip + f.Times
+		}
+		n, ok, err := a.store.TakeCount(ctx, app, "push_fault:"+strconv.Itoa(i), period, limit)
+		if err != nil {
+			a.core.Logger().Error("push fault count failed", "app", app, "err", err)
+			continue
+		}
+		if ok && n > f.Skip {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 type pushAttempt struct {

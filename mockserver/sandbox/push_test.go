@@ -375,3 +375,42 @@ func TestPushRoutes_WrongMethod_405WithAllow(t *testing.T) {
 		}
 	}
 }
+
+// TestPushFaultPlans_SkipAndTimes: an app's push fault with skip and times strikes only the
+// pushes it names, counted across calls, and a new configuration counts again.
+func TestPushFaultPlans_SkipAndTimes(t *testing.T) {
+	t.Parallel()
+	f := setup(t, "")
+	bot := newTestBot(t, push.Config{Token: botToken, Format: push.FormatJSON})
+	put := func() {
+		t.Helper()
+		if s := f.admin(http.MethodPut, "/__admin/apps/1001/push", pushBody(bot.URL, "plain", "json", `,"faults":[{"kind":"duplicate","skip":1,"times":2}]`), nil); s != http.StatusOK {
+			t.Fatalf("PUT push = %d", s)
+		}
+	}
+	attempts := func() []int {
+		var out []int
+		for range 4 {
+			var ans admin.UserWroteAnswer
+			f.admin(http.MethodPost, "/__admin/apps/1001/users/u1/messages", `{"msg_type":"text","content":"hi"}`, &ans)
+			out = append(out, len(ans.Results[0].Attempts))
+		}
+		return out
+	}
+	put()
+	want := []int{1, 2, 2, 1} // skip one, duplicate two, then none
+	if diff := cmp.Diff(want, attempts()); diff != "" {
+		t.Errorf("attempts per push mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{1, 1, 1, 1}, attempts()); diff != "" {
+		t.Errorf("after the plan ran out, attempts per push mismatch (-want +got):\n%s", diff)
+	}
+	put() // the same configuration again: the same period, still spent
+	if diff := cmp.Diff([]int{1, 1, 1, 1}, attempts()); diff != "" {
+		t.Errorf("after saving the same plan again, mismatch (-want +got):\n%s", diff)
+	}
+	f.admin(http.MethodPost, "/__admin/apps/1001/reset", "", nil)
+	if diff := cmp.Diff(want, attempts()); diff != "" {
+		t.Errorf("after an app reset, attempts per push mismatch (-want +got):\n%s", diff)
+	}
+}
