@@ -28,4 +28,5 @@ set +e
 rc=$?
 set -e
 [ "$rc" = 2 ] || { echo "exit $rc, want 2"; exit 1; }
+"$sam" contract webhook --list | grep -q "^must  *sixth_reply_90001_not_retried" || { echo "--list lacks a case"; exit 1; }
 echo "webhook ok"
