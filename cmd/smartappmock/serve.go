@@ -24,7 +24,7 @@ import (
 // serveFlags are the settings of serve, from flags over environment over defaults.
 type serveFlags struct {
 	addr, configFile, adminToken, logFormat string
-	journalFile                             string // NDJSON copy of the journal (mockserver.JournalFile)
+	journalFile                             string // NDJSON copy of the journal (observe.JournalSink)
 	addrFromEnv                             bool   // SMARTAPPMOCK_ADDR set it, not --addr
 	logLevel                                slog.Level
 	tls                                     tlsFlags // HTTPS, proxy and CA: ca.go
@@ -132,9 +132,10 @@ func loadConfig(file string) (*config.Config, error) {
 	return config.Parse(file, data)
 }
 
-// serve listens first, prints the address, and serves until ctx is done, then shuts down
-// gracefully (in-flight requests finish, up to 10 s).
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// serve listens first, prints the address, and serves until ctx is done, then shuts down (see
+// drain: every listener stops at once, in-flight requests get shutdownGrace, what is left is
+// closed) and closes the journal file; an entry it could not write is an error (exit 1).
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	f, err := parseServeFlags("serve", args, getenv, stderr)
 	if errors.Is(err, errHelp) {
 		return nil
@@ -163,34 +164,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	st := store.NewMemory(cfg.Policy.JournalCap)
 	metrics := observe.NewMetrics(st)
+	sink, err := openJournal(f.journalFile, st, logger) // nil without --journal-file
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// After every server has stopped (or on an early return): every answered request is in the file.
+	defer func() { err = errors.Join(err, closeJournal(sink)) }()
+	adminOpts := admin.Options{Token: f.adminToken, CACert: f.tls.certPEM, LoopbackOnly: isLoopback(ln.Addr()) && (!f.tls.enabled || isLoopbackAddr(f.tls.addr))}
+	if sink != nil {
+		adminOpts.Health = sink.Err
+		metrics.WatchJournal(sink)
+	}
 	sb, err := sandbox.New(
 		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: metrics.Observe},
-		admin.Options{Token: f.adminToken, CACert: f.tls.certPEM, LoopbackOnly: isLoopback(ln.Addr()) && (!f.tls.enabled || isLoopbackAddr(f.tls.addr))})
+		adminOpts)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	srv := sb.Core
-	fake := metrics.Wrap(sb)
-	if f.journalFile != "" {
-		jf, err := observe.OpenJournalFile(f.journalFile)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		sink, err := observe.StartJournalSink(st, jf, logger)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		defer func() { // after the graceful shutdown below: every answered request is in the file
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := sink.Close(ctx); err != nil {
-				logger.Error("journal file", "err", err)
-			}
-		}()
-	}
+	var inflight handlers // shutdown.go: drain waits for them
+	fake := inflight.wrap(metrics.Wrap(sb))
 	hs := mockserver.DefaultServerTimeouts().HTTPServer(fake, slog.NewLogLogger(handler, slog.LevelWarn))
 	side, err := f.tls.start(fake, srv, hs, logger)
 	if err != nil {
@@ -221,18 +216,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := side.shutdown(sctx); err != nil {
-		return err
+	srv.ReleaseFaults() // requests held by a fault are answered now
+	err = drain(append(side.servers(), hs), &inflight, shutdownGrace, handlerWait, logger)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
 	}
-	if err := hs.Shutdown(sctx); err != nil {
-		return err
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	err = errors.Join(err, side.served())
+	return err // the deferred closeJournal adds what the journal file could not take
 }
 
 // isLoopback reports whether a listener's address is a loopback address (not a wildcard).

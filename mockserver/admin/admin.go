@@ -63,6 +63,11 @@ type Options struct {
 	LoopbackOnly bool
 	// SessionTTL is how long an inbox login lasts (default 12 hours).
 	SessionTTL time.Duration
+	// Health, when set, reports a part of the fake that is unwell without stopping it (the journal
+	// file: observe.JournalSink.Err). While it returns an error, GET /__admin/health answers
+	// status "degraded" with the error as reason, still with HTTP 200: the process is alive and
+	// serving, and a restart would not mend a full disk.
+	Health func() error
 }
 
 // API is the admin API: an http.Handler for Prefix and everything under it.
@@ -247,8 +252,14 @@ func jsonKind(k string) string {
 }
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) {
-	WriteJSON(w, http.StatusOK, Health{Status: "ok", Version: a.core.Version(),
-		Uptime: a.core.Now().Sub(a.core.Started()).Round(time.Millisecond).String()})
+	h := Health{Status: "ok", Version: a.core.Version(),
+		Uptime: a.core.Now().Sub(a.core.Started()).Round(time.Millisecond).String()}
+	if a.opts.Health != nil {
+		if err := a.opts.Health(); err != nil {
+			h.Status, h.Reason = "degraded", err.Error()
+		}
+	}
+	WriteJSON(w, http.StatusOK, h)
 }
 
 // ready answers 200 when the store answers and 503 (with the reason) when it does not.

@@ -84,6 +84,33 @@ func NewMetrics(st store.Store) *Metrics {
 	return m
 }
 
+// WatchJournal adds the journal file's health to the metrics: lines written and dropped, and
+// whether the file is degraded (1 while its Err is not nil).
+func (m *Metrics) WatchJournal(s *JournalSink) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "smartappmock",
+			Name:      "journal_file_lines_written_total",
+			Help:      "Journal entries written to the journal file (--journal-file).",
+		}, func() float64 { return float64(s.Written()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "smartappmock",
+			Name:      "journal_file_lines_dropped_total",
+			Help:      "Journal entries that will never be in the journal file (the disk refused them for too long).",
+		}, func() float64 { return float64(s.Dropped()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "smartappmock",
+			Name:      "journal_file_degraded",
+			Help:      "1 while the journal file is not whole (a write error, or entries dropped), else 0; /__admin/health gives the reason.",
+		}, func() float64 {
+			if s.Err() != nil {
+				return 1
+			}
+			return 0
+		}),
+	)
+}
+
 // Observe counts one answered request: pass it as mockserver.Options.Observe.
 func (m *Metrics) Observe(e *store.Entry) {
 	code := e.Code
