@@ -50,10 +50,18 @@ func (s *JournalSink) run(ctx context.Context) {
 	defer close(s.done)
 	degraded := false // the state last logged, so that a full disk logs twice, not once per line
 	for {
-		es, err := s.st.Feed(ctx, s.cursor.Load(), 512)
+		// A wake-up at least every second, so that a disk that fails (or recovers) between entries
+		// is logged without waiting for the next entry.
+		fctx, cancel := context.WithTimeout(ctx, time.Second)
+		es, err := s.st.Feed(fctx, s.cursor.Load(), 512)
+		cancel()
+		s.logHealth(&degraded)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
+			}
+			if fctx.Err() != nil {
+				continue // nothing new within a second
 			}
 			s.log.Error("journal file: reading the feed", "err", err)
 			select {
@@ -69,32 +77,35 @@ func (s *JournalSink) run(ctx context.Context) {
 				s.missed.Add(gap)
 				s.log.Error("journal file: entries lost (the feed moved on before they were written)", "count", gap)
 			}
-			s.write(&es[i], &degraded)
+			s.write(&es[i])
 			s.cursor.Store(es[i].Seq)
-		}
-		if degraded && s.file.Err() == nil {
-			degraded = false
-			s.log.Info("journal file: writing resumed", "dropped", s.Dropped())
 		}
 	}
 }
 
-// write appends one entry; it logs the first failure of a degraded spell.
-func (s *JournalSink) write(e *store.Entry, degraded *bool) {
+// logHealth logs the file's turn from well to degraded and back; degraded is the state last logged.
+func (s *JournalSink) logHealth(degraded *bool) {
+	err := s.file.Err()
+	switch {
+	case err != nil && !*degraded:
+		*degraded = true
+		s.log.Error("journal file: degraded: lines wait for the disk (up to a bound, then they are dropped)", "err", err)
+	case err == nil && *degraded:
+		*degraded = false
+		s.log.Info("journal file: writing resumed", "dropped", s.Dropped())
+	}
+}
+
+// write appends one entry. A line the file drops is counted there (Dropped) and logged by
+// logHealth's degraded spell, not once per line.
+func (s *JournalSink) write(e *store.Entry) {
 	line, err := json.Marshal(e)
 	if err != nil {
 		s.encoding.Add(1)
 		s.log.Error("journal file: entry not written", "seq", e.Seq, "err", err)
 		return
 	}
-	err = s.file.Write(line)
-	if err == nil {
-		err = s.file.Err() // the line is kept, but the disk refuses writes
-	}
-	if err != nil && !*degraded {
-		*degraded = true
-		s.log.Error("journal file: degraded (lines wait for the disk, up to a bound, then are dropped)", "err", err)
-	}
+	_ = s.file.Write(line)
 }
 
 // Written returns how many entries reached the file.
