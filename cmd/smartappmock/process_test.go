@@ -529,3 +529,82 @@ func TestServe_JournalFileOnFullDisk_DegradedAndExit1(t *testing.T) {
 		}
 	}
 }
+
+// procStatus returns the fields of /proc/PID/status named, in kB.
+func procStatus(t *testing.T, pid int, names ...string) map[string]int {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	out := map[string]int{}
+	for _, line := range strings.Split(string(data), "\n") {
+		for _, n := range names {
+			var kb int
+			if _, err := fmt.Sscanf(line, n+": %d kB", &kb); err == nil {
+				out[n] = kb
+			}
+		}
+	}
+	return out
+}
+
+// TestServe_MemoryBounded_HostileLoad: the hostile load of issue 16 (200 sends of a legal 1 MiB
+// body, 20 sends of 500,000 empty parameters, 100 token requests with a 1 MiB client_id; none needs
+// a valid answer to cost the fake memory) leaves the command's resident memory under 150 MB.
+// Before the journal kept copies, clipped, it reached 1.58 GB.
+func TestServe_MemoryBounded_HostileLoad(t *testing.T) {
+	bin := buildCommand(t)
+	p := startProc(t, bin, "SMARTAPPMOCK_LOG_LEVEL=warn")
+	const mib = 1 << 20
+	fill := func(prefix string, c byte, size int) string { return prefix + strings.Repeat(string(c), size-len(prefix)) }
+	type request struct{ path, body string }
+	var reqs []request
+	for i := range 200 {
+		reqs = append(reqs, request{smartappmock.SendPath + "?access_token=static-token-a", fill(fmt.Sprintf("user_type=1&open_id=u%d&msg_type=text&content=", i), 'x', mib)})
+	}
+	for range 20 {
+		reqs = append(reqs, request{smartappmock.SendPath + "?access_token=static-token-a", strings.Repeat("k&", 500_000)})
+	}
+	for range 100 {
+		reqs = append(reqs, request{smartappmock.TokenPath, fill("grant_type=client_credentials&client_secret=s&client_id=", 'c', mib)})
+	}
+	work := make(chan request)
+	var wg sync.WaitGroup
+	var failed sync.Map
+	for range 4 {
+		wg.Go(func() {
+			client := &http.Client{Timeout: 30 * time.Second}
+			for r := range work {
+				resp, err := client.Post(p.base+r.path, "application/x-www-form-urlencoded", strings.NewReader(r.body))
+				if err != nil {
+					failed.Store(r.path, err)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if len(resp.Header.Get(smartappmock.HeaderReason)) > 2048 {
+					failed.Store(r.path, fmt.Errorf("a reason header of %d bytes", len(resp.Header.Get(smartappmock.HeaderReason))))
+				}
+			}
+		})
+	}
+	for _, r := range reqs {
+		work <- r
+	}
+	close(work)
+	wg.Wait()
+	failed.Range(func(k, v any) bool {
+		t.Errorf("%s: %v", k, v)
+		return true
+	})
+	st := procStatus(t, p.cmd.Process.Pid, "VmRSS", "VmHWM")
+	t.Logf("after %d hostile requests (%d MiB sent): VmRSS %d MB, VmHWM (peak) %d MB", len(reqs), len(reqs), st["VmRSS"]/1000, st["VmHWM"]/1000)
+	if rss := st["VmRSS"] / 1000; rss >= 150 {
+		t.Errorf("VmRSS %d MB after the hostile load; want under 150 MB", rss)
+	}
+	p.signal(syscall.SIGTERM)
+	if err, _ := p.wait(10 * time.Second); err != nil {
+		t.Errorf("exit after SIGTERM: %v\nstderr:\n%s", err, p.stderr)
+	}
+}
