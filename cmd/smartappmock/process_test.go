@@ -557,7 +557,9 @@ func TestServe_MemoryBounded_HostileLoad(t *testing.T) {
 	bin := buildCommand(t)
 	p := startProc(t, bin, "SMARTAPPMOCK_LOG_LEVEL=warn")
 	const mib = 1 << 20
-	fill := func(prefix string, c byte, size int) string { return prefix + strings.Repeat(string(c), size-len(prefix)) }
+	fill := func(prefix string, c byte, size int) string {
+		return prefix + strings.Repeat(string(c), size-len(prefix))
+	}
 	type request struct{ path, body string }
 	var reqs []request
 	for i := range 200 {
