@@ -117,16 +117,15 @@ func (p *proc) signal(sig os.Signal) {
 	}
 }
 
-// wait waits at most limit for the process to exit; it returns Wait's error and how long it took.
-func (p *proc) wait(limit time.Duration) (error, time.Duration) {
+// wait waits at most limit for the process to exit, and returns Wait's error.
+func (p *proc) wait(limit time.Duration) error {
 	p.t.Helper()
-	start := time.Now()
 	select {
 	case <-p.exited:
-		return p.err, time.Since(start)
+		return p.err
 	case <-time.After(limit):
 		p.t.Fatalf("the command still runs %s later; stderr:\n%s", limit, p.stderr)
-		return nil, 0
+		return nil
 	}
 }
 
@@ -369,7 +368,7 @@ func TestServe_SIGTERMWithStalledClients_ExitsZeroWithEveryAckJournaled(t *testi
 			t.Fatal(err)
 		}
 	}
-	err, _ = p.wait(15 * time.Second)
+	err = p.wait(15 * time.Second)
 	took := time.Since(start)
 	acks := s.halt()
 	wg.Wait()
@@ -412,7 +411,7 @@ func TestServe_SecondSignal_ExitsAtOnce(t *testing.T) {
 	}
 	start := time.Now()
 	p.signal(syscall.SIGTERM)
-	err, _ = p.wait(10 * time.Second)
+	err = p.wait(10 * time.Second)
 	took := time.Since(start)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
@@ -434,7 +433,7 @@ func TestJournalFile_KilledMidLoad_RestartLeavesValidNDJSON(t *testing.T) {
 	s := startSenders(p.base, 4)
 	s.waitAcks(t, 1000)
 	p.signal(syscall.SIGKILL)
-	if err, _ := p.wait(10 * time.Second); err == nil {
+	if err := p.wait(10 * time.Second); err == nil {
 		t.Fatal("the command exited 0 after SIGKILL")
 	}
 	s.halt()
@@ -454,7 +453,7 @@ func TestJournalFile_KilledMidLoad_RestartLeavesValidNDJSON(t *testing.T) {
 	s2 := startSenders(p2.base, 2)
 	s2.waitAcks(t, 100)
 	p2.signal(syscall.SIGTERM)
-	if err, _ := p2.wait(10 * time.Second); err != nil {
+	if err := p2.wait(10 * time.Second); err != nil {
 		t.Fatalf("second run: exit %v\nstderr:\n%s", err, p2.stderr)
 	}
 	acks := s2.halt()
@@ -518,7 +517,7 @@ func TestServe_JournalFileOnFullDisk_DegradedAndExit1(t *testing.T) {
 		}
 	}
 	p.signal(syscall.SIGTERM)
-	err, _ = p.wait(10 * time.Second)
+	err = p.wait(10 * time.Second)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Errorf("exit after SIGTERM with entries not written: %v, want status 1", err)
@@ -606,7 +605,7 @@ func TestServe_MemoryBounded_HostileLoad(t *testing.T) {
 		t.Errorf("VmRSS %d MB after the hostile load; want under 150 MB", rss)
 	}
 	p.signal(syscall.SIGTERM)
-	if err, _ := p.wait(10 * time.Second); err != nil {
+	if err := p.wait(10 * time.Second); err != nil {
 		t.Errorf("exit after SIGTERM: %v\nstderr:\n%s", err, p.stderr)
 	}
 }
