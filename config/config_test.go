@@ -214,3 +214,24 @@ func TestParseRules_NotADocument(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, body, want string }{
+		{"OneObject_OK", `{"rules": []}`, ""},
+		{"TrailingComma_Line", "{\"rules\": [\n  {\"answer\": {\"errno\": 0}},\n]}", "request body:3: invalid JSON: invalid character ']' looking for beginning of value (a trailing comma? JSON allows none)"},
+		{"TwoValues_Refused", `{} {}`, "request body:1: invalid JSON: more than one value (the file must hold one object)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := ""
+			if err := CheckJSON("request body", []byte(tt.body)); err != nil {
+				got = err.Error()
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("CheckJSON mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -9,8 +9,8 @@ import (
 	"go.yaml.in/yaml/v4"
 )
 
-// FuzzParse feeds arbitrary documents to the one config parser: it never panics, every failure is
-// an Errors value naming the file with a reason, and every configuration it accepts survives a
+// FuzzParse feeds arbitrary documents to the one config parser, as .yaml and as .json: it never
+// panics, every failure is an Errors value naming the file with a reason, and every configuration it accepts survives a
 // round trip through YAML unchanged (nil and empty lists aside).
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(DefaultYAML()))
@@ -21,7 +21,15 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("version: 2\npolicy: {apps: maybe}\nunknown: 1\n"))
 	f.Add([]byte("version: 1\napps: [{id: 'a b', client_id: c}]\n"))
 	f.Add([]byte("\t- : [\n"))
+	f.Add([]byte("{\"version\": 1,}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// As a .json file: strict JSON first; failures are Errors naming the file too.
+		if _, err := Parse("fuzz.json", data); err != nil {
+			var errs Errors
+			if !errors.As(err, &errs) || len(errs) == 0 || errs[0].File != "fuzz.json" || errs[0].Reason == "" {
+				t.Fatalf("fuzz.json: error is not a non-empty Errors naming the file: %T %v", err, err)
+			}
+		}
 		c, err := Parse("fuzz.yaml", data)
 		if err != nil {
 			var errs Errors

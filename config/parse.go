@@ -100,7 +100,7 @@ func ParseRules(name string, data []byte) ([]Rule, error) {
 // problem is reported in one go: decoding errors do not hide the checks of what did decode.
 func decodeDocument(name string, data []byte, doc any, validate func(*Errors)) error {
 	if strings.HasSuffix(strings.ToLower(name), ".json") {
-		if err := strictJSON(name, data); err != nil {
+		if err := CheckJSON(name, data); err != nil {
 			return err
 		}
 	}
@@ -154,9 +154,11 @@ func causedByDecoding(decodeErrs Errors, e *Error) bool {
 	return false
 }
 
-// strictJSON checks that data is one JSON value and nothing else: YAML would also read a trailing
-// comma or a comment, which JSON tools would then refuse.
-func strictJSON(name string, data []byte) error {
+// CheckJSON checks that data is one JSON value and nothing else, as Parse does for a file named
+// *.json: YAML, which Parse reads, would also accept a trailing comma or a comment that JSON tools
+// refuse. The error is an Errors value with the line. The admin API can call it on request bodies
+// before ParseRules and ParseFaults.
+func CheckJSON(name string, data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var v any
 	err := dec.Decode(&v)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/mockserver/fault"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // Decision is what the fake decided to answer a request: the layer and code of the envelope, why,
@@ -19,6 +20,9 @@ type Decision struct {
 	Code   int
 	Reason string
 	Rule   string
+	// Warnings say how the answer differs from what the real service would answer; each goes in
+	// an X-Smartappmock-Warning header and the journal. The body never changes.
+	Warnings []store.Warning
 }
 
 // gateway and business build decisions of their layer.
@@ -75,6 +79,9 @@ func setEnvelopeHeader(h http.Header, d Decision, id string, length int) {
 	}
 	vals[4] = strconv.Itoa(length)
 	h["Content-Length"] = vals[4:5:5]
+	for _, w := range d.Warnings {
+		h[smartappmock.HeaderWarning] = append(h[smartappmock.HeaderWarning], HeaderSafe(w.Message))
+	}
 }
 
 // RedactToken keeps a token's type prefix and a short hash: enough to tell tokens apart in the

@@ -11,6 +11,7 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
+	"github.com/smartappmock/smartappmock/mockserver/fault"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -24,45 +25,51 @@ const (
 )
 
 // verdict is a send's decision with what the decision found out on the way: the app the send is
-// charged to, the app's clock and the redacted token.
+// charged to, the app's clock, the redacted token, the fault plan that picked the send (and where
+// it strikes) and the ways the answer differs from Baidu's.
 type verdict struct {
 	Decision
-	app     string
-	appTime time.Time
-	token   string
+	app      string
+	appTime  time.Time
+	token    string
+	fault    fault.Plan
+	faulted  bool
+	phase    string
+	warnings []store.Warning
 }
 
-// decideSend decides the answer to a send: the gateway layer (token, gateway rules, QPS and daily
-// limits), then the business layer (validation by openapi.yaml, business rules, magic open_id,
-// open_id of another app, capability, the window). Each stateful step is one atomic Store call.
+func (v *verdict) warn(kind, msg string) {
+	v.warnings = append(v.warnings, store.Warning{Kind: kind, Message: msg})
+}
+
+// decideSend decides the answer to a send: the token, then the fault plans (a fault that strikes
+// before the service ends the decision there: nothing is counted), then the gateway layer (rules,
+// QPS and daily limits) and the business layer (validation by openapi.yaml, business rules, magic
+// open_id, open_id of another app, capability, the window). Each stateful step is one atomic
+// Store call.
 func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *params, now time.Time) verdict {
 	ctx := r.Context()
 	cfg := s.cfg
 	v := verdict{appTime: now}
 	token := req.AccessToken.Text
-	if token == "" {
-		v.Decision = gateway(smartappmock.CodeInvalidParameter, "access_token: missing from the query and the body")
-		return v
+	in := matchInput{token: token, openID: req.OpenID.Text, msgType: req.MsgType.Text, content: req.Content.Text}
+	if p.lenient {
+		v.warn(WarnLenientJSON, "body: a form labelled JSON was read only thanks to lenient_json")
 	}
-	v.token = RedactToken(token)
-	if cfg.Policy.MagicValues && strings.HasPrefix(token, magicTokenPrefix) {
-		if n, err := strconv.Atoi(token[len(magicTokenPrefix):]); err == nil {
-			if _, ok := s.spec.Catalogue().GatewayMessage(n); ok {
-				v.Decision = gateway(n, "magic access_token "+token)
-				v.Rule = "magic:" + token
-				return v
-			}
-		}
+	app, d, ok := s.tokenApp(r, token, now, &v)
+	in.app = v.app
+	v.fault, v.faulted = s.pickFault(ctx, in)
+	if v.faulted {
+		v.phase = faultPhase(v.fault)
 	}
-	app, d, ok := s.appForToken(r, token, now)
 	if !ok {
 		v.Decision = d
 		return v
 	}
-	v.app = app.ID
-	appNow := app.Now(now)
-	v.appTime = appNow
-	in := matchInput{app: app.ID, token: token, openID: req.OpenID.Text, msgType: req.MsgType.Text, content: req.Content.Text}
+	if v.faulted && v.phase == PhaseBefore {
+		v.Decision = gateway(smartappmock.CodeUnavailable, "fault "+v.fault.Describe()+" struck before the service: nothing was counted")
+		return v
+	}
 	rules, err := s.store.Rules(ctx)
 	if err != nil {
 		v.Decision = storeDown(err)
@@ -72,8 +79,12 @@ func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *p
 	// Gateway rules, then limits (QPS first: a request refused for QPS does not count toward the day).
 	if d, ok := s.matchRule(r, rules, in, smartappmock.LayerGateway); ok {
 		v.Decision = d
+		if d.Rule != "" {
+			v.warn(WarnRule, "answer forced by rule "+d.Rule)
+		}
 		return v
 	}
+	appNow := v.appTime
 	limits := cfg.AppLimits(s.apps[app.ID]) // a sandbox app has no config: the policy's limits
 	if limits.QPS > 0 {
 		sec := strconv.FormatInt(appNow.Unix(), 10)
@@ -99,12 +110,49 @@ func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *p
 			return v
 		}
 	}
-	v.Decision = s.decideBusiness(r, req, p, app, appNow, rules, in)
+	v.Decision = s.decideBusiness(r, req, p, app, appNow, rules, in, &v)
 	return v
 }
 
+// tokenApp checks the token and finds its app: a magic token, an issued or configured token, or
+// (policy tokens: sandbox) a token that becomes its own app. It fills v's app, app time and
+// redacted token as far as they are known (an expired token keeps its app); when it returns
+// false, the decision says why the send is refused.
+func (s *Server) tokenApp(r *http.Request, token string, now time.Time, v *verdict) (store.App, Decision, bool) {
+	if token == "" {
+		return store.App{}, gateway(smartappmock.CodeInvalidParameter, "access_token: missing from the query and the body"), false
+	}
+	v.token = RedactToken(token)
+	if s.cfg.Policy.MagicValues && strings.HasPrefix(token, magicTokenPrefix) {
+		if n, err := strconv.Atoi(token[len(magicTokenPrefix):]); err == nil {
+			if _, ok := s.spec.Catalogue().GatewayMessage(n); ok {
+				d := gateway(n, "magic access_token "+token)
+				d.Rule = "magic:" + token
+				v.warn(WarnMagicValue, "answer forced by the magic access_token "+clipCopy(token)+" (Baidu has no magic values)")
+				return store.App{}, d, false
+			}
+		}
+	}
+	app, d, ok := s.appForToken(r, token, now)
+	if app.ID != "" {
+		v.app, v.appTime = app.ID, app.Now(now)
+	}
+	if !ok {
+		return app, d, false
+	}
+	switch app.Source {
+	case "sandbox-token":
+		if !baiduShaped(token) {
+			v.warn(WarnUnissuedToken, "access_token: not issued by this fake; the sandbox took it as app "+app.ID+" (Baidu answers 110)")
+		}
+	case "sandbox-client":
+		v.warn(WarnUnconfiguredClient, "app "+clipCopy(app.ID)+": its token was issued to a client_id that is not configured (Baidu answers invalid_client)")
+	}
+	return app, Decision{}, true
+}
+
 // decideBusiness is the business layer of a send.
-func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, p *params, app store.App, appNow time.Time, rules store.Rules, in matchInput) Decision {
+func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, p *params, app store.App, appNow time.Time, rules store.Rules, in matchInput, v *verdict) Decision {
 	cfg := s.cfg
 	if name := p.invalidUTF8(); name != "" {
 		return business(smartappmock.ErrnoInvalidParam, name+": not valid UTF-8")
@@ -113,6 +161,9 @@ func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, 
 		return business(smartappmock.ErrnoInvalidParam, spec.Join(vs))
 	}
 	if d, ok := s.matchRule(r, rules, in, smartappmock.LayerBusiness); ok {
+		if d.Rule != "" {
+			v.warn(WarnRule, "answer forced by rule "+d.Rule)
+		}
 		return d
 	}
 	openID := req.OpenID.Text
@@ -121,6 +172,7 @@ func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, 
 			if _, ok := s.spec.Catalogue().BusinessMessage(n); ok {
 				d := business(n, "magic open_id "+openID)
 				d.Rule = "magic:" + openID
+				v.warn(WarnMagicValue, "answer forced by the magic open_id "+clipCopy(openID)+" (Baidu has no magic values)")
 				return d
 			}
 		}
@@ -146,6 +198,9 @@ func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, 
 	if !dec.OK {
 		return business(smartappmock.ErrnoQuotaExceeded, "window: "+dec.Reason)
 	}
+	if !dec.Window.UserMessage {
+		v.warn(WarnOpenOnFirstSend, "window: opened by a send, not by a user message (Baidu answers 90001 until the user writes)")
+	}
 	return business(smartappmock.ErrnoOK, "window: "+dec.Reason)
 }
 
@@ -170,7 +225,8 @@ func (s *Server) appForToken(r *http.Request, token string, now time.Time) (stor
 		}
 		appNow := app.Now(now)
 		if !tok.Expires.IsZero() && !appNow.Before(tok.Expires) {
-			return fail(smartappmock.CodeAccessTokenExpired, fmt.Sprintf("access_token: expired at %s (app clock %s)", tok.Expires.Format(time.RFC3339), appNow.Format(time.RFC3339)))
+			// The entry keeps the app and its clock, so the app's journal and inbox show the expiry.
+			return app, gateway(smartappmock.CodeAccessTokenExpired, fmt.Sprintf("access_token: expired at %s (app clock %s)", tok.Expires.Format(time.RFC3339), appNow.Format(time.RFC3339))), false
 		}
 		return app, Decision{}, true
 	}

@@ -45,6 +45,8 @@ type params struct {
 	index map[string]int
 	// first holds the first parameters, so a usual request needs one allocation, not two.
 	first [8]Param
+	// lenient is set when the body was read only thanks to lenient_json (a form labelled JSON).
+	lenient bool
 }
 
 // get returns the value in use for name and whether it was sent at all.
@@ -313,6 +315,7 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *p
 				p.notes = append(p.notes, "body: "+err.Error())
 			}
 			p.notes = append(p.notes, "body: read a urlencoded body sent as "+mt+" (lenient_json)")
+			p.lenient = true
 		default:
 			p.notes = append(p.notes, "body: ignored: "+mt+" is not a source of parameters (send application/x-www-form-urlencoded)")
 		}

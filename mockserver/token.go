@@ -73,7 +73,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	app, known, err := s.appForClient(r, clientID, secret)
 	if err != nil {
-		s.oauthError(w, r, &e, "unknown_client", "store: "+err.Error(), start)
+		s.tokenStoreDown(w, r, e, err, start)
 		return
 	}
 	if !known {
@@ -94,7 +94,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if grant == "refresh_token" {
 		rt, _ := p.get("refresh_token")
 		old, found, err := s.store.Token(r.Context(), rt)
-		if err != nil || !found || !old.Refresh || old.App != app.ID {
+		if err != nil {
+			s.tokenStoreDown(w, r, e, err, start)
+			return
+		}
+		if !found || !old.Refresh || old.App != app.ID {
 			s.oauthError(w, r, &e, "invalid_refresh_token", "refresh_token: not issued to this app", start)
 			return
 		}
@@ -107,12 +111,16 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	err1 := s.store.PutToken(ctx, store.Token{Value: access, App: app.ID, Issued: appNow, Expires: appNow.Add(smartappmock.TokenExpiresIn * time.Second)})
 	err2 := s.store.PutToken(ctx, store.Token{Value: refresh, App: app.ID, Refresh: true, Issued: appNow, Expires: appNow.Add(smartappmock.RefreshTokenExpiresIn * time.Second)})
 	if err := errors.Join(err1, err2); err != nil {
-		s.oauthError(w, r, &e, "unknown_client", "store: "+err.Error(), start)
+		s.tokenStoreDown(w, r, e, err, start)
 		return
 	}
 	e.Token = RedactToken(access)
 	e.Status = http.StatusOK
 	e.Reason = "issued a token to app " + app.ID
+	if app.Source == "sandbox-client" {
+		e.Warnings = append(e.Warnings, store.Warning{Kind: WarnUnconfiguredClient,
+			Message: "client_id: not configured; the sandbox made it an app (Baidu answers invalid_client)"})
+	}
 	body = mustJSON(smartappmock.TokenResponse{
 		AccessToken:   access,
 		ExpiresIn:     smartappmock.TokenExpiresIn,
@@ -126,7 +134,10 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set(smartappmock.HeaderOutcome, "oauth ok")
 	h.Set(smartappmock.HeaderRequestID, id)
-	h.Set(smartappmock.HeaderReason, e.Reason)
+	h.Set(smartappmock.HeaderReason, HeaderSafe(e.Reason))
+	for _, w := range e.Warnings {
+		h.Add(smartappmock.HeaderWarning, w.Message)
+	}
 	s.record(r.Context(), e, start)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
@@ -191,4 +202,16 @@ func randomHex(n int) string {
 func tokenHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:6])
+}
+
+// tokenStoreDown answers a token request whose store does not answer as Baidu's gateway answers an
+// unavailable service: HTTP 200, {"error_code":2,...}, the cause in the reason header.
+func (s *Server) tokenStoreDown(w http.ResponseWriter, r *http.Request, e store.Entry, err error, start time.Time) {
+	d := storeDown(err)
+	e.Layer, e.Code, e.Reason, e.Status = d.Layer, d.Code, d.Reason, http.StatusOK
+	if e.Params == nil {
+		e.Params = []store.Param{}
+	}
+	s.record(r.Context(), e, start)
+	s.writeEnvelope(w, d, e.ID)
 }

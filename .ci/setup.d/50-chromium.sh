@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs headless Chromium for the inbox browser tests (mockserver/inbox_browser_test.go), and the
-# fonts that let Chinese text and emoji render in the README screenshot.
+# fonts that let Chinese text and emoji render in the inbox screenshot (docs/inbox.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source .ci/lib.sh

@@ -11,6 +11,9 @@
 //
 // Every serve flag can also be set by an environment variable named SMARTAPPMOCK_ and the flag's
 // name in capitals with '-' as '_' (SMARTAPPMOCK_ADDR, SMARTAPPMOCK_TLS_ADDR, …); a flag wins.
+// Settings are strict (flags.go): booleans are 1/true/yes/on or 0/false/no/off, durations carry
+// their unit, addresses their host; anything else is a usage error (exit 2) naming the flag or the
+// variable. serve listens on 127.0.0.1:8080 unless told otherwise.
 package main
 
 import (

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock/examples/bots/internal/botcheck"
+	"github.com/smartappmock/smartappmock/mockserver/push"
+)
+
+// setup starts the bot under httptest with the botcheck credentials, replying to a fake
+// custom/send.
+func setup(t *testing.T) (*httptest.Server, *botcheck.FakeAPI) {
+	t.Helper()
+	api := botcheck.NewFakeAPI(t)
+	env := map[string]string{}
+	for _, kv := range botcheck.Env(api) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	cfg, err := configFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBot(cfg, &http.Client{}, t.Logf)
+	srv := httptest.NewServer(b)
+	t.Cleanup(srv.Close)
+	t.Cleanup(b.replies.Wait) // runs first: no t.Logf after the test
+	return srv, api
+}
+
+func TestBot_PassesEveryCase(t *testing.T) {
+	t.Parallel()
+	srv, api := setup(t)
+	rs := botcheck.Run(t.Context(), srv.URL, api)
+	if failed := botcheck.Failed(rs); len(failed) != 0 {
+		t.Errorf("failed cases %v\n%s", failed, botcheck.Report(rs))
+	}
+	if len(rs) != len(botcheck.Cases()) {
+		t.Errorf("ran %d cases; want %d", len(rs), len(botcheck.Cases()))
+	}
+}
+
+func TestBot_RepliesToEachPush(t *testing.T) {
+	t.Parallel()
+	srv, api := setup(t)
+	body := func(c push.Config) push.Config { c.Envelope = push.EnvelopeBody; return c }
+	for i, tc := range []struct {
+		name        string
+		mode        push.Mode
+		format      push.Format
+		edit        func(push.Config) push.Config
+		msgType     string
+		wantContent string
+	}{
+		{"PlainJSON", push.ModePlain, push.FormatJSON, nil, push.MsgTypeText, "You wrote: hi 0"},
+		{"PlainXML", push.ModePlain, push.FormatXML, nil, push.MsgTypeText, "You wrote: hi 1"},
+		{"SecureXML", push.ModeSecure, push.FormatXML, nil, push.MsgTypeText, "You wrote: hi 2"},
+		{"SecureJSONBodyEnvelope", push.ModeSecure, push.FormatJSON, body, push.MsgTypeText, "You wrote: hi 3"},
+		{"CompatibleJSON", push.ModeCompatible, push.FormatJSON, nil, push.MsgTypeText, "You wrote: hi 4"},
+		{"PlainXMLImage", push.ModePlain, push.FormatXML, nil, push.MsgTypeImage, "Thanks for the picture!"},
+	} {
+		c := push.Config{URL: srv.URL, Token: botcheck.Token, EncodingAESKey: botcheck.AESKey, Mode: tc.mode, Format: tc.format}.WithDefaults(botcheck.ClientID)
+		if tc.edit != nil {
+			c = tc.edit(c)
+		}
+		openID := "user-" + tc.name
+		m := push.Message{ToUserName: botcheck.AppID, FromUserName: openID, CreateTime: 1714036504, MsgType: tc.msgType, MsgID: int64(100 + i)}
+		if tc.msgType == push.MsgTypeText {
+			m.Content = "hi " + string(rune('0'+i))
+		} else {
+			m.PicURL = "https://example.com/p.png"
+		}
+		res := push.Deliver(t.Context(), srv.Client(), c, m)
+		if !res.Delivered() || len(res.Attempts) != 1 || res.Attempts[0].Body != "success" {
+			t.Errorf("%s: Deliver = %+v; want acknowledged with success on the first attempt", tc.name, res)
+			continue
+		}
+		got := waitReplies(t, api, openID, 1)
+		want := url.Values{"user_type": {"2"}, "open_id": {openID}, "msg_type": {"text"}, "content": {tc.wantContent}}
+		if len(got) != 1 {
+			t.Errorf("%s: %d replies; want 1", tc.name, len(got))
+			continue
+		}
+		if diff := cmp.Diff(want, got[0].Form); diff != "" || got[0].AccessToken != botcheck.AccessToken {
+			t.Errorf("%s: reply mismatch (-want +got):\n%s(access_token %q)", tc.name, diff, got[0].AccessToken)
+		}
+	}
+}
+
+func waitReplies(t *testing.T, api *botcheck.FakeAPI, openID string, n int) []botcheck.Reply {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		got := api.RepliesTo(openID)
+		if len(got) >= n || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestBot_RefusesWithoutActing(t *testing.T) {
+	t.Parallel()
+	srv, api := setup(t)
+	secure := push.Config{URL: srv.URL, Token: botcheck.Token, EncodingAESKey: botcheck.AESKey, Mode: push.ModeSecure, Format: push.FormatJSON}
+	otherKey := secure
+	otherKey.EncodingAESKey = strings.Repeat("Z", 43)
+	foreign := secure
+	foreign.ClientID = "someone-else"
+	for i, tc := range []struct {
+		name       string
+		c          push.Config
+		opts       []push.Option
+		wantStatus int
+		wantBody   string
+	}{
+		{"WrongSignature", secure.WithDefaults(botcheck.ClientID), []push.Option{push.WrongSignature()}, 403, "bad msg_signature"},
+		{"WrongPlainSignature", push.Config{URL: srv.URL, Token: "not-the-token", Format: push.FormatXML}, nil, 403, "bad signature"},
+		// Decrypting with the wrong key gives garbage: the padding or the length check trips.
+		{"WrongKey", otherKey.WithDefaults(botcheck.ClientID), nil, 400, ""},
+		{"ForeignTrailingID", foreign, nil, 403, `trailing id "someone-else" is not ours`},
+	} {
+		openID := "refused-" + tc.name
+		m := push.Message{ToUserName: botcheck.AppID, FromUserName: openID, CreateTime: 1, MsgType: "text", Content: "x", MsgID: int64(200 + i)}
+		c := tc.c
+		c.Retries = new(int)
+		res := push.Deliver(t.Context(), srv.Client(), c, m, tc.opts...)
+		a := res.Attempts[0]
+		if res.Delivered() || a.Status != tc.wantStatus || !strings.Contains(a.Body, tc.wantBody) {
+			t.Errorf("%s: answer HTTP %d %q; want %d containing %q", tc.name, a.Status, a.Body, tc.wantStatus, tc.wantBody)
+		}
+		if got := api.RepliesTo(openID); len(got) != 0 {
+			t.Errorf("%s: %d replies; want none", tc.name, len(got))
+		}
+	}
+	resp, err := srv.Client().Post(srv.URL, "text/plain", strings.NewReader("not a push"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("garbage body: HTTP %d; want 400", resp.StatusCode)
+	}
+}
+
+func TestConfigFromEnv_Outcomes(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"SMARTAPPMOCK_PUSH_TOKEN": "t", "SMARTAPPMOCK_ACCESS_TOKEN": "a"}
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		wantPort string
+		wantBase string
+		wantErr  string
+	}{
+		{"Defaults", nil, "8080", "https://openapi.baidu.com", ""},
+		{"BotPortWins", map[string]string{"SMARTAPPMOCK_BOT_PORT": "9001", "PORT": "9002"}, "9001", "https://openapi.baidu.com", ""},
+		{"PortFallback", map[string]string{"PORT": "9002", "SMARTAPPMOCK_BASE_URL": "http://127.0.0.1:1/"}, "9002", "http://127.0.0.1:1", ""},
+		{"NoToken", map[string]string{"SMARTAPPMOCK_PUSH_TOKEN": ""}, "", "", "SMARTAPPMOCK_PUSH_TOKEN is empty"},
+		{"NoAccessToken", map[string]string{"SMARTAPPMOCK_ACCESS_TOKEN": ""}, "", "", "SMARTAPPMOCK_ACCESS_TOKEN is empty"},
+		{"ShortKey", map[string]string{"SMARTAPPMOCK_PUSH_AES_KEY": "abc"}, "", "", "has 3 characters; an EncodingAESKey has 43"},
+	} {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		c, err := configFromEnv(func(k string) string { return env[k] })
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s: error %v; want %q", tc.name, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || c.Port != tc.wantPort || c.BaseURL != tc.wantBase {
+			t.Errorf("%s: port %q, base %q, error %v; want %q, %q, nil", tc.name, c.Port, c.BaseURL, err, tc.wantPort, tc.wantBase)
+		}
+	}
+}
+
+func TestRun_ListensAnswersHandshakeAndStops(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"SMARTAPPMOCK_BOT_PORT": "0", "SMARTAPPMOCK_PUSH_TOKEN": "tok", "SMARTAPPMOCK_ACCESS_TOKEN": "a"}
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, pw, io.Discard); pw.Close() }()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the listening line: %v", err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "bot listening on ")
+	if !ok {
+		t.Fatalf("first line %q; want bot listening on http://…", line)
+	}
+	if err := push.Handshake(t.Context(), nil, push.Config{URL: addr, Token: "tok"}); err != nil {
+		t.Errorf("Handshake = %v; want nil", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run = %v; want nil after the context ends", err)
+	}
+}
+
+func TestRun_RefusesBadEnvironment(t *testing.T) {
+	t.Parallel()
+	err := run(t.Context(), func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "SMARTAPPMOCK_PUSH_TOKEN is empty") {
+		t.Errorf("run = %v; want the missing token named", err)
+	}
+}
