@@ -275,6 +275,14 @@ func dialStalledStream(t *testing.T, addr string) net.Conn {
 // readJournalIDs parses every line of an NDJSON journal file as an entry and returns their ids.
 func readJournalIDs(t *testing.T, path string) map[string]bool {
 	t.Helper()
+	ids, _ := readJournal(t, path)
+	return ids
+}
+
+// readJournal parses every line of an NDJSON journal file as an entry and returns their ids, and
+// how many lines have a seq not above the line before (0 in the file of one run).
+func readJournal(t *testing.T, path string) (map[string]bool, int) {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -283,6 +291,8 @@ func readJournalIDs(t *testing.T, path string) map[string]bool {
 		t.Errorf("%s does not end with a newline", path)
 	}
 	ids := map[string]bool{}
+	var last uint64
+	disorder := 0
 	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
 		if line == "" && len(data) == 0 {
 			break
@@ -293,8 +303,12 @@ func readJournalIDs(t *testing.T, path string) map[string]bool {
 			continue
 		}
 		ids[e.ID] = true
+		if e.Seq <= last {
+			disorder++
+		}
+		last = e.Seq
 	}
-	return ids
+	return ids, disorder
 }
 
 // missing returns the ids of acks that are not in ids.
@@ -384,7 +398,10 @@ func TestServe_SIGTERMWithStalledClients_ExitsZeroWithEveryAckJournaled(t *testi
 			t.Errorf("send %d in flight at SIGTERM was not answered", i)
 		}
 	}
-	ids := readJournalIDs(t, journal)
+	ids, disorder := readJournal(t, journal)
+	if disorder > 0 {
+		t.Errorf("%d lines of the journal file are out of seq order", disorder)
+	}
 	if m := missing(append(acks, inFlightIDs...), ids); len(m) > 0 {
 		t.Errorf("%d of %d acknowledged sends are not in the journal file, e.g. %q", len(m), len(acks)+inFlight, m[0])
 	}
