@@ -79,7 +79,9 @@ func TestDrain_InFlightRequestFinishes(t *testing.T) {
 	}()
 	<-started
 	done := make(chan error, 1)
-	go func() { done <- drain([]stoppable{srv.Config}, inflight, time.Minute, time.Minute, slog.New(slog.DiscardHandler)) }()
+	go func() {
+		done <- drain([]stoppable{srv.Config}, inflight, time.Minute, time.Minute, slog.New(slog.DiscardHandler))
+	}()
 	close(release)
 	if err := <-done; err != nil {
 		t.Errorf("drain: %v", err)
