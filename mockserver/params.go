@@ -177,22 +177,25 @@ type arena struct {
 	size   int
 }
 
-func (a *arena) add(s string) {
-	head, tail := clipPieces(s)
+func (a *arena) add(s string, limit int) {
+	// Whatever the parameters, an entry keeps at most MaxJournalParamBytes of their text: once
+	// the budget is spent, every further name and value keeps its first 16 bytes.
+	limit = min(limit, max(MaxJournalParamBytes-a.size, 16))
+	head, tail := clipPiecesTo(s, limit)
 	a.pieces = append(a.pieces, head, tail)
 	a.size += len(head) + len(tail)
 }
 
 // param records a parameter and returns it with its source and use (names and values set by finish).
 func (a *arena) param(prm Param) Param {
-	a.add(prm.Name)
+	a.add(prm.Name, MaxJournalName)
 	switch prm.Name {
 	case smartappmock.ParamAccessToken:
-		a.add(RedactToken(prm.Value))
+		a.add(RedactToken(prm.Value), MaxJournalValue)
 	case "client_secret":
-		a.add("<redacted>")
+		a.add("<redacted>", MaxJournalValue)
 	default:
-		a.add(prm.Value)
+		a.add(prm.Value, MaxJournalValue)
 	}
 	return Param{Source: prm.Source, Used: prm.Used}
 }
@@ -220,20 +223,31 @@ func (a *arena) finish(out []Param) []Param {
 	return out
 }
 
+// MaxJournalName is the longest parameter name a journal entry keeps (256 bytes).
+const MaxJournalName = 256
+
+// MaxJournalParamBytes bounds the text of all of an entry's parameters together (16 KiB, marks
+// included give or take): with MaxJournalParams it makes an entry's worst case a few dozen KiB,
+// not 64 × 4 KiB.
+const MaxJournalParamBytes = 16 << 10
+
 // clipPieces returns s, or its first MaxJournalValue bytes (cut at a UTF-8 boundary) and the mark
 // of its original length: clipCopy(s) is head + tail, without the copy.
-func clipPieces(s string) (head, tail string) {
-	if len(s) <= MaxJournalValue {
+func clipPieces(s string) (head, tail string) { return clipPiecesTo(s, MaxJournalValue) }
+
+// clipPiecesTo is clipPieces with a limit of its own.
+func clipPiecesTo(s string, limit int) (head, tail string) {
+	if len(s) <= limit {
 		return s, ""
 	}
-	cut := MaxJournalValue
+	cut := limit
 	// Step back to the start of the rune cut in two; invalid UTF-8 (no start within a rune's
 	// length) is cut where it is.
 	for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(s[cut]); i++ {
 		cut--
 	}
 	if !utf8.RuneStart(s[cut]) {
-		cut = MaxJournalValue
+		cut = limit
 	}
 	return s[:cut], "…(" + strconv.Itoa(len(s)) + " bytes, cut)"
 }
