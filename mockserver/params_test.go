@@ -324,7 +324,8 @@ func TestParamsJournal_EntryTextBounded(t *testing.T) {
 	if len(js) != MaxJournalParams {
 		t.Fatalf("%d parameters kept, want %d", len(js), MaxJournalParams)
 	}
-	if limit := MaxJournalParamBytes + marks*len("…(4096 bytes, cut)") + MaxJournalParams*16; total > limit {
+	// Past the budget, each name and value keeps 16 bytes and a mark of at most 24.
+	if limit := MaxJournalParamBytes + MaxJournalParams*2*(16+24); total > limit {
 		t.Errorf("the entry keeps %d bytes of parameter text, want at most %d", total, limit)
 	}
 	if marks == 0 {
