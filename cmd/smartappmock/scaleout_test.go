@@ -56,6 +56,9 @@ apps:
 // scaleoutDailyLimit is the daily limit of the app "daily".
 const scaleoutDailyLimit = 7
 
+// scaleoutRedisPassword is the test Redis's password: it must never show in the replicas' output.
+const scaleoutRedisPassword = "scale-0ut-pw"
+
 func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts four processes; not with -short")
@@ -208,10 +211,12 @@ func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
 			if a.status != http.StatusOK || a.body != `{"error_code":2,"error_msg":"Service temporarily unavailable"}` {
 				t.Errorf("%s with Redis stopped: HTTP %d %s, want HTTP 200 error_code 2", r.name, a.status, a.body)
 			}
-			if reason := a.header.Get(smartappmock.HeaderReason); reason == "" {
-				t.Errorf("%s: no %s header with the cause", r.name, smartappmock.HeaderReason)
+			if reason := a.header.Get(smartappmock.HeaderReason); reason == "" || strings.Contains(reason, scaleoutRedisPassword) {
+				t.Errorf("%s: %s %q, want the cause without the password", r.name, smartappmock.HeaderReason, reason)
 			}
-			adminCall(t, http.MethodGet, r.base+"/__admin/ready", "", http.StatusServiceUnavailable)
+			if body := adminCall(t, http.MethodGet, r.base+"/__admin/ready", "", http.StatusServiceUnavailable); strings.Contains(body, scaleoutRedisPassword) {
+				t.Errorf("%s: /__admin/ready shows the password: %s", r.name, body)
+			}
 			adminCall(t, http.MethodGet, r.base+"/__admin/health", "", http.StatusOK)
 		}
 		t.Run("TokenEndpoint_ErrorCode2", func(t *testing.T) {
@@ -247,6 +252,18 @@ func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
 			}
 			if log := r.stderr.String(); !strings.Contains(log, recovered) {
 				t.Errorf("%s did not log the store's recovery within 5 s:\n%s", r.name, clipLog(log))
+			}
+		}
+	})
+
+	t.Run("RedisPasswordNeverInTheReplicasOutput", func(t *testing.T) {
+		for _, r := range reps {
+			out := r.stdout.String() + r.stderr.String()
+			if strings.Contains(out, scaleoutRedisPassword) {
+				t.Errorf("%s printed the Redis password:\n%s", r.name, clipLog(out))
+			}
+			if !strings.Contains(out, "xxxxx") {
+				t.Errorf("%s never named its store with the password masked", r.name)
 			}
 		}
 	})
@@ -293,13 +310,15 @@ func startRedis(t *testing.T, bin, dir string) *redisProc {
 
 func (r *redisProc) sock() string { return filepath.Join(r.dir, "redis.sock") }
 
-func (r *redisProc) url() string { return "unix://" + r.sock() }
+// url is the store URL of the server, with its password.
+func (r *redisProc) url() string { return "unix://:" + scaleoutRedisPassword + "@" + r.sock() }
 
 // start starts the server and waits (at most 10 s) until its socket accepts connections.
 func (r *redisProc) start() {
 	r.t.Helper()
 	r.cmd = exec.Command(r.bin, "--port", "0", "--unixsocket", r.sock(), "--unixsocketperm", "700",
-		"--save", "", "--appendonly", "no", "--dir", r.dir, "--logfile", filepath.Join(r.dir, "redis.log"))
+		"--save", "", "--appendonly", "no", "--dir", r.dir, "--logfile", filepath.Join(r.dir, "redis.log"),
+		"--requirepass", scaleoutRedisPassword)
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("start redis-server: %v", err)
 	}
@@ -344,6 +363,7 @@ type replica struct {
 	name   string
 	base   string // http://127.0.0.1:port
 	cmd    *exec.Cmd
+	stdout *syncBuffer
 	stderr *syncBuffer
 	mu     sync.Mutex
 	dead   bool
@@ -361,7 +381,7 @@ func startReplica(t *testing.T, bin, name string, args ...string) *replica {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	r := &replica{name: name, cmd: cmd, stderr: &syncBuffer{}}
+	r := &replica{name: name, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	cmd.Stderr = r.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -375,6 +395,7 @@ func startReplica(t *testing.T, bin, name string, args ...string) *replica {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			r.stdout.Write([]byte(sc.Text() + "\n"))
 			select {
 			case first <- sc.Text():
 			default:
@@ -388,8 +409,8 @@ func startReplica(t *testing.T, bin, name string, args ...string) *replica {
 			t.Fatalf("%s printed %q", name, line)
 		}
 		r.base = m[1]
-		if !strings.Contains(line, "store: unix://") {
-			t.Errorf("%s's start line does not name its store: %q", name, line)
+		if !strings.Contains(line, "store: unix://:xxxxx@/") {
+			t.Errorf("%s's start line does not name its store, password masked: %q", name, line)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatalf("%s printed no start line in 10 s:\n%s", name, r.stderr)
