@@ -301,7 +301,7 @@ func TestDeploy_ComposeScale(t *testing.T) {
 			}
 		})
 	}
-	if !bytes.Contains(haproxy, []byte("option httpchk GET /__admin/ready")) {
+	if !regexp.MustCompile(`(?m)^\s*http-check send meth GET uri /__admin/ready\b`).Match(haproxy) {
 		t.Error("haproxy.cfg does not check the replicas' readiness (/__admin/ready)")
 	}
 	lb := cf.Services["lb"]

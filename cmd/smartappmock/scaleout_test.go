@@ -79,6 +79,11 @@ func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
 		reps = append(reps, startReplica(t, bin, fmt.Sprintf("replica%d", i+1), "--config", cfg, "--store", rs.url()))
 	}
 	lb := newRoundRobin(t, reps)
+	// HAProxy with the compose file's configuration, when it is installed (CI installs it).
+	var hap *haproxyProc
+	if hbin, err := exec.LookPath("haproxy"); err == nil {
+		hap = startHAProxy(t, hbin, dir, reps)
+	}
 
 	t.Run("Burst_Exactly5Of300AndEveryReplicaJournalsAll", func(t *testing.T) {
 		const n = 300
@@ -153,6 +158,23 @@ func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
 			}
 		}
 		t.Errorf("replica2's live stream ended without the send served by replica1 (request %s): %v", a.id, lines.Err())
+	})
+
+	t.Run("HAProxyConfig_SpreadsSendsOverEveryReplica", func(t *testing.T) {
+		hap.need(t)
+		answers := sendConcurrently(t, 30, 3, func(i int) sendArgs {
+			return sendArgs{base: hap.base, token: "plans-token", openID: "hap-user-" + strconv.Itoa(i)}
+		})
+		servedBy := map[string]int{}
+		for _, a := range answers {
+			if a.code() != "business 0" {
+				t.Errorf("through HAProxy: HTTP %d %s", a.status, a.body)
+			}
+			servedBy[a.header.Get("X-Served-By")]++
+		}
+		if len(servedBy) != 3 || servedBy["replica1"] == 0 || servedBy["replica2"] == 0 || servedBy["replica3"] == 0 {
+			t.Errorf("HAProxy sent the sends to %v, want every replica", servedBy)
+		}
 	})
 
 	t.Run("KillOneReplicaMidLoad_OthersServeAndNoAcknowledgedSendIsLost", func(t *testing.T) {
@@ -231,7 +253,27 @@ func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
 				t.Errorf("token request with Redis stopped: HTTP %d %s, want HTTP 200 error_code 2 (issue 12, item 3)", resp.StatusCode, b)
 			}
 		})
+		t.Run("HAProxyConfig_NoReplicaReady_BackupsAnswerErrorCode2", func(t *testing.T) {
+			hap.need(t)
+			// Within about two checks (1 s apart) HAProxy takes every replica out; the backups,
+			// the same replicas unchecked, then answer.
+			a := hap.sendUntil(t, "outage-token", "hap-outage", func(a answer) bool {
+				return strings.HasSuffix(a.header.Get("X-Served-By"), "-unready")
+			})
+			if a.status != http.StatusOK || a.body != `{"error_code":2,"error_msg":"Service temporarily unavailable"}` {
+				t.Errorf("through HAProxy with Redis stopped: HTTP %d %s (served by %q), want HTTP 200 error_code 2", a.status, a.body, a.header.Get("X-Served-By"))
+			}
+		})
 		rs.start()
+		t.Run("HAProxyConfig_RedisBack_ReplicasReadyAgain", func(t *testing.T) {
+			hap.need(t)
+			a := hap.sendUntil(t, "outage-token", "hap-back", func(a answer) bool {
+				return a.code() == "business 0" && !strings.HasSuffix(a.header.Get("X-Served-By"), "-unready")
+			})
+			if a.code() != "business 0" {
+				t.Errorf("through HAProxy after Redis came back: HTTP %d %s (served by %q)", a.status, a.body, a.header.Get("X-Served-By"))
+			}
+		})
 		for _, r := range live {
 			var a answer
 			for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -267,6 +309,89 @@ func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
 			}
 		}
 	})
+}
+
+// haproxyProc is an HAProxy the test runs with deploy/compose/haproxy.cfg, its addresses
+// changed to the replicas' and a header added that names the server of each answer
+// (X-Served-By).
+type haproxyProc struct {
+	base string
+	log  *syncBuffer
+}
+
+// startHAProxy starts HAProxy in front of reps on a free loopback port; it is stopped by its PID
+// at cleanup.
+func startHAProxy(t *testing.T, bin, dir string, reps []*replica) *haproxyProc {
+	t.Helper()
+	data, err := os.ReadFile("../../deploy/compose/haproxy.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // a free port for HAProxy, which wants a number
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := string(data)
+	for from, to := range map[string]string{
+		"bind :8080":                      "bind " + addr,
+		"    balance roundrobin\n":        "    balance roundrobin\n    http-response set-header X-Served-By %s\n",
+		"replica1:8080":                   strings.TrimPrefix(reps[0].base, "http://"),
+		"replica2:8080":                   strings.TrimPrefix(reps[1].base, "http://"),
+		"replica3:8080":                   strings.TrimPrefix(reps[2].base, "http://"),
+		"resolvers docker init-addr last": "init-addr last", // no Docker DNS here
+	} {
+		if !strings.Contains(cfg, from) {
+			t.Fatalf("deploy/compose/haproxy.cfg has no %q to change for the test", from)
+		}
+		cfg = strings.ReplaceAll(cfg, from, to)
+	}
+	file := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := &haproxyProc{base: "http://" + addr, log: &syncBuffer{}}
+	cmd := exec.Command(bin, "-db", "-f", file)
+	cmd.Stdout, cmd.Stderr = h.log, h.log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopProcess(cmd, syscall.SIGTERM) })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := sendClient.Get(h.base + "/__admin/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return h
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("HAProxy did not answer on %s in 10 s: %v\n%s", addr, err, h.log)
+		}
+	}
+}
+
+// need skips the test without HAProxy, or fails it under CI.
+func (h *haproxyProc) need(t *testing.T) {
+	t.Helper()
+	if h == nil {
+		testenv.Missing(t, "needs haproxy: apt-get install haproxy")
+	}
+}
+
+// sendUntil sends through HAProxy until done(answer) holds (at most 100 sends, 100 ms apart) and
+// returns the last answer.
+func (h *haproxyProc) sendUntil(t *testing.T, token, openID string, done func(answer) bool) answer {
+	t.Helper()
+	var a answer
+	for i := 0; ; i++ { // a user per send: no window fills up
+		a = send(t, sendArgs{base: h.base, token: token, openID: openID + "-" + strconv.Itoa(i)})
+		if done(a) || i == 100 {
+			return a
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // needRedisServerBinary returns the path of redis-server; without it the test skips with one
