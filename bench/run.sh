@@ -9,9 +9,11 @@
 # twice: as shipped (one text log line per request to a file) and "fake-quiet" (--log-level warn:
 # no per-request line), so the logger's cost shows. "fake-redis" is the fake as shipped with its state
 # in a redis-server that the script starts on a unix socket (--store unix://…, no persistence); for it
-# the table also shows Redis round trips per send: the commands Redis ran during a load (INFO
-# commandstats before and after, INFO itself left out) divided by the sends. Every process it starts
-# (the servers and redis-server) is stopped by its PID on exit.
+# the table also shows, per send, the round trips to Redis (the commands the fake sent, from MONITOR
+# during 20 sends after each load: a script run with EVALSHA is one, the commands it calls inside are
+# not) and the commands Redis ran during the load, scripts' inner calls included (INFO commandstats
+# before and after). Every process it starts (the servers and redis-server) is stopped by its PID on
+# exit.
 #
 #   bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNECTIONS] [-t THREADS] [--prism] [--fake-args "ARGS"]
 #
@@ -38,7 +40,7 @@ while [ $# -gt 0 ]; do
     -t) threads=$2; shift 2 ;;
     --prism) prism=1; shift ;;
     --fake-args) fake_args=$2; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -143,7 +145,25 @@ redis_calls() {
     awk -F'[:=,]' '/^cmdstat_/ && $1 != "cmdstat_info" { n += $3 } END { print n + 0 }'
 }
 
-declare -A rps p50 p99 rtt
+# round_trips S prints the commands the fake sends Redis per send of scenario S: MONITOR shows every
+# command, those that scripts call marked "[N lua]"; the fake's once-a-second PING of its store is
+# left out.
+round_trips() {
+  local s=$1 mon=$work/monitor.txt n=20 i
+  redis-cli -s "$work/redis.sock" monitor >"$mon" &
+  local mpid=$!
+  for _ in $(seq 100); do grep -q '^OK' "$mon" 2>/dev/null && break; sleep 0.01; done
+  for i in $(seq "$n"); do
+    curl -s -o /dev/null --max-time 5 -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+      --data "${body[$s]}" "http://127.0.0.1:$REDIS_FAKE_PORT/rest/2.0/smartapp/message/custom/send?${query[$s]}"
+  done
+  sleep 0.1 # MONITOR's last lines
+  kill "$mpid" 2>/dev/null || true
+  wait "$mpid" 2>/dev/null || true
+  awk -v n="$n" '/^[0-9.]+ \[[0-9]+ / && !/ lua\] / && !/"ping"/ { c++ } END { printf "%.2f", c / n }' "$mon"
+}
+
+declare -A rps p50 p99 rtt cps
 load() {
   local name=$1 port=$2 s=$3 r=$4
   local url="http://127.0.0.1:$port/rest/2.0/smartapp/message/custom/send?${query[$s]}"
@@ -160,12 +180,14 @@ load() {
   p50[$name.$s.$r]=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99[$name.$s.$r]=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   rtt[$name.$s.$r]="-"
+  cps[$name.$s.$r]="-"
   if [ "$name" = fake-redis ]; then
     calls1=$(redis_calls)
     # Sends: wrk's requests, the check above, and any still in flight when wrk stopped (at most one
     # per connection, so the figure is exact to conns / requests).
-    rtt[$name.$s.$r]=$(awk -v c=$((calls1 - calls0)) -v n="$(awk '/ requests in / {print $1}' <<<"$out")" 'BEGIN { if (n > 0) printf "%.2f", c / (n + 1); else print "-" }')
-    extra=", ${rtt[$name.$s.$r]} Redis commands per send"
+    cps[$name.$s.$r]=$(awk -v c=$((calls1 - calls0)) -v n="$(awk '/ requests in / {print $1}' <<<"$out")" 'BEGIN { if (n > 0) printf "%.2f", c / (n + 1); else print "-" }')
+    rtt[$name.$s.$r]=$(round_trips "$s")
+    extra=", ${rtt[$name.$s.$r]} Redis round trips per send (${cps[$name.$s.$r]} commands with the scripts' own)"
   fi
   echo "  round $r, $name $s: ${rps[$name.$s.$r]} req/s, p50 ${p50[$name.$s.$r]} ms, p99 ${p99[$name.$s.$r]} ms$extra" >&2
 }
@@ -234,27 +256,29 @@ ratio_to() {
   for r in $(seq "$rounds"); do vals+=("$(ratio "${rps[$1.$3.$r]}" "${rps[$2.$3.$r]}")"); done
   median "${vals[@]}"
 }
-# med_rtt NAME S: the median over rounds of the Redis commands per send ("-" for the others).
-med_rtt() {
+# med_redis KIND NAME S: the median over rounds of rtt or cps ("-" for the servers without Redis).
+med_redis() {
+  local -n arr=$1
   local vals=() r
-  [ "$1" = fake-redis ] || { echo "-"; return; }
-  for r in $(seq "$rounds"); do vals+=("${rtt[$1.$2.$r]}"); done
+  [ "$2" = fake-redis ] || { echo "-"; return; }
+  for r in $(seq "$rounds"); do vals+=("${arr[$2.$3.$r]}"); done
   median "${vals[@]}"
 }
 
 echo
 echo "wrk -t$threads -c$conns -d${duration}s on loopback, $rounds round(s) (medians), $(nproc) cores, $(go env GOVERSION), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s | %11s |\n' server scenario "sends/s" "x ceiling" "p50 ms" "p99 ms" "start ms" "RSS MB" "Redis/send"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------ ---------- -----------: ----------: ----------: ----------: ---------: ---------: ------------:
+printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s | %8s | %9s |\n' server scenario "sends/s" "x ceiling" "p50 ms" "p99 ms" "start ms" "RSS MB" "RT/send" "cmds/send"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------ ---------- -----------: ----------: ----------: ----------: ---------: ---------: ---------: ----------:
 for s in "${scenarios[@]}"; do
   for name in "${servers[@]}"; do
-    printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s | %11s |\n' "$name" "$s" "$(med rps "$name" "$s")" \
+    printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s | %8s | %9s |\n' "$name" "$s" "$(med rps "$name" "$s")" \
       "$(ratio_to "$name" ceiling "$s")" "$(med p50 "$name" "$s")" "$(med p99 "$name" "$s")" \
-      "${startup[$name]}" "${rss[$name]}" "$(med_rtt "$name" "$s")"
+      "${startup[$name]}" "${rss[$name]}" "$(med_redis rtt "$name" "$s")" "$(med_redis cps "$name" "$s")"
   done
 done
 echo
+echo "RT/send: round trips to Redis per send (MONITOR, 20 sends); cmds/send: commands Redis ran per send, scripts' inner calls included"
 for s in "${scenarios[@]}"; do
   echo "fake-redis / fake (in memory), $s: $(ratio_to fake-redis fake "$s")x"
 done
