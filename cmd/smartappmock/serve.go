@@ -18,7 +18,6 @@ import (
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/observe"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
-	"github.com/smartappmock/smartappmock/store"
 )
 
 // serveFlags are the settings of serve, from flags over environment over defaults.
@@ -27,7 +26,8 @@ type serveFlags struct {
 	journalFile                             string // NDJSON copy of the journal (observe.JournalSink)
 	addrFromEnv                             bool   // SMARTAPPMOCK_ADDR set it, not --addr
 	logLevel                                slog.Level
-	tls                                     tlsFlags // HTTPS, proxy and CA: ca.go
+	tls                                     tlsFlags   // HTTPS, proxy and CA: ca.go
+	store                                   storeFlags // --store: store.go
 }
 
 // defaultAddr is where the bare binary listens: this machine only. The container image sets
@@ -55,6 +55,9 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	fs.TextVar(&f.logLevel, "log-level", f.logLevel, "log level: debug, info (one line per request), warn or error (env SMARTAPPMOCK_LOG_LEVEL)")
 	fs.StringVar(&f.journalFile, "journal-file", f.journalFile, "also append every journal entry to this file as NDJSON; empty: none (env SMARTAPPMOCK_JOURNAL_FILE)")
 	if err := f.tls.register(fs, getenv); err != nil {
+		return f, err
+	}
+	if err := f.store.register(fs, getenv); err != nil {
 		return f, err
 	}
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
@@ -162,7 +165,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	st := store.NewMemory(cfg.Policy.JournalCap)
+	st, closeStore, err := f.store.open(ctx, cfg.Policy.JournalCap, logger) // store.go
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeStore()
 	metrics := observe.NewMetrics(st)
 	sink, err := openJournal(f.journalFile, st, logger) // nil without --journal-file
 	if err != nil {
@@ -184,6 +192,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	srv := sb.Core
+	if !f.store.memory() { // a shared store: seed it again when it comes back from an outage
+		stopWatch := watchStore(st, srv.Seed, srv.Now, logger, storeWatchInterval)
+		defer stopWatch()
+	}
 	var inflight handlers // shutdown.go: drain waits for them
 	fake := inflight.wrap(metrics.Wrap(sb))
 	hs := mockserver.DefaultServerTimeouts().HTTPServer(fake, slog.NewLogLogger(handler, slog.LevelWarn))
@@ -206,7 +218,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if warning != "" {
 		logger.Warn(warning)
 	}
-	fmt.Fprintf(stdout, "smartappmock %s listening on http://%s (%sconfig: %s)\n", buildVersion(), boundAddr(ln.Addr()), where, source)
+	fmt.Fprintf(stdout, "smartappmock %s listening on http://%s (%sconfig: %s%s)\n", buildVersion(), boundAddr(ln.Addr()), where, source, f.store.startLine())
 	side.printAddrs(stdout, displayAddr(ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
