@@ -10,10 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/smartappmock/smartappmock/store"
-	"github.com/smartappmock/smartappmock/store/redisstore"
 )
 
 // The store: --store (SMARTAPPMOCK_STORE) says where the state lives. "memory" (the default) keeps
@@ -115,16 +112,12 @@ func (s storeFlags) open(ctx context.Context, journalCap int, log *slog.Logger) 
 	if s.memory() {
 		return store.NewMemory(journalCap), func() error { return nil }, nil
 	}
-	// go-redis has one logger for the whole process; the command has one store.
-	redis.SetLogger(redisLog{log, s.password()})
-	ctx, cancel := context.WithTimeout(ctx, storeOpenTimeout)
-	defer cancel()
-	st, err := redisstore.Open(ctx, s.url, redisstore.Options{JournalCap: journalCap})
+	st, closeStore, err := openRedis(ctx, s.url, journalCap, redisLog{log, s.password()}) // store_redis.go
 	if err != nil {
 		// redisstore's errors never show the password.
 		return nil, nil, fmt.Errorf("%s: the store does not answer, so the fake cannot start (start Redis, or use --store memory): %w", s.source, err)
 	}
-	return st, st.Close, nil
+	return st, closeStore, nil
 }
 
 // password returns the URL's password, to keep it out of go-redis's log lines.
