@@ -24,4 +24,3 @@ func openRedis(ctx context.Context, url string, journalCap int, log redisLog) (s
 	}
 	return st, st.Close, nil
 }
-
