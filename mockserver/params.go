@@ -126,8 +126,8 @@ func (p *params) resolve() {
 // journal returns the parameters as a journal entry keeps them, sharing no memory with the
 // request: at most MaxJournalParams of them (the values in use first, then the others, each group
 // in the order sent, and the whole in the order sent), every name and value a copy clipped by
-// clipCopy, access_token replaced by its redacted form (redactToken) and client_secret by
-// "<redacted>". When parameters were left out (beyond MaxJournalParams, or never read beyond
+// clipCopy, access_token, refresh_token and code replaced by their redacted form (redactToken),
+// client_secret and ticket by "<redacted>". When parameters were left out (beyond MaxJournalParams, or never read beyond
 // MaxParams), a last element says how many:
 //
 //	Param{Name: "…", Value: "N more parameters not kept", Source: "note"}
@@ -185,9 +185,9 @@ func (a *arena) add(s string) {
 func (a *arena) param(prm Param) Param {
 	a.add(prm.Name)
 	switch prm.Name {
-	case smartappmock.ParamAccessToken:
+	case smartappmock.ParamAccessToken, "refresh_token", "code":
 		a.add(RedactToken(prm.Value))
-	case "client_secret":
+	case "client_secret", "ticket":
 		a.add("<redacted>")
 	default:
 		a.add(prm.Value)

@@ -94,7 +94,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if grant == "refresh_token" {
 		rt, _ := p.get("refresh_token")
 		old, found, err := s.store.Token(r.Context(), rt)
-		if err != nil || !found || !old.Refresh || old.App != app.ID {
+		// Only a refresh token of this endpoint (25.): not an authorizer refresh token (46.) nor
+		// an authorization code, which the store also keeps as refresh tokens of their app.
+		if err != nil || !found || !old.Refresh || old.App != app.ID || !strings.HasPrefix(rt, "25.") {
 			s.oauthError(w, r, &e, "invalid_refresh_token", "refresh_token: not issued to this app", start)
 			return
 		}
