@@ -124,6 +124,7 @@ func (a *API) router() http.Handler {
 	p.handle("/faults", a.putFaults, http.MethodPut)
 	p.handle("/faults/reset", a.restartFaults, http.MethodPost)
 	p.handle("/ca", a.ca, http.MethodGet)
+	p.handle("/platforms/{platform}/authorize", a.authorizePlatform, http.MethodPost) // tp.go
 	if a.opts.UI != nil {
 		r.PathPrefix(UIPath).Handler(a.opts.UI(a))
 	}
