@@ -141,7 +141,9 @@ func TestSendByTP_RoundTrip(t *testing.T) {
 		{"AppTokenOnSendByTP_110", func() response { return f.sendByTP(appToken, text("user-1", "hi")) }, outcome{smartappmock.LayerGateway, 110, "Access token invalid or no longer valid"}},
 		{"AuthorizerTokenOnSend_110", func() response { return f.sendForm(tok.AccessToken, text("user-1", "hi")) }, outcome{smartappmock.LayerGateway, 110, "Access token invalid or no longer valid"}},
 		{"NotGrantedPlatform_90002", func() response { return f.sendByTP(notGranted.AccessToken, text("user-2", "hi")) }, outcome{smartappmock.LayerBusiness, 90002, "请确认小程序已开通客服能力"}},
-		{"SendByTPParametersChecked_3001", func() response { return f.sendByTP(tok.AccessToken, url.Values{"user_type": {"1"}, "open_id": {"user-1"}, "msg_type": {"image"}, "pic_ur": {"http://x/y.png"}}) }, outcome{smartappmock.LayerBusiness, 3001, "请求参数有误"}},
+		{"SendByTPParametersChecked_3001", func() response {
+			return f.sendByTP(tok.AccessToken, url.Values{"user_type": {"1"}, "open_id": {"user-1"}, "msg_type": {"image"}, "pic_ur": {"http://x/y.png"}})
+		}, outcome{smartappmock.LayerBusiness, 3001, "请求参数有误"}},
 	}
 	for _, tt := range tests {
 		if got := tt.send().outcome(t); got != tt.want {
