@@ -226,6 +226,19 @@ func TestRunClient_CatchesEachFlaw(t *testing.T) {
 			want:  map[string]contract.Status{"fault_http_502": "pass", "fault_dropped_connection": "pass"},
 		},
 		{
+			name:  "GoodClient_LostAck_SentOnce",
+			newC:  good,
+			cases: []string{"lost_ack_not_resent"},
+			want:  map[string]contract.Status{"lost_ack_not_resent": "pass"},
+		},
+		{
+			name:   "RetriesTransportFailures_LostAck_DoubleSends",
+			newC:   flaw{retries: 2, pause: 150 * time.Millisecond}.client,
+			cases:  []string{"lost_ack_not_resent", "fault_http_503"},
+			want:   map[string]contract.Status{"lost_ack_not_resent": "fail", "fault_http_503": "pass"},
+			reason: "the user received the message 3 times",
+		},
+		{
 			name:   "NoTimeout_FailsSlowAnswer",
 			newC:   flaw{noTimeout: true}.client,
 			cases:  []string{"fault_slow_answer"},

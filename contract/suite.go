@@ -254,7 +254,9 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 		var faults []config.Fault
 		for _, c := range cases {
 			if c.Fault != "" {
-				faults = append(faults, config.Fault{Name: "contract " + c.Name, Match: config.Match{App: h.appID(c)}, Kind: targetFault(c.Fault)})
+				f := faultPlan(c.Fault)
+				f.Name, f.Match = "contract "+c.Name, config.Match{App: h.appID(c)}
+				faults = append(faults, f)
 			}
 		}
 		if len(faults) > 0 {
@@ -320,8 +322,11 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 	if h.target == nil {
 		cfg := &config.Config{
 			Version: config.Version,
-			Policy: config.Policy{Apps: config.AppsConfigured, Tokens: config.TokensIssued,
-				Window: config.Window{Mode: config.WindowRequireUserMessage}},
+			// Baidu's profile, but forms labelled JSON are read as the embedded default reads them:
+			// a client that sends them gets the warning (no_sandbox_warnings) and fails
+			// send_form_encoded, rather than failing every case with 3001.
+			Policy: config.Policy{Profile: config.ProfileBaidu, Apps: config.AppsConfigured, Tokens: config.TokensIssued,
+				Window: config.Window{Mode: config.WindowRequireUserMessage}, LenientJSON: true},
 			Apps:  []config.App{{ID: app, ClientID: app, ClientSecret: secret, UserMessages: []string{caseOpenID}}},
 			Rules: c.rules,
 		}

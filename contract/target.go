@@ -46,8 +46,26 @@ func targetFault(f Fault) config.FaultKind {
 		return config.FaultTruncated
 	case FaultSlow:
 		return config.FaultTimeout
+	case FaultLostAck:
+		return config.FaultReset
 	}
 	return ""
+}
+
+// faultPlan is the fault plan of a case's transport fault: its kind, and the phase where the kind's
+// default is not the case's (a lost acknowledgement resets after the service acted).
+func faultPlan(f Fault) config.Fault {
+	p := config.Fault{Kind: targetFault(f)}
+	if f == FaultLostAck {
+		p.Phase = config.FaultPhaseAfter
+	}
+	return p
+}
+
+// faultPhase is where the case's fault strikes.
+func faultPhase(f Fault) string {
+	p := faultPlan(f)
+	return p.PhaseFor(p.Kind)
 }
 
 // pushFaults puts the kit's faults (each scoped to one case's app) in front of the target's own,
