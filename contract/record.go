@@ -60,11 +60,14 @@ func (e *exchange) line() string {
 	return e.Method + " " + path + " -> " + e.answer()
 }
 
+// endpointOf names a path for the judges: either send endpoint is "send"; the endpoint that gives
+// the token a send uses (/oauth/2.0/token, or the authorizer tokens' /rest/2.0/oauth/token) is
+// "token"; the platform token and pre-authorization code are "other".
 func endpointOf(path string) string {
 	switch path {
-	case smartappmock.SendPath:
+	case smartappmock.SendPath, smartappmock.SendByTPPath:
 		return "send"
-	case smartappmock.TokenPath:
+	case smartappmock.TokenPath, smartappmock.TPOAuthPath:
 		return "token"
 	}
 	return "other"

@@ -202,6 +202,16 @@ func (a *adminClient) prepareApp(ctx context.Context, app, secret, openID string
 	return a.do(ctx, http.MethodPost, admin.Prefix+"/apps/"+esc+"/messages", map[string]string{"open_id": openID}, nil)
 }
 
+// authorize asks the target's admin API for an authorization code of app for platform (the
+// console consent of sendbytp); the target accepts the kit's made-up platform as a sandbox one.
+func (a *adminClient) authorize(ctx context.Context, platform, app string) (string, error) {
+	var out admin.Authorization
+	if err := a.do(ctx, http.MethodPost, admin.Prefix+"/platforms/"+url.PathEscape(platform)+"/authorize", admin.Authorize{App: app}, &out); err != nil {
+		return "", fmt.Errorf("%w (sendbytp needs a target with third-party platforms and `policy: apps: sandbox`)", err)
+	}
+	return out.AuthorizationCode, nil
+}
+
 // journal returns the app's entries newer than after, oldest first, and the newest sequence seen.
 func (a *adminClient) journal(ctx context.Context, app string, after uint64) ([]store.Entry, uint64, error) {
 	var out struct {
@@ -285,12 +295,9 @@ func rebuild(e store.Entry, msg int) exchange {
 	if ct != "" {
 		h.Set("Content-Type", ct)
 	}
-	ex := exchange{Endpoint: e.Endpoint, Method: e.Method, Target: target, Header: h, Body: raw,
+	ex := exchange{Endpoint: endpointOf(e.Path), Method: e.Method, Target: target, Header: h, Body: raw,
 		Start: e.Time, End: e.Time.Add(time.Duration(e.LatencyMicros) * time.Microsecond),
 		Status: e.Status, RequestID: e.ID, Message: msg}
-	if ex.Endpoint == "unknown" {
-		ex.Endpoint = "other"
-	}
 	if e.Fault != "" {
 		kind, _, _ := strings.Cut(e.Fault, " ")
 		ex.Fault = Fault(kind)
