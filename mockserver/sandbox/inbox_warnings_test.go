@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock"
@@ -51,5 +53,47 @@ func TestInboxEntries_FaultAndWarnings(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, out.Entries); diff != "" {
 		t.Errorf("inbox items mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestInboxBrowser_WarningsAndFaults: in the page, a warned message lists its warnings' sentences,
+// a faulted one its fault and phase, and a send a before-phase fault stopped shows as failed.
+func TestInboxBrowser_WarningsAndFaults(t *testing.T) {
+	f := newInboxFake(t, "")
+	ctx := newInboxBrowser(t, 60*time.Second)
+	warn := mockserver.WarnOpenOnFirstSend.Warning()
+	base := store.Entry{App: "1001", Endpoint: "send", Method: http.MethodPost, Path: smartappmock.SendPath,
+		OpenID: "user-a", MsgType: "text", Layer: smartappmock.LayerBusiness, Code: 0, Status: 200, Params: []store.Param{}}
+	entries := []store.Entry{base, base, base}
+	entries[0].Fault, entries[0].FaultPhase, entries[0].Status = "http_503 (faults[0])", "before", 503
+	entries[1].Fault, entries[1].FaultPhase = "truncated (faults[1])", "after"
+	entries[2].Warnings = []store.Warning{warn}
+	for _, e := range entries {
+		if _, err := f.srv.Core.Store().Append(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(f.http.URL+"/__admin/ui?app=1001"),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="1"]`))); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	type view struct {
+		Warnings []string `json:"warnings"`
+		Faults   []string `json:"faults"`
+		Failed   int      `json:"failed"`
+	}
+	got := inboxRun(t, ctx, chromedp.Evaluate[view](`(() => ({
+		warnings: [...document.querySelectorAll('#thread li.warned .warnings li')].map(li => li.textContent),
+		faults: [...document.querySelectorAll('#thread li.faulted .fault')].map(d => d.textContent),
+		failed: document.querySelectorAll('#thread li.entry.fail').length,
+	}))()`))
+	want := view{
+		Warnings: []string{"⚠ " + warn.Message},
+		Faults: []string{"⚡ fault http_503 (faults[0]) — before the service: not delivered, nothing counted",
+			"⚡ fault truncated (faults[1]) — after the service: delivered and counted, the answer was lost"},
+		Failed: 1,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("page mismatch (-want +got):\n%s", diff)
 	}
 }
