@@ -474,19 +474,28 @@ func TestVerify_AgainstFake(t *testing.T) {
 	t.Parallel()
 	strict := &config.Config{Version: 1, Policy: config.Policy{Apps: config.AppsSandbox, Tokens: config.TokensIssued,
 		Window: config.Window{Mode: config.WindowOpenOnFirstSend}}}
+	baidu, err := config.Parse("baidu.yaml", []byte("version: 1\npolicy: {profile: baidu}\napps:\n  - {id: \"1001\", client_id: key, client_secret: secret, user_messages: [smartappmock-verify-user]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name       string
 		cfg        *config.Config
+		opts       contract.VerifyOptions
 		wantFailed []string
 	}{
-		{"StrictTokens_AllPass", strict, nil},
+		{"StrictTokens_AllPass", strict, contract.VerifyOptions{}, nil},
 		// The default sandbox accepts any token, but not one of Baidu's shape it never issued: the
 		// bad-token probe gets error_code 110 there too, so every should-case passes.
-		{"DefaultSandbox_AllPass", nil, nil},
+		{"DefaultSandbox_AllPass", nil, contract.VerifyOptions{}, nil},
+		// --profile baidu: a configured app whose user wrote; `contract verify --strict` passes.
+		{"ProfileBaidu_AllPass", baidu, contract.VerifyOptions{ClientID: "key", ClientSecret: "secret"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rep, err := contract.Verify(t.Context(), contract.VerifyOptions{Target: startFake(t, tc.cfg)})
+			opts := tc.opts
+			opts.Target = startFake(t, tc.cfg)
+			rep, err := contract.Verify(t.Context(), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
