@@ -353,3 +353,24 @@ func (c *Config) AppLimits(a App) Limits {
 	}
 	return l
 }
+
+// Redacted returns a copy of the configuration fit to show (the admin API's GET /__admin/config):
+// app secrets and platform secrets and tickets replaced by "<redacted>", fixed tokens left out.
+func (c *Config) Redacted() *Config {
+	out := *c
+	out.Apps = make([]App, len(c.Apps))
+	for i, a := range c.Apps {
+		a.ClientSecret = "<redacted>"
+		a.Tokens = nil
+		out.Apps[i] = a
+	}
+	out.Platforms = make([]Platform, len(c.Platforms))
+	for i, p := range c.Platforms {
+		p.Secret, p.Ticket = "<redacted>", "<redacted>"
+		out.Platforms[i] = p
+	}
+	if len(out.Platforms) == 0 {
+		out.Platforms = nil
+	}
+	return &out
+}

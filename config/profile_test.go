@@ -158,3 +158,20 @@ func TestConfig_Platforms(t *testing.T) {
 		t.Errorf("MissingGrantErrno = %d, want the default 90002", c.Policy.MissingGrantErrno)
 	}
 }
+
+func TestConfig_Redacted_HidesSecretsAndTickets(t *testing.T) {
+	t.Parallel()
+	c, err := Parse("c.yaml", []byte("version: 1\nplatforms:\n  - {key: k, secret: tp-secret, ticket: tp-ticket}\napps:\n  - {client_id: a, client_secret: app-secret, tokens: [fixed]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Redacted()
+	want := []any{"<redacted>", 0, "<redacted>", "<redacted>", "k"}
+	got := []any{r.Apps[0].ClientSecret, len(r.Apps[0].Tokens), r.Platforms[0].Secret, r.Platforms[0].Ticket, r.Platforms[0].Key}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Redacted mismatch (-want +got):\n%s", diff)
+	}
+	if c.Apps[0].ClientSecret != "app-secret" || c.Platforms[0].Ticket != "tp-ticket" {
+		t.Error("Redacted changed the original")
+	}
+}
