@@ -115,6 +115,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	e.Token = RedactToken(access)
 	e.Status = http.StatusOK
 	e.Reason = "issued a token to app " + app.ID
+	if app.Source == "sandbox-client" {
+		e.Warnings = append(e.Warnings, WarnUnconfiguredClient.Warning())
+	}
 	body = mustJSON(smartappmock.TokenResponse{
 		AccessToken:   access,
 		ExpiresIn:     smartappmock.TokenExpiresIn,
@@ -129,6 +132,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	h.Set(smartappmock.HeaderOutcome, "oauth ok")
 	h.Set(smartappmock.HeaderRequestID, id)
 	h.Set(smartappmock.HeaderReason, e.Reason)
+	for _, wn := range e.Warnings {
+		h.Add(smartappmock.HeaderWarning, wn.Message)
+	}
 	s.record(r.Context(), e, start)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)

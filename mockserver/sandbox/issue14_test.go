@@ -174,3 +174,34 @@ func TestIssue14_ExpiredTokenKeepsItsApp(t *testing.T) {
 		t.Errorf("app_time %s, want the app's clock %s", es[0].AppTime, want)
 	}
 }
+
+// TestIssue14_TokenForUnconfiguredClient_Warns: the sandbox gives any client_id a token, and says
+// that Baidu would refuse it; a configured client gets none.
+func TestIssue14_TokenForUnconfiguredClient_Warns(t *testing.T) {
+	t.Parallel()
+	f := setupProfile(t, config.ProfileSandbox)
+	get := func(client, secret string) response {
+		q := url.Values{"grant_type": {"client_credentials"}, "client_id": {client}, "client_secret": {secret}}
+		return f.do(httptest.NewRequest(http.MethodGet, smartappmock.TokenPath+"?"+q.Encode(), nil))
+	}
+	tests := []struct {
+		name, client, secret string
+		want                 []string
+	}{
+		{"SandboxClient_Warned", "my-app-key", "my-app-secret", []string{mockserver.WarnUnconfiguredClient.Message()}},
+		{"ConfiguredClient_NoWarning", "demo-client-id", "demo-client-secret", nil},
+	}
+	for _, tt := range tests {
+		res := get(tt.client, tt.secret)
+		if res.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", tt.name, res.Status, res.Body)
+		}
+		if got := warningsOf(res); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("%s: warnings %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	es := f.journal(store.Query{App: "my-app-key"})
+	if len(es) != 1 || len(es[0].Warnings) != 1 || es[0].Warnings[0].Kind != string(mockserver.WarnUnconfiguredClient) {
+		t.Errorf("journal of my-app-key: %+v", es)
+	}
+}
