@@ -411,7 +411,9 @@ func checkCodes(j *judge, t *trial) {
 			continue
 		}
 		s := t.sendsOf(i)
-		if len(s) == 0 || s[len(s)-1].Entry == nil || s[len(s)-1].Entry.OK() {
+		// A fault hid the answer from the client (even when the service decided one behind it):
+		// there was no code to name.
+		if len(s) == 0 || s[len(s)-1].Fault != "" || s[len(s)-1].Entry == nil || s[len(s)-1].Entry.OK() {
 			continue
 		}
 		j.fail("", "%s, message %d: the service answered %s; the client reported a failure without naming the code",
