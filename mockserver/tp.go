@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -249,9 +250,12 @@ func (s *Server) servePreAuthCode(w http.ResponseWriter, r *http.Request) {
 	e.Warnings = warnings
 	e.Layer, e.Code, e.Reason = smartappmock.LayerBusiness, smartappmock.ErrnoOK, "issued a pre-authorization code"
 	s.tpAnswer(w, r, e, mustJSON(tpEnvelope{Errno: 0, Msg: "success", Data: map[string]any{
-		"pre_auth_code": "preauthcode@@@" + randomHex(8) + tag, "expires_in": smartappmock.PreAuthCodeExpiresIn,
+		"pre_auth_code": randomHex(8) + tag, "expires_in": smartappmock.PreAuthCodeExpiresIn,
 	}}), start)
 }
+
+// ErrUnknownPlatform is returned (wrapped) by AuthorizePlatform for a platform key it refuses.
+var ErrUnknownPlatform = errors.New("unknown platform")
 
 // AuthorizePlatform stands in for the consent of a mini program's admin in Baidu's console: app
 // authorizes platform (its key), and the answer is an authorization code for TPOAuthPath, valid
@@ -260,11 +264,11 @@ func (s *Server) servePreAuthCode(w http.ResponseWriter, r *http.Request) {
 // customer service is the configuration's (apps[].platforms; see CheckPlatformGrant).
 func (s *Server) AuthorizePlatform(ctx context.Context, platform, app string) (code string, warnings []store.Warning, err error) {
 	if platform == "" || len(platform) > MaxClientID {
-		return "", nil, fmt.Errorf("platform: want a platform key of 1 to %d bytes", MaxClientID)
+		return "", nil, fmt.Errorf("%w: want a platform key of 1 to %d bytes", ErrUnknownPlatform, MaxClientID)
 	}
 	if _, ok := s.cfg.Platform(platform); !ok {
 		if !s.sandboxPlatforms() {
-			return "", nil, fmt.Errorf("platform %q is not configured (policy apps: configured)", platform)
+			return "", nil, fmt.Errorf("%w %q: not configured (policy apps: configured)", ErrUnknownPlatform, platform)
 		}
 		warnings = append(warnings, WarnSandboxPlatform.Warning())
 	}

@@ -44,8 +44,11 @@ func (a *API) authorizePlatform(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrUnknownApp):
 		WriteError(w, http.StatusNotFound, err.Error())
 		return
-	case err != nil:
+	case errors.Is(err, mockserver.ErrUnknownPlatform):
 		WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	case err != nil:
+		StoreFailed(w, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, Authorization{Platform: platform, App: in.App, AuthorizationCode: code,

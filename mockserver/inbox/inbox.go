@@ -419,7 +419,7 @@ func (in *inbox) state(r *http.Request, id string) (inboxState, int, error) {
 	}
 	for i := range entries {
 		e := &entries[i]
-		if e.Endpoint != "send" || e.OpenID == "" {
+		if !isSend(e.Endpoint) || e.OpenID == "" {
 			continue
 		}
 		u := user(e.OpenID)
@@ -503,3 +503,7 @@ func (in *inbox) shutdownSignal(r *http.Request) <-chan struct{} {
 	}
 	return ch
 }
+
+// isSend reports whether a journal endpoint is a customer-service send: custom/send, or its
+// third-party twin custom/sendbytp.
+func isSend(endpoint string) bool { return endpoint == "send" || endpoint == "sendbytp" }

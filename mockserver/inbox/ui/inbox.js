@@ -91,7 +91,7 @@
     if (!view.app && it.app) meta.append(el('span', 'app', 'app ' + it.app));
     if (!view.openID && it.open_id) meta.append(el('span', 'who', it.open_id));
     li.append(meta);
-    if (it.endpoint === 'send') {
+    if (it.endpoint === 'send' || it.endpoint === 'sendbytp') {
       li.classList.add('send');
       const bubble = el('div', 'bubble');
       if (it.msg_type === 'image') {
