@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/mockserver"
 )
@@ -245,7 +246,7 @@ func judgeLostAck(j *judge, t *trial) {
 	sends := t.sendsOf(0)
 	var delivered []exchange
 	for _, e := range sends {
-		if e.Entry != nil && e.Entry.OK() {
+		if e.Entry != nil && e.Entry.OK() && e.Entry.FaultPhase != config.FaultPhaseBefore {
 			delivered = append(delivered, e)
 		}
 	}
