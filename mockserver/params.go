@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // MaxParams is the most parameters one request may carry, query and body together (1000). The
@@ -45,6 +46,18 @@ type params struct {
 	index map[string]int
 	// first holds the first parameters, so a usual request needs one allocation, not two.
 	first [8]Param
+	// lenientJSON is true when the body was a urlencoded form labelled JSON, read only because of
+	// policy.lenient_json: the answer then carries WarnLenientJSON (see warnings).
+	lenientJSON bool
+}
+
+// warnings returns the warnings the parameters alone give: WarnLenientJSON when they came from a
+// form labelled JSON.
+func (p *params) warnings() []store.Warning {
+	if p == nil || !p.lenientJSON {
+		return nil
+	}
+	return []store.Warning{WarnLenientJSON.Warning()}
 }
 
 // get returns the value in use for name and whether it was sent at all.
@@ -313,6 +326,7 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *p
 				p.notes = append(p.notes, "body: "+err.Error())
 			}
 			p.notes = append(p.notes, "body: read a urlencoded body sent as "+mt+" (lenient_json)")
+			p.lenientJSON = true
 		default:
 			p.notes = append(p.notes, "body: ignored: "+mt+" is not a source of parameters (send application/x-www-form-urlencoded)")
 		}

@@ -31,3 +31,28 @@ func TestWarningKinds(t *testing.T) {
 		t.Errorf("%d messages for %d kinds", len(warningMessages), len(WarningKinds()))
 	}
 }
+
+// TestParams_Warnings: only a form labelled JSON, read thanks to lenient_json, warns.
+func TestParams_Warnings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, contentType, body string
+		lenient                 bool
+		want                    int
+	}{
+		{"FormLabelledJSON_Lenient_Warns", "application/json", "open_id=u", true, 1},
+		{"FormLabelledJSON_Strict_NoWarning", "application/json", "open_id=u", false, 0},
+		{"RealJSON_Lenient_NoWarning", "application/json", `{"open_id":"u"}`, true, 0},
+		{"EmptyJSON_Lenient_NoWarning", "application/json", "", true, 0},
+		{"Form_NoWarning", "application/x-www-form-urlencoded", "open_id=u", true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := parseParams("", tt.contentType, []byte(tt.body), tt.lenient).warnings()
+			if len(got) != tt.want || (tt.want == 1 && got[0].Kind != string(WarnLenientJSON)) {
+				t.Errorf("warnings = %+v, want %d lenient_json", got, tt.want)
+			}
+		})
+	}
+}
