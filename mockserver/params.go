@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // MaxParams is the most parameters one request may carry, query and body together (1000). The
@@ -45,8 +46,18 @@ type params struct {
 	index map[string]int
 	// first holds the first parameters, so a usual request needs one allocation, not two.
 	first [8]Param
-	// lenient is set when the body was read only thanks to lenient_json (a form labelled JSON).
-	lenient bool
+	// lenientJSON is true when the body was a urlencoded form labelled JSON, read only because of
+	// policy.lenient_json: the answer then carries WarnLenientJSON (see warnings).
+	lenientJSON bool
+}
+
+// warnings returns the warnings the parameters alone give: WarnLenientJSON when they came from a
+// form labelled JSON.
+func (p *params) warnings() []store.Warning {
+	if p == nil || !p.lenientJSON {
+		return nil
+	}
+	return []store.Warning{WarnLenientJSON.Warning()}
 }
 
 // get returns the value in use for name and whether it was sent at all.
@@ -128,8 +139,8 @@ func (p *params) resolve() {
 // journal returns the parameters as a journal entry keeps them, sharing no memory with the
 // request: at most MaxJournalParams of them (the values in use first, then the others, each group
 // in the order sent, and the whole in the order sent), every name and value a copy clipped by
-// clipCopy, access_token replaced by its redacted form (redactToken) and client_secret by
-// "<redacted>". When parameters were left out (beyond MaxJournalParams, or never read beyond
+// clipCopy, access_token, refresh_token and code replaced by their redacted form (redactToken),
+// client_secret and ticket by "<redacted>". When parameters were left out (beyond MaxJournalParams, or never read beyond
 // MaxParams), a last element says how many:
 //
 //	Param{Name: "…", Value: "N more parameters not kept", Source: "note"}
@@ -190,9 +201,9 @@ func (a *arena) add(s string, limit int) {
 func (a *arena) param(prm Param) Param {
 	a.add(prm.Name, MaxJournalName)
 	switch prm.Name {
-	case smartappmock.ParamAccessToken:
+	case smartappmock.ParamAccessToken, "refresh_token", "code":
 		a.add(RedactToken(prm.Value), MaxJournalValue)
-	case "client_secret":
+	case "client_secret", "ticket":
 		a.add("<redacted>", MaxJournalValue)
 	default:
 		a.add(prm.Value, MaxJournalValue)
@@ -329,7 +340,7 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *p
 				p.notes = append(p.notes, "body: "+err.Error())
 			}
 			p.notes = append(p.notes, "body: read a urlencoded body sent as "+mt+" (lenient_json)")
-			p.lenient = true
+			p.lenientJSON = true
 		default:
 			p.notes = append(p.notes, "body: ignored: "+mt+" is not a source of parameters (send application/x-www-form-urlencoded)")
 		}

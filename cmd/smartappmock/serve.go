@@ -24,6 +24,7 @@ import (
 type serveFlags struct {
 	addr, configFile, adminToken, logFormat string
 	journalFile                             string // NDJSON copy of the journal (observe.JournalSink)
+	profile                                 string // --profile: sandbox or baidu (profile.go)
 	addrFromEnv                             bool   // SMARTAPPMOCK_ADDR set it, not --addr
 	logLevel                                slog.Level
 	tls                                     tlsFlags   // HTTPS, proxy and CA: ca.go
@@ -41,6 +42,7 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 		adminToken:  getenv("SMARTAPPMOCK_ADMIN_TOKEN"),
 		logFormat:   envOr(getenv, "SMARTAPPMOCK_LOG_FORMAT", "text"),
 		journalFile: getenv("SMARTAPPMOCK_JOURNAL_FILE"),
+		profile:     getenv("SMARTAPPMOCK_PROFILE"),
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -54,6 +56,7 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	}
 	fs.TextVar(&f.logLevel, "log-level", f.logLevel, "log level: debug, info (one line per request), warn or error (env SMARTAPPMOCK_LOG_LEVEL)")
 	fs.StringVar(&f.journalFile, "journal-file", f.journalFile, "also append every journal entry to this file as NDJSON; empty: none (env SMARTAPPMOCK_JOURNAL_FILE)")
+	fs.StringVar(&f.profile, "profile", f.profile, "sandbox (the file's policy) or baidu (no leniency: configured apps and issued tokens only, a window only after a user message, no magic values) (env SMARTAPPMOCK_PROFILE)")
 	if err := f.tls.register(fs, getenv); err != nil {
 		return f, err
 	}
@@ -82,6 +85,9 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 		return f, usageError{fmt.Sprintf("%s: %q is not text or json", source("log-format", "SMARTAPPMOCK_LOG_FORMAT"), f.logFormat)}
 	}
 	if err := checkListenAddr(source("addr", "SMARTAPPMOCK_ADDR"), f.addr); err != nil {
+		return f, err
+	}
+	if err := checkProfile(source("profile", "SMARTAPPMOCK_PROFILE"), f.profile); err != nil {
 		return f, err
 	}
 	if !set["tls-addr"] && getenv("SMARTAPPMOCK_TLS_ADDR") == "" {
@@ -146,7 +152,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(f.configFile)
+	cfg, err := f.loadConfig()
 	if err != nil {
 		return err
 	}
@@ -302,6 +308,7 @@ func configCmd(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", args[1], err)
 		}
 		fmt.Fprintf(stdout, "%s: ok (%d apps, %d rules, apps %s, tokens %s, window %s)\n", args[1], len(cfg.Apps), len(cfg.Rules), cfg.Policy.Apps, cfg.Policy.Tokens, cfg.Policy.Window.Mode)
+		fmt.Fprintln(stdout, profileLine(cfg.Policy.Profile))
 		return nil
 	}
 	if s := suggestCommand(args[0], "check", "default"); s != "" {

@@ -23,6 +23,7 @@
 //	PUT  /__admin/faults                   replace the top-level fault plans: {"faults":[...]}
 //	POST /__admin/faults/reset             restart the plans' counts and seeded draws
 //	GET  /__admin/ca                       the CA certificate (PEM) of the HTTPS listener and proxy
+//	POST /__admin/platforms/{p}/authorize  {"app":"..."}: an authorization code for a platform (tp.go)
 //	     /__admin/ui/...                   the inbox (Options.UI)
 package admin
 
@@ -129,6 +130,7 @@ func (a *API) router() http.Handler {
 	p.handle("/faults", a.putFaults, http.MethodPut)
 	p.handle("/faults/reset", a.restartFaults, http.MethodPost)
 	p.handle("/ca", a.ca, http.MethodGet)
+	p.handle("/platforms/{platform}/authorize", a.authorizePlatform, http.MethodPost) // tp.go
 	if a.opts.UI != nil {
 		r.PathPrefix(UIPath).Handler(a.opts.UI(a))
 	}
@@ -272,21 +274,14 @@ func (a *API) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) config(w http.ResponseWriter, r *http.Request) {
-	c := *a.core.Config()
+	// Secrets (app and platform secrets, tickets, fixed tokens) stay out of the admin API.
+	c := a.core.Config().Redacted()
 	rules, err := a.store.Rules(r.Context())
 	if err != nil {
 		StoreFailed(w, err)
 		return
 	}
 	c.Rules = rules.Rules
-	// Secrets stay out of the admin API.
-	apps := make([]config.App, len(c.Apps))
-	for i, app := range c.Apps {
-		app.ClientSecret = "<redacted>"
-		app.Tokens = nil
-		apps[i] = app
-	}
-	c.Apps = apps
 	WriteJSON(w, http.StatusOK, c)
 }
 

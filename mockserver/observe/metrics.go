@@ -26,6 +26,8 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	warnings *prometheus.CounterVec
+	faults   *prometheus.CounterVec
 	handler  http.Handler
 
 	// cache holds the counter and histogram of each (endpoint, layer, code), so the request path
@@ -55,15 +57,25 @@ func NewMetrics(st store.Store) *Metrics {
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "smartappmock",
 		Name:      "requests_total",
-		Help:      "Requests answered, by endpoint (send, token, unknown), layer (gateway, business, oauth) and code (error_code, errno, or HTTP status for oauth).",
+		Help:      "Requests answered, by endpoint (send, token, unknown, ...), layer (gateway, business, oauth; fault for a send whose answer a fault replaced or mangled) and code (error_code, errno, HTTP status for oauth, the fault kind for fault).",
 	}, []string{"endpoint", "layer", "code"})
+	m.warnings = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "smartappmock",
+		Name:      "warnings_total",
+		Help:      "Warnings given (X-Smartappmock-Warning): answers the real service would not give, by kind.",
+	}, []string{"kind"})
+	m.faults = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "smartappmock",
+		Name:      "faults_total",
+		Help:      "Faults injected into answers, by kind and phase (before: nothing was counted; after: the send counted, its answer was lost).",
+	}, []string{"kind", "phase"})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "smartappmock",
 		Name:      "request_duration_seconds",
 		Help:      "Time the fake took to answer, by endpoint.",
 		Buckets:   []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1},
 	}, []string{"endpoint"})
-	m.reg.MustRegister(m.requests, m.latency,
+	m.reg.MustRegister(m.requests, m.latency, m.warnings, m.faults,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if ss, ok := st.(statsStore); ok {
@@ -111,24 +123,39 @@ func (m *Metrics) WatchJournal(s *JournalSink) {
 	)
 }
 
-// Observe counts one answered request: pass it as mockserver.Options.Observe.
+// Observe counts one answered request: pass it as mockserver.Options.Observe. A send whose answer
+// a fault replaced or mangled counts under layer "fault" and its kind, not under the code the
+// fake decided (the client never read that code); its fault counts by kind and phase, and every
+// warning of the answer by kind.
 func (m *Metrics) Observe(e *store.Entry) {
-	code := e.Code
-	if e.Layer == smartappmock.LayerOAuth {
-		code = e.Status
+	if kind := e.FaultKind(); kind != "" {
+		m.requests.WithLabelValues(e.Endpoint, layerFault, kind).Inc()
+		m.latency.WithLabelValues(e.Endpoint).Observe(float64(e.LatencyMicros) / 1e6)
+		m.faults.WithLabelValues(kind, e.FaultPhase).Inc()
+	} else {
+		code := e.Code
+		if e.Layer == smartappmock.LayerOAuth {
+			code = e.Status
+		}
+		k := metricKey{e.Endpoint, string(e.Layer), code}
+		v, ok := m.cache.Load(k)
+		if !ok {
+			v, _ = m.cache.LoadOrStore(k, &metricSeries{
+				requests: m.requests.WithLabelValues(k.endpoint, k.layer, strconv.Itoa(code)),
+				latency:  m.latency.WithLabelValues(k.endpoint),
+			})
+		}
+		s := v.(*metricSeries)
+		s.requests.Inc()
+		s.latency.Observe(float64(e.LatencyMicros) / 1e6)
 	}
-	k := metricKey{e.Endpoint, string(e.Layer), code}
-	v, ok := m.cache.Load(k)
-	if !ok {
-		v, _ = m.cache.LoadOrStore(k, &metricSeries{
-			requests: m.requests.WithLabelValues(k.endpoint, k.layer, strconv.Itoa(code)),
-			latency:  m.latency.WithLabelValues(k.endpoint),
-		})
+	for _, w := range e.Warnings {
+		m.warnings.WithLabelValues(w.Kind).Inc()
 	}
-	s := v.(*metricSeries)
-	s.requests.Inc()
-	s.latency.Observe(float64(e.LatencyMicros) / 1e6)
 }
+
+// layerFault is the layer label of a send whose answer a fault replaced or mangled.
+const layerFault = "fault"
 
 // Registry returns the Prometheus registry, for embedding the fake in a process that exposes its
 // own metrics.
