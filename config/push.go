@@ -101,3 +101,14 @@ func (p Push) Check(path, clientID string) Errors {
 	}
 	return errs
 }
+
+// Redacted returns p with its token and key hidden, as the admin API shows it.
+func (p Push) Redacted() Push {
+	if p.Token != "" {
+		p.Token = "<redacted>"
+	}
+	if p.EncodingAESKey != "" {
+		p.EncodingAESKey = "<redacted>"
+	}
+	return p
+}

@@ -226,6 +226,19 @@ func TestRunClient_CatchesEachFlaw(t *testing.T) {
 			want:  map[string]contract.Status{"fault_http_502": "pass", "fault_dropped_connection": "pass"},
 		},
 		{
+			name:  "GoodClient_LostAck_SentOnce",
+			newC:  good,
+			cases: []string{"lost_ack_not_resent"},
+			want:  map[string]contract.Status{"lost_ack_not_resent": "pass"},
+		},
+		{
+			name:   "RetriesTransportFailures_LostAck_DoubleSends",
+			newC:   flaw{retries: 2, pause: 150 * time.Millisecond}.client,
+			cases:  []string{"lost_ack_not_resent", "fault_http_503"},
+			want:   map[string]contract.Status{"lost_ack_not_resent": "fail", "fault_http_503": "pass"},
+			reason: "the user received the message 3 times",
+		},
+		{
 			name:   "NoTimeout_FailsSlowAnswer",
 			newC:   flaw{noTimeout: true}.client,
 			cases:  []string{"fault_slow_answer"},
@@ -461,19 +474,28 @@ func TestVerify_AgainstFake(t *testing.T) {
 	t.Parallel()
 	strict := &config.Config{Version: 1, Policy: config.Policy{Apps: config.AppsSandbox, Tokens: config.TokensIssued,
 		Window: config.Window{Mode: config.WindowOpenOnFirstSend}}}
+	baidu, err := config.Parse("baidu.yaml", []byte("version: 1\npolicy: {profile: baidu}\napps:\n  - {id: \"1001\", client_id: key, client_secret: secret, user_messages: [smartappmock-verify-user]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name       string
 		cfg        *config.Config
+		opts       contract.VerifyOptions
 		wantFailed []string
 	}{
-		{"StrictTokens_AllPass", strict, nil},
+		{"StrictTokens_AllPass", strict, contract.VerifyOptions{}, nil},
 		// The default sandbox accepts any token, but not one of Baidu's shape it never issued: the
 		// bad-token probe gets error_code 110 there too, so every should-case passes.
-		{"DefaultSandbox_AllPass", nil, nil},
+		{"DefaultSandbox_AllPass", nil, contract.VerifyOptions{}, nil},
+		// --profile baidu: a configured app whose user wrote; `contract verify --strict` passes.
+		{"ProfileBaidu_AllPass", baidu, contract.VerifyOptions{ClientID: "key", ClientSecret: "secret"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rep, err := contract.Verify(t.Context(), contract.VerifyOptions{Target: startFake(t, tc.cfg)})
+			opts := tc.opts
+			opts.Target = startFake(t, tc.cfg)
+			rep, err := contract.Verify(t.Context(), opts)
 			if err != nil {
 				t.Fatal(err)
 			}

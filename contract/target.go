@@ -46,8 +46,26 @@ func targetFault(f Fault) config.FaultKind {
 		return config.FaultTruncated
 	case FaultSlow:
 		return config.FaultTimeout
+	case FaultLostAck:
+		return config.FaultReset
 	}
 	return ""
+}
+
+// faultPlan is the fault plan of a case's transport fault: its kind, and the phase where the kind's
+// default is not the case's (a lost acknowledgement resets after the service acted).
+func faultPlan(f Fault) config.Fault {
+	p := config.Fault{Kind: targetFault(f)}
+	if f == FaultLostAck {
+		p.Phase = config.FaultPhaseAfter
+	}
+	return p
+}
+
+// faultPhase is where the case's fault strikes.
+func faultPhase(f Fault) string {
+	p := faultPlan(f)
+	return p.PhaseFor(p.Kind)
 }
 
 // pushFaults puts the kit's faults (each scoped to one case's app) in front of the target's own,
@@ -184,6 +202,16 @@ func (a *adminClient) prepareApp(ctx context.Context, app, secret, openID string
 	return a.do(ctx, http.MethodPost, admin.Prefix+"/apps/"+esc+"/messages", map[string]string{"open_id": openID}, nil)
 }
 
+// authorize asks the target's admin API for an authorization code of app for platform (the
+// console consent of sendbytp); the target accepts the kit's made-up platform as a sandbox one.
+func (a *adminClient) authorize(ctx context.Context, platform, app string) (string, error) {
+	var out admin.Authorization
+	if err := a.do(ctx, http.MethodPost, admin.Prefix+"/platforms/"+url.PathEscape(platform)+"/authorize", admin.Authorize{App: app}, &out); err != nil {
+		return "", fmt.Errorf("%w (sendbytp needs a target with third-party platforms and `policy: apps: sandbox`)", err)
+	}
+	return out.AuthorizationCode, nil
+}
+
 // journal returns the app's entries newer than after, oldest first, and the newest sequence seen.
 func (a *adminClient) journal(ctx context.Context, app string, after uint64) ([]store.Entry, uint64, error) {
 	var out struct {
@@ -267,12 +295,9 @@ func rebuild(e store.Entry, msg int) exchange {
 	if ct != "" {
 		h.Set("Content-Type", ct)
 	}
-	ex := exchange{Endpoint: e.Endpoint, Method: e.Method, Target: target, Header: h, Body: raw,
+	ex := exchange{Endpoint: endpointOf(e.Path), Method: e.Method, Target: target, Header: h, Body: raw,
 		Start: e.Time, End: e.Time.Add(time.Duration(e.LatencyMicros) * time.Microsecond),
 		Status: e.Status, RequestID: e.ID, Message: msg}
-	if ex.Endpoint == "unknown" {
-		ex.Endpoint = "other"
-	}
 	if e.Fault != "" {
 		kind, _, _ := strings.Cut(e.Fault, " ")
 		ex.Fault = Fault(kind)

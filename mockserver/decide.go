@@ -38,8 +38,8 @@ type verdict struct {
 	warnings []store.Warning
 }
 
-func (v *verdict) warn(kind, msg string) {
-	v.warnings = append(v.warnings, store.Warning{Kind: kind, Message: msg})
+func (v *verdict) warn(kind WarningKind) {
+	v.warnings = append(v.warnings, kind.Warning())
 }
 
 // decideSend decides the answer to a send: the token, then the fault plans (a fault that strikes
@@ -47,26 +47,27 @@ func (v *verdict) warn(kind, msg string) {
 // QPS and daily limits) and the business layer (validation by openapi.yaml, business rules, magic
 // open_id, open_id of another app, capability, the window). Each stateful step is one atomic
 // Store call.
-func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *params, now time.Time) verdict {
+//
+// byTP is a send on sendbytp, the third-party platform's twin: it takes authorizer tokens (45.)
+// only, and the app must have granted the token's platform customer service.
+func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *params, now time.Time, byTP bool) verdict {
 	ctx := r.Context()
 	cfg := s.cfg
 	v := verdict{appTime: now}
 	token := req.AccessToken.Text
 	in := matchInput{token: token, openID: req.OpenID.Text, msgType: req.MsgType.Text, content: req.Content.Text}
-	if p.lenient {
-		v.warn(WarnLenientJSON, "body: a form labelled JSON was read only thanks to lenient_json")
-	}
-	app, d, ok := s.tokenApp(r, token, now, &v)
+	v.warnings = append(v.warnings, p.warnings()...)
+	app, d, ok := s.tokenApp(r, token, now, byTP, &v)
 	in.app = v.app
 	v.fault, v.faulted = s.pickFault(ctx, in)
 	if v.faulted {
-		v.phase = faultPhase(v.fault)
+		v.phase = v.fault.Phase
 	}
 	if !ok {
 		v.Decision = d
 		return v
 	}
-	if v.faulted && v.phase == PhaseBefore {
+	if v.faulted && v.phase == config.FaultPhaseBefore {
 		v.Decision = gateway(smartappmock.CodeUnavailable, "fault "+v.fault.Describe()+" struck before the service: nothing was counted")
 		return v
 	}
@@ -80,7 +81,7 @@ func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *p
 	if d, ok := s.matchRule(r, rules, in, smartappmock.LayerGateway); ok {
 		v.Decision = d
 		if d.Rule != "" {
-			v.warn(WarnRule, "answer forced by rule "+d.Rule)
+			v.warn(WarnRule)
 		}
 		return v
 	}
@@ -110,7 +111,7 @@ func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *p
 			return v
 		}
 	}
-	v.Decision = s.decideBusiness(r, req, p, app, appNow, rules, in, &v)
+	v.Decision = s.decideBusiness(r, req, p, app, appNow, rules, in, byTP, &v)
 	return v
 }
 
@@ -118,7 +119,7 @@ func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *p
 // (policy tokens: sandbox) a token that becomes its own app. It fills v's app, app time and
 // redacted token as far as they are known (an expired token keeps its app); when it returns
 // false, the decision says why the send is refused.
-func (s *Server) tokenApp(r *http.Request, token string, now time.Time, v *verdict) (store.App, Decision, bool) {
+func (s *Server) tokenApp(r *http.Request, token string, now time.Time, byTP bool, v *verdict) (store.App, Decision, bool) {
 	if token == "" {
 		return store.App{}, gateway(smartappmock.CodeInvalidParameter, "access_token: missing from the query and the body"), false
 	}
@@ -128,10 +129,16 @@ func (s *Server) tokenApp(r *http.Request, token string, now time.Time, v *verdi
 			if _, ok := s.spec.Catalogue().GatewayMessage(n); ok {
 				d := gateway(n, "magic access_token "+token)
 				d.Rule = "magic:" + token
-				v.warn(WarnMagicValue, "answer forced by the magic access_token "+clipCopy(token)+" (Baidu has no magic values)")
+				v.warn(WarnMagicValue)
 				return store.App{}, d, false
 			}
 		}
+	}
+	switch {
+	case byTP && !AuthorizerToken(token):
+		return store.App{}, gateway(smartappmock.CodeInvalidAccessToken, "access_token: sendbytp takes an authorizer token (45.) of a third-party platform"), false
+	case !byTP && AuthorizerToken(token):
+		return store.App{}, gateway(smartappmock.CodeInvalidAccessToken, "access_token: an authorizer token (45.) is for sendbytp, not custom/send"), false
 	}
 	app, d, ok := s.appForToken(r, token, now)
 	if app.ID != "" {
@@ -142,17 +149,15 @@ func (s *Server) tokenApp(r *http.Request, token string, now time.Time, v *verdi
 	}
 	switch app.Source {
 	case "sandbox-token":
-		if !baiduShaped(token) {
-			v.warn(WarnUnissuedToken, "access_token: not issued by this fake; the sandbox took it as app "+app.ID+" (Baidu answers 110)")
-		}
+		v.warn(WarnUnissuedToken)
 	case "sandbox-client":
-		v.warn(WarnUnconfiguredClient, "app "+clipCopy(app.ID)+": its token was issued to a client_id that is not configured (Baidu answers invalid_client)")
+		v.warn(WarnUnconfiguredClient)
 	}
 	return app, Decision{}, true
 }
 
 // decideBusiness is the business layer of a send.
-func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, p *params, app store.App, appNow time.Time, rules store.Rules, in matchInput, v *verdict) Decision {
+func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, p *params, app store.App, appNow time.Time, rules store.Rules, in matchInput, byTP bool, v *verdict) Decision {
 	cfg := s.cfg
 	if name := p.invalidUTF8(); name != "" {
 		return business(smartappmock.ErrnoInvalidParam, name+": not valid UTF-8")
@@ -162,7 +167,7 @@ func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, 
 	}
 	if d, ok := s.matchRule(r, rules, in, smartappmock.LayerBusiness); ok {
 		if d.Rule != "" {
-			v.warn(WarnRule, "answer forced by rule "+d.Rule)
+			v.warn(WarnRule)
 		}
 		return d
 	}
@@ -172,7 +177,7 @@ func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, 
 			if _, ok := s.spec.Catalogue().BusinessMessage(n); ok {
 				d := business(n, "magic open_id "+openID)
 				d.Rule = "magic:" + openID
-				v.warn(WarnMagicValue, "answer forced by the magic open_id "+clipCopy(openID)+" (Baidu has no magic values)")
+				v.warn(WarnMagicValue)
 				return d
 			}
 		}
@@ -188,6 +193,13 @@ func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, 
 	if !app.Capability {
 		return business(smartappmock.ErrnoCapabilityDisabled, "customer-service capability is off for app "+app.ID)
 	}
+	if byTP {
+		d, ok, warns := s.CheckPlatformGrant(in.token, app.ID)
+		v.warnings = append(v.warnings, warns...)
+		if !ok {
+			return d
+		}
+	}
 	win := cfg.Policy.Window
 	dec, err := s.store.TakeReply(r.Context(), app.ID, openID, appNow, store.WindowRule{
 		Duration: time.Duration(win.Duration), MaxReplies: win.MaxReplies, OpenOnFirst: win.Mode == config.WindowOpenOnFirstSend,
@@ -199,7 +211,7 @@ func (s *Server) decideBusiness(r *http.Request, req *smartappmock.SendRequest, 
 		return business(smartappmock.ErrnoQuotaExceeded, "window: "+dec.Reason)
 	}
 	if !dec.Window.UserMessage {
-		v.warn(WarnOpenOnFirstSend, "window: opened by a send, not by a user message (Baidu answers 90001 until the user writes)")
+		v.warn(WarnOpenOnFirstSend)
 	}
 	return business(smartappmock.ErrnoOK, "window: "+dec.Reason)
 }

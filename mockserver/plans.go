@@ -143,7 +143,7 @@ func (s *Server) takeFault(ctx context.Context, fs store.Faults, app string, pla
 			continue
 		}
 		return fault.Plan{Kind: kind, Latency: lat, Source: f.Label(where, i) + step,
-			DripInterval: time.Duration(f.DripInterval), DripBytes: f.DripBytes}, true
+			DripInterval: time.Duration(f.DripInterval), DripBytes: f.DripBytes, Phase: f.PhaseFor(kind)}, true
 	}
 	return fault.Plan{}, false
 }
@@ -156,10 +156,10 @@ func magicFault(openID string) (fault.Plan, bool) {
 		if err != nil || v <= 0 || v > config.MaxFaultLatency {
 			return fault.Plan{}, false
 		}
-		return fault.Plan{Latency: v, Source: "magic:" + openID}, true
+		return fault.Plan{Latency: v, Source: "magic:" + openID, Phase: config.DefaultFaultPhase(config.FaultNone)}, true
 	}
 	if k := config.FaultKind(name); k.Known(false) {
-		return fault.Plan{Kind: k, Source: "magic:" + openID}, true
+		return fault.Plan{Kind: k, Source: "magic:" + openID, Phase: config.DefaultFaultPhase(k)}, true
 	}
 	return fault.Plan{}, false
 }

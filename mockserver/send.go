@@ -14,10 +14,10 @@ import (
 
 // serveSend runs the send pipeline: read and parse the request into a SendRequest, decide, then
 // record the entry once and deliver the answer (plainly, or through a fault).
-func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint string) {
 	start := s.now()
 	id := s.newID()
-	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: "send", Method: r.Method, Path: r.URL.Path,
+	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: endpoint, Method: r.Method, Path: r.URL.Path,
 		ContentType: clipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK}
 
 	body, err := readBody(r)
@@ -39,7 +39,7 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := p.sendRequest()
-	v := s.decideSend(r, &req, p, start)
+	v := s.decideSend(r, &req, p, start, endpoint == "sendbytp")
 	e.App, e.AppTime, e.Token = v.app, v.appTime, v.token
 	v.Warnings = v.warnings
 	if v.faulted {

@@ -220,7 +220,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, known := s.spec.FindOperation(r)
 	switch op {
 	case spec.OpSend:
-		s.serveSend(w, r)
+		s.serveSend(w, r, "send")
+	case spec.OpSendByTP:
+		s.serveSend(w, r, "sendbytp")
+	case spec.OpTPToken:
+		s.serveTPToken(w, r)
+	case spec.OpPreAuthCode:
+		s.servePreAuthCode(w, r)
+	case spec.OpTPOAuth:
+		s.serveTPOAuth(w, r)
 	case spec.OpTokenByQuery, spec.OpTokenByForm:
 		s.serveToken(w, r)
 	default:

@@ -2,6 +2,7 @@ package store
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
@@ -52,6 +53,18 @@ type Entry struct {
 	Warnings []Warning `json:"warnings,omitempty"`
 	// LatencyMicros is how long the fake took to answer.
 	LatencyMicros int64 `json:"latency_us"`
+}
+
+// FaultKind returns the kind of the fault injected into the answer ("http_503", "truncated"), or
+// "" when there was none or the fault only delayed the answer (a latency alone). It reads Fault as
+// the API core writes it: "[latency 1.2s + ]<kind> (<source>)[; <note>]".
+func (e *Entry) FaultKind() string {
+	desc, _, _ := strings.Cut(e.Fault, " (")
+	parts := strings.Split(desc, " + ")
+	if k := parts[len(parts)-1]; k != "" && !strings.HasPrefix(k, "latency ") {
+		return k
+	}
+	return ""
 }
 
 // Warning is one way an answer differs from what the real service would answer: a kind to count

@@ -16,7 +16,7 @@ import (
 )
 
 const contractUsage = `usage:
-  smartappmock contract run [--junit FILE] [--target URL] [--case NAME,...] [--strict] -- <command…>
+  smartappmock contract run [--junit FILE] [--target URL] [--case NAME,...] [--strict] [--endpoint send|sendbytp] -- <command…>
       run the client command through every case; exit 0 when every must-case passes, 1 otherwise
   smartappmock contract verify --target URL [--client-id ID --client-secret SECRET] [--open-id ID] [--no-send] [--junit FILE]
       check a server's answers against openapi.yaml with safe probes (the last one sends one real message)
@@ -27,7 +27,8 @@ const contractUsage = `usage:
 
 The command runs once per message with SMARTAPP_BASE_URL, SMARTAPP_CLIENT_ID, SMARTAPP_CLIENT_SECRET,
 SMARTAPP_USER_TYPE, SMARTAPP_OPEN_ID, SMARTAPP_MSG_TYPE, SMARTAPP_CONTENT, SMARTAPP_PIC_URL,
-SMARTAPP_TOKEN_CACHE and SMARTAPP_CASE in its environment; exit status 0 means delivered; an optional
+SMARTAPP_TOKEN_CACHE, SMARTAPP_CASE and SMARTAPP_ENDPOINT (with --endpoint sendbytp also
+SMARTAPP_TP_CLIENT_ID, SMARTAPP_TP_TICKET and SMARTAPP_AUTH_CODE) in its environment; exit status 0 means delivered; an optional
 last line of JSON on stdout names the code it saw: {"errno":3001} or {"error_code":110}.
 `
 
@@ -71,6 +72,7 @@ func contractRun(ctx context.Context, args []string, getenv func(string) string,
 	strict := false
 	fs.Var(boolValue{&strict}, "strict", "fail (exit 1) on should-cases too")
 	parallel := fs.Int("parallel", 4, "cases run at once")
+	endpoint := fs.String("endpoint", contract.EndpointSend, "send (custom/send) or sendbytp (custom/sendbytp as a third-party platform)")
 	slow, timeout := 10*time.Second, 30*time.Second
 	fs.Var(durationValue{&slow}, "slow-hold", "how long the slow-answer fault holds an answer")
 	fs.Var(durationValue{&timeout}, "send-timeout", "how long one message may take before the client is stopped")
@@ -85,13 +87,16 @@ func contractRun(ctx context.Context, args []string, getenv func(string) string,
 	if *parallel < 1 {
 		return usageError{"contract run: --parallel must be at least 1"}
 	}
+	if *endpoint != contract.EndpointSend && *endpoint != contract.EndpointSendByTP {
+		return usageError{fmt.Sprintf("contract run: --endpoint: %q is not %s or %s", *endpoint, contract.EndpointSend, contract.EndpointSendByTP)}
+	}
 	if *target != "" {
 		if err := checkTargetURL("contract run", *target); err != nil {
 			return err
 		}
 	}
 	s := contract.Suite{Target: *target, AdminToken: *adminToken, Strict: strict, Parallel: *parallel,
-		SlowHold: slow, SendTimeout: timeout}
+		SlowHold: slow, SendTimeout: timeout, Endpoint: *endpoint}
 	if *cases != "" {
 		s.Cases = strings.Split(*cases, ",")
 	}

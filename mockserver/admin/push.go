@@ -35,7 +35,7 @@ import (
 const MsgIDBase = 1_000_000_000_000_000
 
 // Redacted replaces the token and the key of a push configuration in the answers of the admin
-// API: they are secrets of the bot, as client_secret is of the app.
+// API (config.Push.Redacted): they are secrets of the bot, as client_secret is of the app.
 const Redacted = "<redacted>"
 
 // The sources of an app's push configuration (PushView.Source).
@@ -145,15 +145,7 @@ func (a *API) AppPush(ctx context.Context, app string) (*config.Push, string, er
 }
 
 // RedactPush hides the token and the key of a push configuration.
-func RedactPush(c config.Push) config.Push {
-	if c.Token != "" {
-		c.Token = Redacted
-	}
-	if c.EncodingAESKey != "" {
-		c.EncodingAESKey = Redacted
-	}
-	return c
-}
+func RedactPush(c config.Push) config.Push { return c.Redacted() }
 
 func (a *API) getPush(w http.ResponseWriter, r *http.Request) {
 	app, ok := a.appFromPath(w, r)

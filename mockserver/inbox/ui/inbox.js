@@ -92,7 +92,7 @@
     if (!view.app && it.app) meta.append(el('span', 'app', 'app ' + it.app));
     if (!view.openID && it.open_id) meta.append(el('span', 'who', it.open_id));
     li.append(meta);
-    if (it.endpoint === 'send') {
+    if (it.endpoint === 'send' || it.endpoint === 'sendbytp') {
       li.classList.add('send');
       const bubble = el('div', 'bubble');
       if (it.msg_type === 'image') {
@@ -116,6 +116,25 @@
     li.append(status);
     if (!it.ok && it.reason) li.append(el('div', 'reason', it.reason));
     if (it.rule && !(it.reason || '').includes(it.rule)) li.append(el('div', 'rule', 'forced by ' + it.rule));
+    if (it.fault) {
+      li.classList.add('faulted');
+      li.dataset.faultPhase = it.fault_phase || '';
+      const where = it.fault_phase === 'before' ? 'before the service: not delivered, nothing counted'
+        : it.fault_phase === 'after' ? 'after the service: delivered and counted, the answer was lost' : '';
+      li.append(el('div', 'fault', '⚡ fault ' + it.fault + (where ? ' — ' + where : '')));
+    }
+    if (it.warnings && it.warnings.length) {
+      li.classList.add('warned');
+      meta.append(el('span', 'warn-badge', '⚠ ' + it.warnings.length));
+      const list = el('ul', 'warnings');
+      list.setAttribute('aria-label', 'would fail against Baidu');
+      for (const w of it.warnings) {
+        const item = el('li', 'warning', '⚠ ' + w.message);
+        item.dataset.kind = w.kind;
+        list.append(item);
+      }
+      li.append(list);
+    }
     return li;
   }
 

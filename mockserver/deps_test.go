@@ -1,0 +1,41 @@
+package mockserver_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencies_PointOneWay pins the layout: the API core and mockservertest link neither the
+// Prometheus client nor chromedp, and the store imports no server package.
+func TestDependencies_PointOneWay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	t.Parallel()
+	const mod = "github.com/smartappmock/smartappmock"
+	tests := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{mod + "/mockserver", []string{"github.com/prometheus/", "github.com/chromedp/", mod + "/mockserver/admin", mod + "/mockserver/inbox"}},
+		{mod + "/mockserver/mockservertest", []string{"github.com/prometheus/", "github.com/chromedp/"}},
+		{mod + "/store", []string{mod + "/mockserver"}},
+		{mod + "/store/redisstore", []string{mod + "/mockserver"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg[len(mod):], func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", tt.pkg).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list -deps %s: %v\n%s", tt.pkg, err, out)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				for _, f := range tt.forbidden {
+					if strings.HasPrefix(dep, f) {
+						t.Errorf("%s depends on %s", tt.pkg, dep)
+					}
+				}
+			}
+		})
+	}
+}
