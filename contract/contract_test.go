@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -467,72 +466,6 @@ func TestSuite_Target_NotAFake(t *testing.T) {
 	_, err := contract.Suite{Target: hs.URL}.RunClient(t.Context(), "x", good)
 	if err == nil || !strings.Contains(err.Error(), "admin API") {
 		t.Fatalf("err = %v; want it to say the target has no admin API", err)
-	}
-}
-
-func TestVerify_AgainstFake(t *testing.T) {
-	t.Parallel()
-	strict := &config.Config{Version: 1, Policy: config.Policy{Apps: config.AppsSandbox, Tokens: config.TokensIssued,
-		Window: config.Window{Mode: config.WindowOpenOnFirstSend}}}
-	baidu, err := config.Parse("baidu.yaml", []byte("version: 1\npolicy: {profile: baidu}\napps:\n  - {id: \"1001\", client_id: key, client_secret: secret, user_messages: [smartappmock-verify-user]}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name       string
-		cfg        *config.Config
-		opts       contract.VerifyOptions
-		wantFailed []string
-	}{
-		{"StrictTokens_AllPass", strict, contract.VerifyOptions{}, nil},
-		// The default sandbox accepts any token, but not one of Baidu's shape it never issued: the
-		// bad-token probe gets error_code 110 there too, so every should-case passes.
-		{"DefaultSandbox_AllPass", nil, contract.VerifyOptions{}, nil},
-		// --profile baidu: a configured app whose user wrote; `contract verify --strict` passes.
-		{"ProfileBaidu_AllPass", baidu, contract.VerifyOptions{ClientID: "key", ClientSecret: "secret"}, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			opts := tc.opts
-			opts.Target = startFake(t, tc.cfg)
-			rep, err := contract.Verify(t.Context(), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var text bytes.Buffer
-			_ = rep.WriteText(&text)
-			if diff := cmp.Diff(tc.wantFailed, rep.Failed("")); diff != "" {
-				t.Errorf("failed mismatch (-want +got):\n%s\n%s", diff, text.String())
-			}
-			if !rep.Passed() {
-				t.Errorf("Passed() = false; want true:\n%s", text.String())
-			}
-		})
-	}
-}
-
-func TestVerify_CatchesDrift(t *testing.T) {
-	t.Parallel()
-	// A server that answers errors with HTTP 500 and strings for numbers has drifted from the spec.
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/oauth/2.0/token" {
-			w.WriteHeader(http.StatusInternalServerError)
-			_, _ = io.WriteString(w, `{"error":"server_error"}`)
-			return
-		}
-		_, _ = io.WriteString(w, `{"errno":"0","msg":"success"}`)
-	}))
-	t.Cleanup(hs.Close)
-	rep, err := contract.Verify(t.Context(), contract.VerifyOptions{Target: hs.URL, NoSend: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	failed := rep.Failed(contract.GradeMust)
-	sort.Strings(failed)
-	want := []string{"verify_send_bad_token", "verify_send_missing_fields", "verify_send_no_token", "verify_token_bad_grant", "verify_token_bad_secret", "verify_token_valid"}
-	if diff := cmp.Diff(want, failed); diff != "" {
-		t.Errorf("failed must-results mismatch (-want +got):\n%s", diff)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -255,7 +254,7 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 			return nil, err
 		}
 		h.cases = cases
-		h.target = &adminClient{base: strings.TrimRight(s.Target, "/"), token: s.AdminToken, hc: &http.Client{Timeout: 10 * time.Second}}
+		h.target = newAdminClient(strings.TrimRight(s.Target, "/"), s.AdminToken)
 		if err := h.target.health(ctx); err != nil {
 			return nil, err
 		}

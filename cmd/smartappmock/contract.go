@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/verify"
 )
 
 const contractUsage = `usage:
@@ -114,7 +115,7 @@ func contractVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := flag.NewFlagSet("contract verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, contractUsage); fs.PrintDefaults() }
-	var o contract.VerifyOptions
+	var o verify.Options
 	fs.StringVar(&o.Target, "target", "", "base URL of the server to check (required), e.g. http://127.0.0.1:8080")
 	fs.StringVar(&o.ClientID, "client-id", "", "App Key (default: made-up, which only a sandbox fake accepts)")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "App Secret")
@@ -138,7 +139,7 @@ func contractVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	if (o.ClientID == "") != (o.ClientSecret == "") {
 		return usageError{"contract verify: give both --client-id and --client-secret, or neither"}
 	}
-	rep, err := contract.Verify(ctx, o)
+	rep, err := verify.Run(ctx, o)
 	if err != nil {
 		return fmt.Errorf("contract verify: %w", err)
 	}
