@@ -395,9 +395,10 @@ func (a *API) deliver(ctx context.Context, app store.App, now time.Time, cfg con
 			if at.Acked {
 				code, reason = 0, "acknowledged"
 			}
-			reason = fmt.Sprintf("attempt %d of %d: %s", at.N, c.Attempts(), reason)
 			if at.Duplicate {
-				reason = fmt.Sprintf("duplicate delivery (same MsgId): %s", strings.TrimPrefix(reason, fmt.Sprintf("attempt %d of %d: ", at.N, c.Attempts())))
+				reason = "duplicate delivery (same MsgId): " + reason
+			} else {
+				reason = fmt.Sprintf("attempt %d of %d: %s", at.N, c.Attempts(), reason)
 			}
 			a.recordPush(ctx, app, now, byID[msgID], store.EndpointPush, code, reason, &pushAttempt{at, c, strings.Join(names, ",")})
 		}))
