@@ -24,6 +24,15 @@ const (
 	SendPath = "/rest/2.0/smartapp/message/custom/send"
 	// TokenPath is the path of the OAuth token endpoint.
 	TokenPath = "/oauth/2.0/token"
+	// SendByTPPath is the third-party platform's twin of SendPath: the same parameters, codes and
+	// window, for authorizer tokens (45.) only.
+	SendByTPPath = "/rest/2.0/smartapp/message/custom/sendbytp"
+	// TPTokenPath mints a third-party platform's token (42.) from its key and ticket.
+	TPTokenPath = "/public/2.0/smartapp/auth/tp/token"
+	// PreAuthCodePath creates a pre-authorization code with a platform token.
+	PreAuthCodePath = "/rest/2.0/smartapp/tp/createpreauthcode"
+	// TPOAuthPath exchanges an authorization code, or a refresh token, for authorizer tokens.
+	TPOAuthPath = "/rest/2.0/oauth/token"
 	// BaiduHost is the host the real service answers on.
 	BaiduHost = "openapi.baidu.com"
 	// BaiduBaseURL is the base URL Baidu's SDKs hard-code.
@@ -51,6 +60,32 @@ const TokenExpiresIn = 2592000
 
 // RefreshTokenExpiresIn is the lifetime of a refresh token in seconds (10 years).
 const RefreshTokenExpiresIn = 315360000
+
+// Lifetimes of the third-party platform's tokens and codes, in seconds.
+const (
+	// TPTokenExpiresIn is the lifetime of a platform token (42.): 30 days.
+	TPTokenExpiresIn = 2592000
+	// PreAuthCodeExpiresIn is the lifetime of a pre-authorization code: 20 minutes.
+	PreAuthCodeExpiresIn = 1200
+	// AuthorizerTokenExpiresIn is the lifetime of an authorizer access token (45.): 1 hour.
+	AuthorizerTokenExpiresIn = 3600
+	// AuthorizerRefreshExpiresIn is the lifetime of an authorizer refresh token (46.): 10 years,
+	// single use.
+	AuthorizerRefreshExpiresIn = 315360000
+)
+
+// Grant types of TPOAuthPath.
+const (
+	GrantAppToTPCode    = "app_to_tp_authorization_code"
+	GrantAppToTPRefresh = "app_to_tp_refresh_token"
+)
+
+// AuthorizerTokenResponse is a successful answer of TPOAuthPath: flat, not an envelope.
+type AuthorizerTokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	ExpiresIn    int    `json:"expires_in"`
+}
 
 // SendRequest is one "send customer-service message" call as the service reads it: the value in
 // use of each parameter and where it came from, after the query and the body were merged.

@@ -7,7 +7,12 @@
 # sends/s and p50/p99; then the server's peak RSS (VmHWM). The ceiling and the fake run back to back,
 # scenario by scenario, so the ratios compare like with like on a shared machine. The fake runs
 # twice: as shipped (one text log line per request to a file) and "fake-quiet" (--log-level warn:
-# no per-request line), so the logger's cost shows. Every process it starts is stopped by its PID on
+# no per-request line), so the logger's cost shows. "fake-redis" is the fake as shipped with its state
+# in a redis-server that the script starts on a unix socket (--store unix://…, no persistence); for it
+# the table also shows, per send, the round trips to Redis (the commands the fake sent, from MONITOR
+# during 20 sends after each load: a script run with EVALSHA is one, the commands it calls inside are
+# not) and the commands Redis ran during the load, scripts' inner calls included (INFO commandstats
+# before and after). Every process it starts (the servers and redis-server) is stopped by its PID on
 # exit.
 #
 #   bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNECTIONS] [-t THREADS] [--prism] [--fake-args "ARGS"]
@@ -16,7 +21,8 @@
 # a ratio is the median of the per-round ratios (each taken between loads run back to back), which
 # is what stays meaningful when other work shares the machine.
 #
-# Loopback only. Needs Go; installs wrk (apt) when missing, and Prism (npm, pinned) with --prism.
+# Loopback and a unix socket only. Needs Go; installs wrk and redis-server (apt) when missing, and
+# Prism (npm, pinned) with --prism.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +40,7 @@ while [ $# -gt 0 ]; do
     -t) threads=$2; shift 2 ;;
     --prism) prism=1; shift ;;
     --fake-args) fake_args=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -50,18 +56,21 @@ FAKE_PORT=18631
 CEIL_PORT=18632
 PRISM_PORT=18633
 QUIET_PORT=18634
+REDIS_FAKE_PORT=18635
 TOKEN=bench-token
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (apt)" >&2
-  if [ -e .ci/lib.sh ]; then
-    # shellcheck source=/dev/null
-    source .ci/lib.sh
-    apt_install wrk
-  else
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+for tool in wrk:wrk redis-server:redis-server redis-cli:redis-tools; do
+  if ! command -v "${tool%%:*}" >/dev/null; then
+    echo "installing ${tool#*:} (apt)" >&2
+    if [ -e .ci/lib.sh ]; then
+      # shellcheck source=/dev/null
+      source .ci/lib.sh
+      apt_install "${tool#*:}"
+    else
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool#*:}"
+    fi
   fi
-fi
+done
 
 work=$(mktemp -d)
 pids=()
@@ -130,7 +139,31 @@ to_ms() {
     printf "%.2f", n }'
 }
 
-declare -A rps p50 p99
+# redis_calls prints how many commands the bench's redis-server has run, INFO itself left out.
+redis_calls() {
+  redis-cli -s "$work/redis.sock" info commandstats |
+    awk -F'[:=,]' '/^cmdstat_/ && $1 != "cmdstat_info" { n += $3 } END { print n + 0 }'
+}
+
+# round_trips S prints the commands the fake sends Redis per send of scenario S: MONITOR shows every
+# command, those that scripts call marked "[N lua]"; the fake's once-a-second PING of its store is
+# left out.
+round_trips() {
+  local s=$1 mon=$work/monitor.txt n=20 i
+  redis-cli -s "$work/redis.sock" monitor >"$mon" &
+  local mpid=$!
+  for _ in $(seq 100); do grep -q '^OK' "$mon" 2>/dev/null && break; sleep 0.01; done
+  for i in $(seq "$n"); do
+    curl -s -o /dev/null --max-time 5 -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+      --data "${body[$s]}" "http://127.0.0.1:$REDIS_FAKE_PORT/rest/2.0/smartapp/message/custom/send?${query[$s]}"
+  done
+  sleep 0.1 # MONITOR's last lines
+  kill "$mpid" 2>/dev/null || true
+  wait "$mpid" 2>/dev/null || true
+  awk -v n="$n" '/^[0-9.]+ \[[0-9]+ / && !/ lua\] / && !/"ping"/ { c++ } END { printf "%.2f", c / n }' "$mon"
+}
+
+declare -A rps p50 p99 rtt cps
 load() {
   local name=$1 port=$2 s=$3 r=$4
   local url="http://127.0.0.1:$port/rest/2.0/smartapp/message/custom/send?${query[$s]}"
@@ -140,12 +173,23 @@ load() {
     echo "bench: $name answered $s with $answer, want ${expect[$s]}" >&2
     exit 1
   fi
-  local out
+  local out calls0=0 calls1 extra=""
+  if [ "$name" = fake-redis ]; then calls0=$(redis_calls); fi
   out=$(timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 5s --latency -s "$work/$s.lua" "$url")
   rps[$name.$s.$r]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
   p50[$name.$s.$r]=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99[$name.$s.$r]=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
-  echo "  round $r, $name $s: ${rps[$name.$s.$r]} req/s, p50 ${p50[$name.$s.$r]} ms, p99 ${p99[$name.$s.$r]} ms" >&2
+  rtt[$name.$s.$r]="-"
+  cps[$name.$s.$r]="-"
+  if [ "$name" = fake-redis ]; then
+    calls1=$(redis_calls)
+    # Sends: wrk's requests, the check above, and any still in flight when wrk stopped (at most one
+    # per connection, so the figure is exact to conns / requests).
+    cps[$name.$s.$r]=$(awk -v c=$((calls1 - calls0)) -v n="$(awk '/ requests in / {print $1}' <<<"$out")" 'BEGIN { if (n > 0) printf "%.2f", c / (n + 1); else print "-" }')
+    rtt[$name.$s.$r]=$(round_trips "$s")
+    extra=", ${rtt[$name.$s.$r]} Redis round trips per send (${cps[$name.$s.$r]} commands with the scripts' own)"
+  fi
+  echo "  round $r, $name $s: ${rps[$name.$s.$r]} req/s, p50 ${p50[$name.$s.$r]} ms, p99 ${p99[$name.$s.$r]} ms$extra" >&2
 }
 
 # median prints the median of its arguments.
@@ -157,14 +201,22 @@ rss_mb() {
   awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"
 }
 
-servers=(ceiling fake fake-quiet)
-declare -A port=([ceiling]=$CEIL_PORT [fake]=$FAKE_PORT [fake-quiet]=$QUIET_PORT [prism]=$PRISM_PORT)
+servers=(ceiling fake fake-quiet fake-redis)
+declare -A port=([ceiling]=$CEIL_PORT [fake]=$FAKE_PORT [fake-quiet]=$QUIET_PORT [fake-redis]=$REDIS_FAKE_PORT [prism]=$PRISM_PORT)
+echo "starting redis-server on $work/redis.sock" >&2
+redis-server --port 0 --unixsocket "$work/redis.sock" --unixsocketperm 700 --save '' --appendonly no \
+  --dir "$work" --logfile "$work/redis.log" &
+pids+=("$!")
+for _ in $(seq 100); do redis-cli -s "$work/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.05; done
+redis-cli -s "$work/redis.sock" ping >/dev/null || { echo "bench: redis-server did not start:" >&2; cat "$work/redis.log" >&2; exit 1; }
 echo "starting servers" >&2
 start ceiling "$CEIL_PORT" "$work/ceiling" --addr "127.0.0.1:$CEIL_PORT" --token "$TOKEN"
 # shellcheck disable=SC2086
 start fake "$FAKE_PORT" "$work/smartappmock" --addr "127.0.0.1:$FAKE_PORT" --config bench/bench.yaml $fake_args
 # shellcheck disable=SC2086
 start fake-quiet "$QUIET_PORT" "$work/smartappmock" --addr "127.0.0.1:$QUIET_PORT" --config bench/bench.yaml --log-level warn $fake_args
+# shellcheck disable=SC2086
+start fake-redis "$REDIS_FAKE_PORT" "$work/smartappmock" --addr "127.0.0.1:$REDIS_FAKE_PORT" --config bench/bench.yaml --store "unix://$work/redis.sock" $fake_args
 if [ "$prism" = 1 ]; then
   prism_dir=${PRISM_DIR:-$HOME/.cache/smartappmock-bench/prism-$PRISM_VERSION}
   if [ ! -x "$prism_dir/node_modules/.bin/prism" ]; then
@@ -204,18 +256,31 @@ ratio_to() {
   for r in $(seq "$rounds"); do vals+=("$(ratio "${rps[$1.$3.$r]}" "${rps[$2.$3.$r]}")"); done
   median "${vals[@]}"
 }
+# med_redis KIND NAME S: the median over rounds of rtt or cps ("-" for the servers without Redis).
+med_redis() {
+  local -n arr=$1
+  local vals=() r
+  [ "$2" = fake-redis ] || { echo "-"; return; }
+  for r in $(seq "$rounds"); do vals+=("${arr[$2.$3.$r]}"); done
+  median "${vals[@]}"
+}
 
 echo
 echo "wrk -t$threads -c$conns -d${duration}s on loopback, $rounds round(s) (medians), $(nproc) cores, $(go env GOVERSION), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s |\n' server scenario "sends/s" "x ceiling" "p50 ms" "p99 ms" "start ms" "RSS MB"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------ ---------- -----------: ----------: ----------: ----------: ---------: ---------:
+printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s | %8s | %9s |\n' server scenario "sends/s" "x ceiling" "p50 ms" "p99 ms" "start ms" "RSS MB" "RT/send" "cmds/send"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------ ---------- -----------: ----------: ----------: ----------: ---------: ---------: ---------: ----------:
 for s in "${scenarios[@]}"; do
   for name in "${servers[@]}"; do
-    printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s |\n' "$name" "$s" "$(med rps "$name" "$s")" \
+    printf '| %-10s | %-8s | %10s | %9s | %9s | %9s | %8s | %8s | %8s | %9s |\n' "$name" "$s" "$(med rps "$name" "$s")" \
       "$(ratio_to "$name" ceiling "$s")" "$(med p50 "$name" "$s")" "$(med p99 "$name" "$s")" \
-      "${startup[$name]}" "${rss[$name]}"
+      "${startup[$name]}" "${rss[$name]}" "$(med_redis rtt "$name" "$s")" "$(med_redis cps "$name" "$s")"
   done
+done
+echo
+echo "RT/send: round trips to Redis per send (MONITOR, 20 sends); cmds/send: commands Redis ran per send, scripts' inner calls included"
+for s in "${scenarios[@]}"; do
+  echo "fake-redis / fake (in memory), $s: $(ratio_to fake-redis fake "$s")x"
 done
 if [ "$prism" = 1 ]; then
   echo

@@ -48,6 +48,21 @@ type Config struct {
 	Rules []Rule `yaml:"rules" json:"rules"`
 	// Faults inject network failures into the answers of matching sends (see Fault).
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// Platforms are the third-party platforms (第三方平台) the fake knows: they get platform
+	// tokens (42.) and, for the apps that authorized them, authorizer tokens (45.) for sendbytp.
+	Platforms []Platform `yaml:"platforms,omitempty" json:"platforms,omitempty"`
+}
+
+// Platform is one third-party platform: its key, secret and the ticket Baidu pushes to it.
+type Platform struct {
+	// Key is the platform's client_id, given to /public/2.0/smartapp/auth/tp/token.
+	Key string `yaml:"key" json:"key"`
+	// Secret is the platform's secret. Baidu's token endpoint does not take it (Baidu's SDKs send
+	// client_id and ticket only); when a client sends client_secret anyway, it must match.
+	Secret string `yaml:"secret" json:"secret"`
+	// Ticket is the component ticket Baidu would push to the platform every 10 minutes; here it
+	// is fixed, and the token endpoint accepts only it.
+	Ticket string `yaml:"ticket" json:"ticket"`
 }
 
 // App is one mini program (tenant): its credentials, capability, users and limits.
@@ -74,6 +89,32 @@ type App struct {
 	Limits Limits `yaml:"limits,omitempty" json:"limits,omitzero"`
 	// Faults inject network failures into this app's sends, before the top-level faults.
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// Push, when set, is where and how the fake pushes what users write to the app's bot (push.go).
+	Push *Push `yaml:"push,omitempty" json:"push,omitempty"`
+	// Platforms are the keys of the third-party platforms this app granted its customer-service
+	// permission: their sendbytp sends for this app are served; a configured platform missing
+	// here answers Policy.MissingGrantErrno (90002).
+	Platforms []string `yaml:"platforms,omitempty" json:"platforms,omitempty"`
+}
+
+// GrantsPlatform reports whether the app granted the platform its customer-service permission.
+func (a App) GrantsPlatform(key string) bool {
+	for _, k := range a.Platforms {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Platform returns the configured platform of a key.
+func (c *Config) Platform(key string) (Platform, bool) {
+	for _, p := range c.Platforms {
+		if p.Key == key {
+			return p, true
+		}
+	}
+	return Platform{}, false
 }
 
 // CapabilityOn reports whether the app's customer-service capability is on.
@@ -89,6 +130,10 @@ type Limits struct {
 
 // Policy holds the behaviour switches of the fake.
 type Policy struct {
+	// Profile is ProfileSandbox (the default: the fields below apply as written) or ProfileBaidu
+	// (no leniency: Normalize sets apps configured, tokens issued, window require_user_message and
+	// magic values off, whatever the fields say).
+	Profile Profile `yaml:"profile,omitempty" json:"profile,omitempty"`
 	// Apps is AppsConfigured (only configured client_ids get tokens) or AppsSandbox (any client_id
 	// gets tokens and becomes its own app; its first secret is kept).
 	Apps AppPolicy `yaml:"apps" json:"apps"`
@@ -107,6 +152,64 @@ type Policy struct {
 	JournalCap int `yaml:"journal_cap" json:"journal_cap"`
 	// Limits are the default request limits of every app.
 	Limits Limits `yaml:"limits,omitempty" json:"limits,omitzero"`
+	// MissingGrantErrno is the business errno of a sendbytp send by a configured platform the app
+	// did not grant its customer-service permission (default 90002; Baidu does not document it).
+	MissingGrantErrno int `yaml:"missing_grant_errno,omitempty" json:"missing_grant_errno,omitempty"`
+}
+
+// Profile is a named set of policy settings.
+type Profile string
+
+// Profiles.
+const (
+	// ProfileSandbox applies the policy as written: the embedded default is a zero-setup sandbox,
+	// and every leniency it allows is marked by a warning on the answer.
+	ProfileSandbox Profile = "sandbox"
+	// ProfileBaidu turns every leniency off: configured apps only, issued tokens only, a window
+	// only after a user message, magic values off.
+	ProfileBaidu Profile = "baidu"
+)
+
+// Profiles returns the profiles, the default first.
+func Profiles() []Profile { return []Profile{ProfileSandbox, ProfileBaidu} }
+
+// Known reports whether p names a profile ("" is the default).
+func (p Profile) Known() bool { return p == "" || p == ProfileSandbox || p == ProfileBaidu }
+
+// Settings lists what the profile sets, one "key: value" a line, as `config check` and the docs
+// print it; the sandbox profile sets nothing.
+func (p Profile) Settings() []string {
+	if p != ProfileBaidu {
+		return nil
+	}
+	return []string{
+		"policy.apps: " + string(AppsConfigured),
+		"policy.tokens: " + string(TokensIssued),
+		"policy.window.mode: " + string(WindowRequireUserMessage),
+		"policy.magic_values: false",
+	}
+}
+
+// apply sets the policy fields the profile fixes.
+func (p Profile) apply(pol *Policy) {
+	if p != ProfileBaidu {
+		return
+	}
+	pol.Apps = AppsConfigured
+	pol.Tokens = TokensIssued
+	pol.Window.Mode = WindowRequireUserMessage
+	pol.MagicValues = false
+}
+
+// SetProfile switches the configuration to a profile (the --profile flag, SMARTAPPMOCK_PROFILE)
+// and applies it: under ProfileBaidu the leniencies of the file are off.
+func (c *Config) SetProfile(p Profile) error {
+	if p == "" || !p.Known() {
+		return fmt.Errorf("unknown profile %q (want %s or %s)", p, ProfileSandbox, ProfileBaidu)
+	}
+	c.Policy.Profile = p
+	c.Normalize()
+	return nil
 }
 
 // AppPolicy says which clients get tokens.
@@ -203,10 +306,17 @@ func (d *Duration) UnmarshalText(b []byte) error {
 }
 
 // Normalize fills defaults: version 1, policy defaults, window 48h / 5 replies, journal cap 1000,
-// app ids from client ids.
+// missing-grant errno 90002, app ids from client ids; then applies the profile (ProfileBaidu sets
+// the fields of Profile.Settings).
 func (c *Config) Normalize() {
 	if c.Version == 0 {
 		c.Version = Version
+	}
+	if c.Policy.Profile == "" {
+		c.Policy.Profile = ProfileSandbox
+	}
+	if c.Policy.MissingGrantErrno == 0 {
+		c.Policy.MissingGrantErrno = 90002
 	}
 	if c.Policy.Apps == "" {
 		c.Policy.Apps = AppsConfigured
@@ -231,6 +341,7 @@ func (c *Config) Normalize() {
 			c.Apps[i].ID = c.Apps[i].ClientID
 		}
 	}
+	c.Policy.Profile.apply(&c.Policy)
 }
 
 // AppLimits returns an app's limits, each zero field taken from the policy.
@@ -243,4 +354,29 @@ func (c *Config) AppLimits(a App) Limits {
 		l.QPS = c.Policy.Limits.QPS
 	}
 	return l
+}
+
+// Redacted returns a copy of the configuration fit to show (the admin API's GET /__admin/config):
+// app secrets and platform secrets and tickets replaced by "<redacted>", fixed tokens left out.
+func (c *Config) Redacted() *Config {
+	out := *c
+	out.Apps = make([]App, len(c.Apps))
+	for i, a := range c.Apps {
+		a.ClientSecret = "<redacted>"
+		a.Tokens = nil
+		if a.Push != nil {
+			p := a.Push.Redacted()
+			a.Push = &p
+		}
+		out.Apps[i] = a
+	}
+	out.Platforms = make([]Platform, len(c.Platforms))
+	for i, p := range c.Platforms {
+		p.Secret, p.Ticket = "<redacted>", "<redacted>"
+		out.Platforms[i] = p
+	}
+	if len(out.Platforms) == 0 {
+		out.Platforms = nil
+	}
+	return &out
 }

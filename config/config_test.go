@@ -25,14 +25,16 @@ func TestParseFull(t *testing.T) {
 	want := &Config{
 		Version: 1,
 		Policy: Policy{
-			Apps: AppsConfigured, Tokens: TokensIssued,
+			Profile: ProfileSandbox, Apps: AppsConfigured, Tokens: TokensIssued,
 			Window:      Window{Mode: WindowRequireUserMessage, Duration: Duration(48 * time.Hour), MaxReplies: 5},
-			LenientJSON: true, JournalCap: 200, Limits: Limits{Daily: 1000, QPS: 10},
+			LenientJSON: true, JournalCap: 200, Limits: Limits{Daily: 1000, QPS: 10}, MissingGrantErrno: 90002,
 		},
+		Platforms: []Platform{{Key: "tp-key", Secret: "tp-secret", Ticket: "tp-ticket"}},
 		Apps: []App{{
 			ID: "1001", ClientID: "key-a", ClientSecret: "secret-a", Capability: ptr(true),
 			OpenIDs: []string{"u1", "u2"}, ForeignOpenIDs: []string{"other"}, UserMessages: []string{"u1"},
-			Tokens: []string{"fixed-token"}, Limits: Limits{Daily: 5},
+			Tokens: []string{"fixed-token"}, Limits: Limits{Daily: 5}, Platforms: []string{"tp-key"},
+			Faults: []Fault{{Kind: FaultTruncated, Phase: FaultPhaseBefore}},
 		}},
 		Rules: []Rule{
 			{Name: "quota for u2", Match: Match{App: "1001", OpenID: "u2", MsgType: "text", ContentContains: "promo"}, Answer: Answer{Errno: ptr(90001)}, Times: 2},
@@ -100,6 +102,9 @@ func TestDefault(t *testing.T) {
 	c := Default()
 	if c.Policy.Apps != AppsSandbox || c.Policy.Tokens != TokensSandbox || c.Policy.Window.Mode != WindowOpenOnFirstSend || !c.Policy.MagicValues {
 		t.Errorf("default policy = %+v, want sandbox apps and tokens, open on first send, magic values", c.Policy)
+	}
+	if c.Policy.Profile != ProfileSandbox || !c.Policy.LenientJSON {
+		t.Errorf("default policy = %+v, want the sandbox profile and lenient_json on (issue 14: forms labelled JSON are read, with a warning)", c.Policy)
 	}
 	if time.Duration(c.Policy.Window.Duration) != 48*time.Hour || c.Policy.Window.MaxReplies != 5 {
 		t.Errorf("default window = %+v, want 48h and 5 replies", c.Policy.Window)

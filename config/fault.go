@@ -65,9 +65,39 @@ const (
 	DefaultDripInterval = 100 * time.Millisecond
 )
 
-// Fault injects a network failure into the answers of matching sends. The fake decides the answer
-// first (the send counts toward its window, as when a real answer is lost on the way back), then
-// delays, replaces or mangles it.
+// Fault phases: where a fault strikes.
+const (
+	// FaultPhaseBefore: the request never reached the service. Nothing is counted (no window
+	// reply, limit or rule use), and the journal entry says so.
+	FaultPhaseBefore = "before"
+	// FaultPhaseAfter: the service acted and counted, and its answer was lost on the way back —
+	// the lost acknowledgement that tests whether a client's retry sends twice.
+	FaultPhaseAfter = "after"
+)
+
+// DefaultFaultPhase is where a kind strikes when the fault does not say: a gateway's HTTP 5xx
+// page, a reset, an empty answer and a timeout come before the service; a truncated, malformed,
+// mislabelled or dripping answer (and a mere latency, or none) after it.
+func DefaultFaultPhase(kind FaultKind) string {
+	switch kind {
+	case FaultHTTP500, FaultHTTP502, FaultHTTP503, FaultHTTP504, FaultReset, FaultEmpty, FaultTimeout:
+		return FaultPhaseBefore
+	}
+	return FaultPhaseAfter
+}
+
+// PhaseFor returns where the fault strikes when it injects kind (a step of its Sequence, or its
+// Kind): its Phase when set, else DefaultFaultPhase(kind).
+func (f Fault) PhaseFor(kind FaultKind) string {
+	if f.Phase != "" {
+		return f.Phase
+	}
+	return DefaultFaultPhase(kind)
+}
+
+// Fault injects a network failure into the answers of matching sends. Phase says where it strikes:
+// before the service (nothing is counted) or after it (the send counts toward its window, as when
+// a real answer is lost on the way back); the fake then delays, replaces or mangles the answer.
 type Fault struct {
 	// Name describes the fault in the journal; empty means "faults[i]".
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
@@ -93,6 +123,9 @@ type Fault struct {
 	DripInterval Duration `yaml:"drip_interval,omitempty" json:"drip_interval,omitempty"`
 	// DripBytes is the size of each chunk of a drip (default 1).
 	DripBytes int `yaml:"drip_bytes,omitempty" json:"drip_bytes,omitempty"`
+	// Phase is FaultPhaseBefore or FaultPhaseAfter for every kind the fault injects; empty takes
+	// DefaultFaultPhase of each kind (see PhaseFor).
+	Phase string `yaml:"phase,omitempty" json:"phase,omitempty"`
 }
 
 // LatencyRange is a delay, fixed ("200ms") or a range ("100ms-2s"), each with its unit.
@@ -194,6 +227,11 @@ func validateFaults(path, appID string, faults []Fault, errs *Errors) {
 		}
 		if f.DripBytes < 0 {
 			add(p+".drip_bytes", "must not be negative")
+		}
+		switch f.Phase {
+		case "", FaultPhaseBefore, FaultPhaseAfter:
+		default:
+			add(p+".phase", "must be %q (the request never reached the service) or %q (its answer was lost), got %q", FaultPhaseBefore, FaultPhaseAfter, f.Phase)
 		}
 		if m := f.Match.MsgType; m != "" && m != "text" && m != "image" {
 			add(p+".match.msg_type", "must be text or image, got %q", m)

@@ -67,6 +67,7 @@ func Parse(name string, data []byte) (*Config, error) {
 			*errs = append(*errs, &Error{Path: "version", Reason: fmt.Sprintf("required: add `version: %d`", Version)})
 			return
 		}
+		*errs = append(*errs, c.profileConflicts()...)
 		c.Normalize()
 		*errs = append(*errs, c.validate()...)
 	})
@@ -286,7 +287,7 @@ func wantOf(goType string) string {
 		return "a whole number"
 	case strings.HasPrefix(goType, "float"):
 		return "a number"
-	case goType == "string" || goType == "config.FaultKind" || goType == "config.AppPolicy" || goType == "config.TokenPolicy" || goType == "config.WindowMode":
+	case goType == "string" || goType == "config.FaultKind" || goType == "config.AppPolicy" || goType == "config.TokenPolicy" || goType == "config.WindowMode" || goType == "config.Profile":
 		return "a string"
 	case strings.HasPrefix(goType, "[]"):
 		return "a list"
@@ -350,10 +351,20 @@ var knownKeys = []string{
 	"duration", "max_replies", "magic_values", "lenient_json", "journal_cap", "name", "match",
 	"answer", "times", "app", "token", "open_id", "msg_type", "content", "content_contains", "errno",
 	"error_code", "faults", "kind", "sequence", "latency", "probability", "seed", "skip", "drip_interval",
-	"drip_bytes",
+	"drip_bytes", "phase", "profile", "platforms", "key", "secret", "ticket", "missing_grant_errno",
 }
 
-func suggest(key string) string { return nearest.Word(key, knownKeys) }
+// suggest returns the known key nearest to a mistyped one; a key known elsewhere in the format (say
+// platforms' "secret" under an app) suggests no other.
+func suggest(key string) string {
+	others := make([]string, 0, len(knownKeys))
+	for _, k := range knownKeys {
+		if k != key {
+			others = append(others, k)
+		}
+	}
+	return nearest.Word(key, others)
+}
 
 // lineOf finds the line of a key path such as apps[1].client_id in a parsed document; it falls
 // back to the nearest ancestor found.
@@ -403,6 +414,41 @@ func splitPath(path string) []string {
 	return out
 }
 
+// profileConflicts reports the policy fields a file sets against its own profile: under
+// ProfileBaidu a lenient value written next to it would be silently overridden.
+func (c *Config) profileConflicts() Errors {
+	if c.Policy.Profile != ProfileBaidu {
+		return nil
+	}
+	var errs Errors
+	add := func(path, value string) {
+		errs = append(errs, &Error{Path: path, Reason: fmt.Sprintf("is %s, but policy.profile baidu sets %s: remove one of them", value, strings.TrimPrefix(settingOf(path), path+": "))})
+	}
+	if c.Policy.Apps == AppsSandbox {
+		add("policy.apps", string(AppsSandbox))
+	}
+	if c.Policy.Tokens == TokensSandbox {
+		add("policy.tokens", string(TokensSandbox))
+	}
+	if c.Policy.Window.Mode == WindowOpenOnFirstSend {
+		add("policy.window.mode", string(WindowOpenOnFirstSend))
+	}
+	if c.Policy.MagicValues {
+		add("policy.magic_values", "true")
+	}
+	return errs
+}
+
+// settingOf returns the line of ProfileBaidu.Settings that sets path.
+func settingOf(path string) string {
+	for _, s := range ProfileBaidu.Settings() {
+		if strings.HasPrefix(s, path+": ") {
+			return s
+		}
+	}
+	return path
+}
+
 // validate checks values the decoder cannot: enums, ranges, duplicates, references.
 func (c *Config) validate() Errors {
 	var errs Errors
@@ -411,6 +457,33 @@ func (c *Config) validate() Errors {
 	}
 	if c.Version != Version {
 		add("version", "unsupported version %d (this build reads version %d)", c.Version, Version)
+	}
+	if !c.Policy.Profile.Known() {
+		add("policy.profile", "must be %q or %q, got %q", ProfileSandbox, ProfileBaidu, c.Policy.Profile)
+	}
+	if n := c.Policy.MissingGrantErrno; n <= 0 {
+		add("policy.missing_grant_errno", "must be a business errno other than 0, got %d", n)
+	} else {
+		checkCatalogue("policy", Answer{Errno: &n}, func(_, format string, args ...any) {
+			add("policy.missing_grant_errno", "%s", strings.TrimPrefix(fmt.Sprintf(format, args...), fmt.Sprintf("%d ", n)))
+		})
+	}
+	platforms := map[string]int{}
+	for i, pl := range c.Platforms {
+		p := fmt.Sprintf("platforms[%d]", i)
+		if pl.Key == "" {
+			add(p+".key", "required")
+		} else if j, dup := platforms[pl.Key]; dup {
+			add(p+".key", "duplicate platform key %q (also platforms[%d])", pl.Key, j)
+		} else {
+			platforms[pl.Key] = i
+		}
+		if pl.Secret == "" {
+			add(p+".secret", "required")
+		}
+		if pl.Ticket == "" {
+			add(p+".ticket", "required (the ticket the platform gives /public/2.0/smartapp/auth/tp/token)")
+		}
 	}
 	switch c.Policy.Apps {
 	case AppsConfigured, AppsSandbox:
@@ -476,6 +549,28 @@ func (c *Config) validate() Errors {
 		}
 		checkLimits(p+".limits", a.Limits)
 		validateFaults(p+".faults", a.ID, a.Faults, &errs)
+		if a.Push != nil {
+			errs = append(errs, a.Push.Check(p+".push", a.ClientID)...)
+		}
+		granted := map[string]bool{}
+		for k, key := range a.Platforms {
+			pk := fmt.Sprintf("%s.platforms[%d]", p, k)
+			switch _, known := platforms[key]; {
+			case !known:
+				keys := make([]string, len(c.Platforms))
+				for j, pl := range c.Platforms {
+					keys[j] = strconv.Quote(pl.Key)
+				}
+				list := "none is configured"
+				if len(keys) > 0 {
+					list = "configured: " + strings.Join(keys, ", ")
+				}
+				add(pk, "unknown platform %q (%s)", key, list)
+			case granted[key]:
+				add(pk, "platform %q is listed twice", key)
+			}
+			granted[key] = true
+		}
 	}
 	c.validateRules(&errs)
 	validateFaults("faults", "", c.Faults, &errs)

@@ -39,6 +39,10 @@ const (
 	// FaultSlow holds the answer for Suite.SlowHold, then drops the connection: the client must
 	// give up first (it needs a timeout).
 	FaultSlow Fault = "slow_answer"
+	// FaultLostAck lets the service deliver and count the message, then resets the connection
+	// (config.FaultReset with phase after): the acknowledgement is lost, and a blind retry reaches
+	// the user twice.
+	FaultLostAck Fault = "lost_ack"
 )
 
 // Case is one named check of the catalogue.
@@ -174,6 +178,10 @@ func Cases() []Case {
 			judge: judgeFault})
 	}
 	cs = append(cs,
+		Case{Name: "lost_ack_not_resent", Grade: GradeShould, Fault: FaultLostAck,
+			Doc:   "When the connection drops after the service delivered the message (the answer was lost on the way back), the client does not send it again: the service has no idempotency key, so a blind retry reaches the user twice. Report the failure instead, or retry only answers that prove nothing was delivered (an HTTP 5xx page).",
+			msgs:  []Message{textMsg("contract: lost acknowledgement")},
+			judge: judgeLostAck},
 		Case{Name: "token_reused", Grade: GradeShould,
 			Doc:   "Two sends in a row use one token from /oauth/2.0/token: the token lives 30 days and fetching one per send doubles the load and the latency.",
 			msgs:  []Message{textMsg("contract: first"), textMsg("contract: second")},
@@ -192,6 +200,8 @@ func Cases() []Case {
 			Doc: "Every send is a POST with an application/x-www-form-urlencoded (or multipart/form-data) body: Baidu does not read JSON bodies, so a JSON client loses every message."},
 		Case{Name: "token_in_query", Grade: GradeShould, Aggregate: true,
 			Doc: "Every send carries access_token in the query string, where Baidu documents it (the body works too, but only the query is documented)."},
+		Case{Name: "no_sandbox_warnings", Grade: GradeShould, Aggregate: true,
+			Doc: "No request passed only thanks to a leniency of the fake (an X-Smartappmock-Warning on its answer: a token the fake never issued, a form labelled JSON, a window opened without a user message, …): each distinct warning is reported as a request that would fail against Baidu."},
 		Case{Name: "codes_reported", Grade: GradeShould, Aggregate: true,
 			Doc: "Every failure the fake answered with a code is reported with that code (a Coder error in Go, {\"errno\":N} or {\"error_code\":N} as the last stdout line of a command), so the caller can tell a quota problem from a bad parameter."},
 	)

@@ -17,7 +17,25 @@ type Conn struct {
 	// runs as one process per message may keep its access token (SMARTAPP_TOKEN_CACHE). The file
 	// does not exist at the start of a case.
 	TokenCache string
+	// Endpoint is EndpointSend (custom/send with the app's own token from /oauth/2.0/token) or
+	// EndpointSendByTP (custom/sendbytp as a third-party platform, with the authorizer token).
+	Endpoint string
+	// PlatformKey and PlatformTicket (sendbytp) get the platform token (42.) from
+	// /public/2.0/smartapp/auth/tp/token?client_id=<key>&ticket=<ticket>.
+	PlatformKey, PlatformTicket string
+	// AuthorizationCode (sendbytp) is the app's consent: exchange it once at /rest/2.0/oauth/token
+	// (grant_type app_to_tp_authorization_code, access_token the platform token) for the authorizer
+	// token (45.) and its single-use refresh token (46.); keep both in TokenCache.
+	AuthorizationCode string
 }
+
+// The endpoints a client may be run against (Suite.Endpoint, `contract run --endpoint`).
+const (
+	// EndpointSend is /rest/2.0/smartapp/message/custom/send, the mini program's own.
+	EndpointSend = "send"
+	// EndpointSendByTP is /rest/2.0/smartapp/message/custom/sendbytp, a third-party platform's.
+	EndpointSendByTP = "sendbytp"
+)
 
 // Message is one customer-service message the kit asks the client to send.
 type Message struct {

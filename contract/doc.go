@@ -34,10 +34,11 @@
 //
 // # Server side
 //
-// Verify sends safe probes (a token, a wrong secret, a bad grant, a send without a token, a send
-// with a bad token, a send with missing fields, and one valid send) to a server and checks every
-// response (status, headers, body) against openapi.yaml. Against the real service it fetches one
-// token, sends one real message (unless VerifyOptions.NoSend) and counts toward the app's limits.
+// Package contract/verify sends safe probes (a token, a wrong secret, a bad grant, a send without a
+// token, a send with a bad token, a send with missing fields, and one valid send) to a server and
+// checks every response (status, headers, body) against openapi.yaml, in a Report of this package.
+// Against the real service it fetches one token, sends one real message (unless Options.NoSend) and
+// counts toward the app's limits. The webhook kit (contract/webhook) drives a bot's receiver.
 //
 // # Reports
 //

@@ -88,7 +88,15 @@ func (s goSession) close() {}
 //	SMARTAPP_PIC_URL        the image link (empty for a text)
 //	SMARTAPP_TOKEN_CACHE    a file the command may keep its access token in between messages
 //	SMARTAPP_CASE           the case name, for the command's own logs
+//	SMARTAPP_ENDPOINT       send or sendbytp (Conn.Endpoint)
+//	SMARTAPP_TP_CLIENT_ID   sendbytp: the platform key
+//	SMARTAPP_TP_TICKET      sendbytp: the platform's ticket
+//	SMARTAPP_AUTH_CODE      sendbytp: the app's authorization code (exchange it once)
 func CommandEnv(c Conn, m Message, caseName string) []string {
+	endpoint := c.Endpoint
+	if endpoint == "" {
+		endpoint = EndpointSend
+	}
 	return []string{
 		"SMARTAPP_BASE_URL=" + c.BaseURL,
 		"SMARTAPP_CLIENT_ID=" + c.ClientID,
@@ -100,6 +108,10 @@ func CommandEnv(c Conn, m Message, caseName string) []string {
 		"SMARTAPP_PIC_URL=" + m.PicURL,
 		"SMARTAPP_TOKEN_CACHE=" + c.TokenCache,
 		"SMARTAPP_CASE=" + caseName,
+		"SMARTAPP_ENDPOINT=" + endpoint,
+		"SMARTAPP_TP_CLIENT_ID=" + c.PlatformKey,
+		"SMARTAPP_TP_TICKET=" + c.PlatformTicket,
+		"SMARTAPP_AUTH_CODE=" + c.AuthorizationCode,
 	}
 }
 

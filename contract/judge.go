@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
+	"github.com/smartappmock/smartappmock/mockserver"
 )
 
 // minBackoff is the shortest pause between two tries that still counts as a backoff.
@@ -231,6 +233,59 @@ func judgeFault(j *judge, t *trial) {
 	}
 }
 
+// judgeLostAck: every try reached the service and was delivered, then its answer was lost; the
+// user must get the message once.
+func judgeLostAck(j *judge, t *trial) {
+	o, ok := j.outcome(t, 0)
+	if !ok {
+		return
+	}
+	if o.Crash != "" {
+		j.fail(diffOutcome(outcomeView{Code: viewOf(o).Code}, viewOf(o)), "the client did not answer cleanly: %s", o.Crash)
+	}
+	sends := t.sendsOf(0)
+	var delivered []exchange
+	for _, e := range sends {
+		if e.Entry != nil && e.Entry.OK() && e.Entry.FaultPhase != config.FaultPhaseBefore {
+			delivered = append(delivered, e)
+		}
+	}
+	if len(delivered) > 1 {
+		j.fail(diffLines(lines(delivered[:1]), lines(delivered)),
+			"the user received the message %d times: the service delivered it, the connection dropped before the answer, and the client sent it again (the journal holds %d deliveries)",
+			len(delivered), len(delivered))
+	}
+}
+
+// kitWarnings are the warning kinds the kit's own set-up causes: its rules force answers, a target
+// serves its apps and platform as sandbox ones. They say nothing about the client.
+var kitWarnings = map[string]bool{
+	string(mockserver.WarnRule):               true,
+	string(mockserver.WarnMagicValue):         true,
+	string(mockserver.WarnUnconfiguredClient): true,
+	string(mockserver.WarnSandboxPlatform):    true,
+}
+
+// checkWarnings reports each distinct warning (by kind) the fake gave the client's requests, once,
+// with the first request that got it.
+func checkWarnings(j *judge, trials []*trial) {
+	seen := map[string]bool{}
+	for _, t := range trials {
+		for k, e := range t.ex {
+			if e.Entry == nil {
+				continue
+			}
+			for _, w := range e.Entry.Warnings {
+				if kitWarnings[w.Kind] || seen[w.Kind] {
+					continue
+				}
+				seen[w.Kind] = true
+				j.fail("", "would fail against Baidu: %s (first in %s)", w.Message, caseRef(t, k, e))
+			}
+		}
+	}
+}
+
 func judgeTokenReused(j *judge, t *trial) {
 	judgeDelivered(j, t)
 	fetches := t.tokenFetches()
@@ -291,6 +346,10 @@ const maxAggregateFindings = 5
 // judgeAggregate judges an aggregate case over every trial.
 func judgeAggregate(c Case, sp *spec.Spec, trials []*trial) []finding {
 	j := &judge{}
+	if c.Name == "no_sandbox_warnings" {
+		checkWarnings(j, trials)
+		return j.findings
+	}
 	for _, t := range trials {
 		for k, e := range t.ex {
 			if len(j.findings) >= maxAggregateFindings {
@@ -353,7 +412,9 @@ func checkCodes(j *judge, t *trial) {
 			continue
 		}
 		s := t.sendsOf(i)
-		if len(s) == 0 || s[len(s)-1].Entry == nil || s[len(s)-1].Entry.OK() {
+		// A fault hid the answer from the client (even when the service decided one behind it):
+		// there was no code to name.
+		if len(s) == 0 || s[len(s)-1].Fault != "" || s[len(s)-1].Entry == nil || s[len(s)-1].Entry.OK() {
 			continue
 		}
 		j.fail("", "%s, message %d: the service answered %s; the client reported a failure without naming the code",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/fault"
 	"github.com/smartappmock/smartappmock/store"
@@ -59,11 +60,14 @@ func (e *exchange) line() string {
 	return e.Method + " " + path + " -> " + e.answer()
 }
 
+// endpointOf names a path for the judges: either send endpoint is "send"; the endpoint that gives
+// the token a send uses (/oauth/2.0/token, or the authorizer tokens' /rest/2.0/oauth/token) is
+// "token"; the platform token and pre-authorization code are "other".
 func endpointOf(path string) string {
 	switch path {
-	case smartappmock.SendPath:
+	case smartappmock.SendPath, smartappmock.SendByTPPath:
 		return "send"
-	case smartappmock.TokenPath:
+	case smartappmock.TokenPath, smartappmock.TPOAuthPath:
 		return "token"
 	}
 	return "other"
@@ -157,7 +161,7 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 	if e.Endpoint == "send" && r.fault != "" {
 		e.Fault = r.fault
-		e.Status, e.Abandoned = r.inject(w, req)
+		e.Status, e.Abandoned, e.RequestID = r.inject(w, req)
 	} else {
 		sw := &statusWriter{ResponseWriter: w}
 		r.next.ServeHTTP(sw, req)
@@ -170,15 +174,21 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Unlock()
 }
 
-// inject lets the fake decide the send, then delivers its answer through the fault with the
-// fake's own fault implementation (package fault): the same bytes as against a target, where the
-// kit plans the same kinds with PUT /__admin/faults. It returns the status written (0 for none)
-// and whether the client gave up first.
-func (r *recorder) inject(w http.ResponseWriter, req *http.Request) (int, bool) {
-	rec := httptest.NewRecorder()
-	r.next.ServeHTTP(rec, req)
-	a := fault.Answer{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+// inject delivers the send's answer through the fault with the fake's own fault implementation
+// (package fault): the same bytes as against a target, where the kit plans the same kinds with
+// PUT /__admin/faults. A fault of phase after lets the fake decide (and count) the send first; one
+// of phase before never reaches it, as against a target. It returns the status written (0 for
+// none), whether the client gave up first, and the fake's request id (empty when it never saw the
+// send).
+func (r *recorder) inject(w http.ResponseWriter, req *http.Request) (status int, abandoned bool, id string) {
+	a := fault.Answer{Status: http.StatusOK, Header: http.Header{}}
+	if faultPhase(r.fault) == config.FaultPhaseAfter {
+		rec := httptest.NewRecorder()
+		r.next.ServeHTTP(rec, req)
+		a = fault.Answer{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+		id = rec.Header().Get(smartappmock.HeaderRequestID)
+	}
 	out := fault.Deliver(w, req, a, fault.Plan{Kind: targetFault(r.fault), Source: "contract"},
 		fault.Options{Hold: r.hold, RequestIDHeader: smartappmock.HeaderRequestID}, func(fault.Outcome) {})
-	return out.Status, req.Context().Err() != nil
+	return out.Status, req.Context().Err() != nil, id
 }

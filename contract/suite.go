@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -48,6 +47,10 @@ type Suite struct {
 	MaxAttempts int
 	// Strict makes Test fail on should-cases too.
 	Strict bool
+	// Endpoint is EndpointSend (default) or EndpointSendByTP: the client then sends with
+	// custom/sendbytp as a third-party platform, and each case gives it a platform key, ticket and
+	// authorization code (Conn).
+	Endpoint string
 }
 
 func (s Suite) withDefaults() Suite {
@@ -63,7 +66,18 @@ func (s Suite) withDefaults() Suite {
 	if s.MaxAttempts <= 0 {
 		s.MaxAttempts = 10
 	}
+	if s.Endpoint == "" {
+		s.Endpoint = EndpointSend
+	}
 	return s
+}
+
+// checkEndpoint refuses an endpoint the kit cannot drive.
+func checkEndpoint(e string) error {
+	if e == "" || e == EndpointSend || e == EndpointSendByTP {
+		return nil
+	}
+	return fmt.Errorf("unknown endpoint %q (want %s or %s)", e, EndpointSend, EndpointSendByTP)
 }
 
 // Run runs every case of the catalogue against a Go client inside the caller's go test: one
@@ -224,6 +238,9 @@ type harness struct {
 }
 
 func (s Suite) newHarness(ctx context.Context) (*harness, error) {
+	if err := checkEndpoint(s.Endpoint); err != nil {
+		return nil, err
+	}
 	sp, err := spec.Load(smartappmock.OpenAPI())
 	if err != nil {
 		return nil, err
@@ -237,7 +254,7 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 			return nil, err
 		}
 		h.cases = cases
-		h.target = &adminClient{base: strings.TrimRight(s.Target, "/"), token: s.AdminToken, hc: &http.Client{Timeout: 10 * time.Second}}
+		h.target = newAdminClient(strings.TrimRight(s.Target, "/"), s.AdminToken)
 		if err := h.target.health(ctx); err != nil {
 			return nil, err
 		}
@@ -254,7 +271,9 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 		var faults []config.Fault
 		for _, c := range cases {
 			if c.Fault != "" {
-				faults = append(faults, config.Fault{Name: "contract " + c.Name, Match: config.Match{App: h.appID(c)}, Kind: targetFault(c.Fault)})
+				f := faultPlan(c.Fault)
+				f.Name, f.Match = "contract "+c.Name, config.Match{App: h.appID(c)}
+				faults = append(faults, f)
 			}
 		}
 		if len(faults) > 0 {
@@ -311,7 +330,11 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	conn := Conn{ClientID: app, ClientSecret: secret, TokenCache: filepath.Join(dir, "token")}
+	conn := Conn{ClientID: app, ClientSecret: secret, TokenCache: filepath.Join(dir, "token"), Endpoint: h.s.Endpoint}
+	tp := h.s.Endpoint == EndpointSendByTP
+	if tp {
+		conn.PlatformKey, conn.PlatformTicket = "contract-tp-"+h.runID, "ticket-"+hex.EncodeToString(secretRnd[:4])
+	}
 	tr := &trial{c: c, msgs: c.Messages(), hold: h.s.SlowHold}
 
 	var rec *recorder
@@ -320,14 +343,26 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 	if h.target == nil {
 		cfg := &config.Config{
 			Version: config.Version,
-			Policy: config.Policy{Apps: config.AppsConfigured, Tokens: config.TokensIssued,
-				Window: config.Window{Mode: config.WindowRequireUserMessage}},
+			// Baidu's profile, but forms labelled JSON are read as the embedded default reads them:
+			// a client that sends them gets the warning (no_sandbox_warnings) and fails
+			// send_form_encoded, rather than failing every case with 3001.
+			Policy: config.Policy{Profile: config.ProfileBaidu, Apps: config.AppsConfigured, Tokens: config.TokensIssued,
+				Window: config.Window{Mode: config.WindowRequireUserMessage}, LenientJSON: true},
 			Apps:  []config.App{{ID: app, ClientID: app, ClientSecret: secret, UserMessages: []string{caseOpenID}}},
 			Rules: c.rules,
+		}
+		if tp {
+			cfg.Platforms = []config.Platform{{Key: conn.PlatformKey, Secret: secret, Ticket: conn.PlatformTicket}}
+			cfg.Apps[0].Platforms = []string{conn.PlatformKey}
 		}
 		srv, err = mockserver.New(mockserver.Options{Config: cfg})
 		if err != nil {
 			return nil, err
+		}
+		if tp {
+			if conn.AuthorizationCode, _, err = srv.AuthorizePlatform(ctx, conn.PlatformKey, app); err != nil {
+				return nil, err
+			}
 		}
 		rec = &recorder{next: srv, fault: c.Fault, hold: h.s.SlowHold, maxAttempts: h.s.MaxAttempts}
 		hs := httptest.NewServer(rec)
@@ -338,6 +373,11 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 		conn.BaseURL = h.target.base
 		if err := h.target.prepareApp(ctx, app, secret, caseOpenID); err != nil {
 			return nil, err
+		}
+		if tp {
+			if conn.AuthorizationCode, err = h.target.authorize(ctx, conn.PlatformKey, app); err != nil {
+				return nil, err
+			}
 		}
 	}
 

@@ -3,7 +3,7 @@ package contract
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -19,15 +19,16 @@ import (
 	"github.com/smartappmock/smartappmock/store"
 )
 
-// adminClient talks to a running fake's admin API (see mockserver/admin.go).
+// adminClient talks to a running fake's admin API through its typed client (admin.Client), and
+// remembers what the kit changed there so that it can put it back.
 type adminClient struct {
-	base  string
-	token string
+	c    admin.Client
+	base string
+	hc   *http.Client
 	// saved are the target's own rules, put back when the run ends.
 	saved []config.Rule
 	// pushed is set once the kit's rules are in place.
 	pushed bool
-	hc     *http.Client
 	// faults is true when the target injects faults (PUT /__admin/faults); savedFaults are its own.
 	faults      bool
 	savedFaults []config.Fault
@@ -46,26 +47,50 @@ func targetFault(f Fault) config.FaultKind {
 		return config.FaultTruncated
 	case FaultSlow:
 		return config.FaultTimeout
+	case FaultLostAck:
+		return config.FaultReset
 	}
 	return ""
+}
+
+// faultPlan is the fault plan of a case's transport fault: its kind, and the phase where the kind's
+// default is not the case's (a lost acknowledgement resets after the service acted).
+func faultPlan(f Fault) config.Fault {
+	p := config.Fault{Kind: targetFault(f)}
+	if f == FaultLostAck {
+		p.Phase = config.FaultPhaseAfter
+	}
+	return p
+}
+
+// faultPhase is where the case's fault strikes.
+func faultPhase(f Fault) string {
+	p := faultPlan(f)
+	return p.PhaseFor(p.Kind)
+}
+
+// newAdminClient is the admin client of a target at base.
+func newAdminClient(base, token string) *adminClient {
+	hc := &http.Client{Timeout: 10 * time.Second}
+	return &adminClient{c: admin.Client{BaseURL: base, Token: token, HTTP: hc}, base: base, hc: hc}
 }
 
 // pushFaults puts the kit's faults (each scoped to one case's app) in front of the target's own,
 // when the target can inject faults; otherwise the fault cases are skipped.
 func (a *adminClient) pushFaults(ctx context.Context, faults []config.Fault) error {
-	var cur struct {
-		Faults []config.Fault `json:"faults"`
+	cur, err := a.c.Faults(ctx)
+	if admin.IsStatus(err, http.StatusNotFound) {
+		return nil // an older fake without fault injection
 	}
-	if err := a.do(ctx, http.MethodGet, admin.Prefix+"/faults", nil, &cur); err != nil {
-		if strings.Contains(err.Error(), "HTTP 404") {
-			return nil // an older fake without fault injection
-		}
-		return err
+	if err != nil {
+		return a.explain(err)
 	}
-	a.savedFaults = cur.Faults
-	all := append(append([]config.Fault{}, faults...), cur.Faults...)
-	if err := a.do(ctx, http.MethodPut, admin.Prefix+"/faults", map[string]any{"faults": all}, nil); err != nil {
-		return err
+	a.savedFaults = []config.Fault{}
+	for _, f := range cur.Faults {
+		a.savedFaults = append(a.savedFaults, f.Fault)
+	}
+	if _, err := a.c.PutFaults(ctx, append(append([]config.Fault{}, faults...), a.savedFaults...)); err != nil {
+		return a.explain(err)
 	}
 	a.faults = true
 	return nil
@@ -75,74 +100,43 @@ func (a *adminClient) restoreFaults(ctx context.Context) error {
 	if !a.faults {
 		return nil
 	}
-	faults := a.savedFaults
-	if faults == nil {
-		faults = []config.Fault{}
-	}
-	return a.do(ctx, http.MethodPut, admin.Prefix+"/faults", map[string]any{"faults": faults}, nil)
+	_, err := a.c.PutFaults(ctx, a.savedFaults)
+	return a.explain(err)
 }
 
-func (a *adminClient) do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
+// explain words an admin API error for a contract run: a 401 says how to pass the token.
+func (a *adminClient) explain(err error) error {
+	var e *admin.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &e) && e.Status == http.StatusUnauthorized:
+		return fmt.Errorf("target admin API: %s %s: HTTP 401: the target has an admin token: pass it with --admin-token T (env SMARTAPPMOCK_ADMIN_TOKEN; Suite.AdminToken in Go)", e.Method, e.Path)
+	case errors.As(err, &e):
+		return fmt.Errorf("target admin API: %s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Message)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if a.token != "" {
-		req.Header.Set("Authorization", "Bearer "+a.token)
-	}
-	resp, err := a.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("target admin API: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return fmt.Errorf("target admin API: %s %s: %w", method, path, err)
-	}
-	if resp.StatusCode == http.StatusUnauthorized {
-		return fmt.Errorf("target admin API: %s %s: HTTP 401: the target has an admin token: pass it with --admin-token T (env SMARTAPPMOCK_ADMIN_TOKEN; Suite.AdminToken in Go)", method, path)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("target admin API: %s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(data)))
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("target admin API: %s %s: %w", method, path, err)
-		}
-	}
-	return nil
+	return fmt.Errorf("target %w", err)
 }
 
 func (a *adminClient) health(ctx context.Context) error {
-	if err := a.do(ctx, http.MethodGet, admin.Prefix+"/health", nil, nil); err != nil {
-		return fmt.Errorf("%w (is %s a running smartappmock? --target needs its admin API)", err, a.base)
+	if _, err := a.c.Health(ctx); err != nil {
+		return fmt.Errorf("%w (is %s a running smartappmock? --target needs its admin API)", a.explain(err), a.base)
 	}
 	return nil
 }
 
 // pushRules puts the kit's rules (each scoped to one case's app) in front of the target's own.
 func (a *adminClient) pushRules(ctx context.Context, rules []config.Rule) error {
-	var cur struct {
-		Rules []config.Rule `json:"rules"`
+	cur, err := a.c.Rules(ctx)
+	if err != nil {
+		return a.explain(err)
 	}
-	if err := a.do(ctx, http.MethodGet, admin.Prefix+"/rules", nil, &cur); err != nil {
-		return err
+	a.saved = []config.Rule{}
+	for _, r := range cur.Rules {
+		a.saved = append(a.saved, r.Rule)
 	}
-	a.saved = cur.Rules
-	all := append(append([]config.Rule{}, rules...), cur.Rules...)
-	if err := a.do(ctx, http.MethodPut, admin.Prefix+"/rules", map[string]any{"rules": all}, nil); err != nil {
-		return err
+	if _, err := a.c.PutRules(ctx, append(append([]config.Rule{}, rules...), a.saved...)); err != nil {
+		return a.explain(err)
 	}
 	a.pushed = true
 	return nil
@@ -152,11 +146,8 @@ func (a *adminClient) restoreRules(ctx context.Context) error {
 	if !a.pushed {
 		return nil
 	}
-	rules := a.saved
-	if rules == nil {
-		rules = []config.Rule{}
-	}
-	return a.do(ctx, http.MethodPut, admin.Prefix+"/rules", map[string]any{"rules": rules}, nil)
+	_, err := a.c.PutRules(ctx, a.saved)
+	return a.explain(err)
 }
 
 // prepareApp registers the case's sandbox app (by fetching a token with its credentials), clears
@@ -177,25 +168,32 @@ func (a *adminClient) prepareApp(ctx context.Context, app, secret, openID string
 		return fmt.Errorf("target refused a token to client_id %s (HTTP %d: %s); run it with `policy: apps: sandbox` (the default configuration)",
 			app, resp.StatusCode, strings.TrimSpace(string(body)))
 	}
-	esc := url.PathEscape(app)
-	if err := a.do(ctx, http.MethodPost, admin.Prefix+"/apps/"+esc+"/reset", nil, nil); err != nil {
-		return err
+	if _, err := a.c.ResetApp(ctx, app); err != nil {
+		return a.explain(err)
 	}
-	return a.do(ctx, http.MethodPost, admin.Prefix+"/apps/"+esc+"/messages", map[string]string{"open_id": openID}, nil)
+	_, err = a.c.UserMessage(ctx, app, openID)
+	return a.explain(err)
+}
+
+// authorize asks the target's admin API for an authorization code of app for platform (the
+// console consent of sendbytp); the target accepts the kit's made-up platform as a sandbox one.
+func (a *adminClient) authorize(ctx context.Context, platform, app string) (string, error) {
+	var out admin.Authorization
+	if err := a.c.Do(ctx, http.MethodPost, admin.Prefix+"/platforms/"+url.PathEscape(platform)+"/authorize", admin.Authorize{App: app}, &out); err != nil {
+		return "", fmt.Errorf("%w (sendbytp needs a target with third-party platforms and `policy: apps: sandbox`)", a.explain(err))
+	}
+	return out.AuthorizationCode, nil
 }
 
 // journal returns the app's entries newer than after, oldest first, and the newest sequence seen.
 func (a *adminClient) journal(ctx context.Context, app string, after uint64) ([]store.Entry, uint64, error) {
-	var out struct {
-		Requests []store.Entry `json:"requests"`
-	}
-	q := url.Values{"app": {app}, "limit": {"0"}}
-	if err := a.do(ctx, http.MethodGet, admin.Prefix+"/requests?"+q.Encode(), nil, &out); err != nil {
-		return nil, after, err
+	all, err := a.c.Requests(ctx, store.Query{App: app, After: after}) // Limit 0: every entry held
+	if err != nil {
+		return nil, after, a.explain(err)
 	}
 	var es []store.Entry
 	newest := after
-	for _, e := range out.Requests {
+	for _, e := range all {
 		if e.Seq > after {
 			es = append(es, e)
 			newest = max(newest, e.Seq)
@@ -267,12 +265,9 @@ func rebuild(e store.Entry, msg int) exchange {
 	if ct != "" {
 		h.Set("Content-Type", ct)
 	}
-	ex := exchange{Endpoint: e.Endpoint, Method: e.Method, Target: target, Header: h, Body: raw,
+	ex := exchange{Endpoint: endpointOf(e.Path), Method: e.Method, Target: target, Header: h, Body: raw,
 		Start: e.Time, End: e.Time.Add(time.Duration(e.LatencyMicros) * time.Microsecond),
 		Status: e.Status, RequestID: e.ID, Message: msg}
-	if ex.Endpoint == "unknown" {
-		ex.Endpoint = "other"
-	}
 	if e.Fault != "" {
 		kind, _, _ := strings.Cut(e.Fault, " ")
 		ex.Fault = Fault(kind)

@@ -43,19 +43,20 @@ type verdict struct {
 // the stateful ones, in that order, are one Store.Send call, which also journals e with the
 // decision written in unless a fault picked the send. Every reason carries the parameters' notes
 // when the answer is not a success.
-func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *params, now time.Time, e *store.Entry) verdict {
+//
+// byTP is a send on sendbytp, the third-party platform's twin: it takes authorizer tokens (45.)
+// only, and the app must have granted the token's platform customer service.
+func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *params, now time.Time, e *store.Entry, byTP bool) verdict {
 	v := verdict{appTime: now}
 	token := req.AccessToken.Text
 	openID := req.OpenID.Text
-	in := store.SendInput{Now: now, Token: token, Limits: s.limits, BeforeKinds: s.beforeKinds, Window: s.window,
+	in := store.SendInput{Now: now, Token: token, Limits: s.limits, Window: s.window, Warn: s.sendWarn,
 		Match: store.SendMatch{Token: token, OpenID: openID, MsgType: req.MsgType.Text, Content: req.Content.Text}}
 	if len(p.notes) > 0 {
 		in.Notes = "; " + strings.Join(p.notes, "; ")
 	}
-	if p.lenient {
-		in.Warnings = []store.Warning{{Kind: WarnLenientJSON, Message: "body: a form labelled JSON was read only thanks to lenient_json"}}
-	}
-	in.TokenVerdict = s.tokenGate(token)
+	in.Warnings = p.warnings()
+	in.TokenVerdict = s.tokenGate(token, byTP)
 	if token != "" {
 		v.token = RedactToken(token)
 	}
@@ -66,10 +67,13 @@ func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *p
 			in.SandboxApp = SandboxAppID(token)
 		}
 		s.businessInput(req, p, &in)
+		if byTP {
+			in.Grant = s.grant(token)
+		}
 	}
 	if s.cfg.Policy.MagicValues && strings.HasPrefix(openID, magicFaultPrefix) {
 		if plan, ok := magicFault(openID); ok {
-			v.fault, v.faulted, v.phase = plan, true, faultPhase(plan)
+			v.fault, v.faulted, v.phase = plan, true, plan.Phase
 			in.MagicFault = v.phase
 		}
 	}
@@ -97,8 +101,8 @@ func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *p
 			step = fmt.Sprintf(", step %d of %d", pf.Take.Step+1, n)
 		}
 		v.fault = fault.Plan{Kind: pf.Kind, Latency: pf.Latency, Source: pf.Fault.Label(where, pf.Plan.Index) + step,
-			DripInterval: time.Duration(pf.Fault.DripInterval), DripBytes: pf.Fault.DripBytes}
-		v.faulted, v.phase = true, faultPhase(v.fault)
+			DripInterval: time.Duration(pf.Fault.DripInterval), DripBytes: pf.Fault.DripBytes, Phase: pf.Fault.PhaseFor(pf.Kind)}
+		v.faulted, v.phase = true, v.fault.Phase
 	}
 	if res.Stopped {
 		v.Decision = gateway(smartappmock.CodeUnavailable, "fault "+v.fault.Describe()+" struck before the service: nothing was counted"+in.Notes)
@@ -109,9 +113,10 @@ func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *p
 	return v
 }
 
-// tokenGate is the stateless check of a token: missing, or a magic token error_code_<N>. It
-// returns nil when the store must look the token up.
-func (s *Server) tokenGate(token string) *store.Verdict {
+// tokenGate is the stateless check of a token: missing, a magic token error_code_<N>, or a token
+// of the other send endpoint (an authorizer token is for sendbytp only). It returns nil when the
+// store must look the token up.
+func (s *Server) tokenGate(token string, byTP bool) *store.Verdict {
 	if token == "" {
 		return &store.Verdict{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeInvalidParameter, Reason: "access_token: missing from the query and the body"}
 	}
@@ -119,11 +124,39 @@ func (s *Server) tokenGate(token string) *store.Verdict {
 		if n, err := strconv.Atoi(token[len(magicTokenPrefix):]); err == nil {
 			if _, ok := s.spec.Catalogue().GatewayMessage(n); ok {
 				return &store.Verdict{Layer: smartappmock.LayerGateway, Code: n, Reason: "magic access_token " + token, Rule: "magic:" + token,
-					Warnings: []store.Warning{{Kind: WarnMagicValue, Message: "answer forced by the magic access_token " + clipCopy(token) + " (Baidu has no magic values)"}}}
+					Warnings: []store.Warning{WarnMagicValue.Warning()}}
 			}
 		}
 	}
+	switch {
+	case byTP && !AuthorizerToken(token):
+		return &store.Verdict{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeInvalidAccessToken, Reason: "access_token: sendbytp takes an authorizer token (45.) of a third-party platform"}
+	case !byTP && AuthorizerToken(token):
+		return &store.Verdict{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeInvalidAccessToken, Reason: "access_token: an authorizer token (45.) is for sendbytp, not custom/send"}
+	}
 	return nil
+}
+
+// grant is the platform grant of a send on sendbytp (CheckPlatformGrant): its warnings when the
+// platform is not configured, else the verdict of each configured app that did not grant it.
+func (s *Server) grant(token string) *store.Grant {
+	g := &store.Grant{}
+	for id := range s.apps {
+		d, ok, warns := s.CheckPlatformGrant(token, id)
+		if len(warns) > 0 {
+			g.Warnings = warns // the same for every app: the platform is not configured
+		}
+		if !ok {
+			if g.Refused == nil {
+				g.Refused = map[string]store.Verdict{}
+			}
+			g.Refused[id] = store.Verdict{Layer: d.Layer, Code: d.Code, Reason: d.Reason, Rule: d.Rule}
+		}
+	}
+	if len(s.apps) == 0 { // no configured app: a sandbox app, whose grant is the platform's
+		_, _, g.Warnings = s.CheckPlatformGrant(token, "")
+	}
+	return g
 }
 
 // businessInput fills the stateless verdicts of the business layer: the parameters refused by
@@ -140,7 +173,7 @@ func (s *Server) businessInput(req *smartappmock.SendRequest, p *params, in *sto
 		if n, err := strconv.Atoi(openID[len(magicOpenIDPrefix):]); err == nil && n != 0 {
 			if _, ok := s.spec.Catalogue().BusinessMessage(n); ok {
 				in.Magic = &store.Verdict{Layer: smartappmock.LayerBusiness, Code: n, Reason: "magic open_id " + openID, Rule: "magic:" + openID,
-					Warnings: []store.Warning{{Kind: WarnMagicValue, Message: "answer forced by the magic open_id " + clipCopy(openID) + " (Baidu has no magic values)"}}}
+					Warnings: []store.Warning{WarnMagicValue.Warning()}}
 			}
 		}
 	}

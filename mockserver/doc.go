@@ -46,4 +46,18 @@
 // replicas: they agree on every window and limit, a rule or fault plan changed through one is in
 // force on the others at their next request, and starting one never resets what the others
 // counted (the configuration is seeded where the store does not hold it yet).
+//
+// # Warnings
+//
+// An answer the real service would not give (a sandbox leniency, a magic value, a rule) carries
+// one X-Smartappmock-Warning header value per WarningKind, and the journal entry lists them; the
+// body never changes (warnings.go, docs/fidelity.md).
+//
+// # Third-party platforms
+//
+// tp.go serves the endpoints a third-party platform gets its tokens from: the platform token (42.)
+// from its key and ticket, a pre-authorization code, and the authorizer tokens (45./46.) for an
+// authorization code (AuthorizePlatform stands in for the mini program's consent) or a single-use
+// refresh token. An authorizer token sends on custom/sendbytp; CheckPlatformGrant decides whether
+// its platform may send for the app.
 package mockserver

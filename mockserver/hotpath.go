@@ -35,9 +35,22 @@ func (s *Server) logRequest(ctx context.Context, e *store.Entry) {
 		return
 	}
 	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	outcome := e.Outcome()
+	if kind := e.FaultKind(); kind != "" {
+		// The client never read the decided answer: the line says what it got, and where.
+		outcome = "fault " + kind
+		rec.AddAttrs(slog.String("decided", e.Outcome()), slog.String("fault_phase", e.FaultPhase))
+	}
 	rec.AddAttrs(slog.String("id", e.ID), slog.String("app", e.App), slog.String("endpoint", e.Endpoint),
-		slog.String("outcome", e.Outcome()), slog.String("reason", e.Reason),
+		slog.String("outcome", outcome), slog.String("reason", e.Reason),
 		slog.Int64("latency_us", e.LatencyMicros))
+	if len(e.Warnings) > 0 {
+		kinds := make([]string, len(e.Warnings))
+		for i, w := range e.Warnings {
+			kinds[i] = w.Kind
+		}
+		rec.AddAttrs(slog.String("warnings", strings.Join(kinds, ",")))
+	}
 	_ = h.Handle(ctx, rec)
 }
 

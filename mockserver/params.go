@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // MaxParams is the most parameters one request may carry, query and body together (1000). The
@@ -45,8 +46,18 @@ type params struct {
 	index map[string]int
 	// first holds the first parameters, so a usual request needs one allocation, not two.
 	first [8]Param
-	// lenient is set when the body was read only thanks to lenient_json (a form labelled JSON).
-	lenient bool
+	// lenientJSON is true when the body was a urlencoded form labelled JSON, read only because of
+	// policy.lenient_json: the answer then carries WarnLenientJSON (see warnings).
+	lenientJSON bool
+}
+
+// warnings returns the warnings the parameters alone give: WarnLenientJSON when they came from a
+// form labelled JSON.
+func (p *params) warnings() []store.Warning {
+	if p == nil || !p.lenientJSON {
+		return nil
+	}
+	return []store.Warning{WarnLenientJSON.Warning()}
 }
 
 // get returns the value in use for name and whether it was sent at all.
@@ -128,8 +139,8 @@ func (p *params) resolve() {
 // journal returns the parameters as a journal entry keeps them, sharing no memory with the
 // request: at most MaxJournalParams of them (the values in use first, then the others, each group
 // in the order sent, and the whole in the order sent), every name and value a copy clipped by
-// clipCopy, access_token replaced by its redacted form (redactToken) and client_secret by
-// "<redacted>". When parameters were left out (beyond MaxJournalParams, or never read beyond
+// clipCopy, access_token, refresh_token and code replaced by their redacted form (redactToken),
+// client_secret and ticket by "<redacted>". When parameters were left out (beyond MaxJournalParams, or never read beyond
 // MaxParams), a last element says how many:
 //
 //	Param{Name: "…", Value: "N more parameters not kept", Source: "note"}
@@ -177,22 +188,25 @@ type arena struct {
 	size   int
 }
 
-func (a *arena) add(s string) {
-	head, tail := clipPieces(s)
+func (a *arena) add(s string, limit int) {
+	// Whatever the parameters, an entry keeps at most MaxJournalParamBytes of their text: once
+	// the budget is spent, every further name and value keeps its first 16 bytes.
+	limit = min(limit, max(MaxJournalParamBytes-a.size, 16))
+	head, tail := clipPiecesTo(s, limit)
 	a.pieces = append(a.pieces, head, tail)
 	a.size += len(head) + len(tail)
 }
 
 // param records a parameter and returns it with its source and use (names and values set by finish).
 func (a *arena) param(prm Param) Param {
-	a.add(prm.Name)
+	a.add(prm.Name, MaxJournalName)
 	switch prm.Name {
-	case smartappmock.ParamAccessToken:
-		a.add(RedactToken(prm.Value))
-	case "client_secret":
-		a.add("<redacted>")
+	case smartappmock.ParamAccessToken, "refresh_token", "code":
+		a.add(RedactToken(prm.Value), MaxJournalValue)
+	case "client_secret", "ticket":
+		a.add("<redacted>", MaxJournalValue)
 	default:
-		a.add(prm.Value)
+		a.add(prm.Value, MaxJournalValue)
 	}
 	return Param{Source: prm.Source, Used: prm.Used}
 }
@@ -220,20 +234,31 @@ func (a *arena) finish(out []Param) []Param {
 	return out
 }
 
+// MaxJournalName is the longest parameter name a journal entry keeps (256 bytes).
+const MaxJournalName = 256
+
+// MaxJournalParamBytes bounds the text of all of an entry's parameters together (16 KiB, marks
+// included give or take): with MaxJournalParams it makes an entry's worst case a few dozen KiB,
+// not 64 × 4 KiB.
+const MaxJournalParamBytes = 16 << 10
+
 // clipPieces returns s, or its first MaxJournalValue bytes (cut at a UTF-8 boundary) and the mark
 // of its original length: clipCopy(s) is head + tail, without the copy.
-func clipPieces(s string) (head, tail string) {
-	if len(s) <= MaxJournalValue {
+func clipPieces(s string) (head, tail string) { return clipPiecesTo(s, MaxJournalValue) }
+
+// clipPiecesTo is clipPieces with a limit of its own.
+func clipPiecesTo(s string, limit int) (head, tail string) {
+	if len(s) <= limit {
 		return s, ""
 	}
-	cut := MaxJournalValue
+	cut := limit
 	// Step back to the start of the rune cut in two; invalid UTF-8 (no start within a rune's
 	// length) is cut where it is.
 	for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(s[cut]); i++ {
 		cut--
 	}
 	if !utf8.RuneStart(s[cut]) {
-		cut = MaxJournalValue
+		cut = limit
 	}
 	return s[:cut], "…(" + strconv.Itoa(len(s)) + " bytes, cut)"
 }
@@ -315,7 +340,7 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *p
 				p.notes = append(p.notes, "body: "+err.Error())
 			}
 			p.notes = append(p.notes, "body: read a urlencoded body sent as "+mt+" (lenient_json)")
-			p.lenient = true
+			p.lenientJSON = true
 		default:
 			p.notes = append(p.notes, "body: ignored: "+mt+" is not a source of parameters (send application/x-www-form-urlencoded)")
 		}

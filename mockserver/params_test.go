@@ -174,7 +174,7 @@ func TestParamsJournal(t *testing.T) {
 			name: "LongNameAndValue_Clipped",
 			body: long + "=" + long,
 			want: []Param{
-				{Name: long[:MaxJournalValue] + "…(4106 bytes, cut)", Value: long[:MaxJournalValue] + "…(4106 bytes, cut)", Source: "body", Used: true},
+				{Name: long[:MaxJournalName] + "…(4106 bytes, cut)", Value: long[:MaxJournalValue] + "…(4106 bytes, cut)", Source: "body", Used: true},
 			},
 		},
 		{
@@ -298,5 +298,37 @@ func TestParams_InvalidUTF8_NameClipped(t *testing.T) {
 	}
 	if sharesWithParams(got, p.all) {
 		t.Fatal("invalidUTF8() shares memory with the body")
+	}
+}
+
+// TestParamsJournal_EntryTextBounded sends 64 parameters of 4 KiB each: the entry keeps at most
+// MaxJournalParamBytes of their text (plus the cut marks), not 64 × 4 KiB.
+func TestParamsJournal_EntryTextBounded(t *testing.T) {
+	v := strings.Repeat("v", MaxJournalValue)
+	var b strings.Builder
+	for i := range MaxJournalParams {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString("k" + strconv.Itoa(i) + "=" + v)
+	}
+	p := parseParams("", "application/x-www-form-urlencoded", []byte(b.String()), false)
+	js := p.journal()
+	total, marks := 0, 0
+	for _, prm := range js {
+		total += len(prm.Name) + len(prm.Value)
+		if strings.Contains(prm.Value, " bytes, cut)") {
+			marks++
+		}
+	}
+	if len(js) != MaxJournalParams {
+		t.Fatalf("%d parameters kept, want %d", len(js), MaxJournalParams)
+	}
+	// Past the budget, each name and value keeps 16 bytes and a mark of at most 24.
+	if limit := MaxJournalParamBytes + MaxJournalParams*2*(16+24); total > limit {
+		t.Errorf("the entry keeps %d bytes of parameter text, want at most %d", total, limit)
+	}
+	if marks == 0 {
+		t.Error("no value was cut: the budget did not apply")
 	}
 }

@@ -44,10 +44,10 @@ func magicFault(openID string) (fault.Plan, bool) {
 		if err != nil || v <= 0 || v > config.MaxFaultLatency {
 			return fault.Plan{}, false
 		}
-		return fault.Plan{Latency: v, Source: "magic:" + openID}, true
+		return fault.Plan{Latency: v, Source: "magic:" + openID, Phase: config.DefaultFaultPhase(config.FaultNone)}, true
 	}
 	if k := config.FaultKind(name); k.Known(false) {
-		return fault.Plan{Kind: k, Source: "magic:" + openID}, true
+		return fault.Plan{Kind: k, Source: "magic:" + openID, Phase: config.DefaultFaultPhase(k)}, true
 	}
 	return fault.Plan{}, false
 }

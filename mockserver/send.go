@@ -14,10 +14,10 @@ import (
 
 // serveSend runs the send pipeline: read and parse the request into a SendRequest, decide, then
 // record the entry once and deliver the answer (plainly, or through a fault).
-func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint string) {
 	start := s.now()
 	id := s.newID()
-	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: "send", Method: r.Method, Path: r.URL.Path,
+	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: endpoint, Method: r.Method, Path: r.URL.Path,
 		ContentType: clipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK}
 
 	body, err := readBody(r)
@@ -43,7 +43,7 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 	}
 	req := p.sendRequest()
 	journalParams(&e, p)
-	v := s.decideSend(r, &req, p, start, &e)
+	v := s.decideSend(r, &req, p, start, &e, endpoint == "sendbytp")
 	e.App, e.AppTime = v.app, v.appTime
 	if v.seq != 0 {
 		// The store journaled the entry with its decision: the answer leaves after it.

@@ -17,7 +17,6 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
-	"github.com/smartappmock/smartappmock/mockserver/fault"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -67,12 +66,12 @@ type Server struct {
 	byClient map[string]config.App // configured apps by client_id
 	seed     store.Seed            // the configured state, for Seed and Reset
 
-	// What every send passes to Store.Send, built once: the limits by app, the fault kinds
-	// that strike before the service, the window rule, the configured apps with open_id lists.
-	limits      *store.LimitTable
-	beforeKinds []config.FaultKind
-	window      store.WindowRule
-	listApps    []config.App
+	// What every send passes to Store.Send, built once: the limits by app, the window rule, the
+	// warnings the store may give, the configured apps with open_id lists.
+	limits   *store.LimitTable
+	window   store.WindowRule
+	sendWarn store.SendWarnings
+	listApps []config.App
 
 	bodies map[answerKey][]byte // pre-rendered envelopes
 
@@ -150,11 +149,8 @@ func New(opts Options) (*Server, error) {
 			s.listApps = append(s.listApps, a)
 		}
 	}
-	for _, k := range config.FaultKinds() {
-		if faultPhase(fault.Plan{Kind: k}) == PhaseBefore {
-			s.beforeKinds = append(s.beforeKinds, k)
-		}
-	}
+	s.sendWarn = store.SendWarnings{UnissuedToken: WarnUnissuedToken.Warning(), UnconfiguredClient: WarnUnconfiguredClient.Warning(),
+		Rule: WarnRule.Warning(), OpenOnFirstSend: WarnOpenOnFirstSend.Warning()}
 	win := cfg.Policy.Window
 	s.window = store.WindowRule{Duration: time.Duration(win.Duration), MaxReplies: win.MaxReplies, OpenOnFirst: win.Mode == config.WindowOpenOnFirstSend}
 	s.seed = s.configuredState()
@@ -240,7 +236,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, known := s.spec.FindOperation(r)
 	switch op {
 	case spec.OpSend:
-		s.serveSend(w, r)
+		s.serveSend(w, r, "send")
+	case spec.OpSendByTP:
+		s.serveSend(w, r, "sendbytp")
+	case spec.OpTPToken:
+		s.serveTPToken(w, r)
+	case spec.OpPreAuthCode:
+		s.servePreAuthCode(w, r)
+	case spec.OpTPOAuth:
+		s.serveTPOAuth(w, r)
 	case spec.OpTokenByQuery, spec.OpTokenByForm:
 		s.serveToken(w, r)
 	default:

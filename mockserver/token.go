@@ -98,7 +98,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			s.tokenStoreDown(w, r, e, err, start)
 			return
 		}
-		if !found || !old.Refresh || old.App != app.ID {
+		// Only a refresh token of this endpoint (25.): not an authorizer refresh token (46.) nor
+		// an authorization code, which the store also keeps as refresh tokens of their app.
+		if !found || !old.Refresh || old.App != app.ID || !strings.HasPrefix(rt, "25.") {
 			s.oauthError(w, r, &e, "invalid_refresh_token", "refresh_token: not issued to this app", start)
 			return
 		}
@@ -118,8 +120,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	e.Status = http.StatusOK
 	e.Reason = "issued a token to app " + app.ID
 	if app.Source == "sandbox-client" {
-		e.Warnings = append(e.Warnings, store.Warning{Kind: WarnUnconfiguredClient,
-			Message: "client_id: not configured; the sandbox made it an app (Baidu answers invalid_client)"})
+		e.Warnings = append(e.Warnings, WarnUnconfiguredClient.Warning())
 	}
 	body = mustJSON(smartappmock.TokenResponse{
 		AccessToken:   access,
@@ -135,8 +136,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	h.Set(smartappmock.HeaderOutcome, "oauth ok")
 	h.Set(smartappmock.HeaderRequestID, id)
 	h.Set(smartappmock.HeaderReason, HeaderSafe(e.Reason))
-	for _, w := range e.Warnings {
-		h.Add(smartappmock.HeaderWarning, w.Message)
+	for _, wn := range e.Warnings {
+		h.Add(smartappmock.HeaderWarning, wn.Message)
 	}
 	s.record(r.Context(), e, start)
 	w.WriteHeader(http.StatusOK)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
@@ -21,7 +22,7 @@ type Entry struct {
 	App string `json:"app"`
 	// Token is the redacted access token (a prefix and a hash, never the token).
 	Token string `json:"token,omitempty"`
-	// Endpoint is "send", "token" or "unknown".
+	// Endpoint is "send", "token", "unknown" or "push" (one attempt of a message push).
 	Endpoint    string `json:"endpoint"`
 	Method      string `json:"method"`
 	Path        string `json:"path"`
@@ -52,6 +53,18 @@ type Entry struct {
 	Warnings []Warning `json:"warnings,omitempty"`
 	// LatencyMicros is how long the fake took to answer.
 	LatencyMicros int64 `json:"latency_us"`
+}
+
+// FaultKind returns the kind of the fault injected into the answer ("http_503", "truncated"), or
+// "" when there was none or the fault only delayed the answer (a latency alone). It reads Fault as
+// the API core writes it: "[latency 1.2s + ]<kind> (<source>)[; <note>]".
+func (e *Entry) FaultKind() string {
+	desc, _, _ := strings.Cut(e.Fault, " (")
+	parts := strings.Split(desc, " + ")
+	if k := parts[len(parts)-1]; k != "" && !strings.HasPrefix(k, "latency ") {
+		return k
+	}
+	return ""
 }
 
 // Warning is one way an answer differs from what the real service would answer: a kind to count
@@ -91,6 +104,8 @@ func (e *Entry) Outcome() string {
 type Query struct {
 	App    string
 	OpenID string
+	// Endpoint is "send", "token", "unknown" or "push" (the attempts of a message push).
+	Endpoint string
 	// Outcome is "ok", "error", a code ("3001", "110"), "layer code" ("business 3001") or an
 	// OAuth error ("invalid_client").
 	Outcome string
@@ -106,6 +121,9 @@ func (q Query) Matches(e *Entry) bool {
 		return false
 	}
 	if q.OpenID != "" && e.OpenID != q.OpenID {
+		return false
+	}
+	if q.Endpoint != "" && e.Endpoint != q.Endpoint {
 		return false
 	}
 	switch q.Outcome {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -229,6 +230,7 @@ func (m *Memory) OpenWindow(_ context.Context, app, openID string, at time.Time)
 	if _, ok := t.windows[openID]; !ok {
 		t.boundWindows(m.limits.MaxWindowsPerApp, at, 0)
 	}
+	openID = strings.Clone(openID) // kept: never a piece of the caller's request body
 	t.windows[openID] = &Window{OpenID: openID, OpenedAt: at, UserMessage: true}
 	t.mu.Unlock()
 	return nil
@@ -250,6 +252,7 @@ func (m *Memory) TakeReply(_ context.Context, app, openID string, now time.Time,
 			}
 			return ReplyDecision{Reason: reason}, nil
 		}
+		openID = strings.Clone(openID) // kept: never a piece of the caller's request body (it would pin it)
 		w = &Window{OpenID: openID, OpenedAt: now}
 		t.boundWindows(m.limits.MaxWindowsPerApp, now, rule.Duration)
 		t.windows[openID] = w

@@ -12,19 +12,6 @@ import (
 	"github.com/smartappmock/smartappmock/config"
 )
 
-// The warning kinds the stateful part of a send gives (Entry.Warnings); they are those of
-// mockserver/warn.go, which a test pins.
-const (
-	// WarnUnissuedToken: a token this fake never issued was accepted as an app of its own.
-	WarnUnissuedToken = "unissued_token"
-	// WarnUnconfiguredClient: the token was issued to a client_id that is not configured.
-	WarnUnconfiguredClient = "unconfigured_client"
-	// WarnOpenOnFirstSend: the reply was accepted because the window opened on the first send.
-	WarnOpenOnFirstSend = "open_on_first_send"
-	// WarnRule: a rule decided the answer.
-	WarnRule = "rule"
-)
-
 // Verdict is a decision of a send: the layer and code of the envelope, why, the rule or magic
 // value that forced it, and the ways the answer differs from Baidu's.
 type Verdict struct {
@@ -109,12 +96,10 @@ type SendInput struct {
 	BaiduShaped bool
 	// Match is what rules and fault plans match on.
 	Match SendMatch
-	// MagicFault is the phase (PhaseBefore, PhaseAfter) of the fault a magic open_id picked;
-	// empty: none, and the fault plans are asked.
+	// MagicFault is the phase (config.FaultPhaseBefore or FaultPhaseAfter) of the fault a magic
+	// open_id picked; empty: none, and the fault plans are asked. A plan's phase is its
+	// config.Fault.PhaseFor the kind it injects.
 	MagicFault string
-	// BeforeKinds are the fault kinds that strike before the service (a fault plan that picks
-	// the send with one of them stops the decision: nothing is counted).
-	BeforeKinds []config.FaultKind
 	// Limits are the QPS and daily limits by app.
 	Limits *LimitTable
 	// Invalid is the decision of a send that openapi.yaml (or UTF-8) refuses: errno 3001,
@@ -125,8 +110,12 @@ type SendInput struct {
 	// OpenIDs are the decisions of a configured app that does not know the open_id
 	// (foreign_open_ids, open_ids), after the magic open_id.
 	OpenIDs map[string]Verdict
+	// Grant, for a send on sendbytp, is the platform's grant: after capability, before the window.
+	Grant *Grant
 	// Window is the window rule in force.
 	Window WindowRule
+	// Warn are the warnings the store gives, as the server words them.
+	Warn SendWarnings
 	// Warnings come first in the verdict's warnings (e.g. lenient_json).
 	Warnings []Warning
 	// Notes ("; note; note") follow the reason of an answer that is not a success.
@@ -136,13 +125,26 @@ type SendInput struct {
 	Entry Entry
 }
 
-// The phases of a fault.
-const (
-	// PhaseBefore: the request never reached the service; nothing was counted.
-	PhaseBefore = "before"
-	// PhaseAfter: the service acted (and counted); its answer was lost or mangled on the way back.
-	PhaseAfter = "after"
-)
+// SendWarnings are the warnings Store.Send may give, as the server words them: the store decides
+// only whether each applies.
+type SendWarnings struct {
+	// UnissuedToken: the token's app is a sandbox app it made (source "sandbox-token").
+	UnissuedToken Warning
+	// UnconfiguredClient: the token's app was issued to an unconfigured client ("sandbox-client").
+	UnconfiguredClient Warning
+	// Rule: a rule decided the answer.
+	Rule Warning
+	// OpenOnFirstSend: the window was opened by a send, not by a user message.
+	OpenOnFirstSend Warning
+}
+
+// Grant is a third-party platform's customer-service grant for a send on sendbytp: the warnings
+// of a send that passes (an unconfigured platform), and the verdict of each configured app that
+// did not grant it.
+type Grant struct {
+	Warnings []Warning
+	Refused  map[string]Verdict
+}
 
 // PickedFault is the fault plan that picked a send.
 type PickedFault struct {
@@ -223,7 +225,8 @@ var beijing = time.FixedZone("CST", 8*3600)
 //     token refusal ends here;
 //  3. a fault that strikes before the service ends here, nothing counted;
 //  4. gateway rules (the first that matches with uses left), the QPS limit, the daily limit;
-//  5. business: Invalid, business rules, Magic, OpenIDs, capability, the window;
+//  5. business: Invalid, business rules, Magic, OpenIDs, capability, the platform's Grant,
+//     the window;
 //  6. the journal entry, unless a fault picked the send.
 func SendSteps(ctx context.Context, s Store, in SendInput) (SendResult, error) {
 	res := SendResult{AppTime: in.Now}
@@ -241,9 +244,9 @@ func SendSteps(ctx context.Context, s Store, in SendInput) (SendResult, error) {
 		res.setVerdict(tv, in.Notes)
 		return res, appendSend(ctx, s, &in, &res)
 	}
-	before := in.MagicFault == PhaseBefore
-	if res.Fault != nil {
-		before = kindIn(res.Fault.Kind, in.BeforeKinds)
+	before := in.MagicFault == config.FaultPhaseBefore
+	if f := res.Fault; f != nil {
+		before = f.Fault.PhaseFor(f.Kind) == config.FaultPhaseBefore
 	}
 	if before {
 		res.Stopped = true
@@ -285,15 +288,6 @@ func appendSend(ctx context.Context, s Store, in *SendInput, r *SendResult) erro
 	seq, err := s.Append(ctx, in.Entry)
 	r.Seq = seq
 	return err
-}
-
-func kindIn(k config.FaultKind, ks []config.FaultKind) bool {
-	for _, x := range ks {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // gatewayVerdict and businessVerdict build verdicts of their layer.
@@ -346,11 +340,9 @@ func sendToken(ctx context.Context, s Store, in *SendInput, r *SendResult) (app 
 	}
 	switch app.Source {
 	case "sandbox-token":
-		if !in.BaiduShaped {
-			r.Warnings = append(r.Warnings, Warning{Kind: WarnUnissuedToken, Message: "access_token: not issued by this fake; the sandbox took it as app " + app.ID + " (Baidu answers 110)"})
-		}
+		r.Warnings = append(r.Warnings, in.Warn.UnissuedToken)
 	case "sandbox-client":
-		r.Warnings = append(r.Warnings, Warning{Kind: WarnUnconfiguredClient, Message: "app " + app.ID + ": its token was issued to a client_id that is not configured (Baidu answers invalid_client)"})
+		r.Warnings = append(r.Warnings, in.Warn.UnconfiguredClient)
 	}
 	return app, Verdict{}, false, nil
 }
@@ -445,16 +437,26 @@ func sendDecide(ctx context.Context, s Store, in *SendInput, app App, appNow tim
 	if !app.Capability {
 		return businessVerdict(smartappmock.ErrnoCapabilityDisabled, "customer-service capability is off for app "+app.ID), nil
 	}
+	var grantWarnings []Warning
+	if g := in.Grant; g != nil {
+		if v, ok := g.Refused[app.ID]; ok {
+			return v, nil
+		}
+		grantWarnings = g.Warnings
+	}
 	dec, err := s.TakeReply(ctx, app.ID, in.Match.OpenID, appNow, in.Window)
 	if err != nil {
 		return Verdict{}, err
 	}
 	if !dec.OK {
-		return businessVerdict(smartappmock.ErrnoQuotaExceeded, "window: "+dec.Reason), nil
+		v := businessVerdict(smartappmock.ErrnoQuotaExceeded, "window: "+dec.Reason)
+		v.Warnings = grantWarnings
+		return v, nil
 	}
 	v := businessVerdict(smartappmock.ErrnoOK, "window: "+dec.Reason)
+	v.Warnings = grantWarnings
 	if !dec.Window.UserMessage {
-		v.Warnings = []Warning{{Kind: WarnOpenOnFirstSend, Message: "window: opened by a send, not by a user message (Baidu answers 90001 until the user writes)"}}
+		v.Warnings = append(v.Warnings[:len(v.Warnings):len(v.Warnings)], in.Warn.OpenOnFirstSend)
 	}
 	return v, nil
 }
@@ -475,8 +477,7 @@ func takeRule(ctx context.Context, s Store, in *SendInput, app string, rules Rul
 			continue
 		}
 		label := RuleLabel(*rule, i)
-		v := Verdict{Layer: layer, Reason: "rule " + label, Rule: label,
-			Warnings: []Warning{{Kind: WarnRule, Message: "answer forced by rule " + label}}}
+		v := Verdict{Layer: layer, Reason: "rule " + label, Rule: label, Warnings: []Warning{in.Warn.Rule}}
 		if rule.Answer.ErrorCode != nil {
 			v.Code = *rule.Answer.ErrorCode
 		} else {

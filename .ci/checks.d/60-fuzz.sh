@@ -7,7 +7,10 @@ fuzztime=${FUZZTIME:-10s}
 targets=(
   "./mockserver FuzzSendRequest"
   "./mockserver FuzzParseParams"
-  "./mockserver FuzzAdminJSON"
+  "./mockserver/sandbox FuzzAdminJSON"
+  "./mockserver/sandbox FuzzUserWrites"
+  "./mockserver/push FuzzOpen"
+  "./mockserver/push FuzzDecrypt"
   "./config FuzzParse"
   "./internal/spec FuzzCompiledCheck"
 )

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs Debian's redis-server for the Redis store's tests (store/redisstore): each test starts
-# its own server on a unix socket in a temporary folder and stops it by PID, so nothing is started
-# here (the package does not start it as a service either way).
+# Installs Debian's redis-server for the Redis store's tests (store/redisstore) and the scale-out
+# test (cmd/smartappmock), and HAProxy, which the scale-out test runs with
+# deploy/compose/haproxy.cfg in front of the replicas: each test starts its own processes (Redis
+# on a unix socket in a temporary folder) and stops them by PID, so nothing is started here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source .ci/lib.sh
-apt_install redis-server
+apt_install redis-server haproxy
 redis-server --version
+haproxy -v | head -n 1

@@ -102,17 +102,11 @@ func (t *tlsFlags) start(fake http.Handler, srv *mockserver.Server, hs *http.Ser
 			return nil, err
 		}
 		side.addr = ln.Addr()
-		side.https = &http.Server{
-			Handler:   fake,
-			TLSConfig: t.serverTLSConfig,
-			// HTTP/1.1 only: connection faults (reset, empty reply) stay connection faults.
-			TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
-			ReadHeaderTimeout: hs.ReadHeaderTimeout,
-			ReadTimeout:       hs.ReadTimeout,
-			IdleTimeout:       hs.IdleTimeout,
-			MaxHeaderBytes:    hs.MaxHeaderBytes,
-			ErrorLog:          hs.ErrorLog,
-		}
+		// The same limits as the HTTP listener and the proxy's tunnels (one definition).
+		side.https = mockserver.DefaultServerTimeouts().HTTPServer(fake, hs.ErrorLog)
+		side.https.TLSConfig = t.serverTLSConfig
+		// HTTP/1.1 only: connection faults (reset, empty reply) stay connection faults.
+		side.https.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
 		side.errc = make(chan error, 1)
 		go func() { side.errc <- side.https.ServeTLS(ln, "", "") }()
 	}

@@ -13,19 +13,23 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/verify"
 )
 
 const contractUsage = `usage:
-  smartappmock contract run [--junit FILE] [--target URL] [--case NAME,...] [--strict] -- <command…>
+  smartappmock contract run [--junit FILE] [--target URL] [--case NAME,...] [--strict] [--endpoint send|sendbytp] -- <command…>
       run the client command through every case; exit 0 when every must-case passes, 1 otherwise
   smartappmock contract verify --target URL [--client-id ID --client-secret SECRET] [--open-id ID] [--no-send] [--junit FILE]
       check a server's answers against openapi.yaml with safe probes (the last one sends one real message)
   smartappmock contract list
       print the catalogue of cases
+  smartappmock contract webhook [--junit FILE] -- <command that starts the bot…>
+      test a bot that receives Baidu's message push ('contract webhook -h')
 
 The command runs once per message with SMARTAPP_BASE_URL, SMARTAPP_CLIENT_ID, SMARTAPP_CLIENT_SECRET,
 SMARTAPP_USER_TYPE, SMARTAPP_OPEN_ID, SMARTAPP_MSG_TYPE, SMARTAPP_CONTENT, SMARTAPP_PIC_URL,
-SMARTAPP_TOKEN_CACHE and SMARTAPP_CASE in its environment; exit status 0 means delivered; an optional
+SMARTAPP_TOKEN_CACHE, SMARTAPP_CASE and SMARTAPP_ENDPOINT (with --endpoint sendbytp also
+SMARTAPP_TP_CLIENT_ID, SMARTAPP_TP_TICKET and SMARTAPP_AUTH_CODE) in its environment; exit status 0 means delivered; an optional
 last line of JSON on stdout names the code it saw: {"errno":3001} or {"error_code":110}.
 `
 
@@ -38,6 +42,8 @@ func contractCmd(ctx context.Context, args []string, getenv func(string) string,
 	switch args[0] {
 	case "run":
 		return contractRun(ctx, args[1:], getenv, stdout, stderr)
+	case "webhook": // contract_webhook.go
+		return contractWebhook(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return contractVerify(ctx, args[1:], stdout, stderr)
 	case "list":
@@ -50,10 +56,10 @@ func contractCmd(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprint(stdout, contractUsage)
 		return nil
 	}
-	if s := suggestCommand(args[0], "run", "verify", "list"); s != "" {
+	if s := suggestCommand(args[0], "run", "verify", "list", "webhook"); s != "" {
 		return usageError{fmt.Sprintf("contract: unknown subcommand %q%s", args[0], s)}
 	}
-	return usageError{fmt.Sprintf("contract: unknown subcommand %q (want run, verify or list)", args[0])}
+	return usageError{fmt.Sprintf("contract: unknown subcommand %q (want run, verify, list or webhook)", args[0])}
 }
 
 func contractRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -67,6 +73,7 @@ func contractRun(ctx context.Context, args []string, getenv func(string) string,
 	strict := false
 	fs.Var(boolValue{&strict}, "strict", "fail (exit 1) on should-cases too")
 	parallel := fs.Int("parallel", 4, "cases run at once")
+	endpoint := fs.String("endpoint", contract.EndpointSend, "send (custom/send) or sendbytp (custom/sendbytp as a third-party platform)")
 	slow, timeout := 10*time.Second, 30*time.Second
 	fs.Var(durationValue{&slow}, "slow-hold", "how long the slow-answer fault holds an answer")
 	fs.Var(durationValue{&timeout}, "send-timeout", "how long one message may take before the client is stopped")
@@ -81,13 +88,16 @@ func contractRun(ctx context.Context, args []string, getenv func(string) string,
 	if *parallel < 1 {
 		return usageError{"contract run: --parallel must be at least 1"}
 	}
+	if *endpoint != contract.EndpointSend && *endpoint != contract.EndpointSendByTP {
+		return usageError{fmt.Sprintf("contract run: --endpoint: %q is not %s or %s", *endpoint, contract.EndpointSend, contract.EndpointSendByTP)}
+	}
 	if *target != "" {
 		if err := checkTargetURL("contract run", *target); err != nil {
 			return err
 		}
 	}
 	s := contract.Suite{Target: *target, AdminToken: *adminToken, Strict: strict, Parallel: *parallel,
-		SlowHold: slow, SendTimeout: timeout}
+		SlowHold: slow, SendTimeout: timeout, Endpoint: *endpoint}
 	if *cases != "" {
 		s.Cases = strings.Split(*cases, ",")
 	}
@@ -105,7 +115,7 @@ func contractVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := flag.NewFlagSet("contract verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, contractUsage); fs.PrintDefaults() }
-	var o contract.VerifyOptions
+	var o verify.Options
 	fs.StringVar(&o.Target, "target", "", "base URL of the server to check (required), e.g. http://127.0.0.1:8080")
 	fs.StringVar(&o.ClientID, "client-id", "", "App Key (default: made-up, which only a sandbox fake accepts)")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "App Secret")
@@ -129,7 +139,7 @@ func contractVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	if (o.ClientID == "") != (o.ClientSecret == "") {
 		return usageError{"contract verify: give both --client-id and --client-secret, or neither"}
 	}
-	rep, err := contract.Verify(ctx, o)
+	rep, err := verify.Run(ctx, o)
 	if err != nil {
 		return fmt.Errorf("contract verify: %w", err)
 	}

@@ -18,16 +18,17 @@ import (
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/observe"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
-	"github.com/smartappmock/smartappmock/store"
 )
 
 // serveFlags are the settings of serve, from flags over environment over defaults.
 type serveFlags struct {
 	addr, configFile, adminToken, logFormat string
-	journalFile                             string // NDJSON copy of the journal (mockserver.JournalFile)
+	journalFile                             string // NDJSON copy of the journal (observe.JournalSink)
+	profile                                 string // --profile: sandbox or baidu (profile.go)
 	addrFromEnv                             bool   // SMARTAPPMOCK_ADDR set it, not --addr
 	logLevel                                slog.Level
-	tls                                     tlsFlags // HTTPS, proxy and CA: ca.go
+	tls                                     tlsFlags   // HTTPS, proxy and CA: ca.go
+	store                                   storeFlags // --store: store.go
 }
 
 // defaultAddr is where the bare binary listens: this machine only. The container image sets
@@ -41,6 +42,7 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 		adminToken:  getenv("SMARTAPPMOCK_ADMIN_TOKEN"),
 		logFormat:   envOr(getenv, "SMARTAPPMOCK_LOG_FORMAT", "text"),
 		journalFile: getenv("SMARTAPPMOCK_JOURNAL_FILE"),
+		profile:     getenv("SMARTAPPMOCK_PROFILE"),
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -54,7 +56,11 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	}
 	fs.TextVar(&f.logLevel, "log-level", f.logLevel, "log level: debug, info (one line per request), warn or error (env SMARTAPPMOCK_LOG_LEVEL)")
 	fs.StringVar(&f.journalFile, "journal-file", f.journalFile, "also append every journal entry to this file as NDJSON; empty: none (env SMARTAPPMOCK_JOURNAL_FILE)")
+	fs.StringVar(&f.profile, "profile", f.profile, "sandbox (the file's policy) or baidu (no leniency: configured apps and issued tokens only, a window only after a user message, no magic values) (env SMARTAPPMOCK_PROFILE)")
 	if err := f.tls.register(fs, getenv); err != nil {
+		return f, err
+	}
+	if err := f.store.register(fs, getenv); err != nil {
 		return f, err
 	}
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
@@ -79,6 +85,9 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 		return f, usageError{fmt.Sprintf("%s: %q is not text or json", source("log-format", "SMARTAPPMOCK_LOG_FORMAT"), f.logFormat)}
 	}
 	if err := checkListenAddr(source("addr", "SMARTAPPMOCK_ADDR"), f.addr); err != nil {
+		return f, err
+	}
+	if err := checkProfile(source("profile", "SMARTAPPMOCK_PROFILE"), f.profile); err != nil {
 		return f, err
 	}
 	if !set["tls-addr"] && getenv("SMARTAPPMOCK_TLS_ADDR") == "" {
@@ -132,9 +141,10 @@ func loadConfig(file string) (*config.Config, error) {
 	return config.Parse(file, data)
 }
 
-// serve listens first, prints the address, and serves until ctx is done, then shuts down
-// gracefully (in-flight requests finish, up to 10 s).
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// serve listens first, prints the address, and serves until ctx is done, then shuts down (see
+// drain: every listener stops at once, in-flight requests get shutdownGrace, what is left is
+// closed) and closes the journal file; an entry it could not write is an error (exit 1).
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	f, err := parseServeFlags("serve", args, getenv, stderr)
 	if errors.Is(err, errHelp) {
 		return nil
@@ -142,7 +152,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(f.configFile)
+	cfg, err := f.loadConfig()
 	if err != nil {
 		return err
 	}
@@ -161,36 +171,39 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	st := store.NewMemory(cfg.Policy.JournalCap)
+	st, closeStore, err := f.store.open(ctx, cfg.Policy.JournalCap, logger) // store.go
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeStore()
 	metrics := observe.NewMetrics(st)
+	sink, err := openJournal(f.journalFile, st, logger) // nil without --journal-file
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// After every server has stopped (or on an early return): every answered request is in the file.
+	defer func() { err = errors.Join(err, closeJournal(sink)) }()
+	adminOpts := admin.Options{Token: f.adminToken, CACert: f.tls.certPEM, LoopbackOnly: isLoopback(ln.Addr()) && (!f.tls.enabled || isLoopbackAddr(f.tls.addr))}
+	if sink != nil {
+		adminOpts.Health = sink.Err
+		metrics.WatchJournal(sink)
+	}
 	sb, err := sandbox.New(
 		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: metrics.Observe},
-		admin.Options{Token: f.adminToken, CACert: f.tls.certPEM, LoopbackOnly: isLoopback(ln.Addr()) && (!f.tls.enabled || isLoopbackAddr(f.tls.addr))})
+		adminOpts)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	srv := sb.Core
-	fake := metrics.Wrap(sb)
-	if f.journalFile != "" {
-		jf, err := observe.OpenJournalFile(f.journalFile)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		sink, err := observe.StartJournalSink(st, jf, logger)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		defer func() { // after the graceful shutdown below: every answered request is in the file
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := sink.Close(ctx); err != nil {
-				logger.Error("journal file", "err", err)
-			}
-		}()
+	if !f.store.memory() { // a shared store: seed it again when it comes back from an outage
+		stopWatch := watchStore(st, srv.Seed, srv.Now, logger, storeWatchInterval)
+		defer stopWatch()
 	}
+	var inflight handlers // shutdown.go: drain waits for them
+	fake := inflight.wrap(metrics.Wrap(sb))
 	hs := mockserver.DefaultServerTimeouts().HTTPServer(fake, slog.NewLogLogger(handler, slog.LevelWarn))
 	side, err := f.tls.start(fake, srv, hs, logger)
 	if err != nil {
@@ -211,7 +224,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if warning != "" {
 		logger.Warn(warning)
 	}
-	fmt.Fprintf(stdout, "smartappmock %s listening on http://%s (%sconfig: %s)\n", buildVersion(), boundAddr(ln.Addr()), where, source)
+	fmt.Fprintf(stdout, "smartappmock %s listening on http://%s (%sconfig: %s%s)\n", buildVersion(), boundAddr(ln.Addr()), where, source, f.store.startLine())
 	side.printAddrs(stdout, displayAddr(ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -221,18 +234,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := side.shutdown(sctx); err != nil {
-		return err
+	srv.ReleaseFaults() // requests held by a fault are answered now
+	err = drain(append(side.servers(), hs), &inflight, shutdownGrace, handlerWait, logger)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
 	}
-	if err := hs.Shutdown(sctx); err != nil {
-		return err
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	err = errors.Join(err, side.served())
+	return err // the deferred closeJournal adds what the journal file could not take
 }
 
 // isLoopback reports whether a listener's address is a loopback address (not a wildcard).
@@ -300,6 +308,7 @@ func configCmd(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", args[1], err)
 		}
 		fmt.Fprintf(stdout, "%s: ok (%d apps, %d rules, apps %s, tokens %s, window %s)\n", args[1], len(cfg.Apps), len(cfg.Rules), cfg.Policy.Apps, cfg.Policy.Tokens, cfg.Policy.Window.Mode)
+		fmt.Fprintln(stdout, profileLine(cfg.Policy.Profile))
 		return nil
 	}
 	if s := suggestCommand(args[0], "check", "default"); s != "" {

@@ -23,9 +23,17 @@ import (
 
 // Operation ids of openapi.yaml that the fake serves.
 const (
-	OpSend          = "sendCustomMessage"
-	OpTokenByQuery  = "getTokenByQuery"
-	OpTokenByForm   = "getTokenByForm"
+	OpSend         = "sendCustomMessage"
+	OpTokenByQuery = "getTokenByQuery"
+	OpTokenByForm  = "getTokenByForm"
+	// OpSendByTP is the third-party platform's twin of OpSend (custom/sendbytp).
+	OpSendByTP = "sendCustomMessageByTP"
+	// OpTPToken mints a platform token (42.) from the platform key and ticket.
+	OpTPToken = "getTPToken"
+	// OpPreAuthCode creates a pre-authorization code with a platform token.
+	OpPreAuthCode = "createPreAuthCode"
+	// OpTPOAuth exchanges an authorization code or a refresh token for authorizer tokens (45./46.).
+	OpTPOAuth       = "getAuthorizerToken"
 	sendFormSchema  = "SendForm"
 	requiredWhenExt = "x-smartapp-required-when"
 	codesExt        = "x-smartapp-codes"
@@ -79,7 +87,7 @@ func Load(data []byte) (*Spec, error) {
 			ops[op.OperationID] = true
 		}
 	}
-	for _, id := range []string{OpSend, OpTokenByQuery, OpTokenByForm} {
+	for _, id := range []string{OpSend, OpTokenByQuery, OpTokenByForm, OpSendByTP, OpTPToken, OpPreAuthCode, OpTPOAuth} {
 		if !ops[id] {
 			return nil, fmt.Errorf("openapi: operation %q is missing", id)
 		}

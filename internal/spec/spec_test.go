@@ -33,12 +33,36 @@ func TestLoad_ServersClearedAndRoutesOnAnyHost(t *testing.T) {
 	}
 }
 
+// TestFindOperation_ThirdParty: the twin endpoint and the token endpoints Baidu's SDKs call exist;
+// another method on them is a known path.
+func TestFindOperation_ThirdParty(t *testing.T) {
+	s := load(t)
+	tests := []struct {
+		method, path, want string
+		known              bool
+	}{
+		{http.MethodPost, smartappmock.SendByTPPath, OpSendByTP, true},
+		{http.MethodGet, smartappmock.TPTokenPath, OpTPToken, true},
+		{http.MethodGet, smartappmock.PreAuthCodePath, OpPreAuthCode, true},
+		{http.MethodGet, smartappmock.TPOAuthPath, OpTPOAuth, true},
+		{http.MethodGet, smartappmock.SendByTPPath, "", true},
+		{http.MethodGet, "/rest/2.0/smartapp/tp/other", "", false},
+	}
+	for _, tt := range tests {
+		op, known := s.FindOperation(httptest.NewRequest(tt.method, tt.path, nil))
+		if op != tt.want || known != tt.known {
+			t.Errorf("%s %s: operation %q (known %v), want %q (known %v)", tt.method, tt.path, op, known, tt.want, tt.known)
+		}
+	}
+}
+
 func TestLoad_RejectsBrokenDocuments(t *testing.T) {
 	base := string(smartappmock.OpenAPI())
 	tests := []struct{ name, doc, want string }{
 		{"NotYAML", "openapi: [", "openapi:"},
 		{"NoCatalogue", strings.Replace(base, "x-smartapp-codes:", "x-other:", 1), "x-smartapp-codes is missing"},
-		{"NoSendOperation", strings.Replace(base, "operationId: sendCustomMessage", "operationId: other", 1), `operation "sendCustomMessage" is missing`},
+		{"NoSendOperation", strings.Replace(base, "operationId: sendCustomMessage\n", "operationId: other\n", 1), `operation "sendCustomMessage" is missing`},
+		{"NoSendByTPOperation", strings.Replace(base, "operationId: sendCustomMessageByTP", "operationId: other", 1), `operation "sendCustomMessageByTP" is missing`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,12 +17,15 @@
 //	PUT  /__admin/apps/{app}/capability    {"enabled":false} turns customer service off
 //	POST /__admin/apps/{app}/clock         {"advance":"49h"} moves the app's clock forward
 //	POST /__admin/apps/{app}/reset         forget the app's windows, counters, journal, clock
-//	GET  /__admin/requests                 the journal, newest first: ?app=&open_id=&outcome=&before=&limit=
+//	GET  /__admin/requests                 the journal, newest first: ?app=&open_id=&outcome=&endpoint=&before=&limit=
+//	GET|PUT|DELETE /__admin/apps/{app}/push           the app's push configuration (push.go)
+//	POST /__admin/apps/{app}/users/{open_id}/messages  the user writes; pushed to the bot (push.go)
 //	POST /__admin/reset                    back to the configured state, in one step
 //	GET  /__admin/faults                   fault plans with their counts
 //	PUT  /__admin/faults                   replace the top-level fault plans: {"faults":[...]}
 //	POST /__admin/faults/reset             restart the plans' counts and seeded draws
 //	GET  /__admin/ca                       the CA certificate (PEM) of the HTTPS listener and proxy
+//	POST /__admin/platforms/{p}/authorize  {"app":"..."}: an authorization code for a platform (tp.go)
 //	     /__admin/ui/...                   the inbox (Options.UI)
 package admin
 
@@ -63,6 +66,11 @@ type Options struct {
 	LoopbackOnly bool
 	// SessionTTL is how long an inbox login lasts (default 12 hours).
 	SessionTTL time.Duration
+	// Health, when set, reports a part of the fake that is unwell without stopping it (the journal
+	// file: observe.JournalSink.Err). While it returns an error, GET /__admin/health answers
+	// status "degraded" with the error as reason, still with HTTP 200: the process is alive and
+	// serving, and a restart would not mend a full disk.
+	Health func() error
 }
 
 // API is the admin API: an http.Handler for Prefix and everything under it.
@@ -124,6 +132,8 @@ func (a *API) router() http.Handler {
 	p.handle("/faults", a.putFaults, http.MethodPut)
 	p.handle("/faults/reset", a.restartFaults, http.MethodPost)
 	p.handle("/ca", a.ca, http.MethodGet)
+	p.handle("/platforms/{platform}/authorize", a.authorizePlatform, http.MethodPost) // tp.go
+	a.pushRoutes(p)                                                                   // push.go
 	if a.opts.UI != nil {
 		r.PathPrefix(UIPath).Handler(a.opts.UI(a))
 	}
@@ -146,6 +156,9 @@ func templateOf(path string) string {
 	parts := strings.Split(strings.TrimPrefix(path, Prefix+"/"), "/")
 	if len(parts) >= 2 && parts[0] == "apps" {
 		parts[1] = "{app}"
+	}
+	if len(parts) >= 4 && parts[0] == "apps" && parts[2] == "users" {
+		parts[3] = "{open_id}" // push.go
 	}
 	return Prefix + "/" + strings.Join(parts, "/")
 }
@@ -247,8 +260,14 @@ func jsonKind(k string) string {
 }
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) {
-	WriteJSON(w, http.StatusOK, Health{Status: "ok", Version: a.core.Version(),
-		Uptime: a.core.Now().Sub(a.core.Started()).Round(time.Millisecond).String()})
+	h := Health{Status: "ok", Version: a.core.Version(),
+		Uptime: a.core.Now().Sub(a.core.Started()).Round(time.Millisecond).String()}
+	if a.opts.Health != nil {
+		if err := a.opts.Health(); err != nil {
+			h.Status, h.Reason = "degraded", err.Error()
+		}
+	}
+	WriteJSON(w, http.StatusOK, h)
 }
 
 // ready answers 200 when the store answers and 503 (with the reason) when it does not.
@@ -261,21 +280,14 @@ func (a *API) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) config(w http.ResponseWriter, r *http.Request) {
-	c := *a.core.Config()
+	// Secrets (app and platform secrets, tickets, fixed tokens) stay out of the admin API.
+	c := a.core.Config().Redacted()
 	rules, err := a.store.Rules(r.Context())
 	if err != nil {
 		StoreFailed(w, err)
 		return
 	}
 	c.Rules = rules.Rules
-	// Secrets stay out of the admin API.
-	apps := make([]config.App, len(c.Apps))
-	for i, app := range c.Apps {
-		app.ClientSecret = "<redacted>"
-		app.Tokens = nil
-		apps[i] = app
-	}
-	c.Apps = apps
 	WriteJSON(w, http.StatusOK, c)
 }
 
@@ -540,12 +552,12 @@ func ParseOutcome(s string) error {
 // requests returns the journal: ?app=&open_id=&outcome=&before=&limit= (newest first).
 func (a *API) requests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.Query{App: q.Get("app"), OpenID: q.Get("open_id"), Outcome: q.Get("outcome"), Limit: 100}
+	f := store.Query{App: q.Get("app"), OpenID: q.Get("open_id"), Outcome: q.Get("outcome"), Endpoint: q.Get("endpoint"), Limit: 100}
 	for k := range q {
 		switch k {
-		case "app", "open_id", "outcome", "limit", "before", "after":
+		case "app", "open_id", "outcome", "endpoint", "limit", "before", "after":
 		default:
-			WriteError(w, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q (use app, open_id, outcome, before, after, limit)", k))
+			WriteError(w, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q (use app, open_id, outcome, endpoint, before, after, limit)", k))
 			return
 		}
 	}

@@ -180,11 +180,18 @@ func (a *API) sessionGate(w http.ResponseWriter, r *http.Request, next http.Hand
 	return true
 }
 
+// maxRedirectQuery bounds the query a redirect's Location carries (2 KiB): a longer one (no inbox
+// view needs one) is dropped, so the fake never echoes an oversized header.
+const maxRedirectQuery = 2 << 10
+
 func withQuery(path string, q url.Values) string {
 	if len(q) == 0 {
 		return path
 	}
-	return path + "?" + q.Encode()
+	if enc := q.Encode(); len(enc) <= maxRedirectQuery {
+		return path + "?" + enc
+	}
+	return path
 }
 
 // startSession makes a new session and sets its cookie.

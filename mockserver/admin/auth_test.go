@@ -124,3 +124,26 @@ func TestSession_LogoutRevokes(t *testing.T) {
 	}
 	_ = api
 }
+
+// TestRedirect_LongQueryNotEchoed: the inbox's redirect to the login form carries the view's query
+// back, but never an oversized one: a 50 KB query gives a plain Location.
+func TestRedirect_LongQueryNotEchoed(t *testing.T) {
+	t.Parallel()
+	h := newAPI(t, admin.Options{Token: "tk"})
+	for _, tt := range []struct {
+		name, query string
+		wantQuery   bool
+	}{
+		{"ShortQuery_Kept", "app=1001", true},
+		{"LongQuery_Dropped", "app=" + strings.Repeat("a", 50_000), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, admin.UIPath+"?"+tt.query, nil))
+			loc := rec.Header().Get("Location")
+			if rec.Code != http.StatusSeeOther || len(loc) > 4096 || strings.Contains(loc, "app%3D") != tt.wantQuery {
+				t.Errorf("GET %s?%.20s…: %d, Location %.100q (%d bytes); want 303 with the query kept: %v", admin.UIPath, tt.query, rec.Code, loc, len(loc), tt.wantQuery)
+			}
+		})
+	}
+}

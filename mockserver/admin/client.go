@@ -169,17 +169,15 @@ func (c *Client) Reset(ctx context.Context) error {
 	return c.Do(ctx, http.MethodPost, Prefix+"/reset", nil, nil)
 }
 
-// Requests returns journal entries that match q, newest first (q.Limit 0: the API's default, 100).
+// Requests returns journal entries that match q, newest first (q.Limit 0: every entry held).
 func (c *Client) Requests(ctx context.Context, q store.Query) ([]store.Entry, error) {
 	v := url.Values{}
-	for k, s := range map[string]string{"app": q.App, "open_id": q.OpenID, "outcome": q.Outcome} {
+	for k, s := range map[string]string{"app": q.App, "open_id": q.OpenID, "outcome": q.Outcome, "endpoint": q.Endpoint} {
 		if s != "" {
 			v.Set(k, s)
 		}
 	}
-	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
-	}
+	v.Set("limit", strconv.Itoa(q.Limit)) // 0: every entry held (the route's own default is 100)
 	if q.Before > 0 {
 		v.Set("before", strconv.FormatUint(q.Before, 10))
 	}

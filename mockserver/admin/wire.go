@@ -16,9 +16,10 @@ type ErrorBody struct {
 
 // Health is the answer of GET /__admin/health.
 type Health struct {
-	Status  string `json:"status"`
+	Status  string `json:"status"` // "ok", or "degraded" (see Options.Health)
 	Version string `json:"version"`
 	Uptime  string `json:"uptime"`
+	Reason  string `json:"reason,omitempty"` // why it is degraded
 }
 
 // AppView is an app as the admin API shows it.

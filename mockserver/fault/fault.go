@@ -37,6 +37,9 @@ type Plan struct {
 	// DripInterval and DripBytes shape a drip (defaults: config.DefaultDripInterval, 1 byte).
 	DripInterval time.Duration
 	DripBytes    int
+	// Phase says where the fault strikes: config.FaultPhaseBefore (the request never reached the
+	// service) or config.FaultPhaseAfter (the service acted; its answer is lost on the way back).
+	Phase string
 }
 
 // Describe renders the plan for the journal: "http_503 (flaky)", "latency 1.2s + reset (faults[1])".

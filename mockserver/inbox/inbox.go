@@ -241,8 +241,17 @@ type inboxItem struct {
 	Message string `json:"message"`
 	Reason  string `json:"reason"`
 	Rule    string `json:"rule,omitempty"`
+	// Fault is the fault injected into the answer and FaultPhase where it struck: "before" (the
+	// message never reached the service: not delivered, nothing counted) or "after" (delivered
+	// and counted; the client lost the answer).
+	Fault      string `json:"fault,omitempty"`
+	FaultPhase string `json:"fault_phase,omitempty"`
+	// Warnings are the ways the answer is one the real service would not give.
+	Warnings []store.Warning `json:"warnings,omitempty"`
 	// Match, on the live stream, says whether the entry passes the page's filters.
 	Match bool `json:"match,omitempty"`
+	// Push is set on the entries of the message push (push.go).
+	Push *inboxPush `json:"push,omitempty"`
 }
 
 func (in *inbox) item(e *store.Entry) inboxItem {
@@ -250,7 +259,10 @@ func (in *inbox) item(e *store.Entry) inboxItem {
 		AppTime: e.AppTime.UTC().Format(inboxTimeLayout), App: e.App, Endpoint: e.Endpoint,
 		Method: e.Method, Path: e.Path, OpenID: e.OpenID, MsgType: e.MsgType, Layer: string(e.Layer),
 		Code: e.Code, OAuthError: e.OAuthError, OK: e.OK(), Outcome: e.Outcome(), Reason: e.Reason,
-		Rule: e.Rule}
+		Rule: e.Rule, Fault: e.Fault, FaultPhase: e.FaultPhase, Warnings: e.Warnings}
+	if e.FaultKind() != "" && e.FaultPhase == config.FaultPhaseBefore {
+		it.OK = false // the message never reached the service, whatever the fake decided
+	}
 	for _, p := range e.Params {
 		if !p.Used {
 			continue
@@ -265,6 +277,7 @@ func (in *inbox) item(e *store.Entry) inboxItem {
 	if u, err := url.Parse(it.PicURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
 		it.ImageURL = u.String()
 	}
+	pushFields(&it, e)
 	cat := in.core.Spec().Catalogue()
 	switch e.Layer {
 	case smartappmock.LayerBusiness:
@@ -409,7 +422,7 @@ func (in *inbox) state(r *http.Request, id string) (inboxState, int, error) {
 	}
 	for i := range entries {
 		e := &entries[i]
-		if e.Endpoint != "send" || e.OpenID == "" {
+		if !isSend(e.Endpoint) || e.OpenID == "" {
 			continue
 		}
 		u := user(e.OpenID)
@@ -493,3 +506,7 @@ func (in *inbox) shutdownSignal(r *http.Request) <-chan struct{} {
 	}
 	return ch
 }
+
+// isSend reports whether a journal endpoint is a customer-service send: custom/send, or its
+// third-party twin custom/sendbytp.
+func isSend(endpoint string) bool { return endpoint == "send" || endpoint == "sendbytp" }

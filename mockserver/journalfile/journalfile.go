@@ -310,8 +310,12 @@ func (j *File) Close() error {
 		if cerr := j.out.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("journal file %s: %w", j.path, cerr)
 		}
-		if d := j.dropped.Load(); err == nil && d > 0 {
-			err = fmt.Errorf("journal file %s: %d lines dropped during the run", j.path, d)
+		if d := j.dropped.Load(); d > 0 {
+			if err == nil {
+				err = fmt.Errorf("journal file %s: %d lines dropped during the run", j.path, d)
+			} else {
+				err = fmt.Errorf("%w (%d lines dropped during the run)", err, d)
+			}
 		}
 		j.closeErr = err
 	})

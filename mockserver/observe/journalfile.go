@@ -1,142 +1,40 @@
 package observe
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/smartappmock/smartappmock/mockserver/journalfile"
 	"github.com/smartappmock/smartappmock/store"
 )
 
-// JournalFile is a durable copy of the journal: every entry the store appends is written to a file
-// as one JSON line (NDJSON), whatever the in-memory cap drops and whatever an admin reset clears.
-// Lines are buffered and flushed every FlushEvery, and on Close; close it after the HTTP server's
-// graceful shutdown so the file holds one line per answered request.
-type JournalFile struct {
-	path string
-
-	mu     sync.Mutex
-	f      *os.File
-	w      *bufio.Writer
-	err    error // the first write error; later writes are skipped
-	closed bool
-
-	stop      chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
-	closeErr  error
-}
-
-// JournalFileFlushEvery is how often buffered journal lines reach the file.
-const JournalFileFlushEvery = 200 * time.Millisecond
-
-// OpenJournalFile opens (creating or appending to) an NDJSON journal file and starts its periodic
-// flush.
-func OpenJournalFile(path string) (*JournalFile, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("journal file: %w", err)
-	}
-	j := &JournalFile{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
-	go j.flushLoop()
-	return j, nil
-}
-
-func (j *JournalFile) flushLoop() {
-	defer close(j.done)
-	t := time.NewTicker(JournalFileFlushEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-j.stop:
-			return
-		case <-t.C:
-			_ = j.Flush()
-		}
-	}
-}
-
-// Write appends one entry as a JSON line.
-func (j *JournalFile) Write(e *store.Entry) error {
-	line, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.closed {
-		return errors.New("journal file: closed")
-	}
-	if j.err != nil {
-		return j.err
-	}
-	if _, err := j.w.Write(append(line, '\n')); err != nil {
-		j.err = fmt.Errorf("journal file %s: %w", j.path, err)
-	}
-	return j.err
-}
-
-// Flush writes the buffered lines to the file.
-func (j *JournalFile) Flush() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.closed || j.err != nil {
-		return j.err
-	}
-	if err := j.w.Flush(); err != nil {
-		j.err = fmt.Errorf("journal file %s: %w", j.path, err)
-	}
-	return j.err
-}
-
-// Close stops the periodic flush, flushes, syncs and closes the file. Later calls return the
-// first call's result.
-func (j *JournalFile) Close() error {
-	j.closeOnce.Do(func() {
-		close(j.stop)
-		<-j.done
-		j.mu.Lock()
-		defer j.mu.Unlock()
-		j.closed = true
-		err := j.err
-		if err == nil {
-			err = j.w.Flush()
-		}
-		if err == nil {
-			err = j.f.Sync()
-		}
-		if cerr := j.f.Close(); err == nil {
-			err = cerr
-		}
-		j.closeErr = err
-	})
-	return j.closeErr
-}
-
-// JournalSink copies every entry of a store's journal to a JournalFile, in sequence order: a
-// subscriber of the store's live feed, so it also holds what other servers on a shared store
-// recorded, and nothing that an admin reset or the journal cap drops is lost from the file.
+// JournalSink copies every entry of a store's journal to an NDJSON file (package journalfile), in
+// sequence order: a subscriber of the store's live feed, so it also holds what other servers on a
+// shared store recorded, and nothing that an admin reset or the journal cap drops is lost from the
+// file. The file's guarantees (a torn last line moved aside on open, lines kept while the disk
+// refuses them, writing resumed when it accepts them) are journalfile's.
 type JournalSink struct {
 	st   store.Store
-	file *JournalFile
+	file *journalfile.File
 	log  *slog.Logger
 
-	cursor  atomic.Uint64
-	missed  atomic.Uint64
-	stop    context.CancelFunc
-	done    chan struct{}
-	closeMu sync.Mutex
+	cursor   atomic.Uint64
+	missed   atomic.Uint64 // entries the feed no longer had when the sink asked for them
+	encoding atomic.Uint64 // entries that could not be marshalled (none, in practice)
+	stop     context.CancelFunc
+	done     chan struct{}
+	closeMu  sync.Mutex
 }
 
-// StartJournalSink starts copying the entries recorded after the store's current head to file.
-func StartJournalSink(st store.Store, file *JournalFile, log *slog.Logger) (*JournalSink, error) {
+// StartJournalSink starts copying the entries recorded after the store's current head to file. The
+// sink owns the file from now on: Close closes it.
+func StartJournalSink(st store.Store, file *journalfile.File, log *slog.Logger) (*JournalSink, error) {
 	head, err := st.Head(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("journal file: %w", err)
@@ -150,11 +48,20 @@ func StartJournalSink(st store.Store, file *JournalFile, log *slog.Logger) (*Jou
 
 func (s *JournalSink) run(ctx context.Context) {
 	defer close(s.done)
+	degraded := false // the state last logged, so that a full disk logs twice, not once per line
 	for {
-		es, err := s.st.Feed(ctx, s.cursor.Load(), 512)
+		// A wake-up at least every second, so that a disk that fails (or recovers) between entries
+		// is logged without waiting for the next entry.
+		fctx, cancel := context.WithTimeout(ctx, time.Second)
+		es, err := s.st.Feed(fctx, s.cursor.Load(), 512)
+		cancel()
+		s.logHealth(&degraded)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
+			}
+			if fctx.Err() != nil {
+				continue // nothing new within a second
 			}
 			s.log.Error("journal file: reading the feed", "err", err)
 			select {
@@ -165,24 +72,68 @@ func (s *JournalSink) run(ctx context.Context) {
 			continue
 		}
 		for i := range es {
-			if gap := es[i].Seq - s.cursor.Load() - 1; es[i].Seq > s.cursor.Load()+1 {
+			if cur := s.cursor.Load(); es[i].Seq > cur+1 {
+				gap := es[i].Seq - cur - 1
 				s.missed.Add(gap)
 				s.log.Error("journal file: entries lost (the feed moved on before they were written)", "count", gap)
 			}
-			if err := s.file.Write(&es[i]); err != nil {
-				s.log.Error("journal file: write", "err", err)
-			}
+			s.write(&es[i])
 			s.cursor.Store(es[i].Seq)
 		}
 	}
 }
 
-// Missed returns how many entries the sink could not write because the feed moved on first.
-func (s *JournalSink) Missed() uint64 { return s.missed.Load() }
+// logHealth logs the file's turn from well to degraded and back; degraded is the state last logged.
+func (s *JournalSink) logHealth(degraded *bool) {
+	err := s.file.Err()
+	switch {
+	case err != nil && !*degraded:
+		*degraded = true
+		s.log.Error("journal file: degraded: lines wait for the disk (up to a bound, then they are dropped)", "err", err)
+	case err == nil && *degraded:
+		*degraded = false
+		s.log.Info("journal file: writing resumed", "dropped", s.Dropped())
+	}
+}
 
-// Close writes every entry recorded up to now (waiting at most until ctx ends), stops, and closes
-// the file. Call it after the HTTP servers' graceful shutdown, so the file holds one line per
-// answered request.
+// write appends one entry. A line the file drops is counted there (Dropped) and logged by
+// logHealth's degraded spell, not once per line.
+func (s *JournalSink) write(e *store.Entry) {
+	line, err := json.Marshal(e)
+	if err != nil {
+		s.encoding.Add(1)
+		s.log.Error("journal file: entry not written", "seq", e.Seq, "err", err)
+		return
+	}
+	_ = s.file.Write(line)
+}
+
+// Written returns how many entries reached the file.
+func (s *JournalSink) Written() uint64 { return s.file.Written() }
+
+// Dropped returns how many entries are not in the file and never will be: dropped by the file
+// (the disk refused them for too long), or gone from the feed before the sink read them.
+func (s *JournalSink) Dropped() uint64 {
+	return s.file.Dropped() + s.missed.Load() + s.encoding.Load()
+}
+
+// Err reports why the journal file is not whole: the disk's error while lines wait for it, or the
+// count of entries dropped during the run (the file goes on after them). It is nil while every
+// entry recorded so far is in the file or on its way. Pass it as admin.Options.Health.
+func (s *JournalSink) Err() error {
+	if err := s.file.Err(); err != nil {
+		return err
+	}
+	if n := s.Dropped(); n > 0 {
+		return fmt.Errorf("journal file: %d entries dropped during the run (writing has resumed)", n)
+	}
+	return nil
+}
+
+// Close writes every entry recorded up to now (waiting at most until ctx ends), stops, and flushes,
+// fsyncs and closes the file. Call it after the HTTP servers have stopped, so the file holds one
+// line per answered request. Its error reports entries not written (Dropped) and a failed write,
+// fsync or close: a caller exits non-zero on it.
 func (s *JournalSink) Close(ctx context.Context) error {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
@@ -196,5 +147,9 @@ func (s *JournalSink) Close(ctx context.Context) error {
 	}
 	s.stop()
 	<-s.done
-	return errors.Join(err, s.file.Close())
+	errs := []error{err, s.file.Close()}
+	if n := s.missed.Load() + s.encoding.Load(); n > 0 {
+		errs = append(errs, fmt.Errorf("journal file: %d entries never reached it", n))
+	}
+	return errors.Join(errs...)
 }

@@ -1,7 +1,8 @@
 // Package push speaks Baidu's message push (消息推送) to a developer's server: the wire protocol
 // of the pushes with which Baidu hands a user's customer-service message to a bot, as
-// BAIDU-PUSH.md (the protocol notes of issue 13) describes it byte for byte. It imports nothing
-// from the mock server: the server, its store and its admin API build on it.
+// BAIDU-PUSH.md (the protocol notes of issue 13, copied to docs/baidu-push.md) describes it byte
+// for byte. It imports nothing from the mock server: the server, its store and its admin API
+// build on it (config embeds Config in apps[].push).
 //
 // # The pieces
 //

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,6 +24,31 @@ func TestAdminAPI(t *testing.T) {
 		var got map[string]any
 		if code := f.admin(http.MethodGet, "/__admin/health", "", &got); code != 200 || got["status"] != "ok" {
 			t.Errorf("health: %d %v", code, got)
+		}
+	})
+	t.Run("HealthDegraded_WhileHookFails_StillHTTP200", func(t *testing.T) {
+		t.Parallel()
+		var unwell error = errors.New("journal file: no space left on device")
+		srv, err := newSandboxAdmin(mockserver.Options{}, admin.Options{Health: func() error { return unwell }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		health := func() (int, admin.Health) {
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/__admin/health", nil))
+			var h admin.Health
+			if err := json.Unmarshal(rec.Body.Bytes(), &h); err != nil {
+				t.Fatalf("health: %v: %s", err, rec.Body)
+			}
+			return rec.Code, admin.Health{Status: h.Status, Reason: h.Reason}
+		}
+		code, got := health()
+		if diff := cmp.Diff(admin.Health{Status: "degraded", Reason: unwell.Error()}, got); code != 200 || diff != "" {
+			t.Errorf("health while the hook fails: HTTP %d, (-want +got):\n%s", code, diff)
+		}
+		unwell = nil
+		if code, got := health(); code != 200 || got != (admin.Health{Status: "ok"}) {
+			t.Errorf("health once the hook is well again: HTTP %d, %+v", code, got)
 		}
 	})
 	t.Run("ConfigHidesSecrets", func(t *testing.T) {

@@ -30,11 +30,11 @@ func TestWarnings_SandboxLeniencyIsSaid(t *testing.T) {
 		wantKinds   []string
 	}{
 		{"NullToken_FirstSend", "null", "user-1", "application/x-www-form-urlencoded", "", "business 0",
-			[]string{mockserver.WarnUnissuedToken, mockserver.WarnOpenOnFirstSend}},
+			[]string{string(mockserver.WarnUnissuedToken), string(mockserver.WarnOpenOnFirstSend)}},
 		{"MagicOpenID", "null", "errno_90002", "application/x-www-form-urlencoded", "", "business 90002",
-			[]string{mockserver.WarnUnissuedToken, mockserver.WarnMagicValue}},
+			[]string{string(mockserver.WarnUnissuedToken), string(mockserver.WarnMagicValue)}},
 		{"MagicToken", "error_code_18", "user-1", "application/x-www-form-urlencoded", "", "gateway 18",
-			[]string{mockserver.WarnMagicValue}},
+			[]string{string(mockserver.WarnMagicValue)}},
 		{"BaiduShapedUnknownToken_NoLeniency", "24.0123456789abcdef0123456789abcdef.2592000.1700000000.282335-1", "user-1", "application/x-www-form-urlencoded", "", "gateway 110",
 			nil},
 	}
@@ -138,7 +138,7 @@ func TestWarnings_LenientJSON(t *testing.T) {
 	if got := res.Header.Get(smartappmock.HeaderOutcome); got != "business 0" {
 		t.Fatalf("outcome %q, want business 0", got)
 	}
-	if diff := cmp.Diff([]string{"body: a form labelled JSON was read only thanks to lenient_json"}, res.Header.Values(smartappmock.HeaderWarning)); diff != "" {
+	if diff := cmp.Diff([]string{mockserver.WarnLenientJSON.Message()}, res.Header.Values(smartappmock.HeaderWarning)); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }

@@ -129,8 +129,9 @@ func TestFault_SeenByRealClient(t *testing.T) {
 			}
 			return ""
 		}, 200},
-		{"fault_drip", 150 * time.Millisecond, func(resp *http.Response, body []byte, err error) string {
-			// The headers come at once; the body, one byte each 100ms, does not make it in time.
+		{"fault_drip", 400 * time.Millisecond, func(resp *http.Response, body []byte, err error) string {
+			// The headers come at once (400ms leaves room for a loaded machine); the body, one byte each
+			// 100ms, does not make it in time.
 			if resp == nil || resp.StatusCode != 200 || !isTimeout(err) {
 				return "want a 200 whose body times out, got " + errString(err)
 			}

@@ -70,3 +70,37 @@ func TestMetrics_RegistryPerServer(t *testing.T) {
 		}
 	}
 }
+
+// TestMetrics_FaultedSendCountsUnderFault: a send answered with the fake's HTTP 503 page is counted
+// under the fault, never as the success the fake decided behind it.
+func TestMetrics_FaultedSendCountsUnderFault(t *testing.T) {
+	t.Parallel()
+	f := setup(t, testConfig+"faults:\n  - kind: http_503\n    times: 1\n")
+	if got := f.statuses(2, "user-a"); got[0] != http.StatusServiceUnavailable || got[1] != http.StatusOK {
+		t.Fatalf("statuses %v, want 503 then 200", got)
+	}
+	rec := httptest.NewRecorder()
+	f.srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, observe.MetricsPath, nil))
+	body, _ := io.ReadAll(rec.Body)
+	got := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^(smartappmock_(?:requests|faults)_total\{[^}]*\}) (\S+)$`).FindAllSubmatch(body, -1) {
+		got[string(m[1])] = string(m[2])
+	}
+	for series, want := range map[string]string{
+		`smartappmock_requests_total{code="http_503",endpoint="send",layer="fault"}`: "1",
+		`smartappmock_requests_total{code="0",endpoint="send",layer="business"}`:     "1",
+	} {
+		if got[series] != want {
+			t.Errorf("%s = %q, want %q\n%s", series, got[series], want, body)
+		}
+	}
+	var faults int
+	for series := range got {
+		if regexp.MustCompile(`^smartappmock_faults_total\{kind="http_503",phase="[a-z]*"\}$`).MatchString(series) {
+			faults++
+		}
+	}
+	if faults != 1 {
+		t.Errorf("faults_total series of http_503: %d, want 1\n%s", faults, body)
+	}
+}

@@ -33,6 +33,13 @@ type wirePre struct {
 	Mag *wireVerdict           `json:"mag,omitempty"`
 	Oid map[string]wireVerdict `json:"oid,omitempty"`
 	W   [][2]string            `json:"w,omitempty"`
+	G   *wireGrant             `json:"g,omitempty"`
+}
+
+// wireGrant is store.Grant as scriptSend reads it.
+type wireGrant struct {
+	W [][2]string            `json:"w,omitempty"`
+	R map[string]wireVerdict `json:"r,omitempty"`
 }
 
 func wireWarnings(ws []store.Warning) [][2]string {
@@ -52,10 +59,19 @@ func toWire(v *store.Verdict) *wireVerdict {
 
 // preArg is ARGV 12 of scriptSend: "" when the server decided nothing ahead.
 func preArg(in *store.SendInput) ([]byte, error) {
-	if in.TokenVerdict == nil && in.Invalid == nil && in.Magic == nil && len(in.OpenIDs) == 0 && len(in.Warnings) == 0 {
+	if in.TokenVerdict == nil && in.Invalid == nil && in.Magic == nil && len(in.OpenIDs) == 0 && len(in.Warnings) == 0 && in.Grant == nil {
 		return nil, nil
 	}
 	p := wirePre{TV: toWire(in.TokenVerdict), Inv: toWire(in.Invalid), Mag: toWire(in.Magic), W: wireWarnings(in.Warnings)}
+	if g := in.Grant; g != nil {
+		p.G = &wireGrant{W: wireWarnings(g.Warnings)}
+		for app, v := range g.Refused {
+			if p.G.R == nil {
+				p.G.R = map[string]wireVerdict{}
+			}
+			p.G.R[app] = *toWire(&v)
+		}
+	}
 	for app, v := range in.OpenIDs {
 		if p.Oid == nil {
 			p.Oid = map[string]wireVerdict{}
@@ -63,17 +79,6 @@ func preArg(in *store.SendInput) ([]byte, error) {
 		p.Oid[app] = *toWire(&v)
 	}
 	return json.Marshal(p)
-}
-
-// kindsArg renders the kinds that strike before the service as " k1 k2 ".
-func kindsArg(ks []config.FaultKind) string {
-	var b strings.Builder
-	b.WriteByte(' ')
-	for _, k := range ks {
-		b.WriteString(string(k))
-		b.WriteByte(' ')
-	}
-	return b.String()
 }
 
 // Send implements store.Store in one script (scriptSend): one round trip per send, on Redis's
@@ -136,10 +141,12 @@ func (s *Store) sendArgs(in *store.SendInput, pre, entry []byte) []any {
 	_, tz := in.Now.Zone()
 	dur := in.Window.Duration
 	return []any{s.opts.Prefix, in.Token, boolArg(in.Sandbox), in.SandboxApp, boolArg(in.BaiduShaped),
-		in.Match.OpenID, in.Match.MsgType, in.Match.Content, in.MagicFault, kindsArg(in.BeforeKinds),
+		in.Match.OpenID, in.Match.MsgType, in.Match.Content, in.MagicFault,
 		in.Limits.Encoded(), pre, int64(dur / time.Second), int64(dur % time.Second), in.Window.MaxReplies,
 		boolArg(in.Window.OpenOnFirst), in.Notes, entry, tz, s.opts.JournalCap, s.opts.FeedBacklog,
-		s.opts.MaxWindowsPerApp}
+		s.opts.MaxWindowsPerApp,
+		in.Warn.UnissuedToken.Kind, in.Warn.UnissuedToken.Message, in.Warn.UnconfiguredClient.Kind, in.Warn.UnconfiguredClient.Message,
+		in.Warn.Rule.Kind, in.Warn.Rule.Message, in.Warn.OpenOnFirstSend.Kind, in.Warn.OpenOnFirstSend.Message}
 }
 
 // sendResult reads scriptSend's answer.
@@ -171,7 +178,8 @@ func (s *Store) sendResult(in *store.SendInput, xs []any) (store.SendResult, err
 
 // wirePlan is a fault plan compiled for scriptSend: its match, its policy (seeds reduced modulo
 // store.Draw's modulus, since a 64-bit seed does not fit a Lua number), kind, sequence and
-// latency in nanoseconds, and its JSON (answered when the plan picks a send).
+// latency in nanoseconds, the kinds it injects that strike before the service (" k1 k2 ", "-" for
+// none: config.Fault.PhaseFor), and its JSON (answered when the plan picks a send).
 type wirePlan struct {
 	I     int                `json:"i"`
 	M     config.Match       `json:"m"`
@@ -185,6 +193,7 @@ type wirePlan struct {
 	Seq   []config.FaultKind `json:"seq,omitempty"`
 	LMin  int64              `json:"lmin"`
 	LMax  int64              `json:"lmax"`
+	BK    string             `json:"bk"`
 	Raw   string             `json:"raw"`
 }
 
@@ -196,9 +205,19 @@ func compilePlans(fs []config.Fault) ([]wirePlan, error) {
 		if err != nil {
 			return nil, err
 		}
+		bk := " "
+		for _, k := range append([]config.FaultKind{f.Kind}, f.Sequence...) {
+			if f.PhaseFor(k) == config.FaultPhaseBefore {
+				name := string(k)
+				if name == "" {
+					name = "-"
+				}
+				bk += name + " "
+			}
+		}
 		out = append(out, wirePlan{I: i, M: f.Match, Skip: f.Skip, Times: f.Times, Steps: len(f.Sequence),
 			P: f.Probability, SM: f.Seed % drawModulus, LM: store.LatencySeed(f.Seed) % drawModulus,
-			Kind: f.Kind, Seq: f.Sequence, LMin: int64(f.Latency.Min), LMax: int64(f.Latency.Max), Raw: string(raw)})
+			Kind: f.Kind, Seq: f.Sequence, LMin: int64(f.Latency.Min), LMax: int64(f.Latency.Max), BK: bk, Raw: string(raw)})
 	}
 	return out, nil
 }

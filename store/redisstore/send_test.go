@@ -14,7 +14,7 @@ import (
 // sendInput is a valid send of app a's configured token to user u.
 func sendInput(now time.Time) store.SendInput {
 	return store.SendInput{Now: now, Token: "tok-a", Match: store.SendMatch{Token: "tok-a", OpenID: "u", MsgType: "text", Content: "hi"},
-		BeforeKinds: []config.FaultKind{config.FaultHTTP503}, Limits: &store.LimitTable{Default: config.Limits{QPS: 100, Daily: 1000}},
+		Limits: &store.LimitTable{Default: config.Limits{QPS: 100, Daily: 1000}},
 		Window: store.WindowRule{Duration: 48 * time.Hour, MaxReplies: 5, OpenOnFirst: true},
 		Entry:  store.Entry{ID: "req", Endpoint: "send", Params: []store.Param{}, Status: 200}}
 }

@@ -109,11 +109,13 @@ return 1
 // needs a single Redis, not a Cluster.
 //
 // ARGV: 1 prefix, 2 token, 3 sandbox (1), 4 sandbox app id, 5 Baidu-shaped (1), 6 open_id,
-// 7 msg_type, 8 content, 9 the magic fault's phase ("" none), 10 the kinds that strike before
-// (" k1 k2 "), 11 the limit table (store.LimitTable.Encoded), 12 the server's verdicts as JSON
-// ("" none: see wirePre), 13 window duration sec, 14 its nsec, 15 max replies, 16 open on first
-// (1), 17 notes, 18 the entry without its decision (JSON), 19 the zone offset of reasons' times
-// (seconds), 20 journal cap, 21 feed cap, 22 the most windows an app keeps.
+// 7 msg_type, 8 content, 9 the magic fault's phase ("" none), 10 the limit table
+// (store.LimitTable.Encoded), 11 the server's verdicts as JSON ("" none: see wirePre), 12 window
+// duration sec, 13 its nsec, 14 max replies, 15 open on first (1), 16 notes, 17 the entry
+// without its decision (JSON), 18 the zone offset of reasons' times (seconds), 19 journal cap,
+// 20 feed cap, 21 the most windows an app keeps, then the kind and message of the warnings
+// (store.SendWarnings): 22-23 unissued token, 24-25 unconfigured client, 26-27 rule, 28-29 open
+// on first send.
 //
 // Answers the error UNCOMPILED (having written nothing) when the plans lack their compiled form,
 // else {seq (0: not journaled), app, app sec, app nsec, layer, code, reason, rule, stopped
@@ -131,9 +133,9 @@ local P = ARGV[1]
 local fs = redis.call('HMGET', KEYS[2], 'fcg', 'fca', 'rules', 'rules_v', 'set')
 if fs[5] == '1' and (not fs[1] or not fs[2]) then return redis.error_reply('UNCOMPILED') end
 local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[2], ARGV[6], ARGV[7], ARGV[8]
-local TZ = tonumber(ARGV[19])
+local TZ = tonumber(ARGV[18])
 local pre = {}
-if ARGV[12] ~= '' then pre = cjson.decode(ARGV[12]) end
+if ARGV[11] ~= '' then pre = cjson.decode(ARGV[11]) end
 local W = {}
 for _, w in ipairs(pre.w or {}) do W[#W + 1] = w end
 local function warn(k, m) W[#W + 1] = {k, m} end
@@ -218,17 +220,18 @@ if not tv then
     end
   end
   if not tv then
-    if appsrc == 'sandbox-token' and ARGV[5] ~= '1' then
-      warn('unissued_token', 'access_token: not issued by this fake; the sandbox took it as app ' .. app .. ' (Baidu answers 110)')
+    if appsrc == 'sandbox-token' then
+      warn(ARGV[22], ARGV[23])
     elseif appsrc == 'sandbox-client' then
-      warn('unconfigured_client', 'app ' .. app .. ': its token was issued to a client_id that is not configured (Baidu answers invalid_client)')
+      warn(ARGV[24], ARGV[25])
     end
   end
 end
 
 -- 2. The fault plans: sendFaults, takeFaults, DecideFault, FaultStep. The compiled plans (fcg,
 -- fca) are written beside their JSON by Seed and PutFaults.
-local fowner, findex, fmatched, fstep, fraw, fkind = '', -1, 0, 0, '', nil
+local fowner, findex, fmatched, fstep, fraw, fkind, fbk = '', -1, 0, 0, '', nil, ''
+
 local function takeFaults(owner, list)
   for _, pl in ipairs(list) do
     if matches(pl.m, app) then
@@ -254,7 +257,8 @@ local function takeFaults(owner, list)
         local lat = pl.lmin
         if pl.lmax > pl.lmin then lat = lat + math.floor(draw(pl.lm, matched) * (pl.lmax - pl.lmin + 1)) end
         if not (kind == 'none' and lat == 0) then
-          fowner, findex, fmatched, fstep, fraw, fkind = owner, pl.i, matched, step, pl.raw, kind
+          fowner, findex, fmatched, fstep, fraw, fkind, fbk = owner, pl.i, matched, step, pl.raw, kind, pl.bk or ''
+
           return true
         end
       end
@@ -274,7 +278,7 @@ local faulted = findex >= 0 or ARGV[9] ~= ''
 -- finish writes the notes, journals the entry unless a fault picked the send, and answers.
 local function finish(v, stopped)
   local reason = v.r
-  if not stopped and v.c ~= 0 then reason = reason .. ARGV[17] end
+  if not stopped and v.c ~= 0 then reason = reason .. ARGV[16] end
   for _, w in ipairs(v.w or {}) do W[#W + 1] = w end
   local seq = 0
   if not faulted and not stopped then
@@ -289,13 +293,13 @@ local function finish(v, stopped)
       tail = tail .. ',"app":' .. cjson.encode(app) .. ',"app_time":"' .. rfc3339(as, an, TZ, true) .. '"'
     end
     -- The decision follows the template's zero fields: a JSON decoder keeps the last of a key.
-    local e = string.sub(ARGV[18], 1, -2) .. tail .. '}'
+    local e = string.sub(ARGV[17], 1, -2) .. tail .. '}'
     -- Append (scriptAppend).
     ensure(app)
     seq = redis.call('INCR', KEYS[4])
     local id = fmt(seq) .. '-0'
-    redis.call('XADD', akey(P, app, 'jrn'), 'MAXLEN', ARGV[20], id, 'e', e)
-    redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[21], id, 'e', e)
+    redis.call('XADD', akey(P, app, 'jrn'), 'MAXLEN', ARGV[19], id, 'e', e)
+    redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[20], id, 'e', e)
     redis.call('HINCRBY', akey(P, app, 'meta'), 'appended', 1)
   end
   local out = {seq, app, as, an, v.l or '', v.c or 0, reason or '', v.ru or '', stopped and 1 or 0, fowner, findex, fmatched, fstep, fraw}
@@ -309,7 +313,12 @@ end
 -- A token refusal ends here; a fault that strikes before the service too, nothing counted.
 if tv then return finish(tv, false) end
 local before = ARGV[9] == 'before'
-if fkind then before = string.find(ARGV[10], ' ' .. fkind .. ' ', 1, true) ~= nil end
+if fkind then
+  -- config.Fault.PhaseFor, compiled: bk lists the plan's kinds that strike before ("-": none).
+  local kk = fkind
+  if kk == '' then kk = '-' end
+  before = string.find(fbk, ' ' .. kk .. ' ', 1, true) ~= nil
+end
 if before then return finish({}, true) end
 
 -- 4. Gateway rules, QPS, daily: sendDecide, takeRule.
@@ -327,7 +336,7 @@ local function takeRule(gateway)
         local v
         if gateway then v = verdict('gateway', a.error_code, 'rule ' .. label) else v = verdict('business', a.errno, 'rule ' .. label) end
         v.ru = label
-        v.w = {{'rule', 'answer forced by rule ' .. label}}
+        v.w = {{ARGV[26], ARGV[27]}}
         return v
       end
     end
@@ -337,7 +346,7 @@ end
 local v = takeRule(true)
 if v then return finish(v, false) end
 local lim = {}
-for x in string.gmatch(ARGV[11], '%S+') do lim[#lim + 1] = x end
+for x in string.gmatch(ARGV[10], '%S+') do lim[#lim + 1] = x end
 local qps, daily = tonumber(lim[1]), tonumber(lim[2])
 for i = 3, #lim, 3 do
   if lim[i] == app then qps, daily = tonumber(lim[i + 1]), tonumber(lim[i + 2]) end
@@ -366,9 +375,21 @@ if pre.oid and pre.oid[app] then return finish(pre.oid[app], false) end
 if not appcap then
   return finish(verdict('business', 90002, 'customer-service capability is off for app ' .. app), false)
 end
+-- The platform's grant of a send on sendbytp (store.Grant): a refusal, or warnings to carry on.
+local gw = {}
+if pre.g then
+  if pre.g.r and pre.g.r[app] then return finish(pre.g.r[app], false) end
+  gw = pre.g.w or {}
+end
+-- window is a verdict of the window, with the grant's warnings.
+local function window(code, reason)
+  local v = verdict('business', code, reason)
+  for i, w in ipairs(gw) do v.w[i] = w end
+  return v
+end
 local win = akey(P, app, 'win')
-local cs, cn = tsub(as, an, tonumber(ARGV[13]), tonumber(ARGV[14]))
-local max = tonumber(ARGV[15])
+local cs, cn = tsub(as, an, tonumber(ARGV[12]), tonumber(ARGV[13]))
+local max = tonumber(ARGV[14])
 local wv = redis.call('HGET', win, OPENID)
 local s, n, r, u
 local expired = false
@@ -378,21 +399,21 @@ if wv then
 end
 local function opened() return rfc3339(s, n, TZ, false) end
 local function full()
-  return finish(verdict('business', 90001, 'window: ' .. fmt(r) .. ' of ' .. fmt(max) ..
+  return finish(window(90001, 'window: ' .. fmt(r) .. ' of ' .. fmt(max) ..
     ' replies already sent in the window opened at ' .. opened() .. ' (app clock)'), false)
 end
 if not wv or expired then
-  if ARGV[16] ~= '1' then
+  if ARGV[15] ~= '1' then
     if expired then
-      local es, en = tadd(s, n, tonumber(ARGV[13]), tonumber(ARGV[14]))
-      return finish(verdict('business', 90001, 'window: the window opened at ' .. opened() .. ' expired at ' ..
+      local es, en = tadd(s, n, tonumber(ARGV[12]), tonumber(ARGV[13]))
+      return finish(window(90001, 'window: the window opened at ' .. opened() .. ' expired at ' ..
         rfc3339(es, en, TZ, false) .. ' (app clock)'), false)
     end
-    return finish(verdict('business', 90001, 'window: no user message opened a window for this open_id (policy require_user_message)'), false)
+    return finish(window(90001, 'window: no user message opened a window for this open_id (policy require_user_message)'), false)
   end
   ensure(app)
 ` + luaBound + `
-  bound(win, tonumber(ARGV[22]), true, cs, cn)
+  bound(win, tonumber(ARGV[21]), true, cs, cn)
   s, n, r, u = as, an, 0, '0'
   if r >= max then
     redis.call('HSET', win, OPENID, ewin(s, n, r, u))
@@ -403,9 +424,7 @@ if r >= max then return full() end
 ensure(app)
 r = r + 1
 redis.call('HSET', win, OPENID, ewin(s, n, r, u))
-v = verdict('business', 0, 'window: reply ' .. fmt(r) .. ' of ' .. fmt(max))
-if u ~= '1' then
-  v.w = {{'open_on_first_send', 'window: opened by a send, not by a user message (Baidu answers 90001 until the user writes)'}}
-end
+v = window(0, 'window: reply ' .. fmt(r) .. ' of ' .. fmt(max))
+if u ~= '1' then v.w[#v.w + 1] = {ARGV[28], ARGV[29]} end
 return finish(v, false)
 `

@@ -31,6 +31,22 @@ type sendWant struct {
 	Journaled bool
 }
 
+// The warning kinds of the table; each message is "warning <kind>".
+const (
+	warnUnissued     = "unissued_token"
+	warnUnconfigured = "unconfigured_client"
+	warnRule         = "rule"
+	warnOpenOnFirst  = "open_on_first_send"
+)
+
+// sendWarnings are the warnings every case passes.
+var sendWarnings = store.SendWarnings{
+	UnissuedToken:      store.Warning{Kind: warnUnissued, Message: "warning " + warnUnissued},
+	UnconfiguredClient: store.Warning{Kind: warnUnconfigured, Message: "warning " + warnUnconfigured},
+	Rule:               store.Warning{Kind: warnRule, Message: "warning " + warnRule},
+	OpenOnFirstSend:    store.Warning{Kind: warnOpenOnFirst, Message: "warning " + warnOpenOnFirst},
+}
+
 // sendCase is one outcome of Store.Send.
 type sendCase struct {
 	name string
@@ -69,7 +85,7 @@ func runSend(t *testing.T, newStore func(t *testing.T) store.Store) {
 	cases := []sendCase{
 		{name: "OK_UserWindow", want: okReply(1)},
 		{name: "OK_OpenOnFirstSend_Warns", in: openOnFirst,
-			want: sendWant{Layer: bz, Reason: "window: reply 1 of 5", Warn: []string{store.WarnOpenOnFirstSend}, App: "a", Journaled: true}},
+			want: sendWant{Layer: bz, Reason: "window: reply 1 of 5", Warn: []string{warnOpenOnFirst}, App: "a", Journaled: true}},
 		{name: "OK_NotesOnlyOnRefusals", in: func(in *store.SendInput) { in.Notes = "; body: a note" }, want: okReply(1)},
 		{name: "ErrNoUserMessage", in: func(in *store.SendInput) { in.Match.OpenID = "u-new" },
 			want: sendWant{Layer: bz, Code: 90001, Reason: "window: no user message opened a window for this open_id (policy require_user_message)", App: "a", Journaled: true}},
@@ -92,7 +108,7 @@ func runSend(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "OK_SandboxTokenBecomesAnApp", in: func(in *store.SendInput) {
 			openOnFirst(in)
 			in.Token, in.Sandbox, in.SandboxApp = "anything", true, "token-abc"
-		}, want: sendWant{Layer: bz, Reason: "window: reply 1 of 5", Warn: []string{store.WarnUnissuedToken, store.WarnOpenOnFirstSend}, App: "token-abc", Journaled: true},
+		}, want: sendWant{Layer: bz, Reason: "window: reply 1 of 5", Warn: []string{warnUnissued, warnOpenOnFirst}, App: "token-abc", Journaled: true},
 			check: func(t *testing.T, s store.Store, _ []store.SendResult) {
 				a, ok, err := s.App(ctx, "token-abc")
 				if err != nil || !ok || a.Source != "sandbox-token" || !a.Capability {
@@ -100,7 +116,7 @@ func runSend(t *testing.T, newStore func(t *testing.T) store.Store) {
 				}
 			}},
 		{name: "OK_UnconfiguredClientWarns", in: func(in *store.SendInput) { openOnFirst(in); in.Token = "tok-sc" },
-			want: sendWant{Layer: bz, Reason: "window: reply 1 of 5", Warn: []string{store.WarnUnconfiguredClient, store.WarnOpenOnFirstSend}, App: "sc", Journaled: true}},
+			want: sendWant{Layer: bz, Reason: "window: reply 1 of 5", Warn: []string{warnUnconfigured, warnOpenOnFirst}, App: "sc", Journaled: true}},
 		{name: "TokenVerdict_WithLeadingWarnings", in: func(in *store.SendInput) {
 			in.TokenVerdict = verdict(gw, 100, "magic access_token error_code_100", "magic:error_code_100", "magic_value")
 			in.Warnings = []store.Warning{{Kind: "lenient_json", Message: "warning lenient_json"}}
@@ -109,11 +125,11 @@ func runSend(t *testing.T, newStore func(t *testing.T) store.Store) {
 			config.Rule{Name: "other", Match: config.Match{OpenID: "u-other"}, Answer: config.Answer{ErrorCode: intp(18)}},
 			config.Rule{Match: config.Match{App: "a", ContentContains: "i"}, Answer: config.Answer{ErrorCode: intp(17)}, Times: 2},
 			config.Rule{Name: "g", Answer: config.Answer{ErrorCode: intp(18)}, Times: 1}),
-			want: sendWant{Layer: gw, Code: 17, Reason: "rule rules[1]", Rule: "rules[1]", Warn: []string{store.WarnRule}, App: "a", Journaled: true}},
+			want: sendWant{Layer: gw, Code: 17, Reason: "rule rules[1]", Rule: "rules[1]", Warn: []string{warnRule}, App: "a", Journaled: true}},
 		{name: "GatewayRule_UsedUpFallsToTheNext", sends: 2, seed: rules(
 			config.Rule{Name: "once", Answer: config.Answer{ErrorCode: intp(17)}, Times: 1},
 			config.Rule{Name: "then", Answer: config.Answer{ErrorCode: intp(18)}}),
-			want: sendWant{Layer: gw, Code: 18, Reason: "rule then", Rule: "then", Warn: []string{store.WarnRule}, App: "a", Journaled: true}},
+			want: sendWant{Layer: gw, Code: 18, Reason: "rule then", Rule: "then", Warn: []string{warnRule}, App: "a", Journaled: true}},
 		{name: "Invalid_BeforeBusinessRules", seed: rules(config.Rule{Name: "b", Answer: config.Answer{Errno: intp(90002)}}),
 			in:   func(in *store.SendInput) { in.Invalid = verdict(bz, 3001, "open_id: missing", "") },
 			want: sendWant{Layer: bz, Code: 3001, Reason: "open_id: missing", App: "a", Journaled: true},
@@ -126,7 +142,7 @@ func runSend(t *testing.T, newStore func(t *testing.T) store.Store) {
 			in: func(in *store.SendInput) {
 				in.Magic = verdict(bz, 30022, "magic open_id errno_30022", "magic:errno_30022", "magic_value")
 			},
-			want: sendWant{Layer: bz, Code: 90002, Reason: "rule rules[0]", Rule: "rules[0]", Warn: []string{store.WarnRule}, App: "a", Journaled: true}},
+			want: sendWant{Layer: bz, Code: 90002, Reason: "rule rules[0]", Rule: "rules[0]", Warn: []string{warnRule}, App: "a", Journaled: true}},
 		{name: "MagicOpenID_BeforeOpenIDs", in: func(in *store.SendInput) {
 			in.Magic = verdict(bz, 30022, "magic open_id errno_30022", "magic:errno_30022", "magic_value")
 			in.OpenIDs = map[string]store.Verdict{"a": *verdict(bz, 30022, "open_id: not a user of app a (open_ids)", "")}
@@ -137,6 +153,23 @@ func runSend(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "OpenIDs_OfAnotherAppIgnored", in: func(in *store.SendInput) {
 			in.OpenIDs = map[string]store.Verdict{"b": *verdict(bz, 30022, "open_id: not a user of app b (open_ids)", "")}
 		}, want: okReply(1)},
+		{name: "Grant_RefusedForTheApp", in: func(in *store.SendInput) {
+			in.Grant = &store.Grant{Refused: map[string]store.Verdict{"a": *verdict(bz, 90002, `platform "p": app a did not grant it the customer-service permission (apps[].platforms)`, "")}}
+		}, want: sendWant{Layer: bz, Code: 90002, Reason: `platform "p": app a did not grant it the customer-service permission (apps[].platforms)`, App: "a", Journaled: true}},
+		{name: "Grant_AfterCapability", in: func(in *store.SendInput) {
+			in.Token = "tok-off"
+			in.Grant = &store.Grant{Refused: map[string]store.Verdict{"off": *verdict(bz, 90003, "not granted", "")}}
+		}, want: sendWant{Layer: bz, Code: 90002, Reason: "customer-service capability is off for app off", App: "off", Journaled: true}},
+		{name: "Grant_WarningsCarriedToTheWindow", in: func(in *store.SendInput) {
+			openOnFirst(in)
+			in.Grant = &store.Grant{Warnings: []store.Warning{{Kind: "sandbox_platform", Message: "warning sandbox_platform"}}}
+		}, want: sendWant{Layer: bz, Reason: "window: reply 1 of 5", Warn: []string{"sandbox_platform", warnOpenOnFirst}, App: "a", Journaled: true}},
+		{name: "Grant_WarningsOnAWindowRefusal", in: func(in *store.SendInput) {
+			in.Match.OpenID = "u-new"
+			in.Grant = &store.Grant{Warnings: []store.Warning{{Kind: "sandbox_platform", Message: "warning sandbox_platform"}}}
+		}, want: sendWant{Layer: bz, Code: 90001, Reason: "window: no user message opened a window for this open_id (policy require_user_message)", Warn: []string{"sandbox_platform"}, App: "a", Journaled: true}},
+		{name: "FaultPlan_PhaseOfThePlan", seed: faults(config.Fault{Kind: config.FaultTruncated, Phase: config.FaultPhaseBefore}),
+			want: sendWant{App: "a", Stopped: true, Fault: ":0 truncated step 0"}},
 		{name: "DailyLimit_PerConfiguredApp", sends: 3, in: func(in *store.SendInput) {
 			in.Limits = &store.LimitTable{Apps: map[string]config.Limits{"a": {Daily: 2}}, Default: config.Limits{Daily: 100}}
 		}, want: sendWant{Layer: gw, Code: 17, Reason: "daily limit: 2 of 2 requests used on {day} (Beijing time, app clock)", App: "a", Journaled: true}},
@@ -218,7 +251,7 @@ func runSend(t *testing.T, newStore func(t *testing.T) store.Store) {
 			in:   func(in *store.SendInput) { in.Token = "nope" },
 			want: sendWant{Layer: gw, Code: 110, Reason: "access_token: not issued by this fake (policy tokens: issued)", Fault: ":0 http_503 step 0"}},
 		{name: "MagicFault_BeforeStops", seed: faults(config.Fault{Kind: config.FaultTruncated}),
-			in:   func(in *store.SendInput) { in.MagicFault = store.PhaseBefore },
+			in:   func(in *store.SendInput) { in.MagicFault = config.FaultPhaseBefore },
 			want: sendWant{App: "a", Stopped: true},
 			check: func(t *testing.T, s store.Store, _ []store.SendResult) {
 				f, _ := s.Faults(ctx)
@@ -226,7 +259,7 @@ func runSend(t *testing.T, newStore func(t *testing.T) store.Store) {
 					t.Errorf("a magic fault counted plans: %+v", got)
 				}
 			}},
-		{name: "MagicFault_AfterCountsNotJournaled", in: func(in *store.SendInput) { in.MagicFault = store.PhaseAfter },
+		{name: "MagicFault_AfterCountsNotJournaled", in: func(in *store.SendInput) { in.MagicFault = config.FaultPhaseAfter },
 			want: sendWant{Layer: bz, Reason: "window: reply 1 of 5", App: "a"}},
 	}
 	for _, tc := range cases {
@@ -252,7 +285,7 @@ func runSend(t *testing.T, newStore func(t *testing.T) store.Store) {
 			var rs []store.SendResult
 			for i := range n {
 				in := store.SendInput{Now: time.Now(), Token: "tok-a", Match: store.SendMatch{Token: "tok-a", OpenID: "u", MsgType: "text", Content: "hi"},
-					BeforeKinds: []config.FaultKind{config.FaultHTTP503, config.FaultReset}, Limits: &store.LimitTable{},
+					Limits: &store.LimitTable{}, Warn: sendWarnings,
 					Window: store.WindowRule{Duration: 48 * time.Hour, MaxReplies: 5}, Notes: "; body: a note",
 					Entry: store.Entry{ID: fmt.Sprint(tc.name, "-", i), Time: now, AppTime: now, Endpoint: "send", Method: "POST", Path: smartappmock.SendPath,
 						Params: []store.Param{{Name: "open_id", Value: "u", Source: "body", Used: true}}, OpenID: "u", MsgType: "text", Status: 200}}

@@ -82,6 +82,7 @@
   }
 
   function render(it) {
+    if (it.push) return renderPush(it); // the conversation: a user's message or a push attempt
     const li = el('li', 'entry ' + (it.ok ? 'ok' : 'fail'));
     li.dataset.seq = it.seq;
     li.dataset.code = it.layer === 'oauth' ? it.oauth_error || 'ok' : it.code;
@@ -91,7 +92,7 @@
     if (!view.app && it.app) meta.append(el('span', 'app', 'app ' + it.app));
     if (!view.openID && it.open_id) meta.append(el('span', 'who', it.open_id));
     li.append(meta);
-    if (it.endpoint === 'send') {
+    if (it.endpoint === 'send' || it.endpoint === 'sendbytp') {
       li.classList.add('send');
       const bubble = el('div', 'bubble');
       if (it.msg_type === 'image') {
@@ -115,6 +116,25 @@
     li.append(status);
     if (!it.ok && it.reason) li.append(el('div', 'reason', it.reason));
     if (it.rule && !(it.reason || '').includes(it.rule)) li.append(el('div', 'rule', 'forced by ' + it.rule));
+    if (it.fault) {
+      li.classList.add('faulted');
+      li.dataset.faultPhase = it.fault_phase || '';
+      const where = it.fault_phase === 'before' ? 'before the service: not delivered, nothing counted'
+        : it.fault_phase === 'after' ? 'after the service: delivered and counted, the answer was lost' : '';
+      li.append(el('div', 'fault', '⚡ fault ' + it.fault + (where ? ' — ' + where : '')));
+    }
+    if (it.warnings && it.warnings.length) {
+      li.classList.add('warned');
+      meta.append(el('span', 'warn-badge', '⚠ ' + it.warnings.length));
+      const list = el('ul', 'warnings');
+      list.setAttribute('aria-label', 'would fail against Baidu');
+      for (const w of it.warnings) {
+        const item = el('li', 'warning', '⚠ ' + w.message);
+        item.dataset.kind = w.kind;
+        list.append(item);
+      }
+      li.append(list);
+    }
     return li;
   }
 
@@ -341,8 +361,129 @@
     );
   }
 
+  // The conversation: what users write (left, with the delivery of the push to the bot) and the
+  // bot's replies (the sends, right). A user's message and its push attempts share a MsgId.
+  const deliveries = new Map(); // msg_id -> {state, text}
+  const userRows = new Map(); // msg_id -> the user's message li
+
+  function deliveryOf(p) {
+    if (p.duplicate) return null; // an extra delivery: the outcome stands
+    if (p.acked) return { state: 'delivered', text: '✓ delivered to the bot' + (p.attempt > 1 ? ' after ' + p.attempt + ' attempts' : '') };
+    const why = p.status ? 'HTTP ' + p.status + (p.body ? ' "' + p.body.slice(0, 40) + '"' : '') : 'no answer';
+    if (p.attempt >= p.attempts) return { state: 'failed', text: '✗ not delivered: ' + p.attempts + ' attempts failed (last: ' + why + ')' };
+    return { state: 'retrying', text: '… attempt ' + p.attempt + ' of ' + p.attempts + ' failed (' + why + '), retrying' };
+  }
+
+  function showDelivery(li, d) {
+    li.dataset.delivery = d.state;
+    li.querySelector('.delivery').textContent = d.text;
+  }
+
+  function renderPush(it) {
+    const p = it.push;
+    const li = el('li', 'entry conv ' + (it.ok ? 'ok' : 'fail'));
+    li.dataset.seq = it.seq;
+    li.dataset.kind = it.endpoint;
+    li.dataset.msgId = p.msg_id;
+    const meta = el('div', 'meta');
+    meta.append(el('time', '', it.app_time));
+    if (!view.app && it.app) meta.append(el('span', 'app', 'app ' + it.app));
+    if (!view.openID && it.open_id) meta.append(el('span', 'who', it.open_id));
+    li.append(meta);
+    if (it.endpoint === 'user_message') {
+      li.classList.add('user');
+      const bubble = el('div', 'bubble');
+      if (it.msg_type === 'image') bubble.append(picture(it));
+      else bubble.append(el('p', 'text', it.content));
+      li.append(bubble, el('div', 'delivery'));
+      if (!p.pushed) {
+        showDelivery(li, { state: 'none', text: 'not pushed: the app has no push configuration (the window is open)' });
+      } else {
+        userRows.set(p.msg_id, li);
+        showDelivery(li, deliveries.get(p.msg_id) || { state: 'pending', text: '… pushing to the bot' });
+      }
+      return li;
+    }
+    li.classList.add('attempt');
+    const ms = (p.latency_us / 1000).toFixed(1) + ' ms';
+    const what = (p.duplicate ? 'duplicate push ' : 'push attempt ' + p.attempt + '/' + p.attempts + ' ') + 'MsgId ' + p.msg_id + ' → ' +
+      (p.status ? 'HTTP ' + p.status : 'no answer') + (p.body ? ' "' + p.body.slice(0, 60) + '"' : '') + ', ' + ms;
+    li.append(el('div', 'line', (p.acked ? '✓ ' : '✗ ') + what));
+    if (p.faults) li.append(el('div', 'rule', 'push faults: ' + p.faults));
+    if (!p.acked && it.reason) li.append(el('div', 'reason', it.reason));
+    const d = deliveryOf(p);
+    const prev = deliveries.get(p.msg_id);
+    // Attempts may be rendered in any order (pages load newest first): the latest attempt wins.
+    if (d && (!prev || !prev.seq || prev.seq < it.seq)) {
+      d.seq = it.seq;
+      deliveries.set(p.msg_id, d);
+      const user = userRows.get(p.msg_id);
+      if (user) showDelivery(user, d);
+    }
+    return li;
+  }
+
+  function wireComposer() {
+    if (!view.app) return;
+    const form = el('form', 'composer');
+    form.id = 'composer';
+    form.setAttribute('aria-label', 'Write as the user');
+    const who = el('input');
+    who.id = 'composer-open-id';
+    who.placeholder = 'open_id';
+    who.required = true;
+    who.size = 14;
+    who.value = view.openID;
+    who.setAttribute('list', 'known-users');
+    who.setAttribute('aria-label', 'open_id of the user who writes');
+    const kind = el('select');
+    kind.id = 'composer-type';
+    kind.setAttribute('aria-label', 'message type');
+    for (const [v, label] of [['text', 'text'], ['image', 'image link']]) {
+      const o = el('option', '', label);
+      o.value = v;
+      kind.append(o);
+    }
+    const input = el('input');
+    input.id = 'composer-text';
+    input.required = true;
+    input.placeholder = 'Write as the user…';
+    input.setAttribute('aria-label', 'message');
+    kind.addEventListener('change', () => {
+      input.placeholder = kind.value === 'image' ? 'https://… image link' : 'Write as the user…';
+    });
+    const send = el('button', '', 'Send as user');
+    send.type = 'submit';
+    const out = el('output', 'muted');
+    out.id = 'composer-status';
+    out.setAttribute('aria-live', 'polite');
+    form.append(who, kind, input, send, out);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const id = who.value.trim();
+      const v = input.value;
+      const msg = kind.value === 'image' ? { msg_type: 'image', pic_url: v.trim() } : { msg_type: 'text', content: v };
+      out.textContent = 'sending…';
+      send.disabled = true;
+      try {
+        const ans = await api('POST', '/__admin/apps/' + encodeURIComponent(view.app) + '/users/' + encodeURIComponent(id) + '/messages', msg);
+        out.textContent = ans.summary;
+        body.dataset.composed = String(Number(body.dataset.composed || 0) + 1);
+        input.value = '';
+        await refreshState();
+      } catch (e) {
+        out.textContent = 'not sent: ' + e.message;
+      } finally {
+        send.disabled = false;
+      }
+    });
+    const after = $('empty') || thread;
+    after.after(form);
+  }
+
   $('older').addEventListener('click', () => loadPage().catch((e) => ($('count').textContent = e.message)));
   wireActions();
+  wireComposer();
   Promise.all([loadPage(), refreshState()])
     .then(() => {
       stats.readyMs = performance.now();

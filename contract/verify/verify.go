@@ -1,4 +1,8 @@
-package contract
+// Package verify checks that a server — the fake, or Baidu itself — still answers as openapi.yaml
+// says: a handful of safe probes (a token, a wrong secret, a bad grant, sends that cannot deliver,
+// and optionally one real send), each judged against the spec and Baidu's documented codes, in a
+// contract.Report.
+package verify
 
 import (
 	"context"
@@ -14,11 +18,13 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/internal/linediff"
 	"github.com/smartappmock/smartappmock/internal/spec"
 )
 
-// VerifyOptions configure Verify.
-type VerifyOptions struct {
+// Options configure Run.
+type Options struct {
 	// Target is the base URL of the server to check: a fake, or https://openapi.baidu.com.
 	Target string
 	// ClientID and ClientSecret are the app's credentials. Empty: made-up ones, which only a fake
@@ -49,7 +55,7 @@ type probe struct {
 
 func boolp(b bool) *bool { return &b }
 
-// Verify sends safe probes to a server and checks every answer (status, headers, body) against
+// Run sends safe probes to a server and checks every answer (status, headers, body) against
 // openapi.yaml. The probes, in order: a token with the app's credentials; a token with a wrong
 // secret; a token with an unsupported grant type; a send with no token; a send with an invalid
 // token (and no message fields, so it cannot deliver anything); a send with a valid token and no
@@ -57,7 +63,7 @@ func boolp(b bool) *bool { return &b }
 // probe delivers a message (if the user's window is open) and every probe counts toward the app's
 // request limits. Each probe gives a must-result (status and body valid against openapi.yaml, success
 // or not as expected) and, where Baidu documents a code, a should-result (the code).
-func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
+func Run(ctx context.Context, o Options) (*contract.Report, error) {
 	start := time.Now()
 	if o.Target == "" {
 		return nil, fmt.Errorf("no target")
@@ -130,18 +136,18 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 			}, status: http.StatusOK, should: "business 0"})
 	}
 
-	rep := &Report{Title: "verify " + base}
+	rep := &contract.Report{Title: "verify " + base}
 	var token string
 	for _, p := range probes {
 		pstart := time.Now()
-		must := Case{Name: p.name, Grade: GradeMust, Doc: p.doc}
+		must := result{name: p.name, grade: contract.GradeMust, doc: p.doc}
 		req, err := p.build(token)
 		if err != nil {
 			return nil, err
 		}
 		status, header, body, err := roundTrip(hc, req)
 		if err != nil {
-			rep.Results = append(rep.Results, resultOf(must, []finding{{Reason: "no answer: " + err.Error()}}, time.Since(pstart)))
+			rep.Results = append(rep.Results, must.of([]finding{{reason: "no answer: " + err.Error()}}, time.Since(pstart)))
 			continue
 		}
 		got := answerOf(status, body)
@@ -151,25 +157,25 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 				token = tr.AccessToken
 			}
 		}
-		j := &judge{}
+		var fs []finding
 		if status != p.status {
-			j.fail(diffScalar(p.status, status), "HTTP status %d; want %d (answer: %.200s)", status, p.status, body)
+			fs = append(fs, finding{fmt.Sprintf("HTTP status %d; want %d (answer: %.200s)", status, p.status, body), diffScalar(p.status, status)})
 		}
 		if vs := sp.CheckResponse(req, status, header, body); len(vs) > 0 {
-			j.fail(diffViolations(nil, vs), "the answer breaks openapi.yaml: %s", spec.Join(vs))
+			fs = append(fs, finding{"the answer breaks openapi.yaml: " + spec.Join(vs), diffViolations(vs)})
 		}
 		if p.success != nil && got.ok != *p.success {
-			j.fail(diffScalar(*p.success, got.ok), "answered %s; want success=%t", got.text, *p.success)
+			fs = append(fs, finding{fmt.Sprintf("answered %s; want success=%t", got.text, *p.success), diffScalar(*p.success, got.ok)})
 		}
 		elapsed := time.Since(pstart)
-		rep.Results = append(rep.Results, resultOf(must, j.findings, elapsed))
+		rep.Results = append(rep.Results, must.of(fs, elapsed))
 		if p.should != "" {
-			sh := Case{Name: p.name + "_code", Grade: GradeShould, Doc: "The answer is " + p.should + ", as Baidu documents."}
+			sh := result{name: p.name + "_code", grade: contract.GradeShould, doc: "The answer is " + p.should + ", as Baidu documents."}
 			var fs []finding
 			if got.text != p.should {
-				fs = append(fs, finding{Reason: fmt.Sprintf("answered %s; Baidu documents %s", got.text, p.should), Diff: diffScalar(p.should, got.text)})
+				fs = append(fs, finding{fmt.Sprintf("answered %s; Baidu documents %s", got.text, p.should), diffScalar(p.should, got.text)})
 			}
-			rep.Results = append(rep.Results, resultOf(sh, fs, 0))
+			rep.Results = append(rep.Results, sh.of(fs, 0))
 		}
 	}
 	rep.Elapsed = time.Since(start)
@@ -214,4 +220,52 @@ func answerOf(status int, body []byte) answerText {
 		return answerText{text: "oauth " + v.Error}
 	}
 	return answerText{text: "unrecognised (HTTP " + strconv.Itoa(status) + ")"}
+}
+
+// result names one case of a verify report.
+type result struct {
+	name, doc string
+	grade     contract.Grade
+}
+
+// finding is one reason a case failed, with its diff in the -want +got convention.
+type finding struct {
+	reason, diff string
+}
+
+// of is the case's contract.Result: a pass without findings; a failure whose Reason is the first
+// finding and whose Details hold every finding with its diff.
+func (c result) of(fs []finding, elapsed time.Duration) contract.Result {
+	res := contract.Result{Case: c.name, Grade: c.grade, Doc: c.doc, Status: contract.StatusPass, Elapsed: elapsed}
+	if len(fs) == 0 {
+		return res
+	}
+	res.Status, res.Reason = contract.StatusFail, fs[0].reason
+	var b strings.Builder
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(f.reason)
+		if f.diff != "" {
+			b.WriteString("\n(-want +got):\n")
+			b.WriteString(strings.TrimRight(f.diff, "\n"))
+		}
+	}
+	res.Details = b.String()
+	return res
+}
+
+// diffViolations diffs no violations against the answer's, one quoted line each.
+func diffViolations(got []spec.Violation) string {
+	lines := make([]string, len(got))
+	for i, v := range got {
+		lines[i] = strconv.Quote(v.String())
+	}
+	return linediff.Diff(nil, lines)
+}
+
+// diffScalar diffs two values of one line each: strings quoted, numbers and booleans as Go writes them.
+func diffScalar[T ~string | ~int | ~bool](want, got T) string {
+	return linediff.Diff([]string{fmt.Sprintf("%#v", want)}, []string{fmt.Sprintf("%#v", got)})
 }

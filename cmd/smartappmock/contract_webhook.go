@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/smartappmock/smartappmock/contract/webhook"
+)
+
+const webhookUsage = `usage:
+  smartappmock contract webhook [--junit FILE] [--case NAME,...] [--strict] [--verbose] -- <command that starts the bot…>
+      start the bot, push users' messages to it through an in-process fake, judge what it did;
+      exit 0 when every must-case passes, 1 otherwise
+  smartappmock contract webhook --list
+      print the webhook cases
+
+The bot is started once with, in its environment: SMARTAPPMOCK_BOT_PORT (listen on 127.0.0.1 at
+that port), SMARTAPPMOCK_PUSH_TOKEN, SMARTAPPMOCK_PUSH_AES_KEY, SMARTAPPMOCK_PUSH_CLIENT_ID,
+SMARTAPPMOCK_BASE_URL (the fake: reply with POST {base}/rest/2.0/smartapp/message/custom/send) and
+SMARTAPPMOCK_ACCESS_TOKEN. It is stopped (its process group) when the cases are done.
+`
+
+// contractWebhook is `smartappmock contract webhook …`.
+func contractWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("contract webhook", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, webhookUsage); fs.PrintDefaults() }
+	junit := fs.String("junit", "", "write a JUnit XML report to this file")
+	cases := fs.String("case", "", "comma-separated case names to run (default: all; see --list)")
+	strict, verbose, list := false, false, false
+	fs.Var(boolValue{&strict}, "strict", "fail (exit 1) on should-cases too")
+	fs.Var(boolValue{&verbose}, "verbose", "copy the bot's output to stderr")
+	fs.Var(boolValue{&list}, "list", "print the cases and exit")
+	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+		return err
+	}
+	if list {
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		for _, c := range webhook.Cases() {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Grade, c.Name, c.Doc)
+		}
+		return tw.Flush()
+	}
+	argv := fs.Args()
+	if len(argv) == 0 {
+		fmt.Fprint(stderr, webhookUsage)
+		return usageError{"contract webhook: no bot command (put it after --)"}
+	}
+	s := webhook.Suite{}
+	if verbose {
+		s.Output = stderr
+	}
+	if *cases != "" {
+		s.Cases = strings.Split(*cases, ",")
+	}
+	rep, err := s.RunCommand(ctx, argv)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "unknown webhook case") {
+			return usageError{"contract webhook: " + err.Error()}
+		}
+		return fmt.Errorf("contract webhook: %w", err)
+	}
+	return finishReport(rep, *junit, strict, stdout)
+}

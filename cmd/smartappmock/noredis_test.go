@@ -1,0 +1,36 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNoRedisBuild_RefusesARedisStoreAndSaysWhy builds the binary as the default image does
+// (-tags noredis): it stays small, and a --store redis://… stops at once with a message that says
+// how to get the image with the Redis client.
+func TestNoRedisBuild_RefusesARedisStoreAndSaysWhy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary (-short)")
+	}
+	t.Parallel()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command to build with: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "smartappmock")
+	build := exec.Command(goTool, "build", "-trimpath", "-tags", "noredis", "-ldflags=-s -w", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags noredis: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--store", "redis://127.0.0.1:1/0").CombinedOutput()
+	if err == nil {
+		t.Fatalf("serve --store redis://… on a noredis build succeeded:\n%s", out)
+	}
+	if !strings.Contains(string(out), "this build has no Redis store") || !strings.Contains(string(out), "GO_TAGS=") {
+		t.Errorf("the refusal does not say why or how to get the other image:\n%s", out)
+	}
+}

@@ -1,0 +1,18 @@
+//go:build noredis
+
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/smartappmock/smartappmock/store"
+)
+
+// errNoRedis says why a build without Redis refuses a Redis store.
+var errNoRedis = errors.New("this build has no Redis store: it was built with -tags noredis, as the default Docker image is (2 MB smaller); build the image with --build-arg GO_TAGS= (docker-compose.scale.yml does), or install with go install")
+
+// openRedis refuses: this build leaves the Redis client out.
+func openRedis(context.Context, string, int, redisLog) (store.Store, func() error, error) {
+	return nil, nil, errNoRedis
+}

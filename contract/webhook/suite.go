@@ -1,0 +1,204 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
+)
+
+// fakeConfig is the kit's fake: one app, its fixed access token, and the window rule of the real
+// service (a reply needs a user message; 5 replies in 48 hours).
+const fakeConfig = `version: 1
+policy:
+  apps: configured
+  tokens: issued
+  window: {mode: require_user_message, duration: 48h, max_replies: 5}
+  magic_values: false
+apps:
+  - id: ` + AppID + `
+    client_id: ` + ClientID + `
+    client_secret: webhook-kit-client-secret
+    tokens: ["` + AccessToken + `"]
+`
+
+// Suite runs the webhook cases. Its zero value runs every case.
+type Suite struct {
+	// Cases are the names of the cases to run (empty: all, see Cases).
+	Cases []string
+	// Output receives the bot command's stdout and stderr (nil: discarded; the last lines are
+	// kept for the error when the bot does not start).
+	Output io.Writer
+	// StartTimeout is how long a bot command may take to accept connections (default 30 s).
+	StartTimeout time.Duration
+}
+
+// startFake starts the kit's fake.
+func startFake() (*mockservertest.Server, error) {
+	cfg, err := config.Parse("webhook-kit.yaml", []byte(fakeConfig))
+	if err != nil {
+		return nil, err
+	}
+	return mockservertest.Start(mockservertest.Options{Server: mockserver.Options{Config: cfg}})
+}
+
+func (s Suite) env(fake *mockservertest.Server, port int) Env {
+	return Env{Port: port, Token: Token, AESKey: AESKey, ClientID: ClientID, BaseURL: fake.URL, AccessToken: AccessToken}
+}
+
+// RunHandler runs the cases against the bot that newBot builds from the kit's Env (Port is 0:
+// the kit serves the handler on a loopback port of its own).
+func (s Suite) RunHandler(ctx context.Context, newBot func(Env) http.Handler) (*contract.Report, error) {
+	cases, err := selectCases(s.Cases)
+	if err != nil {
+		return nil, err
+	}
+	fake, err := startFake()
+	if err != nil {
+		return nil, err
+	}
+	defer fake.Close()
+	bot := httptest.NewServer(newBot(s.env(fake, 0)))
+	defer bot.Close()
+	start := time.Now()
+	rep := &contract.Report{Title: "webhook handler"}
+	runCases(ctx, &kit{fake: fake, botURL: bot.URL + "/"}, cases, rep)
+	rep.Elapsed = time.Since(start)
+	return rep, nil
+}
+
+// tail keeps the last bytes a command wrote.
+type tail struct {
+	mu sync.Mutex
+	b  []byte
+	w  io.Writer
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	t.b = append(t.b, p...)
+	if len(t.b) > 4096 {
+		t.b = t.b[len(t.b)-4096:]
+	}
+	t.mu.Unlock()
+	if t.w != nil {
+		_, _ = t.w.Write(p)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// RunCommand starts the bot command argv with the kit's Env in its environment (and the
+// process's own), waits until it accepts connections on 127.0.0.1:SMARTAPPMOCK_BOT_PORT, runs the
+// cases against it and stops it (its whole process group on Unix).
+func (s Suite) RunCommand(ctx context.Context, argv []string) (*contract.Report, error) {
+	if len(argv) == 0 {
+		return nil, errors.New("webhook: no bot command")
+	}
+	cases, err := selectCases(s.Cases)
+	if err != nil {
+		return nil, err
+	}
+	fake, err := startFake()
+	if err != nil {
+		return nil, err
+	}
+	defer fake.Close()
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), s.env(fake, port).Environ()...)
+	out := &tail{w: s.Output}
+	cmd.Stdout, cmd.Stderr = out, out
+	killGroup(cmd)
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("webhook: starting the bot %q: %w", argv, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cancel()
+		<-exited
+	}()
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	wait := s.StartTimeout
+	if wait <= 0 {
+		wait = 30 * time.Second
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case err := <-exited:
+			exited <- err // for the deferred wait
+			return nil, fmt.Errorf("webhook: the bot %q exited before it listened on %s (%v); its output:\n%s", argv, addr, err, out)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("webhook: the bot %q did not listen on %s (SMARTAPPMOCK_BOT_PORT) within %s; its output:\n%s", argv, addr, wait, out)
+		}
+	}
+	start := time.Now()
+	rep := &contract.Report{Title: strings.Join(argv, " ")}
+	runCases(ctx, &kit{fake: fake, botURL: "http://" + addr + "/"}, cases, rep)
+	rep.Elapsed = time.Since(start)
+	return rep, nil
+}
+
+// Run runs every case against the bot that newBot builds, inside a Go test: the test fails for
+// each failed must-case and logs the report.
+func Run(t *testing.T, newBot func(Env) http.Handler) *contract.Report {
+	t.Helper()
+	rep, err := Suite{}.RunHandler(context.Background(), newBot)
+	if err != nil {
+		t.Fatalf("webhook: %v", err)
+	}
+	var b strings.Builder
+	_ = rep.WriteText(&b)
+	t.Log(b.String())
+	for _, r := range rep.Results {
+		if r.Status == contract.StatusFail && r.Grade == contract.GradeMust {
+			t.Errorf("webhook case %s failed: %s", r.Case, r.Details)
+		}
+	}
+	return rep
+}

@@ -1,0 +1,248 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/webhook"
+	"github.com/smartappmock/smartappmock/internal/testenv"
+	"github.com/smartappmock/smartappmock/mockserver/push"
+)
+
+// flaw names a way the test bot goes wrong.
+type flaw string
+
+const (
+	noFlaw          flaw = ""
+	ignoreSignature flaw = "ignore_signature" // acts on pushes whatever their signature
+	noDedup         flaw = "no_dedup"         // replies to every delivery, duplicates included
+	slowAck         flaw = "slow_ack"         // replies first, acknowledges after 2.2 s
+	retry90001      flaw = "retry_90001"      // retries a reply that was answered 90001
+	noEcho          flaw = "no_echo"          // answers the handshake "success"
+)
+
+// goBot is the bot of these tests: push.Open to verify and decrypt, de-duplication by MsgId,
+// an answer at once and the reply in the background, unless its flaw says otherwise.
+type goBot struct {
+	env  webhook.Env
+	flaw flaw
+
+	mu   sync.Mutex
+	seen map[int64]bool
+	wg   sync.WaitGroup
+}
+
+func (b *goBot) config(mode push.Mode, f push.Format) push.Config {
+	return push.Config{Token: b.env.Token, EncodingAESKey: b.env.AESKey, ClientID: b.env.ClientID, Mode: mode, Format: f}
+}
+
+// open tries every mode and format: the bot does not know which one the console chose.
+func (b *goBot) open(q url.Values, body []byte) (push.Message, error) {
+	f := push.FormatXML
+	if strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
+		f = push.FormatJSON
+	}
+	mode := push.ModePlain
+	if q.Get(push.ParamMsgSignature) != "" {
+		mode = push.ModeSecure
+	}
+	c := b.config(mode, f)
+	if b.flaw == ignoreSignature {
+		c.Token = "" // Open then fails on the signature; read the message anyway
+		m, err := push.ParseMessage(f, body)
+		if mode == push.ModeSecure {
+			var o push.Opened
+			c.Token = b.env.Token
+			o, err = push.Open(c, q, body)
+			m = o.Message
+		}
+		return m, err
+	}
+	o, err := push.Open(c, q, body)
+	return o.Message, err
+}
+
+func (b *goBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if echo := r.Form.Get(push.ParamEchoStr); echo != "" {
+		if b.flaw == noEcho {
+			echo = "success"
+		}
+		_, _ = io.WriteString(w, echo)
+		return
+	}
+	m, err := b.open(r.URL.Query(), body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	}
+	b.mu.Lock()
+	first := !b.seen[m.MsgID]
+	b.seen[m.MsgID] = true
+	b.mu.Unlock()
+	if first || b.flaw == noDedup {
+		if b.flaw == slowAck {
+			b.reply(m)
+			time.Sleep(2200 * time.Millisecond)
+		} else {
+			b.wg.Go(func() { b.reply(m) })
+		}
+	}
+	_, _ = io.WriteString(w, "success")
+}
+
+func (b *goBot) reply(m push.Message) {
+	form := url.Values{"user_type": {"2"}, "open_id": {m.FromUserName}, "msg_type": {"text"}, "content": {"got it"}}
+	for try := 0; try < 2; try++ {
+		resp, err := http.PostForm(b.env.BaseURL+"/rest/2.0/smartapp/message/custom/send?access_token="+url.QueryEscape(b.env.AccessToken), form)
+		if err != nil {
+			return
+		}
+		var env struct{ Errno int }
+		_ = json.NewDecoder(resp.Body).Decode(&env)
+		resp.Body.Close()
+		if env.Errno == 0 || b.flaw != retry90001 {
+			return
+		}
+	}
+}
+
+func TestRunHandler_FailsExactlyTheFlawedCases(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		flaw flaw
+		want []string // failed cases
+	}{
+		{"GoodBot_PassesEveryCase", noFlaw, nil},
+		{"IgnoresSignature_FailsWrongSignature", ignoreSignature, []string{"wrong_signature_ignored"}},
+		{"NoDedup_FailsDuplicate", noDedup, []string{"duplicate_answered_once"}},
+		{"SlowAck_FailsWithin2s", slowAck, []string{"acknowledged_within_2s"}},
+		{"Retries90001_FailsSixthReply", retry90001, []string{"sixth_reply_90001_not_retried"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var bot *goBot
+			rep, err := webhook.Suite{}.RunHandler(context.Background(), func(e webhook.Env) http.Handler {
+				bot = &goBot{env: e, flaw: tc.flaw, seen: map[int64]bool{}}
+				return bot
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bot.wg.Wait()
+			if diff := cmp.Diff(tc.want, rep.Failed("")); diff != "" {
+				var b strings.Builder
+				_ = rep.WriteText(&b)
+				t.Errorf("failed cases mismatch (-want +got):\n%s\n%s", diff, b.String())
+			}
+		})
+	}
+}
+
+func TestRunHandler_NoEcho_FailsEveryCase(t *testing.T) {
+	t.Parallel()
+	rep, err := webhook.Suite{Cases: []string{"handshake_echoed", "plain_json_replied"}}.RunHandler(context.Background(), func(e webhook.Env) http.Handler {
+		return &goBot{env: e, flaw: noEcho, seen: map[int64]bool{}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"handshake_echoed", "plain_json_replied"}, rep.Failed(contract.GradeMust)); diff != "" {
+		t.Errorf("failed cases mismatch (-want +got):\n%s", diff)
+	}
+	if r := rep.Results[0]; !strings.Contains(r.Reason, `got HTTP 200 with body "success"`) {
+		t.Errorf("reason %q does not say what came back", r.Reason)
+	}
+}
+
+func TestSuite_UnknownCase_Error(t *testing.T) {
+	t.Parallel()
+	_, err := webhook.Suite{Cases: []string{"handshake"}}.RunHandler(context.Background(), nil)
+	if err == nil || !strings.Contains(err.Error(), `unknown webhook case "handshake"`) {
+		t.Errorf("error = %v; want the unknown case named", err)
+	}
+}
+
+// TestRunCommand_ExampleBots runs the example bots of examples/bots as commands: the good ones
+// pass every case, each flawed one fails exactly the case of its flaw.
+func TestRunCommand_ExampleBots(t *testing.T) {
+	t.Parallel()
+	root := filepath.Join("..", "..", "examples", "bots")
+	for _, tc := range []struct {
+		name   string
+		python bool
+		argv   []string
+		want   []string
+	}{
+		{"GoBot", false, nil, nil},
+		{"PythonBot", true, []string{"python3", filepath.Join(root, "python", "bot.py")}, nil},
+		{"Flawed_IgnoreSignature", true, []string{"python3", filepath.Join(root, "flawed", "ignore_signature.py")}, []string{"wrong_signature_ignored"}},
+		{"Flawed_Unpad16", true, []string{"python3", filepath.Join(root, "flawed", "unpad16.py")}, []string{"secure_padding_over_16_replied"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			argv := tc.argv
+			if tc.python {
+				testenv.Require(t, "python3", "apt-get install python3")
+			} else {
+				bin := filepath.Join(t.TempDir(), "gobot")
+				if out, err := exec.Command("go", "build", "-o", bin, "../../examples/bots/gobot").CombinedOutput(); err != nil {
+					t.Fatalf("go build gobot: %v\n%s", err, out)
+				}
+				argv = []string{bin}
+			}
+			var out strings.Builder
+			var mu sync.Mutex
+			rep, err := webhook.Suite{Output: writerFunc(func(p []byte) (int, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				return out.Write(p)
+			})}.RunCommand(context.Background(), argv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, rep.Failed("")); diff != "" {
+				var b strings.Builder
+				_ = rep.WriteText(&b)
+				mu.Lock()
+				t.Errorf("failed cases mismatch (-want +got):\n%s\n%s\nbot output:\n%s", diff, b.String(), out.String())
+				mu.Unlock()
+			}
+		})
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestRun_GoodHandler_EveryCasePasses is what a user's own go test looks like.
+func TestRun_GoodHandler_EveryCasePasses(t *testing.T) {
+	t.Parallel()
+	var bot *goBot
+	rep := webhook.Run(t, func(e webhook.Env) http.Handler {
+		bot = &goBot{env: e, seen: map[int64]bool{}}
+		return bot
+	})
+	bot.wg.Wait()
+	if !rep.Passed() || len(rep.Results) != len(webhook.Cases()) {
+		t.Errorf("report passed %v with %d results; want every one of %d cases passed", rep.Passed(), len(rep.Results), len(webhook.Cases()))
+	}
+}

@@ -1,0 +1,54 @@
+package mockserver_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencies_PointOneWay pins the layout: the API core and mockservertest link neither the
+// Prometheus client nor chromedp, and the store imports no server package. (The push wire
+// protocol, mockserver/push, is a leaf that config's apps[].push uses: it imports no server
+// package itself, which the last case pins.)
+func TestDependencies_PointOneWay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	t.Parallel()
+	const mod = "github.com/smartappmock/smartappmock"
+	tests := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{mod + "/mockserver", []string{"github.com/prometheus/", "github.com/chromedp/", mod + "/mockserver/admin", mod + "/mockserver/inbox", mod + "/mockserver/observe"}},
+		{mod + "/mockserver/mockservertest", []string{"github.com/prometheus/", "github.com/chromedp/"}},
+		{mod + "/store", serverPackages},
+		{mod + "/store/redisstore", serverPackages},
+		{mod + "/mockserver/push", append([]string{mod + "/config", mod + "/store"}, serverPackages...)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg[len(mod):], func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", tt.pkg).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list -deps %s: %v\n%s", tt.pkg, err, out)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				for _, f := range tt.forbidden {
+					if dep == f || (strings.HasSuffix(f, "/") && strings.HasPrefix(dep, f)) {
+						t.Errorf("%s depends on %s", tt.pkg, dep)
+					}
+				}
+			}
+		})
+	}
+}
+
+// serverPackages are the packages of the server: the API core and its jobs.
+var serverPackages = func() []string {
+	const mod = "github.com/smartappmock/smartappmock"
+	var out []string
+	for _, p := range []string{"", "/admin", "/inbox", "/proxy", "/observe", "/sandbox", "/fault", "/mockservertest", "/journalfile"} {
+		out = append(out, mod+"/mockserver"+p)
+	}
+	return out
+}()

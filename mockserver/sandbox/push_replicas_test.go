@@ -1,0 +1,90 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver/push"
+	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore"
+)
+
+// TestPush_ReplicasShareConfigAndMsgIDs: two replicas on one store (in memory, and on Redis via
+// miniredis) see the push configuration set through either, and never give two messages the same
+// MsgId.
+func TestPush_ReplicasShareConfigAndMsgIDs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		newStore func(t *testing.T) store.Store
+	}{
+		{"Memory", func(*testing.T) store.Store { return store.NewMemory(100) }},
+		{"Redis", func(t *testing.T) store.Store {
+			m := miniredis.RunT(t)
+			s, err := redisstore.Open(context.Background(), "redis://"+m.Addr(), redisstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := tc.newStore(t)
+			var clients []*admin.Client
+			for range 2 {
+				c, err := config.Parse("replica.yaml", []byte(testConfig))
+				if err != nil {
+					t.Fatal(err)
+				}
+				srv, err := newSandbox(mockserver.Options{Config: c, Store: st})
+				if err != nil {
+					t.Fatal(err)
+				}
+				hs := httptest.NewServer(srv)
+				t.Cleanup(hs.Close)
+				clients = append(clients, &admin.Client{BaseURL: hs.URL, HTTP: hs.Client()})
+			}
+			ctx := context.Background()
+			bot := newTestBot(t, push.Config{Token: botToken, Format: push.FormatJSON})
+			if _, err := clients[0].PutPush(ctx, "1001", config.Push{Config: push.Config{URL: bot.URL, Token: botToken, Format: push.FormatJSON}}); err != nil {
+				t.Fatalf("PutPush on replica 0: %v", err)
+			}
+			view, err := clients[1].Push(ctx, "1001")
+			if err != nil || view.Source != admin.PushFromAdmin {
+				t.Fatalf("Push on replica 1 = %+v, %v; want the configuration set on replica 0", view, err)
+			}
+			var ids []int64
+			for i := range 4 {
+				ans, err := clients[i%2].UserWrites(ctx, "1001", "u1", admin.UserWrites{PushMessage: admin.PushMessage{MsgType: push.MsgTypeText, Content: "hi"}})
+				if err != nil || ans.Outcome != "delivered" {
+					t.Fatalf("UserWrites on replica %d = %+v, %v", i%2, ans, err)
+				}
+				ids = append(ids, ans.Results[0].MsgID)
+			}
+			want := []int64{admin.MsgIDBase + 1, admin.MsgIDBase + 2, admin.MsgIDBase + 3, admin.MsgIDBase + 4}
+			if diff := cmp.Diff(want, ids); diff != "" {
+				t.Errorf("MsgIds across replicas mismatch (-want +got):\n%s", diff)
+			}
+			// A refused handshake is an *admin.Error with status 422.
+			bot.mu.Lock()
+			bot.echo = func(string) string { return "nope" }
+			bot.mu.Unlock()
+			_, err = clients[1].PutPush(ctx, "1001", config.Push{Config: push.Config{URL: bot.URL, Token: botToken}})
+			var ae *admin.Error
+			if !errors.As(err, &ae) || ae.Status != http.StatusUnprocessableEntity {
+				t.Errorf("PutPush to a bot that does not echo = %v; want HTTP 422", err)
+			}
+		})
+	}
+}
