@@ -39,13 +39,14 @@
 // A Server keeps no mutable state of its own: apps, tokens, windows, counters, the rules and fault
 // plans with their use counts and sequence steps, and the journal all live behind its
 // store.Store. The server decides the stateless parts of a send (parameters, openapi.yaml, magic
-// values, open_id lists) and hands the rest to one Store.Send call, which runs the stateful steps
-// in the order above (token, fault plans, gateway rules, QPS, daily limit, business rules,
-// capability, window) and journals the entry: store.SendSteps on the in-memory store, one script
-// (one round trip, on Redis's clock) on Redis. Several Servers on one store are
-// replicas: they agree on every window and limit, a rule or fault plan changed through one is in
-// force on the others at their next request, and starting one never resets what the others
-// counted (the configuration is seeded where the store does not hold it yet).
+// values, open_id lists, sendbytp's token kind and platform grant, the warnings' sentences) and
+// hands the rest to one Store.Send call, which runs the stateful steps in the order above (token,
+// fault plans, gateway rules, QPS, daily limit, business rules, capability, grant, window) and
+// journals the entry: store.SendSteps on the in-memory store, one script (one round trip, on
+// Redis's clock) on Redis. Several Servers on one store are replicas: they agree on every window
+// and limit, a rule or fault plan changed through one is in force on the others at their next
+// request, and starting one never resets what the others counted (the configuration is seeded
+// where the store does not hold it yet).
 //
 // # Warnings
 //
