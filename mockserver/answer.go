@@ -1,8 +1,6 @@
 package mockserver
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,6 +8,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/mockserver/fault"
+	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -86,19 +85,7 @@ func setEnvelopeHeader(h http.Header, d Decision, id string, length int) {
 
 // RedactToken keeps a token's type prefix and a short hash: enough to tell tokens apart in the
 // journal, useless to an attacker.
-func RedactToken(t string) string {
-	if t == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(t))
-	prefix := t
-	if i := strings.IndexByte(t, '.'); i > 0 && i <= 4 {
-		prefix = t[:i+1]
-	} else if len(prefix) > 4 {
-		prefix = prefix[:4]
-	}
-	return strings.Clone(prefix) + "…#" + hex.EncodeToString(sum[:4])
-}
+func RedactToken(t string) string { return params.RedactToken(t) }
 
 // HeaderSafe makes a text fit an HTTP header: printable ASCII, other runes escaped, at most 1 KiB.
 func HeaderSafe(s string) string {

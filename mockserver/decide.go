@@ -12,6 +12,7 @@ import (
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/mockserver/fault"
+	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -46,16 +47,18 @@ type verdict struct {
 //
 // byTP is a send on sendbytp, the third-party platform's twin: it takes authorizer tokens (45.)
 // only, and the app must have granted the token's platform customer service.
-func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *params, now time.Time, e *store.Entry, byTP bool) verdict {
+func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *params.Params, now time.Time, e *store.Entry, byTP bool) verdict {
 	v := verdict{appTime: now}
 	token := req.AccessToken.Text
 	openID := req.OpenID.Text
 	in := store.SendInput{Now: now, Token: token, Limits: s.limits, Window: s.window, Warn: s.sendWarn,
 		Match: store.SendMatch{Token: token, OpenID: openID, MsgType: req.MsgType.Text, Content: req.Content.Text}}
-	if len(p.notes) > 0 {
-		in.Notes = "; " + strings.Join(p.notes, "; ")
+	if len(p.Notes()) > 0 {
+		in.Notes = "; " + strings.Join(p.Notes(), "; ")
 	}
-	in.Warnings = p.warnings()
+	if p.LenientJSON() {
+		in.Warnings = []store.Warning{WarnLenientJSON.Warning()}
+	}
 	in.TokenVerdict = s.tokenGate(token, byTP)
 	if token != "" {
 		v.token = RedactToken(token)
@@ -162,8 +165,8 @@ func (s *Server) grant(token string) *store.Grant {
 // businessInput fills the stateless verdicts of the business layer: the parameters refused by
 // UTF-8 or openapi.yaml (3001), a magic open_id errno_<N>, and the configured apps whose open_id
 // lists refuse the open_id.
-func (s *Server) businessInput(req *smartappmock.SendRequest, p *params, in *store.SendInput) {
-	if name := p.invalidUTF8(); name != "" {
+func (s *Server) businessInput(req *smartappmock.SendRequest, p *params.Params, in *store.SendInput) {
+	if name := p.InvalidUTF8(); name != "" {
 		in.Invalid = &store.Verdict{Layer: smartappmock.LayerBusiness, Code: smartappmock.ErrnoInvalidParam, Reason: name + ": not valid UTF-8"}
 	} else if vs := s.spec.CheckSend(req.Get); len(vs) > 0 {
 		in.Invalid = &store.Verdict{Layer: smartappmock.LayerBusiness, Code: smartappmock.ErrnoInvalidParam, Reason: spec.Join(vs)}

@@ -12,7 +12,7 @@
 //  1. Read and parse: the body (at most 1 MiB; a body that did not fully arrive answers 3001 and
 //     counts nothing), then the query string and the body (urlencoded, multipart; a urlencoded
 //     body sent as JSON only with policy.lenient_json) merged, body first, into a
-//     smartappmock.SendRequest whose every value keeps its source. More than MaxParams
+//     smartappmock.SendRequest whose every value keeps its source (package params). More than params.MaxParams
 //     parameters answer 3001.
 //  2. Decide (a Decision: layer, code, reason, rule). Gateway layer, in order: no token (100); a
 //     magic token error_code_<N> (N); unknown or refresh token (110); expired on the app's clock

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,4 +56,19 @@ func FuzzSendRequest(f *testing.F) {
 			t.Fatal("no outcome header")
 		}
 	})
+}
+
+// distinctNamesBody returns a urlencoded body of about size bytes made of distinct, valueless
+// names (k0&k1&k2&…), as params' benchmark does.
+func distinctNamesBody(size int) []byte {
+	var b strings.Builder
+	b.Grow(size + 16)
+	for i := 0; b.Len() < size; i++ {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString("k")
+		b.WriteString(strconv.Itoa(i))
+	}
+	return []byte(b.String())
 }

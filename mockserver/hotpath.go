@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -104,7 +105,7 @@ func describeReadError(err error) string {
 	if errors.As(err, &oe) && oe.Err != nil {
 		err = oe.Err
 	}
-	return clipCopy(err.Error())
+	return params.ClipCopy(err.Error())
 }
 
 // readBody reads a request body of at most MaxBodyBytes. A body announced larger by its

@@ -9,6 +9,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/mockserver/fault"
+	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -18,7 +19,7 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 	start := s.now()
 	id := s.newID()
 	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: endpoint, Method: r.Method, Path: r.URL.Path,
-		ContentType: clipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK}
+		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK}
 
 	body, err := readBody(r)
 	var tooLarge *http.MaxBytesError
@@ -35,13 +36,13 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 		s.deliver(w, r, e, business(smartappmock.ErrnoInvalidParam, err.Error()), start, fault.Plan{}, "")
 		return
 	}
-	p := parseParams(r.URL.RawQuery, r.Header.Get("Content-Type"), body, s.cfg.Policy.LenientJSON)
-	if reason := p.tooManyReason(); reason != "" {
+	p := params.Parse(r.URL.RawQuery, r.Header.Get("Content-Type"), body, s.cfg.Policy.LenientJSON)
+	if reason := p.TooManyReason(); reason != "" {
 		journalParams(&e, p)
 		s.deliver(w, r, e, withNotes(business(smartappmock.ErrnoInvalidParam, reason), p), start, fault.Plan{}, "")
 		return
 	}
-	req := p.sendRequest()
+	req := p.SendRequest()
 	journalParams(&e, p)
 	v := s.decideSend(r, &req, p, start, &e, endpoint == "sendbytp")
 	e.App, e.AppTime = v.app, v.appTime
@@ -61,12 +62,12 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 
 // journalParams fills the entry's parameters from p (nil: none), and the open_id and msg_type in
 // use.
-func journalParams(e *store.Entry, p *params) {
+func journalParams(e *store.Entry, p *params.Params) {
 	e.Params = []store.Param{}
 	if p == nil {
 		return
 	}
-	e.Params = p.journal()
+	e.Params = p.Journal()
 	// The journal's copies of the values in use: no copy of their own.
 	for _, prm := range e.Params {
 		if prm.Used && prm.Source != "note" {
@@ -82,9 +83,9 @@ func journalParams(e *store.Entry, p *params) {
 
 // withNotes returns d with the parameters' notes after the reason of an answer that is not a
 // success.
-func withNotes(d Decision, p *params) Decision {
-	if p != nil && len(p.notes) > 0 && d.Code != 0 {
-		d.Reason = strings.Join(append([]string{d.Reason}, p.notes...), "; ")
+func withNotes(d Decision, p *params.Params) Decision {
+	if p != nil && len(p.Notes()) > 0 && d.Code != 0 {
+		d.Reason = strings.Join(append([]string{d.Reason}, p.Notes()...), "; ")
 	}
 	return d
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
+	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -268,7 +269,7 @@ func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason str
 	d := Decision{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeUnsupportedMethod, Reason: reason}
 	s.record(r.Context(), store.Entry{
 		ID: id, Time: start, AppTime: start, Endpoint: "unknown", Method: r.Method, Path: r.URL.Path,
-		ContentType: clipCopy(r.Header.Get("Content-Type")), Layer: d.Layer, Code: d.Code,
+		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Layer: d.Layer, Code: d.Code,
 		Status: http.StatusOK, Reason: reason, Params: []store.Param{},
 	}, start)
 	s.writeEnvelope(w, d, id)

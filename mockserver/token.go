@@ -13,6 +13,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	id := s.newID()
 	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: "token", Method: r.Method, Path: r.URL.Path,
-		ContentType: clipCopy(r.Header.Get("Content-Type")), Layer: smartappmock.LayerOAuth}
+		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Layer: smartappmock.LayerOAuth}
 	var body []byte
 	if r.Method == http.MethodPost {
 		var err error
@@ -44,12 +45,12 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p := parseParams(r.URL.RawQuery, r.Header.Get("Content-Type"), body, s.cfg.Policy.LenientJSON)
-	e.Params = p.journal()
-	grant, _ := p.get("grant_type")
-	clientID, _ := p.get("client_id")
-	secret, _ := p.get("client_secret")
-	scope, _ := p.get("scope")
+	p := params.Parse(r.URL.RawQuery, r.Header.Get("Content-Type"), body, s.cfg.Policy.LenientJSON)
+	e.Params = p.Journal()
+	grant, _ := p.Get("grant_type")
+	clientID, _ := p.Get("client_id")
+	secret, _ := p.Get("client_secret")
+	scope, _ := p.Get("scope")
 	switch grant {
 	case "":
 		s.oauthError(w, r, &e, "missing_grant_type", "grant_type: missing", start)
@@ -92,7 +93,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if grant == "refresh_token" {
-		rt, _ := p.get("refresh_token")
+		rt, _ := p.Get("refresh_token")
 		old, found, err := s.store.Token(r.Context(), rt)
 		if err != nil {
 			s.tokenStoreDown(w, r, e, err, start)

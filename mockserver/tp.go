@@ -13,6 +13,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -111,14 +112,14 @@ func (s *Server) CheckPlatformGrant(token, app string) (d Decision, ok bool, war
 }
 
 // tpEntry starts the journal entry of a third-party token request.
-func (s *Server) tpEntry(r *http.Request, endpoint string, start time.Time, p *params) store.Entry {
+func (s *Server) tpEntry(r *http.Request, endpoint string, start time.Time, p *params.Params) store.Entry {
 	return store.Entry{ID: s.newID(), Time: start, AppTime: start, Endpoint: endpoint, Method: r.Method, Path: r.URL.Path,
-		ContentType: clipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK, Params: p.journal()}
+		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK, Params: p.Journal()}
 }
 
 // tpParams reads the parameters of a third-party token request: the query (Baidu's SDKs send GET).
-func (s *Server) tpParams(r *http.Request) *params {
-	return parseParams(r.URL.RawQuery, "", nil, false)
+func (s *Server) tpParams(r *http.Request) *params.Params {
+	return params.Parse(r.URL.RawQuery, "", nil, false)
 }
 
 // tpGateway answers a third-party token request with a gateway envelope and journals it.
@@ -158,9 +159,9 @@ func (s *Server) serveTPToken(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	p := s.tpParams(r)
 	e := s.tpEntry(r, "tp_token", start, p)
-	key, _ := p.get("client_id")
-	ticket, _ := p.get("ticket")
-	secret, secretSent := p.get("client_secret")
+	key, _ := p.Get("client_id")
+	ticket, _ := p.Get("ticket")
+	secret, secretSent := p.Get("client_secret")
 	switch {
 	case key == "":
 		s.tpGateway(w, r, e, smartappmock.CodeInvalidParameter, "client_id: missing (the platform key)", start)
@@ -240,7 +241,7 @@ func (s *Server) servePreAuthCode(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	p := s.tpParams(r)
 	e := s.tpEntry(r, "tp_preauthcode", start, p)
-	token, _ := p.get(smartappmock.ParamAccessToken)
+	token, _ := p.Get(smartappmock.ParamAccessToken)
 	e.Token = RedactToken(token)
 	tag, code, reason, warnings := s.platformToken(r.Context(), token, start)
 	if code != 0 {
@@ -299,7 +300,7 @@ func (s *Server) serveTPOAuth(w http.ResponseWriter, r *http.Request) {
 	e := s.tpEntry(r, "tp_oauth", start, p)
 	e.Layer = smartappmock.LayerOAuth
 	ctx := r.Context()
-	grant, _ := p.get("grant_type")
+	grant, _ := p.Get("grant_type")
 	switch grant {
 	case "":
 		s.oauthError(w, r, &e, "missing_grant_type", "grant_type: missing", start)
@@ -309,7 +310,7 @@ func (s *Server) serveTPOAuth(w http.ResponseWriter, r *http.Request) {
 		s.oauthError(w, r, &e, "unsupported_grant_type", "grant_type: "+strconv.Quote(grant)+" is not supported (use "+smartappmock.GrantAppToTPCode+" or "+smartappmock.GrantAppToTPRefresh+")", start)
 		return
 	}
-	platformTok, _ := p.get(smartappmock.ParamAccessToken)
+	platformTok, _ := p.Get(smartappmock.ParamAccessToken)
 	tag, code, reason, warnings := s.platformToken(ctx, platformTok, start)
 	if code != 0 {
 		s.oauthError(w, r, &e, "invalid_platform_token", reason, start)
@@ -320,11 +321,11 @@ func (s *Server) serveTPOAuth(w http.ResponseWriter, r *http.Request) {
 	// once (one atomic count, so two concurrent exchanges cannot both win).
 	caseID, name, key, display := "invalid_code", "code", "", ""
 	if grant == smartappmock.GrantAppToTPCode {
-		display, _ = p.get("code")
+		display, _ = p.Get("code")
 		key = tpCodeKey + display
 	} else {
 		caseID, name = "invalid_refresh_token", "refresh_token"
-		display, _ = p.get("refresh_token")
+		display, _ = p.Get("refresh_token")
 		key = display
 		if !strings.HasPrefix(display, prefixAuthorizerRefr) {
 			s.oauthError(w, r, &e, caseID, "refresh_token: not an authorizer refresh token (46.)", start)

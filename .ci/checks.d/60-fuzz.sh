@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 fuzztime=${FUZZTIME:-10s}
 targets=(
   "./mockserver FuzzSendRequest"
-  "./mockserver FuzzParseParams"
+  "./mockserver/params FuzzParseParams"
   "./mockserver/sandbox FuzzAdminJSON"
   "./mockserver/sandbox FuzzUserWrites"
   "./mockserver/push FuzzOpen"

@@ -53,9 +53,12 @@ func (h *hub) subscribe() (<-chan *event, func()) {
 	h.mu.Lock()
 	h.subs[ch] = struct{}{}
 	if h.stop == nil {
+		// The reader starts at the head as it is now, before this stream reads its own head: an
+		// entry recorded from here on reaches the stream, whichever goroutine runs first.
+		from, err := h.in.store.Head(context.Background())
 		ctx, stop := context.WithCancel(context.Background())
 		h.stop, h.done = stop, make(chan struct{})
-		go h.run(ctx, h.done)
+		go h.run(ctx, h.done, from, err)
 	}
 	h.mu.Unlock()
 	return ch, func() {
@@ -76,10 +79,9 @@ func (h *hub) subscribe() (<-chan *event, func()) {
 	}
 }
 
-func (h *hub) run(ctx context.Context, done chan struct{}) {
+func (h *hub) run(ctx context.Context, done chan struct{}, cursor uint64, err error) {
 	defer close(done)
 	st := h.in.store
-	cursor, err := st.Head(ctx)
 	for err == nil {
 		var es []store.Entry
 		es, err = st.Feed(ctx, cursor, 256)

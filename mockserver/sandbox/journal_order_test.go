@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -64,7 +64,7 @@ func TestJournalBeforeAnswer(t *testing.T) {
 }
 
 // TestJournalClipsLongValues: a 1 MiB content is answered on its merits but the journal keeps only
-// mockserver.MaxJournalValue bytes of it (cut on a rune boundary), so the journal's memory stays bounded.
+// params.MaxJournalValue bytes of it (cut on a rune boundary), so the journal's memory stays bounded.
 func TestJournalClipsLongValues(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "")
@@ -80,7 +80,7 @@ func TestJournalClipsLongValues(t *testing.T) {
 			content = p.Value
 		}
 	}
-	if len(content) > mockserver.MaxJournalValue+40 || !strings.HasSuffix(content, " bytes, cut)") || !utf8.ValidString(content) {
+	if len(content) > params.MaxJournalValue+40 || !strings.HasSuffix(content, " bytes, cut)") || !utf8.ValidString(content) {
 		t.Errorf("journaled content: %d bytes, ends %q, valid UTF-8 %v", len(content), content[max(0, len(content)-30):], utf8.ValidString(content))
 	}
 	if !strings.HasPrefix(content, "好好好") {

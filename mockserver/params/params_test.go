@@ -1,4 +1,4 @@
-package mockserver
+package params
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package mockserver
+package params
 
 import (
 	"fmt"
@@ -58,7 +58,7 @@ func BenchmarkResolveDistinctNames(b *testing.B) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				p := &params{all: all}
+				p := &Params{all: all}
 				for i := range p.all {
 					p.all[i].Used = false
 				}

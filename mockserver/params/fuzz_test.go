@@ -1,4 +1,4 @@
-package mockserver
+package params
 
 import (
 	"net/url"
@@ -10,14 +10,14 @@ import (
 // fuzzExpand grows a fuzz input so small inputs reach large ones. The low 14 bits of repeat are a
 // count n; with the top bit clear, s is written n times, each copy followed by its index and "&"
 // ("k" becomes k0&k1&k2&…: many distinct names); with it set, n plain copies (one long name or
-// value). It stops past MaxBodyBytes, the most a request body can be.
+// value). It stops past maxBodyBytes, the most a request body can be.
 func fuzzExpand(s string, repeat uint16) string {
 	n := int(repeat & 0x3fff)
 	if n == 0 || s == "" {
 		return s
 	}
 	var b strings.Builder
-	for i := 0; i < n && b.Len() <= MaxBodyBytes; i++ {
+	for i := 0; i < n && b.Len() <= maxBodyBytes; i++ {
 		b.WriteString(s)
 		if repeat&0x8000 == 0 {
 			b.WriteString(strconv.Itoa(i))
@@ -160,3 +160,7 @@ func FuzzParseParams(f *testing.F) {
 		}
 	})
 }
+
+// maxBodyBytes is mockserver.MaxBodyBytes, the most a request body can be (the API core imports
+// this package, so its tests cannot import the core).
+const maxBodyBytes = 1 << 20

@@ -1,12 +1,11 @@
-package mockserver
+package params
 
 import (
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/store"
 )
 
-// sendRequest reads the send's parameters once, each with its source.
-func (p *params) sendRequest() smartappmock.SendRequest {
+// SendRequest reads the send's parameters once, each with its source.
+func (p *Params) SendRequest() smartappmock.SendRequest {
 	var r smartappmock.SendRequest
 	for i := range p.all {
 		prm := &p.all[i]
@@ -31,6 +30,3 @@ func (p *params) sendRequest() smartappmock.SendRequest {
 	}
 	return r
 }
-
-// Param is one request parameter and where it came from, as the journal keeps it (store.Param).
-type Param = store.Param

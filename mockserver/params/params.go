@@ -1,4 +1,4 @@
-package mockserver
+package params
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/store"
 )
 
 // MaxParams is the most parameters one request may carry, query and body together (1000). The
@@ -28,13 +27,13 @@ const MaxJournalParams = 64
 // the usual request (an SDK sends five to eight parameters) then allocates no map.
 const smallParams = 16
 
-// params are a request's parameters merged from the query string and the body the way the real
+// Params are a request's parameters merged from the query string and the body the way the real
 // service evidently does: a body value wins over a query value of the same name, and the first of
 // repeated values wins. Every value read (at most MaxParams) is kept, with its source.
 //
 // The values may share memory with the request's body: use them while answering the request, and
 // keep only what journal and clipCopy return.
-type params struct {
+type Params struct {
 	all []Param
 	// notes explain what the parser skipped or could not read (e.g. a JSON body).
 	notes []string
@@ -47,21 +46,12 @@ type params struct {
 	// first holds the first parameters, so a usual request needs one allocation, not two.
 	first [8]Param
 	// lenientJSON is true when the body was a urlencoded form labelled JSON, read only because of
-	// policy.lenient_json: the answer then carries WarnLenientJSON (see warnings).
+	// policy.lenient_json (the API core then warns: LenientJSON).
 	lenientJSON bool
 }
 
-// warnings returns the warnings the parameters alone give: WarnLenientJSON when they came from a
-// form labelled JSON.
-func (p *params) warnings() []store.Warning {
-	if p == nil || !p.lenientJSON {
-		return nil
-	}
-	return []store.Warning{WarnLenientJSON.Warning()}
-}
-
 // get returns the value in use for name and whether it was sent at all.
-func (p *params) get(name string) (string, bool) {
+func (p *Params) get(name string) (string, bool) {
 	if p.index != nil {
 		if i, ok := p.index[name]; ok {
 			return p.all[i].Value, true
@@ -77,11 +67,11 @@ func (p *params) get(name string) (string, bool) {
 }
 
 // full reports whether MaxParams parameters have been read.
-func (p *params) full() bool {
+func (p *Params) full() bool {
 	return len(p.all) >= MaxParams
 }
 
-func (p *params) add(name, value, source string) {
+func (p *Params) add(name, value, source string) {
 	p.all = append(p.all, Param{Name: name, Value: value, Source: source})
 }
 
@@ -89,7 +79,7 @@ func (p *params) add(name, value, source string) {
 // parameters gets ("too many parameters: more than 1000 (N more not read)"), or "" when every
 // parameter was read. The parameters before the cap are read, so the caller can still check the
 // token first when the layering asks for it.
-func (p *params) tooManyReason() string {
+func (p *Params) tooManyReason() string {
 	if p.tooMany == 0 {
 		return ""
 	}
@@ -99,7 +89,7 @@ func (p *params) tooManyReason() string {
 // resolve marks, for each name, the value in use: the first body value, else the first query value.
 // A handful of parameters are compared pairwise (no map to allocate); more go through a map, so a
 // body of many distinct names costs linear time, not quadratic.
-func (p *params) resolve() {
+func (p *Params) resolve() {
 	if len(p.all) <= smallParams {
 		for i := range p.all {
 			prm := &p.all[i]
@@ -146,7 +136,7 @@ func (p *params) resolve() {
 //	Param{Name: "…", Value: "N more parameters not kept", Source: "note"}
 //
 // Readers that rebuild requests from the journal skip Source "note".
-func (p *params) journal() []Param {
+func (p *Params) journal() []Param {
 	n := len(p.all)
 	a := arena{pieces: make([]string, 0, 4*min(n, MaxJournalParams))}
 	if n <= MaxJournalParams && p.tooMany == 0 {
@@ -313,8 +303,8 @@ func classify(contentType string) (bodyKind, map[string]string, string) {
 }
 
 // parseParams merges the raw query and body. lenientJSON reads a urlencoded body labelled JSON.
-func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *params {
-	p := &params{}
+func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *Params {
+	p := &Params{}
 	p.all = p.first[:0]
 	if rawQuery != "" {
 		if err := addURLEncoded(p, rawQuery, "query"); err != nil {
@@ -359,7 +349,7 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *p
 
 // addURLEncoded adds every pair of a urlencoded string; a bad pair is skipped and reported, the
 // rest are kept (as url.ParseQuery does). At MaxParams it stops and counts the remaining pairs.
-func addURLEncoded(p *params, s, source string) error {
+func addURLEncoded(p *Params, s, source string) error {
 	var firstErr error
 	for s != "" {
 		var pair string
@@ -406,7 +396,7 @@ func countPairs(s string) int {
 
 // addMultipart adds every named part of a multipart/form-data body. At MaxParams it stops reading
 // values and only counts the remaining named parts.
-func addMultipart(p *params, body []byte, boundary string) error {
+func addMultipart(p *Params, body []byte, boundary string) error {
 	if boundary == "" {
 		return errors.New("no boundary in Content-Type")
 	}
@@ -438,7 +428,7 @@ func addMultipart(p *params, body []byte, boundary string) error {
 // invalidUTF8 returns the name of the first parameter in use whose value is not valid UTF-8, as
 // clipCopy returns it (a copy, at most MaxJournalValue bytes and a mark), or "" when every value
 // in use is valid.
-func (p *params) invalidUTF8() string {
+func (p *Params) invalidUTF8() string {
 	for _, prm := range p.all {
 		if prm.Used && !utf8.ValidString(prm.Value) {
 			return clipCopy(prm.Name)
