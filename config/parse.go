@@ -14,7 +14,6 @@ import (
 
 	"go.yaml.in/yaml/v4"
 
-	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/internal/nearest"
 	"github.com/smartappmock/smartappmock/internal/spec"
 )
@@ -606,7 +605,7 @@ func (c *Config) validateRules(errs *Errors) {
 
 // catalogue is the code catalogue of the embedded openapi.yaml, loaded once.
 var catalogue = sync.OnceValues(func() (spec.Catalogue, error) {
-	s, err := spec.Load(smartappmock.OpenAPI())
+	s, err := spec.Embedded()
 	if err != nil {
 		return spec.Catalogue{}, err
 	}

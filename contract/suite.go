@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/mockserver"
@@ -241,7 +240,7 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 	if err := checkEndpoint(s.Endpoint); err != nil {
 		return nil, err
 	}
-	sp, err := spec.Load(smartappmock.OpenAPI())
+	sp, err := spec.Embedded()
 	if err != nil {
 		return nil, err
 	}

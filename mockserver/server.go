@@ -90,7 +90,7 @@ type answerKey struct {
 // configured apps, tokens, windows, rules and fault plans (where the store does not hold them
 // yet), and returns a ready Server.
 func New(opts Options) (*Server, error) {
-	sp, err := spec.Load(smartappmock.OpenAPI())
+	sp, err := spec.Embedded()
 	if err != nil {
 		return nil, err
 	}

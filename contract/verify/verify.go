@@ -72,7 +72,7 @@ func Run(ctx context.Context, o Options) (*contract.Report, error) {
 	if _, err := url.ParseRequestURI(base); err != nil {
 		return nil, fmt.Errorf("target %q is not a URL (want e.g. http://127.0.0.1:8080)", o.Target)
 	}
-	sp, err := spec.Load(smartappmock.OpenAPI())
+	sp, err := spec.Embedded()
 	if err != nil {
 		return nil, err
 	}

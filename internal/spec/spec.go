@@ -14,11 +14,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/smartappmock/smartappmock"
 )
 
 // Operation ids of openapi.yaml that the fake serves.
@@ -309,3 +312,11 @@ func parseRequiredWhen(ext any) ([]condition, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 	return out, nil
 }
+
+// embedded is the loaded openapi.yaml of the build, loaded once per process.
+var embedded = sync.OnceValues(func() (*Spec, error) { return Load(smartappmock.OpenAPI()) })
+
+// Embedded returns the build's own openapi.yaml, loaded and checked once per process (loading
+// takes a few milliseconds: the command's start-up did it three times). A Spec is read-only, so
+// every server and the config parser share it.
+func Embedded() (*Spec, error) { return embedded() }
