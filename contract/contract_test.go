@@ -420,6 +420,16 @@ func TestSuite_Target_RunsEveryKindOfCaseAndRestoresRulesAndFaults(t *testing.T)
 			t.Errorf("GET %s: %d entries after the run; want the target's own 0 back", path, n)
 		}
 	}
+	// The kit's sandbox apps are gone with the run: a shared sandbox keeps no contract-… app.
+	apps, err := (&admin.Client{BaseURL: base}).Apps(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apps.Apps {
+		if strings.HasPrefix(a.ID, "contract-") {
+			t.Errorf("app %s is still on the target after the run", a.ID)
+		}
+	}
 }
 
 func TestSuite_Target_WithoutFaultInjection_SkipsFaultCases(t *testing.T) {

@@ -291,6 +291,7 @@ func (h *harness) close() {
 		defer cancel()
 		_ = h.target.restoreRules(ctx)
 		_ = h.target.restoreFaults(ctx)
+		h.target.deleteCreated(ctx)
 	}
 }
 

@@ -29,6 +29,8 @@ type adminClient struct {
 	saved []config.Rule
 	// pushed is set once the kit's rules are in place.
 	pushed bool
+	// created are the sandbox apps the kit made (one per case), deleted when the run ends.
+	created []string
 	// faults is true when the target injects faults (PUT /__admin/faults); savedFaults are its own.
 	faults      bool
 	savedFaults []config.Fault
@@ -67,6 +69,15 @@ func faultPlan(f Fault) config.Fault {
 func faultPhase(f Fault) string {
 	p := faultPlan(f)
 	return p.PhaseFor(p.Kind)
+}
+
+// deleteCreated deletes the sandbox apps the kit made, so that a shared sandbox keeps no trace of
+// the run (an older fake without DELETE /__admin/apps/{app} keeps them).
+func (a *adminClient) deleteCreated(ctx context.Context) {
+	for _, app := range a.created {
+		_ = a.c.DeleteApp(ctx, app)
+	}
+	a.created = nil
 }
 
 // newAdminClient is the admin client of a target at base.
@@ -168,6 +179,7 @@ func (a *adminClient) prepareApp(ctx context.Context, app, secret, openID string
 		return fmt.Errorf("target refused a token to client_id %s (HTTP %d: %s); run it with `policy: apps: sandbox` (the default configuration)",
 			app, resp.StatusCode, strings.TrimSpace(string(body)))
 	}
+	a.created = append(a.created, app)
 	if _, err := a.c.ResetApp(ctx, app); err != nil {
 		return a.explain(err)
 	}

@@ -465,3 +465,46 @@ func (t *tenant) boundWindows(limit int, now time.Time, ttl time.Duration) {
 		delete(t.windows, w.OpenID)
 	}
 }
+
+// DeleteApp implements Store.
+func (m *Memory) DeleteApp(_ context.Context, id string) error {
+	t := m.tenant(id, false)
+	if t == nil {
+		return fmt.Errorf("%w %q", ErrUnknownApp, id)
+	}
+	t.mu.Lock()
+	exists, source := t.exists, t.app.Source
+	t.mu.Unlock()
+	if !exists {
+		return fmt.Errorf("%w %q", ErrUnknownApp, id)
+	}
+	if source == "config" {
+		return fmt.Errorf("%w: %q", ErrConfiguredApp, id)
+	}
+	m.mu.Lock()
+	if m.tenants[id] == t {
+		delete(m.tenants, id)
+	}
+	m.mu.Unlock()
+	t.mu.Lock()
+	if !t.evicted {
+		m.held.Add(int64(-t.n))
+	}
+	t.evicted = true // a request still holding it no longer counts
+	t.mu.Unlock()
+	m.tokMu.Lock()
+	for v, tok := range m.tokens {
+		if tok.App == id {
+			delete(m.tokens, v)
+		}
+	}
+	kept := m.tokOrder[:0]
+	for _, v := range m.tokOrder {
+		if _, ok := m.tokens[v]; ok {
+			kept = append(kept, v)
+		}
+	}
+	m.tokOrder = kept
+	m.tokMu.Unlock()
+	return nil
+}

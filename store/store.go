@@ -20,6 +20,9 @@ const NoApp = ""
 // ErrUnknownApp is returned (wrapped) by operations on an app the store does not hold.
 var ErrUnknownApp = errors.New("unknown app")
 
+// ErrConfiguredApp is returned (wrapped) by DeleteApp for an app of the configuration.
+var ErrConfiguredApp = errors.New("a configured app cannot be deleted (reset it instead)")
+
 // Store keeps all mutable state of the fake. Every method is safe for concurrent use, and every
 // method that decides (RegisterApp, TakeReply, TakeCount, TakeFault, Send, Seed, Reset) is
 // atomic, or (Send on a store without scripts) a fixed order of atomic steps.
@@ -49,6 +52,10 @@ type Store interface {
 	App(ctx context.Context, id string) (App, bool, error)
 	// Apps lists every app, sorted by id.
 	Apps(ctx context.Context) ([]App, error)
+	// DeleteApp forgets an app that did not come from the configuration: its state, its journal
+	// and its tokens (a sandbox app a test made). It fails with ErrConfiguredApp for a configured
+	// app and ErrUnknownApp for an app the store does not hold.
+	DeleteApp(ctx context.Context, id string) error
 	// UpdateApp changes an app's capability and clock: a nil capability is left as it is;
 	// advance is added to the clock offset.
 	UpdateApp(ctx context.Context, id string, capability *bool, advance time.Duration) (App, error)

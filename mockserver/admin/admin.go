@@ -13,6 +13,7 @@
 //	PUT  /__admin/rules                    replace every rule: {"rules":[...]}
 //	GET  /__admin/apps                     every app with its state
 //	GET  /__admin/apps/{app}               one app: clock, limits, counters, windows, journal size
+//	DELETE /__admin/apps/{app}             forget a sandbox app: its state, journal and tokens
 //	POST /__admin/apps/{app}/messages      the user wrote: {"open_id":"..."} opens a fresh window
 //	PUT  /__admin/apps/{app}/capability    {"enabled":false} turns customer service off
 //	POST /__admin/apps/{app}/clock         {"advance":"49h"} moves the app's clock forward
@@ -122,6 +123,7 @@ func (a *API) router() http.Handler {
 	p.handle("/rules", a.putRules, http.MethodPut)
 	p.handle("/apps", a.apps, http.MethodGet)
 	p.handle("/apps/{app}", a.appState, http.MethodGet)
+	p.handle("/apps/{app}", a.deleteApp, http.MethodDelete)
 	p.handle("/apps/{app}/messages", a.userMessage, http.MethodPost)
 	p.handle("/apps/{app}/capability", a.capability, http.MethodPut)
 	p.handle("/apps/{app}/clock", a.clock, http.MethodPost)
@@ -432,6 +434,26 @@ func (a *API) appState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, v)
+}
+
+// deleteApp forgets a sandbox app (one a test made): its state, journal and tokens. A configured
+// app answers 409: reset it instead.
+func (a *API) deleteApp(w http.ResponseWriter, r *http.Request) {
+	app, ok := a.appFromPath(w, r)
+	if !ok {
+		return
+	}
+	err := a.store.DeleteApp(r.Context(), app.ID)
+	switch {
+	case errors.Is(err, store.ErrConfiguredApp):
+		WriteError(w, http.StatusConflict, fmt.Sprintf("app %q comes from the configuration and cannot be deleted; POST %s/apps/%s/reset clears its state", app.ID, Prefix, app.ID))
+	case errors.Is(err, store.ErrUnknownApp):
+		WriteError(w, http.StatusNotFound, fmt.Sprintf("unknown app %q", app.ID))
+	case err != nil:
+		StoreFailed(w, err)
+	default:
+		WriteJSON(w, http.StatusOK, Status{Status: "deleted"})
+	}
 }
 
 // userMessage records "the user sent a message": a fresh window.

@@ -164,6 +164,11 @@ func (c *Client) ResetApp(ctx context.Context, app string) (AppView, error) {
 	return v, c.Do(ctx, http.MethodPost, Prefix+"/apps/"+url.PathEscape(app)+"/reset", nil, &v)
 }
 
+// DeleteApp forgets a sandbox app: its state, journal and tokens.
+func (c *Client) DeleteApp(ctx context.Context, app string) error {
+	return c.Do(ctx, http.MethodDelete, Prefix+"/apps/"+url.PathEscape(app), nil, nil)
+}
+
 // Reset restores the configured state.
 func (c *Client) Reset(ctx context.Context) error {
 	return c.Do(ctx, http.MethodPost, Prefix+"/reset", nil, nil)

@@ -58,6 +58,21 @@ func TestClient_RoundTrips(t *testing.T) {
 	if es, err := c.Requests(ctx, store.Query{Limit: 5}); err != nil || len(es) != 0 {
 		t.Errorf("Requests = %d entries, %v", len(es), err)
 	}
+	// A sandbox app (made by a token request) can be deleted; a configured one cannot.
+	tr, err := http.Get(hs.URL + "/oauth/2.0/token?grant_type=client_credentials&client_id=sbx-del&client_secret=s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Body.Close()
+	if err := c.DeleteApp(ctx, "sbx-del"); err != nil {
+		t.Errorf("DeleteApp(sandbox app): %v", err)
+	}
+	if _, err := c.App(ctx, "sbx-del"); !admin.IsStatus(err, http.StatusNotFound) {
+		t.Errorf("the deleted app: %v, want 404", err)
+	}
+	if err := c.DeleteApp(ctx, "10001"); !admin.IsStatus(err, http.StatusConflict) {
+		t.Errorf("DeleteApp(configured app): %v, want 409", err)
+	}
 	bad := &admin.Client{BaseURL: hs.URL}
 	_, err = bad.Rules(ctx)
 	if !admin.IsStatus(err, http.StatusUnauthorized) {

@@ -316,6 +316,26 @@ seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return 1
 `)
 
+	// scriptDeleteApp: KEYS app, meta, win, cnt, jrn, registry, tokens, issued; ARGV app id.
+	// Answers 0 for an unknown app, -1 for a configured one, 1 when it deleted the app and its
+	// tokens (found by reading the tokens hash: a test sandbox holds few).
+	scriptDeleteApp = redis.NewScript(`
+local source = redis.call('HGET', KEYS[1], 'source')
+if not source then return 0 end
+if source == 'config' then return -1 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('SREM', KEYS[6], ARGV[1])
+local all = redis.call('HGETALL', KEYS[7])
+for i = 1, #all, 2 do
+  local ok, t = pcall(cjson.decode, all[i + 1])
+  if ok and type(t) == 'table' and t.app == ARGV[1] then
+    redis.call('HDEL', KEYS[7], all[i])
+    redis.call('LREM', KEYS[8], 0, all[i])
+  end
+end
+return 1
+`)
+
 	// scriptResetApp: KEYS app, meta, win, cnt, jrn; ARGV capability, at sec, at nsec, then
 	// the open_ids of the app's configured windows. Answers 0 for an unknown app.
 	scriptResetApp = redis.NewScript(luaCommon + `

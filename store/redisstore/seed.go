@@ -101,3 +101,19 @@ func (s *Store) Reset(ctx context.Context, app string, sd store.Seed) error {
 	}
 	return nil
 }
+
+// DeleteApp implements store.Store in one script.
+func (s *Store) DeleteApp(ctx context.Context, id string) error {
+	keys := []string{s.akey(id, "app"), s.akey(id, "meta"), s.akey(id, "win"), s.akey(id, "cnt"), s.akey(id, "jrn"),
+		s.registry, s.tokens, s.issued}
+	n, err := scriptDeleteApp.Run(ctx, s.rdb, keys, id).Int()
+	switch {
+	case err != nil:
+		return wrap("delete app", err)
+	case n == 0:
+		return fmt.Errorf("%w %q", store.ErrUnknownApp, id)
+	case n < 0:
+		return fmt.Errorf("%w: %q", store.ErrConfiguredApp, id)
+	}
+	return nil
+}

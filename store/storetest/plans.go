@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -343,6 +344,39 @@ func runSeedReset(t *testing.T, newStore func(t *testing.T) store.Store) {
 		seq, _ := s.Append(ctx, store.Entry{App: "a"})
 		if seq <= head {
 			t.Errorf("seq %d after reset, want above %d: the feed's numbers never go back", seq, head)
+		}
+	})
+	t.Run("DeleteApp_ForgetsASandboxAppAndItsTokens", func(t *testing.T) {
+		s := newStore(t)
+		s.Seed(ctx, seed)
+		s.RegisterApp(ctx, store.App{ID: "sbx", ClientID: "sbx", Source: "sandbox-client", Capability: true})
+		s.PutToken(ctx, store.Token{Value: "24.sbx", App: "sbx", Issued: t0, Expires: t0.Add(time.Hour)})
+		s.PutToken(ctx, store.Token{Value: "24.a", App: "a", Issued: t0, Expires: t0.Add(time.Hour)})
+		s.TakeReply(ctx, "sbx", "u", t0, store.WindowRule{Duration: time.Hour, MaxReplies: 5, OpenOnFirst: true})
+		s.Append(ctx, store.Entry{App: "sbx"})
+		if err := s.DeleteApp(ctx, "sbx"); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := s.App(ctx, "sbx"); ok {
+			t.Error("the deleted app is still held")
+		}
+		if _, ok, _ := s.Token(ctx, "24.sbx"); ok {
+			t.Error("the deleted app's token still works")
+		}
+		if _, ok, _ := s.Token(ctx, "24.a"); !ok {
+			t.Error("another app's token went with it")
+		}
+		if es, _ := s.Journal(ctx, store.Query{App: "sbx"}); len(es) != 0 {
+			t.Errorf("the deleted app's journal holds %d entries", len(es))
+		}
+		if apps, _ := s.Apps(ctx); len(apps) != 2 {
+			t.Errorf("%d apps after the delete, want the 2 configured", len(apps))
+		}
+		if err := s.DeleteApp(ctx, "a"); !errors.Is(err, store.ErrConfiguredApp) {
+			t.Errorf("deleting a configured app: %v, want ErrConfiguredApp", err)
+		}
+		if err := s.DeleteApp(ctx, "sbx"); !errors.Is(err, store.ErrUnknownApp) {
+			t.Errorf("deleting it twice: %v, want ErrUnknownApp", err)
 		}
 	})
 	t.Run("Reset_OneAppKeepsTheOthers", func(t *testing.T) {
