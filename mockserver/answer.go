@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/mockserver/fault"
@@ -108,4 +109,51 @@ func HeaderSafe(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// journalMethod is the method as an entry keeps it: the usual ones as constants, anything else a
+// clipped copy (the request line's strings would keep the whole line, up to 64 KiB, alive).
+func journalMethod(m string) string {
+	switch m {
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodDelete:
+		return http.MethodDelete
+	case http.MethodHead:
+		return http.MethodHead
+	}
+	return clipTo(m, 32)
+}
+
+// journalPath is the path as an entry keeps it: the API's paths as constants, anything else a
+// copy clipped to 256 bytes.
+func journalPath(p string) string {
+	switch p {
+	case smartappmock.SendPath:
+		return smartappmock.SendPath
+	case smartappmock.SendByTPPath:
+		return smartappmock.SendByTPPath
+	case smartappmock.TokenPath:
+		return smartappmock.TokenPath
+	}
+	return clipTo(p, 256)
+}
+
+// maxJournalReason bounds an entry's reason (a reason can quote what a client sent).
+const maxJournalReason = 2048
+
+// clipTo returns a copy of s cut to n bytes (on a UTF-8 boundary), marked with its length.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return strings.Clone(s)
+	}
+	cut := n
+	for cut > n-utf8.UTFMax && cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes, cut)"
 }

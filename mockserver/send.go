@@ -18,7 +18,7 @@ import (
 func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint string) {
 	start := s.now()
 	id := s.newID()
-	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: endpoint, Method: r.Method, Path: r.URL.Path,
+	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: endpoint, Method: journalMethod(r.Method), Path: journalPath(r.URL.Path),
 		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK}
 
 	body, err := readBody(r)

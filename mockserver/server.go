@@ -268,7 +268,7 @@ func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason str
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, MaxBodyBytes))
 	d := Decision{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeUnsupportedMethod, Reason: reason}
 	s.record(r.Context(), store.Entry{
-		ID: id, Time: start, AppTime: start, Endpoint: "unknown", Method: r.Method, Path: r.URL.Path,
+		ID: id, Time: start, AppTime: start, Endpoint: "unknown", Method: journalMethod(r.Method), Path: journalPath(r.URL.Path),
 		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Layer: d.Layer, Code: d.Code,
 		Status: http.StatusOK, Reason: reason, Params: []store.Param{},
 	}, start)
@@ -281,6 +281,9 @@ func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason str
 // is recorded there: its LatencyMicros is the time up to the store's part.)
 func (s *Server) record(ctx context.Context, e store.Entry, start time.Time) store.Entry {
 	e.LatencyMicros = s.now().Sub(start).Microseconds()
+	if len(e.Reason) > maxJournalReason {
+		e.Reason = clipTo(e.Reason, maxJournalReason)
+	}
 	seq, err := s.store.Append(ctx, e)
 	if err != nil {
 		s.log.Error("journal append failed", "id", e.ID, "err", err)

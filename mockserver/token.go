@@ -29,7 +29,7 @@ const scopeBase = "smartapp_snsapi_base"
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	id := s.newID()
-	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: "token", Method: r.Method, Path: r.URL.Path,
+	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: "token", Method: journalMethod(r.Method), Path: journalPath(r.URL.Path),
 		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Layer: smartappmock.LayerOAuth}
 	var body []byte
 	if r.Method == http.MethodPost {

@@ -113,7 +113,7 @@ func (s *Server) CheckPlatformGrant(token, app string) (d Decision, ok bool, war
 
 // tpEntry starts the journal entry of a third-party token request.
 func (s *Server) tpEntry(r *http.Request, endpoint string, start time.Time, p *params.Params) store.Entry {
-	return store.Entry{ID: s.newID(), Time: start, AppTime: start, Endpoint: endpoint, Method: r.Method, Path: r.URL.Path,
+	return store.Entry{ID: s.newID(), Time: start, AppTime: start, Endpoint: endpoint, Method: journalMethod(r.Method), Path: journalPath(r.URL.Path),
 		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK, Params: p.Journal()}
 }
 
