@@ -1,7 +1,6 @@
 package contract
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/smartappmock/smartappmock/internal/linediff"
@@ -42,7 +41,5 @@ func violationLines(vs []spec.Violation) []string {
 	return out
 }
 
-// diffScalar diffs two values of one line each: strings quoted, numbers and booleans as Go writes them.
-func diffScalar[T ~string | ~int | ~bool](want, got T) string {
-	return linediff.Diff([]string{fmt.Sprintf("%#v", want)}, []string{fmt.Sprintf("%#v", got)})
-}
+// diffScalar diffs two values of one line each (linediff.Scalar).
+func diffScalar[T ~string | ~int | ~bool](want, got T) string { return linediff.Scalar(want, got) }

@@ -50,19 +50,19 @@ func (t *trial) tokenFetches() []exchange {
 	return out
 }
 
-// finding is one reason a case failed.
-type finding struct {
+// Finding is one reason a case failed: the reason, and a line diff in the -want +got convention.
+type Finding struct {
 	Reason string
 	Diff   string
 }
 
 // judge collects findings.
 type judge struct {
-	findings []finding
+	findings []Finding
 }
 
 func (j *judge) fail(diff, format string, args ...any) {
-	j.findings = append(j.findings, finding{Reason: fmt.Sprintf(format, args...), Diff: diff})
+	j.findings = append(j.findings, Finding{Reason: fmt.Sprintf(format, args...), Diff: diff})
 }
 
 // outcomeView is what a diff shows of an outcome.
@@ -344,7 +344,7 @@ func redactTarget(target string) string {
 const maxAggregateFindings = 5
 
 // judgeAggregate judges an aggregate case over every trial.
-func judgeAggregate(c Case, sp *spec.Spec, trials []*trial) []finding {
+func judgeAggregate(c Case, sp *spec.Spec, trials []*trial) []Finding {
 	j := &judge{}
 	if c.Name == "no_sandbox_warnings" {
 		checkWarnings(j, trials)

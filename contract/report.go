@@ -73,7 +73,9 @@ func (r *Report) Failed(g Grade) []string {
 	return out
 }
 
-func resultOf(c Case, fs []finding, elapsed time.Duration) Result {
+// ResultOf is the Result of case c: a pass without findings; a failure whose Reason is the first
+// finding and whose Details hold every finding with its diff.
+func ResultOf(c Case, fs []Finding, elapsed time.Duration) Result {
 	res := Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: StatusPass, Elapsed: elapsed}
 	if len(fs) == 0 {
 		return res

@@ -312,11 +312,11 @@ func (h *harness) runCase(ctx context.Context, c Case, drv driver) (*trial, Resu
 	}
 	tr, err := h.play(ctx, c, drv)
 	if err != nil {
-		return nil, resultOf(c, []finding{{Reason: "the kit could not run the case: " + err.Error()}}, time.Since(start))
+		return nil, ResultOf(c, []Finding{{Reason: "the kit could not run the case: " + err.Error()}}, time.Since(start))
 	}
 	j := &judge{}
 	c.judge(j, tr)
-	return tr, resultOf(c, j.findings, time.Since(start))
+	return tr, ResultOf(c, j.findings, time.Since(start))
 }
 
 // play sends the case's messages through the client and gathers what it sent.
@@ -450,5 +450,5 @@ func (h *harness) aggregate(c Case, trials []*trial) Result {
 		return Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: StatusSkip,
 			Reason: "no other case ran, so there are no requests to judge (select a case that sends, too)"}
 	}
-	return resultOf(c, judgeAggregate(c, h.spec, sorted), time.Since(start))
+	return ResultOf(c, judgeAggregate(c, h.spec, sorted), time.Since(start))
 }

@@ -48,7 +48,7 @@ func TestCheckWarnings(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings mismatch (-want +got):\n%s", diff)
 	}
-	res := resultOf(Case{Name: "no_sandbox_warnings", Grade: GradeShould}, j.findings, 0)
+	res := ResultOf(Case{Name: "no_sandbox_warnings", Grade: GradeShould}, j.findings, 0)
 	if res.Status != StatusFail || !strings.Contains(res.Details, "would fail against Baidu") {
 		t.Errorf("result = %+v", res)
 	}

@@ -16,9 +16,6 @@ func (s *Server) Record(ctx context.Context, e store.Entry) (store.Entry, error)
 		return e, err
 	}
 	e.Seq = seq
-	if s.observe != nil {
-		s.observe(&e)
-	}
-	s.logRequest(ctx, &e)
+	s.recorded(ctx, &e)
 	return e, nil
 }

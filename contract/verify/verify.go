@@ -140,14 +140,14 @@ func Run(ctx context.Context, o Options) (*contract.Report, error) {
 	var token string
 	for _, p := range probes {
 		pstart := time.Now()
-		must := result{name: p.name, grade: contract.GradeMust, doc: p.doc}
+		must := contract.Case{Name: p.name, Grade: contract.GradeMust, Doc: p.doc}
 		req, err := p.build(token)
 		if err != nil {
 			return nil, err
 		}
 		status, header, body, err := roundTrip(hc, req)
 		if err != nil {
-			rep.Results = append(rep.Results, must.of([]finding{{reason: "no answer: " + err.Error()}}, time.Since(pstart)))
+			rep.Results = append(rep.Results, contract.ResultOf(must, []contract.Finding{{Reason: "no answer: " + err.Error()}}, time.Since(pstart)))
 			continue
 		}
 		got := answerOf(status, body)
@@ -157,25 +157,25 @@ func Run(ctx context.Context, o Options) (*contract.Report, error) {
 				token = tr.AccessToken
 			}
 		}
-		var fs []finding
+		var fs []contract.Finding
 		if status != p.status {
-			fs = append(fs, finding{fmt.Sprintf("HTTP status %d; want %d (answer: %.200s)", status, p.status, body), diffScalar(p.status, status)})
+			fs = append(fs, contract.Finding{Reason: fmt.Sprintf("HTTP status %d; want %d (answer: %.200s)", status, p.status, body), Diff: diffScalar(p.status, status)})
 		}
 		if vs := sp.CheckResponse(req, status, header, body); len(vs) > 0 {
-			fs = append(fs, finding{"the answer breaks openapi.yaml: " + spec.Join(vs), diffViolations(vs)})
+			fs = append(fs, contract.Finding{Reason: "the answer breaks openapi.yaml: " + spec.Join(vs), Diff: diffViolations(vs)})
 		}
 		if p.success != nil && got.ok != *p.success {
-			fs = append(fs, finding{fmt.Sprintf("answered %s; want success=%t", got.text, *p.success), diffScalar(*p.success, got.ok)})
+			fs = append(fs, contract.Finding{Reason: fmt.Sprintf("answered %s; want success=%t", got.text, *p.success), Diff: diffScalar(*p.success, got.ok)})
 		}
 		elapsed := time.Since(pstart)
-		rep.Results = append(rep.Results, must.of(fs, elapsed))
+		rep.Results = append(rep.Results, contract.ResultOf(must, fs, elapsed))
 		if p.should != "" {
-			sh := result{name: p.name + "_code", grade: contract.GradeShould, doc: "The answer is " + p.should + ", as Baidu documents."}
-			var fs []finding
+			sh := contract.Case{Name: p.name + "_code", Grade: contract.GradeShould, Doc: "The answer is " + p.should + ", as Baidu documents."}
+			var fs []contract.Finding
 			if got.text != p.should {
-				fs = append(fs, finding{fmt.Sprintf("answered %s; Baidu documents %s", got.text, p.should), diffScalar(p.should, got.text)})
+				fs = append(fs, contract.Finding{Reason: fmt.Sprintf("answered %s; Baidu documents %s", got.text, p.should), Diff: diffScalar(p.should, got.text)})
 			}
-			rep.Results = append(rep.Results, sh.of(fs, 0))
+			rep.Results = append(rep.Results, contract.ResultOf(sh, fs, 0))
 		}
 	}
 	rep.Elapsed = time.Since(start)
@@ -222,40 +222,6 @@ func answerOf(status int, body []byte) answerText {
 	return answerText{text: "unrecognised (HTTP " + strconv.Itoa(status) + ")"}
 }
 
-// result names one case of a verify report.
-type result struct {
-	name, doc string
-	grade     contract.Grade
-}
-
-// finding is one reason a case failed, with its diff in the -want +got convention.
-type finding struct {
-	reason, diff string
-}
-
-// of is the case's contract.Result: a pass without findings; a failure whose Reason is the first
-// finding and whose Details hold every finding with its diff.
-func (c result) of(fs []finding, elapsed time.Duration) contract.Result {
-	res := contract.Result{Case: c.name, Grade: c.grade, Doc: c.doc, Status: contract.StatusPass, Elapsed: elapsed}
-	if len(fs) == 0 {
-		return res
-	}
-	res.Status, res.Reason = contract.StatusFail, fs[0].reason
-	var b strings.Builder
-	for i, f := range fs {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString(f.reason)
-		if f.diff != "" {
-			b.WriteString("\n(-want +got):\n")
-			b.WriteString(strings.TrimRight(f.diff, "\n"))
-		}
-	}
-	res.Details = b.String()
-	return res
-}
-
 // diffViolations diffs no violations against the answer's, one quoted line each.
 func diffViolations(got []spec.Violation) string {
 	lines := make([]string, len(got))
@@ -265,7 +231,5 @@ func diffViolations(got []spec.Violation) string {
 	return linediff.Diff(nil, lines)
 }
 
-// diffScalar diffs two values of one line each: strings quoted, numbers and booleans as Go writes them.
-func diffScalar[T ~string | ~int | ~bool](want, got T) string {
-	return linediff.Diff([]string{fmt.Sprintf("%#v", want)}, []string{fmt.Sprintf("%#v", got)})
-}
+// diffScalar diffs two values of one line each (linediff.Scalar).
+func diffScalar[T ~string | ~int | ~bool](want, got T) string { return linediff.Scalar(want, got) }

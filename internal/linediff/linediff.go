@@ -5,6 +5,7 @@
 package linediff
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,4 +156,9 @@ func Quote(xs []string) []string {
 		out[i] = strconv.Quote(x)
 	}
 	return out
+}
+
+// Scalar diffs two values of one line each: strings quoted, numbers and booleans as Go writes them.
+func Scalar[T ~string | ~int | ~bool](want, got T) string {
+	return Diff([]string{fmt.Sprintf("%#v", want)}, []string{fmt.Sprintf("%#v", got)})
 }
