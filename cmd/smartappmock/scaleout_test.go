@@ -83,6 +83,8 @@ func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
 	var hap *haproxyProc
 	if hbin, err := exec.LookPath("haproxy"); err == nil {
 		hap = startHAProxy(t, hbin, dir, reps)
+	} else if testenv.InCI() {
+		t.Fatal("needs haproxy (apt-get install haproxy); CI=true, so this is a failure: .ci/setup.d should have installed it")
 	}
 
 	t.Run("Burst_Exactly5Of300AndEveryReplicaJournalsAll", func(t *testing.T) {

@@ -3,7 +3,6 @@ package bots
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -15,55 +14,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/smartappmock/smartappmock/internal/testenv"
+
 	"github.com/smartappmock/smartappmock/examples/bots/internal/botcheck"
 )
-
-// tb is the part of testing.TB that needPython uses, so that its two outcomes can be tested.
-type tb interface {
-	Helper()
-	Skip(args ...any)
-	Fatal(args ...any)
-}
-
-// needPython returns the path of python3. Without it the test is skipped with one line, unless
-// CI=true: then it fails, so that CI cannot silently lose the Python bots.
-func needPython(t tb, lookPath func(string) (string, error), getenv func(string) string) string {
-	t.Helper()
-	p, err := lookPath("python3")
-	if err == nil {
-		return p
-	}
-	if getenv("CI") == "true" {
-		t.Fatal("needs python3: install python3 (CI=true, so this fails instead of skipping)")
-	} else {
-		t.Skip("needs python3: install python3")
-	}
-	return ""
-}
-
-type recordTB struct{ skipped, fatal string }
-
-func (r *recordTB) Helper()           {}
-func (r *recordTB) Skip(args ...any)  { r.skipped = fmt.Sprint(args...) }
-func (r *recordTB) Fatal(args ...any) { r.fatal = fmt.Sprint(args...) }
-
-func TestNeedPython_SkipsOrFailsUnderCI(t *testing.T) {
-	t.Parallel()
-	missing := func(string) (string, error) { return "", exec.ErrNotFound }
-	for _, tc := range []struct {
-		name, ci, wantSkip, wantFatal string
-	}{
-		{"Missing_Skips", "", "needs python3: install python3", ""},
-		{"MissingCIFalse_Skips", "false", "needs python3: install python3", ""},
-		{"MissingUnderCI_Fails", "true", "", "needs python3: install python3 (CI=true, so this fails instead of skipping)"},
-	} {
-		var r recordTB
-		needPython(&r, missing, func(string) string { return tc.ci })
-		if r.skipped != tc.wantSkip || r.fatal != tc.wantFatal {
-			t.Errorf("%s: skipped %q, fatal %q; want %q, %q", tc.name, r.skipped, r.fatal, tc.wantSkip, tc.wantFatal)
-		}
-	}
-}
 
 // lockedBuffer collects a bot's stderr for the failure message.
 type lockedBuffer struct {
@@ -153,7 +107,7 @@ func TestBots_FailExactlyTheirCases(t *testing.T) {
 			t.Parallel()
 			argv := tc.argv
 			if tc.python {
-				argv = append([]string{needPython(t, exec.LookPath, os.Getenv)}, argv...)
+				argv = append([]string{testenv.Require(t, "python3", "apt-get install python3")}, argv...)
 			} else {
 				argv = []string{buildGoBot(t)}
 			}

@@ -4,63 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
-
-// tb is the part of testing.TB that needPython uses, so that its two outcomes can be tested.
-type tb interface {
-	Helper()
-	Skip(args ...any)
-	Fatal(args ...any)
-}
-
-// needPython returns the path of python3. Without it the test is skipped with one line, unless
-// CI=true: then it fails, so that CI cannot silently lose the cross-check.
-func needPython(t tb, lookPath func(string) (string, error), getenv func(string) string) string {
-	t.Helper()
-	p, err := lookPath("python3")
-	if err == nil {
-		return p
-	}
-	if getenv("CI") == "true" {
-		t.Fatal("needs python3: install python3 (CI=true, so this fails instead of skipping)")
-	} else {
-		t.Skip("needs python3: install python3")
-	}
-	return ""
-}
-
-type recordTB struct{ skipped, fatal string }
-
-func (r *recordTB) Helper()           {}
-func (r *recordTB) Skip(args ...any)  { r.skipped = fmt.Sprint(args...) }
-func (r *recordTB) Fatal(args ...any) { r.fatal = fmt.Sprint(args...) }
-
-func TestNeedPython_SkipsOrFailsUnderCI(t *testing.T) {
-	t.Parallel()
-	missing := func(string) (string, error) { return "", exec.ErrNotFound }
-	for _, tc := range []struct {
-		name, ci, wantSkip, wantFatal string
-	}{
-		{"Missing_Skips", "", "needs python3: install python3", ""},
-		{"MissingUnderCI_Fails", "true", "", "needs python3: install python3 (CI=true, so this fails instead of skipping)"},
-	} {
-		var r recordTB
-		needPython(&r, missing, func(string) string { return tc.ci })
-		if r.skipped != tc.wantSkip || r.fatal != tc.wantFatal {
-			t.Errorf("%s: skipped %q, fatal %q; want %q, %q", tc.name, r.skipped, r.fatal, tc.wantSkip, tc.wantFatal)
-		}
-	}
-	var r recordTB
-	if p := needPython(&r, func(string) (string, error) { return "/usr/bin/python3", nil }, os.Getenv); p != "/usr/bin/python3" || r.skipped != "" || r.fatal != "" {
-		t.Errorf("present: got %q, skipped %q, fatal %q; want the path and neither", p, r.skipped, r.fatal)
-	}
-}
 
 // pyCase is one push for the Python decoder, in its input format.
 type pyCase struct {
@@ -107,7 +58,7 @@ func withPad(t *testing.T, c Config, m Message, pad int) Message {
 
 func TestPython_DecodesWhatWeSend(t *testing.T) {
 	t.Parallel()
-	python := needPython(t, exec.LookPath, os.Getenv)
+	python := testenv.Require(t, "python3", "apt-get install python3")
 
 	type want struct {
 		c         Config

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // SkipReason is the one line of a real-Redis test without redis-server.
@@ -21,10 +23,7 @@ func Need(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(SkipReason)
-		}
-		t.Skip(SkipReason)
+		testenv.Missing(t, SkipReason)
 	}
 	return bin
 }
