@@ -14,15 +14,6 @@ import (
 	"github.com/smartappmock/smartappmock/store/redisstore/redistest"
 )
 
-// skipReason is the one line of a real-Redis test without redis-server.
-const skipReason = redistest.SkipReason
-
-// needRedisServer skips the test when redis-server is not installed, or fails it under CI=true.
-func needRedisServer(t testing.TB) string {
-	t.Helper()
-	return redistest.Need(t)
-}
-
 // startRedisServer starts a redis-server for t (skipping or failing t without one).
 func startRedisServer(t testing.TB) *redistest.Server {
 	t.Helper()
