@@ -11,4 +11,5 @@ command -v curl >/dev/null || missing+=(curl ca-certificates)
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 python3 --version
 node --version
-curl --version | head -n 1
+v=$(curl --version) # not `| head`: under pipefail that can end with SIGPIPE (exit 141)
+echo "${v%%$'\n'*}"

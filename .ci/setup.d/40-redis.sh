@@ -8,4 +8,7 @@ cd "$(dirname "$0")/../.."
 source .ci/lib.sh
 apt_install redis-server haproxy
 redis-server --version
-haproxy -v | head -n 1
+# The first line only, without a pipe: under pipefail, `haproxy -v | head -n 1` can end with
+# SIGPIPE (exit 141) when head closes the pipe before haproxy has written everything.
+v=$(haproxy -v)
+echo "${v%%$'\n'*}"
