@@ -12,6 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/smartappmock/smartappmock"
+
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -32,7 +34,8 @@ func (s *Store) Append(ctx context.Context, e store.Entry) (uint64, error) {
 	return uint64(seq), nil
 }
 
-// decodeMessage reads a stream message: the sequence number from its id, the entry from field e.
+// decodeMessage reads a stream message: the sequence number from its id, the entry from field e
+// and, for an entry of scriptSend, the decision from the fields beside it (decodeDecision).
 func decodeMessage(m redis.XMessage) (store.Entry, error) {
 	var e store.Entry
 	ms, _, _ := strings.Cut(m.ID, "-")
@@ -44,8 +47,54 @@ func decodeMessage(m redis.XMessage) (store.Entry, error) {
 	if err := json.Unmarshal([]byte(raw), &e); err != nil {
 		return e, fmt.Errorf("entry %s: %w", m.ID, err)
 	}
+	if err := decodeDecision(&e, m.Values); err != nil {
+		return e, fmt.Errorf("entry %s: %w", m.ID, err)
+	}
 	e.Seq = seq
 	return e, nil
+}
+
+// decodeDecision sets the decision that scriptSend wrote beside the entry's template: l layer,
+// c code, r reason, ru rule ("" none), a app ("" none), ts, tn and tz the app's clock (Unix
+// seconds, nanoseconds, zone offset in seconds), w the warnings (kind, message, ... joined by
+// NUL; "" none). An entry without l (Append's) has its decision in e already.
+func decodeDecision(e *store.Entry, v map[string]any) error {
+	layer, ok := v["l"].(string)
+	if !ok {
+		return nil
+	}
+	code, err := strconv.Atoi(toStr(v["c"]))
+	if err != nil {
+		return fmt.Errorf("code: %w", err)
+	}
+	e.Layer, e.Code, e.Reason = smartappmock.Layer(layer), code, toStr(v["r"])
+	if r := toStr(v["ru"]); r != "" {
+		e.Rule = r
+	}
+	if a := toStr(v["a"]); a != "" {
+		sec, err1 := strconv.ParseInt(toStr(v["ts"]), 10, 64)
+		nsec, err2 := strconv.ParseInt(toStr(v["tn"]), 10, 64)
+		tz, err3 := strconv.Atoi(toStr(v["tz"]))
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return fmt.Errorf("app time: %w", err)
+		}
+		loc := time.UTC
+		if tz != 0 {
+			loc = time.FixedZone("", tz)
+		}
+		e.App, e.AppTime = a, time.Unix(sec, nsec).In(loc)
+	}
+	if w := toStr(v["w"]); w != "" {
+		parts := strings.Split(w, "\x00")
+		if len(parts)%2 != 0 {
+			return fmt.Errorf("warnings: %d parts", len(parts))
+		}
+		e.Warnings = make([]store.Warning, 0, len(parts)/2)
+		for i := 0; i < len(parts); i += 2 {
+			e.Warnings = append(e.Warnings, store.Warning{Kind: parts[i], Message: parts[i+1]})
+		}
+	}
+	return nil
 }
 
 // streamID is the id of the entry with sequence number seq.

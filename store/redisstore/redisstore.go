@@ -5,7 +5,8 @@
 // one round trip, on Redis's clock (TIME plus the app's offset); rules and fault plans live in
 // Redis with a version number and are never cached by the client; the journal is a capped
 // stream per app and the live feed a capped stream of every app, read with XREAD BLOCK from a
-// cursor.
+// cursor. Concurrent sends share round trips: their scripts go to Redis in one pipeline
+// (sendBatcher), each still deciding its send alone.
 //
 // # Keys
 //
@@ -17,7 +18,8 @@
 //	meta  hash    reg (1: in the app registry), appended (entries ever appended to the journal)
 //	win   hash    open_id -> "<unix sec> <nsec> <replies> <user message 0|1>"
 //	cnt   hash    counter name -> "<count> <period>"
-//	jrn   stream  the journal: id "<seq>-0", field e = the entry as JSON; MAXLEN journal cap
+//	jrn   stream  the journal: id "<seq>-0", field e = the entry as JSON (a send's decision in
+//	              fields of its own beside it: see decodeDecision); MAXLEN journal cap
 //
 // The global keys have tags of their own:
 //
@@ -75,6 +77,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -136,10 +139,12 @@ func (o Options) withDefaults() Options {
 // Store is a store.Store on Redis. It is safe for concurrent use; Close releases its
 // connections.
 type Store struct {
-	rdb  *redis.Client // every operation but Feed
-	feed *redis.Client // Feed's blocking reads: a pool of their own
-	opts Options
-	name string // the URL without its password, for String
+	rdb         *redis.Client // every operation but Feed
+	feed        *redis.Client // Feed's blocking reads: a pool of their own
+	opts        Options
+	name        string       // the URL without its password, for String
+	sends       *sendBatcher // Send's scripts, in pipelines
+	sendScripts sync.Map     // store.SendWarnings -> *redis.Script: scriptSend with its constants
 
 	// global keys
 	seq, feedKey, registry, tokens, issued, plans, version, counts string
@@ -201,7 +206,7 @@ func scrub(msg string, u *url.URL) string {
 func newStore(rdb, feed *redis.Client, opts Options, name string) *Store {
 	p := opts.Prefix
 	return &Store{
-		rdb: rdb, feed: feed, opts: opts, name: name,
+		rdb: rdb, feed: feed, opts: opts, name: name, sends: newSendBatcher(rdb),
 		seq: p + "{global}:seq", feedKey: p + "{global}:feed", registry: p + "{global}:apps",
 		tokens: p + "{tokens}:all", issued: p + "{tokens}:issued",
 		plans: p + "{plans}:def", version: p + "{plans}:ver", counts: p + "{plans}:fc",
@@ -216,7 +221,10 @@ func (s *Store) String() string { return "redis store " + s.name }
 func (s *Store) AddHook(h redis.Hook) { s.rdb.AddHook(h) }
 
 // Close closes the connections to Redis.
-func (s *Store) Close() error { return errors.Join(s.rdb.Close(), s.feed.Close()) }
+func (s *Store) Close() error {
+	s.sends.close()
+	return errors.Join(s.rdb.Close(), s.feed.Close())
+}
 
 // Ping implements store.Store: it reports whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error {

@@ -12,15 +12,13 @@ import "github.com/redis/go-redis/v9"
 // then registers the app and runs the script again (see Store.runApp). So no key of an app exists
 // that Reset cannot find, and every such script touches only the keys of one hash slot.
 
-// luaCommon are the helpers shared by the scripts: app key names, times and windows.
-const luaCommon = `
+// luaCore are the helpers of every script that writes an app's keys: key names, numbers, times
+// and windows. A script's helpers are made afresh on every run (each local function is a new
+// closure, a cost that shows in the send script), so each script takes only those it calls.
+const luaCore = `
 local function akey(p, id, kind)
   if id == '' then return p .. 'noapp:{noapp}:' .. kind end
   return p .. 'app:{' .. id .. '}:' .. kind
-end
-local function num(v)
-  if not v then return 0 end
-  return tonumber(v)
 end
 local function fmt(n) return string.format('%d', n) end
 -- ple reports whether the time (s1, n1) is at or before (s2, n2).
@@ -33,6 +31,14 @@ local function pwin(v)
   return tonumber(s), tonumber(n), tonumber(r), u
 end
 local function ewin(s, n, r, u) return fmt(s) .. ' ' .. fmt(n) .. ' ' .. fmt(r) .. ' ' .. u end
+`
+
+// luaCommon are luaCore and the registry check of the one-operation scripts.
+const luaCommon = luaCore + `
+local function num(v)
+  if not v then return 0 end
+  return tonumber(v)
+end
 local function registered(meta)
   return redis.call('HGET', meta, 'reg') == '1'
 end
@@ -63,7 +69,7 @@ end
 // doubles compute it exactly; bit.bxor is Redis's, the arithmetic xor is for Lua without it
 // (miniredis).
 const luaDraw = `
-local hasbit = pcall(function() return bit.bxor end) -- reading a missing global raises
+local hasbit = type(rawget(_G, 'bit')) == 'table' -- reading a missing global would raise
 local function bxor(a, b)
   if hasbit then return bit.bxor(a, b) end
   local r, p = 0, 1

@@ -99,7 +99,7 @@ func (s *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult,
 	keys := []string{s.tokens, s.plans, s.counts, s.seq, s.feedKey, s.registry}
 	args := s.sendArgs(&in, pre, entry)
 	for range 3 {
-		xs, err := scriptSend.Run(ctx, s.rdb, keys, args...).Slice()
+		xs, err := s.sends.do(ctx, s.sendScript(in.Warn), keys, args)
 		var rerr redis.Error
 		if err != nil && errors.As(err, &rerr) && strings.HasSuffix(rerr.Error(), errUncompiled) {
 			if err := s.compileFaults(ctx); err != nil {
@@ -136,17 +136,23 @@ func (s *Store) compileFaults(ctx context.Context) error {
 	return scriptCompileFaults.Run(ctx, s.rdb, []string{s.plans}, strconv.FormatUint(f.Version, 10), fcg, fca).Err()
 }
 
+// sendScript is scriptSend with the constants of this store and of w.
+func (s *Store) sendScript(w store.SendWarnings) *redis.Script {
+	if sc, ok := s.sendScripts.Load(w); ok {
+		return sc.(*redis.Script)
+	}
+	sc, _ := s.sendScripts.LoadOrStore(w, sendScript(s.opts, w))
+	return sc.(*redis.Script)
+}
+
 // sendArgs are the ARGV of scriptSend.
 func (s *Store) sendArgs(in *store.SendInput, pre, entry []byte) []any {
 	_, tz := in.Now.Zone()
 	dur := in.Window.Duration
-	return []any{s.opts.Prefix, in.Token, boolArg(in.Sandbox), in.SandboxApp, boolArg(in.BaiduShaped),
+	return []any{in.Token, boolArg(in.Sandbox), in.SandboxApp, boolArg(in.BaiduShaped),
 		in.Match.OpenID, in.Match.MsgType, in.Match.Content, in.MagicFault,
 		in.Limits.Encoded(), pre, int64(dur / time.Second), int64(dur % time.Second), in.Window.MaxReplies,
-		boolArg(in.Window.OpenOnFirst), in.Notes, entry, tz, s.opts.JournalCap, s.opts.FeedBacklog,
-		s.opts.MaxWindowsPerApp,
-		in.Warn.UnissuedToken.Kind, in.Warn.UnissuedToken.Message, in.Warn.UnconfiguredClient.Kind, in.Warn.UnconfiguredClient.Message,
-		in.Warn.Rule.Kind, in.Warn.Rule.Message, in.Warn.OpenOnFirstSend.Kind, in.Warn.OpenOnFirstSend.Message}
+		boolArg(in.Window.OpenOnFirst), in.Notes, entry, tz}
 }
 
 // sendResult reads scriptSend's answer.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
@@ -125,5 +126,18 @@ func TestSend_PlansOfAnEarlierVersionAreCompiled(t *testing.T) {
 	}
 	if r.Fault == nil || r.Fault.Plan != (store.PlanID{App: "a"}) || r.Fault.Kind != config.FaultTruncated {
 		t.Errorf("fault %+v, want app a's plan 0 (truncated)", r.Fault)
+	}
+}
+
+// TestLuaString_RoundTripsThroughLua pins that the constants written into the send script's text
+// (the warnings' wording, the key prefix) reach Lua byte for byte: quotes, backslashes, control
+// bytes, UTF-8, and a digit right after an escape.
+func TestLuaString_RoundTripsThroughLua(t *testing.T) {
+	s, _ := miniT(t, Options{})
+	for _, in := range []string{"", "plain", `say "hi"`, `back\slash`, "new\nline\ttab", "窗口：回复", "\x01" + "7 after an escape", "\x7f\xff"} {
+		got, err := redis.NewScript("return "+luaString(in)).Run(context.Background(), s.rdb, nil).Text()
+		if err != nil || got != in {
+			t.Errorf("luaString(%q) read back as %q (%v)", in, got, err)
+		}
 	}
 }

@@ -1,42 +1,18 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"fmt"
+	"strconv"
+	"strings"
 
-// luaTime are the time helpers of the send script. Times are (seconds, nanoseconds) pairs of
-// integers, exact in Lua's doubles; dates use Howard Hinnant's civil-from-days algorithm.
-const luaTime = `
-local function days2civil(days)
-  local z = days + 719468
-  local era = math.floor(z / 146097)
-  local doe = z - era * 146097
-  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
-  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
-  local mp = math.floor((5 * doy + 2) / 153)
-  local d = doy - math.floor((153 * mp + 2) / 5) + 1
-  local m = mp + 3
-  if mp >= 10 then m = mp - 9 end
-  local y = yoe + era * 400
-  if m <= 2 then y = y + 1 end
-  return y, m, d
-end
--- ymd renders the date of a Unix second: "2006-01-02", and the seconds into that day.
-local function ymd(sec)
-  local days = math.floor(sec / 86400)
-  local y, m, d = days2civil(days)
-  return string.format('%04d-%02d-%02d', y, m, d), sec - days * 86400
-end
--- rfc3339 is Go's time.RFC3339 (RFC3339Nano when nano) of (sec, nsec) at the zone offset tz.
-local function rfc3339(sec, nsec, tz, nano)
-  local date, s = ymd(sec + tz)
-  local out = date .. string.format('T%02d:%02d:%02d', math.floor(s / 3600), math.floor(s % 3600 / 60), s % 60)
-  if nano and nsec > 0 then
-    out = out .. '.' .. (string.gsub(string.format('%09d', nsec), '0+$', ''))
-  end
-  if tz == 0 then return out .. 'Z' end
-  local sign = '+'
-  if tz < 0 then sign, tz = '-', -tz end
-  return out .. string.format('%s%02d:%02d', sign, math.floor(tz / 3600), math.floor(tz % 3600 / 60))
-end
+	"github.com/redis/go-redis/v9"
+
+	"github.com/smartappmock/smartappmock/store"
+)
+
+// luaClock are the time helpers of the send script. Times are (seconds, nanoseconds) pairs of
+// integers, exact in Lua's doubles.
+const luaClock = `
 -- splitns splits a decimal count of nanoseconds (int64, too big for a double) into sec, nsec.
 local function splitns(v)
   local neg = string.sub(v, 1, 1) == '-'
@@ -59,6 +35,48 @@ local function tsub(s1, n1, s2, n2)
   local s, n = s1 - s2, n1 - n2
   if n < 0 then s, n = s - 1, n + 1000000000 end
   return s, n
+end
+`
+
+// luaCivil defines civil(), which sets ymd and rfc3339: dates use Howard Hinnant's
+// civil-from-days algorithm. Only the sends whose reason shows a date (or that count a daily
+// limit) call it, so the others make none of these closures.
+const luaCivil = `
+local ymd, rfc3339
+local function civil()
+  if ymd then return end
+  local function days2civil(days)
+    local z = days + 719468
+    local era = math.floor(z / 146097)
+    local doe = z - era * 146097
+    local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+    local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+    local mp = math.floor((5 * doy + 2) / 153)
+    local d = doy - math.floor((153 * mp + 2) / 5) + 1
+    local m = mp + 3
+    if mp >= 10 then m = mp - 9 end
+    local y = yoe + era * 400
+    if m <= 2 then y = y + 1 end
+    return y, m, d
+  end
+  -- ymd renders the date of a Unix second: "2006-01-02", and the seconds into that day.
+  ymd = function(sec)
+    local days = math.floor(sec / 86400)
+    local y, m, d = days2civil(days)
+    return string.format('%04d-%02d-%02d', y, m, d), sec - days * 86400
+  end
+  -- rfc3339 is Go's time.RFC3339 (RFC3339Nano when nano) of (sec, nsec) at the zone offset tz.
+  rfc3339 = function(sec, nsec, tz, nano)
+    local date, s = ymd(sec + tz)
+    local out = date .. string.format('T%02d:%02d:%02d', math.floor(s / 3600), math.floor(s % 3600 / 60), s % 60)
+    if nano and nsec > 0 then
+      out = out .. '.' .. (string.gsub(string.format('%09d', nsec), '0+$', ''))
+    end
+    if tz == 0 then return out .. 'Z' end
+    local sign = '+'
+    if tz < 0 then sign, tz = '-', -tz end
+    return out .. string.format('%s%02d:%02d', sign, math.floor(tz / 3600), math.floor(tz % 3600 / 60))
+  end
 end
 `
 
@@ -108,37 +126,68 @@ return 1
 // computed here (the app is known only once the token is read), so this script, like Append,
 // needs a single Redis, not a Cluster.
 //
-// ARGV: 1 prefix, 2 token, 3 sandbox (1), 4 sandbox app id, 5 Baidu-shaped (1), 6 open_id,
-// 7 msg_type, 8 content, 9 the magic fault's phase ("" none), 10 the limit table
-// (store.LimitTable.Encoded), 11 the server's verdicts as JSON ("" none: see wirePre), 12 window
-// duration sec, 13 its nsec, 14 max replies, 15 open on first (1), 16 notes, 17 the entry
-// without its decision (JSON), 18 the zone offset of reasons' times (seconds), 19 journal cap,
-// 20 feed cap, 21 the most windows an app keeps, then the kind and message of the warnings
-// (store.SendWarnings): 22-23 unissued token, 24-25 unconfigured client, 26-27 rule, 28-29 open
-// on first send.
+// The script's text starts with the constants of its store and server (sendScriptHeader): the
+// key prefix P, the journal cap JCAP, the feed cap FCAP, the most windows an app keeps MAXWIN,
+// and the kind and message of the warnings (store.SendWarnings) UNISSUED_K/_M, UNCONF_K/_M,
+// RULE_K/_M and FIRST_K/_M. Constants cost nothing per run, while every argument is copied and
+// hashed into a Lua string on every run.
+//
+// ARGV: 1 token, 2 sandbox (1), 3 sandbox app id, 4 Baidu-shaped (1), 5 open_id, 6 msg_type,
+// 7 content, 8 the magic fault's phase ("" none), 9 the limit table (store.LimitTable.Encoded),
+// 10 the server's verdicts as JSON ("" none: see wirePre), 11 window duration sec, 12 its nsec,
+// 13 max replies, 14 open on first (1), 15 notes, 16 the entry without its decision (JSON),
+// 17 the zone offset of reasons' times (seconds).
 //
 // Answers the error UNCOMPILED (having written nothing) when the plans lack their compiled form,
 // else {seq (0: not journaled), app, app sec, app nsec, layer, code, reason, rule, stopped
 // (0|1), fault owner, fault index (-1: none), matched, step, fault JSON, then warnings as kind,
 // message pairs}.
-var scriptSend = redis.NewScript(scriptSendSrc)
+func sendScript(o Options, w store.SendWarnings) *redis.Script {
+	return redis.NewScript(sendScriptHeader(o, w) + scriptSendSrc)
+}
 
-// Helpers that only some sends need (parse3339, bound) are defined in the branch that uses them:
-// a script's locals are made afresh on every run. (draw stays at the top: gopher-lua, which
-// miniredis runs, loses its pcall inside a nested function.)
-const scriptSendSrc = luaCommon + luaTime + luaDraw + `
-local P = ARGV[1]
+// sendScriptHeader declares the constants of scriptSend.
+func sendScriptHeader(o Options, w store.SendWarnings) string {
+	var b strings.Builder
+	b.WriteString("local P, JCAP, FCAP, MAXWIN = " + luaString(o.Prefix) + ", '" + strconv.Itoa(o.JournalCap) +
+		"', '" + strconv.Itoa(o.FeedBacklog) + "', " + strconv.Itoa(o.MaxWindowsPerApp) + "\n")
+	for _, c := range []struct {
+		name string
+		w    store.Warning
+	}{{"UNISSUED", w.UnissuedToken}, {"UNCONF", w.UnconfiguredClient}, {"RULE", w.Rule}, {"FIRST", w.OpenOnFirstSend}} {
+		b.WriteString("local " + c.name + "_K, " + c.name + "_M = " + luaString(c.w.Kind) + ", " + luaString(c.w.Message) + "\n")
+	}
+	return b.String()
+}
+
+// luaString is s as a Lua string literal: every byte other than printable ASCII, a quote or a
+// backslash as a three-digit decimal escape (three digits, so a digit after it stays a digit).
+func luaString(s string) string {
+	b := []byte{'"'}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			b = fmt.Appendf(b, "\\%03d", c)
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(append(b, '"'))
+}
+
+// A script's local functions are made afresh on every run, and each costs about as much as a
+// Redis command: helpers that only some sends need (civil, parse3339, draw and takeFaults,
+// takeRule, bound) are made in the branch that uses them.
+const scriptSendSrc = luaCore + luaClock + luaCivil + `
 -- The plans, read before anything is written: a store whose plans an earlier version wrote has
 -- them only as JSON, so the caller compiles them (Store.compileFaults) and runs the script again.
 local fs = redis.call('HMGET', KEYS[2], 'fcg', 'fca', 'rules', 'rules_v', 'set')
 if fs[5] == '1' and (not fs[1] or not fs[2]) then return redis.error_reply('UNCOMPILED') end
-local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[2], ARGV[6], ARGV[7], ARGV[8]
-local TZ = tonumber(ARGV[18])
+local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[1], ARGV[5], ARGV[6], ARGV[7]
+local TZ = tonumber(ARGV[17])
 local pre = {}
-if ARGV[11] ~= '' then pre = cjson.decode(ARGV[11]) end
+if ARGV[10] ~= '' then pre = cjson.decode(ARGV[10]) end
 local W = {}
 for _, w in ipairs(pre.w or {}) do W[#W + 1] = w end
-local function warn(k, m) W[#W + 1] = {k, m} end
 
 -- ensure puts an app in the registry before any of its keys is written (Store.register).
 local ensured = {}
@@ -189,8 +238,9 @@ if not tv then
     local h = redis.call('HMGET', akey(P, id, 'app'), 'id', 'source', 'cap', 'offset')
     if not h[1] then return false end
     app, appsrc, appcap = h[1], h[2] or '', h[3] == '1'
-    local os_, on = splitns(h[4] or '0')
-    as, an = tadd(ns, nn, os_, on)
+    ensured[app] = true -- an app's hash is written only once the app is registered
+    as, an = ns, nn
+    if h[4] and h[4] ~= '0' then as, an = tadd(ns, nn, splitns(h[4])) end
     return true
   end
   if tok and not tok.refresh then
@@ -200,19 +250,20 @@ if not tv then
 ` + luaParse3339 + `
       local es, en = parse3339(tok.expires)
       if ple(es, en, as, an) then
+        civil()
         tv = verdict('gateway', 111, 'access_token: expired at ' .. string.gsub(tok.expires, '%.%d+', '', 1) ..
           ' (app clock ' .. rfc3339(as, an, TZ, false) .. ')')
       end
     end
   elseif tok then
     tv = verdict('gateway', 110, 'access_token: this is a refresh token; send the access_token')
-  elseif ARGV[3] ~= '1' then
+  elseif ARGV[2] ~= '1' then
     tv = verdict('gateway', 110, 'access_token: not issued by this fake (policy tokens: issued)')
-  elseif ARGV[5] == '1' then
+  elseif ARGV[4] == '1' then
     tv = verdict('gateway', 110, "access_token: has Baidu's shape but was not issued by this fake (stale from an earlier run?); get a new one")
   else
     -- RegisterApp: the first registration wins.
-    local id = ARGV[4]
+    local id = ARGV[3]
     if not useApp(id) then
       ensure(id)
       redis.call('HSET', akey(P, id, 'app'), 'id', id, 'client_id', '', 'secret', '', 'source', 'sandbox-token', 'cap', '1', 'offset', '0')
@@ -221,9 +272,9 @@ if not tv then
   end
   if not tv then
     if appsrc == 'sandbox-token' then
-      warn(ARGV[22], ARGV[23])
+      W[#W + 1] = {UNISSUED_K, UNISSUED_M}
     elseif appsrc == 'sandbox-client' then
-      warn(ARGV[24], ARGV[25])
+      W[#W + 1] = {UNCONF_K, UNCONF_M}
     end
   end
 end
@@ -232,74 +283,76 @@ end
 -- fca) are written beside their JSON by Seed and PutFaults.
 local fowner, findex, fmatched, fstep, fraw, fkind, fbk = '', -1, 0, 0, '', nil, ''
 
-local function takeFaults(owner, list)
-  for _, pl in ipairs(list) do
-    if matches(pl.m, app) then
-      local field = fmt(pl.i) .. ':' .. owner
-      local c = redis.call('HGET', KEYS[3], field)
-      local matched, injected = 0, 0
-      if c then
-        local m, i = string.match(c, '^(%d+) (%d+)$')
-        matched, injected = tonumber(m), tonumber(i)
-      end
-      matched = matched + 1
-      local inj, step = false, 0
-      if matched <= pl.skip or (pl.times > 0 and injected >= pl.times) or (pl.steps > 0 and injected >= pl.steps) then
-      elseif pl.p > 0 and pl.p < 1 and draw(pl.sm, matched) >= pl.p then
-      else
-        inj, step = true, injected
-        injected = injected + 1
-      end
-      redis.call('HSET', KEYS[3], field, fmt(matched) .. ' ' .. fmt(injected))
-      if inj then
-        local kind = pl.kind or ''
-        if pl.steps > 0 then kind = pl.seq[step + 1] end
-        local lat = pl.lmin
-        if pl.lmax > pl.lmin then lat = lat + math.floor(draw(pl.lm, matched) * (pl.lmax - pl.lmin + 1)) end
-        if not (kind == 'none' and lat == 0) then
-          fowner, findex, fmatched, fstep, fraw, fkind, fbk = owner, pl.i, matched, step, pl.raw, kind, pl.bk or ''
-
-          return true
+-- Only a store with fault plans makes their helpers.
+if ARGV[8] == '' and ((app ~= '' and fs[2] and fs[2] ~= '') or (fs[1] and fs[1] ~= '')) then
+` + luaDraw + `
+  local function takeFaults(owner, list)
+    for _, pl in ipairs(list) do
+      if matches(pl.m, app) then
+        local field = fmt(pl.i) .. ':' .. owner
+        local c = redis.call('HGET', KEYS[3], field)
+        local matched, injected = 0, 0
+        if c then
+          local m, i = string.match(c, '^(%d+) (%d+)$')
+          matched, injected = tonumber(m), tonumber(i)
+        end
+        matched = matched + 1
+        local inj, step = false, 0
+        if matched <= pl.skip or (pl.times > 0 and injected >= pl.times) or (pl.steps > 0 and injected >= pl.steps) then
+        elseif pl.p > 0 and pl.p < 1 and draw(pl.sm, matched) >= pl.p then
+        else
+          inj, step = true, injected
+          injected = injected + 1
+        end
+        redis.call('HSET', KEYS[3], field, fmt(matched) .. ' ' .. fmt(injected))
+        if inj then
+          local kind = pl.kind or ''
+          if pl.steps > 0 then kind = pl.seq[step + 1] end
+          local lat = pl.lmin
+          if pl.lmax > pl.lmin then lat = lat + math.floor(draw(pl.lm, matched) * (pl.lmax - pl.lmin + 1)) end
+          if not (kind == 'none' and lat == 0) then
+            fowner, findex, fmatched, fstep, fraw, fkind, fbk = owner, pl.i, matched, step, pl.raw, kind, pl.bk or ''
+            return true
+          end
         end
       end
     end
+    return false
   end
-  return false
-end
-if ARGV[9] == '' then
   if app ~= '' and fs[2] and fs[2] ~= '' then
     local apps = cjson.decode(fs[2])
     if apps[app] then takeFaults(app, apps[app]) end
   end
   if findex < 0 and fs[1] and fs[1] ~= '' then takeFaults('', cjson.decode(fs[1])) end
 end
-local faulted = findex >= 0 or ARGV[9] ~= ''
+local faulted = findex >= 0 or ARGV[8] ~= ''
 
 -- finish writes the notes, journals the entry unless a fault picked the send, and answers.
 local function finish(v, stopped)
   local reason = v.r
-  if not stopped and v.c ~= 0 then reason = reason .. ARGV[16] end
+  if not stopped and v.c ~= 0 then reason = reason .. ARGV[15] end
   for _, w in ipairs(v.w or {}) do W[#W + 1] = w end
   local seq = 0
   if not faulted and not stopped then
-    local tail = ',"layer":' .. cjson.encode(v.l) .. ',"code":' .. fmt(v.c) .. ',"reason":' .. cjson.encode(reason)
-    if v.ru and v.ru ~= '' then tail = tail .. ',"rule":' .. cjson.encode(v.ru) end
+    -- The entry travels as the server's template (e) and the decision beside it, in fields of
+    -- their own, the same in every entry (decodeDecision merges them): no JSON is encoded here.
+    local ws = ''
     if #W > 0 then
-      local ws = {}
-      for i, w in ipairs(W) do ws[i] = '{"kind":' .. cjson.encode(w[1]) .. ',"message":' .. cjson.encode(w[2]) .. '}' end
-      tail = tail .. ',"warnings":[' .. table.concat(ws, ',') .. ']'
+      local flat = {}
+      for _, w in ipairs(W) do
+        flat[#flat + 1] = w[1]
+        flat[#flat + 1] = w[2]
+      end
+      ws = table.concat(flat, '\0')
     end
-    if app ~= '' then
-      tail = tail .. ',"app":' .. cjson.encode(app) .. ',"app_time":"' .. rfc3339(as, an, TZ, true) .. '"'
-    end
-    -- The decision follows the template's zero fields: a JSON decoder keeps the last of a key.
-    local e = string.sub(ARGV[17], 1, -2) .. tail .. '}'
     -- Append (scriptAppend).
     ensure(app)
     seq = redis.call('INCR', KEYS[4])
-    local id = fmt(seq) .. '-0'
-    redis.call('XADD', akey(P, app, 'jrn'), 'MAXLEN', ARGV[19], id, 'e', e)
-    redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[20], id, 'e', e)
+    local id = seq .. '-0'
+    redis.call('XADD', akey(P, app, 'jrn'), 'MAXLEN', JCAP, id, 'e', ARGV[16], 'l', v.l, 'c', v.c, 'r', reason,
+      'ru', v.ru or '', 'a', app, 'ts', as, 'tn', an, 'tz', ARGV[17], 'w', ws)
+    redis.call('XADD', KEYS[5], 'MAXLEN', '~', FCAP, id, 'e', ARGV[16], 'l', v.l, 'c', v.c, 'r', reason,
+      'ru', v.ru or '', 'a', app, 'ts', as, 'tn', an, 'tz', ARGV[17], 'w', ws)
     redis.call('HINCRBY', akey(P, app, 'meta'), 'appended', 1)
   end
   local out = {seq, app, as, an, v.l or '', v.c or 0, reason or '', v.ru or '', stopped and 1 or 0, fowner, findex, fmatched, fstep, fraw}
@@ -312,7 +365,7 @@ end
 
 -- A token refusal ends here; a fault that strikes before the service too, nothing counted.
 if tv then return finish(tv, false) end
-local before = ARGV[9] == 'before'
+local before = ARGV[8] == 'before'
 if fkind then
   -- config.Fault.PhaseFor, compiled: bk lists the plan's kinds that strike before ("-": none).
   local kk = fkind
@@ -325,31 +378,38 @@ if before then return finish({}, true) end
 local rules = {}
 if fs[3] and fs[3] ~= '' and fs[3] ~= 'null' and fs[3] ~= '[]' then rules = cjson.decode(fs[3]) end
 local rperiod = 'v' .. (fs[4] or '0')
-local function takeRule(gateway)
-  for i, r in ipairs(rules) do
-    local a = r.answer or {}
-    if gateway == (a.error_code ~= nil) and matches(r.match, app) then
-      local _, ok = take('', 'rule:' .. fmt(i - 1), rperiod, r.times or 0)
-      if ok then
-        local label = r.name
-        if label == nil or label == '' then label = 'rules[' .. fmt(i - 1) .. ']' end
-        local v
-        if gateway then v = verdict('gateway', a.error_code, 'rule ' .. label) else v = verdict('business', a.errno, 'rule ' .. label) end
-        v.ru = label
-        v.w = {{ARGV[26], ARGV[27]}}
-        return v
+-- takeRule is made only when there are rules.
+local takeRule
+if #rules > 0 then
+  takeRule = function(gateway)
+    for i, r in ipairs(rules) do
+      local a = r.answer or {}
+      if gateway == (a.error_code ~= nil) and matches(r.match, app) then
+        local _, ok = take('', 'rule:' .. fmt(i - 1), rperiod, r.times or 0)
+        if ok then
+          local label = r.name
+          if label == nil or label == '' then label = 'rules[' .. fmt(i - 1) .. ']' end
+          local v
+          if gateway then v = verdict('gateway', a.error_code, 'rule ' .. label) else v = verdict('business', a.errno, 'rule ' .. label) end
+          v.ru = label
+          v.w = {{RULE_K, RULE_M}}
+          return v
+        end
       end
     end
+    return nil
   end
-  return nil
 end
-local v = takeRule(true)
+local v = takeRule and takeRule(true)
 if v then return finish(v, false) end
-local lim = {}
-for x in string.gmatch(ARGV[10], '%S+') do lim[#lim + 1] = x end
-local qps, daily = tonumber(lim[1]), tonumber(lim[2])
-for i = 3, #lim, 3 do
-  if lim[i] == app then qps, daily = tonumber(lim[i + 1]), tonumber(lim[i + 2]) end
+local qps, daily = 0, 0
+if ARGV[9] ~= '0 0' then
+  local lim = {}
+  for x in string.gmatch(ARGV[9], '%S+') do lim[#lim + 1] = x end
+  qps, daily = tonumber(lim[1]), tonumber(lim[2])
+  for i = 3, #lim, 3 do
+    if lim[i] == app then qps, daily = tonumber(lim[i + 1]), tonumber(lim[i + 2]) end
+  end
 end
 if qps > 0 then
   local sec = fmt(as)
@@ -359,6 +419,7 @@ if qps > 0 then
   end
 end
 if daily > 0 then
+  civil()
   local day = ymd(as + 8 * 3600)
   local n, ok = take(app, 'daily', day, daily)
   if not ok then
@@ -368,7 +429,7 @@ end
 
 -- 5. Business: Invalid, business rules, Magic, OpenIDs, capability, the window (TakeReply).
 if pre.inv then return finish(pre.inv, false) end
-v = takeRule(false)
+v = takeRule and takeRule(false)
 if v then return finish(v, false) end
 if pre.mag then return finish(pre.mag, false) end
 if pre.oid and pre.oid[app] then return finish(pre.oid[app], false) end
@@ -388,8 +449,8 @@ local function window(code, reason)
   return v
 end
 local win = akey(P, app, 'win')
-local cs, cn = tsub(as, an, tonumber(ARGV[12]), tonumber(ARGV[13]))
-local max = tonumber(ARGV[14])
+local cs, cn = tsub(as, an, tonumber(ARGV[11]), tonumber(ARGV[12]))
+local max = tonumber(ARGV[13])
 local wv = redis.call('HGET', win, OPENID)
 local s, n, r, u
 local expired = false
@@ -397,34 +458,32 @@ if wv then
   s, n, r, u = pwin(wv)
   expired = ple(s, n, cs, cn)
 end
-local function opened() return rfc3339(s, n, TZ, false) end
-local function full()
-  return finish(window(90001, 'window: ' .. fmt(r) .. ' of ' .. fmt(max) ..
-    ' replies already sent in the window opened at ' .. opened() .. ' (app clock)'), false)
-end
 if not wv or expired then
-  if ARGV[15] ~= '1' then
+  if ARGV[14] ~= '1' then
     if expired then
-      local es, en = tadd(s, n, tonumber(ARGV[12]), tonumber(ARGV[13]))
-      return finish(window(90001, 'window: the window opened at ' .. opened() .. ' expired at ' ..
+      local es, en = tadd(s, n, tonumber(ARGV[11]), tonumber(ARGV[12]))
+      civil()
+      return finish(window(90001, 'window: the window opened at ' .. rfc3339(s, n, TZ, false) .. ' expired at ' ..
         rfc3339(es, en, TZ, false) .. ' (app clock)'), false)
     end
     return finish(window(90001, 'window: no user message opened a window for this open_id (policy require_user_message)'), false)
   end
   ensure(app)
 ` + luaBound + `
-  bound(win, tonumber(ARGV[21]), true, cs, cn)
+  bound(win, MAXWIN, true, cs, cn)
   s, n, r, u = as, an, 0, '0'
-  if r >= max then
-    redis.call('HSET', win, OPENID, ewin(s, n, r, u))
-    return full()
-  end
+  -- A window of no replies is full at once, but opened all the same.
+  if r >= max then redis.call('HSET', win, OPENID, ewin(s, n, r, u)) end
 end
-if r >= max then return full() end
+if r >= max then
+  civil()
+  return finish(window(90001, 'window: ' .. fmt(r) .. ' of ' .. fmt(max) ..
+    ' replies already sent in the window opened at ' .. rfc3339(s, n, TZ, false) .. ' (app clock)'), false)
+end
 ensure(app)
 r = r + 1
 redis.call('HSET', win, OPENID, ewin(s, n, r, u))
-v = window(0, 'window: reply ' .. fmt(r) .. ' of ' .. fmt(max))
-if u ~= '1' then v.w[#v.w + 1] = {ARGV[28], ARGV[29]} end
+v = window(0, 'window: reply ' .. r .. ' of ' .. max) -- integers below 2^53: no exponent
+if u ~= '1' then v.w[#v.w + 1] = {FIRST_K, FIRST_M} end
 return finish(v, false)
 `
