@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
@@ -103,14 +104,14 @@ func (s Suite) Test(t *testing.T, newClient func(Conn) Client) {
 	drv := goDriver{newClient: newClient}
 	var mu sync.Mutex
 	var trials []*trial
-	report := func(t *testing.T, res Result) {
+	check := func(t *testing.T, res report.Result) {
 		t.Helper()
 		switch {
-		case res.Status == StatusSkip:
+		case res.Status == report.StatusSkip:
 			t.Skip(res.Reason)
-		case res.Status == StatusFail && (res.Grade == GradeMust || s.Strict):
+		case res.Status == report.StatusFail && (res.Grade == report.GradeMust || s.Strict):
 			t.Errorf("%s case %s failed: %s\n%s", res.Grade, res.Case, res.Doc, res.Details)
-		case res.Status == StatusFail:
+		case res.Status == report.StatusFail:
 			t.Logf("should-case %s failed (not fatal): %s\n%s", res.Case, res.Doc, res.Details)
 		}
 	}
@@ -127,7 +128,7 @@ func (s Suite) Test(t *testing.T, newClient func(Conn) Client) {
 					trials = append(trials, tr)
 					mu.Unlock()
 				}
-				report(t, res)
+				check(t, res)
 			})
 		}
 	})
@@ -136,19 +137,19 @@ func (s Suite) Test(t *testing.T, newClient func(Conn) Client) {
 			continue
 		}
 		t.Run(c.Name, func(t *testing.T) {
-			report(t, h.aggregate(c, trials))
+			check(t, h.aggregate(c, trials))
 		})
 	}
 }
 
 // RunClient runs the suite against a Go client and returns the report.
-func (s Suite) RunClient(ctx context.Context, title string, newClient func(Conn) Client) (*Report, error) {
+func (s Suite) RunClient(ctx context.Context, title string, newClient func(Conn) Client) (*report.Report, error) {
 	return s.run(ctx, title, goDriver{newClient: newClient})
 }
 
 // RunCommand runs the suite against a client command: argv is run once per message with the
 // environment of CommandEnv added to the kit's own.
-func (s Suite) RunCommand(ctx context.Context, argv []string) (*Report, error) {
+func (s Suite) RunCommand(ctx context.Context, argv []string) (*report.Report, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("no command to run")
 	}
@@ -161,7 +162,7 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*Report, error) {
 	return s.run(ctx, strings.Join(argv, " "), cmdDriver{argv: argv})
 }
 
-func (s Suite) run(ctx context.Context, title string, drv driver) (*Report, error) {
+func (s Suite) run(ctx context.Context, title string, drv driver) (*report.Report, error) {
 	start := time.Now()
 	s = s.withDefaults()
 	cases, err := selectCases(s.Cases)
@@ -173,7 +174,7 @@ func (s Suite) run(ctx context.Context, title string, drv driver) (*Report, erro
 		return nil, err
 	}
 	defer h.close()
-	results := make([]Result, len(cases))
+	results := make([]report.Result, len(cases))
 	var trials []*trial
 	// The first case runs alone: a client that fails before sending anything (a mistyped path, a
 	// missing interpreter module) stops the run with its own words instead of failing every case.
@@ -224,7 +225,7 @@ func (s Suite) run(ctx context.Context, title string, drv driver) (*Report, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return &Report{Title: title, Results: results, Elapsed: time.Since(start)}, nil
+	return &report.Report{Title: title, Results: results, Elapsed: time.Since(start)}, nil
 }
 
 // harness runs cases, in-process or against a target.
@@ -304,19 +305,18 @@ func (h *harness) appID(c Case) string {
 }
 
 // runCase runs one non-aggregate case; the trial is nil when the case could not run.
-func (h *harness) runCase(ctx context.Context, c Case, drv driver) (*trial, Result) {
+func (h *harness) runCase(ctx context.Context, c Case, drv driver) (*trial, report.Result) {
 	start := time.Now()
 	if h.target != nil && c.Fault != "" && !h.target.faults {
-		return nil, Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: StatusSkip,
-			Reason: "needs a transport fault (" + string(c.Fault) + "), and the target has no fault injection (PUT /__admin/faults); run without --target to check it"}
+		return nil, c.skip("needs a transport fault (" + string(c.Fault) + "), and the target has no fault injection (PUT /__admin/faults); run without --target to check it")
 	}
 	tr, err := h.play(ctx, c, drv)
 	if err != nil {
-		return nil, ResultOf(c, []Finding{{Reason: "the kit could not run the case: " + err.Error()}}, time.Since(start))
+		return nil, report.ResultOf(c.head(), []report.Finding{{Reason: "the kit could not run the case: " + err.Error()}}, time.Since(start))
 	}
 	j := &judge{}
 	c.judge(j, tr)
-	return tr, ResultOf(c, j.findings, time.Since(start))
+	return tr, report.ResultOf(c.head(), j.findings, time.Since(start))
 }
 
 // play sends the case's messages through the client and gathers what it sent.
@@ -437,7 +437,7 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 }
 
 // aggregate judges an aggregate case over the trials of the run.
-func (h *harness) aggregate(c Case, trials []*trial) Result {
+func (h *harness) aggregate(c Case, trials []*trial) report.Result {
 	start := time.Now()
 	sorted := make([]*trial, len(trials))
 	copy(sorted, trials)
@@ -447,8 +447,7 @@ func (h *harness) aggregate(c Case, trials []*trial) Result {
 	}
 	sort.Slice(sorted, func(a, b int) bool { return order[sorted[a].c.Name] < order[sorted[b].c.Name] })
 	if len(sorted) == 0 {
-		return Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: StatusSkip,
-			Reason: "no other case ran, so there are no requests to judge (select a case that sends, too)"}
+		return c.skip("no other case ran, so there are no requests to judge (select a case that sends, too)")
 	}
-	return ResultOf(c, judgeAggregate(c, h.spec, sorted), time.Since(start))
+	return report.ResultOf(c.head(), judgeAggregate(c, h.spec, sorted), time.Since(start))
 }
