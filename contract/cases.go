@@ -33,6 +33,42 @@ const (
 	FaultLostAck Fault = "lost_ack"
 )
 
+// faultKind maps the kit's faults to the fake's own fault kinds (package fault delivers them, in
+// process and on a target).
+func faultKind(f Fault) config.FaultKind {
+	switch f {
+	case FaultHTTP502:
+		return config.FaultHTTP502
+	case FaultHTTP503:
+		return config.FaultHTTP503
+	case FaultDrop:
+		return config.FaultEmpty
+	case FaultMalformed:
+		return config.FaultTruncated
+	case FaultSlow:
+		return config.FaultTimeout
+	case FaultLostAck:
+		return config.FaultReset
+	}
+	return ""
+}
+
+// faultPlan is the fault plan of a case's transport fault: its kind, and the phase where the kind's
+// default is not the case's (a lost acknowledgement resets after the service acted).
+func faultPlan(f Fault) config.Fault {
+	p := config.Fault{Kind: faultKind(f)}
+	if f == FaultLostAck {
+		p.Phase = config.FaultPhaseAfter
+	}
+	return p
+}
+
+// faultPhase is where the case's fault strikes.
+func faultPhase(f Fault) string {
+	p := faultPlan(f)
+	return p.PhaseFor(p.Kind)
+}
+
 // Case is one named check of the catalogue.
 type Case struct {
 	// Name identifies the case in reports, e.g. "errno_3001_fails_without_retry".

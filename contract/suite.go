@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract/internal/target"
 	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/mockserver"
@@ -233,7 +234,7 @@ type harness struct {
 	s      Suite
 	spec   *spec.Spec
 	runID  string
-	target *adminClient
+	target *target.Session
 	cases  []Case
 }
 
@@ -254,8 +255,7 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 			return nil, err
 		}
 		h.cases = cases
-		h.target = newAdminClient(strings.TrimRight(s.Target, "/"), s.AdminToken)
-		if err := h.target.health(ctx); err != nil {
+		if h.target, err = target.Open(ctx, strings.TrimRight(s.Target, "/"), s.AdminToken); err != nil {
 			return nil, err
 		}
 		var rules []config.Rule
@@ -265,7 +265,7 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 				rules = append(rules, r)
 			}
 		}
-		if err := h.target.pushRules(ctx, rules); err != nil {
+		if err := h.target.PushRules(ctx, rules); err != nil {
 			return nil, err
 		}
 		var faults []config.Fault
@@ -277,7 +277,7 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 			}
 		}
 		if len(faults) > 0 {
-			if err := h.target.pushFaults(ctx, faults); err != nil {
+			if err := h.target.PushFaults(ctx, faults); err != nil {
 				h.close()
 				return nil, err
 			}
@@ -290,9 +290,7 @@ func (h *harness) close() {
 	if h.target != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = h.target.restoreRules(ctx)
-		_ = h.target.restoreFaults(ctx)
-		h.target.deleteCreated(ctx)
+		_ = h.target.Restore(ctx)
 	}
 }
 
@@ -307,7 +305,7 @@ func (h *harness) appID(c Case) string {
 // runCase runs one non-aggregate case; the trial is nil when the case could not run.
 func (h *harness) runCase(ctx context.Context, c Case, drv driver) (*trial, report.Result) {
 	start := time.Now()
-	if h.target != nil && c.Fault != "" && !h.target.faults {
+	if h.target != nil && c.Fault != "" && !h.target.InjectsFaults() {
 		return nil, c.skip("needs a transport fault (" + string(c.Fault) + "), and the target has no fault injection (PUT /__admin/faults); run without --target to check it")
 	}
 	tr, err := h.play(ctx, c, drv)
@@ -370,12 +368,12 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 		defer closeSrv()
 		conn.BaseURL = hs.URL
 	} else {
-		conn.BaseURL = h.target.base
-		if err := h.target.prepareApp(ctx, app, secret, caseOpenID); err != nil {
+		conn.BaseURL = h.target.Base()
+		if err := h.target.PrepareApp(ctx, app, secret, caseOpenID); err != nil {
 			return nil, err
 		}
 		if tp {
-			if conn.AuthorizationCode, err = h.target.authorize(ctx, conn.PlatformKey, app); err != nil {
+			if conn.AuthorizationCode, err = h.target.Authorize(ctx, conn.PlatformKey, app); err != nil {
 				return nil, err
 			}
 		}
@@ -406,7 +404,7 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 		}
 		tr.outcomes = append(tr.outcomes, o)
 		if h.target != nil {
-			es, seq, err := h.target.settledJournal(ctx, app, lastSeq)
+			es, seq, err := h.target.SettledJournal(ctx, app, lastSeq)
 			if err != nil {
 				return nil, err
 			}

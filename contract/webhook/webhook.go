@@ -16,8 +16,8 @@
 // connections, runs the cases one after the other and stops it. A Go bot plugs in as an
 // http.Handler with Suite.RunHandler, or Run inside the user's own go test.
 //
-// Reports are report.Report values (package contract/report): WriteText, WriteJUnit, ExitCode (1 when a must-case
-// failed).
+// Reports are report.Report values (package contract/report): WriteText, WriteJUnit, ExitCode (1
+// when a must-case failed).
 package webhook
 
 import (
