@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
@@ -20,7 +21,9 @@ import (
 )
 
 // Session talks to a running fake's admin API through its typed client (admin.Client), and
-// remembers what the run changed there so that Restore can put it back.
+// remembers what the run changed there so that Restore can put it back. PrepareApp, Authorize and
+// SettledJournal may be called by cases running in parallel; PushRules, PushFaults and Restore run
+// once, before and after the cases.
 type Session struct {
 	c    admin.Client
 	base string
@@ -29,7 +32,9 @@ type Session struct {
 	saved []config.Rule
 	// pushed is set once the kit's rules are in place.
 	pushed bool
-	// created are the sandbox apps the kit made (one per case), deleted when the run ends.
+	// created are the sandbox apps the kit made (one per case), deleted when the run ends; cases
+	// run in parallel, so mu guards it.
+	mu      sync.Mutex
 	created []string
 	// faults is true when the target injects faults (PUT /__admin/faults); savedFaults are its own.
 	faults      bool
@@ -59,10 +64,13 @@ func (s *Session) InjectsFaults() bool { return s.faults }
 // DELETE /__admin/apps/{app} keeps them).
 func (s *Session) Restore(ctx context.Context) error {
 	err := errors.Join(s.restoreRules(ctx), s.restoreFaults(ctx))
-	for _, app := range s.created {
+	s.mu.Lock()
+	created := s.created
+	s.created = nil
+	s.mu.Unlock()
+	for _, app := range created {
 		_ = s.c.DeleteApp(ctx, app)
 	}
-	s.created = nil
 	return err
 }
 
@@ -152,7 +160,9 @@ func (s *Session) PrepareApp(ctx context.Context, app, secret, openID string) er
 		return fmt.Errorf("target refused a token to client_id %s (HTTP %d: %s); run it with `policy: apps: sandbox` (the default configuration)",
 			app, resp.StatusCode, strings.TrimSpace(string(body)))
 	}
+	s.mu.Lock()
 	s.created = append(s.created, app)
+	s.mu.Unlock()
 	if _, err := s.c.ResetApp(ctx, app); err != nil {
 		return s.explain(err)
 	}
