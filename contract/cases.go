@@ -6,19 +6,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
-)
-
-// Grade says how much a case matters.
-type Grade string
-
-// The grades of a case.
-const (
-	// GradeMust is what Baidu requires: a client failing it loses messages or breaks the API's
-	// rules. A report fails (exit status 1) when a must-case fails.
-	GradeMust Grade = "must"
-	// GradeShould is good practice (token reuse and refresh, naming the code seen): reported, but
-	// it does not fail a run unless the suite is strict.
-	GradeShould Grade = "should"
+	"github.com/smartappmock/smartappmock/contract/report"
 )
 
 // Fault is a transport fault the kit injects in front of the fake, on every send request of a case.
@@ -45,12 +33,48 @@ const (
 	FaultLostAck Fault = "lost_ack"
 )
 
+// faultKind maps the kit's faults to the fake's own fault kinds (package fault delivers them, in
+// process and on a target).
+func faultKind(f Fault) config.FaultKind {
+	switch f {
+	case FaultHTTP502:
+		return config.FaultHTTP502
+	case FaultHTTP503:
+		return config.FaultHTTP503
+	case FaultDrop:
+		return config.FaultEmpty
+	case FaultMalformed:
+		return config.FaultTruncated
+	case FaultSlow:
+		return config.FaultTimeout
+	case FaultLostAck:
+		return config.FaultReset
+	}
+	return ""
+}
+
+// faultPlan is the fault plan of a case's transport fault: its kind, and the phase where the kind's
+// default is not the case's (a lost acknowledgement resets after the service acted).
+func faultPlan(f Fault) config.Fault {
+	p := config.Fault{Kind: faultKind(f)}
+	if f == FaultLostAck {
+		p.Phase = config.FaultPhaseAfter
+	}
+	return p
+}
+
+// faultPhase is where the case's fault strikes.
+func faultPhase(f Fault) string {
+	p := faultPlan(f)
+	return p.PhaseFor(p.Kind)
+}
+
 // Case is one named check of the catalogue.
 type Case struct {
 	// Name identifies the case in reports, e.g. "errno_3001_fails_without_retry".
 	Name string
-	// Grade is GradeMust or GradeShould.
-	Grade Grade
+	// Grade is report.GradeMust or report.GradeShould.
+	Grade report.Grade
 	// Doc says in one sentence what the case proves and why a real client must get it right.
 	Doc string
 	// Fault is the transport fault the case injects, if any; such cases need the in-process fake.
@@ -61,6 +85,18 @@ type Case struct {
 	msgs  []Message
 	rules []config.Rule
 	judge func(j *judge, t *trial)
+}
+
+// head is the case's name, grade and doc, as a report shows them.
+func (c Case) head() report.Result {
+	return report.Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc}
+}
+
+// skip is the result of the case when it cannot run, and why.
+func (c Case) skip(why string) report.Result {
+	r := c.head()
+	r.Status, r.Reason = report.StatusSkip, why
+	return r
 }
 
 // Messages returns the messages the kit asks the client to send in this case.
@@ -97,10 +133,10 @@ func gatewayRule(code, times int) []config.Rule {
 // Cases returns the catalogue, in report order: a new slice on every call.
 func Cases() []Case {
 	cs := []Case{
-		{Name: "text_delivered", Grade: GradeMust,
+		{Name: "text_delivered", Grade: report.GradeMust,
 			Doc:  "A text message (with '&', '=', '+', '%' and Chinese in it) is fetched a token for, sent as a form and reported delivered on errno 0: the basic path every client needs.",
 			msgs: []Message{textMsg(helloText)}, judge: judgeDelivered},
-		{Name: "image_delivered", Grade: GradeMust,
+		{Name: "image_delivered", Grade: report.GradeMust,
 			Doc:  "An image message (msg_type image, pic_url with its own query string) is sent and reported delivered: the second message type Baidu documents.",
 			msgs: []Message{imageMsg()}, judge: judgeDelivered},
 	}
@@ -114,7 +150,7 @@ func Cases() []Case {
 		{smartappmock.ErrnoCapabilityDisabled, "customer service is off for the app; someone must switch it on"},
 	} {
 		errno := e.errno
-		cs = append(cs, Case{Name: fmt.Sprintf("errno_%d_fails_without_retry", errno), Grade: GradeMust,
+		cs = append(cs, Case{Name: fmt.Sprintf("errno_%d_fails_without_retry", errno), Grade: report.GradeMust,
 			Doc:   fmt.Sprintf("Business errno %d is reported to the caller as a failure and not retried: %s.", errno, e.why),
 			msgs:  []Message{textMsg("contract: errno " + fmt.Sprint(errno))},
 			rules: errnoRule(errno),
@@ -122,7 +158,7 @@ func Cases() []Case {
 	}
 	for _, code := range []int{smartappmock.CodeInvalidAccessToken, smartappmock.CodeAccessTokenExpired} {
 		code := code
-		cs = append(cs, Case{Name: fmt.Sprintf("token_%d_persistent_fails_bounded", code), Grade: GradeMust,
+		cs = append(cs, Case{Name: fmt.Sprintf("token_%d_persistent_fails_bounded", code), Grade: report.GradeMust,
 			Doc:   fmt.Sprintf("When every send answers gateway error_code %d, the client fails after at most one token refresh and one retry, never looping on the token endpoint.", code),
 			msgs:  []Message{textMsg("contract: token error " + fmt.Sprint(code))},
 			rules: gatewayRule(code, 0),
@@ -133,7 +169,7 @@ func Cases() []Case {
 			}})
 	}
 	cs = append(cs,
-		Case{Name: "gateway_17_daily_limit_surfaced", Grade: GradeMust,
+		Case{Name: "gateway_17_daily_limit_surfaced", Grade: report.GradeMust,
 			Doc:   "Gateway error_code 17 (daily request limit) is reported as a failure after one send: retrying cannot succeed before tomorrow and only burns the limit further.",
 			msgs:  []Message{textMsg("contract: daily limit")},
 			rules: gatewayRule(smartappmock.CodeDailyLimit, 0),
@@ -141,7 +177,7 @@ func Cases() []Case {
 				j.failed(t, 0, smartappmock.CodeDailyLimit)
 				j.sends(t, 0, 1, 1, "the daily limit does not reset within seconds")
 			}},
-		Case{Name: "gateway_18_qps_limit_surfaced", Grade: GradeMust,
+		Case{Name: "gateway_18_qps_limit_surfaced", Grade: report.GradeMust,
 			Doc:   "Gateway error_code 18 (QPS limit) is reported as a failure, with at most one retry after a pause: hammering a rate limit makes it worse.",
 			msgs:  []Message{textMsg("contract: qps limit")},
 			rules: gatewayRule(smartappmock.CodeQPSLimit, 0),
@@ -150,7 +186,7 @@ func Cases() []Case {
 				j.sends(t, 0, 1, 2, "at most one retry")
 				j.backoff(t, 0)
 			}},
-		Case{Name: "window_sixth_send_90001", Grade: GradeMust,
+		Case{Name: "window_sixth_send_90001", Grade: report.GradeMust,
 			Doc: "After the user writes, five replies are delivered and the sixth fails with errno 90001 without a retry: Baidu's 5-replies-in-48-hours window.",
 			msgs: []Message{textMsg("contract: reply 1"), textMsg("contract: reply 2"), textMsg("contract: reply 3"),
 				textMsg("contract: reply 4"), textMsg("contract: reply 5"), textMsg("contract: reply 6")},
@@ -172,37 +208,37 @@ func Cases() []Case {
 		{FaultMalformed, "HTTP 200 with a truncated JSON body"},
 		{FaultSlow, "an answer that never comes (held, then dropped)"},
 	} {
-		cs = append(cs, Case{Name: "fault_" + string(f.fault), Grade: GradeMust, Fault: f.fault,
+		cs = append(cs, Case{Name: "fault_" + string(f.fault), Grade: report.GradeMust, Fault: f.fault,
 			Doc:   fmt.Sprintf("On %s the client reports a clear failure, or retries at most twice with a pause between tries; it never reports delivered, crashes or loops.", f.what),
 			msgs:  []Message{textMsg("contract: transient fault")},
 			judge: judgeFault})
 	}
 	cs = append(cs,
-		Case{Name: "lost_ack_not_resent", Grade: GradeShould, Fault: FaultLostAck,
+		Case{Name: "lost_ack_not_resent", Grade: report.GradeShould, Fault: FaultLostAck,
 			Doc:   "When the connection drops after the service delivered the message (the answer was lost on the way back), the client does not send it again: the service has no idempotency key, so a blind retry reaches the user twice. Report the failure instead, or retry only answers that prove nothing was delivered (an HTTP 5xx page).",
 			msgs:  []Message{textMsg("contract: lost acknowledgement")},
 			judge: judgeLostAck},
-		Case{Name: "token_reused", Grade: GradeShould,
+		Case{Name: "token_reused", Grade: report.GradeShould,
 			Doc:   "Two sends in a row use one token from /oauth/2.0/token: the token lives 30 days and fetching one per send doubles the load and the latency.",
 			msgs:  []Message{textMsg("contract: first"), textMsg("contract: second")},
 			judge: judgeTokenReused},
-		Case{Name: "token_110_refreshed_once", Grade: GradeShould,
+		Case{Name: "token_110_refreshed_once", Grade: report.GradeShould,
 			Doc:   "When a send answers error_code 110 (token invalid) once, the client fetches a new token and retries once, and the message is delivered.",
 			msgs:  []Message{textMsg("contract: refresh after 110")},
 			rules: gatewayRule(smartappmock.CodeInvalidAccessToken, 1), judge: judgeRefreshed},
-		Case{Name: "token_111_refreshed_once", Grade: GradeShould,
+		Case{Name: "token_111_refreshed_once", Grade: report.GradeShould,
 			Doc:   "When a send answers error_code 111 (token expired) once, the client fetches a new token and retries once, and the message is delivered.",
 			msgs:  []Message{textMsg("contract: refresh after 111")},
 			rules: gatewayRule(smartappmock.CodeAccessTokenExpired, 1), judge: judgeRefreshed},
-		Case{Name: "requests_match_openapi", Grade: GradeMust, Aggregate: true,
+		Case{Name: "requests_match_openapi", Grade: report.GradeMust, Aggregate: true,
 			Doc: "Every request the client sent in every case (token and send) is valid against openapi.yaml: a known operation, every required field present and well typed, content required by msg_type present."},
-		Case{Name: "send_form_encoded", Grade: GradeMust, Aggregate: true,
+		Case{Name: "send_form_encoded", Grade: report.GradeMust, Aggregate: true,
 			Doc: "Every send is a POST with an application/x-www-form-urlencoded (or multipart/form-data) body: Baidu does not read JSON bodies, so a JSON client loses every message."},
-		Case{Name: "token_in_query", Grade: GradeShould, Aggregate: true,
+		Case{Name: "token_in_query", Grade: report.GradeShould, Aggregate: true,
 			Doc: "Every send carries access_token in the query string, where Baidu documents it (the body works too, but only the query is documented)."},
-		Case{Name: "no_sandbox_warnings", Grade: GradeShould, Aggregate: true,
+		Case{Name: "no_sandbox_warnings", Grade: report.GradeShould, Aggregate: true,
 			Doc: "No request passed only thanks to a leniency of the fake (an X-Smartappmock-Warning on its answer: a token the fake never issued, a form labelled JSON, a window opened without a user message, …): each distinct warning is reported as a request that would fail against Baidu."},
-		Case{Name: "codes_reported", Grade: GradeShould, Aggregate: true,
+		Case{Name: "codes_reported", Grade: report.GradeShould, Aggregate: true,
 			Doc: "Every failure the fake answered with a code is reported with that code (a Coder error in Go, {\"errno\":N} or {\"error_code\":N} as the last stdout line of a command), so the caller can tell a quota problem from a bad parameter."},
 	)
 	return cs

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/examples/go/sender"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
@@ -163,8 +163,8 @@ func (f flaw) client(c contract.Conn) contract.Client {
 }
 
 // results maps case name to status.
-func results(rep *contract.Report) map[string]contract.Status {
-	out := map[string]contract.Status{}
+func results(rep *report.Report) map[string]report.Status {
+	out := map[string]report.Status{}
 	for _, r := range rep.Results {
 		out[r.Case] = r.Status
 	}
@@ -178,7 +178,7 @@ func TestRunClient_CatchesEachFlaw(t *testing.T) {
 		newC  func(contract.Conn) contract.Client
 		cases []string
 		// want is the status of every case in cases.
-		want map[string]contract.Status
+		want map[string]report.Status
 		// reason must appear in the first failure's details.
 		reason string
 	}{
@@ -186,7 +186,7 @@ func TestRunClient_CatchesEachFlaw(t *testing.T) {
 			name:  "GoodClient_PassesAll",
 			newC:  good,
 			cases: []string{"text_delivered", "image_delivered", "errno_90001_fails_without_retry", "token_110_refreshed_once", "window_sixth_send_90001", "requests_match_openapi", "send_form_encoded", "token_in_query", "codes_reported"},
-			want: map[string]contract.Status{"text_delivered": "pass", "image_delivered": "pass", "errno_90001_fails_without_retry": "pass",
+			want: map[string]report.Status{"text_delivered": "pass", "image_delivered": "pass", "errno_90001_fails_without_retry": "pass",
 				"token_110_refreshed_once": "pass", "window_sixth_send_90001": "pass", "requests_match_openapi": "pass", "send_form_encoded": "pass",
 				"token_in_query": "pass", "codes_reported": "pass"},
 		},
@@ -194,89 +194,89 @@ func TestRunClient_CatchesEachFlaw(t *testing.T) {
 			name:   "JSONBody_FailsFormAndDelivery",
 			newC:   flaw{jsonBody: true}.client,
 			cases:  []string{"text_delivered", "send_form_encoded", "requests_match_openapi"},
-			want:   map[string]contract.Status{"text_delivered": "fail", "send_form_encoded": "fail", "requests_match_openapi": "fail"},
+			want:   map[string]report.Status{"text_delivered": "fail", "send_form_encoded": "fail", "requests_match_openapi": "fail"},
 			reason: "reported failure",
 		},
 		{
 			name:   "HTTP200IsSuccess_FailsErrno",
 			newC:   flaw{ignoreBody: true}.client,
 			cases:  []string{"text_delivered", "errno_3001_fails_without_retry", "fault_malformed_body", "fault_http_502"},
-			want:   map[string]contract.Status{"text_delivered": "pass", "errno_3001_fails_without_retry": "fail", "fault_malformed_body": "fail", "fault_http_502": "pass"},
+			want:   map[string]report.Status{"text_delivered": "pass", "errno_3001_fails_without_retry": "fail", "fault_malformed_body": "fail", "fault_http_502": "pass"},
 			reason: "reported delivered, but the service answered 3001",
 		},
 		{
 			name:   "RetriesForever_StoppedAsLoop",
 			newC:   flaw{retries: -1, pause: 5 * time.Millisecond}.client,
 			cases:  []string{"errno_30022_fails_without_retry"},
-			want:   map[string]contract.Status{"errno_30022_fails_without_retry": "fail"},
+			want:   map[string]report.Status{"errno_30022_fails_without_retry": "fail"},
 			reason: "endless retry loop",
 		},
 		{
 			name:   "RetriesWithoutPause_FailsBackoff",
 			newC:   flaw{retries: 2}.client,
 			cases:  []string{"fault_http_503", "gateway_18_qps_limit_surfaced"},
-			want:   map[string]contract.Status{"fault_http_503": "fail", "gateway_18_qps_limit_surfaced": "fail"},
+			want:   map[string]report.Status{"fault_http_503": "fail", "gateway_18_qps_limit_surfaced": "fail"},
 			reason: "backoff",
 		},
 		{
 			name:  "RetriesTwiceWithPause_PassesFaults",
 			newC:  flaw{retries: 2, pause: 250 * time.Millisecond}.client,
 			cases: []string{"fault_http_502", "fault_dropped_connection"},
-			want:  map[string]contract.Status{"fault_http_502": "pass", "fault_dropped_connection": "pass"},
+			want:  map[string]report.Status{"fault_http_502": "pass", "fault_dropped_connection": "pass"},
 		},
 		{
 			name:  "GoodClient_LostAck_SentOnce",
 			newC:  good,
 			cases: []string{"lost_ack_not_resent"},
-			want:  map[string]contract.Status{"lost_ack_not_resent": "pass"},
+			want:  map[string]report.Status{"lost_ack_not_resent": "pass"},
 		},
 		{
 			name:   "RetriesTransportFailures_LostAck_DoubleSends",
 			newC:   flaw{retries: 2, pause: 150 * time.Millisecond}.client,
 			cases:  []string{"lost_ack_not_resent", "fault_http_503"},
-			want:   map[string]contract.Status{"lost_ack_not_resent": "fail", "fault_http_503": "pass"},
+			want:   map[string]report.Status{"lost_ack_not_resent": "fail", "fault_http_503": "pass"},
 			reason: "the user received the message 3 times",
 		},
 		{
 			name:   "NoTimeout_FailsSlowAnswer",
 			newC:   flaw{noTimeout: true}.client,
 			cases:  []string{"fault_slow_answer"},
-			want:   map[string]contract.Status{"fault_slow_answer": "fail"},
+			want:   map[string]report.Status{"fault_slow_answer": "fail"},
 			reason: "needs a timeout",
 		},
 		{
 			name:   "Panics_ReportedAsCrash",
 			newC:   flaw{panics: true}.client,
 			cases:  []string{"errno_90002_fails_without_retry"},
-			want:   map[string]contract.Status{"errno_90002_fails_without_retry": "fail"},
+			want:   map[string]report.Status{"errno_90002_fails_without_retry": "fail"},
 			reason: "Send panicked",
 		},
 		{
 			name:   "WrongCode_Fails",
 			newC:   flaw{wrongCode: 3001}.client,
 			cases:  []string{"errno_90001_fails_without_retry"},
-			want:   map[string]contract.Status{"errno_90001_fails_without_retry": "fail"},
+			want:   map[string]report.Status{"errno_90001_fails_without_retry": "fail"},
 			reason: "named code 3001, but the service answered 90001",
 		},
 		{
 			name:   "TokenPerSend_FailsShouldOnly",
 			newC:   flaw{tokenPerSend: true, noCode: true}.client,
 			cases:  []string{"token_reused", "errno_3001_fails_without_retry", "codes_reported", "token_110_refreshed_once"},
-			want:   map[string]contract.Status{"token_reused": "fail", "errno_3001_fails_without_retry": "pass", "codes_reported": "fail", "token_110_refreshed_once": "fail"},
+			want:   map[string]report.Status{"token_reused": "fail", "errno_3001_fails_without_retry": "pass", "codes_reported": "fail", "token_110_refreshed_once": "fail"},
 			reason: "want 1 (a token lives 30 days",
 		},
 		{
 			name:   "TokenInBody_FailsTokenInQueryOnly",
 			newC:   flaw{tokenInBody: true}.client,
 			cases:  []string{"text_delivered", "requests_match_openapi", "token_in_query"},
-			want:   map[string]contract.Status{"text_delivered": "pass", "requests_match_openapi": "pass", "token_in_query": "fail"},
+			want:   map[string]report.Status{"text_delivered": "pass", "requests_match_openapi": "pass", "token_in_query": "fail"},
 			reason: "access_token is not in the query string",
 		},
 		{
 			name:   "MissingPicURL_FailsOpenAPI",
 			newC:   flaw{textWithImage: true}.client,
 			cases:  []string{"text_delivered", "requests_match_openapi"},
-			want:   map[string]contract.Status{"text_delivered": "fail", "requests_match_openapi": "fail"},
+			want:   map[string]report.Status{"text_delivered": "fail", "requests_match_openapi": "fail"},
 			reason: "pic_url",
 		},
 	} {
@@ -299,51 +299,6 @@ func TestRunClient_CatchesEachFlaw(t *testing.T) {
 	}
 }
 
-func TestReport_ExitCodeAndJUnit(t *testing.T) {
-	t.Parallel()
-	rep := &contract.Report{Title: "demo", Elapsed: 1500 * time.Millisecond, Results: []contract.Result{
-		{Case: "a", Grade: contract.GradeMust, Status: contract.StatusPass, Elapsed: time.Second},
-		{Case: "b", Grade: contract.GradeShould, Status: contract.StatusFail, Reason: "r <&>", Details: "r <&>\n(-want +got):\n- 1\n+ 2"},
-		{Case: "c", Grade: contract.GradeMust, Status: contract.StatusSkip, Reason: "needs faults"},
-	}}
-	if got := rep.ExitCode(); got != 0 {
-		t.Errorf("ExitCode() with only a should-failure = %d; want 0", got)
-	}
-	var buf bytes.Buffer
-	if err := rep.WriteJUnit(&buf); err != nil {
-		t.Fatal(err)
-	}
-	var parsed struct {
-		Tests    int `xml:"tests,attr"`
-		Failures int `xml:"failures,attr"`
-		Skipped  int `xml:"skipped,attr"`
-		Suites   []struct {
-			Name  string `xml:"name,attr"`
-			Cases []struct {
-				Name    string `xml:"name,attr"`
-				Failure *struct {
-					Message string `xml:"message,attr"`
-					Text    string `xml:",chardata"`
-				} `xml:"failure"`
-				Skipped *struct{} `xml:"skipped"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
-	if err := xml.Unmarshal(buf.Bytes(), &parsed); err != nil {
-		t.Fatalf("JUnit is not valid XML: %v\n%s", err, buf.String())
-	}
-	if diff := cmp.Diff([]int{3, 1, 1}, []int{parsed.Tests, parsed.Failures, parsed.Skipped}); diff != "" {
-		t.Errorf("tests/failures/skipped mismatch (-want +got):\n%s", diff)
-	}
-	if got := parsed.Suites[1].Cases[0].Failure; got == nil || got.Message != "r <&>" || !strings.Contains(got.Text, "+ 2") {
-		t.Errorf("should failure = %+v; want message and diff", got)
-	}
-	rep.Results[0].Status = contract.StatusFail
-	if got := rep.ExitCode(); got != 1 {
-		t.Errorf("ExitCode() with a must-failure = %d; want 1", got)
-	}
-}
-
 func TestSuite_UnknownCaseIsAnError(t *testing.T) {
 	t.Parallel()
 	_, err := contract.Suite{Cases: []string{"text_delivred"}}.RunClient(t.Context(), "x", good)
@@ -355,7 +310,7 @@ func TestSuite_UnknownCaseIsAnError(t *testing.T) {
 func TestCases_EachDocumentedAndUnique(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}
-	grades := map[contract.Grade]int{}
+	grades := map[report.Grade]int{}
 	for _, c := range contract.Cases() {
 		if seen[c.Name] {
 			t.Errorf("case %s twice", c.Name)
@@ -369,7 +324,7 @@ func TestCases_EachDocumentedAndUnique(t *testing.T) {
 			t.Errorf("case %s sends nothing", c.Name)
 		}
 	}
-	if grades[contract.GradeMust] == 0 || grades[contract.GradeShould] == 0 {
+	if grades[report.GradeMust] == 0 || grades[report.GradeShould] == 0 {
 		t.Errorf("grades = %v; want both must and should cases", grades)
 	}
 }
@@ -395,7 +350,7 @@ func TestSuite_Target_RunsEveryKindOfCaseAndRestoresRulesAndFaults(t *testing.T)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]contract.Status{"text_delivered": "pass", "errno_3001_fails_without_retry": "pass", "token_111_refreshed_once": "pass",
+	want := map[string]report.Status{"text_delivered": "pass", "errno_3001_fails_without_retry": "pass", "token_111_refreshed_once": "pass",
 		"window_sixth_send_90001": "pass", "fault_http_502": "pass", "fault_slow_answer": "pass", "requests_match_openapi": "pass", "send_form_encoded": "pass"}
 	var text bytes.Buffer
 	_ = rep.WriteText(&text)
@@ -451,7 +406,7 @@ func TestSuite_Target_WithoutFaultInjection_SkipsFaultCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]contract.Status{"text_delivered": "pass", "fault_http_503": "skip"}, results(rep)); diff != "" {
+	if diff := cmp.Diff(map[string]report.Status{"text_delivered": "pass", "fault_http_503": "skip"}, results(rep)); diff != "" {
 		t.Errorf("statuses mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -493,13 +448,13 @@ func TestRunCommand_MissingCommandIsAnError(t *testing.T) {
 func TestRun_ClientThatSendsNothing_StopsEarly(t *testing.T) {
 	t.Parallel()
 	cases := []string{"text_delivered", "errno_3001_fails_without_retry"}
-	command := func(argv ...string) func(context.Context) (*contract.Report, error) {
-		return func(ctx context.Context) (*contract.Report, error) {
+	command := func(argv ...string) func(context.Context) (*report.Report, error) {
+		return func(ctx context.Context) (*report.Report, error) {
 			return contract.Suite{Cases: cases}.RunCommand(ctx, argv)
 		}
 	}
-	goClient := func(send func(c contract.Conn) error) func(context.Context) (*contract.Report, error) {
-		return func(ctx context.Context) (*contract.Report, error) {
+	goClient := func(send func(c contract.Conn) error) func(context.Context) (*report.Report, error) {
+		return func(ctx context.Context) (*report.Report, error) {
 			return contract.Suite{Cases: cases}.RunClient(ctx, "go", func(c contract.Conn) contract.Client {
 				return contract.ClientFunc(func(context.Context, contract.Message) error { return send(c) })
 			})
@@ -507,7 +462,7 @@ func TestRun_ClientThatSendsNothing_StopsEarly(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		run  func(context.Context) (*contract.Report, error)
+		run  func(context.Context) (*report.Report, error)
 		want string // the error; "" means a report with every case failed
 	}{
 		{"MistypedScript_StderrShown", command("sh", "-c", "echo \"python3: can't open file 'sendd.py': [Errno 2] No such file or directory\" >&2; exit 2"),

@@ -29,20 +29,19 @@
 //
 // With Suite.Target set, the cases run against an already running fake (e.g. the Docker sandbox):
 // rules and faults are set (each scoped to one case's app) and the journal read through its admin
-// API; the target's own rules and faults are put back afterwards. On a target without fault
-// injection the fault cases are skipped with the reason.
+// API (contract/internal/target); the target's own rules and faults are put back afterwards. On a
+// target without fault injection the fault cases are skipped with the reason.
 //
 // # Server side
 //
 // Package contract/verify sends safe probes (a token, a wrong secret, a bad grant, a send without a
 // token, a send with a bad token, a send with missing fields, and one valid send) to a server and
-// checks every response (status, headers, body) against openapi.yaml, in a Report of this package.
+// checks every response (status, headers, body) against openapi.yaml, in a report.Report.
 // Against the real service it fetches one token, sends one real message (unless Options.NoSend) and
 // counts toward the app's limits. The webhook kit (contract/webhook) drives a bot's receiver.
 //
 // # Reports
 //
-// A Report renders as a readable summary (WriteText: case, grade, pass/fail, and for a failure the
-// reason with a line diff of expected against actual) and as JUnit XML (WriteJUnit); ExitCode is 0
-// when every must-case passed and 1 otherwise.
+// Every kit hands back a report.Report (package contract/report): WriteText renders the readable
+// summary, WriteJUnit the JUnit XML, and ExitCode is 0 when every must-case passed and 1 otherwise.
 package contract

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/mockserver"
 )
@@ -50,19 +51,13 @@ func (t *trial) tokenFetches() []exchange {
 	return out
 }
 
-// Finding is one reason a case failed: the reason, and a line diff in the -want +got convention.
-type Finding struct {
-	Reason string
-	Diff   string
-}
-
 // judge collects findings.
 type judge struct {
-	findings []Finding
+	findings []report.Finding
 }
 
 func (j *judge) fail(diff, format string, args ...any) {
-	j.findings = append(j.findings, Finding{Reason: fmt.Sprintf(format, args...), Diff: diff})
+	j.findings = append(j.findings, report.Finding{Reason: fmt.Sprintf(format, args...), Diff: diff})
 }
 
 // outcomeView is what a diff shows of an outcome.
@@ -344,7 +339,7 @@ func redactTarget(target string) string {
 const maxAggregateFindings = 5
 
 // judgeAggregate judges an aggregate case over every trial.
-func judgeAggregate(c Case, sp *spec.Spec, trials []*trial) []Finding {
+func judgeAggregate(c Case, sp *spec.Spec, trials []*trial) []report.Finding {
 	j := &judge{}
 	if c.Name == "no_sandbox_warnings" {
 		checkWarnings(j, trials)

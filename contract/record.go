@@ -12,6 +12,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract/internal/target"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/fault"
 	"github.com/smartappmock/smartappmock/store"
@@ -188,7 +189,22 @@ func (r *recorder) inject(w http.ResponseWriter, req *http.Request) (status int,
 		a = fault.Answer{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 		id = rec.Header().Get(smartappmock.HeaderRequestID)
 	}
-	out := fault.Deliver(w, req, a, fault.Plan{Kind: targetFault(r.fault), Source: "contract"},
+	out := fault.Deliver(w, req, a, fault.Plan{Kind: faultKind(r.fault), Source: "contract"},
 		fault.Options{Hold: r.hold, RequestIDHeader: smartappmock.HeaderRequestID}, func(fault.Outcome) {})
 	return out.Status, req.Context().Err() != nil, id
+}
+
+// rebuild turns a target's journal entry back into the exchange of message msg (target.Request).
+func rebuild(e store.Entry, msg int) exchange {
+	uri, h, body := target.Request(e)
+	ex := exchange{Endpoint: endpointOf(e.Path), Method: e.Method, Target: uri, Header: h, Body: body,
+		Start: e.Time, End: e.Time.Add(time.Duration(e.LatencyMicros) * time.Microsecond),
+		Status: e.Status, RequestID: e.ID, Message: msg}
+	if e.Fault != "" {
+		kind, _, _ := strings.Cut(e.Fault, " ")
+		ex.Fault = Fault(kind)
+	}
+	entry := e
+	ex.Entry = &entry
+	return ex
 }

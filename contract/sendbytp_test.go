@@ -14,6 +14,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/mockserver"
 )
 
@@ -147,7 +148,7 @@ func TestRunClient_SendByTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rep.Results {
-		if r.Status != contract.StatusPass {
+		if r.Status != report.StatusPass {
 			t.Errorf("%s: %s: %s\n%s", r.Case, r.Status, r.Reason, r.Details)
 		}
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract/internal/target"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
@@ -103,14 +105,14 @@ func (s Suite) Test(t *testing.T, newClient func(Conn) Client) {
 	drv := goDriver{newClient: newClient}
 	var mu sync.Mutex
 	var trials []*trial
-	report := func(t *testing.T, res Result) {
+	check := func(t *testing.T, res report.Result) {
 		t.Helper()
 		switch {
-		case res.Status == StatusSkip:
+		case res.Status == report.StatusSkip:
 			t.Skip(res.Reason)
-		case res.Status == StatusFail && (res.Grade == GradeMust || s.Strict):
+		case res.Status == report.StatusFail && (res.Grade == report.GradeMust || s.Strict):
 			t.Errorf("%s case %s failed: %s\n%s", res.Grade, res.Case, res.Doc, res.Details)
-		case res.Status == StatusFail:
+		case res.Status == report.StatusFail:
 			t.Logf("should-case %s failed (not fatal): %s\n%s", res.Case, res.Doc, res.Details)
 		}
 	}
@@ -127,7 +129,7 @@ func (s Suite) Test(t *testing.T, newClient func(Conn) Client) {
 					trials = append(trials, tr)
 					mu.Unlock()
 				}
-				report(t, res)
+				check(t, res)
 			})
 		}
 	})
@@ -136,19 +138,19 @@ func (s Suite) Test(t *testing.T, newClient func(Conn) Client) {
 			continue
 		}
 		t.Run(c.Name, func(t *testing.T) {
-			report(t, h.aggregate(c, trials))
+			check(t, h.aggregate(c, trials))
 		})
 	}
 }
 
 // RunClient runs the suite against a Go client and returns the report.
-func (s Suite) RunClient(ctx context.Context, title string, newClient func(Conn) Client) (*Report, error) {
+func (s Suite) RunClient(ctx context.Context, title string, newClient func(Conn) Client) (*report.Report, error) {
 	return s.run(ctx, title, goDriver{newClient: newClient})
 }
 
 // RunCommand runs the suite against a client command: argv is run once per message with the
 // environment of CommandEnv added to the kit's own.
-func (s Suite) RunCommand(ctx context.Context, argv []string) (*Report, error) {
+func (s Suite) RunCommand(ctx context.Context, argv []string) (*report.Report, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("no command to run")
 	}
@@ -161,7 +163,7 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*Report, error) {
 	return s.run(ctx, strings.Join(argv, " "), cmdDriver{argv: argv})
 }
 
-func (s Suite) run(ctx context.Context, title string, drv driver) (*Report, error) {
+func (s Suite) run(ctx context.Context, title string, drv driver) (*report.Report, error) {
 	start := time.Now()
 	s = s.withDefaults()
 	cases, err := selectCases(s.Cases)
@@ -173,7 +175,7 @@ func (s Suite) run(ctx context.Context, title string, drv driver) (*Report, erro
 		return nil, err
 	}
 	defer h.close()
-	results := make([]Result, len(cases))
+	results := make([]report.Result, len(cases))
 	var trials []*trial
 	// The first case runs alone: a client that fails before sending anything (a mistyped path, a
 	// missing interpreter module) stops the run with its own words instead of failing every case.
@@ -224,7 +226,7 @@ func (s Suite) run(ctx context.Context, title string, drv driver) (*Report, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return &Report{Title: title, Results: results, Elapsed: time.Since(start)}, nil
+	return &report.Report{Title: title, Results: results, Elapsed: time.Since(start)}, nil
 }
 
 // harness runs cases, in-process or against a target.
@@ -232,7 +234,7 @@ type harness struct {
 	s      Suite
 	spec   *spec.Spec
 	runID  string
-	target *adminClient
+	target *target.Session
 	cases  []Case
 }
 
@@ -253,8 +255,7 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 			return nil, err
 		}
 		h.cases = cases
-		h.target = newAdminClient(strings.TrimRight(s.Target, "/"), s.AdminToken)
-		if err := h.target.health(ctx); err != nil {
+		if h.target, err = target.Open(ctx, strings.TrimRight(s.Target, "/"), s.AdminToken); err != nil {
 			return nil, err
 		}
 		var rules []config.Rule
@@ -264,7 +265,7 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 				rules = append(rules, r)
 			}
 		}
-		if err := h.target.pushRules(ctx, rules); err != nil {
+		if err := h.target.PushRules(ctx, rules); err != nil {
 			return nil, err
 		}
 		var faults []config.Fault
@@ -276,7 +277,7 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 			}
 		}
 		if len(faults) > 0 {
-			if err := h.target.pushFaults(ctx, faults); err != nil {
+			if err := h.target.PushFaults(ctx, faults); err != nil {
 				h.close()
 				return nil, err
 			}
@@ -289,9 +290,7 @@ func (h *harness) close() {
 	if h.target != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = h.target.restoreRules(ctx)
-		_ = h.target.restoreFaults(ctx)
-		h.target.deleteCreated(ctx)
+		_ = h.target.Restore(ctx)
 	}
 }
 
@@ -304,19 +303,18 @@ func (h *harness) appID(c Case) string {
 }
 
 // runCase runs one non-aggregate case; the trial is nil when the case could not run.
-func (h *harness) runCase(ctx context.Context, c Case, drv driver) (*trial, Result) {
+func (h *harness) runCase(ctx context.Context, c Case, drv driver) (*trial, report.Result) {
 	start := time.Now()
-	if h.target != nil && c.Fault != "" && !h.target.faults {
-		return nil, Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: StatusSkip,
-			Reason: "needs a transport fault (" + string(c.Fault) + "), and the target has no fault injection (PUT /__admin/faults); run without --target to check it"}
+	if h.target != nil && c.Fault != "" && !h.target.InjectsFaults() {
+		return nil, c.skip("needs a transport fault (" + string(c.Fault) + "), and the target has no fault injection (PUT /__admin/faults); run without --target to check it")
 	}
 	tr, err := h.play(ctx, c, drv)
 	if err != nil {
-		return nil, ResultOf(c, []Finding{{Reason: "the kit could not run the case: " + err.Error()}}, time.Since(start))
+		return nil, report.ResultOf(c.head(), []report.Finding{{Reason: "the kit could not run the case: " + err.Error()}}, time.Since(start))
 	}
 	j := &judge{}
 	c.judge(j, tr)
-	return tr, ResultOf(c, j.findings, time.Since(start))
+	return tr, report.ResultOf(c.head(), j.findings, time.Since(start))
 }
 
 // play sends the case's messages through the client and gathers what it sent.
@@ -370,12 +368,12 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 		defer closeSrv()
 		conn.BaseURL = hs.URL
 	} else {
-		conn.BaseURL = h.target.base
-		if err := h.target.prepareApp(ctx, app, secret, caseOpenID); err != nil {
+		conn.BaseURL = h.target.Base()
+		if err := h.target.PrepareApp(ctx, app, secret, caseOpenID); err != nil {
 			return nil, err
 		}
 		if tp {
-			if conn.AuthorizationCode, err = h.target.authorize(ctx, conn.PlatformKey, app); err != nil {
+			if conn.AuthorizationCode, err = h.target.Authorize(ctx, conn.PlatformKey, app); err != nil {
 				return nil, err
 			}
 		}
@@ -406,7 +404,7 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 		}
 		tr.outcomes = append(tr.outcomes, o)
 		if h.target != nil {
-			es, seq, err := h.target.settledJournal(ctx, app, lastSeq)
+			es, seq, err := h.target.SettledJournal(ctx, app, lastSeq)
 			if err != nil {
 				return nil, err
 			}
@@ -437,7 +435,7 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 }
 
 // aggregate judges an aggregate case over the trials of the run.
-func (h *harness) aggregate(c Case, trials []*trial) Result {
+func (h *harness) aggregate(c Case, trials []*trial) report.Result {
 	start := time.Now()
 	sorted := make([]*trial, len(trials))
 	copy(sorted, trials)
@@ -447,8 +445,7 @@ func (h *harness) aggregate(c Case, trials []*trial) Result {
 	}
 	sort.Slice(sorted, func(a, b int) bool { return order[sorted[a].c.Name] < order[sorted[b].c.Name] })
 	if len(sorted) == 0 {
-		return Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: StatusSkip,
-			Reason: "no other case ran, so there are no requests to judge (select a case that sends, too)"}
+		return c.skip("no other case ran, so there are no requests to judge (select a case that sends, too)")
 	}
-	return ResultOf(c, judgeAggregate(c, h.spec, sorted), time.Since(start))
+	return report.ResultOf(c.head(), judgeAggregate(c, h.spec, sorted), time.Since(start))
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
 )
@@ -48,8 +49,8 @@ func TestCheckWarnings(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings mismatch (-want +got):\n%s", diff)
 	}
-	res := ResultOf(Case{Name: "no_sandbox_warnings", Grade: GradeShould}, j.findings, 0)
-	if res.Status != StatusFail || !strings.Contains(res.Details, "would fail against Baidu") {
+	res := report.ResultOf(Case{Name: "no_sandbox_warnings", Grade: report.GradeShould}.head(), j.findings, 0)
+	if res.Status != report.StatusFail || !strings.Contains(res.Details, "would fail against Baidu") {
 		t.Errorf("result = %+v", res)
 	}
 }

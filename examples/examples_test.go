@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
@@ -54,7 +55,7 @@ func buildGo(t *testing.T, pkg string) string {
 	return bin
 }
 
-func runCommand(t *testing.T, argv ...string) *contract.Report {
+func runCommand(t *testing.T, argv ...string) *report.Report {
 	t.Helper()
 	need(t, argv[0])
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
@@ -67,7 +68,7 @@ func runCommand(t *testing.T, argv ...string) *contract.Report {
 	return rep
 }
 
-func summary(t *testing.T, rep *contract.Report) string {
+func summary(t *testing.T, rep *report.Report) string {
 	t.Helper()
 	var b strings.Builder
 	if err := rep.WriteText(&b); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/contract/verify"
 )
 
@@ -156,7 +157,7 @@ func checkTargetURL(cmd, target string) error {
 }
 
 // finishReport prints the summary, writes the JUnit file and turns a failed report into exit 1.
-func finishReport(rep *contract.Report, junit string, strict bool, stdout io.Writer) error {
+func finishReport(rep *report.Report, junit string, strict bool, stdout io.Writer) error {
 	if err := rep.WriteText(stdout); err != nil {
 		return err
 	}
@@ -170,7 +171,7 @@ func finishReport(rep *contract.Report, junit string, strict bool, stdout io.Wri
 			return fmt.Errorf("--junit: %w", err)
 		}
 	}
-	if !rep.Passed() || (strict && len(rep.Failed(contract.GradeShould)) > 0) {
+	if !rep.Passed() || (strict && len(rep.Failed(report.GradeShould)) > 0) {
 		return errSilent
 	}
 	return nil

@@ -1,7 +1,7 @@
 // Package verify checks that a server — the fake, or Baidu itself — still answers as openapi.yaml
 // says: a handful of safe probes (a token, a wrong secret, a bad grant, sends that cannot deliver,
 // and optionally one real send), each judged against the spec and Baidu's documented codes, in a
-// contract.Report.
+// report.Report (package contract/report).
 package verify
 
 import (
@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/internal/linediff"
 	"github.com/smartappmock/smartappmock/internal/spec"
 )
@@ -63,7 +63,7 @@ func boolp(b bool) *bool { return &b }
 // probe delivers a message (if the user's window is open) and every probe counts toward the app's
 // request limits. Each probe gives a must-result (status and body valid against openapi.yaml, success
 // or not as expected) and, where Baidu documents a code, a should-result (the code).
-func Run(ctx context.Context, o Options) (*contract.Report, error) {
+func Run(ctx context.Context, o Options) (*report.Report, error) {
 	start := time.Now()
 	if o.Target == "" {
 		return nil, fmt.Errorf("no target")
@@ -136,18 +136,18 @@ func Run(ctx context.Context, o Options) (*contract.Report, error) {
 			}, status: http.StatusOK, should: "business 0"})
 	}
 
-	rep := &contract.Report{Title: "verify " + base}
+	rep := &report.Report{Title: "verify " + base}
 	var token string
 	for _, p := range probes {
 		pstart := time.Now()
-		must := contract.Case{Name: p.name, Grade: contract.GradeMust, Doc: p.doc}
+		must := report.Result{Case: p.name, Grade: report.GradeMust, Doc: p.doc}
 		req, err := p.build(token)
 		if err != nil {
 			return nil, err
 		}
 		status, header, body, err := roundTrip(hc, req)
 		if err != nil {
-			rep.Results = append(rep.Results, contract.ResultOf(must, []contract.Finding{{Reason: "no answer: " + err.Error()}}, time.Since(pstart)))
+			rep.Results = append(rep.Results, report.ResultOf(must, []report.Finding{{Reason: "no answer: " + err.Error()}}, time.Since(pstart)))
 			continue
 		}
 		got := answerOf(status, body)
@@ -157,25 +157,25 @@ func Run(ctx context.Context, o Options) (*contract.Report, error) {
 				token = tr.AccessToken
 			}
 		}
-		var fs []contract.Finding
+		var fs []report.Finding
 		if status != p.status {
-			fs = append(fs, contract.Finding{Reason: fmt.Sprintf("HTTP status %d; want %d (answer: %.200s)", status, p.status, body), Diff: diffScalar(p.status, status)})
+			fs = append(fs, report.Finding{Reason: fmt.Sprintf("HTTP status %d; want %d (answer: %.200s)", status, p.status, body), Diff: diffScalar(p.status, status)})
 		}
 		if vs := sp.CheckResponse(req, status, header, body); len(vs) > 0 {
-			fs = append(fs, contract.Finding{Reason: "the answer breaks openapi.yaml: " + spec.Join(vs), Diff: diffViolations(vs)})
+			fs = append(fs, report.Finding{Reason: "the answer breaks openapi.yaml: " + spec.Join(vs), Diff: diffViolations(vs)})
 		}
 		if p.success != nil && got.ok != *p.success {
-			fs = append(fs, contract.Finding{Reason: fmt.Sprintf("answered %s; want success=%t", got.text, *p.success), Diff: diffScalar(*p.success, got.ok)})
+			fs = append(fs, report.Finding{Reason: fmt.Sprintf("answered %s; want success=%t", got.text, *p.success), Diff: diffScalar(*p.success, got.ok)})
 		}
 		elapsed := time.Since(pstart)
-		rep.Results = append(rep.Results, contract.ResultOf(must, fs, elapsed))
+		rep.Results = append(rep.Results, report.ResultOf(must, fs, elapsed))
 		if p.should != "" {
-			sh := contract.Case{Name: p.name + "_code", Grade: contract.GradeShould, Doc: "The answer is " + p.should + ", as Baidu documents."}
-			var fs []contract.Finding
+			sh := report.Result{Case: p.name + "_code", Grade: report.GradeShould, Doc: "The answer is " + p.should + ", as Baidu documents."}
+			var fs []report.Finding
 			if got.text != p.should {
-				fs = append(fs, contract.Finding{Reason: fmt.Sprintf("answered %s; Baidu documents %s", got.text, p.should), Diff: diffScalar(p.should, got.text)})
+				fs = append(fs, report.Finding{Reason: fmt.Sprintf("answered %s; Baidu documents %s", got.text, p.should), Diff: diffScalar(p.should, got.text)})
 			}
-			rep.Results = append(rep.Results, contract.ResultOf(sh, fs, 0))
+			rep.Results = append(rep.Results, report.ResultOf(sh, fs, 0))
 		}
 	}
 	rep.Elapsed = time.Since(start)

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock/config"
-	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/contract/verify"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
@@ -88,7 +88,7 @@ func TestVerify_CatchesDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	failed := rep.Failed(contract.GradeMust)
+	failed := rep.Failed(report.GradeMust)
 	sort.Strings(failed)
 	want := []string{"verify_send_bad_token", "verify_send_missing_fields", "verify_send_no_token", "verify_token_bad_grant", "verify_token_bad_secret", "verify_token_valid"}
 	if diff := cmp.Diff(want, failed); diff != "" {

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/config"
-	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
 )
@@ -63,7 +63,7 @@ func (s Suite) env(fake *mockservertest.Server, port int) Env {
 
 // RunHandler runs the cases against the bot that newBot builds from the kit's Env (Port is 0:
 // the kit serves the handler on a loopback port of its own).
-func (s Suite) RunHandler(ctx context.Context, newBot func(Env) http.Handler) (*contract.Report, error) {
+func (s Suite) RunHandler(ctx context.Context, newBot func(Env) http.Handler) (*report.Report, error) {
 	cases, err := selectCases(s.Cases)
 	if err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func (s Suite) RunHandler(ctx context.Context, newBot func(Env) http.Handler) (*
 	bot := httptest.NewServer(newBot(s.env(fake, 0)))
 	defer bot.Close()
 	start := time.Now()
-	rep := &contract.Report{Title: "webhook handler"}
+	rep := &report.Report{Title: "webhook handler"}
 	runCases(ctx, &kit{fake: fake, botURL: bot.URL + "/"}, cases, rep)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
@@ -121,7 +121,7 @@ func freePort() (int, error) {
 // RunCommand starts the bot command argv with the kit's Env in its environment (and the
 // process's own), waits until it accepts connections on 127.0.0.1:SMARTAPPMOCK_BOT_PORT, runs the
 // cases against it and stops it (its whole process group on Unix).
-func (s Suite) RunCommand(ctx context.Context, argv []string) (*contract.Report, error) {
+func (s Suite) RunCommand(ctx context.Context, argv []string) (*report.Report, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("webhook: no bot command")
 	}
@@ -178,7 +178,7 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*contract.Report,
 		}
 	}
 	start := time.Now()
-	rep := &contract.Report{Title: strings.Join(argv, " ")}
+	rep := &report.Report{Title: strings.Join(argv, " ")}
 	runCases(ctx, &kit{fake: fake, botURL: "http://" + addr + "/"}, cases, rep)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
@@ -186,7 +186,7 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*contract.Report,
 
 // Run runs every case against the bot that newBot builds, inside a Go test: the test fails for
 // each failed must-case and logs the report.
-func Run(t *testing.T, newBot func(Env) http.Handler) *contract.Report {
+func Run(t *testing.T, newBot func(Env) http.Handler) *report.Report {
 	t.Helper()
 	rep, err := Suite{}.RunHandler(context.Background(), newBot)
 	if err != nil {
@@ -196,7 +196,7 @@ func Run(t *testing.T, newBot func(Env) http.Handler) *contract.Report {
 	_ = rep.WriteText(&b)
 	t.Log(b.String())
 	for _, r := range rep.Results {
-		if r.Status == contract.StatusFail && r.Grade == contract.GradeMust {
+		if r.Status == report.StatusFail && r.Grade == report.GradeMust {
 			t.Errorf("webhook case %s failed: %s", r.Case, r.Details)
 		}
 	}

@@ -16,8 +16,8 @@
 // connections, runs the cases one after the other and stops it. A Go bot plugs in as an
 // http.Handler with Suite.RunHandler, or Run inside the user's own go test.
 //
-// Reports are contract.Report values: WriteText, WriteJUnit, ExitCode (1 when a must-case
-// failed).
+// Reports are report.Report values (package contract/report): WriteText, WriteJUnit, ExitCode (1
+// when a must-case failed).
 package webhook
 
 import (
@@ -27,7 +27,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/config"
-	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
 	"github.com/smartappmock/smartappmock/mockserver/push"
@@ -90,9 +90,9 @@ func (e Env) Environ() []string {
 type Case struct {
 	// Name identifies the case in reports.
 	Name string
-	// Grade is contract.GradeMust (Baidu requires it, or messages are lost or doubled) or
-	// contract.GradeShould.
-	Grade contract.Grade
+	// Grade is report.GradeMust (Baidu requires it, or messages are lost or doubled) or
+	// report.GradeShould.
+	Grade report.Grade
 	// Doc says in one sentence what the bot must do.
 	Doc string
 
@@ -101,7 +101,7 @@ type Case struct {
 
 // Cases returns the catalogue, in the order the cases run.
 func Cases() []Case {
-	must, should := contract.GradeMust, contract.GradeShould
+	must, should := report.GradeMust, report.GradeShould
 	return []Case{
 		{"handshake_echoed", must, "answers the verification handshake with echoStr byte for byte (else the console refuses the URL)",
 			func(ctx context.Context, k *kit) []string {
@@ -405,15 +405,15 @@ func (k *kit) sixthReply(ctx context.Context) []string {
 }
 
 // runCases runs the selected cases against the bot at botURL and fills in the report.
-func runCases(ctx context.Context, k *kit, cases []Case, rep *contract.Report) {
+func runCases(ctx context.Context, k *kit, cases []Case, rep *report.Report) {
 	for _, c := range cases {
 		start := time.Now()
 		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		fs := c.run(cctx, k)
 		cancel()
-		res := contract.Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: contract.StatusPass, Elapsed: time.Since(start)}
+		res := report.Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: report.StatusPass, Elapsed: time.Since(start)}
 		if len(fs) > 0 {
-			res.Status, res.Reason, res.Details = contract.StatusFail, fs[0], strings.Join(fs, "\n")
+			res.Status, res.Reason, res.Details = report.StatusFail, fs[0], strings.Join(fs, "\n")
 		}
 		rep.Results = append(rep.Results, res)
 	}

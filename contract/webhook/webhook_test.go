@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/smartappmock/smartappmock/contract"
+	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/contract/webhook"
 	"github.com/smartappmock/smartappmock/internal/testenv"
 	"github.com/smartappmock/smartappmock/mockserver/push"
@@ -164,7 +164,7 @@ func TestRunHandler_NoEcho_FailsEveryCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"handshake_echoed", "plain_json_replied"}, rep.Failed(contract.GradeMust)); diff != "" {
+	if diff := cmp.Diff([]string{"handshake_echoed", "plain_json_replied"}, rep.Failed(report.GradeMust)); diff != "" {
 		t.Errorf("failed cases mismatch (-want +got):\n%s", diff)
 	}
 	if r := rep.Results[0]; !strings.Contains(r.Reason, `got HTTP 200 with body "success"`) {

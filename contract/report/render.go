@@ -1,4 +1,4 @@
-package contract
+package report
 
 import (
 	"encoding/xml"
@@ -7,95 +7,6 @@ import (
 	"strings"
 	"time"
 )
-
-// Status is the result of one case.
-type Status string
-
-// The statuses of a case.
-const (
-	StatusPass Status = "pass"
-	StatusFail Status = "fail"
-	StatusSkip Status = "skip"
-)
-
-// Result is one case's verdict.
-type Result struct {
-	// Case is the case name, Grade its grade and Doc its one-sentence description.
-	Case  string
-	Grade Grade
-	Doc   string
-	// Status is pass, fail or skip.
-	Status Status
-	// Reason is the first reason of a failure (or why the case was skipped).
-	Reason string
-	// Details holds every reason, each followed by its line diff (-want +got) when there is one.
-	Details string
-	// Elapsed is how long the case took.
-	Elapsed time.Duration
-}
-
-// Report is the outcome of a suite or Verify run.
-type Report struct {
-	// Title names what was checked, e.g. the client command.
-	Title string
-	// Results are in catalogue order.
-	Results []Result
-	// Elapsed is the wall time of the whole run.
-	Elapsed time.Duration
-}
-
-// Passed reports whether every must-case passed (skipped cases do not count).
-func (r *Report) Passed() bool {
-	for _, res := range r.Results {
-		if res.Grade == GradeMust && res.Status == StatusFail {
-			return false
-		}
-	}
-	return true
-}
-
-// ExitCode is 0 when every must-case passed and 1 otherwise.
-func (r *Report) ExitCode() int {
-	if r.Passed() {
-		return 0
-	}
-	return 1
-}
-
-// Failed returns the names of the failed cases of a grade ("" for every grade).
-func (r *Report) Failed(g Grade) []string {
-	var out []string
-	for _, res := range r.Results {
-		if res.Status == StatusFail && (g == "" || res.Grade == g) {
-			out = append(out, res.Case)
-		}
-	}
-	return out
-}
-
-// ResultOf is the Result of case c: a pass without findings; a failure whose Reason is the first
-// finding and whose Details hold every finding with its diff.
-func ResultOf(c Case, fs []Finding, elapsed time.Duration) Result {
-	res := Result{Case: c.Name, Grade: c.Grade, Doc: c.Doc, Status: StatusPass, Elapsed: elapsed}
-	if len(fs) == 0 {
-		return res
-	}
-	res.Status = StatusFail
-	res.Reason = fs[0].Reason
-	var b strings.Builder
-	for i, f := range fs {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString(f.Reason)
-		if f.Diff != "" {
-			b.WriteString("\n(-want +got):\n")
-			b.WriteString(strings.TrimRight(f.Diff, "\n"))
-		}
-	}
-	res.Details = b.String()
-	return res
-}
 
 // WriteText writes the readable summary: one line per case, the reasons and diffs of failures,
 // and the totals.
