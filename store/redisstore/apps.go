@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
 // appArgs are an app's hash fields after its id, as the scripts take them.
@@ -52,7 +53,7 @@ func pairs(v any) map[string]string {
 
 // RegisterApp implements store.Store.
 func (s *Store) RegisterApp(ctx context.Context, app store.App) (store.App, bool, error) {
-	v, err := s.runApp(ctx, app.ID, scriptRegisterApp, []string{s.akey(app.ID, "app"), s.akey(app.ID, "meta")}, appArgs(app)...)
+	v, err := s.runApp(ctx, app.ID, script.RegisterApp, []string{s.akey(app.ID, "app"), s.akey(app.ID, "meta")}, appArgs(app)...)
 	if err != nil {
 		return store.App{}, false, wrap("register app", err)
 	}
@@ -113,7 +114,7 @@ func (s *Store) UpdateApp(ctx context.Context, id string, capability *bool, adva
 	if capability != nil {
 		c = boolArg(*capability)
 	}
-	v, err := scriptUpdateApp.Run(ctx, s.rdb, []string{s.akey(id, "app")}, c, strconv.FormatInt(int64(advance), 10)).Result()
+	v, err := script.UpdateApp.Run(ctx, s.rdb, []string{s.akey(id, "app")}, c, strconv.FormatInt(int64(advance), 10)).Result()
 	if err != nil {
 		return store.App{}, wrap("update app", err)
 	}
@@ -138,7 +139,7 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 	if err != nil {
 		return wrap("put token", err)
 	}
-	err = scriptPutToken.Run(ctx, s.rdb, []string{s.tokens, s.issued}, t.Value, b, boolArg(!t.Expires.IsZero()), s.opts.MaxTokens).Err()
+	err = script.PutToken.Run(ctx, s.rdb, []string{s.tokens, s.issued}, t.Value, b, boolArg(!t.Expires.IsZero()), s.opts.MaxTokens).Err()
 	return wrap("put token", err)
 }
 
@@ -161,7 +162,7 @@ func (s *Store) Token(ctx context.Context, value string) (store.Token, bool, err
 // OpenWindow implements store.Store.
 func (s *Store) OpenWindow(ctx context.Context, app, openID string, t time.Time) error {
 	sec, nsec := unixTime(t)
-	_, err := s.runApp(ctx, app, scriptOpenWindow, []string{s.akey(app, "win"), s.akey(app, "meta")}, openID, sec, nsec, s.opts.MaxWindowsPerApp)
+	_, err := s.runApp(ctx, app, script.OpenWindow, []string{s.akey(app, "win"), s.akey(app, "meta")}, openID, sec, nsec, s.opts.MaxWindowsPerApp)
 	return wrap("open window", err)
 }
 
@@ -170,7 +171,7 @@ func (s *Store) OpenWindow(ctx context.Context, app, openID string, t time.Time)
 func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyDecision, error) {
 	ns, nn := unixTime(now)
 	cs, cn := unixTime(now.Add(-rule.Duration))
-	v, err := s.runApp(ctx, app, scriptTakeReply, []string{s.akey(app, "win"), s.akey(app, "meta")},
+	v, err := s.runApp(ctx, app, script.TakeReply, []string{s.akey(app, "win"), s.akey(app, "meta")},
 		openID, ns, nn, cs, cn, rule.MaxReplies, boolArg(rule.OpenOnFirst), s.opts.MaxWindowsPerApp)
 	if err != nil {
 		return store.ReplyDecision{}, wrap("take reply", err)
@@ -231,7 +232,7 @@ func (s *Store) Windows(ctx context.Context, app string) ([]store.Window, error)
 
 // TakeCount implements store.Store.
 func (s *Store) TakeCount(ctx context.Context, app, name, period string, limit int) (int, bool, error) {
-	v, err := s.runApp(ctx, app, scriptTakeCount, []string{s.akey(app, "cnt"), s.akey(app, "meta")}, name, period, limit)
+	v, err := s.runApp(ctx, app, script.TakeCount, []string{s.akey(app, "cnt"), s.akey(app, "meta")}, name, period, limit)
 	if err != nil {
 		return 0, false, wrap("take count", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
 // benchOps are the operations measured: the deciding ones alone, the calls that one valid send
@@ -182,7 +183,7 @@ func BenchmarkMemory(b *testing.B) {
 // KEYS: tokens, app, meta, plans, counters, windows, sequence, feed, journal; ARGV: token,
 // open_id, second, day, now sec, now nsec, cut-off sec, cut-off nsec, entry json, journal cap,
 // feed cap.
-var scriptSendPrototype = redis.NewScript(luaCommon + `
+var scriptSendPrototype = redis.NewScript(script.CommonSource + `
 local tok = redis.call('HGET', KEYS[1], ARGV[1])
 if not tok then return {'unknown token'} end
 local app = redis.call('HGETALL', KEYS[2])

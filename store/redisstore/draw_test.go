@@ -8,10 +8,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
 // scriptDraw answers draw(ARGV[i], ARGV[i+1]) for each pair, exactly (%.17g).
-var scriptDraw = redis.NewScript(luaDraw + `
+var scriptDraw = redis.NewScript(script.DrawSource + `
 local out = {}
 for i = 1, #ARGV, 2 do
   out[#out + 1] = string.format('%.17g', draw(tonumber(ARGV[i]), tonumber(ARGV[i + 1])))
@@ -20,7 +21,7 @@ return out
 `)
 
 // scriptHasBit answers whether the draw uses Redis's bit library (1) or the arithmetic xor (0).
-var scriptHasBit = redis.NewScript(luaDraw + `return hasbit and 1 or 0`)
+var scriptHasBit = redis.NewScript(script.DrawSource + `return hasbit and 1 or 0`)
 
 // drawCases are seeds and draw numbers: the edges of the modulus and of uint64, and a spread.
 func drawCases() [][2]uint64 {

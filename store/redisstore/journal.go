@@ -15,6 +15,7 @@ import (
 	"github.com/smartappmock/smartappmock"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
 // Append implements store.Store: one script numbers the entry and adds it to the app's journal
@@ -25,7 +26,7 @@ func (s *Store) Append(ctx context.Context, e store.Entry) (uint64, error) {
 	if err != nil {
 		return 0, wrap("append", err)
 	}
-	seq, err := scriptAppend.Run(ctx, s.rdb,
+	seq, err := script.Append.Run(ctx, s.rdb,
 		[]string{s.seq, s.feedKey, s.registry, s.akey(e.App, "jrn"), s.akey(e.App, "meta")},
 		e.App, b, s.opts.JournalCap, s.opts.FeedBacklog).Int64()
 	if err != nil {
@@ -35,7 +36,7 @@ func (s *Store) Append(ctx context.Context, e store.Entry) (uint64, error) {
 }
 
 // decodeMessage reads a stream message: the sequence number from its id, the entry from field e
-// and, for an entry of scriptSend, the decision from the fields beside it (decodeDecision).
+// and, for an entry of script.Send, the decision from the fields beside it (decodeDecision).
 func decodeMessage(m redis.XMessage) (store.Entry, error) {
 	var e store.Entry
 	ms, _, _ := strings.Cut(m.ID, "-")
@@ -54,7 +55,7 @@ func decodeMessage(m redis.XMessage) (store.Entry, error) {
 	return e, nil
 }
 
-// decodeDecision sets the decision that scriptSend wrote beside the entry's template: l layer,
+// decodeDecision sets the decision that script.Send wrote beside the entry's template: l layer,
 // c code, r reason, ru rule ("" none), a app ("" none), ts, tn and tz the app's clock (Unix
 // seconds, nanoseconds, zone offset in seconds), w the warnings (kind, message, ... joined by
 // NUL; "" none). An entry without l (Append's) has its decision in e already.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
 // drawModulus is the modulus of store.Draw: the script gets the seed reduced by it, since a
@@ -47,7 +48,7 @@ func (s *Store) PutRules(ctx context.Context, rules []config.Rule) (store.Rules,
 	if err != nil {
 		return store.Rules{}, wrap("put rules", err)
 	}
-	v, err := scriptPutRules.Run(ctx, s.rdb, []string{s.plans, s.version}, b).Int64()
+	v, err := script.PutRules.Run(ctx, s.rdb, []string{s.plans, s.version}, b).Int64()
 	if err != nil {
 		return store.Rules{}, wrap("put rules", err)
 	}
@@ -94,7 +95,7 @@ func (s *Store) PutFaults(ctx context.Context, global []config.Fault) (store.Fau
 	if err != nil {
 		return store.Faults{}, wrap("put faults", err)
 	}
-	xs, err := scriptPutFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}, b, fcg).Slice()
+	xs, err := script.PutFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}, b, fcg).Slice()
 	if err != nil {
 		return store.Faults{}, wrap("put faults", err)
 	}
@@ -104,7 +105,7 @@ func (s *Store) PutFaults(ctx context.Context, global []config.Fault) (store.Fau
 
 // RestartFaults implements store.Store.
 func (s *Store) RestartFaults(ctx context.Context) (store.Faults, error) {
-	xs, err := scriptRestartFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}).Slice()
+	xs, err := script.RestartFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}).Slice()
 	if err != nil {
 		return store.Faults{}, wrap("restart faults", err)
 	}
@@ -117,7 +118,7 @@ func planField(id store.PlanID) string { return strconv.Itoa(id.Index) + ":" + i
 
 // TakeFault implements store.Store with store.DecideFault's rule in Lua.
 func (s *Store) TakeFault(ctx context.Context, v uint64, plan store.PlanID, p store.FaultPolicy) (store.FaultTake, error) {
-	xs, err := scriptTakeFault.Run(ctx, s.rdb, []string{s.plans, s.counts},
+	xs, err := script.TakeFault.Run(ctx, s.rdb, []string{s.plans, s.counts},
 		strconv.FormatUint(v, 10), planField(plan), p.Skip, p.Times, p.Steps,
 		strconv.FormatFloat(p.Probability, 'g', -1, 64), p.Seed%drawModulus).Slice()
 	if err != nil {

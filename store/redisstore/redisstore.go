@@ -1,12 +1,12 @@
 // Package redisstore is a store.Store on Redis, so any number of servers (replicas) share one
 // state: every decision (a reply in a window, a counter under its limit, a fault plan's step) is
 // one Lua script run with EVALSHA, so it is exact across replicas. A whole send (Store.Send:
-// token, fault plans, rules, limits, window and the journal entry) is one script, scriptSend, so
+// token, fault plans, rules, limits, window and the journal entry) is one script, script.Send, so
 // one round trip, on Redis's clock (TIME plus the app's offset); rules and fault plans live in
 // Redis with a version number and are never cached by the client; the journal is a capped
 // stream per app and the live feed a capped stream of every app, read with XREAD BLOCK from a
 // cursor. Concurrent sends share round trips: their scripts go to Redis in one pipeline
-// (sendBatcher), each still deciding its send alone.
+// (internal/batch), each still deciding its send alone.
 //
 // # Keys
 //
@@ -29,7 +29,7 @@
 //	{tokens}:all     hash    token value -> the token as JSON
 //	{tokens}:issued  list    issued (expiring) tokens, oldest first, for the token cap
 //	{plans}:def      hash    set, rules, rules_v, fglobal, fapps, faults_v (JSON and versions);
-//	                         fcg, fca: the top-level and the apps' plans compiled for scriptSend
+//	                         fcg, fca: the top-level and the apps' plans compiled for script.Send
 //	{plans}:ver      string  the last plan version given (never reset)
 //	{plans}:fc       hash    "<index>:<app>" -> "<matched> <injected>" of the current fault version
 //	session:<id>     string  an inbox session's expiry (unix nanoseconds), with PXAT
@@ -83,6 +83,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore/internal/batch"
 )
 
 // Options tune a Store. The zero value takes the defaults.
@@ -142,9 +143,9 @@ type Store struct {
 	rdb         *redis.Client // every operation but Feed
 	feed        *redis.Client // Feed's blocking reads: a pool of their own
 	opts        Options
-	name        string       // the URL without its password, for String
-	sends       *sendBatcher // Send's scripts, in pipelines
-	sendScripts sync.Map     // store.SendWarnings -> *redis.Script: scriptSend with its constants
+	name        string         // the URL without its password, for String
+	sends       *batch.Batcher // Send's scripts, in pipelines
+	sendScripts sync.Map       // store.SendWarnings -> *redis.Script: script.Send with its constants
 
 	// global keys
 	seq, feedKey, registry, tokens, issued, plans, version, counts string
@@ -206,7 +207,7 @@ func scrub(msg string, u *url.URL) string {
 func newStore(rdb, feed *redis.Client, opts Options, name string) *Store {
 	p := opts.Prefix
 	return &Store{
-		rdb: rdb, feed: feed, opts: opts, name: name, sends: newSendBatcher(rdb),
+		rdb: rdb, feed: feed, opts: opts, name: name, sends: batch.New(rdb),
 		seq: p + "{global}:seq", feedKey: p + "{global}:feed", registry: p + "{global}:apps",
 		tokens: p + "{tokens}:all", issued: p + "{tokens}:issued",
 		plans: p + "{plans}:def", version: p + "{plans}:ver", counts: p + "{plans}:fc",
@@ -222,7 +223,7 @@ func (s *Store) AddHook(h redis.Hook) { s.rdb.AddHook(h) }
 
 // Close closes the connections to Redis.
 func (s *Store) Close() error {
-	s.sends.close()
+	s.sends.Close()
 	return errors.Join(s.rdb.Close(), s.feed.Close())
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
 // seedArgs are the ARGV of luaSeed.
@@ -63,7 +64,7 @@ func (s *Store) Seed(ctx context.Context, sd store.Seed) error {
 	if err != nil {
 		return wrap("seed", err)
 	}
-	return wrap("seed", scriptSeed.Run(ctx, s.rdb, s.seedKeys(), args...).Err())
+	return wrap("seed", script.Seed.Run(ctx, s.rdb, s.seedKeys(), args...).Err())
 }
 
 // Reset implements store.Store in one script: for every app (app == "") or for one. The
@@ -76,7 +77,7 @@ func (s *Store) Reset(ctx context.Context, app string, sd store.Seed) error {
 		if err != nil {
 			return wrap("reset", err)
 		}
-		return wrap("reset", scriptResetAll.Run(ctx, s.rdb, append(s.seedKeys(), s.issued), args...).Err())
+		return wrap("reset", script.ResetAll.Run(ctx, s.rdb, append(s.seedKeys(), s.issued), args...).Err())
 	}
 	capability := true
 	for _, a := range sd.Apps {
@@ -92,7 +93,7 @@ func (s *Store) Reset(ctx context.Context, app string, sd store.Seed) error {
 		}
 	}
 	keys := []string{s.akey(app, "app"), s.akey(app, "meta"), s.akey(app, "win"), s.akey(app, "cnt"), s.akey(app, "jrn")}
-	n, err := scriptResetApp.Run(ctx, s.rdb, keys, args...).Int()
+	n, err := script.ResetApp.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {
 		return wrap("reset", err)
 	}
@@ -106,7 +107,7 @@ func (s *Store) Reset(ctx context.Context, app string, sd store.Seed) error {
 func (s *Store) DeleteApp(ctx context.Context, id string) error {
 	keys := []string{s.akey(id, "app"), s.akey(id, "meta"), s.akey(id, "win"), s.akey(id, "cnt"), s.akey(id, "jrn"),
 		s.registry, s.tokens, s.issued}
-	n, err := scriptDeleteApp.Run(ctx, s.rdb, keys, id).Int()
+	n, err := script.DeleteApp.Run(ctx, s.rdb, keys, id).Int()
 	switch {
 	case err != nil:
 		return wrap("delete app", err)

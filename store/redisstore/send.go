@@ -14,9 +14,10 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
-// wireVerdict is a verdict the server decided, as scriptSend reads it.
+// wireVerdict is a verdict the server decided, as script.Send reads it.
 type wireVerdict struct {
 	L  smartappmock.Layer `json:"l"`
 	C  int                `json:"c"`
@@ -26,7 +27,7 @@ type wireVerdict struct {
 }
 
 // wirePre are the server's verdicts of a send (store.SendInput's TokenVerdict, Invalid, Magic,
-// OpenIDs and leading Warnings), as scriptSend reads them.
+// OpenIDs and leading Warnings), as script.Send reads them.
 type wirePre struct {
 	TV  *wireVerdict           `json:"tv,omitempty"`
 	Inv *wireVerdict           `json:"inv,omitempty"`
@@ -36,7 +37,7 @@ type wirePre struct {
 	G   *wireGrant             `json:"g,omitempty"`
 }
 
-// wireGrant is store.Grant as scriptSend reads it.
+// wireGrant is store.Grant as script.Send reads it.
 type wireGrant struct {
 	W [][2]string            `json:"w,omitempty"`
 	R map[string]wireVerdict `json:"r,omitempty"`
@@ -57,7 +58,7 @@ func toWire(v *store.Verdict) *wireVerdict {
 	return &wireVerdict{L: v.Layer, C: v.Code, R: v.Reason, Ru: v.Rule, W: wireWarnings(v.Warnings)}
 }
 
-// preArg is ARGV 12 of scriptSend: "" when the server decided nothing ahead.
+// preArg is ARGV 10 of script.Send: "" when the server decided nothing ahead.
 func preArg(in *store.SendInput) ([]byte, error) {
 	if in.TokenVerdict == nil && in.Invalid == nil && in.Magic == nil && len(in.OpenIDs) == 0 && len(in.Warnings) == 0 && in.Grant == nil {
 		return nil, nil
@@ -81,7 +82,7 @@ func preArg(in *store.SendInput) ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// Send implements store.Store in one script (scriptSend): one round trip per send, on Redis's
+// Send implements store.Store in one script (script.Send): one round trip per send, on Redis's
 // clock (TIME) plus the app's offset, so the replicas' clocks never matter. A new app needs no
 // second trip either: the script registers it.
 func (s *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult, error) {
@@ -99,7 +100,7 @@ func (s *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult,
 	keys := []string{s.tokens, s.plans, s.counts, s.seq, s.feedKey, s.registry}
 	args := s.sendArgs(&in, pre, entry)
 	for range 3 {
-		xs, err := s.sends.do(ctx, s.sendScript(in.Warn), keys, args)
+		xs, err := s.sends.Do(ctx, s.sendScript(in.Warn), keys, args)
 		var rerr redis.Error
 		if err != nil && errors.As(err, &rerr) && strings.HasSuffix(rerr.Error(), errUncompiled) {
 			if err := s.compileFaults(ctx); err != nil {
@@ -115,7 +116,7 @@ func (s *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult,
 	return store.SendResult{}, errors.New("redisstore: send: the fault plans keep changing while they are compiled")
 }
 
-// errUncompiled is what scriptSend answers when the plans lack their compiled form.
+// errUncompiled is what script.Send answers when the plans lack their compiled form.
 const errUncompiled = "UNCOMPILED"
 
 // compileFaults writes the compiled form of the fault plans in force (fcg, fca), for a store
@@ -133,19 +134,20 @@ func (s *Store) compileFaults(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return scriptCompileFaults.Run(ctx, s.rdb, []string{s.plans}, strconv.FormatUint(f.Version, 10), fcg, fca).Err()
+	return script.CompileFaults.Run(ctx, s.rdb, []string{s.plans}, strconv.FormatUint(f.Version, 10), fcg, fca).Err()
 }
 
-// sendScript is scriptSend with the constants of this store and of w.
+// sendScript is script.Send with the constants of this store and of w.
 func (s *Store) sendScript(w store.SendWarnings) *redis.Script {
 	if sc, ok := s.sendScripts.Load(w); ok {
 		return sc.(*redis.Script)
 	}
-	sc, _ := s.sendScripts.LoadOrStore(w, sendScript(s.opts, w))
+	sc, _ := s.sendScripts.LoadOrStore(w, script.Send(script.SendConstants{Prefix: s.opts.Prefix, JournalCap: s.opts.JournalCap,
+		FeedBacklog: s.opts.FeedBacklog, MaxWindowsPerApp: s.opts.MaxWindowsPerApp, Warnings: w}))
 	return sc.(*redis.Script)
 }
 
-// sendArgs are the ARGV of scriptSend.
+// sendArgs are the ARGV of script.Send.
 func (s *Store) sendArgs(in *store.SendInput, pre, entry []byte) []any {
 	_, tz := in.Now.Zone()
 	dur := in.Window.Duration
@@ -155,7 +157,7 @@ func (s *Store) sendArgs(in *store.SendInput, pre, entry []byte) []any {
 		boolArg(in.Window.OpenOnFirst), in.Notes, entry, tz}
 }
 
-// sendResult reads scriptSend's answer.
+// sendResult reads script.Send's answer.
 func (s *Store) sendResult(in *store.SendInput, xs []any) (store.SendResult, error) {
 	if len(xs) < 14 || len(xs)%2 != 0 {
 		return store.SendResult{}, fmt.Errorf("redisstore: send: unexpected answer %v", xs)
@@ -182,7 +184,7 @@ func (s *Store) sendResult(in *store.SendInput, xs []any) (store.SendResult, err
 	return r, nil
 }
 
-// wirePlan is a fault plan compiled for scriptSend: its match, its policy (seeds reduced modulo
+// wirePlan is a fault plan compiled for script.Send: its match, its policy (seeds reduced modulo
 // store.Draw's modulus, since a 64-bit seed does not fit a Lua number), kind, sequence and
 // latency in nanoseconds, the kinds it injects that strike before the service (" k1 k2 ", "-" for
 // none: config.Fault.PhaseFor), and its JSON (answered when the plan picks a send).
@@ -203,7 +205,7 @@ type wirePlan struct {
 	Raw   string             `json:"raw"`
 }
 
-// compilePlans renders fault plans for scriptSend ("" for none).
+// compilePlans renders fault plans for script.Send ("" for none).
 func compilePlans(fs []config.Fault) ([]wirePlan, error) {
 	out := make([]wirePlan, 0, len(fs))
 	for i, f := range fs {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
 // sendInput is a valid send of app a's configured token to user u.
@@ -135,9 +136,9 @@ func TestSend_PlansOfAnEarlierVersionAreCompiled(t *testing.T) {
 func TestLuaString_RoundTripsThroughLua(t *testing.T) {
 	s, _ := miniT(t, Options{})
 	for _, in := range []string{"", "plain", `say "hi"`, `back\slash`, "new\nline\ttab", "窗口：回复", "\x01" + "7 after an escape", "\x7f\xff"} {
-		got, err := redis.NewScript("return "+luaString(in)).Run(context.Background(), s.rdb, nil).Text()
+		got, err := redis.NewScript("return "+script.LuaString(in)).Run(context.Background(), s.rdb, nil).Text()
 		if err != nil || got != in {
-			t.Errorf("luaString(%q) read back as %q (%v)", in, got, err)
+			t.Errorf("script.LuaString(%q) read back as %q (%v)", in, got, err)
 		}
 	}
 }

@@ -1,16 +1,18 @@
-package redisstore
-
-import "github.com/redis/go-redis/v9"
-
-// The Lua scripts of the store: each deciding operation is one script, run with EVALSHA (and EVAL
-// when Redis lost its script cache, e.g. after a restart). Times travel as two integers (Unix
-// seconds and nanoseconds) because Lua numbers are doubles; durations and clock offsets are added
-// with HINCRBY, which Redis does in 64-bit integers.
+// Package script holds the Lua scripts of the Redis store (store/redisstore): one script per
+// deciding operation, each run with EVALSHA (and EVAL when Redis lost its script cache, e.g.
+// after a restart). Each variable's comment lists its KEYS, ARGV and answer; the Go side that
+// builds them is in redisstore. Times travel as two integers (Unix seconds and nanoseconds)
+// because Lua numbers are doubles; durations and clock offsets are added with HINCRBY, which
+// Redis does in 64-bit integers.
 //
 // Scripts that write an app's keys first check that the app is in the registry of apps (the meta
 // hash's "reg" field): if not, they write nothing and answer the error "UNREGISTERED"; the store
-// then registers the app and runs the script again (see Store.runApp). So no key of an app exists
-// that Reset cannot find, and every such script touches only the keys of one hash slot.
+// then registers the app and runs the script again (redisstore's Store.runApp). So no key of an
+// app exists that Reset cannot find, and every such script touches only the keys of one hash
+// slot.
+package script
+
+import "github.com/redis/go-redis/v9"
 
 // luaCore are the helpers of every script that writes an app's keys: key names, numbers, times
 // and windows. A script's helpers are made afresh on every run (each local function is a new
@@ -33,8 +35,8 @@ end
 local function ewin(s, n, r, u) return fmt(s) .. ' ' .. fmt(n) .. ' ' .. fmt(r) .. ' ' .. u end
 `
 
-// luaCommon are luaCore and the registry check of the one-operation scripts.
-const luaCommon = luaCore + `
+// CommonSource are luaCore and the registry check of the one-operation scripts.
+const CommonSource = luaCore + `
 local function num(v)
   if not v then return 0 end
   return tonumber(v)
@@ -65,10 +67,10 @@ local function bound(win, limit, hascut, cs, cn)
 end
 `
 
-// luaDraw is store.Draw in Lua. Every product stays below 2^47 and every xor below 2^31, so
+// DrawSource is store.Draw in Lua (tests run it alone). Every product stays below 2^47 and every xor below 2^31, so
 // doubles compute it exactly; bit.bxor is Redis's, the arithmetic xor is for Lua without it
 // (miniredis).
-const luaDraw = `
+const DrawSource = `
 local hasbit = type(rawget(_G, 'bit')) == 'table' -- reading a missing global would raise
 local function bxor(a, b)
   if hasbit then return bit.bxor(a, b) end
@@ -94,7 +96,7 @@ end
 `
 
 // luaSeed stores the seed passed in ARGV where absent (store.Store.Seed). ARGV: prefix, at sec,
-// at nsec, rules, global faults, app faults, the global and app faults compiled for scriptSend,
+// at nsec, rules, global faults, app faults, the global and app faults compiled for Send,
 // then counted lists: apps (id, client_id, secret, source, capability, offset), tokens (value,
 // json), windows (app, open_id). KEYS: the app registry, the tokens, the plans, the plan version
 // counter, the fault counts.
@@ -139,9 +141,9 @@ end
 `
 
 var (
-	// scriptRegisterApp: KEYS app, meta; ARGV id, client_id, secret, source, cap, offset.
+	// RegisterApp: KEYS app, meta; ARGV id, client_id, secret, source, cap, offset.
 	// Answers {1} when it stored the app, else {0, <the stored app's HGETALL>}.
-	scriptRegisterApp = redis.NewScript(luaCommon + `
+	RegisterApp = redis.NewScript(CommonSource + `
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return {0, redis.call('HGETALL', KEYS[1])}
 end
@@ -151,18 +153,18 @@ redis.call('HSET', KEYS[1], 'id', ARGV[1], 'client_id', ARGV[2], 'secret', ARGV[
 return {1}
 `)
 
-	// scriptUpdateApp: KEYS app; ARGV capability ("", "0" or "1"), nanoseconds to add to the
+	// UpdateApp: KEYS app; ARGV capability ("", "0" or "1"), nanoseconds to add to the
 	// offset. Answers the app's HGETALL, or an empty array for an unknown app.
-	scriptUpdateApp = redis.NewScript(`
+	UpdateApp = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
 if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'cap', ARGV[1]) end
 redis.call('HINCRBY', KEYS[1], 'offset', ARGV[2])
 return redis.call('HGETALL', KEYS[1])
 `)
 
-	// scriptPutToken: KEYS tokens, issued (list, oldest first); ARGV value, json, evictable
+	// PutToken: KEYS tokens, issued (list, oldest first); ARGV value, json, evictable
 	// ("1": an issued token), the most issued tokens kept.
-	scriptPutToken = redis.NewScript(`
+	PutToken = redis.NewScript(`
 local replaced = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[3] == '1' and not replaced then
@@ -175,8 +177,8 @@ end
 return 1
 `)
 
-	// scriptOpenWindow: KEYS win, meta; ARGV open_id, sec, nsec, the most windows kept.
-	scriptOpenWindow = redis.NewScript(luaCommon + luaBound + `
+	// OpenWindow: KEYS win, meta; ARGV open_id, sec, nsec, the most windows kept.
+	OpenWindow = redis.NewScript(CommonSource + luaBound + `
 if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
   bound(KEYS[1], tonumber(ARGV[4]), false, 0, 0)
@@ -185,11 +187,11 @@ redis.call('HSET', KEYS[1], ARGV[1], ewin(tonumber(ARGV[2]), tonumber(ARGV[3]), 
 return 1
 `)
 
-	// scriptTakeReply: KEYS win, meta; ARGV open_id, now sec, now nsec, cut-off sec, cut-off
+	// TakeReply: KEYS win, meta; ARGV open_id, now sec, now nsec, cut-off sec, cut-off
 	// nsec (now minus the window's duration: a window opened at or before it has expired), max
 	// replies, open on first ("1"), the most windows kept. Answers {status, sec, nsec, replies,
 	// user message} with status "ok", "none" (no window), "expired" or "full".
-	scriptTakeReply = redis.NewScript(luaCommon + luaBound + `
+	TakeReply = redis.NewScript(CommonSource + luaBound + `
 local ns, nn, cs, cn = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local max = tonumber(ARGV[6])
 local v = redis.call('HGET', KEYS[1], ARGV[1])
@@ -219,9 +221,9 @@ redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u))
 return {'ok', s, n, r, u}
 `)
 
-	// scriptTakeCount: KEYS counters, meta; ARGV name, period, limit. A counter is "<count>
+	// TakeCount: KEYS counters, meta; ARGV name, period, limit. A counter is "<count>
 	// <period>". Answers {count, ok}.
-	scriptTakeCount = redis.NewScript(luaCommon + `
+	TakeCount = redis.NewScript(CommonSource + `
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 local c = 0
 if v then
@@ -236,35 +238,35 @@ redis.call('HSET', KEYS[1], ARGV[1], fmt(c) .. ' ' .. ARGV[2])
 return {c, 1}
 `)
 
-	// scriptPutRules: KEYS plans, version counter; ARGV rules json. Answers the new version.
-	scriptPutRules = redis.NewScript(`
+	// PutRules: KEYS plans, version counter; ARGV rules json. Answers the new version.
+	PutRules = redis.NewScript(`
 local v = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], 'set', '1', 'rules', ARGV[1], 'rules_v', string.format('%d', v))
 return v
 `)
 
-	// scriptPutFaults: KEYS plans, version counter, fault counts; ARGV global faults json, the
-	// same compiled for scriptSend. Answers {version, app faults json}.
-	scriptPutFaults = redis.NewScript(`
+	// PutFaults: KEYS plans, version counter, fault counts; ARGV global faults json, the
+	// same compiled for Send. Answers {version, app faults json}.
+	PutFaults = redis.NewScript(`
 local v = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], 'set', '1', 'fglobal', ARGV[1], 'fcg', ARGV[2], 'faults_v', string.format('%d', v))
 redis.call('DEL', KEYS[3])
 return {v, redis.call('HGET', KEYS[1], 'fapps') or ''}
 `)
 
-	// scriptRestartFaults: KEYS plans, version counter, fault counts. Answers {version, global
+	// RestartFaults: KEYS plans, version counter, fault counts. Answers {version, global
 	// faults json, app faults json}.
-	scriptRestartFaults = redis.NewScript(`
+	RestartFaults = redis.NewScript(`
 local v = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], 'faults_v', string.format('%d', v))
 redis.call('DEL', KEYS[3])
 return {v, redis.call('HGET', KEYS[1], 'fglobal') or '', redis.call('HGET', KEYS[1], 'fapps') or ''}
 `)
 
-	// scriptTakeFault is store.DecideFault: KEYS plans, fault counts; ARGV version, plan field,
+	// TakeFault is store.DecideFault: KEYS plans, fault counts; ARGV version, plan field,
 	// skip, times, steps, probability, seed modulo 2^31-1. A count is "<matched> <injected>".
 	// Answers {matched, injected (0|1), step}; {0, 0, 0} for a stale version.
-	scriptTakeFault = redis.NewScript(luaCommon + luaDraw + `
+	TakeFault = redis.NewScript(CommonSource + DrawSource + `
 if redis.call('HGET', KEYS[1], 'faults_v') ~= ARGV[1] then return {0, 0, 0} end
 local matched, injected = 0, 0
 local c = redis.call('HGET', KEYS[2], ARGV[2])
@@ -285,10 +287,10 @@ redis.call('HSET', KEYS[2], ARGV[2], fmt(matched) .. ' ' .. fmt(injected))
 return {matched, inj, step}
 `)
 
-	// scriptAppend: KEYS sequence, feed, app registry, journal, meta; ARGV app, entry json,
+	// Append: KEYS sequence, feed, app registry, journal, meta; ARGV app, entry json,
 	// journal cap (exact), feed cap (approximate). The entry's stream id is "<seq>-0" in both
 	// streams. Answers seq.
-	scriptAppend = redis.NewScript(`
+	Append = redis.NewScript(`
 local seq = redis.call('INCR', KEYS[1])
 local id = string.format('%d', seq) .. '-0'
 redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[3], id, 'e', ARGV[2])
@@ -301,17 +303,17 @@ end
 return seq
 `)
 
-	// scriptSeed: see luaSeed.
-	scriptSeed = redis.NewScript(luaCommon + luaSeed + `
+	// Seed: see luaSeed.
+	Seed = redis.NewScript(CommonSource + luaSeed + `
 seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return 1
 `)
 
-	// scriptResetAll drops every key of the registered apps, the tokens and the plans, then
+	// ResetAll drops every key of the registered apps, the tokens and the plans, then
 	// seeds (luaSeed) in the same step. KEYS: those of luaSeed, then the issued tokens list. It
 	// computes the apps' key names from the registry, so it needs a single Redis (not a
 	// Cluster). The sequence counter, the plan version counter, the feed and the sessions stay.
-	scriptResetAll = redis.NewScript(luaCommon + luaSeed + `
+	ResetAll = redis.NewScript(CommonSource + luaSeed + `
 local p = ARGV[1]
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   redis.call('DEL', akey(p, id, 'app'), akey(p, id, 'meta'), akey(p, id, 'win'),
@@ -322,10 +324,10 @@ seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return 1
 `)
 
-	// scriptDeleteApp: KEYS app, meta, win, cnt, jrn, registry, tokens, issued; ARGV app id.
+	// DeleteApp: KEYS app, meta, win, cnt, jrn, registry, tokens, issued; ARGV app id.
 	// Answers 0 for an unknown app, -1 for a configured one, 1 when it deleted the app and its
 	// tokens (found by reading the tokens hash: a test sandbox holds few).
-	scriptDeleteApp = redis.NewScript(`
+	DeleteApp = redis.NewScript(`
 local source = redis.call('HGET', KEYS[1], 'source')
 if not source then return 0 end
 if source == 'config' then return -1 end
@@ -342,9 +344,9 @@ end
 return 1
 `)
 
-	// scriptResetApp: KEYS app, meta, win, cnt, jrn; ARGV capability, at sec, at nsec, then
+	// ResetApp: KEYS app, meta, win, cnt, jrn; ARGV capability, at sec, at nsec, then
 	// the open_ids of the app's configured windows. Answers 0 for an unknown app.
-	scriptResetApp = redis.NewScript(luaCommon + `
+	ResetApp = redis.NewScript(CommonSource + `
 if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
 redis.call('HSET', KEYS[2], 'appended', '0')

@@ -1,4 +1,4 @@
-package redisstore
+package script
 
 import (
 	"fmt"
@@ -109,15 +109,15 @@ local function parse3339(t)
 end
 `
 
-// scriptCompileFaults stores the compiled plans (fcg, fca) of the fault version they were compiled
+// CompileFaults stores the compiled plans (fcg, fca) of the fault version they were compiled
 // from, unless the plans changed since: KEYS plans; ARGV version, fcg, fca.
-var scriptCompileFaults = redis.NewScript(`
+var CompileFaults = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'faults_v') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'fcg', ARGV[2], 'fca', ARGV[3])
 return 1
 `)
 
-// scriptSend is store.SendSteps in one script: one round trip per send. Each block names the Go
+// Send is store.SendSteps in one script: one round trip per send. Each block names the Go
 // function whose order and wording it repeats (store/send.go; the window is Memory.TakeReply, the
 // counters TakeCount, a fault plan DecideFault and FaultStep); the conformance suite's Send table
 // pins that both decide alike.
@@ -142,27 +142,35 @@ return 1
 // else {seq (0: not journaled), app, app sec, app nsec, layer, code, reason, rule, stopped
 // (0|1), fault owner, fault index (-1: none), matched, step, fault JSON, then warnings as kind,
 // message pairs}.
-func sendScript(o Options, w store.SendWarnings) *redis.Script {
-	return redis.NewScript(sendScriptHeader(o, w) + scriptSendSrc)
+func Send(c SendConstants) *redis.Script {
+	return redis.NewScript(SendHeader(c) + sendSrc)
 }
 
-// sendScriptHeader declares the constants of scriptSend.
-func sendScriptHeader(o Options, w store.SendWarnings) string {
+// SendConstants are the constants of a send script: those of its store and of its server.
+type SendConstants struct {
+	Prefix                                    string // every key starts with it
+	JournalCap, FeedBacklog, MaxWindowsPerApp int
+	Warnings                                  store.SendWarnings
+}
+
+// SendHeader declares the constants of the send script (the text Send puts before it).
+func SendHeader(c SendConstants) string {
+	w := c.Warnings
 	var b strings.Builder
-	b.WriteString("local P, JCAP, FCAP, MAXWIN = " + luaString(o.Prefix) + ", '" + strconv.Itoa(o.JournalCap) +
-		"', '" + strconv.Itoa(o.FeedBacklog) + "', " + strconv.Itoa(o.MaxWindowsPerApp) + "\n")
+	b.WriteString("local P, JCAP, FCAP, MAXWIN = " + LuaString(c.Prefix) + ", '" + strconv.Itoa(c.JournalCap) +
+		"', '" + strconv.Itoa(c.FeedBacklog) + "', " + strconv.Itoa(c.MaxWindowsPerApp) + "\n")
 	for _, c := range []struct {
 		name string
 		w    store.Warning
 	}{{"UNISSUED", w.UnissuedToken}, {"UNCONF", w.UnconfiguredClient}, {"RULE", w.Rule}, {"FIRST", w.OpenOnFirstSend}} {
-		b.WriteString("local " + c.name + "_K, " + c.name + "_M = " + luaString(c.w.Kind) + ", " + luaString(c.w.Message) + "\n")
+		b.WriteString("local " + c.name + "_K, " + c.name + "_M = " + LuaString(c.w.Kind) + ", " + LuaString(c.w.Message) + "\n")
 	}
 	return b.String()
 }
 
-// luaString is s as a Lua string literal: every byte other than printable ASCII, a quote or a
+// LuaString is s as a Lua string literal: every byte other than printable ASCII, a quote or a
 // backslash as a three-digit decimal escape (three digits, so a digit after it stays a digit).
-func luaString(s string) string {
+func LuaString(s string) string {
 	b := []byte{'"'}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
@@ -177,7 +185,7 @@ func luaString(s string) string {
 // A script's local functions are made afresh on every run, and each costs about as much as a
 // Redis command: helpers that only some sends need (civil, parse3339, draw and takeFaults,
 // takeRule, bound) are made in the branch that uses them.
-const scriptSendSrc = luaCore + luaClock + luaCivil + `
+const sendSrc = luaCore + luaClock + luaCivil + `
 -- The plans, read before anything is written: a store whose plans an earlier version wrote has
 -- them only as JSON, so the caller compiles them (Store.compileFaults) and runs the script again.
 local fs = redis.call('HMGET', KEYS[2], 'fcg', 'fca', 'rules', 'rules_v', 'set')
@@ -285,7 +293,7 @@ local fowner, findex, fmatched, fstep, fraw, fkind, fbk = '', -1, 0, 0, '', nil,
 
 -- Only a store with fault plans makes their helpers.
 if ARGV[8] == '' and ((app ~= '' and fs[2] and fs[2] ~= '') or (fs[1] and fs[1] ~= '')) then
-` + luaDraw + `
+` + DrawSource + `
   local function takeFaults(owner, list)
     for _, pl in ipairs(list) do
       if matches(pl.m, app) then
@@ -345,7 +353,7 @@ local function finish(v, stopped)
       end
       ws = table.concat(flat, '\0')
     end
-    -- Append (scriptAppend).
+    -- Append (Append).
     ensure(app)
     seq = redis.call('INCR', KEYS[4])
     local id = seq .. '-0'

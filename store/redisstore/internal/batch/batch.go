@@ -1,4 +1,8 @@
-package redisstore
+// Package batch runs the Redis scripts of concurrent callers in shared pipelines: a caller queues
+// its script run and waits; a runner takes every run queued at that moment and sends them in one
+// pipeline, one write and one read on one connection. Each script still runs alone and
+// atomically in Redis; only the round trip is shared.
+package batch
 
 import (
 	"context"
@@ -9,13 +13,10 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// sendBatcher runs the send scripts of concurrent sends in pipelines: a caller queues its call
-// and waits; a runner takes every call queued at that moment (up to maxBatch) and sends them as
-// one pipeline, one write and one read on one connection. Each send is still one EVALSHA that
-// decides it alone, atomically; only the round trip is shared. Under load this saves the system
-// calls and wake-ups of one round trip per send, in the server and in Redis, which cost more
-// than the scripts (bench/run.sh, fake-redis). A lone send waits for nobody: it goes at once.
-type sendBatcher struct {
+// Batcher runs script calls in pipelines (up to maxBatch a pipeline). Under load this saves
+// the system calls and wake-ups of one round trip per call, in the process and in Redis, which
+// cost about as much as a short script. A lone call waits for nobody: it goes at once.
+type Batcher struct {
 	rdb   *redis.Client
 	calls chan *sendCall
 	stop  chan struct{}
@@ -23,7 +24,7 @@ type sendBatcher struct {
 	wg    sync.WaitGroup
 }
 
-// sendCall is one send's script run through a sendBatcher.
+// sendCall is one script run through a Batcher.
 type sendCall struct {
 	sc    *redis.Script
 	keys  []string
@@ -48,8 +49,9 @@ const (
 	maxBatch = 64
 )
 
-func newSendBatcher(rdb *redis.Client) *sendBatcher {
-	b := &sendBatcher{rdb: rdb, calls: make(chan *sendCall, maxBatch*batchRunners), stop: make(chan struct{})}
+// New starts the runners of a Batcher on rdb; Close stops them.
+func New(rdb *redis.Client) *Batcher {
+	b := &Batcher{rdb: rdb, calls: make(chan *sendCall, maxBatch*batchRunners), stop: make(chan struct{})}
 	for range batchRunners {
 		b.wg.Add(1)
 		go b.run()
@@ -57,20 +59,20 @@ func newSendBatcher(rdb *redis.Client) *sendBatcher {
 	return b
 }
 
-// close stops the runners once they have sent the batches they hold; calls still queued, or
-// queued later, answer redis.ErrClosed (their callers take them back: see do).
-func (b *sendBatcher) close() {
+// Close stops the runners once they have sent the batches they hold; calls still queued, or
+// queued later, answer redis.ErrClosed (their callers take them back: see Do).
+func (b *Batcher) Close() {
 	b.once.Do(func() {
 		close(b.stop)
 		b.wg.Wait()
 	})
 }
 
-// do runs sc (scriptSend) with keys and args in the next pipeline and returns its answer. A context
+// Do runs sc with keys and args in the next pipeline and returns its answer. A context
 // that ends while the call still waits in the queue takes it back (the script never runs); once
 // a runner has taken it, do waits for Redis's answer (bounded by the client's read and write
 // timeouts), so an answer is never lost for a script that ran.
-func (b *sendBatcher) do(ctx context.Context, sc *redis.Script, keys []string, args []any) ([]any, error) {
+func (b *Batcher) Do(ctx context.Context, sc *redis.Script, keys []string, args []any) ([]any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -99,7 +101,7 @@ func (b *sendBatcher) do(ctx context.Context, sc *redis.Script, keys []string, a
 }
 
 // run gathers and sends batches until stop.
-func (b *sendBatcher) run() {
+func (b *Batcher) run() {
 	defer b.wg.Done()
 	batch := make([]*sendCall, 0, maxBatch)
 	for {
@@ -126,7 +128,7 @@ func (b *sendBatcher) run() {
 }
 
 // take adds c to batch unless its caller took it back.
-func (b *sendBatcher) take(batch []*sendCall, c *sendCall) []*sendCall {
+func (b *Batcher) take(batch []*sendCall, c *sendCall) []*sendCall {
 	if c.state.CompareAndSwap(callQueued, callTaken) {
 		batch = append(batch, c)
 	}
@@ -135,7 +137,7 @@ func (b *sendBatcher) take(batch []*sendCall, c *sendCall) []*sendCall {
 
 // send runs batch as one pipeline of EVALSHA. A call that Redis answers NOSCRIPT (it lost its
 // script cache, a restart) did not run: it runs again alone with EVAL.
-func (b *sendBatcher) send(batch []*sendCall) {
+func (b *Batcher) send(batch []*sendCall) {
 	// No caller's context: one caller's end must not fail the others' sends. The client's
 	// read and write timeouts bound the wait.
 	ctx := context.Background()
