@@ -97,10 +97,9 @@ func (s *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult,
 	if err != nil {
 		return store.SendResult{}, wrap("send", err)
 	}
-	keys := []string{s.tokens, s.plans, s.counts, s.seq, s.feedKey, s.registry}
 	args := s.sendArgs(&in, pre, entry)
 	for range 3 {
-		xs, err := s.sends.Do(ctx, s.sendScript(in.Warn), keys, args)
+		xs, err := s.sends.Do(ctx, s.sendScript(in.Warn), nil, args)
 		var rerr redis.Error
 		if err != nil && errors.As(err, &rerr) && strings.HasSuffix(rerr.Error(), errUncompiled) {
 			if err := s.compileFaults(ctx); err != nil {
@@ -142,19 +141,23 @@ func (s *Store) sendScript(w store.SendWarnings) *redis.Script {
 	if sc, ok := s.sendScripts.Load(w); ok {
 		return sc.(*redis.Script)
 	}
-	sc, _ := s.sendScripts.LoadOrStore(w, script.Send(script.SendConstants{Prefix: s.opts.Prefix, JournalCap: s.opts.JournalCap,
-		FeedBacklog: s.opts.FeedBacklog, MaxWindowsPerApp: s.opts.MaxWindowsPerApp, Warnings: w}))
+	sc, _ := s.sendScripts.LoadOrStore(w, script.Send(s.sendConstants(w)))
 	return sc.(*redis.Script)
+}
+
+// sendConstants are the constants of the send script of this store and w.
+func (s *Store) sendConstants(w store.SendWarnings) script.SendConstants {
+	return script.SendConstants{Prefix: s.opts.Prefix, Tokens: s.tokens, Plans: s.plans, Counts: s.counts, Seq: s.seq,
+		Feed: s.feedKey, Registry: s.registry, JournalCap: s.opts.JournalCap, FeedBacklog: s.opts.FeedBacklog,
+		MaxWindowsPerApp: s.opts.MaxWindowsPerApp, Warnings: w}
 }
 
 // sendArgs are the ARGV of script.Send.
 func (s *Store) sendArgs(in *store.SendInput, pre, entry []byte) []any {
 	_, tz := in.Now.Zone()
-	dur := in.Window.Duration
-	return []any{in.Token, boolArg(in.Sandbox), in.SandboxApp, boolArg(in.BaiduShaped),
-		in.Match.OpenID, in.Match.MsgType, in.Match.Content, in.MagicFault,
-		in.Limits.Encoded(), pre, int64(dur / time.Second), int64(dur % time.Second), in.Window.MaxReplies,
-		boolArg(in.Window.OpenOnFirst), in.Notes, entry, tz}
+	return []any{in.Token, in.Match.OpenID, in.Match.MsgType, in.Match.Content, in.SandboxApp,
+		in.Limits.Encoded(), pre, in.Notes, entry,
+		script.SendFlags(in.Sandbox, in.BaiduShaped, in.MagicFault, in.Window.Duration, in.Window.MaxReplies, in.Window.OpenOnFirst, tz)}
 }
 
 // sendResult reads script.Send's answer.

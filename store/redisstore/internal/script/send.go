@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -122,21 +123,23 @@ return 1
 // counters TakeCount, a fault plan DecideFault and FaultStep); the conformance suite's Send table
 // pins that both decide alike.
 //
-// KEYS: 1 tokens, 2 plans, 3 fault counts, 4 sequence, 5 feed, 6 app registry. The app's keys are
-// computed here (the app is known only once the token is read), so this script, like Append,
+// Its keys are written into its text (sendKeys), not passed in KEYS: it computes the app's keys
+// itself anyway (the app is known only once the token is read), so this script, like Append,
 // needs a single Redis, not a Cluster.
 //
-// The script's text starts with the constants of its store and server (sendScriptHeader): the
-// key prefix P, the journal cap JCAP, the feed cap FCAP, the most windows an app keeps MAXWIN,
-// and the kind and message of the warnings (store.SendWarnings) UNISSUED_K/_M, UNCONF_K/_M,
-// RULE_K/_M and FIRST_K/_M. Constants cost nothing per run, while every argument is copied and
-// hashed into a Lua string on every run.
+// The script's text starts with the constants of its store and server (SendHeader): the key
+// prefix P, the global keys K_TOKENS, K_PLANS, K_COUNTS (fault counts), K_SEQ, K_FEED, K_REG
+// (the app registry), the journal cap JCAP, the feed cap FCAP, the most windows an app keeps
+// MAXWIN, and the kind and message of the warnings (store.SendWarnings) UNISSUED_K/_M,
+// UNCONF_K/_M, RULE_K/_M and FIRST_K/_M. Constants cost nothing per run, while every key and
+// argument is copied and hashed into a Lua string on every run.
 //
-// ARGV: 1 token, 2 sandbox (1), 3 sandbox app id, 4 Baidu-shaped (1), 5 open_id, 6 msg_type,
-// 7 content, 8 the magic fault's phase ("" none), 9 the limit table (store.LimitTable.Encoded),
-// 10 the server's verdicts as JSON ("" none: see wirePre), 11 window duration sec, 12 its nsec,
-// 13 max replies, 14 open on first (1), 15 notes, 16 the entry without its decision (JSON),
-// 17 the zone offset of reasons' times (seconds).
+// ARGV: 1 token, 2 open_id, 3 msg_type, 4 content, 5 sandbox app id, 6 the limit table
+// (store.LimitTable.Encoded), 7 the server's verdicts as JSON ("" none: see redisstore's
+// wirePre), 8 notes, 9 the entry without its decision (JSON), 10 the server's numbers and flags
+// in one argument (SendFlags): sandbox (0|1), Baidu-shaped (0|1), the magic fault's phase ("-"
+// none), window duration sec and nsec, max replies, open on first (0|1), the zone offset of
+// reasons' times (seconds).
 //
 // Answers the error UNCOMPILED (having written nothing) when the plans lack their compiled form,
 // else {seq (0: not journaled), app, app sec, app nsec, layer, code, reason, rule, stopped
@@ -148,15 +151,34 @@ func Send(c SendConstants) *redis.Script {
 
 // SendConstants are the constants of a send script: those of its store and of its server.
 type SendConstants struct {
-	Prefix                                    string // every key starts with it
-	JournalCap, FeedBacklog, MaxWindowsPerApp int
-	Warnings                                  store.SendWarnings
+	Prefix                                     string // every key starts with it
+	Tokens, Plans, Counts, Seq, Feed, Registry string // the global keys (redisstore's package doc)
+	JournalCap, FeedBacklog, MaxWindowsPerApp  int
+	Warnings                                   store.SendWarnings
+}
+
+// SendFlags is ARGV 10 of Send.
+func SendFlags(sandbox, baiduShaped bool, magic string, window time.Duration, maxReplies int, openOnFirst bool, zoneOffset int) string {
+	if magic == "" {
+		magic = "-"
+	}
+	return bit(sandbox) + " " + bit(baiduShaped) + " " + magic + " " + strconv.FormatInt(int64(window/time.Second), 10) + " " +
+		strconv.FormatInt(int64(window%time.Second), 10) + " " + strconv.Itoa(maxReplies) + " " + bit(openOnFirst) + " " + strconv.Itoa(zoneOffset)
+}
+
+func bit(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // SendHeader declares the constants of the send script (the text Send puts before it).
 func SendHeader(c SendConstants) string {
 	w := c.Warnings
 	var b strings.Builder
+	b.WriteString("local K_TOKENS, K_PLANS, K_COUNTS, K_SEQ, K_FEED, K_REG = " + LuaString(c.Tokens) + ", " + LuaString(c.Plans) + ", " +
+		LuaString(c.Counts) + ", " + LuaString(c.Seq) + ", " + LuaString(c.Feed) + ", " + LuaString(c.Registry) + "\n")
 	b.WriteString("local P, JCAP, FCAP, MAXWIN = " + LuaString(c.Prefix) + ", '" + strconv.Itoa(c.JournalCap) +
 		"', '" + strconv.Itoa(c.FeedBacklog) + "', " + strconv.Itoa(c.MaxWindowsPerApp) + "\n")
 	for _, c := range []struct {
@@ -188,12 +210,15 @@ func LuaString(s string) string {
 const sendSrc = luaCore + luaClock + luaCivil + `
 -- The plans, read before anything is written: a store whose plans an earlier version wrote has
 -- them only as JSON, so the caller compiles them (Store.compileFaults) and runs the script again.
-local fs = redis.call('HMGET', KEYS[2], 'fcg', 'fca', 'rules', 'rules_v', 'set')
+local fs = redis.call('HMGET', K_PLANS, 'fcg', 'fca', 'rules', 'rules_v', 'set')
 if fs[5] == '1' and (not fs[1] or not fs[2]) then return redis.error_reply('UNCOMPILED') end
-local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[1], ARGV[5], ARGV[6], ARGV[7]
-local TZ = tonumber(ARGV[17])
+local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local SANDBOX, BAIDU, MAGIC, WS, WN, MAXS, FIRST, TZS =
+  string.match(ARGV[10], '^(%d) (%d) (%S+) (%-?%d+) (%d+) (%-?%d+) (%d) (%-?%d+)$')
+if MAGIC == '-' then MAGIC = '' end
+local TZ = tonumber(TZS)
 local pre = {}
-if ARGV[10] ~= '' then pre = cjson.decode(ARGV[10]) end
+if ARGV[7] ~= '' then pre = cjson.decode(ARGV[7]) end
 local W = {}
 for _, w in ipairs(pre.w or {}) do W[#W + 1] = w end
 
@@ -204,7 +229,7 @@ local function ensure(id)
   ensured[id] = true
   local meta = akey(P, id, 'meta')
   if redis.call('HGET', meta, 'reg') ~= '1' then
-    redis.call('SADD', KEYS[6], id)
+    redis.call('SADD', K_REG, id)
     redis.call('HSET', meta, 'reg', '1')
   end
 end
@@ -238,7 +263,7 @@ local app, appsrc, appcap = '', '', false
 local as, an = 0, 0
 local tv = pre.tv
 if not tv then
-  local tj = redis.call('HGET', KEYS[1], TOKEN)
+  local tj = redis.call('HGET', K_TOKENS, TOKEN)
   local tok = tj and cjson.decode(tj)
   local t = redis.call('TIME')
   local ns, nn = tonumber(t[1]), tonumber(t[2]) * 1000
@@ -265,13 +290,13 @@ if not tv then
     end
   elseif tok then
     tv = verdict('gateway', 110, 'access_token: this is a refresh token; send the access_token')
-  elseif ARGV[2] ~= '1' then
+  elseif SANDBOX ~= '1' then
     tv = verdict('gateway', 110, 'access_token: not issued by this fake (policy tokens: issued)')
-  elseif ARGV[4] == '1' then
+  elseif BAIDU == '1' then
     tv = verdict('gateway', 110, "access_token: has Baidu's shape but was not issued by this fake (stale from an earlier run?); get a new one")
   else
     -- RegisterApp: the first registration wins.
-    local id = ARGV[3]
+    local id = ARGV[5]
     if not useApp(id) then
       ensure(id)
       redis.call('HSET', akey(P, id, 'app'), 'id', id, 'client_id', '', 'secret', '', 'source', 'sandbox-token', 'cap', '1', 'offset', '0')
@@ -292,13 +317,13 @@ end
 local fowner, findex, fmatched, fstep, fraw, fkind, fbk = '', -1, 0, 0, '', nil, ''
 
 -- Only a store with fault plans makes their helpers.
-if ARGV[8] == '' and ((app ~= '' and fs[2] and fs[2] ~= '') or (fs[1] and fs[1] ~= '')) then
+if MAGIC == '' and ((app ~= '' and fs[2] and fs[2] ~= '') or (fs[1] and fs[1] ~= '')) then
 ` + DrawSource + `
   local function takeFaults(owner, list)
     for _, pl in ipairs(list) do
       if matches(pl.m, app) then
         local field = fmt(pl.i) .. ':' .. owner
-        local c = redis.call('HGET', KEYS[3], field)
+        local c = redis.call('HGET', K_COUNTS, field)
         local matched, injected = 0, 0
         if c then
           local m, i = string.match(c, '^(%d+) (%d+)$')
@@ -312,7 +337,7 @@ if ARGV[8] == '' and ((app ~= '' and fs[2] and fs[2] ~= '') or (fs[1] and fs[1] 
           inj, step = true, injected
           injected = injected + 1
         end
-        redis.call('HSET', KEYS[3], field, fmt(matched) .. ' ' .. fmt(injected))
+        redis.call('HSET', K_COUNTS, field, fmt(matched) .. ' ' .. fmt(injected))
         if inj then
           local kind = pl.kind or ''
           if pl.steps > 0 then kind = pl.seq[step + 1] end
@@ -333,12 +358,12 @@ if ARGV[8] == '' and ((app ~= '' and fs[2] and fs[2] ~= '') or (fs[1] and fs[1] 
   end
   if findex < 0 and fs[1] and fs[1] ~= '' then takeFaults('', cjson.decode(fs[1])) end
 end
-local faulted = findex >= 0 or ARGV[8] ~= ''
+local faulted = findex >= 0 or MAGIC ~= ''
 
 -- finish writes the notes, journals the entry unless a fault picked the send, and answers.
 local function finish(v, stopped)
   local reason = v.r
-  if not stopped and v.c ~= 0 then reason = reason .. ARGV[15] end
+  if not stopped and v.c ~= 0 then reason = reason .. ARGV[8] end
   for _, w in ipairs(v.w or {}) do W[#W + 1] = w end
   local seq = 0
   if not faulted and not stopped then
@@ -355,12 +380,12 @@ local function finish(v, stopped)
     end
     -- Append (Append).
     ensure(app)
-    seq = redis.call('INCR', KEYS[4])
+    seq = redis.call('INCR', K_SEQ)
     local id = seq .. '-0'
-    redis.call('XADD', akey(P, app, 'jrn'), 'MAXLEN', JCAP, id, 'e', ARGV[16], 'l', v.l, 'c', v.c, 'r', reason,
-      'ru', v.ru or '', 'a', app, 'ts', as, 'tn', an, 'tz', ARGV[17], 'w', ws)
-    redis.call('XADD', KEYS[5], 'MAXLEN', '~', FCAP, id, 'e', ARGV[16], 'l', v.l, 'c', v.c, 'r', reason,
-      'ru', v.ru or '', 'a', app, 'ts', as, 'tn', an, 'tz', ARGV[17], 'w', ws)
+    redis.call('XADD', akey(P, app, 'jrn'), 'MAXLEN', JCAP, id, 'e', ARGV[9], 'l', v.l, 'c', v.c, 'r', reason,
+      'ru', v.ru or '', 'a', app, 'ts', as, 'tn', an, 'tz', TZS, 'w', ws)
+    redis.call('XADD', K_FEED, 'MAXLEN', '~', FCAP, id, 'e', ARGV[9], 'l', v.l, 'c', v.c, 'r', reason,
+      'ru', v.ru or '', 'a', app, 'ts', as, 'tn', an, 'tz', TZS, 'w', ws)
     redis.call('HINCRBY', akey(P, app, 'meta'), 'appended', 1)
   end
   local out = {seq, app, as, an, v.l or '', v.c or 0, reason or '', v.ru or '', stopped and 1 or 0, fowner, findex, fmatched, fstep, fraw}
@@ -373,7 +398,7 @@ end
 
 -- A token refusal ends here; a fault that strikes before the service too, nothing counted.
 if tv then return finish(tv, false) end
-local before = ARGV[8] == 'before'
+local before = MAGIC == 'before'
 if fkind then
   -- config.Fault.PhaseFor, compiled: bk lists the plan's kinds that strike before ("-": none).
   local kk = fkind
@@ -411,9 +436,9 @@ end
 local v = takeRule and takeRule(true)
 if v then return finish(v, false) end
 local qps, daily = 0, 0
-if ARGV[9] ~= '0 0' then
+if ARGV[6] ~= '0 0' then
   local lim = {}
-  for x in string.gmatch(ARGV[9], '%S+') do lim[#lim + 1] = x end
+  for x in string.gmatch(ARGV[6], '%S+') do lim[#lim + 1] = x end
   qps, daily = tonumber(lim[1]), tonumber(lim[2])
   for i = 3, #lim, 3 do
     if lim[i] == app then qps, daily = tonumber(lim[i + 1]), tonumber(lim[i + 2]) end
@@ -457,8 +482,8 @@ local function window(code, reason)
   return v
 end
 local win = akey(P, app, 'win')
-local cs, cn = tsub(as, an, tonumber(ARGV[11]), tonumber(ARGV[12]))
-local max = tonumber(ARGV[13])
+local cs, cn = tsub(as, an, tonumber(WS), tonumber(WN))
+local max = tonumber(MAXS)
 local wv = redis.call('HGET', win, OPENID)
 local s, n, r, u
 local expired = false
@@ -467,9 +492,9 @@ if wv then
   expired = ple(s, n, cs, cn)
 end
 if not wv or expired then
-  if ARGV[14] ~= '1' then
+  if FIRST ~= '1' then
     if expired then
-      local es, en = tadd(s, n, tonumber(ARGV[11]), tonumber(ARGV[12]))
+      local es, en = tadd(s, n, tonumber(WS), tonumber(WN))
       civil()
       return finish(window(90001, 'window: the window opened at ' .. rfc3339(s, n, TZ, false) .. ' expired at ' ..
         rfc3339(es, en, TZ, false) .. ' (app clock)'), false)
