@@ -178,6 +178,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("redisstore: %s: %s", name, scrub(err.Error(), u))
 	}
 	ro.DisableIdentity = true // no CLIENT SETINFO on every connection
+	ro.Protocol = 2           // RESP2: go-redis then skips its per-reply check for RESP3 push notifications
 	// No command retries: a script whose answer was lost may have run, and running it again
 	// would count a reply twice. The caller gets the error instead (error_code 2 for a send).
 	ro.MaxRetries = -1
