@@ -12,22 +12,23 @@ import (
 // sendChecker is the send schema compiled at load time into a plain check of the keywords the
 // schema uses (required, type string or integer, enum, minLength). It answers the common cases,
 // valid or not, without building a value map or an error tree; anything it was not compiled for
-// it leaves to kin-openapi (ok false). A test proves that both give the same violations.
+// it leaves to kin-openapi (ok false). A test proves that both give the same violations. Its fields
+// are exported for openapi.compiled.json (compiled.go).
 type sendChecker struct {
-	props    []propCheck // sorted by name, the order kin-openapi reports them in
-	required []string    // in the schema's order
+	Props    []propCheck `json:"props"`    // sorted by name, the order kin-openapi reports them in
+	Required []string    `json:"required"` // in the schema's order
 }
 
 // propCheck is one compiled property.
 type propCheck struct {
-	name      string
-	integer   bool
-	enumStr   []string  // string enum values
-	enumNum   []float64 // numeric enum values
-	hasEnum   bool
-	enumText  string // "must be one of ..."
-	minLength int
-	minText   string
+	Name      string    `json:"name"`
+	Integer   bool      `json:"integer,omitempty"`
+	EnumStr   []string  `json:"enum_str,omitempty"` // string enum values
+	EnumNum   []float64 `json:"enum_num,omitempty"` // numeric enum values
+	HasEnum   bool      `json:"has_enum,omitempty"`
+	EnumText  string    `json:"enum_text,omitempty"` // "must be one of ..."
+	MinLength int       `json:"min_length,omitempty"`
+	MinText   string    `json:"min_text,omitempty"`
 }
 
 // compileSendChecker compiles the send schema, or returns nil when the schema uses a keyword the
@@ -39,14 +40,14 @@ func compileSendChecker(s *openapi3.Schema) *sendChecker {
 	if !s.Type.Is(openapi3.TypeObject) || !top.IsEmpty() || (s.AdditionalProperties.Has != nil && !*s.AdditionalProperties.Has) || s.AdditionalProperties.Schema != nil {
 		return nil
 	}
-	c := &sendChecker{required: slices.Clone(s.Required)}
+	c := &sendChecker{Required: slices.Clone(s.Required)}
 	for name, ref := range s.Properties {
 		if ref == nil || ref.Value == nil {
 			return nil
 		}
 		p := ref.Value
-		pc := propCheck{name: name, integer: p.Type.Is(openapi3.TypeInteger)}
-		if !pc.integer && !p.Type.Is(openapi3.TypeString) {
+		pc := propCheck{Name: name, Integer: p.Type.Is(openapi3.TypeInteger)}
+		if !pc.Integer && !p.Type.Is(openapi3.TypeString) {
 			return nil
 		}
 		rest := *p
@@ -55,65 +56,65 @@ func compileSendChecker(s *openapi3.Schema) *sendChecker {
 			return nil
 		}
 		if len(p.Enum) > 0 {
-			pc.hasEnum = true
-			pc.enumText = "must be one of " + enumList(p.Enum)
+			pc.HasEnum = true
+			pc.EnumText = "must be one of " + enumList(p.Enum)
 			for _, v := range p.Enum {
 				switch t := v.(type) {
 				case string:
-					pc.enumStr = append(pc.enumStr, t)
+					pc.EnumStr = append(pc.EnumStr, t)
 				case float64:
-					pc.enumNum = append(pc.enumNum, t)
+					pc.EnumNum = append(pc.EnumNum, t)
 				default:
 					return nil
 				}
 			}
 		}
 		if p.MinLength > 0 {
-			if pc.integer {
+			if pc.Integer {
 				return nil
 			}
-			pc.minLength = int(p.MinLength)
-			pc.minText = fmt.Sprintf("minimum string length is %d", p.MinLength)
+			pc.MinLength = int(p.MinLength)
+			pc.MinText = fmt.Sprintf("minimum string length is %d", p.MinLength)
 		}
-		c.props = append(c.props, pc)
+		c.Props = append(c.Props, pc)
 	}
-	slices.SortFunc(c.props, func(a, b propCheck) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(c.Props, func(a, b propCheck) int { return strings.Compare(a.Name, b.Name) })
 	return c
 }
 
 // check returns the schema violations of the parameters, and ok false when it cannot tell (the
 // caller then asks kin-openapi).
 func (c *sendChecker) check(get func(string) (string, bool)) (out []Violation, ok bool) {
-	for i := range c.props {
-		p := &c.props[i]
-		v, present := get(p.name)
+	for i := range c.Props {
+		p := &c.Props[i]
+		v, present := get(p.Name)
 		if !present {
 			continue
 		}
-		if p.integer {
+		if p.Integer {
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil {
 				// A string where an integer is due: kin-openapi reports the enum when there is one.
-				if !p.hasEnum {
+				if !p.HasEnum {
 					return nil, false
 				}
-				out = append(out, Violation{Where: "body", Field: p.name, Reason: p.enumText})
+				out = append(out, Violation{Where: "body", Field: p.Name, Reason: p.EnumText})
 				continue
 			}
-			if p.hasEnum && !slices.Contains(p.enumNum, float64(n)) {
-				out = append(out, Violation{Where: "body", Field: p.name, Reason: p.enumText})
+			if p.HasEnum && !slices.Contains(p.EnumNum, float64(n)) {
+				out = append(out, Violation{Where: "body", Field: p.Name, Reason: p.EnumText})
 			}
 			continue
 		}
-		if p.hasEnum && !slices.Contains(p.enumStr, v) {
-			out = append(out, Violation{Where: "body", Field: p.name, Reason: p.enumText})
+		if p.HasEnum && !slices.Contains(p.EnumStr, v) {
+			out = append(out, Violation{Where: "body", Field: p.Name, Reason: p.EnumText})
 			continue
 		}
-		if p.minLength > 0 && (len(v) < p.minLength || utf8Count(v) < p.minLength) {
-			out = append(out, Violation{Where: "body", Field: p.name, Reason: p.minText})
+		if p.MinLength > 0 && (len(v) < p.MinLength || utf8Count(v) < p.MinLength) {
+			out = append(out, Violation{Where: "body", Field: p.Name, Reason: p.MinText})
 		}
 	}
-	for _, name := range c.required {
+	for _, name := range c.Required {
 		if _, present := get(name); !present {
 			out = append(out, Violation{Where: "body", Field: name, Reason: "required but missing"})
 		}

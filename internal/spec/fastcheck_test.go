@@ -37,7 +37,7 @@ func lookup(pairs ...string) func(string) (string, bool) {
 func TestCompiledCheckMatchesKinOpenAPI(t *testing.T) {
 	t.Parallel()
 	sp := loadForTest(t)
-	if sp.fast == nil {
+	if sp.c.Send == nil {
 		t.Fatal("openapi.yaml's SendForm did not compile to the fast checker")
 	}
 	tests := []struct {
@@ -64,7 +64,7 @@ func TestCompiledCheckMatchesKinOpenAPI(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			want := sp.checkSendKin(tt.get)
-			got, ok := sp.fast.check(tt.get)
+			got, ok := sp.c.Send.check(tt.get)
 			if !ok {
 				t.Fatal("the compiled check could not decide")
 			}
@@ -98,7 +98,7 @@ func FuzzCompiledCheck(f *testing.F) {
 			}
 			return "", false
 		}
-		got, ok := sp.fast.check(get)
+		got, ok := sp.c.Send.check(get)
 		if !ok {
 			return
 		}
@@ -122,12 +122,20 @@ func TestFindOperationLiteralRoutesMatchRouter(t *testing.T) {
 		{"POST", smartappmock.SendPath}, {"GET", smartappmock.SendPath}, {"GET", smartappmock.TokenPath},
 		{"POST", smartappmock.TokenPath}, {"PUT", smartappmock.TokenPath}, {"POST", smartappmock.SendPath + "/"},
 		{"POST", "/rest/2.0/smartapp/message/custom/sendbytp"}, {"GET", "/"},
+		{"post", smartappmock.SendPath}, {"HEAD", smartappmock.TokenPath}, {"OPTIONS", smartappmock.SendPath},
+		{"POST", "/rest/2.0/smartapp/message/custom/SEND"}, {"POST", "//rest/2.0/smartapp/message/custom/send"},
+		{"POST", "/rest/2.0/smartapp/message/custom/send%2F"}, {"POST", "/rest/2.0/smartapp/message/custom/send?x=1"},
+		{"POST", "/rest/2.0/smartapp/message/custom/../custom/send"}, {"GET", "/oauth/2.0"},
 	} {
 		req := httptest.NewRequest(tc.method, "http://127.0.0.1"+tc.path, nil)
 		var via found
 		via.Op, via.Known = sp.FindOperation(req)
 		var router found
-		if route, _, err := sp.router.FindRoute(req); err == nil {
+		d, err := sp.full()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if route, _, err := d.router.FindRoute(req); err == nil {
 			router = found{route.Operation.OperationID, true}
 		} else {
 			router.Known = errors.Is(err, routers.ErrMethodNotAllowed)

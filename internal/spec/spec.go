@@ -14,14 +14,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-
-	"github.com/smartappmock/smartappmock"
 )
 
 // Operation ids of openapi.yaml that the fake serves.
@@ -42,34 +39,60 @@ const (
 	codesExt        = "x-smartapp-codes"
 )
 
-// Spec is a loaded, validated openapi.yaml with everything the fake needs compiled once.
+// Spec is a loaded, validated openapi.yaml with everything the fake needs compiled once: what
+// serving needs (compiled) up front, and kin-openapi's document, router and send schema (document)
+// when a check first needs them.
 type Spec struct {
-	doc     *openapi3.T
-	router  routers.Router
-	codes   Catalogue
-	send    *openapi3.Schema
-	when    []condition
-	fields  []fieldKind
-	fast    *sendChecker
-	routes  map[string]map[string]string // path -> method -> operation id, for paths without templates
+	c       compiled
+	full    func() (*document, error)
 	optsReq *openapi3filter.Options
+}
+
+// document is openapi.yaml as kin-openapi loaded it.
+type document struct {
+	doc    *openapi3.T
+	router routers.Router
+	send   *openapi3.Schema // the SendForm schema
 }
 
 // condition is one x-smartapp-required-when rule: Field must be non-empty when On equals Value.
 type condition struct {
-	Field, On, Value string
-	reason           string
+	Field  string `json:"field"`
+	On     string `json:"on"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
 }
 
 // fieldKind records which send fields the schema types as integers.
 type fieldKind struct {
-	name    string
-	integer bool
+	Name    string `json:"name"`
+	Integer bool   `json:"integer,omitempty"`
 }
 
 // Load parses and validates an OpenAPI document, clears its servers (so routing works on any host),
 // and compiles the send schema, its conditional rules and the code catalogue.
 func Load(data []byte) (*Spec, error) {
+	d, err := loadDocument(data)
+	if err != nil {
+		return nil, err
+	}
+	c, err := compile(d, data)
+	if err != nil {
+		return nil, err
+	}
+	return newSpec(c, func() (*document, error) { return d, nil }), nil
+}
+
+func newSpec(c compiled, full func() (*document, error)) *Spec {
+	return &Spec{c: c, full: full, optsReq: &openapi3filter.Options{
+		MultiError:         true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	}}
+}
+
+// loadDocument parses and validates an OpenAPI document with kin-openapi, clears its servers and
+// builds its router; the operations the fake serves and the send schema must be there.
+func loadDocument(data []byte) (*document, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(data)
 	if err != nil {
@@ -83,7 +106,6 @@ func Load(data []byte) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi: router: %w", err)
 	}
-	s := &Spec{doc: doc, router: router}
 	ops := map[string]bool{}
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
@@ -99,39 +121,60 @@ func Load(data []byte) (*Spec, error) {
 	if !ok || ref.Value == nil {
 		return nil, fmt.Errorf("openapi: schema %s is missing", sendFormSchema)
 	}
-	s.send = ref.Value
-	for name, prop := range s.send.Properties {
-		s.fields = append(s.fields, fieldKind{name: name, integer: prop.Value.Type.Is(openapi3.TypeInteger)})
+	return &document{doc: doc, router: router, send: ref.Value}, nil
+}
+
+// compile takes from a loaded document (of data) what serving needs: routes, the send checks, the
+// catalogue.
+func compile(d *document, data []byte) (compiled, error) {
+	var (
+		c   = compiled{Source: sourceHash(data)}
+		err error
+	)
+	for name, prop := range d.send.Properties {
+		c.Fields = append(c.Fields, fieldKind{Name: name, Integer: prop.Value.Type.Is(openapi3.TypeInteger)})
 	}
-	sort.Slice(s.fields, func(i, j int) bool { return s.fields[i].name < s.fields[j].name })
-	if s.when, err = parseRequiredWhen(s.send.Extensions[requiredWhenExt]); err != nil {
-		return nil, err
+	sort.Slice(c.Fields, func(i, j int) bool { return c.Fields[i].Name < c.Fields[j].Name })
+	if c.When, err = parseRequiredWhen(d.send.Extensions[requiredWhenExt]); err != nil {
+		return c, err
 	}
-	s.fast = compileSendChecker(s.send)
-	s.routes = literalRoutes(doc)
-	if s.codes, err = parseCatalogue(doc.Extensions[codesExt]); err != nil {
-		return nil, err
+	c.Send = compileSendChecker(d.send)
+	c.Routes, c.Templated = literalRoutes(d.doc)
+	if c.Codes, err = parseCatalogue(d.doc.Extensions[codesExt]); err != nil {
+		return c, err
 	}
-	s.optsReq = &openapi3filter.Options{
-		MultiError:         true,
-		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-	}
-	return s, nil
+	return c, nil
 }
 
 // Catalogue returns the codes and messages of x-smartapp-codes.
-func (s *Spec) Catalogue() Catalogue { return s.codes }
+func (s *Spec) Catalogue() Catalogue { return s.c.Codes }
 
-// Document returns the loaded document. Callers must not modify it.
-func (s *Spec) Document() *openapi3.T { return s.doc }
+// Document returns the loaded document (nil if it did not load: Embedded loads it on first use,
+// and a test proves that the build's openapi.yaml loads). Callers must not modify it.
+func (s *Spec) Document() *openapi3.T {
+	d, err := s.full()
+	if err != nil {
+		return nil
+	}
+	return d.doc
+}
 
 // FindOperation returns the operation id that serves a method and path, and whether the path exists
 // at all (so a known path with another method can be told from an unknown path).
 func (s *Spec) FindOperation(r *http.Request) (opID string, pathKnown bool) {
-	if id, ok := s.routes[r.URL.Path][r.Method]; ok {
+	methods, known := s.c.Routes[r.URL.Path]
+	if id, ok := methods[r.Method]; ok {
 		return id, true
 	}
-	route, _, err := s.router.FindRoute(r)
+	if !s.c.Templated {
+		// Every path is in the table, which then answers as the router would (a test compares them).
+		return "", known
+	}
+	d, err := s.full()
+	if err != nil {
+		return "", false
+	}
+	route, _, err := d.router.FindRoute(r)
 	if err == nil {
 		return route.Operation.OperationID, true
 	}
@@ -176,8 +219,8 @@ func Join(vs []Violation) string {
 // invalid parameters alike without kin-openapi's error tree; kin-openapi's VisitJSON remains the
 // reference and answers whatever the compiled check was not built for.
 func (s *Spec) CheckSend(get func(name string) (string, bool)) []Violation {
-	if s.fast != nil {
-		if out, ok := s.fast.check(get); ok {
+	if s.c.Send != nil {
+		if out, ok := s.c.Send.check(get); ok {
 			return append(out, s.checkWhen(get)...)
 		}
 	}
@@ -187,22 +230,26 @@ func (s *Spec) CheckSend(get func(name string) (string, bool)) []Violation {
 // checkSendKin is CheckSend by kin-openapi's VisitJSON alone: the reference the compiled check is
 // tested against.
 func (s *Spec) checkSendKin(get func(name string) (string, bool)) []Violation {
-	obj := make(map[string]any, len(s.fields))
-	for _, f := range s.fields {
-		v, ok := get(f.name)
+	d, err := s.full()
+	if err != nil {
+		return []Violation{{Where: "request", Reason: err.Error()}}
+	}
+	obj := make(map[string]any, len(s.c.Fields))
+	for _, f := range s.c.Fields {
+		v, ok := get(f.Name)
 		if !ok {
 			continue
 		}
-		if f.integer {
+		if f.Integer {
 			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-				obj[f.name] = n
+				obj[f.Name] = n
 				continue
 			}
 		}
-		obj[f.name] = v
+		obj[f.Name] = v
 	}
 	var out []Violation
-	if err := s.send.VisitJSON(obj, openapi3.MultiErrors(), openapi3.VisitAsRequest(), openapi3.DisableSchemaErrorDetails()); err != nil {
+	if err := d.send.VisitJSON(obj, openapi3.MultiErrors(), openapi3.VisitAsRequest(), openapi3.DisableSchemaErrorDetails()); err != nil {
 		out = append(out, schemaViolations("body", err)...)
 	}
 	out = append(out, s.checkWhen(get)...)
@@ -213,13 +260,17 @@ func (s *Spec) checkSendKin(get func(name string) (string, bool)) []Violation {
 // content type and body, plus the x-smartapp-required-when rules of a send. body is the request body
 // (the request's own Body is not read). It is what the contract kit uses to judge clients.
 func (s *Spec) CheckRequest(r *http.Request, body []byte) []Violation {
+	d, err := s.full()
+	if err != nil {
+		return []Violation{{Where: "request", Reason: err.Error()}}
+	}
 	clone := r.Clone(context.Background())
 	clone.Body = http.NoBody
 	if len(body) > 0 {
 		clone.Body = nopCloser{bytes.NewReader(body)}
 	}
 	clone.ContentLength = int64(len(body))
-	route, params, err := s.router.FindRoute(clone)
+	route, params, err := d.router.FindRoute(clone)
 	if err != nil {
 		return []Violation{{Where: "request", Reason: fmt.Sprintf("%s %s is not an operation of openapi.yaml", r.Method, r.URL.Path)}}
 	}
@@ -237,12 +288,12 @@ func (s *Spec) CheckRequest(r *http.Request, body []byte) []Violation {
 
 func (s *Spec) checkWhen(get func(string) (string, bool)) []Violation {
 	var out []Violation
-	for _, c := range s.when {
+	for _, c := range s.c.When {
 		if on, _ := get(c.On); on != c.Value {
 			continue
 		}
 		if v, _ := get(c.Field); strings.TrimSpace(v) == "" {
-			out = append(out, Violation{Where: "body", Field: c.Field, Reason: c.reason})
+			out = append(out, Violation{Where: "body", Field: c.Field, Reason: c.Reason})
 		}
 	}
 	return out
@@ -250,9 +301,13 @@ func (s *Spec) checkWhen(get func(string) (string, bool)) []Violation {
 
 // CheckResponse checks a response to a request against the document: status, headers and body.
 func (s *Spec) CheckResponse(r *http.Request, status int, header http.Header, body []byte) []Violation {
+	d, err := s.full()
+	if err != nil {
+		return []Violation{{Where: "request", Reason: err.Error()}}
+	}
 	clone := r.Clone(context.Background())
 	clone.Body = http.NoBody
-	route, params, err := s.router.FindRoute(clone)
+	route, params, err := d.router.FindRoute(clone)
 	if err != nil {
 		return []Violation{{Where: "request", Reason: fmt.Sprintf("%s %s is not an operation of openapi.yaml", r.Method, r.URL.Path)}}
 	}
@@ -271,11 +326,13 @@ func (s *Spec) CheckResponse(r *http.Request, status int, header http.Header, bo
 }
 
 // literalRoutes maps path and method to the operation id for every path of the document without a
-// template, so the common lookups skip the router; templated paths still go through it.
-func literalRoutes(doc *openapi3.T) map[string]map[string]string {
+// template, so the common lookups skip the router, and reports whether some path has a template
+// (the router then answers what the table lacks).
+func literalRoutes(doc *openapi3.T) (routes map[string]map[string]string, templated bool) {
 	out := map[string]map[string]string{}
 	for path, item := range doc.Paths.Map() {
 		if strings.ContainsAny(path, "{}") {
+			templated = true
 			continue
 		}
 		out[path] = map[string]string{}
@@ -283,7 +340,7 @@ func literalRoutes(doc *openapi3.T) map[string]map[string]string {
 			out[path][method] = op.OperationID
 		}
 	}
-	return out
+	return out, templated
 }
 
 type nopCloser struct{ *bytes.Reader }
@@ -306,17 +363,18 @@ func parseRequiredWhen(ext any) ([]condition, error) {
 	var out []condition
 	for field, conds := range m {
 		for on, value := range conds {
-			out = append(out, condition{Field: field, On: on, Value: value, reason: fmt.Sprintf("required when %s is %s", on, value)})
+			out = append(out, condition{Field: field, On: on, Value: value, Reason: fmt.Sprintf("required when %s is %s", on, value)})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Field != b.Field {
+			return a.Field < b.Field
+		}
+		if a.On != b.On {
+			return a.On < b.On
+		}
+		return a.Value < b.Value
+	})
 	return out, nil
 }
-
-// embedded is the loaded openapi.yaml of the build, loaded once per process.
-var embedded = sync.OnceValues(func() (*Spec, error) { return Load(smartappmock.OpenAPI()) })
-
-// Embedded returns the build's own openapi.yaml, loaded and checked once per process (loading
-// takes a few milliseconds: the command's start-up did it three times). A Spec is read-only, so
-// every server and the config parser share it.
-func Embedded() (*Spec, error) { return embedded() }

@@ -39,6 +39,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -88,8 +89,16 @@ func New(core *mockserver.Server, opts Options) *API {
 		opts.SessionTTL = 12 * time.Hour
 	}
 	a := &API{core: core, store: core.Store(), opts: opts}
-	a.handler = a.guard(a.router())
+	a.handler = a.guard(lazy(a.router))
 	return a
+}
+
+// lazy returns a handler that builds its handler with build on the first request. The admin
+// router compiles a regular expression per route, and the inbox is built with it: a few
+// milliseconds that the fake's start-up (exec to its first answer) need not wait for.
+func lazy(build func() http.Handler) http.Handler {
+	h := sync.OnceValue(build)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h().ServeHTTP(w, r) })
 }
 
 // Core returns the API core the admin API serves.
