@@ -27,32 +27,19 @@ func isPrintableASCII(s string) bool {
 	return true
 }
 
-// logRequest writes the one log line of a request. It hands the record to the handler itself:
-// Logger.LogAttrs would walk the stack for a source position nobody asked for (a profile hot spot
-// under load), and nothing is built when the level is off.
+// logRequest writes the one log line of a request. A TextLogHandler writes it directly
+// (logline.go); any other handler gets the record itself: Logger.LogAttrs would walk the stack for
+// a source position nobody asked for (a profile hot spot under load), and nothing is built when
+// the level is off.
 func (s *Server) logRequest(ctx context.Context, e *store.Entry) {
 	h := s.log.Handler()
 	if !h.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
-	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
-	outcome := e.Outcome()
-	if kind := e.FaultKind(); kind != "" {
-		// The client never read the decided answer: the line says what it got, and where.
-		outcome = "fault " + kind
-		rec.AddAttrs(slog.String("decided", e.Outcome()), slog.String("fault_phase", e.FaultPhase))
+	if th, ok := h.(*TextLogHandler); ok && th.logRequestLine(e) {
+		return
 	}
-	rec.AddAttrs(slog.String("id", e.ID), slog.String("app", e.App), slog.String("endpoint", e.Endpoint),
-		slog.String("outcome", outcome), slog.String("reason", e.Reason),
-		slog.Int64("latency_us", e.LatencyMicros))
-	if len(e.Warnings) > 0 {
-		kinds := make([]string, len(e.Warnings))
-		for i, w := range e.Warnings {
-			kinds[i] = w.Kind
-		}
-		rec.AddAttrs(slog.String("warnings", strings.Join(kinds, ",")))
-	}
-	_ = h.Handle(ctx, rec)
+	_ = h.Handle(ctx, requestRecord(time.Now(), e))
 }
 
 // errBodyCut is what readBody's error matches (errors.Is) when a request body did not fully
