@@ -22,18 +22,8 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK}
 
 	body, err := readBody(r)
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		journalParams(&e, nil)
-		d := business(smartappmock.ErrnoInvalidParam, fmt.Sprintf("body: larger than %d bytes", MaxBodyBytes))
-		s.deliver(w, r, e, d, start, fault.Plan{}, "")
-		return
-	case err != nil:
-		// A body that did not fully arrive is never a send: nothing is counted, and the client (if
-		// it is still there) learns why.
-		journalParams(&e, nil)
-		s.deliver(w, r, e, business(smartappmock.ErrnoInvalidParam, err.Error()), start, fault.Plan{}, "")
+	if err != nil {
+		s.refuseBody(w, r, e, err, start)
 		return
 	}
 	p := params.Parse(r.URL.RawQuery, r.Header.Get("Content-Type"), body, s.cfg.Policy.LenientJSON)
@@ -58,6 +48,18 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 		return
 	}
 	s.deliver(w, r, e, v.Decision, start, fault.Plan{}, "")
+}
+
+// refuseBody answers a send whose body readBody refused: too large, or cut (a body that did not
+// fully arrive is never a send: nothing is counted, and the client, if it is still there, learns
+// why).
+func (s *Server) refuseBody(w http.ResponseWriter, r *http.Request, e store.Entry, err error, start time.Time) {
+	journalParams(&e, nil)
+	d := business(smartappmock.ErrnoInvalidParam, err.Error())
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		d.Reason = fmt.Sprintf("body: larger than %d bytes", MaxBodyBytes)
+	}
+	s.deliver(w, r, e, d, start, fault.Plan{}, "")
 }
 
 // journalParams fills the entry's parameters from p (nil: none), and the open_id and msg_type in

@@ -74,7 +74,7 @@ type Server struct {
 	sendWarn store.SendWarnings
 	listApps []config.App
 
-	bodies map[answerKey][]byte // pre-rendered envelopes
+	bodies map[answerKey]envelope // pre-rendered envelopes
 
 	release     chan struct{} // closed by ReleaseFaults
 	releaseOnce sync.Once
@@ -111,7 +111,7 @@ func New(opts Options) (*Server, error) {
 		apps:      map[string]config.App{},
 		appIndex:  map[string]int{},
 		byClient:  map[string]config.App{},
-		bodies:    map[answerKey][]byte{},
+		bodies:    map[answerKey]envelope{},
 		release:   make(chan struct{}),
 	}
 	if s.store == nil {
@@ -132,10 +132,12 @@ func New(opts Options) (*Server, error) {
 	s.started = s.now()
 	cat := sp.Catalogue()
 	for _, g := range cat.Gateway {
-		s.bodies[answerKey{smartappmock.LayerGateway, g.Code}] = mustJSON(smartappmock.GatewayEnvelope{ErrorCode: g.Code, ErrorMsg: g.Message})
+		d := gateway(g.Code, "")
+		s.bodies[answerKey{d.Layer, d.Code}] = newEnvelope(d, mustJSON(smartappmock.GatewayEnvelope{ErrorCode: g.Code, ErrorMsg: g.Message}))
 	}
 	for _, b := range cat.Business {
-		s.bodies[answerKey{smartappmock.LayerBusiness, b.Errno}] = mustJSON(smartappmock.BusinessEnvelope{Errno: b.Errno, Msg: b.Message, Data: map[string]any{}})
+		d := business(b.Errno, "")
+		s.bodies[answerKey{d.Layer, d.Code}] = newEnvelope(d, mustJSON(smartappmock.BusinessEnvelope{Errno: b.Errno, Msg: b.Message, Data: map[string]any{}}))
 	}
 	if err := s.CheckRules(cfg.Rules); err != nil {
 		return nil, err

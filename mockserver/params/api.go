@@ -60,5 +60,20 @@ func RedactToken(t string) string {
 	} else if len(prefix) > 4 {
 		prefix = prefix[:4]
 	}
-	return strings.Clone(prefix) + "…#" + hex.EncodeToString(sum[:4])
+	// prefix "…#" hash, built in one allocation: at most 5 + 4 + 8 bytes.
+	const mark = "…#"
+	var b [5 + len(mark) + 8]byte
+	n := copy(b[:], prefix)
+	n += copy(b[n:], mark)
+	n += hex.Encode(b[n:], sum[:4])
+	return string(b[:n])
+}
+
+// RedactedToken returns RedactToken(t), computed once per request: the journal's access_token
+// in use (Journal redacts it) is t most of the time.
+func (p *Params) RedactedToken(t string) string {
+	if p != nil && p.redacted[0] == t && t != "" {
+		return p.redacted[1]
+	}
+	return RedactToken(t)
 }

@@ -45,6 +45,8 @@ type Params struct {
 	index map[string]int
 	// first holds the first parameters, so a usual request needs one allocation, not two.
 	first [8]Param
+	// redacted is the access_token in use and its RedactToken, once Journal has computed it.
+	redacted [2]string
 	// lenientJSON is true when the body was a urlencoded form labelled JSON, read only because of
 	// policy.lenient_json (the API core then warns: LenientJSON).
 	lenientJSON bool
@@ -138,11 +140,15 @@ func (p *Params) resolve() {
 // Readers that rebuild requests from the journal skip Source "note".
 func (p *Params) journal() []Param {
 	n := len(p.all)
-	a := arena{pieces: make([]string, 0, 4*min(n, MaxJournalParams))}
+	var small [4 * len(p.first)]string // the usual request's pieces, on the stack
+	a := arena{pieces: small[:]}
+	if n > len(p.first) {
+		a.pieces = make([]string, 4*min(n, MaxJournalParams))
+	}
 	if n <= MaxJournalParams && p.tooMany == 0 {
 		out := make([]Param, n)
 		for i := range p.all {
-			out[i] = a.param(p.all[i])
+			out[i] = a.param(p.all[i], p.journalValue(p.all[i]))
 		}
 		return a.finish(out)
 	}
@@ -162,7 +168,7 @@ func (p *Params) journal() []Param {
 	out := make([]Param, 0, kept+1)
 	for i := range p.all {
 		if keep[i] {
-			out = append(out, a.param(p.all[i]))
+			out = append(out, a.param(p.all[i], p.journalValue(p.all[i])))
 		}
 	}
 	out = a.finish(out)
@@ -174,7 +180,10 @@ func (p *Params) journal() []Param {
 // copies them and points each parameter at its part of the copy. A per-request allocation count
 // that the benchmarks of bench_test.go watch.
 type arena struct {
-	pieces []string // for each parameter: name head, name tail, value head, value tail
+	// pieces hold, for each parameter: name head, name tail, value head, value tail; n are set.
+	// (Set by index, not appended: the usual request's pieces then stay on the caller's stack.)
+	pieces []string
+	n      int
 	size   int
 }
 
@@ -183,22 +192,34 @@ func (a *arena) add(s string, limit int) {
 	// the budget is spent, every further name and value keeps its first 16 bytes.
 	limit = min(limit, max(MaxJournalParamBytes-a.size, 16))
 	head, tail := clipPiecesTo(s, limit)
-	a.pieces = append(a.pieces, head, tail)
+	a.pieces[a.n], a.pieces[a.n+1] = head, tail
+	a.n += 2
 	a.size += len(head) + len(tail)
 }
 
-// param records a parameter and returns it with its source and use (names and values set by finish).
-func (a *arena) param(prm Param) Param {
+// param records a parameter with the value the journal keeps (journalValue) and returns it with
+// its source and use (names and values set by finish).
+func (a *arena) param(prm Param, value string) Param {
 	a.add(prm.Name, MaxJournalName)
+	a.add(value, MaxJournalValue)
+	return Param{Source: prm.Source, Used: prm.Used}
+}
+
+// journalValue is the value of prm as the journal keeps it, before clipping: access_token,
+// refresh_token and code redacted (the access_token in use remembered for RedactedToken),
+// client_secret and ticket "<redacted>".
+func (p *Params) journalValue(prm Param) string {
 	switch prm.Name {
 	case smartappmock.ParamAccessToken, "refresh_token", "code":
-		a.add(RedactToken(prm.Value), MaxJournalValue)
+		red := RedactToken(prm.Value)
+		if prm.Used && prm.Name == smartappmock.ParamAccessToken {
+			p.redacted = [2]string{prm.Value, red}
+		}
+		return red
 	case "client_secret", "ticket":
-		a.add("<redacted>", MaxJournalValue)
-	default:
-		a.add(prm.Value, MaxJournalValue)
+		return "<redacted>"
 	}
-	return Param{Source: prm.Source, Used: prm.Used}
+	return prm.Value
 }
 
 // finish copies every recorded piece into one string and sets the names and values of out (the
@@ -206,7 +227,7 @@ func (a *arena) param(prm Param) Param {
 func (a *arena) finish(out []Param) []Param {
 	var b strings.Builder
 	b.Grow(a.size)
-	for _, s := range a.pieces {
+	for _, s := range a.pieces[:a.n] {
 		b.WriteString(s)
 	}
 	all := b.String()
