@@ -159,6 +159,17 @@ func journalMethod(m string) string {
 	return clipTo(m, 32)
 }
 
+// journalContentType is the Content-Type as an entry keeps it: a form's as a constant, anything
+// else a clipped copy.
+func journalContentType(ct string) string {
+	if ct == formType {
+		return formType
+	}
+	return params.ClipCopy(ct)
+}
+
+const formType = "application/x-www-form-urlencoded"
+
 // journalPath is the path as an entry keeps it: the API's paths as constants, anything else a
 // copy clipped to 256 bytes.
 func journalPath(p string) string {

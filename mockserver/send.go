@@ -19,7 +19,7 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 	start := s.now()
 	id := s.newID()
 	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: endpoint, Method: journalMethod(r.Method), Path: journalPath(r.URL.Path),
-		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK}
+		ContentType: journalContentType(r.Header.Get("Content-Type")), Status: http.StatusOK}
 
 	body, err := readBody(r)
 	if err != nil {
@@ -27,12 +27,14 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 		return
 	}
 	p := params.Parse(r.URL.RawQuery, r.Header.Get("Content-Type"), body, s.cfg.Policy.LenientJSON)
+	defer p.Release() // the answer is delivered (faults too) before serveSend returns
 	if reason := p.TooManyReason(); reason != "" {
 		journalParams(&e, p)
 		s.deliver(w, r, e, withNotes(business(smartappmock.ErrnoInvalidParam, reason), p), start, fault.Plan{}, "")
 		return
 	}
 	req := p.SendRequest()
+	p.SetRedactedToken(req.AccessToken.Text, s.redacted.get(req.AccessToken.Text))
 	journalParams(&e, p)
 	v := s.decideSend(r, &req, p, start, &e, endpoint == "sendbytp")
 	e.App, e.AppTime = v.app, v.appTime

@@ -17,7 +17,6 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
-	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -75,6 +74,8 @@ type Server struct {
 	listApps []config.App
 
 	bodies map[answerKey]envelope // pre-rendered envelopes
+
+	redacted redactions // tokens sent lately, redacted (hotpath.go)
 
 	release     chan struct{} // closed by ReleaseFaults
 	releaseOnce sync.Once
@@ -261,7 +262,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // newID returns a request id unique within this process (its prefix is random per process).
 func (s *Server) newID() string {
-	return s.idPrefix + "-" + strconv.FormatUint(s.idSeq.Add(1), 10)
+	var buf [48]byte // one allocation: the string
+	b := append(buf[:0], s.idPrefix...)
+	b = append(b, '-')
+	return string(strconv.AppendUint(b, s.idSeq.Add(1), 10))
 }
 
 func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason string) {
@@ -271,7 +275,7 @@ func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason str
 	d := Decision{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeUnsupportedMethod, Reason: reason}
 	s.record(r.Context(), store.Entry{
 		ID: id, Time: start, AppTime: start, Endpoint: "unknown", Method: journalMethod(r.Method), Path: journalPath(r.URL.Path),
-		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Layer: d.Layer, Code: d.Code,
+		ContentType: journalContentType(r.Header.Get("Content-Type")), Layer: d.Layer, Code: d.Code,
 		Status: http.StatusOK, Reason: reason, Params: []store.Param{},
 	}, start)
 	s.writeEnvelope(w, d, id)

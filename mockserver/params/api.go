@@ -69,6 +69,10 @@ func RedactToken(t string) string {
 	return string(b[:n])
 }
 
+// SetRedactedToken tells p the redacted form of the access token in use, known already (it must
+// be RedactToken(token)): Journal and RedactedToken then take it instead of hashing again.
+func (p *Params) SetRedactedToken(token, redacted string) { p.redacted = [2]string{token, redacted} }
+
 // RedactedToken returns RedactToken(t), computed once per request: the journal's access_token
 // in use (Journal redacts it) is t most of the time.
 func (p *Params) RedactedToken(t string) string {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/smartappmock/smartappmock"
@@ -50,6 +51,21 @@ type Params struct {
 	// lenientJSON is true when the body was a urlencoded form labelled JSON, read only because of
 	// policy.lenient_json (the API core then warns: LenientJSON).
 	lenientJSON bool
+}
+
+// paramsPool recycles the Params of requests whose handler calls Release: a Params is the largest
+// allocation of a send (about 600 bytes) and lives only while the request is answered.
+var paramsPool = sync.Pool{New: func() any { return new(Params) }}
+
+// Release hands p back for a later request: the caller must not use p afterwards. What p
+// returned stays valid (values are strings of the request, Journal's are copies). Not calling
+// it is fine: p is then collected as any value.
+func (p *Params) Release() {
+	if p == nil {
+		return
+	}
+	*p = Params{} // no string of this request stays reachable from the pool
+	paramsPool.Put(p)
 }
 
 // get returns the value in use for name and whether it was sent at all.
@@ -211,6 +227,9 @@ func (a *arena) param(prm Param, value string) Param {
 func (p *Params) journalValue(prm Param) string {
 	switch prm.Name {
 	case smartappmock.ParamAccessToken, "refresh_token", "code":
+		if prm.Used && prm.Name == smartappmock.ParamAccessToken && prm.Value == p.redacted[0] && prm.Value != "" {
+			return p.redacted[1] // told by SetRedactedToken
+		}
 		red := RedactToken(prm.Value)
 		if prm.Used && prm.Name == smartappmock.ParamAccessToken {
 			p.redacted = [2]string{prm.Value, red}
@@ -325,7 +344,7 @@ func classify(contentType string) (bodyKind, map[string]string, string) {
 
 // parseParams merges the raw query and body. lenientJSON reads a urlencoded body labelled JSON.
 func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *Params {
-	p := &Params{}
+	p := paramsPool.Get().(*Params)
 	p.all = p.first[:0]
 	if rawQuery != "" {
 		if err := addURLEncoded(p, rawQuery, "query"); err != nil {
