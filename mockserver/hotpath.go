@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,17 @@ func isPrintableASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// entries recycle the journal entry a send builds (the store and the observer take copies): it
+// would otherwise move to the heap, the largest allocation of a send (Options.Observe must not
+// keep the pointer it is given).
+var entries = sync.Pool{New: func() any { return new(store.Entry) }}
+
+// releaseEntry hands e back to entries, holding nothing of its request.
+func releaseEntry(e *store.Entry) {
+	*e = store.Entry{}
+	entries.Put(e)
 }
 
 // redactions remember the redacted form (RedactToken) of the tokens sent lately: the hash was a

@@ -180,9 +180,22 @@ func appendLogStrings(b []byte, x, y string) []byte {
 // needs quoting.
 func appendLogString(b []byte, s string) []byte {
 	if needsQuoting(s) {
-		return strconv.AppendQuote(b, s)
+		return appendQuoted(b, s)
 	}
 	return append(b, s...)
+}
+
+// appendQuoted is strconv.AppendQuote, with a fast path for printable ASCII without a quote or a
+// backslash (most reasons): nothing to escape.
+func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // needsQuoting is the TextHandler's rule: empty, or holding a space, '=', '"', an ASCII control

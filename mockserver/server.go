@@ -38,7 +38,8 @@ type Options struct {
 	// Version is what the server reports as its version ("dev" when empty).
 	Version string
 	// Observe, when set, is called with every request's journal entry right after it was
-	// recorded and before the answer leaves (metrics count there). It must be quick.
+	// recorded and before the answer leaves (metrics count there). It must be quick, and must not
+	// keep the pointer (the entry is reused): copy what it needs.
 	Observe func(*store.Entry)
 	// FaultHold is how long a timeout fault holds a request (0: config.MaxFaultHold).
 	FaultHold time.Duration

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"unsafe"
 
 	"github.com/smartappmock/smartappmock/store"
 )
@@ -20,6 +21,13 @@ type Param = store.Param
 // labelled JSON.
 func Parse(rawQuery, contentType string, body []byte, lenientJSON bool) *Params {
 	return parseParams(rawQuery, contentType, body, lenientJSON)
+}
+
+// ParseBody is Parse for a body the caller hands over: the values point into body instead of a
+// copy of it, so body must never be written again (a request's body, read once, is not). It saves
+// a send a copy of its body.
+func ParseBody(rawQuery, contentType string, body []byte, lenientJSON bool) *Params {
+	return parseParamsText(rawQuery, contentType, unsafe.String(unsafe.SliceData(body), len(body)), lenientJSON)
 }
 
 // Get returns the value in use for name and whether it was sent at all.

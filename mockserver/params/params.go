@@ -1,7 +1,6 @@
 package params
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -344,6 +343,11 @@ func classify(contentType string) (bodyKind, map[string]string, string) {
 
 // parseParams merges the raw query and body. lenientJSON reads a urlencoded body labelled JSON.
 func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *Params {
+	return parseParamsText(rawQuery, contentType, string(body), lenientJSON)
+}
+
+// parseParamsText is parseParams on the body's text.
+func parseParamsText(rawQuery, contentType string, body string, lenientJSON bool) *Params {
 	p := paramsPool.Get().(*Params)
 	p.all = p.first[:0]
 	if rawQuery != "" {
@@ -354,7 +358,7 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *P
 	kind, ps, mt := classify(contentType)
 	switch kind {
 	case bodyForm:
-		if err := addURLEncoded(p, string(body), "body"); err != nil {
+		if err := addURLEncoded(p, body, "body"); err != nil {
 			p.notes = append(p.notes, "body: "+err.Error())
 		}
 	case bodyMultipart:
@@ -362,11 +366,11 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *P
 			p.notes = append(p.notes, "body: multipart: "+err.Error())
 		}
 	case bodyJSON:
-		trimmed := bytes.TrimSpace(body)
+		trimmed := strings.TrimSpace(body)
 		switch {
 		case len(trimmed) == 0:
 		case lenientJSON && trimmed[0] != '{' && trimmed[0] != '[':
-			if err := addURLEncoded(p, string(body), "body"); err != nil {
+			if err := addURLEncoded(p, body, "body"); err != nil {
 				p.notes = append(p.notes, "body: "+err.Error())
 			}
 			p.notes = append(p.notes, "body: read a urlencoded body sent as "+mt+" (lenient_json)")
@@ -375,11 +379,11 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *P
 			p.notes = append(p.notes, "body: ignored: "+mt+" is not a source of parameters (send application/x-www-form-urlencoded)")
 		}
 	case bodyNone:
-		if len(bytes.TrimSpace(body)) > 0 {
+		if len(strings.TrimSpace(body)) > 0 {
 			p.notes = append(p.notes, "body: ignored: no Content-Type (send application/x-www-form-urlencoded)")
 		}
 	case bodyOther:
-		if len(bytes.TrimSpace(body)) > 0 {
+		if len(strings.TrimSpace(body)) > 0 {
 			p.notes = append(p.notes, "body: ignored: Content-Type "+mt+" is not a form (send application/x-www-form-urlencoded)")
 		}
 	}
@@ -436,11 +440,11 @@ func countPairs(s string) int {
 
 // addMultipart adds every named part of a multipart/form-data body. At MaxParams it stops reading
 // values and only counts the remaining named parts.
-func addMultipart(p *Params, body []byte, boundary string) error {
+func addMultipart(p *Params, body string, boundary string) error {
 	if boundary == "" {
 		return errors.New("no boundary in Content-Type")
 	}
-	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	mr := multipart.NewReader(strings.NewReader(body), boundary)
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
