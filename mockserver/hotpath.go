@@ -148,7 +148,11 @@ func readBody(r *http.Request) ([]byte, error) {
 		size = int(r.ContentLength) + 1 // +1: room to see EOF without growing
 	}
 	buf := make([]byte, 0, size)
-	rd := http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
+	var rd io.Reader = r.Body // a Content-Length (at most MaxBodyBytes, checked above) bounds it
+	if r.ContentLength <= 0 {
+		// Chunked, or a request built in Go with a body of unknown length: the limit is ours.
+		rd = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
+	}
 	for { // io.ReadAll with a chosen first buffer
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

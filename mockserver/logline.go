@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -26,6 +27,7 @@ type TextLogHandler struct {
 	slog.Handler // the TextHandler, writing to w
 	w            *lockedWriter
 	fast         bool
+	second       atomic.Pointer[logSecond] // the current second's text
 }
 
 // NewTextLogHandler returns a TextLogHandler writing to w with opts (nil: the defaults), as
@@ -60,7 +62,7 @@ func (h *TextLogHandler) logRequestLine(e *store.Entry) bool {
 		return false
 	}
 	bp := lineBufs.Get().(*[]byte)
-	b := appendRequestLine((*bp)[:0], time.Now(), e)
+	b := appendRequestLine((*bp)[:0], time.Now(), e, &h.second)
 	_, _ = h.w.Write(b)
 	if cap(b) <= 4<<10 {
 		*bp = b
@@ -96,10 +98,11 @@ func requestRecord(t time.Time, e *store.Entry) slog.Record {
 }
 
 // appendRequestLine appends the line slog's TextHandler (default options, no groups or
-// attributes of its own) writes for requestRecord(t, e).
-func appendRequestLine(b []byte, t time.Time, e *store.Entry) []byte {
+// attributes of its own) writes for requestRecord(t, e). second, when not nil, caches the text
+// of t's second (see appendLogTime).
+func appendRequestLine(b []byte, t time.Time, e *store.Entry, second *atomic.Pointer[logSecond]) []byte {
 	b = append(b, "time="...)
-	b = appendRFC3339Millis(b, t.Round(0))
+	b = appendLogTime(b, t.Round(0), second)
 	b = append(b, " level=INFO msg=request"...)
 	kind := e.FaultKind()
 	if kind != "" {
@@ -220,6 +223,37 @@ func needsQuoting[S string | []byte](s S) bool {
 		i += size
 	}
 	return false
+}
+
+// logSecond is the text of one second of a zone as appendRFC3339Millis writes it: the date and
+// time up to the seconds, and the zone.
+type logSecond struct {
+	unix         int64
+	loc          *time.Location
+	prefix, zone string // "2006-01-02T15:04:05" and "Z07:00"
+}
+
+// appendLogTime appends appendRFC3339Millis(b, t), the date, time and zone taken from c when it
+// holds t's second (formatting them was a third of the line's cost); the milliseconds are
+// appended here. Years outside 0-9999 are left to appendRFC3339Millis.
+func appendLogTime(b []byte, t time.Time, c *atomic.Pointer[logSecond]) []byte {
+	if c == nil {
+		return appendRFC3339Millis(b, t)
+	}
+	sec := c.Load()
+	if sec == nil || sec.unix != t.Unix() || sec.loc != t.Location() {
+		if y := t.Year(); y < 0 || y > 9999 {
+			return appendRFC3339Millis(b, t)
+		}
+		text := t.Format(time.RFC3339) // "2006-01-02T15:04:05Z07:00"
+		const n = len("2006-01-02T15:04:05")
+		sec = &logSecond{unix: t.Unix(), loc: t.Location(), prefix: text[:n], zone: text[n:]}
+		c.Store(sec)
+	}
+	b = append(b, sec.prefix...)
+	ms := t.Nanosecond() / 1e6
+	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, sec.zone...)
 }
 
 // appendRFC3339Millis is the TextHandler's time format: RFC 3339 with exactly three digits of

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,10 +59,37 @@ func TestRequestLine_AsTextHandler(t *testing.T) {
 		e := &requestLineEntries[i]
 		for _, at := range times {
 			want := textHandlerLine(t, at, e)
-			got := string(appendRequestLine(nil, at, e))
+			got := string(appendRequestLine(nil, at, e, nil))
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("entry %d at %v: line mismatch (-TextHandler +fast):\n%s", i, at, diff)
 			}
+		}
+	}
+}
+
+// TestRequestLine_CachedSecond: with the second's text cached, the time is still the
+// TextHandler's, across milliseconds, seconds, zones (the cache keyed by zone too), a zone's
+// change of offset and years the cache leaves alone.
+func TestRequestLine_CachedSecond(t *testing.T) {
+	t.Parallel()
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		ny = time.FixedZone("EST", -5*3600)
+	}
+	base := time.Date(2026, 3, 8, 6, 59, 58, 0, time.UTC) // 01:59:58 EST, then EDT at 07:00 UTC
+	var times []time.Time
+	for _, step := range []time.Duration{0, 999 * time.Microsecond, time.Millisecond, 999_999_999, time.Second, 1500 * time.Millisecond, 2 * time.Second, 2*time.Second + 1} {
+		at := base.Add(step)
+		times = append(times, at, at.In(ny), at.Local(), at.In(time.FixedZone("", 5*3600+1800)), at)
+	}
+	times = append(times, time.Date(10000, 1, 1, 0, 0, 0, 5e6, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), base, time.Now(), time.Now().UTC())
+	var second atomic.Pointer[logSecond]
+	e := &requestLineEntries[0]
+	for _, at := range times {
+		want := textHandlerLine(t, at, e)
+		got := string(appendRequestLine(nil, at, e, &second))
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("at %v: line mismatch (-TextHandler +cached):\n%s", at, diff)
 		}
 	}
 }
@@ -75,7 +103,7 @@ func FuzzRequestLine(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, app, layer string, code int, reason, fault, phase, oauthErr string) {
 		e := &store.Entry{ID: id, App: app, Endpoint: "send", Layer: smartappmock.Layer(layer), Code: code, Reason: reason,
 			Fault: fault, FaultPhase: phase, OAuthError: oauthErr, Warnings: []store.Warning{{Kind: phase}, {Kind: app}}}
-		if diff := cmp.Diff(textHandlerLine(t, at, e), string(appendRequestLine(nil, at, e))); diff != "" {
+		if diff := cmp.Diff(textHandlerLine(t, at, e), string(appendRequestLine(nil, at, e, nil))); diff != "" {
 			t.Errorf("line mismatch (-TextHandler +fast):\n%s", diff)
 		}
 	})
