@@ -406,14 +406,14 @@ func addURLEncoded(p *Params, s, source string) error {
 			break
 		}
 		k, v, _ := strings.Cut(pair, "=")
-		k1, err := url.QueryUnescape(k)
+		k1, err := queryUnescape(k)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
 			}
 			continue
 		}
-		v1, err := url.QueryUnescape(v)
+		v1, err := queryUnescape(v)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -423,6 +423,17 @@ func addURLEncoded(p *Params, s, source string) error {
 		p.add(k1, v1, source)
 	}
 	return firstErr
+}
+
+// queryUnescape is url.QueryUnescape, which a string without '%' and '+' skips: it is then its
+// own unescaping (most names and values of a form are; url.QueryUnescape scans twice).
+func queryUnescape(s string) (string, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '%' || c == '+' {
+			return url.QueryUnescape(s)
+		}
+	}
+	return s, nil
 }
 
 // countPairs counts the non-empty pairs of a urlencoded string without decoding them.
