@@ -14,24 +14,23 @@ const feedBacklog = 4096
 type feed struct {
 	mu   sync.Mutex
 	seq  uint64
-	ring []Entry // ring[(seq-1) % len] holds entry seq, for the newest len entries
+	ring []stored // ring[(seq-1) % len] holds entry seq, for the newest len entries
 	wake chan struct{}
 }
 
-func (f *feed) init(n int) { f.ring = make([]Entry, n) }
+func (f *feed) init(n int) { f.ring = make([]stored, n) }
 
-// add numbers e, keeps it and wakes the readers. It returns e's sequence number.
-func (f *feed) add(e *Entry) uint64 {
+// add numbers st, keeps it and wakes the readers.
+func (f *feed) add(st *stored) {
 	f.mu.Lock()
 	f.seq++
-	e.Seq = f.seq
-	f.ring[(f.seq-1)%uint64(len(f.ring))] = *e
+	st.seq = f.seq
+	f.ring[(f.seq-1)%uint64(len(f.ring))] = *st
 	if f.wake != nil {
 		close(f.wake)
 		f.wake = nil
 	}
 	f.mu.Unlock()
-	return e.Seq
 }
 
 // Feed implements Store.
@@ -51,7 +50,7 @@ func (m *Memory) Feed(ctx context.Context, after uint64, limit int) ([]Entry, er
 			to := min(f.seq, from+uint64(limit)-1)
 			out := make([]Entry, 0, to-from+1)
 			for s := from; s <= to; s++ {
-				out = append(out, f.ring[(s-1)%uint64(len(f.ring))])
+				out = append(out, f.ring[(s-1)%uint64(len(f.ring))].entry())
 			}
 			f.mu.Unlock()
 			return out, nil
