@@ -30,17 +30,15 @@ type stored struct {
 func storeEntry(e *Entry) stored {
 	strs := [...]string{e.ID, e.App, e.Token, e.Endpoint, e.Method, e.Path, e.ContentType, e.OpenID, e.MsgType,
 		string(e.Layer), e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultPhase}
-	// The exact size: one allocation, no spare capacity kept alive.
-	strSize := func(s string) int { return uvarintLen(len(s)) + len(s) }
-	size := uvarintLen(len(e.Params)+1) + uvarintLen(len(e.Warnings)+1)
+	size := 2 * binary.MaxVarintLen64
 	for _, s := range strs {
-		size += strSize(s)
+		size += binary.MaxVarintLen64 + len(s)
 	}
 	for _, p := range e.Params {
-		size += strSize(p.Name) + strSize(p.Value) + strSize(p.Source) + 1
+		size += 3*binary.MaxVarintLen64 + len(p.Name) + len(p.Value) + len(p.Source) + 1
 	}
 	for _, w := range e.Warnings {
-		size += strSize(w.Kind) + strSize(w.Message)
+		size += 2*binary.MaxVarintLen64 + len(w.Kind) + len(w.Message)
 	}
 	var b strings.Builder
 	b.Grow(size)
@@ -78,15 +76,6 @@ func storeEntry(e *Entry) stored {
 		sec: e.Time.Unix(), nsec: int32(e.Time.Nanosecond()), loc: e.Time.Location(),
 		appSec: e.AppTime.Unix(), appNsec: int32(e.AppTime.Nanosecond()), appLoc: e.AppTime.Location(),
 		code: e.Code, status: e.Status, latency: e.LatencyMicros}
-}
-
-// uvarintLen is the length of n as a uvarint.
-func uvarintLen(n int) int {
-	l := 1
-	for ; n >= 0x80; n >>= 7 {
-		l++
-	}
-	return l
 }
 
 // textReader reads storeEntry's text; its strings are pieces of the text, not copies.

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"strings"
 	"testing"
 	"time"
@@ -33,9 +32,6 @@ func TestStoredEntry_RoundTrip(t *testing.T) {
 	for i, e := range tests {
 		st := storeEntry(&e)
 		got := st.entry()
-		if want := len(encodeForSize(&e)); len(st.text) != want {
-			t.Errorf("entry %d: text of %d bytes, want %d", i, len(st.text), want)
-		}
 		if diff := cmp.Diff(e, got); diff != "" {
 			t.Errorf("entry %d: round trip mismatch (-in +out):\n%s", i, diff)
 		}
@@ -43,33 +39,4 @@ func TestStoredEntry_RoundTrip(t *testing.T) {
 			t.Errorf("entry %d: zones %v %v, want %v %v", i, got.Time.Location(), got.AppTime.Location(), e.Time.Location(), e.AppTime.Location())
 		}
 	}
-}
-
-// encodeForSize is the text of e built without sizing it first.
-func encodeForSize(e *Entry) []byte {
-	var b []byte
-	str := func(s string) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
-	for _, s := range []string{e.ID, e.App, e.Token, e.Endpoint, e.Method, e.Path, e.ContentType, e.OpenID, e.MsgType,
-		string(e.Layer), e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultPhase} {
-		str(s)
-	}
-	b = binary.AppendUvarint(b, uint64(len(e.Params)+1))
-	if e.Params == nil {
-		b[len(b)-1] = 0
-	}
-	for _, p := range e.Params {
-		str(p.Name)
-		str(p.Value)
-		str(p.Source)
-		b = append(b, 0)
-	}
-	b = binary.AppendUvarint(b, uint64(len(e.Warnings)+1))
-	if e.Warnings == nil {
-		b[len(b)-1] = 0
-	}
-	for _, w := range e.Warnings {
-		str(w.Kind)
-		str(w.Message)
-	}
-	return b
 }
