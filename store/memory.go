@@ -72,8 +72,8 @@ type tenant struct {
 	exists   bool // false for the NoApp bucket and apps known only from journal entries
 	windows  map[string]*Window
 	counters map[string]Counter
-	ring     []stored // the journal: memory_stored.go
-	head     int      // index of the oldest entry
+	ring     []Entry
+	head     int // index of the oldest entry
 	n        int
 	dropped  int
 }
@@ -353,22 +353,20 @@ func (m *Memory) Counters(_ context.Context, app string) (map[string]Counter, er
 
 // Append implements Store.
 func (m *Memory) Append(_ context.Context, e Entry) (uint64, error) {
-	st := storeEntry(&e) // before the locks
 	t := m.tenant(e.App, true)
 	t.lastUse.Store(m.tick.Add(1))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	// The feed gives the number, under its own lock: entries enter the feed in sequence order.
-	m.feed.add(&st)
-	e.Seq = st.seq
+	e.Seq = m.feed.add(&e)
 	if t.ring == nil {
-		t.ring = make([]stored, 0, min(m.journalCap, 64))
+		t.ring = make([]Entry, 0, min(m.journalCap, 64))
 	}
 	if t.n < m.journalCap {
 		if len(t.ring) < m.journalCap && t.head+t.n == len(t.ring) {
-			t.ring = append(t.ring, st)
+			t.ring = append(t.ring, e)
 		} else {
-			t.ring[(t.head+t.n)%len(t.ring)] = st
+			t.ring[(t.head+t.n)%len(t.ring)] = e
 		}
 		t.n++
 		if !t.evicted {
@@ -376,7 +374,7 @@ func (m *Memory) Append(_ context.Context, e Entry) (uint64, error) {
 		}
 		return e.Seq, nil
 	}
-	t.ring[t.head] = st
+	t.ring[t.head] = e
 	t.head = (t.head + 1) % len(t.ring)
 	t.dropped++
 	return e.Seq, nil
@@ -395,15 +393,12 @@ func (m *Memory) Journal(_ context.Context, q Query) ([]Entry, error) {
 		t.mu.Lock()
 		found := 0
 		for i := t.n - 1; i >= 0; i-- {
-			st := &t.ring[(t.head+i)%len(t.ring)]
-			if st.seq <= q.After {
+			e := &t.ring[(t.head+i)%len(t.ring)]
+			if e.Seq <= q.After {
 				break // older entries only from here on
 			}
-			if !q.inRange(st.seq) {
-				continue
-			}
-			if e := st.entry(); q.Matches(&e) {
-				out = append(out, e)
+			if q.inRange(e.Seq) && q.Matches(e) {
+				out = append(out, *e)
 				if found++; q.Limit > 0 && found == q.Limit {
 					break // this app has given all it may
 				}

@@ -14,23 +14,24 @@ const feedBacklog = 4096
 type feed struct {
 	mu   sync.Mutex
 	seq  uint64
-	ring []stored // ring[(seq-1) % len] holds entry seq, for the newest len entries
+	ring []Entry // ring[(seq-1) % len] holds entry seq, for the newest len entries
 	wake chan struct{}
 }
 
-func (f *feed) init(n int) { f.ring = make([]stored, n) }
+func (f *feed) init(n int) { f.ring = make([]Entry, n) }
 
-// add numbers st, keeps it and wakes the readers.
-func (f *feed) add(st *stored) {
+// add numbers e, keeps it and wakes the readers. It returns e's sequence number.
+func (f *feed) add(e *Entry) uint64 {
 	f.mu.Lock()
 	f.seq++
-	st.seq = f.seq
-	f.ring[(f.seq-1)%uint64(len(f.ring))] = *st
+	e.Seq = f.seq
+	f.ring[(f.seq-1)%uint64(len(f.ring))] = *e
 	if f.wake != nil {
 		close(f.wake)
 		f.wake = nil
 	}
 	f.mu.Unlock()
+	return e.Seq
 }
 
 // Feed implements Store.
@@ -50,7 +51,7 @@ func (m *Memory) Feed(ctx context.Context, after uint64, limit int) ([]Entry, er
 			to := min(f.seq, from+uint64(limit)-1)
 			out := make([]Entry, 0, to-from+1)
 			for s := from; s <= to; s++ {
-				out = append(out, f.ring[(s-1)%uint64(len(f.ring))].entry())
+				out = append(out, f.ring[(s-1)%uint64(len(f.ring))])
 			}
 			f.mu.Unlock()
 			return out, nil
