@@ -39,46 +39,76 @@ func storeDown(err error) Decision {
 	return gateway(smartappmock.CodeUnavailable, "store: "+err.Error())
 }
 
-// envelope returns the body of a decision: pre-rendered for the codes of the catalogue.
-func (s *Server) envelope(d Decision) []byte {
-	if body, ok := s.bodies[answerKey{d.Layer, d.Code}]; ok {
-		return body
+// envelope is a rendered answer: its body, and the values of its outcome and length headers.
+type envelope struct {
+	body            []byte
+	outcome, length string
+}
+
+func newEnvelope(d Decision, body []byte) envelope {
+	return envelope{body: body, outcome: string(d.Layer) + " " + strconv.Itoa(d.Code), length: strconv.Itoa(len(body))}
+}
+
+// envelope returns the answer of a decision: pre-rendered for the codes of the catalogue.
+func (s *Server) envelope(d Decision) envelope {
+	if env, ok := s.bodies[answerKey{d.Layer, d.Code}]; ok {
+		return env
 	}
 	// A code outside the catalogue (a rule may name one): keep the envelope shape.
 	if d.Layer == smartappmock.LayerGateway {
-		return mustJSON(smartappmock.GatewayEnvelope{ErrorCode: d.Code, ErrorMsg: "Unknown error"})
+		return newEnvelope(d, mustJSON(smartappmock.GatewayEnvelope{ErrorCode: d.Code, ErrorMsg: "Unknown error"}))
 	}
-	return mustJSON(smartappmock.BusinessEnvelope{Errno: d.Code, Msg: "error", Data: map[string]any{}})
+	return newEnvelope(d, mustJSON(smartappmock.BusinessEnvelope{Errno: d.Code, Msg: "error", Data: map[string]any{}}))
 }
 
 // writeEnvelope writes an HTTP 200 envelope with the fake's outcome, reason and id headers.
 func (s *Server) writeEnvelope(w http.ResponseWriter, d Decision, id string) {
-	setEnvelopeHeader(w.Header(), d, id, len(s.envelope(d)))
+	env := s.envelope(d)
+	setEnvelopeHeader(w.Header(), d, id, env)
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(s.envelope(d))
+	_, _ = w.Write(env.body)
 }
 
 // render returns the answer of a decision as a value, for a fault to deliver.
 func (s *Server) render(d Decision, id string) fault.Answer {
-	body := s.envelope(d)
+	env := s.envelope(d)
 	h := http.Header{}
-	setEnvelopeHeader(h, d, id, len(body))
-	return fault.Answer{Status: http.StatusOK, Header: h, Body: body}
+	setEnvelopeHeader(h, d, id, env)
+	return fault.Answer{Status: http.StatusOK, Header: h, Body: env.body}
 }
 
 // setEnvelopeHeader sets the headers of an envelope answer. The keys are canonical already:
-// assigning skips Header.Set's canonicalization (a profile hot spot), and the five values share one
-// backing array, each slice capped so that an Add elsewhere copies.
-func setEnvelopeHeader(h http.Header, d Decision, id string, length int) {
-	vals := make([]string, 5)
-	vals[0], vals[1], vals[2] = "application/json", string(d.Layer)+" "+strconv.Itoa(d.Code), id
-	h["Content-Type"], h[smartappmock.HeaderOutcome], h[smartappmock.HeaderRequestID] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
+// assigning skips Header.Set's canonicalization (a profile hot spot), the outcome and length are
+// rendered once per envelope, and the values share one backing array (the warnings' too, when
+// no warning header is there yet), each slice capped so that an Add elsewhere copies.
+func setEnvelopeHeader(h http.Header, d Decision, id string, env envelope) {
+	n := 4
 	if d.Reason != "" {
-		vals[3] = HeaderSafe(d.Reason)
-		h[smartappmock.HeaderReason] = vals[3:4:4]
+		n++
 	}
-	vals[4] = strconv.Itoa(length)
-	h["Content-Length"] = vals[4:5:5]
+	warnings := h[smartappmock.HeaderWarning]
+	if len(warnings) == 0 {
+		n += len(d.Warnings)
+	}
+	vals := make([]string, n)
+	vals[0], vals[1], vals[2], vals[3] = "application/json", env.outcome, id, env.length
+	h["Content-Type"], h[smartappmock.HeaderOutcome], h[smartappmock.HeaderRequestID], h["Content-Length"] = vals[0:1:1], vals[1:2:2], vals[2:3:3], vals[3:4:4]
+	i := 4
+	if d.Reason != "" {
+		vals[i] = HeaderSafe(d.Reason)
+		h[smartappmock.HeaderReason] = vals[i : i+1 : i+1]
+		i++
+	}
+	if len(d.Warnings) == 0 {
+		return
+	}
+	if len(warnings) == 0 {
+		for j, w := range d.Warnings {
+			vals[i+j] = HeaderSafe(w.Message)
+		}
+		h[smartappmock.HeaderWarning] = vals[i : i+len(d.Warnings) : i+len(d.Warnings)]
+		return
+	}
 	for _, w := range d.Warnings {
 		h[smartappmock.HeaderWarning] = append(h[smartappmock.HeaderWarning], HeaderSafe(w.Message))
 	}
@@ -128,6 +158,17 @@ func journalMethod(m string) string {
 	}
 	return clipTo(m, 32)
 }
+
+// journalContentType is the Content-Type as an entry keeps it: a form's as a constant, anything
+// else a clipped copy.
+func journalContentType(ct string) string {
+	if ct == formType {
+		return formType
+	}
+	return params.ClipCopy(ct)
+}
+
+const formType = "application/x-www-form-urlencoded"
 
 // journalPath is the path as an entry keeps it: the API's paths as constants, anything else a
 // copy clipped to 256 bytes.

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
@@ -77,7 +79,7 @@ func serveOnce(srv *Server, c benchCase, w *discardWriter, body *strings.Reader)
 }
 
 // BenchmarkServeSend measures the whole send pipeline (routing, parameters, token gate, spec
-// validation, window, journal) for each kind of request, without and with the text logger.
+// validation, window, journal) for each kind of request, without a logger, with slog's TextHandler and with the command's TextLogHandler.
 func BenchmarkServeSend(b *testing.B) {
 	loggers := []struct {
 		name   string
@@ -85,6 +87,7 @@ func BenchmarkServeSend(b *testing.B) {
 	}{
 		{"NoLog", func() *slog.Logger { return nil }},
 		{"TextLog", func() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }},
+		{"TextLogHandler", func() *slog.Logger { return slog.New(NewTextLogHandler(io.Discard, nil)) }}, // the command's
 	}
 	for _, lg := range loggers {
 		for _, c := range benchCases {
@@ -96,11 +99,31 @@ func BenchmarkServeSend(b *testing.B) {
 					b.Fatalf("outcome %q, want %q", got, c.outcome)
 				}
 				b.ReportAllocs()
+				cpu0 := processCPU()
 				for b.Loop() {
 					serveOnce(srv, c, w, body)
 				}
+				reportCPU(b, cpu0)
 			})
 		}
+	}
+}
+
+// processCPU returns the CPU time (user and system) the process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process's CPU time per operation since cpu0 ("cpu-ns/op": the garbage
+// collector's work included), a figure that stays meaningful when other work shares the machine
+// and ns/op does not.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	if b.N > 0 && cpu0 > 0 {
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }
 

@@ -61,7 +61,7 @@ func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *p
 	}
 	in.TokenVerdict = s.tokenGate(token, byTP)
 	if token != "" {
-		v.token = RedactToken(token)
+		v.token = p.RedactedToken(token)
 	}
 	if in.TokenVerdict == nil {
 		in.Sandbox = s.cfg.Policy.Tokens == config.TokensSandbox

@@ -17,47 +17,52 @@ import (
 // record the entry once and deliver the answer (plainly, or through a fault).
 func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint string) {
 	start := s.now()
-	id := s.newID()
-	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: endpoint, Method: journalMethod(r.Method), Path: journalPath(r.URL.Path),
-		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK}
+	e := entries.Get().(*store.Entry) // answered before serveSend returns: hotpath.go
+	defer releaseEntry(e)
+	*e = store.Entry{ID: s.newID(), Time: start, AppTime: start, Endpoint: endpoint, Method: journalMethod(r.Method), Path: journalPath(r.URL.Path),
+		ContentType: journalContentType(r.Header.Get("Content-Type")), Status: http.StatusOK}
 
 	body, err := readBody(r)
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		journalParams(&e, nil)
-		d := business(smartappmock.ErrnoInvalidParam, fmt.Sprintf("body: larger than %d bytes", MaxBodyBytes))
-		s.deliver(w, r, e, d, start, fault.Plan{}, "")
-		return
-	case err != nil:
-		// A body that did not fully arrive is never a send: nothing is counted, and the client (if
-		// it is still there) learns why.
-		journalParams(&e, nil)
-		s.deliver(w, r, e, business(smartappmock.ErrnoInvalidParam, err.Error()), start, fault.Plan{}, "")
+	if err != nil {
+		s.refuseBody(w, r, *e, err, start)
 		return
 	}
-	p := params.Parse(r.URL.RawQuery, r.Header.Get("Content-Type"), body, s.cfg.Policy.LenientJSON)
+	p := params.ParseBody(r.URL.RawQuery, r.Header.Get("Content-Type"), body, s.cfg.Policy.LenientJSON)
+	defer p.Release() // the answer is delivered (faults too) before serveSend returns
 	if reason := p.TooManyReason(); reason != "" {
-		journalParams(&e, p)
-		s.deliver(w, r, e, withNotes(business(smartappmock.ErrnoInvalidParam, reason), p), start, fault.Plan{}, "")
+		journalParams(e, p)
+		s.deliver(w, r, *e, withNotes(business(smartappmock.ErrnoInvalidParam, reason), p), start, fault.Plan{}, "")
 		return
 	}
 	req := p.SendRequest()
-	journalParams(&e, p)
-	v := s.decideSend(r, &req, p, start, &e, endpoint == "sendbytp")
+	p.SetRedactedToken(req.AccessToken.Text, s.redacted.get(req.AccessToken.Text))
+	journalParams(e, p)
+	v := s.decideSend(r, &req, p, start, e, endpoint == "sendbytp")
 	e.App, e.AppTime = v.app, v.appTime
 	if v.seq != 0 {
 		// The store journaled the entry with its decision: the answer leaves after it.
 		e.Layer, e.Code, e.Reason, e.Rule, e.Warnings, e.Seq = v.Layer, v.Code, v.Reason, v.Rule, v.Warnings, v.seq
-		s.recorded(r.Context(), &e)
+		s.recorded(r.Context(), e)
 		s.writeEnvelope(w, v.Decision, e.ID)
 		return
 	}
 	if v.faulted {
-		s.deliver(w, r, e, v.Decision, start, v.fault, v.phase)
+		s.deliver(w, r, *e, v.Decision, start, v.fault, v.phase)
 		return
 	}
-	s.deliver(w, r, e, v.Decision, start, fault.Plan{}, "")
+	s.deliver(w, r, *e, v.Decision, start, fault.Plan{}, "")
+}
+
+// refuseBody answers a send whose body readBody refused: too large, or cut (a body that did not
+// fully arrive is never a send: nothing is counted, and the client, if it is still there, learns
+// why).
+func (s *Server) refuseBody(w http.ResponseWriter, r *http.Request, e store.Entry, err error, start time.Time) {
+	journalParams(&e, nil)
+	d := business(smartappmock.ErrnoInvalidParam, err.Error())
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		d.Reason = fmt.Sprintf("body: larger than %d bytes", MaxBodyBytes)
+	}
+	s.deliver(w, r, e, d, start, fault.Plan{}, "")
 }
 
 // journalParams fills the entry's parameters from p (nil: none), and the open_id and msg_type in

@@ -17,7 +17,6 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
-	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -39,7 +38,8 @@ type Options struct {
 	// Version is what the server reports as its version ("dev" when empty).
 	Version string
 	// Observe, when set, is called with every request's journal entry right after it was
-	// recorded and before the answer leaves (metrics count there). It must be quick.
+	// recorded and before the answer leaves (metrics count there). It must be quick, and must not
+	// keep the pointer (the entry is reused): copy what it needs.
 	Observe func(*store.Entry)
 	// FaultHold is how long a timeout fault holds a request (0: config.MaxFaultHold).
 	FaultHold time.Duration
@@ -74,7 +74,9 @@ type Server struct {
 	sendWarn store.SendWarnings
 	listApps []config.App
 
-	bodies map[answerKey][]byte // pre-rendered envelopes
+	bodies map[answerKey]envelope // pre-rendered envelopes
+
+	redacted redactions // tokens sent lately, redacted (hotpath.go)
 
 	release     chan struct{} // closed by ReleaseFaults
 	releaseOnce sync.Once
@@ -111,7 +113,7 @@ func New(opts Options) (*Server, error) {
 		apps:      map[string]config.App{},
 		appIndex:  map[string]int{},
 		byClient:  map[string]config.App{},
-		bodies:    map[answerKey][]byte{},
+		bodies:    map[answerKey]envelope{},
 		release:   make(chan struct{}),
 	}
 	if s.store == nil {
@@ -132,10 +134,12 @@ func New(opts Options) (*Server, error) {
 	s.started = s.now()
 	cat := sp.Catalogue()
 	for _, g := range cat.Gateway {
-		s.bodies[answerKey{smartappmock.LayerGateway, g.Code}] = mustJSON(smartappmock.GatewayEnvelope{ErrorCode: g.Code, ErrorMsg: g.Message})
+		d := gateway(g.Code, "")
+		s.bodies[answerKey{d.Layer, d.Code}] = newEnvelope(d, mustJSON(smartappmock.GatewayEnvelope{ErrorCode: g.Code, ErrorMsg: g.Message}))
 	}
 	for _, b := range cat.Business {
-		s.bodies[answerKey{smartappmock.LayerBusiness, b.Errno}] = mustJSON(smartappmock.BusinessEnvelope{Errno: b.Errno, Msg: b.Message, Data: map[string]any{}})
+		d := business(b.Errno, "")
+		s.bodies[answerKey{d.Layer, d.Code}] = newEnvelope(d, mustJSON(smartappmock.BusinessEnvelope{Errno: b.Errno, Msg: b.Message, Data: map[string]any{}}))
 	}
 	if err := s.CheckRules(cfg.Rules); err != nil {
 		return nil, err
@@ -259,7 +263,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // newID returns a request id unique within this process (its prefix is random per process).
 func (s *Server) newID() string {
-	return s.idPrefix + "-" + strconv.FormatUint(s.idSeq.Add(1), 10)
+	var buf [48]byte // one allocation: the string
+	b := append(buf[:0], s.idPrefix...)
+	b = append(b, '-')
+	return string(strconv.AppendUint(b, s.idSeq.Add(1), 10))
 }
 
 func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason string) {
@@ -269,7 +276,7 @@ func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason str
 	d := Decision{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeUnsupportedMethod, Reason: reason}
 	s.record(r.Context(), store.Entry{
 		ID: id, Time: start, AppTime: start, Endpoint: "unknown", Method: journalMethod(r.Method), Path: journalPath(r.URL.Path),
-		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Layer: d.Layer, Code: d.Code,
+		ContentType: journalContentType(r.Header.Get("Content-Type")), Layer: d.Layer, Code: d.Code,
 		Status: http.StatusOK, Reason: reason, Params: []store.Param{},
 	}, start)
 	s.writeEnvelope(w, d, id)

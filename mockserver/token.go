@@ -30,7 +30,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	id := s.newID()
 	e := store.Entry{ID: id, Time: start, AppTime: start, Endpoint: "token", Method: journalMethod(r.Method), Path: journalPath(r.URL.Path),
-		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Layer: smartappmock.LayerOAuth}
+		ContentType: journalContentType(r.Header.Get("Content-Type")), Layer: smartappmock.LayerOAuth}
 	var body []byte
 	if r.Method == http.MethodPost {
 		var err error

@@ -114,7 +114,7 @@ func (s *Server) CheckPlatformGrant(token, app string) (d Decision, ok bool, war
 // tpEntry starts the journal entry of a third-party token request.
 func (s *Server) tpEntry(r *http.Request, endpoint string, start time.Time, p *params.Params) store.Entry {
 	return store.Entry{ID: s.newID(), Time: start, AppTime: start, Endpoint: endpoint, Method: journalMethod(r.Method), Path: journalPath(r.URL.Path),
-		ContentType: params.ClipCopy(r.Header.Get("Content-Type")), Status: http.StatusOK, Params: p.Journal()}
+		ContentType: journalContentType(r.Header.Get("Content-Type")), Status: http.StatusOK, Params: p.Journal()}
 }
 
 // tpParams reads the parameters of a third-party token request: the query (Baidu's SDKs send GET).

@@ -59,9 +59,19 @@ type Entry struct {
 // "" when there was none or the fault only delayed the answer (a latency alone). It reads Fault as
 // the API core writes it: "[latency 1.2s + ]<kind> (<source>)[; <note>]".
 func (e *Entry) FaultKind() string {
+	if e.Fault == "" {
+		return "" // every request's log line and metrics ask
+	}
 	desc, _, _ := strings.Cut(e.Fault, " (")
-	parts := strings.Split(desc, " + ")
-	if k := parts[len(parts)-1]; k != "" && !strings.HasPrefix(k, "latency ") {
+	k := desc // the last of desc's " + " parts, found as strings.Split would, without the slice
+	for {
+		i := strings.Index(k, " + ")
+		if i < 0 {
+			break
+		}
+		k = k[i+len(" + "):]
+	}
+	if k != "" && !strings.HasPrefix(k, "latency ") {
 		return k
 	}
 	return ""

@@ -11,6 +11,8 @@ func TestEntry_FaultKind(t *testing.T) {
 		{"latency 200ms (slow)", ""},
 		{"timeout (magic:fault_timeout); held 2m0s, then closed", "timeout"},
 		{"truncated (a (nested) name)", "truncated"},
+		{"a + + b (x)", "+ b"}, // the last part as strings.Split cuts it
+		{"reset + latency 1s (x)", ""},
 	}
 	for _, tt := range tests {
 		if got := (&Entry{Fault: tt.fault}).FaultKind(); got != tt.want {

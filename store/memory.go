@@ -24,6 +24,11 @@ type Memory struct {
 
 	mu      sync.RWMutex
 	tenants map[string]*tenant
+	// hot holds tenants looked up lately, by a hash of their id, so that a send's lookups (three)
+	// do not each take mu, whose reader count both cores of a loaded server would bounce between
+	// them. Slots are filled with mu held, and cleared with it held for writing whenever a
+	// tenant leaves tenants.
+	hot [16]atomic.Pointer[tenant]
 
 	tokMu    sync.RWMutex
 	tokens   map[string]Token
@@ -57,6 +62,7 @@ func DefaultMemoryLimits() MemoryLimits {
 }
 
 type tenant struct {
+	id      string
 	lastUse atomic.Int64 // Memory.tick at the last use
 	pinned  atomic.Bool  // never evicted: a configured app or the app-less bucket
 
@@ -100,8 +106,15 @@ func NewMemoryLimits(journalCap int, limits MemoryLimits) *Memory {
 }
 
 func (m *Memory) tenant(id string, create bool) *tenant {
+	slot := &m.hot[hotSlot(id)]
+	if t := slot.Load(); t != nil && t.id == id {
+		return t
+	}
 	m.mu.RLock()
 	t := m.tenants[id]
+	if t != nil {
+		slot.Store(t)
+	}
 	m.mu.RUnlock()
 	if t != nil || !create {
 		return t
@@ -112,12 +125,28 @@ func (m *Memory) tenant(id string, create bool) *tenant {
 		if len(m.tenants) >= m.limits.MaxTenants {
 			m.evictLocked()
 		}
-		t = &tenant{windows: map[string]*Window{}, counters: map[string]Counter{}}
+		t = &tenant{id: strings.Clone(id), windows: map[string]*Window{}, counters: map[string]Counter{}}
 		t.pinned.Store(id == NoApp)
 		t.lastUse.Store(m.tick.Add(1))
 		m.tenants[id] = t
 	}
+	slot.Store(t)
 	return t
+}
+
+// hotSlot picks the slot of Memory.hot for a tenant id.
+func hotSlot(id string) int {
+	if id == "" {
+		return 0
+	}
+	return (len(id) ^ int(id[len(id)-1]) ^ int(id[len(id)/2])) % 16
+}
+
+// clearHot empties Memory.hot: a tenant left tenants. m.mu must be held for writing.
+func (m *Memory) clearHot() {
+	for i := range m.hot {
+		m.hot[i].Store(nil)
+	}
 }
 
 // Send implements Store with SendSteps: each step is one of the store's atomic operations.
@@ -264,8 +293,13 @@ func (m *Memory) TakeReply(_ context.Context, app, openID string, now time.Time,
 		}, nil
 	}
 	w.Replies++
-	// The success path of every send: concatenation, not fmt.
-	return ReplyDecision{OK: true, Reason: "reply " + strconv.Itoa(w.Replies) + " of " + strconv.Itoa(rule.MaxReplies), Window: *w}, nil
+	// The success path of every send: appended in a stack buffer, one allocation.
+	var buf [64]byte
+	b := append(buf[:0], "reply "...)
+	b = strconv.AppendInt(b, int64(w.Replies), 10)
+	b = append(b, " of "...)
+	b = strconv.AppendInt(b, int64(rule.MaxReplies), 10)
+	return ReplyDecision{OK: true, Reason: string(b), Window: *w}, nil
 }
 
 // Windows implements Store.
@@ -429,6 +463,7 @@ func (m *Memory) evictLocked() {
 	}
 	sort.Slice(cands, func(i, j int) bool { return cands[i].use < cands[j].use })
 	n := max(1, m.limits.MaxTenants/8)
+	m.clearHot()
 	for _, c := range cands[:min(n, len(cands))] {
 		t := m.tenants[c.id]
 		delete(m.tenants, c.id)
@@ -484,6 +519,7 @@ func (m *Memory) DeleteApp(_ context.Context, id string) error {
 	m.mu.Lock()
 	if m.tenants[id] == t {
 		delete(m.tenants, id)
+		m.clearHot()
 	}
 	m.mu.Unlock()
 	t.mu.Lock()

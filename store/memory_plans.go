@@ -168,6 +168,7 @@ func (m *Memory) Reset(ctx context.Context, app string, s Seed) error {
 	m.mu.Lock()
 	old := m.tenants
 	m.tenants = map[string]*tenant{}
+	m.clearHot()
 	m.mu.Unlock()
 	for _, t := range old {
 		t.mu.Lock()

@@ -159,7 +159,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logOpts := &slog.HandlerOptions{Level: f.logLevel}
 	logOut := newBufferedLog(stderr, 100*time.Millisecond) // logbuf.go
 	defer logOut.Close()
-	var handler slog.Handler = slog.NewTextHandler(logOut, logOpts)
+	var handler slog.Handler = mockserver.NewTextLogHandler(logOut, logOpts) // slog's TextHandler, request lines written directly
 	if f.logFormat == "json" {
 		handler = slog.NewJSONHandler(logOut, logOpts)
 	}

@@ -34,6 +34,9 @@ type Metrics struct {
 	// cache holds the counter and histogram of each (endpoint, layer, code), so the request path
 	// does not format the code and hash the labels every time.
 	cache sync.Map // metricKey -> *metricSeries
+	// warningCache holds the counter of each warning kind (a valid send in a window opened by a
+	// send has one).
+	warningCache sync.Map // kind -> prometheus.Counter
 }
 
 type metricKey struct {
@@ -155,7 +158,11 @@ func (m *Metrics) Observe(e *store.Entry) {
 		s.latency.Observe(float64(e.LatencyMicros) / 1e6)
 	}
 	for _, w := range e.Warnings {
-		m.warnings.WithLabelValues(w.Kind).Inc()
+		c, ok := m.warningCache.Load(w.Kind)
+		if !ok {
+			c, _ = m.warningCache.LoadOrStore(w.Kind, m.warnings.WithLabelValues(w.Kind))
+		}
+		c.(prometheus.Counter).Inc()
 	}
 }
 

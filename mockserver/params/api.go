@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"unsafe"
 
 	"github.com/smartappmock/smartappmock/store"
 )
@@ -20,6 +21,13 @@ type Param = store.Param
 // labelled JSON.
 func Parse(rawQuery, contentType string, body []byte, lenientJSON bool) *Params {
 	return parseParams(rawQuery, contentType, body, lenientJSON)
+}
+
+// ParseBody is Parse for a body the caller hands over: the values point into body instead of a
+// copy of it, so body must never be written again (a request's body, read once, is not). It saves
+// a send a copy of its body.
+func ParseBody(rawQuery, contentType string, body []byte, lenientJSON bool) *Params {
+	return parseParamsText(rawQuery, contentType, unsafe.String(unsafe.SliceData(body), len(body)), lenientJSON)
 }
 
 // Get returns the value in use for name and whether it was sent at all.
@@ -60,5 +68,24 @@ func RedactToken(t string) string {
 	} else if len(prefix) > 4 {
 		prefix = prefix[:4]
 	}
-	return strings.Clone(prefix) + "…#" + hex.EncodeToString(sum[:4])
+	// prefix "…#" hash, built in one allocation: at most 5 + 4 + 8 bytes.
+	const mark = "…#"
+	var b [5 + len(mark) + 8]byte
+	n := copy(b[:], prefix)
+	n += copy(b[n:], mark)
+	n += hex.Encode(b[n:], sum[:4])
+	return string(b[:n])
+}
+
+// SetRedactedToken tells p the redacted form of the access token in use, known already (it must
+// be RedactToken(token)): Journal and RedactedToken then take it instead of hashing again.
+func (p *Params) SetRedactedToken(token, redacted string) { p.redacted = [2]string{token, redacted} }
+
+// RedactedToken returns RedactToken(t), computed once per request: the journal's access_token
+// in use (Journal redacts it) is t most of the time.
+func (p *Params) RedactedToken(t string) string {
+	if p != nil && p.redacted[0] == t && t != "" {
+		return p.redacted[1]
+	}
+	return RedactToken(t)
 }

@@ -1,7 +1,6 @@
 package params
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -9,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/smartappmock/smartappmock"
@@ -45,9 +45,26 @@ type Params struct {
 	index map[string]int
 	// first holds the first parameters, so a usual request needs one allocation, not two.
 	first [8]Param
+	// redacted is the access_token in use and its RedactToken, once Journal has computed it.
+	redacted [2]string
 	// lenientJSON is true when the body was a urlencoded form labelled JSON, read only because of
 	// policy.lenient_json (the API core then warns: LenientJSON).
 	lenientJSON bool
+}
+
+// paramsPool recycles the Params of requests whose handler calls Release: a Params is the largest
+// allocation of a send (about 600 bytes) and lives only while the request is answered.
+var paramsPool = sync.Pool{New: func() any { return new(Params) }}
+
+// Release hands p back for a later request: the caller must not use p afterwards. What p
+// returned stays valid (values are strings of the request, Journal's are copies). Not calling
+// it is fine: p is then collected as any value.
+func (p *Params) Release() {
+	if p == nil {
+		return
+	}
+	*p = Params{} // no string of this request stays reachable from the pool
+	paramsPool.Put(p)
 }
 
 // get returns the value in use for name and whether it was sent at all.
@@ -138,11 +155,15 @@ func (p *Params) resolve() {
 // Readers that rebuild requests from the journal skip Source "note".
 func (p *Params) journal() []Param {
 	n := len(p.all)
-	a := arena{pieces: make([]string, 0, 4*min(n, MaxJournalParams))}
+	var small [4 * len(p.first)]string // the usual request's pieces, on the stack
+	a := arena{pieces: small[:]}
+	if n > len(p.first) {
+		a.pieces = make([]string, 4*min(n, MaxJournalParams))
+	}
 	if n <= MaxJournalParams && p.tooMany == 0 {
 		out := make([]Param, n)
 		for i := range p.all {
-			out[i] = a.param(p.all[i])
+			out[i] = a.param(p.all[i], p.journalValue(p.all[i]))
 		}
 		return a.finish(out)
 	}
@@ -162,7 +183,7 @@ func (p *Params) journal() []Param {
 	out := make([]Param, 0, kept+1)
 	for i := range p.all {
 		if keep[i] {
-			out = append(out, a.param(p.all[i]))
+			out = append(out, a.param(p.all[i], p.journalValue(p.all[i])))
 		}
 	}
 	out = a.finish(out)
@@ -174,7 +195,10 @@ func (p *Params) journal() []Param {
 // copies them and points each parameter at its part of the copy. A per-request allocation count
 // that the benchmarks of bench_test.go watch.
 type arena struct {
-	pieces []string // for each parameter: name head, name tail, value head, value tail
+	// pieces hold, for each parameter: name head, name tail, value head, value tail; n are set.
+	// (Set by index, not appended: the usual request's pieces then stay on the caller's stack.)
+	pieces []string
+	n      int
 	size   int
 }
 
@@ -183,22 +207,37 @@ func (a *arena) add(s string, limit int) {
 	// the budget is spent, every further name and value keeps its first 16 bytes.
 	limit = min(limit, max(MaxJournalParamBytes-a.size, 16))
 	head, tail := clipPiecesTo(s, limit)
-	a.pieces = append(a.pieces, head, tail)
+	a.pieces[a.n], a.pieces[a.n+1] = head, tail
+	a.n += 2
 	a.size += len(head) + len(tail)
 }
 
-// param records a parameter and returns it with its source and use (names and values set by finish).
-func (a *arena) param(prm Param) Param {
+// param records a parameter with the value the journal keeps (journalValue) and returns it with
+// its source and use (names and values set by finish).
+func (a *arena) param(prm Param, value string) Param {
 	a.add(prm.Name, MaxJournalName)
+	a.add(value, MaxJournalValue)
+	return Param{Source: prm.Source, Used: prm.Used}
+}
+
+// journalValue is the value of prm as the journal keeps it, before clipping: access_token,
+// refresh_token and code redacted (the access_token in use remembered for RedactedToken),
+// client_secret and ticket "<redacted>".
+func (p *Params) journalValue(prm Param) string {
 	switch prm.Name {
 	case smartappmock.ParamAccessToken, "refresh_token", "code":
-		a.add(RedactToken(prm.Value), MaxJournalValue)
+		if prm.Used && prm.Name == smartappmock.ParamAccessToken && prm.Value == p.redacted[0] && prm.Value != "" {
+			return p.redacted[1] // told by SetRedactedToken
+		}
+		red := RedactToken(prm.Value)
+		if prm.Used && prm.Name == smartappmock.ParamAccessToken {
+			p.redacted = [2]string{prm.Value, red}
+		}
+		return red
 	case "client_secret", "ticket":
-		a.add("<redacted>", MaxJournalValue)
-	default:
-		a.add(prm.Value, MaxJournalValue)
+		return "<redacted>"
 	}
-	return Param{Source: prm.Source, Used: prm.Used}
+	return prm.Value
 }
 
 // finish copies every recorded piece into one string and sets the names and values of out (the
@@ -206,7 +245,7 @@ func (a *arena) param(prm Param) Param {
 func (a *arena) finish(out []Param) []Param {
 	var b strings.Builder
 	b.Grow(a.size)
-	for _, s := range a.pieces {
+	for _, s := range a.pieces[:a.n] {
 		b.WriteString(s)
 	}
 	all := b.String()
@@ -304,7 +343,12 @@ func classify(contentType string) (bodyKind, map[string]string, string) {
 
 // parseParams merges the raw query and body. lenientJSON reads a urlencoded body labelled JSON.
 func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *Params {
-	p := &Params{}
+	return parseParamsText(rawQuery, contentType, string(body), lenientJSON)
+}
+
+// parseParamsText is parseParams on the body's text.
+func parseParamsText(rawQuery, contentType string, body string, lenientJSON bool) *Params {
+	p := paramsPool.Get().(*Params)
 	p.all = p.first[:0]
 	if rawQuery != "" {
 		if err := addURLEncoded(p, rawQuery, "query"); err != nil {
@@ -314,7 +358,7 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *P
 	kind, ps, mt := classify(contentType)
 	switch kind {
 	case bodyForm:
-		if err := addURLEncoded(p, string(body), "body"); err != nil {
+		if err := addURLEncoded(p, body, "body"); err != nil {
 			p.notes = append(p.notes, "body: "+err.Error())
 		}
 	case bodyMultipart:
@@ -322,11 +366,11 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *P
 			p.notes = append(p.notes, "body: multipart: "+err.Error())
 		}
 	case bodyJSON:
-		trimmed := bytes.TrimSpace(body)
+		trimmed := strings.TrimSpace(body)
 		switch {
 		case len(trimmed) == 0:
 		case lenientJSON && trimmed[0] != '{' && trimmed[0] != '[':
-			if err := addURLEncoded(p, string(body), "body"); err != nil {
+			if err := addURLEncoded(p, body, "body"); err != nil {
 				p.notes = append(p.notes, "body: "+err.Error())
 			}
 			p.notes = append(p.notes, "body: read a urlencoded body sent as "+mt+" (lenient_json)")
@@ -335,11 +379,11 @@ func parseParams(rawQuery, contentType string, body []byte, lenientJSON bool) *P
 			p.notes = append(p.notes, "body: ignored: "+mt+" is not a source of parameters (send application/x-www-form-urlencoded)")
 		}
 	case bodyNone:
-		if len(bytes.TrimSpace(body)) > 0 {
+		if len(strings.TrimSpace(body)) > 0 {
 			p.notes = append(p.notes, "body: ignored: no Content-Type (send application/x-www-form-urlencoded)")
 		}
 	case bodyOther:
-		if len(bytes.TrimSpace(body)) > 0 {
+		if len(strings.TrimSpace(body)) > 0 {
 			p.notes = append(p.notes, "body: ignored: Content-Type "+mt+" is not a form (send application/x-www-form-urlencoded)")
 		}
 	}
@@ -362,14 +406,14 @@ func addURLEncoded(p *Params, s, source string) error {
 			break
 		}
 		k, v, _ := strings.Cut(pair, "=")
-		k1, err := url.QueryUnescape(k)
+		k1, err := queryUnescape(k)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
 			}
 			continue
 		}
-		v1, err := url.QueryUnescape(v)
+		v1, err := queryUnescape(v)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -379,6 +423,17 @@ func addURLEncoded(p *Params, s, source string) error {
 		p.add(k1, v1, source)
 	}
 	return firstErr
+}
+
+// queryUnescape is url.QueryUnescape, which a string without '%' and '+' skips: it is then its
+// own unescaping (most names and values of a form are; url.QueryUnescape scans twice).
+func queryUnescape(s string) (string, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '%' || c == '+' {
+			return url.QueryUnescape(s)
+		}
+	}
+	return s, nil
 }
 
 // countPairs counts the non-empty pairs of a urlencoded string without decoding them.
@@ -396,11 +451,11 @@ func countPairs(s string) int {
 
 // addMultipart adds every named part of a multipart/form-data body. At MaxParams it stops reading
 // values and only counts the remaining named parts.
-func addMultipart(p *Params, body []byte, boundary string) error {
+func addMultipart(p *Params, body string, boundary string) error {
 	if boundary == "" {
 		return errors.New("no boundary in Content-Type")
 	}
-	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	mr := multipart.NewReader(strings.NewReader(body), boundary)
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
