@@ -13,6 +13,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/mockserver/requestlog"
 )
 
 // benchConfig mirrors bench/bench.yaml: one configured app, strict tokens, a window so wide that
@@ -87,7 +88,7 @@ func BenchmarkServeSend(b *testing.B) {
 	}{
 		{"NoLog", func() *slog.Logger { return nil }},
 		{"TextLog", func() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }},
-		{"TextLogHandler", func() *slog.Logger { return slog.New(NewTextLogHandler(io.Discard, nil)) }}, // the command's
+		{"TextLogHandler", func() *slog.Logger { return slog.New(requestlog.NewHandler(io.Discard, nil)) }}, // the command's
 	}
 	for _, lg := range loggers {
 		for _, c := range benchCases {

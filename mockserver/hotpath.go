@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/mockserver/params"
+	"github.com/smartappmock/smartappmock/mockserver/requestlog"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -62,8 +63,7 @@ func (c *redactions) get(t string) string {
 	return red
 }
 
-// logRequest writes the one log line of a request. A TextLogHandler writes it directly
-// (logline.go); any other handler gets the record itself: Logger.LogAttrs would walk the stack for
+// logRequest writes the one log line of a request. A requestlog.Handler writes it directly; any other handler gets the record itself: Logger.LogAttrs would walk the stack for
 // a source position nobody asked for (a profile hot spot under load), and nothing is built when
 // the level is off.
 func (s *Server) logRequest(ctx context.Context, e *store.Entry) {
@@ -71,10 +71,10 @@ func (s *Server) logRequest(ctx context.Context, e *store.Entry) {
 	if !h.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
-	if th, ok := h.(*TextLogHandler); ok && th.logRequestLine(e) {
+	if th, ok := h.(*requestlog.Handler); ok && th.WriteLine(e) {
 		return
 	}
-	_ = h.Handle(ctx, requestRecord(time.Now(), e))
+	_ = h.Handle(ctx, requestlog.Record(time.Now(), e))
 }
 
 // errBodyCut is what readBody's error matches (errors.Is) when a request body did not fully

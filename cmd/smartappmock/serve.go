@@ -17,6 +17,7 @@ import (
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/observe"
+	"github.com/smartappmock/smartappmock/mockserver/requestlog"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 )
 
@@ -159,7 +160,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logOpts := &slog.HandlerOptions{Level: f.logLevel}
 	logOut := newBufferedLog(stderr, 100*time.Millisecond) // logbuf.go
 	defer logOut.Close()
-	var handler slog.Handler = mockserver.NewTextLogHandler(logOut, logOpts) // slog's TextHandler, request lines written directly
+	var handler slog.Handler = requestlog.NewHandler(logOut, logOpts) // slog's TextHandler, request lines written directly
 	if f.logFormat == "json" {
 		handler = slog.NewJSONHandler(logOut, logOpts)
 	}

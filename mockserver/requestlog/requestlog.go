@@ -1,4 +1,6 @@
-package mockserver
+// Package requestlog writes the API core's request log lines: a slog TextHandler with a fast
+// path that writes a request's line itself, byte for byte what the TextHandler would write.
+package requestlog
 
 import (
 	"io"
@@ -14,30 +16,30 @@ import (
 	"github.com/smartappmock/smartappmock/store"
 )
 
-// TextLogHandler is slog's TextHandler with a fast path for the API core's request lines: a Server
-// logging to it writes each request's line itself, byte for byte what the TextHandler would write
+// Handler is slog's TextHandler with a fast path for the API core's request lines: a Server
+// logging to it writes each request's line itself (WriteLine), byte for byte what the TextHandler would write
 // for the same record (TestRequestLine_AsTextHandler holds it to that), without building a
 // slog.Record. Every other record goes through the TextHandler. Measured under load (wrk, the
 // default log on): the TextHandler was a fifth of the API core's CPU per send, the direct line a
-// tenth of that (BenchmarkServeSend/TextLog).
+// tenth of that (mockserver's BenchmarkServeSend/TextLogHandler).
 //
 // Options that change how attributes are written (ReplaceAttr, AddSource) turn the fast path off:
 // every line then goes through the TextHandler.
-type TextLogHandler struct {
+type Handler struct {
 	slog.Handler // the TextHandler, writing to w
 	w            *lockedWriter
 	fast         bool
 	second       atomic.Pointer[logSecond] // the current second's text
 }
 
-// NewTextLogHandler returns a TextLogHandler writing to w with opts (nil: the defaults), as
+// NewHandler returns a Handler writing to w with opts (nil: the defaults), as
 // slog.NewTextHandler(w, opts) would.
-func NewTextLogHandler(w io.Writer, opts *slog.HandlerOptions) *TextLogHandler {
+func NewHandler(w io.Writer, opts *slog.HandlerOptions) *Handler {
 	if opts == nil {
 		opts = &slog.HandlerOptions{}
 	}
 	lw := &lockedWriter{w: w}
-	return &TextLogHandler{Handler: slog.NewTextHandler(lw, opts), w: lw, fast: opts.ReplaceAttr == nil && !opts.AddSource}
+	return &Handler{Handler: slog.NewTextHandler(lw, opts), w: lw, fast: opts.ReplaceAttr == nil && !opts.AddSource}
 }
 
 // lockedWriter serializes the writes of the TextHandler and of the fast path: each is one line.
@@ -55,9 +57,9 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // lineBufs recycles the buffers of request lines.
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// logRequestLine writes the request line of e (see requestLine) in one Write; it reports false
-// when h has no fast path (the caller then logs through slog).
-func (h *TextLogHandler) logRequestLine(e *store.Entry) bool {
+// WriteLine writes the request line of e in one Write; it reports false when h has no fast path
+// (options that change how attributes are written): the caller then logs Record(time.Now(), e).
+func (h *Handler) WriteLine(e *store.Entry) bool {
 	if !h.fast {
 		return false
 	}
@@ -71,9 +73,9 @@ func (h *TextLogHandler) logRequestLine(e *store.Entry) bool {
 	return true
 }
 
-// requestRecord is the record of a request's log line as slog builds it: what the fast path must
-// match. The attributes are those of appendRequestLine, in order.
-func requestRecord(t time.Time, e *store.Entry) slog.Record {
+// Record is the record of a request's log line as slog builds it: what the fast path must
+// match, and what a handler without one is given. The attributes are those of appendRequestLine, in order.
+func Record(t time.Time, e *store.Entry) slog.Record {
 	rec := slog.NewRecord(t, slog.LevelInfo, "request", 0)
 	outcome := e.Outcome()
 	if kind := e.FaultKind(); kind != "" {
@@ -98,7 +100,7 @@ func requestRecord(t time.Time, e *store.Entry) slog.Record {
 }
 
 // appendRequestLine appends the line slog's TextHandler (default options, no groups or
-// attributes of its own) writes for requestRecord(t, e). second, when not nil, caches the text
+// attributes of its own) writes for Record(t, e). second, when not nil, caches the text
 // of t's second (see appendLogTime).
 func appendRequestLine(b []byte, t time.Time, e *store.Entry, second *atomic.Pointer[logSecond]) []byte {
 	b = append(b, "time="...)

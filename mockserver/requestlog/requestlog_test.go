@@ -1,10 +1,9 @@
-package mockserver
+package requestlog
 
 import (
 	"bytes"
 	"context"
 	"log/slog"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,7 +18,7 @@ import (
 func textHandlerLine(t testing.TB, at time.Time, e *store.Entry) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := slog.NewTextHandler(&buf, nil).Handle(context.Background(), requestRecord(at, e)); err != nil {
+	if err := slog.NewTextHandler(&buf, nil).Handle(context.Background(), Record(at, e)); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()
@@ -28,7 +27,7 @@ func textHandlerLine(t testing.TB, at time.Time, e *store.Entry) string {
 // requestLineEntries are entries whose lines exercise every quoting rule of the TextHandler.
 var requestLineEntries = []store.Entry{
 	{ID: "0a1b2c3d-1", App: "20001", Endpoint: "send", Layer: smartappmock.LayerBusiness, Reason: "window: reply 1 of 1000000000", LatencyMicros: 12,
-		Warnings: []store.Warning{WarnOpenOnFirstSend.Warning()}},
+		Warnings: []store.Warning{store.Warning{Kind: "open_on_first_send", Message: "window: opened by this send, the user never wrote; Baidu answers 90001"}}},
 	{ID: "0a1b2c3d-2", Endpoint: "send", Layer: smartappmock.LayerBusiness, Code: 3001, Reason: `user_type: must be one of 1, 2; got "3"`, LatencyMicros: -3},
 	{ID: "x", Endpoint: "token", Layer: smartappmock.LayerOAuth, Reason: ""},
 	{ID: "x", Endpoint: "token", Layer: smartappmock.LayerOAuth, OAuthError: "invalid_client", Reason: "client_secret: wrong"},
@@ -107,72 +106,4 @@ func FuzzRequestLine(f *testing.F) {
 			t.Errorf("line mismatch (-TextHandler +fast):\n%s", diff)
 		}
 	})
-}
-
-// TestTextLogHandler_AsTextHandler: a Server logging to a TextLogHandler writes the lines a
-// TextHandler would (the time aside), other records and derived handlers go through the
-// TextHandler, and ReplaceAttr or AddSource turn the fast path off.
-func TestTextLogHandler_AsTextHandler(t *testing.T) {
-	t.Parallel()
-	dropTime := func(line string) string {
-		_, rest, _ := strings.Cut(line, " ")
-		return rest
-	}
-	e := &requestLineEntries[1]
-	t.Run("RequestLine", func(t *testing.T) {
-		t.Parallel()
-		var buf bytes.Buffer
-		s := &Server{log: slog.New(NewTextLogHandler(&buf, nil))}
-		s.logRequest(context.Background(), e)
-		if diff := cmp.Diff(dropTime(textHandlerLine(t, time.Now(), e)), dropTime(buf.String())); diff != "" {
-			t.Errorf("line mismatch (-TextHandler +TextLogHandler):\n%s", diff)
-		}
-	})
-	t.Run("OtherRecords", func(t *testing.T) {
-		t.Parallel()
-		var got, want bytes.Buffer
-		opts := &slog.HandlerOptions{Level: slog.LevelDebug}
-		for _, lg := range []*slog.Logger{slog.New(NewTextLogHandler(&got, opts)), slog.New(slog.NewTextHandler(&want, opts))} {
-			lg.Debug("hello", "k", "v w")
-			lg.With("a", 1).WithGroup("g").Warn("x", "n", 2)
-		}
-		if diff := cmp.Diff(dropTimes(want.String()), dropTimes(got.String())); diff != "" {
-			t.Errorf("mismatch (-TextHandler +TextLogHandler):\n%s", diff)
-		}
-	})
-	t.Run("LevelOff", func(t *testing.T) {
-		t.Parallel()
-		var buf bytes.Buffer
-		s := &Server{log: slog.New(NewTextLogHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-		s.logRequest(context.Background(), e)
-		if buf.Len() != 0 {
-			t.Errorf("logged %q at level warn", buf.String())
-		}
-	})
-	t.Run("ReplaceAttr_NoFastPath", func(t *testing.T) {
-		t.Parallel()
-		var buf bytes.Buffer
-		opts := &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return a
-		}}
-		s := &Server{log: slog.New(NewTextLogHandler(&buf, opts))}
-		s.logRequest(context.Background(), e)
-		if diff := cmp.Diff(dropTime(textHandlerLine(t, time.Now(), e)), buf.String()); diff != "" {
-			t.Errorf("line mismatch (-TextHandler without time +TextLogHandler):\n%s", diff)
-		}
-	})
-}
-
-// dropTimes removes the time= attribute of every line.
-func dropTimes(s string) string {
-	lines := strings.SplitAfter(s, "\n")
-	for i, l := range lines {
-		if _, rest, ok := strings.Cut(l, " "); ok && strings.HasPrefix(l, "time=") {
-			lines[i] = rest
-		}
-	}
-	return strings.Join(lines, "")
 }
