@@ -16,13 +16,7 @@ import (
 // sequence numbers, replies counted 1..n in one window, every entry journaled once.
 func TestSendBatcher_ConcurrentSendsEachDecidedOnce(t *testing.T) {
 	ctx := context.Background()
-	for _, tc := range []struct {
-		name string
-		open func(t *testing.T) *Store
-	}{
-		{"Miniredis", func(t *testing.T) *Store { s, _ := miniT(t, Options{}); return s }},
-		{"RedisServer", func(t *testing.T) *Store { return openT(t, realRedisURL(t), Options{Prefix: testPrefix()}) }},
-	} {
+	for _, tc := range bothRedis() {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.open(t)
 			if err := s.Seed(ctx, store.Seed{At: time.Now(), Apps: []store.App{{ID: "a", Source: "config", Capability: true}},
