@@ -142,6 +142,17 @@ func hotSlot(id string) int {
 	return (len(id) ^ int(id[len(id)-1]) ^ int(id[len(id)/2])) % 16
 }
 
+// retire marks t, which left m.tenants, as gone: its journal entries leave the count of held
+// entries, and a request still holding t no longer counts what it adds.
+func (m *Memory) retire(t *tenant) {
+	t.mu.Lock()
+	if !t.evicted {
+		m.held.Add(int64(-t.n))
+	}
+	t.evicted = true
+	t.mu.Unlock()
+}
+
 // clearHot empties Memory.hot: a tenant left tenants. m.mu must be held for writing.
 func (m *Memory) clearHot() {
 	for i := range m.hot {
@@ -467,10 +478,7 @@ func (m *Memory) evictLocked() {
 	for _, c := range cands[:min(n, len(cands))] {
 		t := m.tenants[c.id]
 		delete(m.tenants, c.id)
-		t.mu.Lock()
-		m.held.Add(int64(-t.n))
-		t.evicted = true // an in-flight request may still hold t: its entries no longer count
-		t.mu.Unlock()
+		m.retire(t)
 		m.evicted.Add(1)
 	}
 }
@@ -522,12 +530,7 @@ func (m *Memory) DeleteApp(_ context.Context, id string) error {
 		m.clearHot()
 	}
 	m.mu.Unlock()
-	t.mu.Lock()
-	if !t.evicted {
-		m.held.Add(int64(-t.n))
-	}
-	t.evicted = true // a request still holding it no longer counts
-	t.mu.Unlock()
+	m.retire(t)
 	m.tokMu.Lock()
 	for v, tok := range m.tokens {
 		if tok.App == id {

@@ -171,12 +171,7 @@ func (m *Memory) Reset(ctx context.Context, app string, s Seed) error {
 	m.clearHot()
 	m.mu.Unlock()
 	for _, t := range old {
-		t.mu.Lock()
-		if !t.evicted {
-			m.held.Add(int64(-t.n))
-		}
-		t.evicted = true // a request still holding it no longer counts
-		t.mu.Unlock()
+		m.retire(t)
 	}
 	m.tokMu.Lock()
 	m.tokens, m.tokOrder = map[string]Token{}, nil
