@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/smartappmock/smartappmock/contract/internal/procgroup"
 )
 
 // driver runs one kind of client.
@@ -169,7 +171,7 @@ func (s *cmdSession) send(ctx context.Context, m Message) Outcome {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 2 * time.Second
-	killGroup(cmd)
+	procgroup.Set(cmd)
 	err := cmd.Run()
 	o := Outcome{Elapsed: time.Since(start), Err: tailLines(stderr.Bytes(), 5)}
 	o.Code, o.Named = codeLine(stdout.Bytes())

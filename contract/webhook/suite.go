@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract/internal/procgroup"
 	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
@@ -144,7 +145,7 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*report.Report, e
 	cmd.Env = append(os.Environ(), s.env(fake, port).Environ()...)
 	out := &tail{w: s.Output}
 	cmd.Stdout, cmd.Stderr = out, out
-	killGroup(cmd)
+	procgroup.Set(cmd)
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("webhook: starting the bot %q: %w", argv, err)

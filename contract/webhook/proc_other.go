@@ -1,8 +1,0 @@
-//go:build !unix
-
-package webhook
-
-import "os/exec"
-
-// killGroup leaves the default: the kit kills the command itself.
-func killGroup(*exec.Cmd) {}
