@@ -2,18 +2,14 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
-	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
 // benchOps are the operations measured: the deciding ones alone, the calls that one valid send
@@ -175,56 +171,4 @@ func BenchmarkMemory(b *testing.B) {
 	for _, o := range benchOps(s, v) {
 		b.Run(o.name, func(b *testing.B) { runBench(b, o.op, nil) })
 	}
-}
-
-// scriptSendPrototype is not part of the store: it measures what one valid send would cost as
-// one script (the contract change proposed for issue 12), doing the reads and writes of the
-// SendToday calls: token, app, rules, faults, two counters, the window and the journal append.
-// KEYS: tokens, app, meta, plans, counters, windows, sequence, feed, journal; ARGV: token,
-// open_id, second, day, now sec, now nsec, cut-off sec, cut-off nsec, entry json, journal cap,
-// feed cap.
-var scriptSendPrototype = redis.NewScript(script.CommonSource + `
-local tok = redis.call('HGET', KEYS[1], ARGV[1])
-if not tok then return {'unknown token'} end
-local app = redis.call('HGETALL', KEYS[2])
-local plans = redis.call('HMGET', KEYS[4], 'rules', 'rules_v', 'fglobal', 'faults_v')
-for _, spec in ipairs({{'qps', ARGV[3]}, {'daily', ARGV[4]}}) do
-  local v = redis.call('HGET', KEYS[5], spec[1])
-  local c = 0
-  if v then
-    local cs, per = string.match(v, '^(%d+) (.*)$')
-    if per == spec[2] then c = tonumber(cs) end
-  end
-  redis.call('HSET', KEYS[5], spec[1], fmt(c + 1) .. ' ' .. spec[2])
-end
-local v = redis.call('HGET', KEYS[6], ARGV[2])
-local s, n, r, u = tonumber(ARGV[5]), tonumber(ARGV[6]), 0, '0'
-if v then s, n, r, u = pwin(v) end
-redis.call('HSET', KEYS[6], ARGV[2], ewin(s, n, r + 1, u))
-local seq = redis.call('INCR', KEYS[7])
-local id = fmt(seq) .. '-0'
-redis.call('XADD', KEYS[9], 'MAXLEN', ARGV[10], id, 'e', ARGV[9])
-redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[11], id, 'e', ARGV[9])
-redis.call('HINCRBY', KEYS[3], 'appended', 1)
-return {'ok', seq, #app, #plans}
-`)
-
-// BenchmarkRedisServerSendPrototype measures scriptSendPrototype: the throughput of one round
-// trip per send, to set beside BenchmarkRedisServer/SendToday.
-func BenchmarkRedisServerSendPrototype(b *testing.B) {
-	s := openT(b, startRedisServer(b).URL(), Options{})
-	rec := &recorder{}
-	s.rdb.AddHook(rec)
-	benchSeed(b, s)
-	entry, _ := json.Marshal(store.Entry{ID: "req", App: "a", Endpoint: "send", Method: "POST", Path: "/rest/2.0/smartapp/message/custom/send",
-		Params: []store.Param{{Name: "open_id", Value: "u", Source: "body", Used: true}}, OpenID: "u", MsgType: "text",
-		Layer: "business", Status: 200, Reason: "reply 1 of 5"})
-	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	keys := []string{s.tokens, s.akey("a", "app"), s.akey("a", "meta"), s.plans, s.akey("a", "cnt"), s.akey("a", "win"), s.seq, s.feedKey, s.akey("a", "jrn")}
-	resetRedisTime(b, s)
-	runBench(b, func(ctx context.Context, i int) error {
-		return scriptSendPrototype.Run(ctx, s.rdb, keys, "24.static", "u"+strconv.Itoa(i%64), i/1000, "2026-01-02",
-			t0.Unix(), 0, t0.Unix()-3600, 0, entry, s.opts.JournalCap, s.opts.FeedBacklog).Err()
-	}, rec)
-	reportRedisTime(b, s)
 }

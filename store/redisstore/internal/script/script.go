@@ -35,8 +35,8 @@ end
 local function ewin(s, n, r, u) return fmt(s) .. ' ' .. fmt(n) .. ' ' .. fmt(r) .. ' ' .. u end
 `
 
-// CommonSource are luaCore and the registry check of the one-operation scripts.
-const CommonSource = luaCore + `
+// luaCommon are luaCore and the registry check of the one-operation scripts.
+const luaCommon = luaCore + `
 local function num(v)
   if not v then return 0 end
   return tonumber(v)
@@ -143,7 +143,7 @@ end
 var (
 	// RegisterApp: KEYS app, meta; ARGV id, client_id, secret, source, cap, offset.
 	// Answers {1} when it stored the app, else {0, <the stored app's HGETALL>}.
-	RegisterApp = redis.NewScript(CommonSource + `
+	RegisterApp = redis.NewScript(luaCommon + `
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return {0, redis.call('HGETALL', KEYS[1])}
 end
@@ -178,7 +178,7 @@ return 1
 `)
 
 	// OpenWindow: KEYS win, meta; ARGV open_id, sec, nsec, the most windows kept.
-	OpenWindow = redis.NewScript(CommonSource + luaBound + `
+	OpenWindow = redis.NewScript(luaCommon + luaBound + `
 if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
   bound(KEYS[1], tonumber(ARGV[4]), false, 0, 0)
@@ -191,7 +191,7 @@ return 1
 	// nsec (now minus the window's duration: a window opened at or before it has expired), max
 	// replies, open on first ("1"), the most windows kept. Answers {status, sec, nsec, replies,
 	// user message} with status "ok", "none" (no window), "expired" or "full".
-	TakeReply = redis.NewScript(CommonSource + luaBound + `
+	TakeReply = redis.NewScript(luaCommon + luaBound + `
 local ns, nn, cs, cn = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local max = tonumber(ARGV[6])
 local v = redis.call('HGET', KEYS[1], ARGV[1])
@@ -223,7 +223,7 @@ return {'ok', s, n, r, u}
 
 	// TakeCount: KEYS counters, meta; ARGV name, period, limit. A counter is "<count>
 	// <period>". Answers {count, ok}.
-	TakeCount = redis.NewScript(CommonSource + `
+	TakeCount = redis.NewScript(luaCommon + `
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 local c = 0
 if v then
@@ -266,7 +266,7 @@ return {v, redis.call('HGET', KEYS[1], 'fglobal') or '', redis.call('HGET', KEYS
 	// TakeFault is store.DecideFault: KEYS plans, fault counts; ARGV version, plan field,
 	// skip, times, steps, probability, seed modulo 2^31-1. A count is "<matched> <injected>".
 	// Answers {matched, injected (0|1), step}; {0, 0, 0} for a stale version.
-	TakeFault = redis.NewScript(CommonSource + DrawSource + `
+	TakeFault = redis.NewScript(luaCommon + DrawSource + `
 if redis.call('HGET', KEYS[1], 'faults_v') ~= ARGV[1] then return {0, 0, 0} end
 local matched, injected = 0, 0
 local c = redis.call('HGET', KEYS[2], ARGV[2])
@@ -304,7 +304,7 @@ return seq
 `)
 
 	// Seed: see luaSeed.
-	Seed = redis.NewScript(CommonSource + luaSeed + `
+	Seed = redis.NewScript(luaCommon + luaSeed + `
 seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return 1
 `)
@@ -313,7 +313,7 @@ return 1
 	// seeds (luaSeed) in the same step. KEYS: those of luaSeed, then the issued tokens list. It
 	// computes the apps' key names from the registry, so it needs a single Redis (not a
 	// Cluster). The sequence counter, the plan version counter, the feed and the sessions stay.
-	ResetAll = redis.NewScript(CommonSource + luaSeed + `
+	ResetAll = redis.NewScript(luaCommon + luaSeed + `
 local p = ARGV[1]
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   redis.call('DEL', akey(p, id, 'app'), akey(p, id, 'meta'), akey(p, id, 'win'),
@@ -346,7 +346,7 @@ return 1
 
 	// ResetApp: KEYS app, meta, win, cnt, jrn; ARGV capability, at sec, at nsec, then
 	// the open_ids of the app's configured windows. Answers 0 for an unknown app.
-	ResetApp = redis.NewScript(CommonSource + `
+	ResetApp = redis.NewScript(luaCommon + `
 if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
 redis.call('HSET', KEYS[2], 'appended', '0')
