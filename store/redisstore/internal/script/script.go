@@ -37,10 +37,6 @@ local function ewin(s, n, r, u) return fmt(s) .. ' ' .. fmt(n) .. ' ' .. fmt(r) 
 
 // luaCommon are luaCore and the registry check of the one-operation scripts.
 const luaCommon = luaCore + `
-local function num(v)
-  if not v then return 0 end
-  return tonumber(v)
-end
 local function registered(meta)
   return redis.call('HGET', meta, 'reg') == '1'
 end
