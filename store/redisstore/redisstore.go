@@ -42,7 +42,8 @@
 // it), and registering a new app is a plain two-command pipeline. But Append (the global sequence
 // and feed with the app's journal), Seed and Reset of every app touch several slots in one
 // script, which a Cluster refuses (CROSSSLOT), and Reset of every app and Send compute key names
-// inside the script (Send learns the app from the token it reads). That is the limit of this
+// inside the script (Send learns the app from the token it reads, and its global keys are
+// constants in its text rather than KEYS: internal/script.Send). That is the limit of this
 // store: a Cluster needs those split into per-slot steps (no longer one atomic step, nor one
 // round trip per send) and a redis.ClusterClient.
 //
