@@ -178,6 +178,9 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush()
 	}
+	// Registered before the first byte: a Shutdown that starts once the client has read it then
+	// always ends the stream (registered later, the hook could miss a Shutdown already running).
+	shutdown := in.shutdownSignal(r)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -197,7 +200,6 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	shutdown := in.shutdownSignal(r)
 	ping := time.NewTicker(inboxPing)
 	defer ping.Stop()
 	for {
