@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,9 +20,10 @@ import (
 // counted by callgrind: unlike time, the count does not move with other work on the machine, so
 // it compares two versions of the send script on a shared machine. bench/redis-cost.sh runs it
 // against a redis-server under callgrind; without that (CALLGRIND_REDIS_URL, CALLGRIND_REDIS_PID
-// and CALLGRIND_OUT, the dump files' prefix) it skips. Sends are sequential (one per round trip)
-// and past the journal cap, so trimming is in its steady state; the send is bench/run.sh's valid
-// text send.
+// and CALLGRIND_OUT, the dump files' prefix) it skips. Sends are past the journal cap, so
+// trimming is in its steady state; the send is bench/run.sh's valid text send. "sequential" sends
+// one at a time (one script run per send); "16-callers" sends from 16 goroutines at once, as
+// under load, so concurrent sends share script runs (internal/batch).
 func BenchmarkSendRedisInstructions(b *testing.B) {
 	url, pid, out := os.Getenv("CALLGRIND_REDIS_URL"), os.Getenv("CALLGRIND_REDIS_PID"), os.Getenv("CALLGRIND_OUT")
 	if url == "" || pid == "" || out == "" {
@@ -35,7 +38,7 @@ func BenchmarkSendRedisInstructions(b *testing.B) {
 	ps := []store.Param{{Name: "access_token", Value: "benc…#7137e16f", Source: "query", Used: true},
 		{Name: "user_type", Value: "1", Source: "body", Used: true}, {Name: "open_id", Value: "bench-user", Source: "body", Used: true},
 		{Name: "msg_type", Value: "text", Source: "body", Used: true}, {Name: "content", Value: "hi", Source: "body", Used: true}}
-	send := func() {
+	send := func() error {
 		in := store.SendInput{Now: time.Now(), Token: "bench-token",
 			Match:  store.SendMatch{Token: "bench-token", OpenID: "bench-user", MsgType: "text", Content: "hi"},
 			Limits: &store.LimitTable{Default: config.Limits{}}, Window: store.WindowRule{Duration: 48 * time.Hour, MaxReplies: 1 << 30, OpenOnFirst: true},
@@ -43,30 +46,48 @@ func BenchmarkSendRedisInstructions(b *testing.B) {
 				Path: "/rest/2.0/smartapp/message/custom/send", ContentType: "application/x-www-form-urlencoded", Params: ps,
 				OpenID: "bench-user", MsgType: "text", Status: 200}}
 		in.Warn.OpenOnFirstSend = store.Warning{Kind: "open_on_first_send", Message: "window: opened by this send, the user never wrote; Baidu answers 90001"}
-		if _, err := s.Send(ctx, in); err != nil {
+		_, err := s.Send(ctx, in)
+		return err
+	}
+	for range s.opts.JournalCap + 200 {
+		if err := send(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	for range s.opts.JournalCap + 200 {
-		send()
-	}
-	callgrind := func(flag string) {
+	callgrind := func(b *testing.B, flag string) {
 		if out, err := exec.Command("callgrind_control", flag, pid).CombinedOutput(); err != nil {
 			b.Fatalf("callgrind_control %s: %v: %s", flag, err, out)
 		}
 	}
-	callgrind("-z") // zero the counts
-	b.ResetTimer()
-	for range b.N {
-		send()
+	for _, bc := range []struct {
+		name    string
+		callers int
+	}{{"sequential", 1}, {"16-callers", 16}} {
+		b.Run(bc.name, func(b *testing.B) {
+			callgrind(b, "-z") // zero the counts
+			b.ResetTimer()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for range bc.callers {
+				wg.Go(func() {
+					for next.Add(1) <= int64(b.N) {
+						if err := send(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			callgrind(b, "-d") // dump them
+			ir, err := lastDumpInstructions(out + "." + pid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(ir)/float64(b.N), "redis-instr/op")
+		})
 	}
-	b.StopTimer()
-	callgrind("-d") // dump them
-	ir, err := lastDumpInstructions(out + "." + pid)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(ir)/float64(b.N), "redis-instr/op")
 }
 
 // lastDumpInstructions reads the instruction count ("summary:") of the newest callgrind dump

@@ -55,27 +55,37 @@ func decodeMessage(m redis.XMessage) (store.Entry, error) {
 	return e, nil
 }
 
-// decodeDecision sets the decision that script.Send wrote beside the entry's template: l layer,
-// c code, r reason, ru rule ("" none), a app ("" none), ts, tn and tz the app's clock (Unix
-// seconds, nanoseconds, zone offset in seconds), w the warnings (kind, message, ... joined by
-// NUL; "" none). An entry without l (Append's) has its decision in e already.
+// decodeDecision sets the decision that script.Send wrote beside the entry's template: d packs
+// "layer code sec nsec zone" (the app's clock: Unix seconds, nanoseconds, zone offset in
+// seconds), r the reason, ru the rule ("" none), a the app ("" none: no app clock), w the
+// warnings (kind, message, ... joined by NUL; "" none). An entry without d (Append's) has its
+// decision in e already; one with l instead of d is from a version before d, which wrote each
+// of d's parts in a field of its own (l, c, ts, tn, tz).
 func decodeDecision(e *store.Entry, v map[string]any) error {
-	layer, ok := v["l"].(string)
-	if !ok {
+	var layer, code, sec, nsec, zone string
+	if d, ok := v["d"].(string); ok {
+		parts := strings.Split(d, " ")
+		if len(parts) != 5 {
+			return fmt.Errorf("decision %q: want 5 parts", d)
+		}
+		layer, code, sec, nsec, zone = parts[0], parts[1], parts[2], parts[3], parts[4]
+	} else if l, ok := v["l"].(string); ok {
+		layer, code, sec, nsec, zone = l, toStr(v["c"]), toStr(v["ts"]), toStr(v["tn"]), toStr(v["tz"])
+	} else {
 		return nil
 	}
-	code, err := strconv.Atoi(toStr(v["c"]))
+	c, err := strconv.Atoi(code)
 	if err != nil {
 		return fmt.Errorf("code: %w", err)
 	}
-	e.Layer, e.Code, e.Reason = smartappmock.Layer(layer), code, toStr(v["r"])
+	e.Layer, e.Code, e.Reason = smartappmock.Layer(layer), c, toStr(v["r"])
 	if r := toStr(v["ru"]); r != "" {
 		e.Rule = r
 	}
 	if a := toStr(v["a"]); a != "" {
-		sec, err1 := strconv.ParseInt(toStr(v["ts"]), 10, 64)
-		nsec, err2 := strconv.ParseInt(toStr(v["tn"]), 10, 64)
-		tz, err3 := strconv.Atoi(toStr(v["tz"]))
+		s, err1 := strconv.ParseInt(sec, 10, 64)
+		ns, err2 := strconv.ParseInt(nsec, 10, 64)
+		tz, err3 := strconv.Atoi(zone)
 		if err := errors.Join(err1, err2, err3); err != nil {
 			return fmt.Errorf("app time: %w", err)
 		}
@@ -83,7 +93,7 @@ func decodeDecision(e *store.Entry, v map[string]any) error {
 		if tz != 0 {
 			loc = time.FixedZone("", tz)
 		}
-		e.App, e.AppTime = a, time.Unix(sec, nsec).In(loc)
+		e.App, e.AppTime = a, time.Unix(s, ns).In(loc)
 	}
 	if w := toStr(v["w"]); w != "" {
 		parts := strings.Split(w, "\x00")

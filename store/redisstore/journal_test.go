@@ -132,3 +132,42 @@ func TestFeed_WaitingReadersDoNotStarveDecisions(t *testing.T) {
 	cancel()
 	wg.Wait()
 }
+
+// TestDecodeDecision reads the decision beside an entry's template in each layout a version of
+// the send script wrote, and refuses a malformed one.
+func TestDecodeDecision(t *testing.T) {
+	at := time.Unix(1700000000, 5000).In(time.FixedZone("", 8*3600))
+	for _, tc := range []struct {
+		name    string
+		fields  map[string]any
+		want    store.Entry
+		wantErr bool
+	}{
+		{name: "packed", fields: map[string]any{"d": "business 90001 1700000000 5000 28800", "r": "window: full", "ru": "r1", "a": "a",
+			"w": "k1\x00m1\x00k2\x00m2"},
+			want: store.Entry{Layer: "business", Code: 90001, Reason: "window: full", Rule: "r1", App: "a", AppTime: at,
+				Warnings: []store.Warning{{Kind: "k1", Message: "m1"}, {Kind: "k2", Message: "m2"}}}},
+		{name: "packed without an app keeps no clock", fields: map[string]any{"d": "gateway 110 0 0 0", "r": "access_token: unknown", "ru": "", "a": "", "w": ""},
+			want: store.Entry{Layer: "gateway", Code: 110, Reason: "access_token: unknown"}},
+		{name: "field per part (before d)", fields: map[string]any{"l": "business", "c": "0", "r": "window: reply 1 of 5", "ru": "", "a": "a",
+			"ts": "1700000000", "tn": "5000", "tz": "28800", "w": ""},
+			want: store.Entry{Layer: "business", Code: 0, Reason: "window: reply 1 of 5", App: "a", AppTime: at}},
+		{name: "appended entry has none", fields: map[string]any{"e": "{}"}, want: store.Entry{}},
+		{name: "packed with a part missing", fields: map[string]any{"d": "business 0 1700000000 5000", "a": "a"}, wantErr: true},
+		{name: "code not a number", fields: map[string]any{"d": "business x 1700000000 5000 0", "a": "a"}, wantErr: true},
+		{name: "odd warnings", fields: map[string]any{"d": "business 0 0 0 0", "w": "k1"}, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got store.Entry
+			err := decodeDecision(&got, tc.fields)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, want error: %v", err, tc.wantErr)
+			}
+			if err == nil {
+				if diff := cmp.Diff(tc.want, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) && a.Format(time.RFC3339) == b.Format(time.RFC3339) })); diff != "" {
+					t.Errorf("entry (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}

@@ -5,8 +5,8 @@
 // one round trip, on Redis's clock (TIME plus the app's offset); rules and fault plans live in
 // Redis with a version number and are never cached by the client; the journal is a capped
 // stream per app and the live feed a capped stream of every app, read with XREAD BLOCK from a
-// cursor. Concurrent sends share round trips: their scripts go to Redis in one pipeline
-// (internal/batch), each still deciding its send alone.
+// cursor. Concurrent sends share round trips and script runs (internal/batch): one run of
+// script.Send decides several sends in turn, each as if alone, and answers each its reply.
 //
 // # Keys
 //
@@ -19,7 +19,7 @@
 //	win   hash    open_id -> "<unix sec> <nsec> <replies> <user message 0|1>"
 //	cnt   hash    counter name -> "<count> <period>"
 //	jrn   stream  the journal: id "<seq>-0", field e = the entry as JSON (a send's decision in
-//	              fields of its own beside it: see decodeDecision); MAXLEN journal cap
+//	              fields d, r, ru, a, w beside it: see decodeDecision); MAXLEN journal cap
 //
 // The global keys have tags of their own:
 //

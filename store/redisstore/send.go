@@ -99,7 +99,7 @@ func (s *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult,
 	}
 	args := s.sendArgs(&in, pre, entry)
 	for range 3 {
-		xs, err := s.sends.Do(ctx, s.sendScript(in.Warn), nil, args)
+		xs, err := s.sends.Do(ctx, s.sendScript(in.Warn), args)
 		var rerr redis.Error
 		if err != nil && errors.As(err, &rerr) && strings.HasSuffix(rerr.Error(), errUncompiled) {
 			if err := s.compileFaults(ctx); err != nil {

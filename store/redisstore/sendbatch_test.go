@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -87,5 +88,60 @@ func TestSendBatcher_EndedContextRunsNothing(t *testing.T) {
 	s.Close()
 	if _, err := s.Send(ctx, sendInput(time.Now())); err == nil {
 		t.Error("Send on a closed store: no error")
+	}
+}
+
+// TestSendBatcher_AFailedSendIsItsOwn: sends of app b fail in the script (its window key holds a
+// string, so Redis answers WRONGTYPE) while sends of app a run beside them, often in the same
+// script run: each b send answers the error, each a send is decided and journaled as if alone.
+func TestSendBatcher_AFailedSendIsItsOwn(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range bothRedis() {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.open(t)
+			if err := s.Seed(ctx, store.Seed{At: time.Now(),
+				Apps:   []store.App{{ID: "a", Source: "config", Capability: true}, {ID: "b", Source: "config", Capability: true}},
+				Tokens: []store.Token{{Value: "tok-a", App: "a"}, {Value: "tok-b", App: "b"}}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.rdb.Set(ctx, s.akey("b", "win"), "not a hash", 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			const n = 40
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					in := sendInput(time.Now())
+					in.Window.MaxReplies = n
+					in.Limits.Default.QPS, in.Limits.Default.Daily = 0, 0
+					if i%2 == 1 {
+						in.Token, in.Match.Token = "tok-b", "tok-b"
+					}
+					_, errs[i] = s.Send(ctx, in)
+				})
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if i%2 == 0 && err != nil {
+					t.Errorf("send %d of app a: %v, want none", i, err)
+				}
+				if i%2 == 1 && (err == nil || !strings.Contains(err.Error(), "WRONGTYPE")) {
+					t.Errorf("send %d of app b: %v, want WRONGTYPE", i, err)
+				}
+			}
+			es, err := s.Journal(ctx, store.Query{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) != n/2 {
+				t.Errorf("journal holds %d entries, want %d (app a's)", len(es), n/2)
+			}
+			for _, e := range es {
+				if e.App != "a" || e.Code != 0 {
+					t.Errorf("journaled %s: app %q code %d, want app a code 0", e.ID, e.App, e.Code)
+				}
+			}
+		})
 	}
 }

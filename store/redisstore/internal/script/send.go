@@ -118,10 +118,12 @@ redis.call('HSET', KEYS[1], 'fcg', ARGV[2], 'fca', ARGV[3])
 return 1
 `)
 
-// Send is store.SendSteps in one script: one round trip per send. Each block names the Go
-// function whose order and wording it repeats (store/send.go; the window is Memory.TakeReply, the
-// counters TakeCount, a fault plan DecideFault and FaultStep); the conformance suite's Send table
-// pins that both decide alike.
+// Send is store.SendSteps in one script, for one send or several: one round trip per send at
+// most, fewer when concurrent sends share a run (internal/batch). The sends of a run are
+// decided in turn, each as if it ran alone; the plans are read once per run. Each block names
+// the Go function whose order and wording it repeats (store/send.go; the window is
+// Memory.TakeReply, the counters TakeCount, a fault plan DecideFault and FaultStep); the
+// conformance suite's Send table pins that both decide alike.
 //
 // Its keys are written into its text (sendKeys), not passed in KEYS: it computes the app's keys
 // itself anyway (the app is known only once the token is read), so this script, like Append,
@@ -130,24 +132,30 @@ return 1
 // The script's text starts with the constants of its store and server (SendHeader): the key
 // prefix P, the global keys K_TOKENS, K_PLANS, K_COUNTS (fault counts), K_SEQ, K_FEED, K_REG
 // (the app registry), the journal cap JCAP, the feed cap FCAP, the most windows an app keeps
-// MAXWIN, and the kind and message of the warnings (store.SendWarnings) UNISSUED_K/_M,
-// UNCONF_K/_M, RULE_K/_M and FIRST_K/_M. Constants cost nothing per run, while every key and
-// argument is copied and hashed into a Lua string on every run.
+// MAXWIN, ARITY (SendArity), and the kind and message of the warnings (store.SendWarnings)
+// UNISSUED_K/_M, UNCONF_K/_M, RULE_K/_M and FIRST_K/_M. Constants cost nothing per run, while
+// every key and argument is copied and hashed into a Lua string on every run.
 //
-// ARGV: 1 token, 2 open_id, 3 msg_type, 4 content, 5 sandbox app id, 6 the limit table
-// (store.LimitTable.Encoded), 7 the server's verdicts as JSON ("" none: see redisstore's
-// wirePre), 8 notes, 9 the entry without its decision (JSON), 10 the server's numbers and flags
-// in one argument (SendFlags): sandbox (0|1), Baidu-shaped (0|1), the magic fault's phase ("-"
-// none), window duration sec and nsec, max replies, open on first (0|1), the zone offset of
-// reasons' times (seconds).
+// ARGV, SendArity of them per send, one send after the other: 1 token, 2 open_id, 3 msg_type,
+// 4 content, 5 sandbox app id, 6 the limit table (store.LimitTable.Encoded), 7 the server's
+// verdicts as JSON ("" none: see redisstore's wirePre), 8 notes, 9 the entry without its
+// decision (JSON), 10 the server's numbers and flags in one argument (SendFlags): sandbox
+// (0|1), Baidu-shaped (0|1), the magic fault's phase ("-" none), window duration sec and nsec,
+// max replies, open on first (0|1), the zone offset of reasons' times (seconds).
 //
 // Answers the error UNCOMPILED (having written nothing) when the plans lack their compiled form,
-// else {seq (0: not journaled), app, app sec, app nsec, layer, code, reason, rule, stopped
-// (0|1), fault owner, fault index (-1: none), matched, step, fault JSON, then warnings as kind,
-// message pairs}.
+// else one reply per send, in order: the Redis error that stopped the send (each send runs in a
+// protected call, so the sends after it still run), or {seq (0: not journaled), app, app sec,
+// app nsec, layer, code, reason, rule, stopped (0|1), fault owner, fault index (-1: none),
+// matched, step, fault JSON, then warnings as kind, message pairs}. A journaled send's decision
+// is in its stream entry's fields d ("layer code sec nsec zone"), r, ru, a and w (redisstore's
+// decodeDecision).
 func Send(c SendConstants) *redis.Script {
 	return redis.NewScript(SendHeader(c) + sendSrc)
 }
+
+// SendArity is how many ARGV each send of Send takes.
+const SendArity = 10
 
 // SendConstants are the constants of a send script: those of its store and of its server.
 type SendConstants struct {
@@ -179,6 +187,7 @@ func SendHeader(c SendConstants) string {
 	var b strings.Builder
 	b.WriteString("local K_TOKENS, K_PLANS, K_COUNTS, K_SEQ, K_FEED, K_REG = " + LuaString(c.Tokens) + ", " + LuaString(c.Plans) + ", " +
 		LuaString(c.Counts) + ", " + LuaString(c.Seq) + ", " + LuaString(c.Feed) + ", " + LuaString(c.Registry) + "\n")
+	b.WriteString("local ARITY = " + strconv.Itoa(SendArity) + "\n")
 	b.WriteString("local P, JCAP, FCAP, MAXWIN = " + LuaString(c.Prefix) + ", '" + strconv.Itoa(c.JournalCap) +
 		"', '" + strconv.Itoa(c.FeedBacklog) + "', " + strconv.Itoa(c.MaxWindowsPerApp) + "\n")
 	for _, c := range []struct {
@@ -212,311 +221,340 @@ const sendSrc = luaCore + luaClock + luaCivil + `
 -- them only as JSON, so the caller compiles them (Store.compileFaults) and runs the script again.
 local fs = redis.call('HMGET', K_PLANS, 'fcg', 'fca', 'rules', 'rules_v', 'set')
 if fs[5] == '1' and (not fs[1] or not fs[2]) then return redis.error_reply('UNCOMPILED') end
-local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local SANDBOX, BAIDU, MAGIC, WS, WN, MAXS, FIRST, TZS =
-  string.match(ARGV[10], '^(%d) (%d) (%S+) (%-?%d+) (%d+) (%-?%d+) (%d) (%-?%d+)$')
-if MAGIC == '-' then MAGIC = '' end
-local TZ = tonumber(TZS)
-local pre = {}
-if ARGV[7] ~= '' then pre = cjson.decode(ARGV[7]) end
-local W = {}
-for _, w in ipairs(pre.w or {}) do W[#W + 1] = w end
-
--- ensure puts an app in the registry before any of its keys is written (Store.register).
+-- ensured lists the apps known to be in the registry (ensure), for every send of the run.
 local ensured = {}
-local function ensure(id)
-  if ensured[id] then return end
-  ensured[id] = true
-  local meta = akey(P, id, 'meta')
-  if redis.call('HGET', meta, 'reg') ~= '1' then
-    redis.call('SADD', K_REG, id)
-    redis.call('HSET', meta, 'reg', '1')
-  end
-end
--- matches is SendMatch.Matches.
-local function matches(m, app)
-  if type(m) ~= 'table' then return true end
-  return (m.app == nil or m.app == app) and (m.token == nil or m.token == TOKEN) and
-    (m.open_id == nil or m.open_id == OPENID) and (m.msg_type == nil or m.msg_type == MSGTYPE) and
-    (m.content == nil or m.content == CONTENT) and
-    (m.content_contains == nil or string.find(CONTENT, m.content_contains, 1, true) ~= nil)
-end
-local function verdict(layer, code, reason) return {l = layer, c = code, r = reason, ru = '', w = {}} end
--- take is TakeCount.
-local function take(id, name, period, limit)
-  local k = akey(P, id, 'cnt')
-  local v = redis.call('HGET', k, name)
-  local c = 0
-  if v then
-    local cs, per = string.match(v, '^(%d+) (.*)$')
-    if per == period then c = tonumber(cs) end
-  end
-  if limit > 0 and c >= limit then return c, false end
-  ensure(id)
-  c = c + 1
-  redis.call('HSET', k, name, fmt(c) .. ' ' .. period)
-  return c, true
-end
 
--- 1. The token: sendToken.
-local app, appsrc, appcap = '', '', false
-local as, an = 0, 0
-local tv = pre.tv
-if not tv then
-  local tj = redis.call('HGET', K_TOKENS, TOKEN)
-  local tok = tj and cjson.decode(tj)
-  local t = redis.call('TIME')
-  local ns, nn = tonumber(t[1]), tonumber(t[2]) * 1000
-  local function useApp(id)
-    local h = redis.call('HMGET', akey(P, id, 'app'), 'id', 'source', 'cap', 'offset')
-    if not h[1] then return false end
-    app, appsrc, appcap = h[1], h[2] or '', h[3] == '1'
-    ensured[app] = true -- an app's hash is written only once the app is registered
-    as, an = ns, nn
-    if h[4] and h[4] ~= '0' then as, an = tadd(ns, nn, splitns(h[4])) end
-    return true
+-- one decides the send whose ARGV start after B and answers its reply.
+local function one(B)
+  local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[B + 1], ARGV[B + 2], ARGV[B + 3], ARGV[B + 4]
+  local SANDBOX, BAIDU, MAGIC, WS, WN, MAXS, FIRST, TZS =
+    string.match(ARGV[B + 10], '^(%d) (%d) (%S+) (%-?%d+) (%d+) (%-?%d+) (%d) (%-?%d+)$')
+  if MAGIC == '-' then MAGIC = '' end
+  local TZ = tonumber(TZS)
+  local pre = {}
+  if ARGV[B + 7] ~= '' then pre = cjson.decode(ARGV[B + 7]) end
+  local W = {}
+  for _, w in ipairs(pre.w or {}) do W[#W + 1] = w end
+
+  -- ensure puts an app in the registry before any of its keys is written (Store.register).
+  local function ensure(id)
+    if ensured[id] then return end
+    ensured[id] = true
+    local meta = akey(P, id, 'meta')
+    if redis.call('HGET', meta, 'reg') ~= '1' then
+      redis.call('SADD', K_REG, id)
+      redis.call('HSET', meta, 'reg', '1')
+    end
   end
-  if tok and not tok.refresh then
-    if not useApp(tok.app) then
-      tv = verdict('gateway', 110, 'access_token: its app ' .. tok.app .. ' is gone')
-    elseif tok.expires then
-` + luaParse3339 + `
-      local es, en = parse3339(tok.expires)
-      if ple(es, en, as, an) then
-        civil()
-        tv = verdict('gateway', 111, 'access_token: expired at ' .. string.gsub(tok.expires, '%.%d+', '', 1) ..
-          ' (app clock ' .. rfc3339(as, an, TZ, false) .. ')')
+  -- matches is SendMatch.Matches.
+  local function matches(m, app)
+    if type(m) ~= 'table' then return true end
+    return (m.app == nil or m.app == app) and (m.token == nil or m.token == TOKEN) and
+      (m.open_id == nil or m.open_id == OPENID) and (m.msg_type == nil or m.msg_type == MSGTYPE) and
+      (m.content == nil or m.content == CONTENT) and
+      (m.content_contains == nil or string.find(CONTENT, m.content_contains, 1, true) ~= nil)
+  end
+  local function verdict(layer, code, reason) return {l = layer, c = code, r = reason, ru = '', w = {}} end
+  -- take is TakeCount.
+  local function take(id, name, period, limit)
+    local k = akey(P, id, 'cnt')
+    local v = redis.call('HGET', k, name)
+    local c = 0
+    if v then
+      local cs, per = string.match(v, '^(%d+) (.*)$')
+      if per == period then c = tonumber(cs) end
+    end
+    if limit > 0 and c >= limit then return c, false end
+    ensure(id)
+    c = c + 1
+    redis.call('HSET', k, name, fmt(c) .. ' ' .. period)
+    return c, true
+  end
+
+  -- 1. The token: sendToken.
+  local app, appsrc, appcap = '', '', false
+  local as, an = 0, 0
+  -- TS and TN are as and an in decimal: Redis's TIME gives them so when the app has no offset, which
+  -- spares the conversion of a number to a string (sprintf's %.14g, dear in Lua).
+  local TS, TN = '0', '0'
+  local tv = pre.tv
+  if not tv then
+    local tj = redis.call('HGET', K_TOKENS, TOKEN)
+    local tok = tj and cjson.decode(tj)
+    local t = redis.call('TIME')
+    local ns, nn = tonumber(t[1]), tonumber(t[2]) * 1000
+    local function useApp(id)
+      local h = redis.call('HMGET', akey(P, id, 'app'), 'id', 'source', 'cap', 'offset')
+      if not h[1] then return false end
+      app, appsrc, appcap = h[1], h[2] or '', h[3] == '1'
+      ensured[app] = true -- an app's hash is written only once the app is registered
+      as, an, TS, TN = ns, nn, t[1], t[2] .. '000'
+      if h[4] and h[4] ~= '0' then
+        as, an = tadd(ns, nn, splitns(h[4]))
+        TS, TN = fmt(as), fmt(an)
+      end
+      return true
+    end
+    if tok and not tok.refresh then
+      if not useApp(tok.app) then
+        tv = verdict('gateway', 110, 'access_token: its app ' .. tok.app .. ' is gone')
+      elseif tok.expires then
+  ` + luaParse3339 + `
+        local es, en = parse3339(tok.expires)
+        if ple(es, en, as, an) then
+          civil()
+          tv = verdict('gateway', 111, 'access_token: expired at ' .. string.gsub(tok.expires, '%.%d+', '', 1) ..
+            ' (app clock ' .. rfc3339(as, an, TZ, false) .. ')')
+        end
+      end
+    elseif tok then
+      tv = verdict('gateway', 110, 'access_token: this is a refresh token; send the access_token')
+    elseif SANDBOX ~= '1' then
+      tv = verdict('gateway', 110, 'access_token: not issued by this fake (policy tokens: issued)')
+    elseif BAIDU == '1' then
+      tv = verdict('gateway', 110, "access_token: has Baidu's shape but was not issued by this fake (stale from an earlier run?); get a new one")
+    else
+      -- RegisterApp: the first registration wins.
+      local id = ARGV[B + 5]
+      if not useApp(id) then
+        ensure(id)
+        redis.call('HSET', akey(P, id, 'app'), 'id', id, 'client_id', '', 'secret', '', 'source', 'sandbox-token', 'cap', '1', 'offset', '0')
+        useApp(id)
       end
     end
-  elseif tok then
-    tv = verdict('gateway', 110, 'access_token: this is a refresh token; send the access_token')
-  elseif SANDBOX ~= '1' then
-    tv = verdict('gateway', 110, 'access_token: not issued by this fake (policy tokens: issued)')
-  elseif BAIDU == '1' then
-    tv = verdict('gateway', 110, "access_token: has Baidu's shape but was not issued by this fake (stale from an earlier run?); get a new one")
-  else
-    -- RegisterApp: the first registration wins.
-    local id = ARGV[5]
-    if not useApp(id) then
-      ensure(id)
-      redis.call('HSET', akey(P, id, 'app'), 'id', id, 'client_id', '', 'secret', '', 'source', 'sandbox-token', 'cap', '1', 'offset', '0')
-      useApp(id)
+    if not tv then
+      if appsrc == 'sandbox-token' then
+        W[#W + 1] = {UNISSUED_K, UNISSUED_M}
+      elseif appsrc == 'sandbox-client' then
+        W[#W + 1] = {UNCONF_K, UNCONF_M}
+      end
     end
   end
-  if not tv then
-    if appsrc == 'sandbox-token' then
-      W[#W + 1] = {UNISSUED_K, UNISSUED_M}
-    elseif appsrc == 'sandbox-client' then
-      W[#W + 1] = {UNCONF_K, UNCONF_M}
-    end
-  end
-end
 
--- 2. The fault plans: sendFaults, takeFaults, DecideFault, FaultStep. The compiled plans (fcg,
--- fca) are written beside their JSON by Seed and PutFaults.
-local fowner, findex, fmatched, fstep, fraw, fkind, fbk = '', -1, 0, 0, '', nil, ''
+  -- 2. The fault plans: sendFaults, takeFaults, DecideFault, FaultStep. The compiled plans (fcg,
+  -- fca) are written beside their JSON by Seed and PutFaults.
+  local fowner, findex, fmatched, fstep, fraw, fkind, fbk = '', -1, 0, 0, '', nil, ''
 
--- Only a store with fault plans makes their helpers.
-if MAGIC == '' and ((app ~= '' and fs[2] and fs[2] ~= '') or (fs[1] and fs[1] ~= '')) then
-` + DrawSource + `
-  local function takeFaults(owner, list)
-    for _, pl in ipairs(list) do
-      if matches(pl.m, app) then
-        local field = fmt(pl.i) .. ':' .. owner
-        local c = redis.call('HGET', K_COUNTS, field)
-        local matched, injected = 0, 0
-        if c then
-          local m, i = string.match(c, '^(%d+) (%d+)$')
-          matched, injected = tonumber(m), tonumber(i)
-        end
-        matched = matched + 1
-        local inj, step = false, 0
-        if matched <= pl.skip or (pl.times > 0 and injected >= pl.times) or (pl.steps > 0 and injected >= pl.steps) then
-        elseif pl.p > 0 and pl.p < 1 and draw(pl.sm, matched) >= pl.p then
-        else
-          inj, step = true, injected
-          injected = injected + 1
-        end
-        redis.call('HSET', K_COUNTS, field, fmt(matched) .. ' ' .. fmt(injected))
-        if inj then
-          local kind = pl.kind or ''
-          if pl.steps > 0 then kind = pl.seq[step + 1] end
-          local lat = pl.lmin
-          if pl.lmax > pl.lmin then lat = lat + math.floor(draw(pl.lm, matched) * (pl.lmax - pl.lmin + 1)) end
-          if not (kind == 'none' and lat == 0) then
-            fowner, findex, fmatched, fstep, fraw, fkind, fbk = owner, pl.i, matched, step, pl.raw, kind, pl.bk or ''
-            return true
+  -- Only a store with fault plans makes their helpers.
+  if MAGIC == '' and ((app ~= '' and fs[2] and fs[2] ~= '') or (fs[1] and fs[1] ~= '')) then
+  ` + DrawSource + `
+    local function takeFaults(owner, list)
+      for _, pl in ipairs(list) do
+        if matches(pl.m, app) then
+          local field = fmt(pl.i) .. ':' .. owner
+          local c = redis.call('HGET', K_COUNTS, field)
+          local matched, injected = 0, 0
+          if c then
+            local m, i = string.match(c, '^(%d+) (%d+)$')
+            matched, injected = tonumber(m), tonumber(i)
+          end
+          matched = matched + 1
+          local inj, step = false, 0
+          if matched <= pl.skip or (pl.times > 0 and injected >= pl.times) or (pl.steps > 0 and injected >= pl.steps) then
+          elseif pl.p > 0 and pl.p < 1 and draw(pl.sm, matched) >= pl.p then
+          else
+            inj, step = true, injected
+            injected = injected + 1
+          end
+          redis.call('HSET', K_COUNTS, field, fmt(matched) .. ' ' .. fmt(injected))
+          if inj then
+            local kind = pl.kind or ''
+            if pl.steps > 0 then kind = pl.seq[step + 1] end
+            local lat = pl.lmin
+            if pl.lmax > pl.lmin then lat = lat + math.floor(draw(pl.lm, matched) * (pl.lmax - pl.lmin + 1)) end
+            if not (kind == 'none' and lat == 0) then
+              fowner, findex, fmatched, fstep, fraw, fkind, fbk = owner, pl.i, matched, step, pl.raw, kind, pl.bk or ''
+              return true
+            end
           end
         end
       end
+      return false
     end
-    return false
+    if app ~= '' and fs[2] and fs[2] ~= '' then
+      local apps = cjson.decode(fs[2])
+      if apps[app] then takeFaults(app, apps[app]) end
+    end
+    if findex < 0 and fs[1] and fs[1] ~= '' then takeFaults('', cjson.decode(fs[1])) end
   end
-  if app ~= '' and fs[2] and fs[2] ~= '' then
-    local apps = cjson.decode(fs[2])
-    if apps[app] then takeFaults(app, apps[app]) end
-  end
-  if findex < 0 and fs[1] and fs[1] ~= '' then takeFaults('', cjson.decode(fs[1])) end
-end
-local faulted = findex >= 0 or MAGIC ~= ''
+  local faulted = findex >= 0 or MAGIC ~= ''
 
--- finish writes the notes, journals the entry unless a fault picked the send, and answers.
-local function finish(v, stopped)
-  local reason = v.r
-  if not stopped and v.c ~= 0 then reason = reason .. ARGV[8] end
-  for _, w in ipairs(v.w or {}) do W[#W + 1] = w end
-  local seq = 0
-  if not faulted and not stopped then
-    -- The entry travels as the server's template (e) and the decision beside it, in fields of
-    -- their own, the same in every entry (decodeDecision merges them): no JSON is encoded here.
-    local ws = ''
-    if #W > 0 then
-      local flat = {}
-      for _, w in ipairs(W) do
-        flat[#flat + 1] = w[1]
-        flat[#flat + 1] = w[2]
+  -- finish writes the notes, journals the entry unless a fault picked the send, and answers.
+  local function finish(v, stopped)
+    local reason = v.r
+    if not stopped and v.c ~= 0 then reason = reason .. ARGV[B + 8] end
+    for _, w in ipairs(v.w or {}) do W[#W + 1] = w end
+    local seq = 0
+    if not faulted and not stopped then
+      -- The entry travels as the server's template (e) and the decision beside it, in fields of
+      -- their own, the same in every entry (decodeDecision merges them): no JSON is encoded here.
+      local ws = ''
+      if #W > 0 then
+        local flat = {}
+        for _, w in ipairs(W) do
+          flat[#flat + 1] = w[1]
+          flat[#flat + 1] = w[2]
+        end
+        ws = table.concat(flat, '\0')
       end
-      ws = table.concat(flat, '\0')
+      -- Append (Append). d packs the decision's fields that hold no space: "layer code sec nsec
+      -- zone" (each argument of a command costs about as much as a short command).
+      ensure(app)
+      seq = redis.call('INCR', K_SEQ)
+      local id = fmt(seq) .. '-0'
+      local d = v.l .. ' ' .. fmt(v.c) .. ' ' .. TS .. ' ' .. TN .. ' ' .. TZS
+      local ru = v.ru or ''
+      redis.call('XADD', akey(P, app, 'jrn'), 'MAXLEN', JCAP, id, 'e', ARGV[B + 9], 'd', d, 'r', reason, 'ru', ru, 'a', app, 'w', ws)
+      redis.call('XADD', K_FEED, 'MAXLEN', '~', FCAP, id, 'e', ARGV[B + 9], 'd', d, 'r', reason, 'ru', ru, 'a', app, 'w', ws)
+      redis.call('HINCRBY', akey(P, app, 'meta'), 'appended', '1')
     end
-    -- Append (Append).
-    ensure(app)
-    seq = redis.call('INCR', K_SEQ)
-    local id = seq .. '-0'
-    redis.call('XADD', akey(P, app, 'jrn'), 'MAXLEN', JCAP, id, 'e', ARGV[9], 'l', v.l, 'c', v.c, 'r', reason,
-      'ru', v.ru or '', 'a', app, 'ts', as, 'tn', an, 'tz', TZS, 'w', ws)
-    redis.call('XADD', K_FEED, 'MAXLEN', '~', FCAP, id, 'e', ARGV[9], 'l', v.l, 'c', v.c, 'r', reason,
-      'ru', v.ru or '', 'a', app, 'ts', as, 'tn', an, 'tz', TZS, 'w', ws)
-    redis.call('HINCRBY', akey(P, app, 'meta'), 'appended', 1)
+    local out = {seq, app, as, an, v.l or '', v.c or 0, reason or '', v.ru or '', stopped and 1 or 0, fowner, findex, fmatched, fstep, fraw}
+    for _, w in ipairs(W) do
+      out[#out + 1] = w[1]
+      out[#out + 1] = w[2]
+    end
+    return out
   end
-  local out = {seq, app, as, an, v.l or '', v.c or 0, reason or '', v.ru or '', stopped and 1 or 0, fowner, findex, fmatched, fstep, fraw}
-  for _, w in ipairs(W) do
-    out[#out + 1] = w[1]
-    out[#out + 1] = w[2]
+
+  -- A token refusal ends here; a fault that strikes before the service too, nothing counted.
+  if tv then return finish(tv, false) end
+  local before = MAGIC == 'before'
+  if fkind then
+    -- config.Fault.PhaseFor, compiled: bk lists the plan's kinds that strike before ("-": none).
+    local kk = fkind
+    if kk == '' then kk = '-' end
+    before = string.find(fbk, ' ' .. kk .. ' ', 1, true) ~= nil
   end
-  return out
-end
+  if before then return finish({}, true) end
 
--- A token refusal ends here; a fault that strikes before the service too, nothing counted.
-if tv then return finish(tv, false) end
-local before = MAGIC == 'before'
-if fkind then
-  -- config.Fault.PhaseFor, compiled: bk lists the plan's kinds that strike before ("-": none).
-  local kk = fkind
-  if kk == '' then kk = '-' end
-  before = string.find(fbk, ' ' .. kk .. ' ', 1, true) ~= nil
-end
-if before then return finish({}, true) end
-
--- 4. Gateway rules, QPS, daily: sendDecide, takeRule.
-local rules = {}
-if fs[3] and fs[3] ~= '' and fs[3] ~= 'null' and fs[3] ~= '[]' then rules = cjson.decode(fs[3]) end
-local rperiod = 'v' .. (fs[4] or '0')
--- takeRule is made only when there are rules.
-local takeRule
-if #rules > 0 then
-  takeRule = function(gateway)
-    for i, r in ipairs(rules) do
-      local a = r.answer or {}
-      if gateway == (a.error_code ~= nil) and matches(r.match, app) then
-        local _, ok = take('', 'rule:' .. fmt(i - 1), rperiod, r.times or 0)
-        if ok then
-          local label = r.name
-          if label == nil or label == '' then label = 'rules[' .. fmt(i - 1) .. ']' end
-          local v
-          if gateway then v = verdict('gateway', a.error_code, 'rule ' .. label) else v = verdict('business', a.errno, 'rule ' .. label) end
-          v.ru = label
-          v.w = {{RULE_K, RULE_M}}
-          return v
+  -- 4. Gateway rules, QPS, daily: sendDecide, takeRule.
+  local rules = {}
+  if fs[3] and fs[3] ~= '' and fs[3] ~= 'null' and fs[3] ~= '[]' then rules = cjson.decode(fs[3]) end
+  local rperiod = 'v' .. (fs[4] or '0')
+  -- takeRule is made only when there are rules.
+  local takeRule
+  if #rules > 0 then
+    takeRule = function(gateway)
+      for i, r in ipairs(rules) do
+        local a = r.answer or {}
+        if gateway == (a.error_code ~= nil) and matches(r.match, app) then
+          local _, ok = take('', 'rule:' .. fmt(i - 1), rperiod, r.times or 0)
+          if ok then
+            local label = r.name
+            if label == nil or label == '' then label = 'rules[' .. fmt(i - 1) .. ']' end
+            local v
+            if gateway then v = verdict('gateway', a.error_code, 'rule ' .. label) else v = verdict('business', a.errno, 'rule ' .. label) end
+            v.ru = label
+            v.w = {{RULE_K, RULE_M}}
+            return v
+          end
         end
       end
+      return nil
     end
-    return nil
   end
-end
-local v = takeRule and takeRule(true)
-if v then return finish(v, false) end
-local qps, daily = 0, 0
-if ARGV[6] ~= '0 0' then
-  local lim = {}
-  for x in string.gmatch(ARGV[6], '%S+') do lim[#lim + 1] = x end
-  qps, daily = tonumber(lim[1]), tonumber(lim[2])
-  for i = 3, #lim, 3 do
-    if lim[i] == app then qps, daily = tonumber(lim[i + 1]), tonumber(lim[i + 2]) end
+  local v = takeRule and takeRule(true)
+  if v then return finish(v, false) end
+  local qps, daily = 0, 0
+  if ARGV[B + 6] ~= '0 0' then
+    local lim = {}
+    for x in string.gmatch(ARGV[B + 6], '%S+') do lim[#lim + 1] = x end
+    qps, daily = tonumber(lim[1]), tonumber(lim[2])
+    for i = 3, #lim, 3 do
+      if lim[i] == app then qps, daily = tonumber(lim[i + 1]), tonumber(lim[i + 2]) end
+    end
   end
-end
-if qps > 0 then
-  local sec = fmt(as)
-  local n, ok = take(app, 'qps', sec, qps)
-  if not ok then
-    return finish(verdict('gateway', 18, 'qps limit: ' .. fmt(n) .. ' of ' .. fmt(qps) .. ' requests used in second ' .. sec .. ' (app clock)'), false)
+  if qps > 0 then
+    local sec = TS
+    local n, ok = take(app, 'qps', sec, qps)
+    if not ok then
+      return finish(verdict('gateway', 18, 'qps limit: ' .. fmt(n) .. ' of ' .. fmt(qps) .. ' requests used in second ' .. sec .. ' (app clock)'), false)
+    end
   end
-end
-if daily > 0 then
-  civil()
-  local day = ymd(as + 8 * 3600)
-  local n, ok = take(app, 'daily', day, daily)
-  if not ok then
-    return finish(verdict('gateway', 17, 'daily limit: ' .. fmt(n) .. ' of ' .. fmt(daily) .. ' requests used on ' .. day .. ' (Beijing time, app clock)'), false)
+  if daily > 0 then
+    civil()
+    local day = ymd(as + 8 * 3600)
+    local n, ok = take(app, 'daily', day, daily)
+    if not ok then
+      return finish(verdict('gateway', 17, 'daily limit: ' .. fmt(n) .. ' of ' .. fmt(daily) .. ' requests used on ' .. day .. ' (Beijing time, app clock)'), false)
+    end
   end
-end
 
--- 5. Business: Invalid, business rules, Magic, OpenIDs, capability, the window (TakeReply).
-if pre.inv then return finish(pre.inv, false) end
-v = takeRule and takeRule(false)
-if v then return finish(v, false) end
-if pre.mag then return finish(pre.mag, false) end
-if pre.oid and pre.oid[app] then return finish(pre.oid[app], false) end
-if not appcap then
-  return finish(verdict('business', 90002, 'customer-service capability is off for app ' .. app), false)
-end
--- The platform's grant of a send on sendbytp (store.Grant): a refusal, or warnings to carry on.
-local gw = {}
-if pre.g then
-  if pre.g.r and pre.g.r[app] then return finish(pre.g.r[app], false) end
-  gw = pre.g.w or {}
-end
--- window is a verdict of the window, with the grant's warnings.
-local function window(code, reason)
-  local v = verdict('business', code, reason)
-  for i, w in ipairs(gw) do v.w[i] = w end
-  return v
-end
-local win = akey(P, app, 'win')
-local cs, cn = tsub(as, an, tonumber(WS), tonumber(WN))
-local max = tonumber(MAXS)
-local wv = redis.call('HGET', win, OPENID)
-local s, n, r, u
-local expired = false
-if wv then
-  s, n, r, u = pwin(wv)
-  expired = ple(s, n, cs, cn)
-end
-if not wv or expired then
-  if FIRST ~= '1' then
-    if expired then
-      local es, en = tadd(s, n, tonumber(WS), tonumber(WN))
-      civil()
-      return finish(window(90001, 'window: the window opened at ' .. rfc3339(s, n, TZ, false) .. ' expired at ' ..
-        rfc3339(es, en, TZ, false) .. ' (app clock)'), false)
+  -- 5. Business: Invalid, business rules, Magic, OpenIDs, capability, the window (TakeReply).
+  if pre.inv then return finish(pre.inv, false) end
+  v = takeRule and takeRule(false)
+  if v then return finish(v, false) end
+  if pre.mag then return finish(pre.mag, false) end
+  if pre.oid and pre.oid[app] then return finish(pre.oid[app], false) end
+  if not appcap then
+    return finish(verdict('business', 90002, 'customer-service capability is off for app ' .. app), false)
+  end
+  -- The platform's grant of a send on sendbytp (store.Grant): a refusal, or warnings to carry on.
+  local gw = {}
+  if pre.g then
+    if pre.g.r and pre.g.r[app] then return finish(pre.g.r[app], false) end
+    gw = pre.g.w or {}
+  end
+  -- window is a verdict of the window, with the grant's warnings.
+  local function window(code, reason)
+    local v = verdict('business', code, reason)
+    for i, w in ipairs(gw) do v.w[i] = w end
+    return v
+  end
+  local win = akey(P, app, 'win')
+  local cs, cn = tsub(as, an, tonumber(WS), tonumber(WN))
+  local max = tonumber(MAXS)
+  local wv = redis.call('HGET', win, OPENID)
+  local s, n, r, u
+  local opened = wv -- "<sec> <nsec> " of an open window, to write back as it is
+  local expired = false
+  if wv then
+    s, n, r, u = pwin(wv)
+    expired = ple(s, n, cs, cn)
+    if not expired then opened = string.match(wv, '^%S+ %S+ ') end
+  end
+  if not wv or expired then
+    if FIRST ~= '1' then
+      if expired then
+        local es, en = tadd(s, n, tonumber(WS), tonumber(WN))
+        civil()
+        return finish(window(90001, 'window: the window opened at ' .. rfc3339(s, n, TZ, false) .. ' expired at ' ..
+          rfc3339(es, en, TZ, false) .. ' (app clock)'), false)
+      end
+      return finish(window(90001, 'window: no user message opened a window for this open_id (policy require_user_message)'), false)
     end
-    return finish(window(90001, 'window: no user message opened a window for this open_id (policy require_user_message)'), false)
+    ensure(app)
+  ` + luaBound + `
+    bound(win, MAXWIN, true, cs, cn)
+    s, n, r, u = as, an, 0, '0'
+    opened = TS .. ' ' .. TN .. ' '
+    -- A window of no replies is full at once, but opened all the same.
+    if r >= max then redis.call('HSET', win, OPENID, ewin(s, n, r, u)) end
+  end
+  if r >= max then
+    civil()
+    return finish(window(90001, 'window: ' .. fmt(r) .. ' of ' .. fmt(max) ..
+      ' replies already sent in the window opened at ' .. rfc3339(s, n, TZ, false) .. ' (app clock)'), false)
   end
   ensure(app)
-` + luaBound + `
-  bound(win, MAXWIN, true, cs, cn)
-  s, n, r, u = as, an, 0, '0'
-  -- A window of no replies is full at once, but opened all the same.
-  if r >= max then redis.call('HSET', win, OPENID, ewin(s, n, r, u)) end
+  r = r + 1
+  local rs = fmt(r)
+  redis.call('HSET', win, OPENID, opened .. rs .. ' ' .. u)
+  v = window(0, 'window: reply ' .. rs .. ' of ' .. MAXS)
+  if u ~= '1' then v.w[#v.w + 1] = {FIRST_K, FIRST_M} end
+  return finish(v, false)
 end
-if r >= max then
-  civil()
-  return finish(window(90001, 'window: ' .. fmt(r) .. ' of ' .. fmt(max) ..
-    ' replies already sent in the window opened at ' .. rfc3339(s, n, TZ, false) .. ' (app clock)'), false)
+
+-- Every send in turn, each in a protected call: one that fails (a write refused, a key of the
+-- wrong type) answers its error in its place, and the sends after it run all the same.
+local out = {}
+for B = 0, #ARGV - 1, ARITY do
+  local ok, r = pcall(one, B)
+  if not ok then
+    if type(r) == 'table' and r.err then r = r.err end
+    r = redis.error_reply(tostring(r))
+  end
+  out[#out + 1] = r
 end
-ensure(app)
-r = r + 1
-redis.call('HSET', win, OPENID, ewin(s, n, r, u))
-v = window(0, 'window: reply ' .. r .. ' of ' .. max) -- integers below 2^53: no exponent
-if u ~= '1' then v.w[#v.w + 1] = {FIRST_K, FIRST_M} end
-return finish(v, false)
+return out
 `

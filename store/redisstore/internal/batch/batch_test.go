@@ -1,0 +1,89 @@
+package batch
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+)
+
+// echo follows the Batcher's contract: one reply per call (a call is one argument), the number
+// of the script run beside the argument, and an error in the place of a call "bad".
+var echo = redis.NewScript(`
+local run = redis.call('INCR', 'runs')
+local out = {}
+for i = 1, #ARGV do
+  if ARGV[i] == 'bad' then out[i] = redis.error_reply('BAD call') else out[i] = {run, ARGV[i]} end
+end
+return out
+`)
+
+// shout is a second script with the same contract: the argument in capitals.
+var shout = redis.NewScript(`
+local out = {}
+for i = 1, #ARGV do out[i] = {string.upper(ARGV[i])} end
+return out
+`)
+
+// TestBatcher_QueuedCallsShareOneRunEachGetsItsReply queues calls while no runner runs, then
+// starts one: the calls of a script share one run, each gets its own reply or error, and a
+// second script's calls get a run of their own.
+func TestBatcher_QueuedCallsShareOneRunEachGetsItsReply(t *testing.T) {
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), Protocol: 2})
+	t.Cleanup(func() { rdb.Close() })
+	b := newBatcher(rdb)
+	t.Cleanup(b.Close)
+	ctx := context.Background()
+	calls := []struct {
+		sc  *redis.Script
+		arg string
+	}{{echo, "x"}, {echo, "bad"}, {shout, "y"}, {echo, "z"}}
+	type answer struct {
+		Xs  []any
+		Err string
+	}
+	got := make([]answer, len(calls))
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Go(func() {
+			xs, err := b.Do(ctx, c.sc, []any{c.arg})
+			got[i].Xs = xs
+			if err != nil {
+				got[i].Err = err.Error()
+			}
+		})
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(b.calls) < len(calls); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls queued, want %d", len(b.calls), len(calls))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	b.startRunner()
+	wg.Wait()
+	want := []answer{{Xs: []any{int64(1), "x"}}, {Err: "BAD call"}, {Xs: []any{"Y"}}, {Xs: []any{int64(1), "z"}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	if runs, _ := m.Get("runs"); runs != "1" {
+		t.Errorf("echo ran %s times, want once for its three calls", runs)
+	}
+}
+
+// TestBatcher_ClosedAnswersErrClosed: a call after Close answers redis.ErrClosed at once.
+func TestBatcher_ClosedAnswersErrClosed(t *testing.T) {
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), Protocol: 2})
+	t.Cleanup(func() { rdb.Close() })
+	b := New(rdb)
+	b.Close()
+	b.Close() // idempotent
+	if _, err := b.Do(context.Background(), echo, []any{"x"}); err != redis.ErrClosed {
+		t.Errorf("Do after Close: %v, want redis.ErrClosed", err)
+	}
+}
