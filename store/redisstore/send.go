@@ -160,20 +160,29 @@ func (s *Store) sendArgs(in *store.SendInput, pre, entry []byte) []any {
 		script.SendFlags(in.Sandbox, in.BaiduShaped, in.MagicFault, in.Window.Duration, in.Window.MaxReplies, in.Window.OpenOnFirst, tz)}
 }
 
-// sendResult reads script.Send's answer.
+// sendResult reads script.Send's answer to one send.
 func (s *Store) sendResult(in *store.SendInput, xs []any) (store.SendResult, error) {
-	if len(xs) < 14 || len(xs)%2 != 0 {
+	const head, faultFields = 9, 5
+	flags := int64(-1)
+	if len(xs) >= head {
+		flags = toInt(xs[8])
+	}
+	n := head
+	if flags&2 != 0 {
+		n += faultFields
+	}
+	if flags < 0 || len(xs) < n || (len(xs)-n)%2 != 0 {
 		return store.SendResult{}, fmt.Errorf("redisstore: send: unexpected answer %v", xs)
 	}
-	r := store.SendResult{Seq: uint64(toInt(xs[0])), App: toStr(xs[1]), AppTime: in.Now, Stopped: toInt(xs[8]) == 1}
+	r := store.SendResult{Seq: uint64(toInt(xs[0])), App: toStr(xs[1]), AppTime: in.Now, Stopped: flags&1 != 0}
 	if r.App != "" {
 		r.AppTime = time.Unix(toInt(xs[2]), toInt(xs[3])).In(in.Now.Location())
 	}
 	if !r.Stopped {
 		r.Layer, r.Code, r.Reason, r.Rule = smartappmock.Layer(toStr(xs[4])), int(toInt(xs[5])), toStr(xs[6]), toStr(xs[7])
 	}
-	if i := toInt(xs[10]); i >= 0 {
-		pf := &store.PickedFault{Plan: store.PlanID{App: toStr(xs[9]), Index: int(i)},
+	if flags&2 != 0 {
+		pf := &store.PickedFault{Plan: store.PlanID{App: toStr(xs[9]), Index: int(toInt(xs[10]))},
 			Take: store.FaultTake{Injected: true, Matched: int(toInt(xs[11])), Step: int(toInt(xs[12]))}}
 		if err := json.Unmarshal([]byte(toStr(xs[13])), &pf.Fault); err != nil {
 			return store.SendResult{}, wrap("send", err)
@@ -181,7 +190,7 @@ func (s *Store) sendResult(in *store.SendInput, xs []any) (store.SendResult, err
 		pf.Kind, pf.Latency = store.FaultStep(&pf.Fault, pf.Take)
 		r.Fault = pf
 	}
-	for i := 14; i+1 < len(xs); i += 2 {
+	for i := n; i+1 < len(xs); i += 2 {
 		r.Warnings = append(r.Warnings, store.Warning{Kind: toStr(xs[i]), Message: toStr(xs[i+1])})
 	}
 	return r, nil

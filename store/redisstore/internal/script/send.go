@@ -146,8 +146,9 @@ return 1
 // Answers the error UNCOMPILED (having written nothing) when the plans lack their compiled form,
 // else one reply per send, in order: the Redis error that stopped the send (each send runs in a
 // protected call, so the sends after it still run), or {seq (0: not journaled), app, app sec,
-// app nsec, layer, code, reason, rule, stopped (0|1), fault owner, fault index (-1: none),
-// matched, step, fault JSON, then warnings as kind, message pairs}. A journaled send's decision
+// app nsec, layer, code, reason, rule, flags (1 stopped, 2 a fault plan picked the send), then
+// when a plan picked it fault owner, fault index, matched, step, fault JSON, then warnings as
+// kind, message pairs}. The sends of a run share one instant of Redis's clock. A journaled send's decision
 // is in its stream entry's fields d ("layer code sec nsec zone"), r, ru, a and w (redisstore's
 // decodeDecision).
 func Send(c SendConstants) *redis.Script {
@@ -223,6 +224,40 @@ local fs = redis.call('HMGET', K_PLANS, 'fcg', 'fca', 'rules', 'rules_v', 'set')
 if fs[5] == '1' and (not fs[1] or not fs[2]) then return redis.error_reply('UNCOMPILED') end
 -- ensured lists the apps known to be in the registry (ensure), for every send of the run.
 local ensured = {}
+-- ensure puts an app in the registry before any of its keys is written (Store.register).
+local function ensure(id)
+  if ensured[id] then return end
+  ensured[id] = true
+  local meta = akey(P, id, 'meta')
+  if redis.call('HGET', meta, 'reg') ~= '1' then
+    redis.call('SADD', K_REG, id)
+    redis.call('HSET', meta, 'reg', '1')
+  end
+end
+local function verdict(layer, code, reason) return {l = layer, c = code, r = reason, ru = '', w = {}} end
+-- take is TakeCount.
+local function take(id, name, period, limit)
+  local k = akey(P, id, 'cnt')
+  local v = redis.call('HGET', k, name)
+  local c = 0
+  if v then
+    local cs, per = string.match(v, '^(%d+) (.*)$')
+    if per == period then c = tonumber(cs) end
+  end
+  if limit > 0 and c >= limit then return c, false end
+  ensure(id)
+  c = c + 1
+  redis.call('HSET', k, name, fmt(c) .. ' ' .. period)
+  return c, true
+end
+-- The clock of every send of the run (one script run is one instant): Redis's TIME, as numbers
+-- (NS, NN) and as the decimal strings TIME gives (NTS, NTN), which spare a send without a clock
+-- offset the conversion of a number to a string (sprintf's %.14g, dear in Lua).
+local T = redis.call('TIME')
+local NS, NN, NTS, NTN = tonumber(T[1]), tonumber(T[2]) * 1000, T[1], T[2] .. '000'
+-- The plans as tables, decoded for the first send that needs them: rules, and the fault plans
+-- global (GPLANS) and per app (APLANS).
+local RULES, GPLANS, APLANS
 
 -- one decides the send whose ARGV start after B and answers its reply.
 local function one(B)
@@ -236,16 +271,6 @@ local function one(B)
   local W = {}
   for _, w in ipairs(pre.w or {}) do W[#W + 1] = w end
 
-  -- ensure puts an app in the registry before any of its keys is written (Store.register).
-  local function ensure(id)
-    if ensured[id] then return end
-    ensured[id] = true
-    local meta = akey(P, id, 'meta')
-    if redis.call('HGET', meta, 'reg') ~= '1' then
-      redis.call('SADD', K_REG, id)
-      redis.call('HSET', meta, 'reg', '1')
-    end
-  end
   -- matches is SendMatch.Matches.
   local function matches(m, app)
     if type(m) ~= 'table' then return true end
@@ -254,43 +279,24 @@ local function one(B)
       (m.content == nil or m.content == CONTENT) and
       (m.content_contains == nil or string.find(CONTENT, m.content_contains, 1, true) ~= nil)
   end
-  local function verdict(layer, code, reason) return {l = layer, c = code, r = reason, ru = '', w = {}} end
-  -- take is TakeCount.
-  local function take(id, name, period, limit)
-    local k = akey(P, id, 'cnt')
-    local v = redis.call('HGET', k, name)
-    local c = 0
-    if v then
-      local cs, per = string.match(v, '^(%d+) (.*)$')
-      if per == period then c = tonumber(cs) end
-    end
-    if limit > 0 and c >= limit then return c, false end
-    ensure(id)
-    c = c + 1
-    redis.call('HSET', k, name, fmt(c) .. ' ' .. period)
-    return c, true
-  end
 
   -- 1. The token: sendToken.
   local app, appsrc, appcap = '', '', false
   local as, an = 0, 0
-  -- TS and TN are as and an in decimal: Redis's TIME gives them so when the app has no offset, which
-  -- spares the conversion of a number to a string (sprintf's %.14g, dear in Lua).
+  -- TS and TN are as and an in decimal.
   local TS, TN = '0', '0'
   local tv = pre.tv
   if not tv then
     local tj = redis.call('HGET', K_TOKENS, TOKEN)
     local tok = tj and cjson.decode(tj)
-    local t = redis.call('TIME')
-    local ns, nn = tonumber(t[1]), tonumber(t[2]) * 1000
     local function useApp(id)
       local h = redis.call('HMGET', akey(P, id, 'app'), 'id', 'source', 'cap', 'offset')
       if not h[1] then return false end
       app, appsrc, appcap = h[1], h[2] or '', h[3] == '1'
       ensured[app] = true -- an app's hash is written only once the app is registered
-      as, an, TS, TN = ns, nn, t[1], t[2] .. '000'
+      as, an, TS, TN = NS, NN, NTS, NTN
       if h[4] and h[4] ~= '0' then
-        as, an = tadd(ns, nn, splitns(h[4]))
+        as, an = tadd(NS, NN, splitns(h[4]))
         TS, TN = fmt(as), fmt(an)
       end
       return true
@@ -372,10 +378,13 @@ local function one(B)
       return false
     end
     if app ~= '' and fs[2] and fs[2] ~= '' then
-      local apps = cjson.decode(fs[2])
-      if apps[app] then takeFaults(app, apps[app]) end
+      APLANS = APLANS or cjson.decode(fs[2])
+      if APLANS[app] then takeFaults(app, APLANS[app]) end
     end
-    if findex < 0 and fs[1] and fs[1] ~= '' then takeFaults('', cjson.decode(fs[1])) end
+    if findex < 0 and fs[1] and fs[1] ~= '' then
+      GPLANS = GPLANS or cjson.decode(fs[1])
+      takeFaults('', GPLANS)
+    end
   end
   local faulted = findex >= 0 or MAGIC ~= ''
 
@@ -408,7 +417,13 @@ local function one(B)
       redis.call('XADD', K_FEED, 'MAXLEN', '~', FCAP, id, 'e', ARGV[B + 9], 'd', d, 'r', reason, 'ru', ru, 'a', app, 'w', ws)
       redis.call('HINCRBY', akey(P, app, 'meta'), 'appended', '1')
     end
-    local out = {seq, app, as, an, v.l or '', v.c or 0, reason or '', v.ru or '', stopped and 1 or 0, fowner, findex, fmatched, fstep, fraw}
+    local flags = 0
+    if stopped then flags = 1 end
+    local out = {seq, app, as, an, v.l or '', v.c or 0, reason or '', v.ru or '', flags}
+    if findex >= 0 then
+      out[9] = flags + 2
+      out[10], out[11], out[12], out[13], out[14] = fowner, findex, fmatched, fstep, fraw
+    end
     for _, w in ipairs(W) do
       out[#out + 1] = w[1]
       out[#out + 1] = w[2]
@@ -428,8 +443,11 @@ local function one(B)
   if before then return finish({}, true) end
 
   -- 4. Gateway rules, QPS, daily: sendDecide, takeRule.
-  local rules = {}
-  if fs[3] and fs[3] ~= '' and fs[3] ~= 'null' and fs[3] ~= '[]' then rules = cjson.decode(fs[3]) end
+  if not RULES then
+    RULES = {}
+    if fs[3] and fs[3] ~= '' and fs[3] ~= 'null' and fs[3] ~= '[]' then RULES = cjson.decode(fs[3]) end
+  end
+  local rules = RULES
   local rperiod = 'v' .. (fs[4] or '0')
   -- takeRule is made only when there are rules.
   local takeRule
