@@ -2,6 +2,8 @@
 # bench/redis-cost.sh: the instructions Redis runs per send (the send script and the commands it
 # calls), counted by callgrind on a redis-server of its own. Unlike sends/s, the count does not move
 # with other work on the machine, so two versions of the send script compare on a shared machine.
+# Two lines: "sequential" (one send per script run) and "16-callers" (concurrent sends, which
+# share script runs as under load).
 #
 #   bench/redis-cost.sh [SENDS]     (500 sends by default, after 1,200 to fill the journal)
 #
