@@ -16,6 +16,7 @@ targets=(
   "./mockserver/push FuzzDecrypt"
   "./config FuzzParse"
   "./internal/spec FuzzCompiledCheck"
+  "./store/redisstore FuzzAppendEntryJSON"
 )
 for t in "${targets[@]}"; do
   set -- $t

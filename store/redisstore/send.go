@@ -93,7 +93,7 @@ func (s *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult,
 	e := in.Entry
 	e.Seq = 0
 	e.AppTime = in.Now // without an app, as SendSteps has it; the script writes an app's clock
-	entry, err := json.Marshal(&e)
+	entry, err := appendEntryJSON(make([]byte, 0, 1024), &e)
 	if err != nil {
 		return store.SendResult{}, wrap("send", err)
 	}
