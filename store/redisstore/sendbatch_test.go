@@ -3,12 +3,16 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -144,4 +148,145 @@ func TestSendBatcher_AFailedSendIsItsOwn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSendScript_ARunDecidesAsSendsAlone runs a mix of sends (two apps, a full window, a token
+// not issued, a sandbox app registered by its first send and used by the next, a rule, a fault
+// plan, other window rules) as one script run, and the same sends one by one on a second store:
+// every send answers and is journaled the same, so what a run shares (the clock, the plans, the
+// tokens and apps it has read) never leaks from one send into the next.
+func TestSendScript_ARunDecidesAsSendsAlone(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range bothRedis() {
+		t.Run(tc.name, func(t *testing.T) {
+			together, alone := tc.open(t), tc.open(t)
+			if tc.name == "RedisServer" { // one server: a prefix of its own for the second store
+				alone = openT(t, realRedisURL(t), Options{Prefix: testPrefix()})
+			}
+			now := time.Now()
+			ins := runMix(now)
+			for _, s := range []*Store{together, alone} {
+				if err := s.Seed(ctx, store.Seed{At: now,
+					Apps:   []store.App{{ID: "a", Source: "config", Capability: true}, {ID: "b", Source: "config", Capability: true}},
+					Tokens: []store.Token{{Value: "tok-a", App: "a"}, {Value: "tok-b", App: "b"}}}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.PutRules(ctx, []config.Rule{{Name: "busy", Match: config.Match{Content: "rule me"}, Answer: config.Answer{Errno: intp(3001)}, Times: 1}}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.PutFaults(ctx, []config.Fault{{Match: config.Match{OpenID: "faulty"}, Kind: "http_503", Times: 1}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var args []any
+			for i := range ins {
+				e := ins[i].Entry
+				e.AppTime = ins[i].Now
+				entry, err := appendEntryJSON(nil, &e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pre, err := preArg(&ins[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, together.sendArgs(&ins[i], pre, entry)...)
+			}
+			xs, err := together.sendScript(ins[0].Warn).Run(ctx, together.rdb, nil, args...).Slice()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(xs) != len(ins) {
+				t.Fatalf("%d replies for %d sends", len(xs), len(ins))
+			}
+			for i := range ins {
+				reply, ok := xs[i].([]any)
+				if !ok {
+					t.Fatalf("send %d: reply %v", i, xs[i])
+				}
+				got, err := together.sendResult(&ins[i], reply)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := alone.Send(ctx, ins[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(sendOutcome(want), sendOutcome(got)); diff != "" {
+					t.Errorf("send %d (%s) in a run (-alone +run):\n%s", i, ins[i].Entry.ID, diff)
+				}
+			}
+			wantJ, err := alone.Journal(ctx, store.Query{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotJ, err := together.Journal(ctx, store.Query{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(journalOutcomes(wantJ), journalOutcomes(gotJ)); diff != "" {
+				t.Errorf("journal (-alone +run):\n%s", diff)
+			}
+		})
+	}
+}
+
+// runMix is the sends of TestSendScript_ARunDecidesAsSendsAlone.
+func runMix(now time.Time) []store.SendInput {
+	var ins []store.SendInput
+	add := func(id string, change func(in *store.SendInput)) {
+		in := sendInput(now)
+		in.Limits.Default.QPS, in.Limits.Default.Daily = 0, 0
+		in.Window.MaxReplies = 2
+		in.Entry.ID = id
+		in.Warn.OpenOnFirstSend = store.Warning{Kind: "open_on_first_send", Message: "opened by this send"}
+		if change != nil {
+			change(&in)
+		}
+		ins = append(ins, in)
+	}
+	useToken := func(tok string) func(*store.SendInput) {
+		return func(in *store.SendInput) { in.Token, in.Match.Token = tok, tok }
+	}
+	sandbox := func(in *store.SendInput) {
+		in.Token, in.Match.Token, in.Sandbox, in.SandboxApp = "sbx-token", "sbx-token", true, "sbx-app"
+	}
+	add("a-1", nil)
+	add("b-1", useToken("tok-b"))
+	add("a-2", nil)
+	add("a-3 window full", nil)
+	add("not issued", useToken("stranger"))
+	add("sandbox registers", sandbox)
+	add("sandbox again", sandbox)
+	add("rule", func(in *store.SendInput) { in.Match.Content = "rule me"; in.Match.OpenID = "v" })
+	add("rule used up", func(in *store.SendInput) { in.Match.Content = "rule me"; in.Match.OpenID = "v" })
+	add("fault", func(in *store.SendInput) { in.Match.OpenID = "faulty" })
+	add("fault used up", func(in *store.SendInput) { in.Match.OpenID = "faulty" })
+	add("other window rule", func(in *store.SendInput) { in.Match.OpenID = "w"; in.Window.MaxReplies = 0 })
+	add("invalid", func(in *store.SendInput) {
+		in.Match.OpenID = "x"
+		in.Invalid = &store.Verdict{Layer: "business", Code: 3001, Reason: "open_id missing"}
+	})
+	return ins
+}
+
+// sendOutcome is what a send answered, without its clock.
+func sendOutcome(r store.SendResult) string {
+	s := fmt.Sprintf("seq=%d app=%s %s %d %q rule=%q stopped=%v", r.Seq, r.App, r.Layer, r.Code, r.Reason, r.Rule, r.Stopped)
+	if r.Fault != nil {
+		s += fmt.Sprintf(" fault=%s/%d %+v", r.Fault.Plan.App, r.Fault.Plan.Index, r.Fault.Take)
+	}
+	for _, w := range r.Warnings {
+		s += " warning=" + w.Kind
+	}
+	return s
+}
+
+// journalOutcomes is what a journal holds, without clocks.
+func journalOutcomes(es []store.Entry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, fmt.Sprintf("%d %s app=%s %s %q warnings=%d", e.Seq, e.ID, e.App, e.Outcome(), e.Reason, len(e.Warnings)))
+	}
+	return out
 }

@@ -258,14 +258,22 @@ local NS, NN, NTS, NTN = tonumber(T[1]), tonumber(T[2]) * 1000, T[1], T[2] .. '0
 -- The plans as tables, decoded for the first send that needs them: rules, and the fault plans
 -- global (GPLANS) and per app (APLANS).
 local RULES, GPLANS, APLANS
+-- What the run has read once, for its later sends: the parsed flags by their text (FLAGS), the
+-- tokens (TOKENS: the decoded record, or false for none) and the apps' hashes (APPS). No send
+-- writes a token; a send that registers an app drops the app's entry.
+local FLAGS, TOKENS, APPS = {}, {}, {}
 
 -- one decides the send whose ARGV start after B and answers its reply.
 local function one(B)
   local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[B + 1], ARGV[B + 2], ARGV[B + 3], ARGV[B + 4]
-  local SANDBOX, BAIDU, MAGIC, WS, WN, MAXS, FIRST, TZS =
-    string.match(ARGV[B + 10], '^(%d) (%d) (%S+) (%-?%d+) (%d+) (%-?%d+) (%d) (%-?%d+)$')
-  if MAGIC == '-' then MAGIC = '' end
-  local TZ = tonumber(TZS)
+  local fl = FLAGS[ARGV[B + 10]]
+  if not fl then
+    fl = {string.match(ARGV[B + 10], '^(%d) (%d) (%S+) (%-?%d+) (%d+) (%-?%d+) (%d) (%-?%d+)$')}
+    if fl[3] == '-' then fl[3] = '' end
+    fl[9] = tonumber(fl[8])
+    FLAGS[ARGV[B + 10]] = fl
+  end
+  local SANDBOX, BAIDU, MAGIC, WS, WN, MAXS, FIRST, TZS, TZ = unpack(fl)
   local pre = {}
   if ARGV[B + 7] ~= '' then pre = cjson.decode(ARGV[B + 7]) end
   local W = {}
@@ -287,10 +295,18 @@ local function one(B)
   local TS, TN = '0', '0'
   local tv = pre.tv
   if not tv then
-    local tj = redis.call('HGET', K_TOKENS, TOKEN)
-    local tok = tj and cjson.decode(tj)
+    local tok = TOKENS[TOKEN]
+    if tok == nil then
+      local tj = redis.call('HGET', K_TOKENS, TOKEN)
+      tok = tj and cjson.decode(tj) or false
+      TOKENS[TOKEN] = tok
+    end
     local function useApp(id)
-      local h = redis.call('HMGET', akey(P, id, 'app'), 'id', 'source', 'cap', 'offset')
+      local h = APPS[id]
+      if not h then
+        h = redis.call('HMGET', akey(P, id, 'app'), 'id', 'source', 'cap', 'offset')
+        APPS[id] = h
+      end
       if not h[1] then return false end
       app, appsrc, appcap = h[1], h[2] or '', h[3] == '1'
       ensured[app] = true -- an app's hash is written only once the app is registered
@@ -325,6 +341,7 @@ local function one(B)
       if not useApp(id) then
         ensure(id)
         redis.call('HSET', akey(P, id, 'app'), 'id', id, 'client_id', '', 'secret', '', 'source', 'sandbox-token', 'cap', '1', 'offset', '0')
+        APPS[id] = nil
         useApp(id)
       end
     end
