@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -270,9 +271,14 @@ func runMix(now time.Time) []store.SendInput {
 	return ins
 }
 
+// clockInReason matches a time in a reason ("window opened at 2026-11-30T14:23:13Z"): the two
+// stores of TestSendScript_ARunDecidesAsSendsAlone run a moment apart.
+var clockInReason = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+
 // sendOutcome is what a send answered, without its clock.
 func sendOutcome(r store.SendResult) string {
-	s := fmt.Sprintf("seq=%d app=%s %s %d %q rule=%q stopped=%v", r.Seq, r.App, r.Layer, r.Code, r.Reason, r.Rule, r.Stopped)
+	s := fmt.Sprintf("seq=%d app=%s %s %d %q rule=%q stopped=%v", r.Seq, r.App, r.Layer, r.Code,
+		clockInReason.ReplaceAllString(r.Reason, "<time>"), r.Rule, r.Stopped)
 	if r.Fault != nil {
 		s += fmt.Sprintf(" fault=%s/%d %+v", r.Fault.Plan.App, r.Fault.Plan.Index, r.Fault.Take)
 	}
@@ -286,7 +292,8 @@ func sendOutcome(r store.SendResult) string {
 func journalOutcomes(es []store.Entry) []string {
 	var out []string
 	for _, e := range es {
-		out = append(out, fmt.Sprintf("%d %s app=%s %s %q warnings=%d", e.Seq, e.ID, e.App, e.Outcome(), e.Reason, len(e.Warnings)))
+		out = append(out, fmt.Sprintf("%d %s app=%s %s %q warnings=%d", e.Seq, e.ID, e.App, e.Outcome(),
+			clockInReason.ReplaceAllString(e.Reason, "<time>"), len(e.Warnings)))
 	}
 	return out
 }
