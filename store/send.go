@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
@@ -456,7 +457,11 @@ func sendDecide(ctx context.Context, s Store, in *SendInput, app App, appNow tim
 	v := businessVerdict(smartappmock.ErrnoOK, "window: "+dec.Reason)
 	v.Warnings = grantWarnings
 	if !dec.Window.UserMessage {
-		v.Warnings = append(v.Warnings[:len(v.Warnings):len(v.Warnings)], in.Warn.OpenOnFirstSend)
+		if len(v.Warnings) == 0 {
+			v.Warnings = onlyWarning(in.Warn.OpenOnFirstSend)
+		} else {
+			v.Warnings = append(v.Warnings[:len(v.Warnings):len(v.Warnings)], in.Warn.OpenOnFirstSend)
+		}
 	}
 	return v, nil
 }
@@ -486,4 +491,20 @@ func takeRule(ctx context.Context, s Store, in *SendInput, app string, rules Rul
 		return v, true, nil
 	}
 	return Verdict{}, false, nil
+}
+
+// lastOnly holds the one-warning slice onlyWarning gave last.
+var lastOnly atomic.Pointer[[]Warning]
+
+// onlyWarning returns []Warning{w}, shared with the sends that got the same warning alone before
+// (open_on_first_send: every reply under that policy), so that it costs neither an allocation per
+// send nor an object per journal entry. The slice is read-only; its capacity is its length, so an
+// append copies.
+func onlyWarning(w Warning) []Warning {
+	if p := lastOnly.Load(); p != nil && (*p)[0] == w {
+		return *p
+	}
+	ws := []Warning{w}
+	lastOnly.Store(&ws)
+	return ws
 }

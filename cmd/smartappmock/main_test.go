@@ -95,3 +95,23 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], hs.URL)
 	ts.Setenv(args[0]+"_ADDR", hs.Listener.Addr().String())
 }
+
+func TestGCPercentFor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		live uint64
+		want int
+	}{
+		{"Unknown_Default", 0, gcPercent},
+		{"TinyHeap_CappedAtStart", 1 << 20, startGCPercent},
+		{"SmallHeap_GrowsToTheFloor", 4 << 20, 75},
+		{"SmallerHeap_GrowsToTheFloor", 3 << 20, 133},
+		{"LargeHeap_Default", 64 << 20, gcPercent},
+		{"AtTheFloor_Default", minHeapGoal, gcPercent},
+	} {
+		if got := gcPercentFor(tc.live); got != tc.want {
+			t.Errorf("%s: gcPercentFor(%d) = %d, want %d", tc.name, tc.live, got, tc.want)
+		}
+	}
+}

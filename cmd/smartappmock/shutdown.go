@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smartappmock/smartappmock/mockserver/journalfile"
@@ -70,29 +71,32 @@ func drain(servers []stoppable, inflight *handlers, grace, wait time.Duration, l
 }
 
 // handlers counts the requests being handled, so that shutdown can wait for them after closing
-// their connections (http.Server.Close does not wait).
+// their connections (http.Server.Close does not wait). A request costs two atomic adds; the mutex
+// is taken only once somebody waits.
 type handlers struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{} // closed when n drops to 0; nil while nobody waits
+	n       atomic.Int64
+	waiting atomic.Bool // set by the first wait, never cleared
+	mu      sync.Mutex
+	idle    chan struct{} // closed when n drops to 0; nil while nobody waits
 }
 
 // wrap counts next's requests.
 func (h *handlers) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.mu.Lock()
-		h.n++
-		h.mu.Unlock()
+		h.n.Add(1)
 		defer h.done()
 		next.ServeHTTP(w, r)
 	})
 }
 
 func (h *handlers) done() {
+	// wait sets waiting before it reads n: either it sees this request gone, or this sees it waiting.
+	if h.n.Add(-1) != 0 || !h.waiting.Load() {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.n--
-	if h.n == 0 && h.idle != nil {
+	if h.idle != nil && h.n.Load() == 0 {
 		close(h.idle)
 		h.idle = nil
 	}
@@ -101,7 +105,8 @@ func (h *handlers) done() {
 // wait returns when no request is being handled, or with ctx's error and how many still are.
 func (h *handlers) wait(ctx context.Context) (int, error) {
 	h.mu.Lock()
-	if h.n == 0 {
+	h.waiting.Store(true)
+	if h.n.Load() == 0 {
 		h.mu.Unlock()
 		return 0, nil
 	}
@@ -114,9 +119,7 @@ func (h *handlers) wait(ctx context.Context) (int, error) {
 	case <-idle:
 		return 0, nil
 	case <-ctx.Done():
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		return h.n, ctx.Err()
+		return int(h.n.Load()), ctx.Err()
 	}
 }
 

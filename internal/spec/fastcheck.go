@@ -85,6 +85,13 @@ func compileSendChecker(s *openapi3.Schema) *sendChecker {
 // check returns the schema violations of the parameters, and ok false when it cannot tell (the
 // caller then asks kin-openapi).
 func (c *sendChecker) check(get func(string) (string, bool)) (out []Violation, ok bool) {
+	// One allocation for the usual few violations, made with the first.
+	add := func(v Violation) {
+		if out == nil {
+			out = make([]Violation, 0, 4)
+		}
+		out = append(out, v)
+	}
 	for i := range c.Props {
 		p := &c.Props[i]
 		v, present := get(p.Name)
@@ -98,25 +105,25 @@ func (c *sendChecker) check(get func(string) (string, bool)) (out []Violation, o
 				if !p.HasEnum {
 					return nil, false
 				}
-				out = append(out, Violation{Where: "body", Field: p.Name, Reason: p.EnumText})
+				add(Violation{Where: "body", Field: p.Name, Reason: p.EnumText})
 				continue
 			}
 			if p.HasEnum && !slices.Contains(p.EnumNum, float64(n)) {
-				out = append(out, Violation{Where: "body", Field: p.Name, Reason: p.EnumText})
+				add(Violation{Where: "body", Field: p.Name, Reason: p.EnumText})
 			}
 			continue
 		}
 		if p.HasEnum && !slices.Contains(p.EnumStr, v) {
-			out = append(out, Violation{Where: "body", Field: p.Name, Reason: p.EnumText})
+			add(Violation{Where: "body", Field: p.Name, Reason: p.EnumText})
 			continue
 		}
 		if p.MinLength > 0 && (len(v) < p.MinLength || utf8Count(v) < p.MinLength) {
-			out = append(out, Violation{Where: "body", Field: p.Name, Reason: p.MinText})
+			add(Violation{Where: "body", Field: p.Name, Reason: p.MinText})
 		}
 	}
 	for _, name := range c.Required {
 		if _, present := get(name); !present {
-			out = append(out, Violation{Where: "body", Field: name, Reason: "required but missing"})
+			add(Violation{Where: "body", Field: name, Reason: "required but missing"})
 		}
 	}
 	return out, true
