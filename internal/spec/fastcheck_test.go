@@ -8,6 +8,7 @@ import (
 
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/smartappmock/smartappmock"
 )
 
