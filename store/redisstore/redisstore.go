@@ -145,7 +145,7 @@ type Store struct {
 	feed        *redis.Client // Feed's blocking reads: a pool of their own
 	opts        Options
 	name        string         // the URL without its password, for String
-	sends       *batch.Batcher // Send's scripts, in pipelines
+	sends       *batch.Batcher // Send's script runs, shared by concurrent sends
 	sendScripts sync.Map       // store.SendWarnings -> *redis.Script: script.Send with its constants
 
 	// global keys
