@@ -151,3 +151,20 @@ func TestLuaString_RoundTripsThroughLua(t *testing.T) {
 		}
 	}
 }
+
+// TestSendArgs_SendArityEach: every send gives the send script exactly script.SendArity
+// arguments, which is how the script and internal/batch find where each send's arguments begin.
+func TestSendArgs_SendArityEach(t *testing.T) {
+	s, _ := miniT(t, Options{})
+	in := sendInput(time.Now())
+	in.Invalid = &store.Verdict{Layer: "business", Code: 3001, Reason: "open_id missing"}
+	for _, in := range []store.SendInput{sendInput(time.Now()), in} {
+		pre, err := preArg(&in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(s.sendArgs(&in, pre, []byte("{}"))); n != script.SendArity {
+			t.Errorf("%d arguments, want script.SendArity (%d)", n, script.SendArity)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,85 +152,196 @@ func TestSendBatcher_AFailedSendIsItsOwn(t *testing.T) {
 	}
 }
 
-// TestSendScript_ARunDecidesAsSendsAlone runs a mix of sends (two apps, a full window, a token
-// not issued, a sandbox app registered by its first send and used by the next, a rule, a fault
-// plan, other window rules) as one script run, and the same sends one by one on a second store:
-// every send answers and is journaled the same, so what a run shares (the clock, the plans, the
-// tokens and apps it has read) never leaks from one send into the next.
+// TestSendScript_ARunDecidesAsSendsAlone runs sends as one script run, and the same sends one by
+// one on a second store: every send answers and is journaled the same, so what a run shares (the
+// clock, the plans, the tokens and apps it has read, the registry it has checked) never leaks from
+// one send into the next.
 func TestSendScript_ARunDecidesAsSendsAlone(t *testing.T) {
 	ctx := context.Background()
-	for _, tc := range bothRedis() {
-		t.Run(tc.name, func(t *testing.T) {
-			together, alone := tc.open(t), tc.open(t)
-			if tc.name == "RedisServer" { // one server: a prefix of its own for the second store
-				alone = openT(t, realRedisURL(t), Options{Prefix: testPrefix()})
-			}
-			now := time.Now()
-			ins := runMix(now)
-			for _, s := range []*Store{together, alone} {
-				if err := s.Seed(ctx, store.Seed{At: now,
-					Apps:   []store.App{{ID: "a", Source: "config", Capability: true}, {ID: "b", Source: "config", Capability: true}},
-					Tokens: []store.Token{{Value: "tok-a", App: "a"}, {Value: "tok-b", App: "b"}}}); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := s.PutRules(ctx, []config.Rule{{Name: "busy", Match: config.Match{Content: "rule me"}, Answer: config.Answer{Errno: intp(3001)}, Times: 1}}); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := s.PutFaults(ctx, []config.Fault{{Match: config.Match{OpenID: "faulty"}, Kind: "http_503", Times: 1}}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var args []any
-			for i := range ins {
-				e := ins[i].Entry
-				e.AppTime = ins[i].Now
-				entry, err := appendEntryJSON(nil, &e)
-				if err != nil {
-					t.Fatal(err)
-				}
-				pre, err := preArg(&ins[i])
-				if err != nil {
-					t.Fatal(err)
-				}
-				args = append(args, together.sendArgs(&ins[i], pre, entry)...)
-			}
-			xs, err := together.sendScript(ins[0].Warn).Run(ctx, together.rdb, nil, args...).Slice()
-			if err != nil {
+	for _, rc := range []struct {
+		name string
+		seed func(t *testing.T, s *Store, now time.Time)
+		ins  func(now time.Time) []store.SendInput
+	}{
+		// Two apps, a full window, a token not issued, a sandbox app registered by its first send
+		// and used by the next, a rule and a fault plan used up, other window rules, an invalid send.
+		{"mix", seedMix, runMix},
+		// QPS and daily limits on an app whose clock is ahead, expired, refresh and orphan tokens,
+		// an app without the capability (a reviewer's case).
+		{"limits, clock offset, tokens", seedLimits, runLimits},
+		// Rules that do not decode: each send fails, also after the first in the run.
+		{"rules that do not decode", func(t *testing.T, s *Store, now time.Time) {
+			seedMix(t, s, now)
+			if err := s.rdb.HSet(context.Background(), s.plans, "rules", `[{"name":"x"`).Err(); err != nil {
 				t.Fatal(err)
 			}
-			if len(xs) != len(ins) {
-				t.Fatalf("%d replies for %d sends", len(xs), len(ins))
+		}, func(now time.Time) []store.SendInput { return runMix(now)[:3] }},
+		// A sandbox app that cannot be registered (its meta key holds a string): each of its sends
+		// fails, also after the first in the run.
+		{"registration that fails", func(t *testing.T, s *Store, now time.Time) {
+			seedMix(t, s, now)
+			if err := s.rdb.Set(context.Background(), s.akey("sbx-app", "meta"), "not a hash", 0).Err(); err != nil {
+				t.Fatal(err)
 			}
-			for i := range ins {
-				reply, ok := xs[i].([]any)
-				if !ok {
-					t.Fatalf("send %d: reply %v", i, xs[i])
+		}, func(now time.Time) []store.SendInput { return runMix(now)[5:7] }},
+	} {
+		for _, tc := range bothRedis() {
+			t.Run(rc.name+"/"+tc.name, func(t *testing.T) {
+				together, alone := tc.open(t), tc.open(t)
+				if tc.name == "RedisServer" { // one server: a prefix of its own for the second store
+					alone = openT(t, realRedisURL(t), Options{Prefix: testPrefix()})
 				}
-				got, err := together.sendResult(&ins[i], reply)
+				now := time.Now()
+				rc.seed(t, together, now)
+				rc.seed(t, alone, now)
+				ins := rc.ins(now)
+				if diff := cmp.Diff(runAlone(t, alone, ins), runTogether(t, together, ins)); diff != "" {
+					t.Errorf("answers (-alone +run):\n%s", diff)
+				}
+				wantJ, err := alone.Journal(ctx, store.Query{})
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, err := alone.Send(ctx, ins[i])
+				gotJ, err := together.Journal(ctx, store.Query{})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if diff := cmp.Diff(sendOutcome(want), sendOutcome(got)); diff != "" {
-					t.Errorf("send %d (%s) in a run (-alone +run):\n%s", i, ins[i].Entry.ID, diff)
+				if diff := cmp.Diff(journalOutcomes(wantJ), journalOutcomes(gotJ)); diff != "" {
+					t.Errorf("journal (-alone +run):\n%s", diff)
 				}
-			}
-			wantJ, err := alone.Journal(ctx, store.Query{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			gotJ, err := together.Journal(ctx, store.Query{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(journalOutcomes(wantJ), journalOutcomes(gotJ)); diff != "" {
-				t.Errorf("journal (-alone +run):\n%s", diff)
-			}
-		})
+				// The same keys: no send of the run wrote a key its twin alone did not (an app's
+				// keys without the app in the registry, say).
+				if diff := cmp.Diff(storeKeys(t, alone), storeKeys(t, together)); diff != "" {
+					t.Errorf("keys (-alone +run):\n%s", diff)
+				}
+			})
+		}
 	}
+}
+
+// storeKeys lists s's keys without its prefix, sorted.
+func storeKeys(t *testing.T, s *Store) []string {
+	t.Helper()
+	keys, err := s.rdb.Keys(context.Background(), s.opts.Prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		keys[i] = strings.TrimPrefix(k, s.opts.Prefix)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// runTogether runs ins as one run of the send script on s and answers what each send answered
+// ("error" for a send that failed).
+func runTogether(t *testing.T, s *Store, ins []store.SendInput) []string {
+	t.Helper()
+	var args []any
+	for i := range ins {
+		e := ins[i].Entry
+		e.AppTime = ins[i].Now
+		entry, err := appendEntryJSON(nil, &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pre, err := preArg(&ins[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, s.sendArgs(&ins[i], pre, entry)...)
+	}
+	xs, err := s.sendScript(ins[0].Warn).Run(context.Background(), s.rdb, nil, args...).Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xs) != len(ins) {
+		t.Fatalf("%d replies for %d sends", len(xs), len(ins))
+	}
+	var out []string
+	for i := range ins {
+		switch x := xs[i].(type) {
+		case error:
+			out = append(out, "error")
+		case []any:
+			r, err := s.sendResult(&ins[i], x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, sendOutcome(r))
+		default:
+			t.Fatalf("send %d: reply %v", i, x)
+		}
+	}
+	return out
+}
+
+// runAlone sends ins one by one on s and answers what each send answered ("error" for a send
+// that failed).
+func runAlone(t *testing.T, s *Store, ins []store.SendInput) []string {
+	t.Helper()
+	var out []string
+	for i := range ins {
+		r, err := s.Send(context.Background(), ins[i])
+		if err != nil {
+			out = append(out, "error")
+			continue
+		}
+		out = append(out, sendOutcome(r))
+	}
+	return out
+}
+
+// seedMix seeds the store of runMix: apps a and b, a rule and a fault plan of one use each.
+func seedMix(t *testing.T, s *Store, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Seed(ctx, store.Seed{At: now,
+		Apps:   []store.App{{ID: "a", Source: "config", Capability: true}, {ID: "b", Source: "config", Capability: true}},
+		Tokens: []store.Token{{Value: "tok-a", App: "a"}, {Value: "tok-b", App: "b"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutRules(ctx, []config.Rule{{Name: "busy", Match: config.Match{Content: "rule me"}, Answer: config.Answer{Errno: intp(3001)}, Times: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutFaults(ctx, []config.Fault{{Match: config.Match{OpenID: "faulty"}, Kind: "http_503", Times: 1}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seedLimits seeds the store of runLimits: app a's clock 90 minutes ahead, app b without the
+// capability, tokens expired, valid for an hour, refresh, and of an app that is gone.
+func seedLimits(t *testing.T, s *Store, now time.Time) {
+	t.Helper()
+	if err := s.Seed(context.Background(), store.Seed{At: now,
+		Apps: []store.App{{ID: "a", Source: "config", Capability: true, ClockOffset: 90*time.Minute + 123*time.Nanosecond},
+			{ID: "b", Source: "config", Capability: false}},
+		Tokens: []store.Token{{Value: "tok-a", App: "a"}, {Value: "tok-b", App: "b"},
+			{Value: "old", App: "a", Expires: now.Add(-time.Hour)}, {Value: "later", App: "a", Expires: now.Add(time.Hour)},
+			{Value: "ref", App: "a", Refresh: true}, {Value: "gone", App: "zz"}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runLimits is the sends of the case "limits, clock offset, tokens".
+func runLimits(now time.Time) []store.SendInput {
+	var ins []store.SendInput
+	add := func(tok string, qps, daily int, oid string) {
+		in := sendInput(now)
+		in.Token, in.Match.Token = tok, tok
+		in.Limits.Default.QPS, in.Limits.Default.Daily = qps, daily
+		in.Match.OpenID = oid
+		in.Window.MaxReplies = 3
+		in.Entry.ID = tok + "-" + oid
+		ins = append(ins, in)
+	}
+	for range 4 {
+		add("tok-a", 2, 3, "u")
+	}
+	for _, tok := range []string{"old", "later", "ref", "gone", "tok-b", "later", "later", "later"} {
+		add(tok, 0, 0, "v")
+	}
+	return ins
 }
 
 // runMix is the sends of TestSendScript_ARunDecidesAsSendsAlone.

@@ -75,6 +75,40 @@ func TestBatcher_QueuedCallsShareOneRunEachGetsItsReply(t *testing.T) {
 	}
 }
 
+// TestBatcher_CallTakenBackWhileQueuedNeverRuns: a call whose context ends while it waits in the
+// queue answers the context's error, and the runner that comes later does not run it.
+func TestBatcher_CallTakenBackWhileQueuedNeverRuns(t *testing.T) {
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), Protocol: 2})
+	t.Cleanup(func() { rdb.Close() })
+	b := newBatcher(rdb)
+	t.Cleanup(b.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := b.Do(ctx, echo, []any{"x"})
+		errc <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); len(b.calls) < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the call was never queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-errc; err != context.Canceled {
+		t.Fatalf("Do: %v, want context.Canceled", err)
+	}
+	b.startRunner()
+	// A later call goes through the same runner, after the abandoned one was drained.
+	if xs, err := b.Do(context.Background(), echo, []any{"y"}); err != nil || len(xs) != 2 || xs[1] != "y" {
+		t.Fatalf("the next call: %v, %v", xs, err)
+	}
+	if runs, _ := m.Get("runs"); runs != "1" {
+		t.Errorf("echo ran %s times, want once (the abandoned call never)", runs)
+	}
+}
+
 // TestBatcher_ClosedAnswersErrClosed: a call after Close answers redis.ErrClosed at once.
 func TestBatcher_ClosedAnswersErrClosed(t *testing.T) {
 	m := miniredis.RunT(t)

@@ -225,14 +225,15 @@ if fs[5] == '1' and (not fs[1] or not fs[2]) then return redis.error_reply('UNCO
 -- ensured lists the apps known to be in the registry (ensure), for every send of the run.
 local ensured = {}
 -- ensure puts an app in the registry before any of its keys is written (Store.register).
+-- The app is marked only once registered: a registration that fails fails every send of the app.
 local function ensure(id)
   if ensured[id] then return end
-  ensured[id] = true
   local meta = akey(P, id, 'meta')
   if redis.call('HGET', meta, 'reg') ~= '1' then
     redis.call('SADD', K_REG, id)
     redis.call('HSET', meta, 'reg', '1')
   end
+  ensured[id] = true
 end
 local function verdict(layer, code, reason) return {l = layer, c = code, r = reason, ru = '', w = {}} end
 -- take is TakeCount.
@@ -255,6 +256,7 @@ end
 -- offset the conversion of a number to a string (sprintf's %.14g, dear in Lua).
 local T = redis.call('TIME')
 local NS, NN, NTS, NTN = tonumber(T[1]), tonumber(T[2]) * 1000, T[1], T[2] .. '000'
+if T[2] == '0' then NTN = '0' end
 -- The plans as tables, decoded for the first send that needs them: rules, and the fault plans
 -- global (GPLANS) and per app (APLANS).
 local RULES, GPLANS, APLANS
@@ -263,7 +265,8 @@ local RULES, GPLANS, APLANS
 -- writes a token; a send that registers an app drops the app's entry.
 local FLAGS, TOKENS, APPS = {}, {}, {}
 
--- one decides the send whose ARGV start after B and answers its reply.
+-- one decides the send whose ARGV start after B and answers its reply. It reads the run's
+-- locals above as upvalues: Lua 5.1 allows a function 60, and one uses about 45.
 local function one(B)
   local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[B + 1], ARGV[B + 2], ARGV[B + 3], ARGV[B + 4]
   local fl = FLAGS[ARGV[B + 10]]
@@ -461,8 +464,10 @@ local function one(B)
 
   -- 4. Gateway rules, QPS, daily: sendDecide, takeRule.
   if not RULES then
-    RULES = {}
-    if fs[3] and fs[3] ~= '' and fs[3] ~= 'null' and fs[3] ~= '[]' then RULES = cjson.decode(fs[3]) end
+    -- Set only once decoded: rules that fail to decode fail every send of the run, as alone.
+    local r = {}
+    if fs[3] and fs[3] ~= '' and fs[3] ~= 'null' and fs[3] ~= '[]' then r = cjson.decode(fs[3]) end
+    RULES = r
   end
   local rules = RULES
   local rperiod = 'v' .. (fs[4] or '0')
