@@ -29,6 +29,9 @@ func entryJSONCases() map[string]store.Entry {
 		"whole seconds":          {Time: time.Unix(1700000000, 0).UTC(), AppTime: time.Unix(1700000000, 0).In(time.FixedZone("", -3*3600-1800))},
 		"year 10000":             {Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
 		"negative year":          {AppTime: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"zone of 25 hours":       {Time: at, AppTime: time.Unix(1700000000, 0).In(time.FixedZone("", 25*3600))},
+		"zone of minus 24 hours": {Time: time.Unix(1700000000, 0).In(time.FixedZone("", -24*3600)), AppTime: at},
+		"zone of 23:59":          {Time: time.Unix(1700000000, 0).In(time.FixedZone("", 23*3600+59*60)), AppTime: at},
 	}
 }
 
@@ -63,7 +66,7 @@ func FuzzAppendEntryJSON(f *testing.F) {
 	f.Add("id", "content", "reason", "open_on_first_send", int64(1700000000), int64(5), 8*3600, 90001, true)
 	f.Add("<&>", "你好\u2028", "\x00\xff", "", int64(-62135596800), int64(0), -1, -1, false)
 	f.Fuzz(func(t *testing.T, s1, s2, s3, s4 string, sec, nsec int64, zone, code int, used bool) {
-		at := time.Unix(sec, nsec).In(time.FixedZone("", zone%(24*3600)))
+		at := time.Unix(sec, nsec).In(time.FixedZone("", zone%(200*3600)))
 		e := store.Entry{Seq: uint64(sec), ID: s1, Time: at, AppTime: at.UTC(), App: s4, Token: s2, Endpoint: s1, Method: s3,
 			Path: s2, ContentType: s4, Params: []store.Param{{Name: s1, Value: s2, Source: s3, Used: used}}, OpenID: s3,
 			MsgType: s4, Layer: "business", Code: code, OAuthError: s4, Status: code, Reason: s3, Rule: s4, Fault: s2,
