@@ -73,9 +73,9 @@ func FuzzParseParams(f *testing.F) {
 
 		// The value in use is the first from the body, else the first from the query.
 		type choice struct {
-			body, query string
-			inBody      bool
-			used        int
+			body, query     string
+			inBody, inQuery bool
+			used            int
 		}
 		want := map[string]*choice{}
 		for _, prm := range p.all {
@@ -90,8 +90,8 @@ func FuzzParseParams(f *testing.F) {
 			if prm.Source == "body" && !c.inBody {
 				c.body, c.inBody = prm.Value, true
 			}
-			if prm.Source == "query" && c.query == "" {
-				c.query = prm.Value
+			if prm.Source == "query" && !c.inQuery { // the first, even when empty ("a&a=0": "")
+				c.query, c.inQuery = prm.Value, true
 			}
 		}
 		for name, c := range want {
