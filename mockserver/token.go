@@ -106,7 +106,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	appNow := app.Now(start)
+	appNow, err := store.AppNow(r.Context(), s.store, app, start)
+	if err != nil {
+		s.tokenStoreDown(w, r, e, err, start)
+		return
+	}
 	e.AppTime = appNow
 	access := newToken("24", smartappmock.TokenExpiresIn, appNow, app.ID)
 	refresh := newToken("25", smartappmock.RefreshTokenExpiresIn, appNow, app.ID)

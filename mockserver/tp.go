@@ -351,7 +351,11 @@ func (s *Server) serveTPOAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.App = app.ID
-	appNow := app.Now(start)
+	appNow, err := store.AppNow(ctx, s.store, app, start)
+	if err != nil {
+		s.oauthError(w, r, &e, caseID, "store: "+err.Error(), start)
+		return
+	}
 	e.AppTime = appNow
 	if !old.Expires.IsZero() && !appNow.Before(old.Expires) {
 		s.oauthError(w, r, &e, caseID, name+": expired or already used", start)

@@ -386,7 +386,10 @@ func (a *API) appFromPath(w http.ResponseWriter, r *http.Request) (store.App, bo
 func (a *API) AppView(r *http.Request, app store.App) (AppView, error) {
 	cfg := a.core.Config()
 	ctx := r.Context()
-	now := app.Now(a.core.Now())
+	now, err := store.AppNow(ctx, a.store, app, a.core.Now())
+	if err != nil {
+		return AppView{}, err
+	}
 	counters, err := a.store.Counters(ctx, app.ID)
 	if err != nil {
 		return AppView{}, err
@@ -479,7 +482,12 @@ func (a *API) userMessage(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, `open_id: required (want {"open_id":"..."})`)
 		return
 	}
-	if err := a.store.OpenWindow(r.Context(), app.ID, in.OpenID, app.Now(a.core.Now())); err != nil {
+	now, err := store.AppNow(r.Context(), a.store, app, a.core.Now())
+	if err != nil {
+		StoreFailed(w, err)
+		return
+	}
+	if err := a.store.OpenWindow(r.Context(), app.ID, in.OpenID, now); err != nil {
 		StoreFailed(w, err)
 		return
 	}

@@ -326,7 +326,10 @@ func (a *API) UserWrites(ctx context.Context, appID, openID string, in UserWrite
 		}
 	}
 
-	now := app.Now(a.core.Now())
+	now, err := store.AppNow(ctx, a.store, app, a.core.Now())
+	if err != nil {
+		return UserWroteAnswer{}, http.StatusInternalServerError, fmt.Errorf("store: %w", err)
+	}
 	if err := a.store.OpenWindow(ctx, app.ID, openID, now); err != nil {
 		return UserWroteAnswer{}, http.StatusInternalServerError, fmt.Errorf("store: %w", err)
 	}

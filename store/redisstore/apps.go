@@ -286,3 +286,13 @@ func (s *Store) Session(ctx context.Context, id string, now time.Time) (bool, er
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return wrap("delete session", s.rdb.Del(ctx, s.sessionKey(id)).Err())
 }
+
+// AppNow implements store.Clock: Redis's TIME plus the app's offset, the clock of every send,
+// whichever replica asks.
+func (s *Store) AppNow(ctx context.Context, app store.App) (time.Time, error) {
+	t, err := s.rdb.Time(ctx).Result()
+	if err != nil {
+		return time.Time{}, wrap("time", err)
+	}
+	return t.Add(app.ClockOffset), nil
+}

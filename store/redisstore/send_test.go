@@ -168,3 +168,18 @@ func TestSendArgs_SendArityEach(t *testing.T) {
 		}
 	}
 }
+
+// TestAppNow_RedisTimePlusTheAppsOffset: the store's clock (store.Clock) is Redis's TIME plus
+// the app's offset, whatever the asking server's clock says.
+func TestAppNow_RedisTimePlusTheAppsOffset(t *testing.T) {
+	s, m := miniT(t, Options{})
+	at := time.Date(2030, 1, 2, 3, 4, 5, 6000, time.UTC)
+	m.SetTime(at)
+	got, err := s.AppNow(context.Background(), store.App{ID: "a", ClockOffset: 90 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := at.Add(90 * time.Minute); !got.Equal(want) {
+		t.Errorf("AppNow = %s, want %s", got, want)
+	}
+}
