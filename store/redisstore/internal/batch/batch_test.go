@@ -29,15 +29,33 @@ for i = 1, #ARGV do out[i] = {string.upper(ARGV[i])} end
 return out
 `)
 
-// TestBatcher_QueuedCallsShareOneRunEachGetsItsReply queues calls while no runner runs, then
-// starts one: the calls of a script share one run, each gets its own reply or error, and a
-// second script's calls get a run of their own.
-func TestBatcher_QueuedCallsShareOneRunEachGetsItsReply(t *testing.T) {
+// runnerless is a Batcher on a miniredis of its own, without runners until the test starts one.
+func runnerless(t *testing.T) (*miniredis.Miniredis, *Batcher) {
+	t.Helper()
 	m := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), Protocol: 2})
 	t.Cleanup(func() { rdb.Close() })
 	b := newBatcher(rdb)
 	t.Cleanup(b.Close)
+	return m, b
+}
+
+// waitQueued waits until n calls wait in b's queue.
+func waitQueued(t *testing.T, b *Batcher, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); len(b.calls) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls queued, want %d", len(b.calls), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestBatcher_QueuedCallsShareOneRunEachGetsItsReply queues calls while no runner runs, then
+// starts one: the calls of a script share one run, each gets its own reply or error, and a
+// second script's calls get a run of their own.
+func TestBatcher_QueuedCallsShareOneRunEachGetsItsReply(t *testing.T) {
+	m, b := runnerless(t)
 	ctx := context.Background()
 	calls := []struct {
 		sc  *redis.Script
@@ -58,12 +76,7 @@ func TestBatcher_QueuedCallsShareOneRunEachGetsItsReply(t *testing.T) {
 			}
 		})
 	}
-	for deadline := time.Now().Add(10 * time.Second); len(b.calls) < len(calls); {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d calls queued, want %d", len(b.calls), len(calls))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitQueued(t, b, len(calls))
 	b.startRunner()
 	wg.Wait()
 	want := []answer{{Xs: []any{int64(1), "x"}}, {Err: "BAD call"}, {Xs: []any{"Y"}}, {Xs: []any{int64(1), "z"}}}
@@ -78,23 +91,14 @@ func TestBatcher_QueuedCallsShareOneRunEachGetsItsReply(t *testing.T) {
 // TestBatcher_CallTakenBackWhileQueuedNeverRuns: a call whose context ends while it waits in the
 // queue answers the context's error, and the runner that comes later does not run it.
 func TestBatcher_CallTakenBackWhileQueuedNeverRuns(t *testing.T) {
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), Protocol: 2})
-	t.Cleanup(func() { rdb.Close() })
-	b := newBatcher(rdb)
-	t.Cleanup(b.Close)
+	m, b := runnerless(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
 		_, err := b.Do(ctx, echo, []any{"x"})
 		errc <- err
 	}()
-	for deadline := time.Now().Add(10 * time.Second); len(b.calls) < 1; {
-		if time.Now().After(deadline) {
-			t.Fatal("the call was never queued")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitQueued(t, b, 1)
 	cancel()
 	if err := <-errc; err != context.Canceled {
 		t.Fatalf("Do: %v, want context.Canceled", err)
