@@ -369,7 +369,7 @@ func TestInboxBrowser(t *testing.T) {
 		}
 		path := filepath.Join(t.TempDir(), "inbox.png")
 		if os.Getenv("SMARTAPPMOCK_UPDATE_SCREENSHOT") == "1" {
-			path = filepath.Join("..", "docs", "inbox.png")
+			path = filepath.Join("..", "..", "docs", "inbox.png")
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
 			}
