@@ -31,7 +31,8 @@ type Options struct {
 	// Store keeps the state; nil means store.NewMemory(Config.Policy.JournalCap). Several servers
 	// may share one store: they then agree on every window, limit, rule and fault plan.
 	Store store.Store
-	// Now is the server clock; nil means time.Now. Each app's clock is Now plus its offset.
+	// Now is the server clock; nil means time.Now. Each app's clock is Now plus its offset, or,
+	// on a store with a clock of its own (store.Clock: Redis), the store's clock plus the offset.
 	Now func() time.Time
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger

@@ -2,7 +2,8 @@
 // state: every decision (a reply in a window, a counter under its limit, a fault plan's step) is
 // one Lua script run with EVALSHA, so it is exact across replicas. A whole send (Store.Send:
 // token, fault plans, rules, limits, window and the journal entry) is one script, script.Send, so
-// one round trip, on Redis's clock (TIME plus the app's offset); rules and fault plans live in
+// one round trip, on Redis's clock (TIME plus the app's offset, which AppNow, store.Clock, also
+// gives the token endpoints and user messages); rules and fault plans live in
 // Redis with a version number and are never cached by the client; the journal is a capped
 // stream per app and the live feed a capped stream of every app, read with XREAD BLOCK from a
 // cursor. Concurrent sends share round trips and script runs (internal/batch): one run of

@@ -266,7 +266,7 @@ local RULES, GPLANS, APLANS
 local FLAGS, TOKENS, APPS = {}, {}, {}
 
 -- one decides the send whose ARGV start after B and answers its reply. It reads the run's
--- locals above as upvalues: Lua 5.1 allows a function 60, and one uses about 45.
+-- locals above as upvalues: Lua 5.1 allows a function 60, and one uses 43 of them.
 local function one(B)
   local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[B + 1], ARGV[B + 2], ARGV[B + 3], ARGV[B + 4]
   local fl = FLAGS[ARGV[B + 10]]
