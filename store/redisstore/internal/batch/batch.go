@@ -204,18 +204,17 @@ func (r *scriptRun) answer() {
 		err = fmt.Errorf("batch: %d replies for %d calls", len(xs), len(r.calls))
 	}
 	for i, c := range r.calls {
-		switch {
-		case err != nil:
-			c.err = err
+		var reply any = err
+		if err == nil {
+			reply = xs[i]
+		}
+		switch x := reply.(type) {
+		case []any:
+			c.xs = x
+		case error:
+			c.err = x
 		default:
-			switch x := xs[i].(type) {
-			case []any:
-				c.xs = x
-			case error:
-				c.err = x
-			default:
-				c.err = fmt.Errorf("batch: unexpected reply %T", x)
-			}
+			c.err = fmt.Errorf("batch: unexpected reply %T", x)
 		}
 		close(c.done)
 	}
