@@ -310,10 +310,11 @@ local function one(B)
   if not fl then
     fl = {string.match(ARGV[B + 10], '^(%d) (%d) (%S+) (%-?%d+) (%d+) (%-?%d+) (%d) (%-?%d+)$')}
     if fl[3] == '-' then fl[3] = '' end
-    fl[9] = tonumber(fl[8])
+    -- The numbers once per run, not once per send (tonumber is strtod, dear in Lua).
+    fl[9], fl[10], fl[11], fl[12] = tonumber(fl[8]), tonumber(fl[4]), tonumber(fl[5]), tonumber(fl[6])
     FLAGS[ARGV[B + 10]] = fl
   end
-  local SANDBOX, BAIDU, MAGIC, WS, WN, MAXS, FIRST, TZS, TZ = unpack(fl)
+  local SANDBOX, BAIDU, MAGIC, _, _, MAXS, FIRST, TZS, TZ, WS, WN, MAX = unpack(fl)
   local pre = {}
   if ARGV[B + 7] ~= '' then pre = cjson.decode(ARGV[B + 7]) end
   local W = {}
@@ -513,8 +514,8 @@ local function one(B)
       gw = pre.g.w or {}
     end
     local win = akey(P, app, 'win')
-    local cs, cn = tsub(as, an, tonumber(WS), tonumber(WN))
-    local max = tonumber(MAXS)
+    local cs, cn = tsub(as, an, WS, WN)
+    local max = MAX
     local wv = redis.call('HGET', win, OPENID)
     local s, n, r, u
     local opened = wv -- "<sec> <nsec> " of an open window, to write back as it is
@@ -527,7 +528,7 @@ local function one(B)
     if not wv or expired then
       if FIRST ~= '1' then
         if expired then
-          local es, en = tadd(s, n, tonumber(WS), tonumber(WN))
+          local es, en = tadd(s, n, WS, WN)
           civil()
           fv, fstop = window(gw, 90001, 'window: the window opened at ' .. rfc3339(s, n, TZ, false) .. ' expired at ' ..
             rfc3339(es, en, TZ, false) .. ' (app clock)'), false; break
