@@ -521,9 +521,12 @@ local function one(B)
     local opened = wv -- "<sec> <nsec> " of an open window, to write back as it is
     local expired = false
     if wv then
-      s, n, r, u = pwin(wv)
+      -- pwin, and where the replies start: one match, not two.
+      local ws, wn, at, wr
+      ws, wn, at, wr, u = string.match(wv, '^(%-?%d+) (%d+) ()(%d+) (%d)$')
+      s, n, r = tonumber(ws), tonumber(wn), tonumber(wr)
       expired = ple(s, n, cs, cn)
-      if not expired then opened = string.match(wv, '^%S+ %S+ ') end
+      if not expired then opened = string.sub(wv, 1, at - 1) end
     end
     if not wv or expired then
       if FIRST ~= '1' then
