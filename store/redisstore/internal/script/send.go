@@ -270,6 +270,10 @@ local RULES, GPLANS, APLANS
 -- writes a token; a send that registers an app drops the app's entry.
 local FLAGS, TOKENS, APPS = {}, {}, {}
 
+-- NONE is an empty list that is only read, and the warnings as [kind, message] pairs, which
+-- sends put in their lists but never change: made once per run, not once per send.
+local NONE = {}
+local W_UNISSUED, W_UNCONF, W_RULE, W_FIRST = {UNISSUED_K, UNISSUED_M}, {UNCONF_K, UNCONF_M}, {RULE_K, RULE_M}, {FIRST_K, FIRST_M}
 -- matches is SendMatch.Matches for the send whose ARGV start after B.
 local function matches(m, app, B)
   if type(m) ~= 'table' then return true end
@@ -303,7 +307,7 @@ local function window(gw, code, reason)
 end
 
 -- one decides the send whose ARGV start after B and answers its reply. It reads the run's
--- locals above as upvalues: Lua 5.1 allows a function 60, and one uses 40 of them.
+-- locals above as upvalues: Lua 5.1 allows a function 60, and one uses 37 of them.
 local function one(B)
   local TOKEN, OPENID, MSGTYPE, CONTENT = ARGV[B + 1], ARGV[B + 2], ARGV[B + 3], ARGV[B + 4]
   local fl = FLAGS[ARGV[B + 10]]
@@ -315,10 +319,10 @@ local function one(B)
     FLAGS[ARGV[B + 10]] = fl
   end
   local SANDBOX, BAIDU, MAGIC, _, _, MAXS, FIRST, TZS, TZ, WS, WN, MAX = unpack(fl)
-  local pre = {}
+  local pre = NONE
   if ARGV[B + 7] ~= '' then pre = cjson.decode(ARGV[B + 7]) end
   local W = {}
-  for _, w in ipairs(pre.w or {}) do W[#W + 1] = w end
+  for _, w in ipairs(pre.w or NONE) do W[#W + 1] = w end
 
   -- 1. The token: sendToken.
   local app, appsrc, appcap = '', '', false
@@ -366,9 +370,9 @@ local function one(B)
     end
     if not tv then
       if appsrc == 'sandbox-token' then
-        W[#W + 1] = {UNISSUED_K, UNISSUED_M}
+        W[#W + 1] = W_UNISSUED
       elseif appsrc == 'sandbox-client' then
-        W[#W + 1] = {UNCONF_K, UNCONF_M}
+        W[#W + 1] = W_UNCONF
       end
     end
   end
@@ -463,7 +467,7 @@ local function one(B)
               local v
               if gateway then v = verdict('gateway', a.error_code, 'rule ' .. label) else v = verdict('business', a.errno, 'rule ' .. label) end
               v.ru = label
-              v.w = {{RULE_K, RULE_M}}
+              v.w = {W_RULE}
               return v
             end
           end
@@ -508,10 +512,10 @@ local function one(B)
       fv, fstop = verdict('business', 90002, 'customer-service capability is off for app ' .. app), false; break
     end
     -- The platform's grant of a send on sendbytp (store.Grant): a refusal, or warnings to carry on.
-    local gw = {}
+    local gw = NONE
     if pre.g then
       if pre.g.r and pre.g.r[app] then fv, fstop = pre.g.r[app], false; break end
-      gw = pre.g.w or {}
+      gw = pre.g.w or NONE
     end
     local win = akey(P, app, 'win')
     local cs, cn = tsub(as, an, WS, WN)
@@ -556,20 +560,22 @@ local function one(B)
     local rs = fmt(r)
     redis.call('HSET', win, OPENID, opened .. rs .. ' ' .. u)
     v = window(gw, 0, 'window: reply ' .. rs .. ' of ' .. MAXS)
-    if u ~= '1' then v.w[#v.w + 1] = {FIRST_K, FIRST_M} end
+    if u ~= '1' then v.w[#v.w + 1] = W_FIRST end
     fv, fstop = v, false
   until true
 
   -- Write the notes, journal the entry unless a fault picked the send, and answer.
   local reason = fv.r
   if not fstop and fv.c ~= 0 then reason = reason .. ARGV[B + 8] end
-  for _, w in ipairs(fv.w or {}) do W[#W + 1] = w end
+  for _, w in ipairs(fv.w or NONE) do W[#W + 1] = w end
   local seq = 0
   if not faulted and not fstop then
     -- The entry travels as the server's template (e) and the decision beside it, in fields of
     -- their own, the same in every entry (decodeDecision merges them): no JSON is encoded here.
     local ws = ''
-    if #W > 0 then
+    if #W == 1 then
+      ws = W[1][1] .. '\0' .. W[1][2]
+    elseif #W > 1 then
       local flat = {}
       for _, w in ipairs(W) do
         flat[#flat + 1] = w[1]
