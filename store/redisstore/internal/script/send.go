@@ -452,10 +452,10 @@ local function one(B)
       RULES = r
     end
     local rules = RULES
-    local rperiod = 'v' .. (fs[4] or '0')
     -- takeRule is made only when there are rules.
     local takeRule
     if #rules > 0 then
+      local rperiod = 'v' .. (fs[4] or '0')
       takeRule = function(gateway)
         for i, r in ipairs(rules) do
           local a = r.answer or {}
@@ -588,7 +588,7 @@ local function one(B)
     ensure(app)
     seq = redis.call('INCR', K_SEQ)
     local id = fmt(seq) .. '-0'
-    local d = fv.l .. ' ' .. fmt(fv.c) .. ' ' .. TS .. ' ' .. TN .. ' ' .. TZS
+    local d = fv.l .. ' ' .. (fv.c == 0 and '0' or fmt(fv.c)) .. ' ' .. TS .. ' ' .. TN .. ' ' .. TZS
     local ru = fv.ru or ''
     redis.call('XADD', akey(P, app, 'jrn'), 'MAXLEN', JCAP, id, 'e', ARGV[B + 9], 'd', d, 'r', reason, 'ru', ru, 'a', app, 'w', ws)
     redis.call('XADD', K_FEED, 'MAXLEN', '~', FCAP, id, 'e', ARGV[B + 9], 'd', d, 'r', reason, 'ru', ru, 'a', app, 'w', ws)
