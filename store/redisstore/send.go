@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -82,6 +83,12 @@ func preArg(in *store.SendInput) ([]byte, error) {
 	return json.Marshal(p)
 }
 
+// entryBufs recycles the buffers of encoded entries (about 0.5–1 KB each, one per send).
+var entryBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledEntry is the largest entry buffer kept for reuse: a rare huge entry is left to the GC.
+const maxPooledEntry = 16 << 10
+
 // Send implements store.Store in one script (script.Send): one round trip per send, on Redis's
 // clock (TIME) plus the app's offset, so the replicas' clocks never matter. A new app needs no
 // second trip either: the script registers it.
@@ -93,7 +100,16 @@ func (s *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult,
 	e := in.Entry
 	e.Seq = 0
 	e.AppTime = in.Now // without an app, as SendSteps has it; the script writes an app's clock
-	entry, err := appendEntryJSON(make([]byte, 0, 1024), &e)
+	bp := entryBufs.Get().(*[]byte)
+	entry, err := appendEntryJSON((*bp)[:0], &e)
+	// The buffer is free again once Send returns: the batcher answers a call only after Redis
+	// has read its arguments, or once it is sure they will never be sent.
+	defer func() {
+		if cap(entry) <= maxPooledEntry {
+			*bp = entry[:0]
+			entryBufs.Put(bp)
+		}
+	}()
 	if err != nil {
 		return store.SendResult{}, wrap("send", err)
 	}

@@ -20,7 +20,7 @@ import (
 
 // TestSendBatcher_ConcurrentSendsEachDecidedOnce sends from many goroutines at once (so the
 // batcher puts several in one pipeline) and checks that every send was decided once: distinct
-// sequence numbers, replies counted 1..n in one window, every entry journaled once.
+// sequence numbers, replies counted 1..n in one window, every entry journaled once, as sent.
 func TestSendBatcher_ConcurrentSendsEachDecidedOnce(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range bothRedis() {
@@ -69,6 +69,17 @@ func TestSendBatcher_ConcurrentSendsEachDecidedOnce(t *testing.T) {
 			}
 			if len(es) != n {
 				t.Errorf("journal holds %d entries, want %d", len(es), n)
+			}
+			// Each entry is its own send's (an entry buffer reused before its script ran would
+			// show another send's id, or a torn one).
+			ids := map[string]bool{}
+			for _, e := range es {
+				ids[e.ID] = true
+			}
+			for i := range n {
+				if id := "req-" + strconv.Itoa(i); !ids[id] {
+					t.Errorf("no journal entry has id %q", id)
+				}
 			}
 		})
 	}
