@@ -36,9 +36,7 @@ func TestSendBatcher_ConcurrentSendsEachDecidedOnce(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range n {
 				wg.Go(func() {
-					in := sendInput(time.Now())
-					in.Window.MaxReplies = n
-					in.Limits.Default.QPS, in.Limits.Default.Daily = 0, 0
+					in := unlimitedSend(time.Now(), n)
 					in.Entry.ID = "req-" + strconv.Itoa(i)
 					r, err := s.Send(ctx, in)
 					if err != nil {
@@ -129,9 +127,7 @@ func TestSendBatcher_AFailedSendIsItsOwn(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range n {
 				wg.Go(func() {
-					in := sendInput(time.Now())
-					in.Window.MaxReplies = n
-					in.Limits.Default.QPS, in.Limits.Default.Daily = 0, 0
+					in := unlimitedSend(time.Now(), n)
 					if i%2 == 1 {
 						in.Token, in.Match.Token = "tok-b", "tok-b"
 					}
@@ -233,6 +229,14 @@ func TestSendScript_ARunDecidesAsSendsAlone(t *testing.T) {
 			})
 		}
 	}
+}
+
+// unlimitedSend is sendInput without QPS and daily limits, in a window of maxReplies.
+func unlimitedSend(now time.Time, maxReplies int) store.SendInput {
+	in := sendInput(now)
+	in.Limits.Default.QPS, in.Limits.Default.Daily = 0, 0
+	in.Window.MaxReplies = maxReplies
+	return in
 }
 
 // storeKeys lists s's keys without its prefix, sorted.
@@ -364,9 +368,7 @@ func runLimits(now time.Time) []store.SendInput {
 func runMix(now time.Time) []store.SendInput {
 	var ins []store.SendInput
 	add := func(id string, change func(in *store.SendInput)) {
-		in := sendInput(now)
-		in.Limits.Default.QPS, in.Limits.Default.Daily = 0, 0
-		in.Window.MaxReplies = 2
+		in := unlimitedSend(now, 2)
 		in.Entry.ID = id
 		in.Warn.OpenOnFirstSend = store.Warning{Kind: "open_on_first_send", Message: "opened by this send"}
 		if change != nil {

@@ -84,10 +84,10 @@ func (b *Batcher) Close() {
 
 // Do runs sc with args (no KEYS) in the next pipeline and returns its reply to this call: sc
 // takes the arguments of several calls one after the other and answers one reply per call (see
-// the package doc). A context
-// that ends while the call still waits in the queue takes it back (the script never runs); once
-// a runner has taken it, do waits for Redis's answer (bounded by the client's read and write
-// timeouts), so an answer is never lost for a script that ran.
+// the package doc). A context that ends while the call still waits in the queue takes it back
+// (the script never runs); once a runner has taken it, Do waits for Redis's answer (bounded by
+// the client's read and write timeouts), so an answer is never lost for a script that ran.
+// Either way nothing reads args once Do has returned: a caller may reuse their memory.
 func (b *Batcher) Do(ctx context.Context, sc *redis.Script, args []any) ([]any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
