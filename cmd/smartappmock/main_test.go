@@ -105,8 +105,9 @@ func TestGCPercentFor(t *testing.T) {
 	}{
 		{"Unknown_Default", 0, gcPercent},
 		{"TinyHeap_CappedAtStart", 1 << 20, startGCPercent},
-		{"SmallHeap_GrowsToTheFloor", 4 << 20, 75},
-		{"SmallerHeap_GrowsToTheFloor", 3 << 20, 133},
+		{"SmallHeap_GrowsToTheFloor", 4 << 20, 150},
+		{"SmallerHeap_CappedAtStart", 3 << 20, startGCPercent},
+		{"NearTheFloor_Default", 6 << 20, gcPercent},
 		{"LargeHeap_Default", 64 << 20, gcPercent},
 		{"AtTheFloor_Default", minHeapGoal, gcPercent},
 	} {
