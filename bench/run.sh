@@ -16,7 +16,13 @@
 # scripts' inner calls included (INFO commandstats before and after). Every process it starts (the
 # servers and redis-server) is stopped by its PID on exit.
 #
-#   bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNECTIONS] [-t THREADS] [--prism] [--fake-args "ARGS"]
+#   bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNECTIONS] [-C CONNECTIONS] [-t THREADS] [--prism] [--fake-args "ARGS"]
+#
+# After the table's loads (and its RSS readings), the fake and fake-redis run each scenario again
+# with -C connections (256 by default; 0 skips it): at -c 32 the Redis-backed fake waits on round
+# trips with cores idle, so its sends/s there measure latency more than capacity; with more
+# connections waiting, its batches fill and the machine's cores do. Every load's line, and a
+# second table, show how busy the machine was (cores, from /proc/stat).
 #
 # With -r N every (server, scenario) load runs N times, interleaved, and the table shows medians;
 # a ratio is the median of the per-round ratios (each taken between loads run back to back), which
@@ -30,6 +36,7 @@ cd "$(dirname "$0")/.."
 duration=10
 rounds=1
 conns=32
+sat_conns=256
 threads=2
 prism=0
 fake_args=""
@@ -38,15 +45,19 @@ while [ $# -gt 0 ]; do
     -d) duration=$2; shift 2 ;;
     -r) rounds=$2; shift 2 ;;
     -c) conns=$2; shift 2 ;;
+    -C) sat_conns=$2; shift 2 ;;
     -t) threads=$2; shift 2 ;;
     --prism) prism=1; shift ;;
     --fake-args) fake_args=$2; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 if ! [[ "$duration" =~ ^[0-9]+$ ]] || [ "$duration" -lt 1 ] || [ "$duration" -gt 120 ]; then
   echo "bench/run.sh: -d must be 1..120 seconds" >&2; exit 2
+fi
+if ! [[ "$sat_conns" =~ ^[0-9]+$ ]] || [ "$sat_conns" -gt 4096 ]; then
+  echo "bench/run.sh: -C must be 0..4096 connections" >&2; exit 2
 fi
 if ! [[ "$rounds" =~ ^[0-9]+$ ]] || [ "$rounds" -lt 1 ] || [ "$rounds" -gt 9 ]; then
   echo "bench/run.sh: -r must be 1..9" >&2; exit 2
@@ -167,9 +178,15 @@ round_trips() {
   awk -v n="$n" '/^[0-9.]+ \[[0-9]+ / && !/ lua\] / && !/"ping"/ { c++ } END { printf "%.2f", c / n }' "$mon"
 }
 
-declare -A rps p50 p99 rtt cps
+# busy_ticks prints the machine's busy CPU time so far, in clock ticks (user, nice, system, irq,
+# softirq of every core).
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+
+# load NAME PORT S R [CONNECTIONS KEY]: one wrk load of scenario S on server NAME in round R, with
+# -c CONNECTIONS (default -c's), its results kept under KEY (default NAME).
+declare -A rps p50 p99 rtt cps busy
 load() {
-  local name=$1 port=$2 s=$3 r=$4
+  local name=$1 port=$2 s=$3 r=$4 c=${5:-$conns} key=${6:-$1}
   local url="http://127.0.0.1:$port/rest/2.0/smartapp/message/custom/send?${query[$s]}"
   local answer
   answer=$(curl -s --max-time 5 -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data "${body[$s]}" "$url" || true)
@@ -177,15 +194,18 @@ load() {
     echo "bench: $name answered $s with $answer, want ${expect[$s]}" >&2
     exit 1
   fi
-  local out calls0=0 calls1 extra=""
-  if [ "$name" = fake-redis ]; then calls0=$(redis_calls); fi
-  out=$(timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 5s --latency -s "$work/$s.lua" "$url")
-  rps[$name.$s.$r]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
-  p50[$name.$s.$r]=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
-  p99[$name.$s.$r]=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
-  rtt[$name.$s.$r]="-"
-  cps[$name.$s.$r]="-"
-  if [ "$name" = fake-redis ]; then
+  local out calls0=0 calls1 extra="" t0 t1
+  if [ "$key" = fake-redis ]; then calls0=$(redis_calls); fi
+  t0=$(busy_ticks)
+  out=$(timeout $((duration + 30)) wrk -t"$threads" -c"$c" -d"${duration}s" --timeout 5s --latency -s "$work/$s.lua" "$url")
+  t1=$(busy_ticks)
+  busy[$key.$s.$r]=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v d="$duration" 'BEGIN { printf "%.2f", t / hz / d }')
+  rps[$key.$s.$r]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+  p50[$key.$s.$r]=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99[$key.$s.$r]=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  rtt[$key.$s.$r]="-"
+  cps[$key.$s.$r]="-"
+  if [ "$key" = fake-redis ]; then
     calls1=$(redis_calls)
     # Sends: wrk's requests, the check above, and any still in flight when wrk stopped (at most one
     # per connection, so the figure is exact to conns / requests).
@@ -193,7 +213,7 @@ load() {
     rtt[$name.$s.$r]=$(round_trips "$s")
     extra=", ${rtt[$name.$s.$r]} Redis round trips per send (${cps[$name.$s.$r]} commands with the scripts' own)"
   fi
-  echo "  round $r, $name $s: ${rps[$name.$s.$r]} req/s, p50 ${p50[$name.$s.$r]} ms, p99 ${p99[$name.$s.$r]} ms$extra" >&2
+  echo "  round $r, $key $s: ${rps[$key.$s.$r]} req/s, p50 ${p50[$key.$s.$r]} ms, p99 ${p99[$key.$s.$r]} ms, ${busy[$key.$s.$r]} cores busy$extra" >&2
 }
 
 # median prints the median of its arguments.
@@ -245,6 +265,19 @@ for name in "${servers[@]}"; do
   rss[$name]=$(rss_mb "${pid[$name]}")
 done
 
+# The saturation loads, after the RSS readings (more connections hold more memory).
+sat_servers=()
+if [ "$sat_conns" -gt 0 ]; then
+  sat_servers=(fake fake-redis)
+  for r in $(seq "$rounds"); do
+    for s in "${scenarios[@]}"; do
+      for name in "${sat_servers[@]}"; do
+        load "$name" "${port[$name]}" "$s" "$r" "$sat_conns" "$name@$sat_conns"
+      done
+    done
+  done
+fi
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 # med KIND NAME S: the median over rounds of rps, p50 or p99; ratio_to NAME OTHER S: the median of
@@ -284,8 +317,30 @@ done
 echo
 echo "RT/send: round trips to Redis per send (MONITOR, 20 sends); cmds/send: commands Redis ran per send, scripts' inner calls included"
 for s in "${scenarios[@]}"; do
+  line="cores busy during the loads of $s (of $(nproc)):"
+  for name in "${servers[@]}"; do line+=" $name $(med busy "$name" "$s"),"; done
+  echo "${line%,}"
+done
+for s in "${scenarios[@]}"; do
   echo "fake-redis / fake (in memory), $s: $(ratio_to fake-redis fake "$s")x"
 done
+if [ "$sat_conns" -gt 0 ]; then
+  echo
+  echo "At -c $sat_conns (busy: the machine's cores in use during the load, of $(nproc); a server is saturated when the cores are):"
+  echo
+  printf '| %-16s | %-8s | %10s | %9s | %9s | %6s |\n' server scenario "sends/s" "p50 ms" "p99 ms" busy
+  printf '|%s|%s|%s|%s|%s|%s|\n' ------------------ ---------- -----------: ----------: ----------: -------:
+  for s in "${scenarios[@]}"; do
+    for name in "${sat_servers[@]}"; do
+      printf '| %-16s | %-8s | %10s | %9s | %9s | %6s |\n' "$name@$sat_conns" "$s" "$(med rps "$name@$sat_conns" "$s")" \
+        "$(med p50 "$name@$sat_conns" "$s")" "$(med p99 "$name@$sat_conns" "$s")" "$(med busy "$name@$sat_conns" "$s")"
+    done
+  done
+  echo
+  for s in "${scenarios[@]}"; do
+    echo "fake-redis / fake (in memory) at -c $sat_conns, $s: $(ratio_to "fake-redis@$sat_conns" "fake@$sat_conns" "$s")x"
+  done
+fi
 if [ "$prism" = 1 ]; then
   echo
   for s in "${scenarios[@]}"; do
