@@ -194,12 +194,15 @@ load() {
     echo "bench: $name answered $s with $answer, want ${expect[$s]}" >&2
     exit 1
   fi
-  local out calls0=0 calls1 extra="" t0 t1
+  local out calls0=0 calls1 extra="" t0 t1 ns0 ns1
   if [ "$key" = fake-redis ]; then calls0=$(redis_calls); fi
   t0=$(busy_ticks)
+  ns0=$(date +%s%N)
   out=$(timeout $((duration + 30)) wrk -t"$threads" -c"$c" -d"${duration}s" --timeout 5s --latency -s "$work/$s.lua" "$url")
   t1=$(busy_ticks)
-  busy[$key.$s.$r]=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v d="$duration" 'BEGIN { printf "%.2f", t / hz / d }')
+  ns1=$(date +%s%N)
+  # Busy cores: the machine's busy CPU time over the wall time wrk took (its -d plus set-up).
+  busy[$key.$s.$r]=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v ns=$((ns1 - ns0)) 'BEGIN { printf "%.2f", t / hz / (ns / 1e9) }')
   rps[$key.$s.$r]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
   p50[$key.$s.$r]=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99[$key.$s.$r]=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
@@ -209,9 +212,9 @@ load() {
     calls1=$(redis_calls)
     # Sends: wrk's requests, the check above, and any still in flight when wrk stopped (at most one
     # per connection, so the figure is exact to conns / requests).
-    cps[$name.$s.$r]=$(awk -v c=$((calls1 - calls0)) -v n="$(awk '/ requests in / {print $1}' <<<"$out")" 'BEGIN { if (n > 0) printf "%.2f", c / (n + 1); else print "-" }')
-    rtt[$name.$s.$r]=$(round_trips "$s")
-    extra=", ${rtt[$name.$s.$r]} Redis round trips per send (${cps[$name.$s.$r]} commands with the scripts' own)"
+    cps[$key.$s.$r]=$(awk -v c=$((calls1 - calls0)) -v n="$(awk '/ requests in / {print $1}' <<<"$out")" 'BEGIN { if (n > 0) printf "%.2f", c / (n + 1); else print "-" }')
+    rtt[$key.$s.$r]=$(round_trips "$s")
+    extra=", ${rtt[$key.$s.$r]} Redis round trips per send (${cps[$key.$s.$r]} commands with the scripts' own)"
   fi
   echo "  round $r, $key $s: ${rps[$key.$s.$r]} req/s, p50 ${p50[$key.$s.$r]} ms, p99 ${p99[$key.$s.$r]} ms, ${busy[$key.$s.$r]} cores busy$extra" >&2
 }
@@ -280,7 +283,7 @@ fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-# med KIND NAME S: the median over rounds of rps, p50 or p99; ratio_to NAME OTHER S: the median of
+# med KIND NAME S: the median over rounds of rps, p50, p99 or busy; ratio_to NAME OTHER S: the median of
 # the per-round ratios.
 med() {
   local -n arr=$1

@@ -155,6 +155,9 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// The Redis store has a clock of its own (TIME), which AppNow gives the steps outside a send.
+var _ store.Clock = (*Store)(nil)
+
 // Open connects to the Redis at rawURL and returns a store once Redis answers a PING. Commands
 // are never retried (a lost answer is an error, never a reply counted twice), and the deadline
 // of an operation's context bounds its wait for Redis. The URL is
