@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -148,6 +149,49 @@ func TestBodyCutError_DescribesCause(t *testing.T) {
 			}
 			if !errors.Is(tt.err, errBodyCut) || !errors.Is(tt.err, tt.err.cause) {
 				t.Fatalf("%v matches neither errBodyCut nor its cause", tt.err)
+			}
+		})
+	}
+}
+
+// TestReadBody_CompleteBody_ConnectionKeptAlive sends two requests, one after the other, on one
+// connection: readBody closes a body it read to its end, and the connection must still serve the
+// next request (with a Content-Length and chunked).
+func TestReadBody_CompleteBody_ConnectionKeptAlive(t *testing.T) {
+	t.Parallel()
+	const part = "user_type=1&open_id=user-a&msg_type=text&content=he" // 51 bytes (0x33)
+	tests := []struct{ name, headers, body string }{
+		{name: "ContentLength", headers: "Content-Length: 51\r\n", body: part},
+		{name: "Chunked", headers: "Transfer-Encoding: chunked\r\n", body: "33\r\n" + part + "\r\n0\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			addr, results := bodyServer(t)
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { conn.Close() })
+			_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+			rd := bufio.NewReader(conn)
+			for i := range 2 {
+				if _, err := io.WriteString(conn, "POST /rest/2.0/smartapp/message/custom/send HTTP/1.1\r\nHost: 127.0.0.1\r\n"+
+					"Content-Type: application/x-www-form-urlencoded\r\n"+tt.headers+"\r\n"+tt.body); err != nil {
+					t.Fatalf("request %d: write: %v", i+1, err)
+				}
+				res, err := http.ReadResponse(rd, nil)
+				if err != nil {
+					t.Fatalf("request %d: no answer on the same connection: %v", i+1, err)
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK || res.Close {
+					t.Fatalf("request %d: status %d, close %v; want 200 on a kept-alive connection", i+1, res.StatusCode, res.Close)
+				}
+				if got := <-results; got.err != nil || string(got.body) != part {
+					t.Fatalf("request %d: body %q, err %v; want %q", i+1, got.body, got.err, part)
+				}
 			}
 		})
 	}

@@ -132,7 +132,8 @@ func describeReadError(err error) string {
 
 // readBody reads a request body of at most MaxBodyBytes. A body announced larger by its
 // Content-Length is refused at once, unread; otherwise the buffer is sized from the
-// Content-Length, so the common small form is read in one allocation.
+// Content-Length, so the common small form is read in one allocation. A body read to its end is
+// closed.
 //
 // Its errors are of two kinds, and on either it returns no body:
 //   - over the limit, an *http.MaxBytesError, as http.MaxBytesReader does (answer errno 3001
@@ -160,6 +161,10 @@ func readBody(r *http.Request) ([]byte, error) {
 		n, err := rd.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
+			// Closed once read to its end: net/http would otherwise drain it again after the
+			// handler (io.CopyN through a LimitedReader, per request). A body closed after EOF
+			// leaves the connection reusable.
+			_ = r.Body.Close()
 			return buf, nil
 		}
 		if err != nil {
