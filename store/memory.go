@@ -12,7 +12,8 @@ import (
 )
 
 // Memory is the in-memory Store: one lock per app, so apps never wait on each other, and a
-// bounded journal ring per app. Its memory is bounded whatever the traffic (see MemoryLimits): past
+// bounded journal ring per app, whose entries it keeps encoded (memory_record.go: one copy, shared
+// with the live feed, that a collection does not scan). Its memory is bounded whatever the traffic (see MemoryLimits): past
 // MaxTenants the least recently used apps that did not come from the configuration are evicted,
 // past MaxTokens the oldest issued tokens, and past MaxWindowsPerApp an app's oldest windows.
 type Memory struct {
@@ -72,8 +73,8 @@ type tenant struct {
 	exists   bool // false for the NoApp bucket and apps known only from journal entries
 	windows  map[string]*Window
 	counters map[string]Counter
-	ring     []Entry
-	head     int // index of the oldest entry
+	ring     []record // the journal, oldest at head: memory_record.go
+	head     int      // index of the oldest entry
 	n        int
 	dropped  int
 }
@@ -364,31 +365,32 @@ func (m *Memory) Counters(_ context.Context, app string) (map[string]Counter, er
 
 // Append implements Store.
 func (m *Memory) Append(_ context.Context, e Entry) (uint64, error) {
+	rec := newRecord(&e) // the store's own copy of everything in e, encoded before any lock
 	t := m.tenant(e.App, true)
 	t.lastUse.Store(m.tick.Add(1))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	// The feed gives the number, under its own lock: entries enter the feed in sequence order.
-	e.Seq = m.feed.add(&e)
+	seq := m.feed.add(rec)
 	if t.ring == nil {
-		t.ring = make([]Entry, 0, min(m.journalCap, 64))
+		t.ring = make([]record, 0, min(m.journalCap, 64))
 	}
 	if t.n < m.journalCap {
 		if len(t.ring) < m.journalCap && t.head+t.n == len(t.ring) {
-			t.ring = append(t.ring, e)
+			t.ring = append(t.ring, rec)
 		} else {
-			t.ring[(t.head+t.n)%len(t.ring)] = e
+			t.ring[(t.head+t.n)%len(t.ring)] = rec
 		}
 		t.n++
 		if !t.evicted {
 			m.held.Add(1)
 		}
-		return e.Seq, nil
+		return seq, nil
 	}
-	t.ring[t.head] = e
+	t.ring[t.head] = rec
 	t.head = (t.head + 1) % len(t.ring)
 	t.dropped++
-	return e.Seq, nil
+	return seq, nil
 }
 
 // Journal implements Store.
@@ -404,12 +406,16 @@ func (m *Memory) Journal(_ context.Context, q Query) ([]Entry, error) {
 		t.mu.Lock()
 		found := 0
 		for i := t.n - 1; i >= 0; i-- {
-			e := &t.ring[(t.head+i)%len(t.ring)]
-			if e.Seq <= q.After {
+			rec := t.ring[(t.head+i)%len(t.ring)]
+			seq := rec.seq()
+			if seq <= q.After {
 				break // older entries only from here on
 			}
-			if q.inRange(e.Seq) && q.Matches(e) {
-				out = append(out, *e)
+			if !q.inRange(seq) {
+				continue
+			}
+			if e := rec.entry(); q.Matches(&e) {
+				out = append(out, e)
 				if found++; q.Limit > 0 && found == q.Limit {
 					break // this app has given all it may
 				}

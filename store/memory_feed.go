@@ -7,8 +7,9 @@ import (
 
 // feedBacklog is how many of the newest entries the in-memory feed keeps for readers that are
 // behind (the journal file, the inbox's live stream after a reconnect; each reads up to 512 a
-// call). Entries that only the feed still holds (their app's journal has moved on) cost memory:
-// with 4096, the bench's loads peaked about 6 MB higher (issue 11).
+// call). The feed shares each entry's record with its app's journal; entries that only the feed
+// still holds (their app's journal has moved on) cost memory: with 4096, when the feed kept
+// copies of its own, the bench's loads peaked about 6 MB higher (issue 11).
 const feedBacklog = 1024
 
 // feed numbers the entries of a Memory store and keeps the newest of them, in sequence order, for
@@ -16,8 +17,8 @@ const feedBacklog = 1024
 type feed struct {
 	mu   sync.Mutex
 	seq  uint64
-	max  int     // the backlog: how many entries ring keeps once full
-	ring []Entry // ring[(seq-1) % len] holds entry seq, for the newest len entries; grows to max
+	max  int      // the backlog: how many entries ring keeps once full
+	ring []record // ring[(seq-1) % len] holds entry seq, for the newest len entries; grows to max
 	wake chan struct{}
 }
 
@@ -25,24 +26,27 @@ type feed struct {
 // here: a store that records little never holds the whole backlog.
 func (f *feed) init(n int) { f.max = n }
 
-// add numbers e, keeps it and wakes the readers. It returns e's sequence number.
-func (f *feed) add(e *Entry) uint64 {
+// add numbers rec (not yet published: it may still be written), keeps it and wakes the readers.
+// It returns rec's sequence number. The feed holds the record itself, shared with the app's
+// journal ring: a record never changes once published.
+func (f *feed) add(rec record) uint64 {
 	f.mu.Lock()
 	f.seq++
-	e.Seq = f.seq
+	rec.setSeq(f.seq)
 	if len(f.ring) < f.max {
 		// Still growing: entry seq goes to index seq-1, which is what the modulo gives below
 		// (len(ring) == seq-1 here, and == seq afterwards).
-		f.ring = append(f.ring, *e)
+		f.ring = append(f.ring, rec)
 	} else {
-		f.ring[(f.seq-1)%uint64(len(f.ring))] = *e
+		f.ring[(f.seq-1)%uint64(len(f.ring))] = rec
 	}
 	if f.wake != nil {
 		close(f.wake)
 		f.wake = nil
 	}
+	seq := f.seq
 	f.mu.Unlock()
-	return e.Seq
+	return seq
 }
 
 // Feed implements Store.
@@ -60,11 +64,15 @@ func (m *Memory) Feed(ctx context.Context, after uint64, limit int) ([]Entry, er
 			}
 			from := max(after+1, oldest)
 			to := min(f.seq, from+uint64(limit)-1)
-			out := make([]Entry, 0, to-from+1)
+			recs := make([]record, 0, to-from+1)
 			for s := from; s <= to; s++ {
-				out = append(out, f.ring[(s-1)%uint64(len(f.ring))])
+				recs = append(recs, f.ring[(s-1)%uint64(len(f.ring))])
 			}
 			f.mu.Unlock()
+			out := make([]Entry, len(recs)) // decoded outside the lock that every send takes
+			for i, rec := range recs {
+				out[i] = rec.entry()
+			}
 			return out, nil
 		}
 		if f.wake == nil {

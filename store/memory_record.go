@@ -1,0 +1,195 @@
+package store
+
+import (
+	"encoding/binary"
+	"time"
+	"unsafe"
+
+	"github.com/smartappmock/smartappmock"
+)
+
+// record is a journal entry as the Memory store holds it: encoded into one allocation that holds
+// no pointers and is never changed once published. An app's journal ring and the live feed share
+// it, and the garbage collector marks it without scanning it: held as Entry values, the two rings'
+// strings and parameters were most of what a collection scanned of a busy fake's live heap, and
+// a second copy of every entry (issue 11).
+//
+// The layout: the sequence number (8 bytes, little-endian, first so that cursors read it without
+// decoding), the two times (time.Time's binary form, after a length byte), every string field
+// (a uvarint length, then the bytes), Code, Status and LatencyMicros (varints), then the
+// parameters and the warnings (a uvarint count plus one, 0 for nil, then each one's fields).
+type record []byte
+
+// newRecord encodes e, in one allocation of the size it needs. Its sequence number is e.Seq;
+// setSeq may change it until the record is published.
+func newRecord(e *Entry) record {
+	strs := e.recordStrings()
+	size := 8 + 2*(1+16) + varintSize(int64(e.Code)) + varintSize(int64(e.Status)) + varintSize(e.LatencyMicros) +
+		uvarintSize(uint64(len(e.Params))+1) + uvarintSize(uint64(len(e.Warnings))+1)
+	for _, s := range strs {
+		size += stringSize(s)
+	}
+	for i := range e.Params {
+		p := &e.Params[i]
+		size += stringSize(p.Name) + stringSize(p.Value) + stringSize(p.Source) + 1
+	}
+	for i := range e.Warnings {
+		size += stringSize(e.Warnings[i].Kind) + stringSize(e.Warnings[i].Message)
+	}
+	b := make([]byte, 8, size)
+	binary.LittleEndian.PutUint64(b, e.Seq)
+	b = appendRecordTime(b, e.Time)
+	b = appendRecordTime(b, e.AppTime)
+	for _, s := range strs {
+		b = appendRecordString(b, s)
+	}
+	b = binary.AppendVarint(b, int64(e.Code))
+	b = binary.AppendVarint(b, int64(e.Status))
+	b = binary.AppendVarint(b, e.LatencyMicros)
+	b = appendRecordCount(b, len(e.Params), e.Params == nil)
+	for i := range e.Params {
+		p := &e.Params[i]
+		b = appendRecordString(b, p.Name)
+		b = appendRecordString(b, p.Value)
+		b = appendRecordString(b, p.Source)
+		used := byte(0)
+		if p.Used {
+			used = 1
+		}
+		b = append(b, used)
+	}
+	b = appendRecordCount(b, len(e.Warnings), e.Warnings == nil)
+	for i := range e.Warnings {
+		b = appendRecordString(b, e.Warnings[i].Kind)
+		b = appendRecordString(b, e.Warnings[i].Message)
+	}
+	return record(b)
+}
+
+// recordStrings are the string fields of e, in the record's order.
+func (e *Entry) recordStrings() [15]string {
+	return [15]string{e.ID, e.App, e.Token, e.Endpoint, e.Method, e.Path, e.ContentType, e.OpenID,
+		e.MsgType, string(e.Layer), e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultPhase}
+}
+
+func appendRecordTime(b []byte, t time.Time) []byte {
+	n := len(b)
+	b = append(b, 0)
+	out, err := t.AppendBinary(b)
+	if err != nil { // only for a zone offset of -1 minute or beyond 22 days: kept as the zero time
+		return b
+	}
+	out[n] = byte(len(out) - n - 1)
+	return out
+}
+
+// uvarintSize is how many bytes binary.AppendUvarint writes for x.
+func uvarintSize(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
+// varintSize is how many bytes binary.AppendVarint writes for x.
+func varintSize(x int64) int { return uvarintSize(uint64(x<<1) ^ uint64(x>>63)) }
+
+// stringSize is how many bytes appendRecordString writes for s.
+func stringSize(s string) int { return uvarintSize(uint64(len(s))) + len(s) }
+
+func appendRecordString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func appendRecordCount(b []byte, n int, isNil bool) []byte {
+	if isNil {
+		return append(b, 0)
+	}
+	return binary.AppendUvarint(b, uint64(n)+1)
+}
+
+// seq returns the record's sequence number.
+func (r record) seq() uint64 { return binary.LittleEndian.Uint64(r) }
+
+// setSeq sets the record's sequence number: only before the record is published.
+func (r record) setSeq(seq uint64) { binary.LittleEndian.PutUint64(r, seq) }
+
+// entry decodes the record. The entry's strings share the record's bytes, which never change:
+// only the parameters and warnings are allocated.
+func (r record) entry() Entry {
+	d := recordDecoder{b: r, i: 8}
+	e := Entry{Seq: r.seq()}
+	e.Time = d.time()
+	e.AppTime = d.time()
+	var strs [15]string
+	for i := range strs {
+		strs[i] = d.string()
+	}
+	e.ID, e.App, e.Token, e.Endpoint, e.Method, e.Path, e.ContentType, e.OpenID = strs[0], strs[1], strs[2], strs[3], strs[4], strs[5], strs[6], strs[7]
+	e.MsgType, e.Layer, e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultPhase = strs[8], smartappmock.Layer(strs[9]), strs[10], strs[11], strs[12], strs[13], strs[14]
+	e.Code, e.Status, e.LatencyMicros = int(d.varint()), int(d.varint()), d.varint()
+	if n, ok := d.count(); ok {
+		e.Params = make([]Param, n)
+		for i := range e.Params {
+			e.Params[i] = Param{Name: d.string(), Value: d.string(), Source: d.string(), Used: d.byte() == 1}
+		}
+	}
+	if n, ok := d.count(); ok {
+		e.Warnings = make([]Warning, n)
+		for i := range e.Warnings {
+			e.Warnings[i] = Warning{Kind: d.string(), Message: d.string()}
+		}
+	}
+	return e
+}
+
+// recordDecoder reads a record that newRecord wrote: its input is never malformed.
+type recordDecoder struct {
+	b record
+	i int
+}
+
+func (d *recordDecoder) byte() byte {
+	c := d.b[d.i]
+	d.i++
+	return c
+}
+
+func (d *recordDecoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b[d.i:])
+	d.i += n
+	return v
+}
+
+func (d *recordDecoder) varint() int64 {
+	v, n := binary.Varint(d.b[d.i:])
+	d.i += n
+	return v
+}
+
+func (d *recordDecoder) string() string {
+	n := int(d.uvarint())
+	if n == 0 {
+		return ""
+	}
+	s := unsafe.String(&d.b[d.i], n)
+	d.i += n
+	return s
+}
+
+func (d *recordDecoder) time() time.Time {
+	n := int(d.byte())
+	var t time.Time
+	if n > 0 {
+		_ = t.UnmarshalBinary(d.b[d.i : d.i+n])
+		d.i += n
+	}
+	return t
+}
+
+// count reads a count written by appendRecordCount: ok is false for a nil slice.
+func (d *recordDecoder) count() (n int, ok bool) {
+	v := d.uvarint()
+	return int(v) - 1, v > 0
+}
