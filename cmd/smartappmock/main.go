@@ -34,18 +34,21 @@ var version = ""
 
 // The collector's setting when the environment sets no GOGC (tuneGC).
 const (
-	// startGCPercent holds off the first collection until the heap reaches 8 MB: start-up
-	// allocates about 3 MB (2 of them at init, kin-openapi's JSON-schema package), and with Go's
-	// default the first collection came with the first answer, or before it.
-	startGCPercent = 200
+	// minHeapGoal is the least heap a collection waits for. The bench's loads keep about 2 MB
+	// live: they allocate about 8 MB between collections instead of 1.5 with GOGC=75 (issue 11:
+	// docs/operations.md, Garbage collection).
+	minHeapGoal = 10 << 20
+	// runtimeHeapMinimum is the Go runtime's own floor for GOGC=100: with GOGC=g no collection
+	// comes before the heap reaches runtimeHeapMinimum*g/100, whatever is live.
+	runtimeHeapMinimum = 4 << 20
+	// startGCPercent is the GOGC whose runtime floor is minHeapGoal (250): the setting until the
+	// first collection (start-up allocates about 3 MB, 2 of them at init, kin-openapi's
+	// JSON-schema package; with Go's default the first collection came with the first answer,
+	// or before it), and the most gcPercentFor gives.
+	startGCPercent = minHeapGoal * 100 / runtimeHeapMinimum
 	// gcPercent lets the heap grow to 1.75 times what is live before a collection, not twice,
 	// once 1.75 times the live heap is more than minHeapGoal.
 	gcPercent = 75
-	// minHeapGoal is the least heap a collection waits for (startGCPercent permitting: at most
-	// three times the live heap). The bench's loads keep about 3 MB live: they allocate about 6 MB
-	// between collections instead of 2.25 with GOGC=75, or 4.3 with the earlier 7 MiB, for about
-	// 1 MB more peak memory per MiB (issue 11: docs/operations.md, Memory).
-	minHeapGoal = 10 << 20
 )
 
 // tuneGC sets GOGC when the environment sets none: startGCPercent until the first collection has
@@ -76,7 +79,8 @@ func retuneAfterGC() {
 }
 
 // gcPercentFor is the GOGC for a live heap of live bytes: gcPercent, or more while the heap that
-// gcPercent allows stays under minHeapGoal (at most startGCPercent).
+// gcPercent allows stays under minHeapGoal. It is at most startGCPercent, whose runtime floor is
+// minHeapGoal: a smaller live heap is collected at minHeapGoal too.
 func gcPercentFor(live uint64) int {
 	if live == 0 || live >= minHeapGoal {
 		return gcPercent

@@ -105,14 +105,32 @@ func TestGCPercentFor(t *testing.T) {
 	}{
 		{"Unknown_Default", 0, gcPercent},
 		{"TinyHeap_CappedAtStart", 1 << 20, startGCPercent},
-		{"SmallHeap_GrowsToTheFloor", 4 << 20, 150},
-		{"SmallerHeap_CappedAtStart", 3 << 20, startGCPercent},
+		{"SmallHeap_CappedAtStart", 2 << 20, startGCPercent},
+		{"SmallHeap_GrowsToTheFloor", 3 << 20, 233},
+		{"MidHeap_GrowsToTheFloor", 4 << 20, 150},
 		{"NearTheFloor_Default", 6 << 20, gcPercent},
 		{"LargeHeap_Default", 64 << 20, gcPercent},
 		{"AtTheFloor_Default", minHeapGoal, gcPercent},
 	} {
 		if got := gcPercentFor(tc.live); got != tc.want {
 			t.Errorf("%s: gcPercentFor(%d) = %d, want %d", tc.name, tc.live, got, tc.want)
+		}
+	}
+}
+
+// TestGCPercentFor_HeapGoalReachesTheFloor: whatever is live, the heap goal that gcPercentFor's
+// GOGC gives (the runtime's: the larger of its floor and the live heap grown by GOGC) is about
+// minHeapGoal or more, and no more than 1.75 times the live heap once that is above the floor.
+func TestGCPercentFor_HeapGoalReachesTheFloor(t *testing.T) {
+	t.Parallel()
+	for live := uint64(64 << 10); live <= 32<<20; live += 64 << 10 {
+		g := uint64(gcPercentFor(live))
+		goal := max(runtimeHeapMinimum*g/100, live+live*g/100)
+		if goal < minHeapGoal*99/100 {
+			t.Errorf("live %d KiB: GOGC %d, heap goal %d KiB, under the floor %d KiB", live>>10, g, goal>>10, minHeapGoal>>10)
+		}
+		if grown := live + live*gcPercent/100; grown > minHeapGoal && goal != grown {
+			t.Errorf("live %d KiB: GOGC %d, heap goal %d KiB, want %d KiB (GOGC %d)", live>>10, g, goal>>10, grown>>10, gcPercent)
 		}
 	}
 }
