@@ -40,6 +40,22 @@ func bodyServer(t *testing.T) (addr string, results <-chan bodyResult) {
 	return srv.Listener.Addr().String(), ch
 }
 
+// sendHead is the start of a send request, up to its body's framing headers.
+const sendHead = "POST /rest/2.0/smartapp/message/custom/send HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+	"Content-Type: application/x-www-form-urlencoded\r\n"
+
+// dialBodyServer starts a bodyServer and returns a connection to it, closed when the test ends.
+func dialBodyServer(t *testing.T) (net.Conn, <-chan bodyResult) {
+	t.Helper()
+	addr, results := bodyServer(t)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, results
+}
+
 // TestReadBody_OverRealConnections sends bodies over loopback TCP the way a broken or hostile
 // client does, and checks how readBody reports each: complete, cut, or too large.
 func TestReadBody_OverRealConnections(t *testing.T) {
@@ -81,16 +97,10 @@ func TestReadBody_OverRealConnections(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			addr, results := bodyServer(t)
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { conn.Close() })
+			conn, results := dialBodyServer(t)
 			// Write from a goroutine: the server stops reading a too-large body part-way.
 			go func() {
-				_, _ = io.WriteString(conn, "POST /rest/2.0/smartapp/message/custom/send HTTP/1.1\r\nHost: 127.0.0.1\r\n"+
-					"Content-Type: application/x-www-form-urlencoded\r\n"+tt.headers+"\r\n"+tt.body)
+				_, _ = io.WriteString(conn, sendHead+tt.headers+"\r\n"+tt.body)
 				switch tt.then {
 				case "close":
 					conn.Close()
@@ -167,17 +177,11 @@ func TestReadBody_CompleteBody_ConnectionKeptAlive(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			addr, results := bodyServer(t)
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { conn.Close() })
+			conn, results := dialBodyServer(t)
 			_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 			rd := bufio.NewReader(conn)
 			for i := range 2 {
-				if _, err := io.WriteString(conn, "POST /rest/2.0/smartapp/message/custom/send HTTP/1.1\r\nHost: 127.0.0.1\r\n"+
-					"Content-Type: application/x-www-form-urlencoded\r\n"+tt.headers+"\r\n"+tt.body); err != nil {
+				if _, err := io.WriteString(conn, sendHead+tt.headers+"\r\n"+tt.body); err != nil {
 					t.Fatalf("request %d: write: %v", i+1, err)
 				}
 				res, err := http.ReadResponse(rd, nil)
