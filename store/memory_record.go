@@ -15,7 +15,7 @@ import (
 // a second copy of every entry (issue 11).
 //
 // The layout: the sequence number (8 bytes, little-endian, first so that cursors read it without
-// decoding), the two times (time.Time's binary form, after a length byte), every string field
+// decoding), the two times (zone, Unix seconds, nanoseconds: appendRecordTime), every string field
 // (a uvarint length, then the bytes), Code, Status and LatencyMicros (varints), then the
 // parameters and the warnings (a uvarint count plus one, 0 for nil, then each one's fields).
 type record []byte
@@ -24,7 +24,7 @@ type record []byte
 // setSeq may change it until the record is published.
 func newRecord(e *Entry) record {
 	strs := e.recordStrings()
-	size := 8 + 2*(1+16) + varintSize(int64(e.Code)) + varintSize(int64(e.Status)) + varintSize(e.LatencyMicros) +
+	size := 8 + timeSize(e.Time) + timeSize(e.AppTime) + varintSize(int64(e.Code)) + varintSize(int64(e.Status)) + varintSize(e.LatencyMicros) +
 		uvarintSize(uint64(len(e.Params))+1) + uvarintSize(uint64(len(e.Warnings))+1)
 	for _, s := range strs {
 		size += stringSize(s)
@@ -72,16 +72,38 @@ func (e *Entry) recordStrings() [15]string {
 		e.MsgType, string(e.Layer), e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultPhase}
 }
 
+// appendRecordTime writes t's zone (UTC, Local, or a fixed offset, its name not kept), its Unix
+// seconds and its nanoseconds.
 func appendRecordTime(b []byte, t time.Time) []byte {
-	n := len(b)
-	b = append(b, 0)
-	out, err := t.AppendBinary(b)
-	if err != nil { // only for a zone offset of -1 minute or beyond 22 days: kept as the zero time
-		return b
+	switch loc := t.Location(); loc {
+	case time.UTC:
+		b = append(b, recordUTC)
+	case time.Local:
+		b = append(b, recordLocal)
+	default:
+		_, off := t.Zone()
+		b = binary.AppendVarint(append(b, recordFixedZone), int64(off))
 	}
-	out[n] = byte(len(out) - n - 1)
-	return out
+	b = binary.AppendVarint(b, t.Unix())
+	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
+
+// timeSize is how many bytes appendRecordTime writes for t.
+func timeSize(t time.Time) int {
+	n := 1 + varintSize(t.Unix()) + uvarintSize(uint64(t.Nanosecond()))
+	if loc := t.Location(); loc != time.UTC && loc != time.Local {
+		_, off := t.Zone()
+		n += varintSize(int64(off))
+	}
+	return n
+}
+
+// The zones of a record's times.
+const (
+	recordUTC byte = iota
+	recordLocal
+	recordFixedZone
+)
 
 // uvarintSize is how many bytes binary.AppendUvarint writes for x.
 func uvarintSize(x uint64) int {
@@ -179,11 +201,17 @@ func (d *recordDecoder) string() string {
 }
 
 func (d *recordDecoder) time() time.Time {
-	n := int(d.byte())
-	var t time.Time
-	if n > 0 {
-		_ = t.UnmarshalBinary(d.b[d.i : d.i+n])
-		d.i += n
+	zone := d.byte()
+	var off int64
+	if zone == recordFixedZone {
+		off = d.varint()
+	}
+	t := time.Unix(d.varint(), int64(d.uvarint()))
+	switch zone {
+	case recordUTC:
+		return t.UTC()
+	case recordFixedZone:
+		return t.In(time.FixedZone("", int(off)))
 	}
 	return t
 }

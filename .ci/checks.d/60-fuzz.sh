@@ -17,6 +17,7 @@ targets=(
   "./config FuzzParse"
   "./internal/spec FuzzCompiledCheck"
   "./store/redisstore FuzzAppendEntryJSON"
+  "./store FuzzRecord"
 )
 for t in "${targets[@]}"; do
   set -- $t
