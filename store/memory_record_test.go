@@ -1,6 +1,8 @@
 package store
 
 import (
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +99,43 @@ func TestRecord_SetSeq(t *testing.T) {
 	rec.setSeq(1<<63 + 5)
 	if e := rec.entry(); e.Seq != 1<<63+5 || e.ID != "a" {
 		t.Fatalf("entry %+v, want seq %d and id a", e, uint64(1<<63+5))
+	}
+}
+
+// TestRecord_EveryFieldKept fills every field of an entry, and of its parameter and warning,
+// with a value of its own (found by reflection, so a field added to Entry later is filled too)
+// and requires them all back: a field the record does not encode fails here.
+func TestRecord_EveryFieldKept(t *testing.T) {
+	t.Parallel()
+	var e Entry
+	fillFields(t, reflect.ValueOf(&e).Elem(), 1)
+	checkRecordRoundTrip(t, e)
+}
+
+// fillFields sets every field of the struct v to a non-zero value derived from n and its index.
+func fillFields(t *testing.T, v reflect.Value, n int) {
+	t.Helper()
+	for i := range v.NumField() {
+		f, k := v.Field(i), n*100+i+1
+		switch {
+		case f.Type() == reflect.TypeFor[time.Time]():
+			f.Set(reflect.ValueOf(time.Unix(int64(k)*1000, int64(k)).UTC()))
+		case f.Kind() == reflect.String:
+			f.SetString(v.Type().Field(i).Name + "-" + strconv.Itoa(k))
+		case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:
+			f.SetInt(int64(k))
+		case f.Kind() == reflect.Uint64:
+			f.SetUint(uint64(k))
+		case f.Kind() == reflect.Bool:
+			f.SetBool(true)
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+			s := reflect.MakeSlice(f.Type(), 2, 2)
+			for j := range 2 {
+				fillFields(t, s.Index(j), k*10+j)
+			}
+			f.Set(s)
+		default:
+			t.Fatalf("field %s of %s: kind %s has no test value; teach fillFields and the record (memory_record.go)", v.Type().Field(i).Name, v.Type(), f.Kind())
+		}
 	}
 }
