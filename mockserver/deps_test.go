@@ -23,6 +23,7 @@ func TestDependencies_PointOneWay(t *testing.T) {
 		{mod + "/mockserver", []string{"github.com/prometheus/", "github.com/chromedp/", mod + "/mockserver/admin", mod + "/mockserver/inbox", mod + "/mockserver/observe"}},
 		{mod + "/mockserver/mockservertest", []string{"github.com/prometheus/", "github.com/chromedp/"}},
 		{mod + "/store", serverPackages},
+		{mod + "/store/memstore", serverPackages},
 		{mod + "/store/redisstore", serverPackages},
 		{mod + "/mockserver/push", append([]string{mod + "/config", mod + "/store"}, serverPackages...)},
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // MaxBodyBytes is the largest request body the fake reads (1 MiB); a larger one answers errno 3001.
@@ -28,7 +29,7 @@ const MaxBodyBytes = 1 << 20
 type Options struct {
 	// Config is the configuration; nil means config.Default().
 	Config *config.Config
-	// Store keeps the state; nil means store.NewMemory(Config.Policy.JournalCap). Several servers
+	// Store keeps the state; nil means memstore.New(Config.Policy.JournalCap). Several servers
 	// may share one store: they then agree on every window, limit, rule and fault plan.
 	Store store.Store
 	// Now is the server clock; nil means time.Now. Each app's clock is Now plus its offset, or,
@@ -118,7 +119,7 @@ func New(opts Options) (*Server, error) {
 		release:   make(chan struct{}),
 	}
 	if s.store == nil {
-		s.store = store.NewMemory(cfg.Policy.JournalCap)
+		s.store = memstore.New(cfg.Policy.JournalCap)
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -16,6 +16,7 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 	"github.com/smartappmock/smartappmock/store/redisstore"
 	"github.com/smartappmock/smartappmock/store/redisstore/redistest"
 )
@@ -151,7 +152,7 @@ var benchStores = []struct {
 	open func(b *testing.B, journalCap int) (store.Store, *tripCounter)
 }{
 	{"Memory", func(b *testing.B, journalCap int) (store.Store, *tripCounter) {
-		return store.NewMemory(journalCap), nil
+		return memstore.New(journalCap), nil
 	}},
 	{"RedisServer", func(b *testing.B, journalCap int) (store.Store, *tripCounter) {
 		url := redistest.Start(b).URL()

@@ -151,7 +151,7 @@ func (q Query) Matches(e *Entry) bool {
 	return true
 }
 
-// inRange reports whether seq is within the cursors of q.
-func (q Query) inRange(seq uint64) bool {
+// InRange reports whether seq is within the cursors of q (After < seq < Before).
+func (q Query) InRange(seq uint64) bool {
 	return seq > q.After && (q.Before == 0 || seq < q.Before)
 }

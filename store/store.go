@@ -2,7 +2,8 @@
 // windows, counters, rules, fault plans and the journal with its live feed. Each method that
 // decides something is one atomic operation, so any number of servers (replicas) sharing one Store
 // agree on every window, limit, rule use and fault step. It imports no server package; the
-// in-memory store (NewMemory) is here, and storetest holds the conformance suite.
+// in-memory store is memstore, the shared one redisstore, and storetest holds the conformance
+// suite that both pass.
 package store
 
 import (
@@ -293,16 +294,6 @@ type Seed struct {
 // SeedWindow is a window the configuration opens.
 type SeedWindow struct {
 	App, OpenID string
-}
-
-// appSeed returns the configured app id, or false.
-func (s Seed) app(id string) (App, bool) {
-	for _, a := range s.Apps {
-		if a.ID == id {
-			return a, true
-		}
-	}
-	return App{}, false
 }
 
 func itoa(i int) string { return utoa(uint64(i)) }

@@ -17,7 +17,7 @@ targets=(
   "./config FuzzParse"
   "./internal/spec FuzzCompiledCheck"
   "./store/redisstore FuzzAppendEntryJSON"
-  "./store FuzzRecord"
+  "./store/memstore FuzzRecord"
 )
 for t in "${targets[@]}"; do
   set -- $t

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // The store: --store (SMARTAPPMOCK_STORE) says where the state lives. "memory" (the default) keeps
@@ -110,7 +111,7 @@ const storeOpenTimeout = 5 * time.Second
 // stderr otherwise; the store's errors reach the log through the requests they fail.
 func (s storeFlags) open(ctx context.Context, journalCap int, log *slog.Logger) (store.Store, func() error, error) {
 	if s.memory() {
-		return store.NewMemory(journalCap), func() error { return nil }, nil
+		return memstore.New(journalCap), func() error { return nil }, nil
 	}
 	st, closeStore, err := openRedis(ctx, s.url, journalCap, redisLog{log, s.password()}) // store_redis.go
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 const testPassword = "s3cr3t-pw"
@@ -164,7 +165,7 @@ func TestWatchStore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := &flakyStore{Store: store.NewMemory(10)}
+			f := &flakyStore{Store: memstore.New(10)}
 			f.head.Store(100)
 			var log syncBuffer
 			logger := slog.New(slog.NewTextHandler(&log, nil))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // MetricsPath is where the fake answers Prometheus metrics (not an API path of openapi.yaml).
@@ -49,9 +50,9 @@ type metricSeries struct {
 	latency  prometheus.Observer
 }
 
-// statsStore is implemented by stores that can report their size (store.Memory does).
+// statsStore is implemented by stores that can report their size (memstore.Store does).
 type statsStore interface {
-	Stats() store.Stats
+	Stats() memstore.Stats
 }
 
 // NewMetrics returns the metrics of a fake on st: request counts and latencies (fed by Observe),

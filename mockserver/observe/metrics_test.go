@@ -11,6 +11,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // TestObserve_FaultsAndWarnings: a faulted send counts under its fault, not the code the fake
@@ -20,7 +21,7 @@ func TestObserve_FaultsAndWarnings(t *testing.T) {
 	biz := smartappmock.LayerBusiness
 	sandboxToken := store.Warning{Kind: "unissued_token", Message: "access_token: not issued by this fake; Baidu answers 110"}
 	opened := store.Warning{Kind: "open_on_first_send", Message: "window: opened"}
-	m := NewMetrics(store.NewMemory(10))
+	m := NewMetrics(memstore.New(10))
 	for _, e := range []store.Entry{
 		{Endpoint: "send", Layer: biz, Code: 0, Fault: "http_503 (faults[0])", FaultPhase: "before"},
 		{Endpoint: "send", Layer: biz, Code: 0, Fault: "http_503 (faults[0])", FaultPhase: "before"},

@@ -22,6 +22,7 @@ import (
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/observe"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // testClock is a clock tests move by hand.
@@ -270,7 +271,7 @@ func newSandboxAdmin(o mockserver.Options, a admin.Options) (*testSandbox, error
 		if o.Config != nil {
 			jc = o.Config.Policy.JournalCap
 		}
-		o.Store = store.NewMemory(jc)
+		o.Store = memstore.New(jc)
 	}
 	m := observe.NewMetrics(o.Store)
 	o.Observe = m.Observe

@@ -20,6 +20,7 @@ import (
 	"github.com/smartappmock/smartappmock/mockserver/journalfile"
 	"github.com/smartappmock/smartappmock/mockserver/observe"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // readJournalFile decodes an NDJSON journal file.
@@ -60,7 +61,7 @@ func TestJournalFile_HoldsEveryEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Policy.JournalCap = 3
-	st := store.NewMemory(3)
+	st := memstore.New(3)
 	srv, err := newSandbox(mockserver.Options{Config: cfg, Store: st})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // TestLoad_ManyAppsExactQuotas runs a bounded concurrent load over a real HTTP server: many
@@ -117,7 +118,7 @@ func TestLoad_ManyAppsExactQuotas(t *testing.T) {
 	if len(es) != sent || sent != apps*usersPerApp*sendsPerUser {
 		t.Errorf("journal holds %d entries for %d requests sent (want %d)", len(es), sent, apps*usersPerApp*sendsPerUser)
 	}
-	if st := srv.Core.Store().(*store.Memory).Stats(); st.JournalEntries != sent {
+	if st := srv.Core.Store().(*memstore.Store).Stats(); st.JournalEntries != sent {
 		t.Errorf("store stats count %d journal entries, want %d", st.JournalEntries, sent)
 	}
 	ids := map[string]bool{}

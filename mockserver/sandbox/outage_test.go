@@ -12,11 +12,12 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // downStore is a memory store that stops answering while down is set, as a Redis that went away.
 type downStore struct {
-	*store.Memory
+	*memstore.Store
 	down atomic.Bool
 }
 
@@ -26,14 +27,14 @@ func (d *downStore) Token(ctx context.Context, v string) (store.Token, bool, err
 	if d.down.Load() {
 		return store.Token{}, false, errDown
 	}
-	return d.Memory.Token(ctx, v)
+	return d.Store.Token(ctx, v)
 }
 
 func (d *downStore) App(ctx context.Context, id string) (store.App, bool, error) {
 	if d.down.Load() {
 		return store.App{}, false, errDown
 	}
-	return d.Memory.App(ctx, id)
+	return d.Store.App(ctx, id)
 }
 
 // Send fails as a whole while down, as the one script of a send on a Redis that went away.
@@ -56,7 +57,7 @@ func (d *downStore) Ping(ctx context.Context) error {
 // answers 503; when the store is back, both work again without a restart.
 func TestStoreDown_GatewayCode2AndNotReady(t *testing.T) {
 	t.Parallel()
-	st := &downStore{Memory: store.NewMemory(100)}
+	st := &downStore{Store: memstore.New(100)}
 	f := setupOpts(t, "", func(o *mockserver.Options) { o.Store = st })
 	token := func() *httptest.ResponseRecorder {
 		q := url.Values{"grant_type": {"client_credentials"}, "client_id": {"key-a"}, "client_secret": {"secret-a"}}

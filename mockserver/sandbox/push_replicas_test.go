@@ -15,6 +15,7 @@ import (
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/push"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 	"github.com/smartappmock/smartappmock/store/redisstore"
 )
 
@@ -27,7 +28,7 @@ func TestPush_ReplicasShareConfigAndMsgIDs(t *testing.T) {
 		name     string
 		newStore func(t *testing.T) store.Store
 	}{
-		{"Memory", func(*testing.T) store.Store { return store.NewMemory(100) }},
+		{"Memory", func(*testing.T) store.Store { return memstore.New(100) }},
 		{"Redis", func(t *testing.T) store.Store {
 			m := miniredis.RunT(t)
 			s, err := redisstore.Open(context.Background(), "redis://"+m.Addr(), redisstore.Options{})

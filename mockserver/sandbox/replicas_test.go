@@ -11,7 +11,7 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver"
-	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // TestReplicasShareOneStore runs two servers from one file on one Store, as replicas behind a load
@@ -26,7 +26,7 @@ rules:
     answer: {errno: 90002}
     times: 2
 `
-	store := store.NewMemory(100)
+	store := memstore.New(100)
 	var replicas []*testSandbox
 	for range 2 {
 		c, err := config.Parse("replica.yaml", []byte(cfg))

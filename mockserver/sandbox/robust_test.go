@@ -25,6 +25,7 @@ import (
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // countingReader serves n bytes of 'a' and counts how many were read.
@@ -193,8 +194,8 @@ func TestTokenFlood_TenantsBounded(t *testing.T) {
 	cfg.Policy.Tokens = config.TokensSandbox
 	cfg.Policy.Window.Mode = config.WindowOpenOnFirstSend
 	const maxTenants = 64
-	store := store.NewMemoryLimits(cfg.Policy.JournalCap, store.MemoryLimits{MaxTenants: maxTenants, MaxTokens: 100})
-	srv, err := newSandbox(mockserver.Options{Config: cfg, Store: store})
+	mem := memstore.NewWithLimits(cfg.Policy.JournalCap, memstore.Limits{MaxTenants: maxTenants, MaxTokens: 100})
+	srv, err := newSandbox(mockserver.Options{Config: cfg, Store: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,14 +217,14 @@ func TestTokenFlood_TenantsBounded(t *testing.T) {
 			}
 		}
 	}
-	st := store.Stats()
+	st := mem.Stats()
 	if st.Tenants > maxTenants {
 		t.Errorf("store holds %d tenants after %d distinct tokens; want at most %d", st.Tenants, flood, maxTenants)
 	}
 	if st.JournalEntries > maxTenants*cfg.Policy.JournalCap {
 		t.Errorf("journal holds %d entries; want it bounded", st.JournalEntries)
 	}
-	apps, err := store.Apps(context.Background())
+	apps, err := mem.Apps(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,10 +238,10 @@ func TestTokenFlood_TenantsBounded(t *testing.T) {
 		t.Errorf("configured apps after the flood (-want +got):\n%s", diff)
 	}
 	// The newest flood app is still there; the first was evicted and starts afresh.
-	if _, ok, _ := store.App(context.Background(), mockserver.SandboxAppID(fmt.Sprintf("flood-%d", flood-1))); !ok {
+	if _, ok, _ := mem.App(context.Background(), mockserver.SandboxAppID(fmt.Sprintf("flood-%d", flood-1))); !ok {
 		t.Error("the most recent flood app was evicted")
 	}
-	if _, ok, _ := store.App(context.Background(), mockserver.SandboxAppID("flood-0")); ok {
+	if _, ok, _ := mem.App(context.Background(), mockserver.SandboxAppID("flood-0")); ok {
 		t.Error("the oldest idle flood app was not evicted")
 	}
 }
@@ -253,7 +254,7 @@ func TestTokenFlood_IssuedTokensBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.NewMemoryLimits(0, store.MemoryLimits{MaxTokens: 10})
+	st := memstore.NewWithLimits(0, memstore.Limits{MaxTokens: 10})
 	srv, err := newSandbox(mockserver.Options{Config: cfg, Store: st})
 	if err != nil {
 		t.Fatal(err)
@@ -278,7 +279,7 @@ func TestTokenFlood_IssuedTokensBounded(t *testing.T) {
 // TestWindowsPerAppBounded opens far more windows than an app keeps: the count stays bounded.
 func TestWindowsPerAppBounded(t *testing.T) {
 	t.Parallel()
-	st := store.NewMemoryLimits(0, store.MemoryLimits{MaxWindowsPerApp: 100})
+	st := memstore.NewWithLimits(0, memstore.Limits{MaxWindowsPerApp: 100})
 	ctx := context.Background()
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	rule := store.WindowRule{Duration: time.Hour, MaxReplies: 5, OpenOnFirst: true}

@@ -15,6 +15,7 @@ import (
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 	"github.com/smartappmock/smartappmock/store/redisstore"
 	"github.com/smartappmock/smartappmock/store/redisstore/redistest"
 	"github.com/smartappmock/smartappmock/store/storetest"
@@ -23,7 +24,7 @@ import (
 // TestTwoServersOnOneMemoryStore runs the conformance suite's two-server cases: replicas of the
 // sandbox sharing one in-memory store.
 func TestTwoServersOnOneMemoryStore(t *testing.T) {
-	storetest.RunServers(t, func(*testing.T) store.Store { return store.NewMemory(100) }, NewReplica)
+	storetest.RunServers(t, func(*testing.T) store.Store { return memstore.New(100) }, NewReplica)
 }
 
 // NewReplica builds one sandbox on st, for storetest.RunServers.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // benchOps are the operations measured: the deciding ones alone, the calls that one valid send
@@ -166,7 +167,7 @@ func reportRedisTime(b *testing.B, s *Store) {
 
 // BenchmarkMemory is BenchmarkRedisServer on the in-memory store, for comparison.
 func BenchmarkMemory(b *testing.B) {
-	s := store.NewMemory(1000)
+	s := memstore.New(1000)
 	v := benchSeed(b, s)
 	for _, o := range benchOps(s, v) {
 		b.Run(o.name, func(b *testing.B) { runBench(b, o.op, nil) })

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/storetest"
 )
 
 // entryJSONCases are entries that exercise every field of store.Entry: empty and set optional
@@ -63,18 +64,9 @@ func checkEntryJSON(t *testing.T, e store.Entry) {
 // FuzzAppendEntryJSON compares appendEntryJSON with json.Marshal on entries whose strings and
 // numbers the fuzzer picks.
 func FuzzAppendEntryJSON(f *testing.F) {
-	f.Add("id", "content", "reason", "open_on_first_send", int64(1700000000), int64(5), 8*3600, 90001, true)
-	f.Add("<&>", "你好\u2028", "\x00\xff", "", int64(-62135596800), int64(0), -1, -1, false)
+	storetest.AddFuzzEntrySeeds(f)
 	f.Fuzz(func(t *testing.T, s1, s2, s3, s4 string, sec, nsec int64, zone, code int, used bool) {
-		at := time.Unix(sec, nsec).In(time.FixedZone("", zone%(200*3600)))
-		e := store.Entry{Seq: uint64(sec), ID: s1, Time: at, AppTime: at.UTC(), App: s4, Token: s2, Endpoint: s1, Method: s3,
-			Path: s2, ContentType: s4, Params: []store.Param{{Name: s1, Value: s2, Source: s3, Used: used}}, OpenID: s3,
-			MsgType: s4, Layer: "business", Code: code, OAuthError: s4, Status: code, Reason: s3, Rule: s4, Fault: s2,
-			FaultPhase: s4, LatencyMicros: nsec}
-		if used {
-			e.Warnings = []store.Warning{{Kind: s4, Message: s3}}
-		}
-		checkEntryJSON(t, e)
+		checkEntryJSON(t, storetest.FuzzEntry(s1, s2, s3, s4, sec, nsec, zone, code, used))
 	})
 }
 

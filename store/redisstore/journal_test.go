@@ -12,13 +12,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // TestJournal_SameAsMemory appends the same entries to the in-memory store and to a Redis store
 // and checks that every query answers the same entries.
 func TestJournal_SameAsMemory(t *testing.T) {
 	ctx := context.Background()
-	mem := store.NewMemory(100)
+	mem := memstore.New(100)
 	rs, _ := miniT(t, Options{JournalCap: 100})
 	for i := range 250 { // app a overflows its cap of 100
 		e := store.Entry{ID: fmt.Sprint(i), App: []string{"a", "a", "b", store.NoApp}[i%4], OpenID: fmt.Sprint("u", i%7), Layer: "business"}

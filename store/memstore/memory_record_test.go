@@ -1,4 +1,4 @@
-package store
+package memstore
 
 import (
 	"reflect"
@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/storetest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -17,30 +20,30 @@ import (
 func TestRecord_RoundTrip(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 30, 19, 4, 5, 123456789, time.UTC)
-	full := Entry{
+	full := store.Entry{
 		Seq: 1 << 40, ID: "98404e98-257006", Time: at, AppTime: at.Add(48 * time.Hour), App: "20001", Token: "benc…#7137e16f",
 		Endpoint: "send", Method: "POST", Path: smartappmock.SendPath, ContentType: "application/x-www-form-urlencoded",
-		Params: []Param{
+		Params: []store.Param{
 			{Name: "access_token", Value: "benc…#7137e16f", Source: "query", Used: true},
 			{Name: "content", Value: strings.Repeat("你好", 300), Source: "body", Used: true},
 			{Name: "open_id", Value: "", Source: "body"},
 		},
 		OpenID: "user-1", MsgType: "text", Layer: smartappmock.LayerBusiness, Code: 90001, OAuthError: "invalid_client", Status: 200,
 		Reason: "window: reply 6 of 5", Rule: "rules[0]", Fault: "latency 1.2s + http_503 (faults[0]); cut", FaultPhase: "after",
-		Warnings:      []Warning{{Kind: "open_on_first_send", Message: "window: opened by this send"}},
+		Warnings:      []store.Warning{{Kind: "open_on_first_send", Message: "window: opened by this send"}},
 		LatencyMicros: 1 << 33,
 	}
 	tests := []struct {
 		name string
-		e    Entry
+		e    store.Entry
 	}{
 		{"Full", full},
-		{"Zero", Entry{}},
-		{"EmptyLists_NotNil", Entry{Params: []Param{}, Warnings: []Warning{}}},
-		{"NegativeNumbers", Entry{Code: -1, Status: -2, LatencyMicros: -3}},
-		{"LocalTime", Entry{Time: time.Unix(1_800_000_000, 5).Local(), AppTime: time.Unix(1, 0)}},
-		{"FixedZone", Entry{Time: at.In(time.FixedZone("CST", 8*3600)), AppTime: at.In(time.FixedZone("", -(3*3600 + 30*60)))}},
-		{"ZoneOfSecondsAndMinusOneMinute", Entry{Time: at.In(time.FixedZone("", -90)), AppTime: at.In(time.FixedZone("", 3600+7))}},
+		{"Zero", store.Entry{}},
+		{"EmptyLists_NotNil", store.Entry{Params: []store.Param{}, Warnings: []store.Warning{}}},
+		{"NegativeNumbers", store.Entry{Code: -1, Status: -2, LatencyMicros: -3}},
+		{"LocalTime", store.Entry{Time: time.Unix(1_800_000_000, 5).Local(), AppTime: time.Unix(1, 0)}},
+		{"FixedZone", store.Entry{Time: at.In(time.FixedZone("CST", 8*3600)), AppTime: at.In(time.FixedZone("", -(3*3600 + 30*60)))}},
+		{"ZoneOfSecondsAndMinusOneMinute", store.Entry{Time: at.In(time.FixedZone("", -90)), AppTime: at.In(time.FixedZone("", 3600+7))}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,7 +55,7 @@ func TestRecord_RoundTrip(t *testing.T) {
 
 // checkRecordRoundTrip encodes e and decodes it again: the same entry (times with the same instant
 // and zone offset, UTC staying UTC), from a buffer of exactly the size newRecord computed.
-func checkRecordRoundTrip(t *testing.T, e Entry) {
+func checkRecordRoundTrip(t *testing.T, e store.Entry) {
 	t.Helper()
 	rec := newRecord(&e)
 	if cap(rec) != len(rec) { // short: append grew the buffer, a second allocation
@@ -73,26 +76,16 @@ func checkRecordRoundTrip(t *testing.T, e Entry) {
 
 // FuzzRecord: any entry survives its record (strings of any bytes, any instant and zone offset).
 func FuzzRecord(f *testing.F) {
-	f.Add("id", "content", "reason", "open_on_first_send", int64(1700000000), int64(5), 8*3600, 90001, true)
-	f.Add("<&>", "你好\u2028", "\x00\xff", "", int64(-62135596800), int64(0), -90, -1, false)
+	storetest.AddFuzzEntrySeeds(f)
 	f.Fuzz(func(t *testing.T, s1, s2, s3, s4 string, sec, nsec int64, zone, code int, used bool) {
-		at := time.Unix(sec, nsec).In(time.FixedZone("", zone%(200*3600)))
-		e := Entry{Seq: uint64(sec), ID: s1, Time: at, AppTime: at.UTC(), App: s4, Token: s2, Endpoint: s1, Method: s3,
-			Path: s2, ContentType: s4, Params: []Param{{Name: s1, Value: s2, Source: s3, Used: used}}, OpenID: s3,
-			MsgType: s4, Layer: smartappmock.Layer(s1), Code: code, OAuthError: s4, Status: -code, Reason: s3, Rule: s4, Fault: s2,
-			FaultPhase: s4, LatencyMicros: nsec}
-		if used {
-			e.Warnings = []Warning{{Kind: s4, Message: s3}}
-			e.Time = at.Local()
-		}
-		checkRecordRoundTrip(t, e)
+		checkRecordRoundTrip(t, storetest.FuzzEntry(s1, s2, s3, s4, sec, nsec, zone, code, used))
 	})
 }
 
 // TestRecord_SetSeq: the sequence number is written in place, and read without decoding.
 func TestRecord_SetSeq(t *testing.T) {
 	t.Parallel()
-	rec := newRecord(&Entry{Seq: 7, ID: "a"})
+	rec := newRecord(&store.Entry{Seq: 7, ID: "a"})
 	if rec.seq() != 7 {
 		t.Fatalf("seq %d, want 7", rec.seq())
 	}
@@ -107,7 +100,7 @@ func TestRecord_SetSeq(t *testing.T) {
 // and requires them all back: a field the record does not encode fails here.
 func TestRecord_EveryFieldKept(t *testing.T) {
 	t.Parallel()
-	var e Entry
+	var e store.Entry
 	fillFields(t, reflect.ValueOf(&e).Elem(), 1)
 	checkRecordRoundTrip(t, e)
 }

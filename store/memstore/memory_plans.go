@@ -1,4 +1,4 @@
-package store
+package memstore
 
 import (
 	"context"
@@ -9,18 +9,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/smartappmock/smartappmock/store"
+
 	"github.com/smartappmock/smartappmock/config"
 )
 
-// plans are the rules and fault plans of a Memory store, with the fault counts of the current
+// plans are the rules and fault plans of a Store, with the fault counts of the current
 // version. Readers get immutable snapshots; every change makes a new version.
 type plans struct {
 	mu      sync.Mutex
-	rules   Rules
-	faults  Faults
-	counts  map[PlanID]*FaultCount // of faults.Version
-	version uint64                 // the last version given, rules and faults alike
-	set     bool                   // rules and faults were set (seeded or put) at least once
+	rules   store.Rules
+	faults  store.Faults
+	counts  map[store.PlanID]*store.FaultCount // of faults.Version
+	version uint64                             // the last version given, rules and faults alike
+	set     bool                               // rules and faults were set (seeded or put) at least once
 
 	// snap is what readers see: a copy of rules and faults taken after every change, so that the
 	// two reads of every send take no lock.
@@ -28,42 +30,42 @@ type plans struct {
 }
 
 type planSnap struct {
-	rules  Rules
-	faults Faults
+	rules  store.Rules
+	faults store.Faults
 }
 
 // publishLocked makes the current rules and faults visible to readers. mu must be held.
 func (p *plans) publishLocked() { p.snap.Store(&planSnap{rules: p.rules, faults: p.faults}) }
 
 func (p *plans) init() {
-	p.counts = map[PlanID]*FaultCount{}
+	p.counts = map[store.PlanID]*store.FaultCount{}
 	p.publishLocked()
 }
 
 func (p *plans) next() uint64 { p.version++; return p.version }
 
 // Rules implements Store.
-func (m *Memory) Rules(context.Context) (Rules, error) {
+func (m *Store) Rules(context.Context) (store.Rules, error) {
 	return m.plans.snap.Load().rules, nil
 }
 
 // PutRules implements Store.
-func (m *Memory) PutRules(_ context.Context, rules []config.Rule) (Rules, error) {
+func (m *Store) PutRules(_ context.Context, rules []config.Rule) (store.Rules, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
 	m.plans.set = true
-	m.plans.rules = Rules{Version: m.plans.next(), Rules: slices.Clone(rules)}
+	m.plans.rules = store.Rules{Version: m.plans.next(), Rules: slices.Clone(rules)}
 	m.plans.publishLocked()
 	return m.plans.rules, nil
 }
 
 // Faults implements Store.
-func (m *Memory) Faults(context.Context) (Faults, error) {
+func (m *Store) Faults(context.Context) (store.Faults, error) {
 	return m.plans.snap.Load().faults, nil
 }
 
 // PutFaults implements Store.
-func (m *Memory) PutFaults(_ context.Context, global []config.Fault) (Faults, error) {
+func (m *Store) PutFaults(_ context.Context, global []config.Fault) (store.Faults, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
 	m.plans.set = true
@@ -72,7 +74,7 @@ func (m *Memory) PutFaults(_ context.Context, global []config.Fault) (Faults, er
 }
 
 // RestartFaults implements Store.
-func (m *Memory) RestartFaults(context.Context) (Faults, error) {
+func (m *Store) RestartFaults(context.Context) (store.Faults, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
 	m.setFaultsLocked(m.plans.faults.Global, m.plans.faults.Apps)
@@ -80,36 +82,36 @@ func (m *Memory) RestartFaults(context.Context) (Faults, error) {
 }
 
 // setFaultsLocked installs plans under a new version with fresh counts. plans.mu must be held.
-func (m *Memory) setFaultsLocked(global []config.Fault, apps map[string][]config.Fault) {
+func (m *Store) setFaultsLocked(global []config.Fault, apps map[string][]config.Fault) {
 	if len(apps) == 0 {
 		apps = nil
 	}
-	m.plans.faults = Faults{Version: m.plans.next(), Global: global, Apps: apps}
-	m.plans.counts = map[PlanID]*FaultCount{}
+	m.plans.faults = store.Faults{Version: m.plans.next(), Global: global, Apps: apps}
+	m.plans.counts = map[store.PlanID]*store.FaultCount{}
 	m.plans.publishLocked()
 }
 
 // TakeFault implements Store.
-func (m *Memory) TakeFault(_ context.Context, v uint64, plan PlanID, p FaultPolicy) (FaultTake, error) {
+func (m *Store) TakeFault(_ context.Context, v uint64, plan store.PlanID, p store.FaultPolicy) (store.FaultTake, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
 	if v != m.plans.faults.Version {
 		// The plans changed since the caller read them: the send counts toward no plan.
-		return FaultTake{}, nil
+		return store.FaultTake{}, nil
 	}
 	c := m.plans.counts[plan]
 	if c == nil {
-		c = &FaultCount{}
+		c = &store.FaultCount{}
 		m.plans.counts[plan] = c
 	}
-	return DecideFault(c, p), nil
+	return store.DecideFault(c, p), nil
 }
 
 // FaultCounts implements Store.
-func (m *Memory) FaultCounts(_ context.Context, v uint64) (map[PlanID]FaultCount, error) {
+func (m *Store) FaultCounts(_ context.Context, v uint64) (map[store.PlanID]store.FaultCount, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
-	out := map[PlanID]FaultCount{}
+	out := map[store.PlanID]store.FaultCount{}
 	if v != m.plans.faults.Version {
 		return out, nil
 	}
@@ -120,13 +122,13 @@ func (m *Memory) FaultCounts(_ context.Context, v uint64) (map[PlanID]FaultCount
 }
 
 // Seed implements Store.
-func (m *Memory) Seed(ctx context.Context, s Seed) error {
+func (m *Store) Seed(ctx context.Context, s store.Seed) error {
 	m.seedMu.Lock()
 	defer m.seedMu.Unlock()
 	return m.seedLocked(ctx, s)
 }
 
-func (m *Memory) seedLocked(ctx context.Context, s Seed) error {
+func (m *Store) seedLocked(ctx context.Context, s store.Seed) error {
 	for _, a := range s.Apps {
 		if _, _, err := m.RegisterApp(ctx, a); err != nil {
 			return err
@@ -143,14 +145,14 @@ func (m *Memory) seedLocked(ctx context.Context, s Seed) error {
 		t := m.tenant(w.App, true)
 		t.mu.Lock()
 		if _, ok := t.windows[w.OpenID]; !ok {
-			t.windows[w.OpenID] = &Window{OpenID: w.OpenID, OpenedAt: s.At, UserMessage: true}
+			t.windows[w.OpenID] = &store.Window{OpenID: w.OpenID, OpenedAt: s.At, UserMessage: true}
 		}
 		t.mu.Unlock()
 	}
 	m.plans.mu.Lock()
 	if !m.plans.set {
 		m.plans.set = true
-		m.plans.rules = Rules{Version: m.plans.next(), Rules: slices.Clone(s.Rules)}
+		m.plans.rules = store.Rules{Version: m.plans.next(), Rules: slices.Clone(s.Rules)}
 		m.plans.publishLocked()
 		m.setFaultsLocked(slices.Clone(s.Faults), maps.Clone(s.AppFaults))
 	}
@@ -159,7 +161,7 @@ func (m *Memory) seedLocked(ctx context.Context, s Seed) error {
 }
 
 // Reset implements Store.
-func (m *Memory) Reset(ctx context.Context, app string, s Seed) error {
+func (m *Store) Reset(ctx context.Context, app string, s store.Seed) error {
 	m.seedMu.Lock()
 	defer m.seedMu.Unlock()
 	if app != "" {
@@ -174,7 +176,7 @@ func (m *Memory) Reset(ctx context.Context, app string, s Seed) error {
 		m.retire(t)
 	}
 	m.tokMu.Lock()
-	m.tokens, m.tokOrder = map[string]Token{}, nil
+	m.tokens, m.tokOrder = map[string]store.Token{}, nil
 	m.tokMu.Unlock()
 	m.plans.mu.Lock()
 	m.plans.set = false
@@ -182,28 +184,28 @@ func (m *Memory) Reset(ctx context.Context, app string, s Seed) error {
 	return m.seedLocked(ctx, s)
 }
 
-func (m *Memory) resetApp(id string, s Seed) error {
+func (m *Store) resetApp(id string, s store.Seed) error {
 	t := m.tenant(id, false)
 	if t == nil {
-		return fmt.Errorf("%w %q", ErrUnknownApp, id)
+		return fmt.Errorf("%w %q", store.ErrUnknownApp, id)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.windows = map[string]*Window{}
-	t.counters = map[string]Counter{}
+	t.windows = map[string]*store.Window{}
+	t.counters = map[string]store.Counter{}
 	if !t.evicted {
 		m.held.Add(int64(-t.n))
 	}
 	t.ring, t.head, t.n, t.dropped = nil, 0, 0, 0
 	if t.exists {
 		t.app.ClockOffset, t.app.Capability = 0, true
-		if a, ok := s.app(id); ok {
+		if a, ok := seededApp(s, id); ok {
 			t.app.Capability = a.Capability
 		}
 	}
 	for _, w := range s.Windows {
 		if w.App == id {
-			t.windows[w.OpenID] = &Window{OpenID: w.OpenID, OpenedAt: s.At, UserMessage: true}
+			t.windows[w.OpenID] = &store.Window{OpenID: w.OpenID, OpenedAt: s.At, UserMessage: true}
 		}
 	}
 	return nil
@@ -213,7 +215,7 @@ func (m *Memory) resetApp(id string, s Seed) error {
 const maxSessions = 1024
 
 // PutSession implements Store.
-func (m *Memory) PutSession(_ context.Context, id string, expires time.Time) error {
+func (m *Store) PutSession(_ context.Context, id string, expires time.Time) error {
 	m.sessMu.Lock()
 	defer m.sessMu.Unlock()
 	if len(m.sessions) >= maxSessions {
@@ -234,7 +236,7 @@ func (m *Memory) PutSession(_ context.Context, id string, expires time.Time) err
 }
 
 // Session implements Store.
-func (m *Memory) Session(_ context.Context, id string, now time.Time) (bool, error) {
+func (m *Store) Session(_ context.Context, id string, now time.Time) (bool, error) {
 	m.sessMu.Lock()
 	defer m.sessMu.Unlock()
 	exp, ok := m.sessions[id]
@@ -242,7 +244,7 @@ func (m *Memory) Session(_ context.Context, id string, now time.Time) (bool, err
 }
 
 // DeleteSession implements Store.
-func (m *Memory) DeleteSession(_ context.Context, id string) error {
+func (m *Store) DeleteSession(_ context.Context, id string) error {
 	m.sessMu.Lock()
 	defer m.sessMu.Unlock()
 	delete(m.sessions, id)
@@ -250,4 +252,14 @@ func (m *Memory) DeleteSession(_ context.Context, id string) error {
 }
 
 // Ping implements Store: memory always answers.
-func (m *Memory) Ping(context.Context) error { return nil }
+func (m *Store) Ping(context.Context) error { return nil }
+
+// seededApp returns the app of s with the given id, or false.
+func seededApp(s store.Seed, id string) (store.App, bool) {
+	for _, a := range s.Apps {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return store.App{}, false
+}

@@ -1,8 +1,10 @@
-package store
+package memstore
 
 import (
 	"context"
 	"sync"
+
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // feedBacklog is how many of the newest entries the in-memory feed keeps for readers that are
@@ -12,7 +14,7 @@ import (
 // copies of its own, the bench's loads peaked about 6 MB higher (issue 11).
 const feedBacklog = 1024
 
-// feed numbers the entries of a Memory store and keeps the newest of them, in sequence order, for
+// feed numbers the entries of a Store and keeps the newest of them, in sequence order, for
 // Feed. Readers wait on a channel that the next append closes.
 type feed struct {
 	mu   sync.Mutex
@@ -50,7 +52,7 @@ func (f *feed) add(rec record) uint64 {
 }
 
 // Feed implements Store.
-func (m *Memory) Feed(ctx context.Context, after uint64, limit int) ([]Entry, error) {
+func (m *Store) Feed(ctx context.Context, after uint64, limit int) ([]store.Entry, error) {
 	f := &m.feed
 	if limit <= 0 {
 		limit = 256
@@ -69,7 +71,7 @@ func (m *Memory) Feed(ctx context.Context, after uint64, limit int) ([]Entry, er
 				recs = append(recs, f.ring[(s-1)%uint64(len(f.ring))])
 			}
 			f.mu.Unlock()
-			out := make([]Entry, len(recs)) // decoded outside the lock that every send takes
+			out := make([]store.Entry, len(recs)) // decoded outside the lock that every send takes
 			for i, rec := range recs {
 				out[i] = rec.entry()
 			}
@@ -89,7 +91,7 @@ func (m *Memory) Feed(ctx context.Context, after uint64, limit int) ([]Entry, er
 }
 
 // Head implements Store.
-func (m *Memory) Head(context.Context) (uint64, error) {
+func (m *Store) Head(context.Context) (uint64, error) {
 	m.feed.mu.Lock()
 	defer m.feed.mu.Unlock()
 	return m.feed.seq, nil

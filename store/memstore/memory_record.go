@@ -1,14 +1,16 @@
-package store
+package memstore
 
 import (
 	"encoding/binary"
 	"time"
 	"unsafe"
 
+	"github.com/smartappmock/smartappmock/store"
+
 	"github.com/smartappmock/smartappmock"
 )
 
-// record is a journal entry as the Memory store holds it: encoded into one allocation that holds
+// record is a journal entry as the Store holds it: encoded into one allocation that holds
 // no pointers and is never changed once published. An app's journal ring and the live feed share
 // it, and the garbage collector marks it without scanning it: held as Entry values, the two rings'
 // strings and parameters were most of what a collection scanned of a busy fake's live heap, and
@@ -22,8 +24,8 @@ type record []byte
 
 // newRecord encodes e, in one allocation of the size it needs. Its sequence number is e.Seq;
 // setSeq may change it until the record is published.
-func newRecord(e *Entry) record {
-	strs := e.recordStrings()
+func newRecord(e *store.Entry) record {
+	strs := recordStrings(e)
 	size := 8 + timeSize(e.Time) + timeSize(e.AppTime) + varintSize(int64(e.Code)) + varintSize(int64(e.Status)) + varintSize(e.LatencyMicros) +
 		uvarintSize(uint64(len(e.Params))+1) + uvarintSize(uint64(len(e.Warnings))+1)
 	for _, s := range strs {
@@ -67,7 +69,7 @@ func newRecord(e *Entry) record {
 }
 
 // recordStrings are the string fields of e, in the record's order.
-func (e *Entry) recordStrings() [15]string {
+func recordStrings(e *store.Entry) [15]string {
 	return [15]string{e.ID, e.App, e.Token, e.Endpoint, e.Method, e.Path, e.ContentType, e.OpenID,
 		e.MsgType, string(e.Layer), e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultPhase}
 }
@@ -139,9 +141,9 @@ func (r record) setSeq(seq uint64) { binary.LittleEndian.PutUint64(r, seq) }
 
 // entry decodes the record. The entry's strings share the record's bytes, which never change:
 // only the parameters and warnings are allocated.
-func (r record) entry() Entry {
+func (r record) entry() store.Entry {
 	d := recordDecoder{b: r, i: 8}
-	e := Entry{Seq: r.seq()}
+	e := store.Entry{Seq: r.seq()}
 	e.Time = d.time()
 	e.AppTime = d.time()
 	var strs [15]string
@@ -152,15 +154,15 @@ func (r record) entry() Entry {
 	e.MsgType, e.Layer, e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultPhase = strs[8], smartappmock.Layer(strs[9]), strs[10], strs[11], strs[12], strs[13], strs[14]
 	e.Code, e.Status, e.LatencyMicros = int(d.varint()), int(d.varint()), d.varint()
 	if n, ok := d.count(); ok {
-		e.Params = make([]Param, n)
+		e.Params = make([]store.Param, n)
 		for i := range e.Params {
-			e.Params[i] = Param{Name: d.string(), Value: d.string(), Source: d.string(), Used: d.byte() == 1}
+			e.Params[i] = store.Param{Name: d.string(), Value: d.string(), Source: d.string(), Used: d.byte() == 1}
 		}
 	}
 	if n, ok := d.count(); ok {
-		e.Warnings = make([]Warning, n)
+		e.Warnings = make([]store.Warning, n)
 		for i := range e.Warnings {
-			e.Warnings[i] = Warning{Kind: d.string(), Message: d.string()}
+			e.Warnings[i] = store.Warning{Kind: d.string(), Message: d.string()}
 		}
 	}
 	return e

@@ -1,4 +1,4 @@
-package store_test
+package memstore_test
 
 import (
 	"strings"
@@ -7,11 +7,12 @@ import (
 	"unsafe"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 	"github.com/smartappmock/smartappmock/store/storetest"
 )
 
 func TestMemoryConformance(t *testing.T) {
-	storetest.Run(t, 10, func(*testing.T) store.Store { return store.NewMemory(10) })
+	storetest.Run(t, 10, func(*testing.T) store.Store { return memstore.New(10) })
 }
 
 // TestMemory_WindowOpenIDIsACopy: the open_id a window keeps is the store's own copy, never a piece
@@ -24,7 +25,7 @@ func TestMemory_WindowOpenIDIsACopy(t *testing.T) {
 		p, base := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(body)))
 		return p >= base && p < base+uintptr(len(body))
 	}
-	m := store.NewMemory(10)
+	m := memstore.New(10)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	if _, err := m.TakeReply(t.Context(), "1001", body[8:10], now, store.WindowRule{Duration: time.Hour, MaxReplies: 5, OpenOnFirst: true}); err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func TestMemory_JournalIsACopy(t *testing.T) {
 		p, base := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(body)))
 		return s != "" && p >= base && p < base+uintptr(len(body))
 	}
-	m := store.NewMemory(10)
+	m := memstore.New(10)
 	e := store.Entry{App: "1001", Endpoint: "send", OpenID: body[8:10], MsgType: body[20:24], Reason: body[11:19],
 		Params: []store.Param{{Name: body[0:7], Value: body[8:10], Source: "body", Used: true}}}
 	if _, err := m.Append(t.Context(), e); err != nil {

@@ -1,4 +1,4 @@
-package store
+package memstore
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"weak"
 )
 
-// The push state of a Memory lives beside it, in pushStates, rather than in a field of Memory:
-// the Memory struct belongs to memory.go, and this file adds the Pusher methods without touching
-// it. Each Memory's state is found by a weak pointer to the Memory and dropped when the Memory is
+// The push state of a Store lives beside it, in pushStates, rather than in a field of Store:
+// the Store struct belongs to memory.go, and this file adds the Pusher methods without touching
+// it. Each Store's state is found by a weak pointer to the Store and dropped when the Store is
 // collected, so the map holds no store alive.
 var (
 	pushMu     sync.Mutex
-	pushStates = map[weak.Pointer[Memory]]*memoryPush{}
+	pushStates = map[weak.Pointer[Store]]*memoryPush{}
 )
 
 type memoryPush struct {
@@ -23,7 +23,7 @@ type memoryPush struct {
 }
 
 // push returns m's push state, creating it on first use.
-func (m *Memory) push() *memoryPush {
+func (m *Store) push() *memoryPush {
 	k := weak.Make(m)
 	pushMu.Lock()
 	defer pushMu.Unlock()
@@ -31,7 +31,7 @@ func (m *Memory) push() *memoryPush {
 	if p == nil {
 		p = &memoryPush{configs: map[string][]byte{}}
 		pushStates[k] = p
-		runtime.AddCleanup(m, func(k weak.Pointer[Memory]) {
+		runtime.AddCleanup(m, func(k weak.Pointer[Store]) {
 			pushMu.Lock()
 			delete(pushStates, k)
 			pushMu.Unlock()
@@ -41,7 +41,7 @@ func (m *Memory) push() *memoryPush {
 }
 
 // PutPush implements Pusher.
-func (m *Memory) PutPush(_ context.Context, app string, cfg []byte) error {
+func (m *Store) PutPush(_ context.Context, app string, cfg []byte) error {
 	p := m.push()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -50,7 +50,7 @@ func (m *Memory) PutPush(_ context.Context, app string, cfg []byte) error {
 }
 
 // Push implements Pusher.
-func (m *Memory) Push(_ context.Context, app string) ([]byte, bool, error) {
+func (m *Store) Push(_ context.Context, app string) ([]byte, bool, error) {
 	p := m.push()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -62,7 +62,7 @@ func (m *Memory) Push(_ context.Context, app string) ([]byte, bool, error) {
 }
 
 // DeletePush implements Pusher.
-func (m *Memory) DeletePush(_ context.Context, app string) error {
+func (m *Store) DeletePush(_ context.Context, app string) error {
 	p := m.push()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -71,7 +71,7 @@ func (m *Memory) DeletePush(_ context.Context, app string) error {
 }
 
 // NextMsgID implements Pusher.
-func (m *Memory) NextMsgID(context.Context) (uint64, error) {
+func (m *Store) NextMsgID(context.Context) (uint64, error) {
 	p := m.push()
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -1,7 +1,9 @@
-package store
+package memstore
 
 import (
 	"testing"
+
+	"github.com/smartappmock/smartappmock/store"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -11,7 +13,7 @@ import (
 // the backlog sees the gap.
 func TestMemoryFeed_KeepsTheNewestBacklog(t *testing.T) {
 	t.Parallel()
-	m := NewMemory(10)
+	m := New(10)
 	seqs := func(after uint64, limit int) []uint64 {
 		t.Helper()
 		es, err := m.Feed(t.Context(), after, limit)
@@ -31,7 +33,7 @@ func TestMemoryFeed_KeepsTheNewestBacklog(t *testing.T) {
 		t.Helper()
 		for range n {
 			head, _ := m.Head(t.Context())
-			if _, err := m.Append(t.Context(), Entry{App: "1", ID: "id" + string(rune('a'+(head+1)%26))}); err != nil {
+			if _, err := m.Append(t.Context(), store.Entry{App: "1", ID: "id" + string(rune('a'+(head+1)%26))}); err != nil {
 				t.Fatal(err)
 			}
 		}

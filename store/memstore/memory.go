@@ -1,4 +1,6 @@
-package store
+// Package memstore is the in-memory store.Store: the fake's state in one process, bounded
+// whatever the traffic, with each journal entry kept as one encoded record.
+package memstore
 
 import (
 	"context"
@@ -9,16 +11,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/smartappmock/smartappmock/store"
 )
 
-// Memory is the in-memory Store: one lock per app, so apps never wait on each other, and a
+// Store is the in-memory store.Store: one lock per app, so apps never wait on each other, and a
 // bounded journal ring per app, whose entries it keeps encoded (memory_record.go: one copy, shared
-// with the live feed, that a collection does not scan). Its memory is bounded whatever the traffic (see MemoryLimits): past
+// with the live feed, that a collection does not scan). Its memory is bounded whatever the
+// traffic (see Limits): past
 // MaxTenants the least recently used apps that did not come from the configuration are evicted,
 // past MaxTokens the oldest issued tokens, and past MaxWindowsPerApp an app's oldest windows.
-type Memory struct {
+type Store struct {
 	journalCap int
-	limits     MemoryLimits
+	limits     Limits
 	tick       atomic.Int64 // use clock of tenants, for eviction
 	held       atomic.Int64 // journal entries held, all apps
 	evicted    atomic.Int64 // tenants evicted so far
@@ -32,7 +37,7 @@ type Memory struct {
 	hot [16]atomic.Pointer[tenant]
 
 	tokMu    sync.RWMutex
-	tokens   map[string]Token
+	tokens   map[string]store.Token
 	tokOrder []string // issued (evictable) tokens, oldest first
 
 	feed  feed  // the live feed: memory_feed.go
@@ -44,8 +49,8 @@ type Memory struct {
 	seedMu sync.Mutex // Seed and Reset, one at a time
 }
 
-// MemoryLimits bound a Memory. Zero fields take the defaults of DefaultMemoryLimits.
-type MemoryLimits struct {
+// Limits bound a Store. Zero fields take the defaults of DefaultLimits.
+type Limits struct {
 	// MaxTenants is how many apps the store keeps; past it, the least recently used apps that are
 	// not pinned (configured apps and the app-less journal are) are evicted with their state.
 	MaxTenants int
@@ -57,40 +62,40 @@ type MemoryLimits struct {
 	MaxWindowsPerApp int
 }
 
-// DefaultMemoryLimits are the limits of NewMemory.
-func DefaultMemoryLimits() MemoryLimits {
-	return MemoryLimits{MaxTenants: 4096, MaxTokens: 100_000, MaxWindowsPerApp: 10_000}
+// DefaultLimits are the limits of New.
+func DefaultLimits() Limits {
+	return Limits{MaxTenants: 4096, MaxTokens: 100_000, MaxWindowsPerApp: 10_000}
 }
 
 type tenant struct {
 	id      string
-	lastUse atomic.Int64 // Memory.tick at the last use
+	lastUse atomic.Int64 // Store.tick at the last use
 	pinned  atomic.Bool  // never evicted: a configured app or the app-less bucket
 
 	mu       sync.Mutex
 	evicted  bool // dropped from the store; a request still holding it no longer counts
-	app      App
+	app      store.App
 	exists   bool // false for the NoApp bucket and apps known only from journal entries
-	windows  map[string]*Window
-	counters map[string]Counter
+	windows  map[string]*store.Window
+	counters map[string]store.Counter
 	ring     []record // the journal, oldest at head: memory_record.go
 	head     int      // index of the oldest entry
 	n        int
 	dropped  int
 }
 
-// NewMemory returns an empty in-memory store that keeps at most journalCap entries per app
+// New returns an empty in-memory store that keeps at most journalCap entries per app
 // (1000 when journalCap <= 0).
-func NewMemory(journalCap int) *Memory {
-	return NewMemoryLimits(journalCap, DefaultMemoryLimits())
+func New(journalCap int) *Store {
+	return NewWithLimits(journalCap, DefaultLimits())
 }
 
-// NewMemoryLimits is NewMemory with explicit memory limits.
-func NewMemoryLimits(journalCap int, limits MemoryLimits) *Memory {
+// NewWithLimits is New with explicit memory limits.
+func NewWithLimits(journalCap int, limits Limits) *Store {
 	if journalCap <= 0 {
 		journalCap = 1000
 	}
-	def := DefaultMemoryLimits()
+	def := DefaultLimits()
 	if limits.MaxTenants <= 0 {
 		limits.MaxTenants = def.MaxTenants
 	}
@@ -100,13 +105,13 @@ func NewMemoryLimits(journalCap int, limits MemoryLimits) *Memory {
 	if limits.MaxWindowsPerApp <= 0 {
 		limits.MaxWindowsPerApp = def.MaxWindowsPerApp
 	}
-	m := &Memory{journalCap: journalCap, limits: limits, tenants: map[string]*tenant{}, tokens: map[string]Token{}, sessions: map[string]time.Time{}}
+	m := &Store{journalCap: journalCap, limits: limits, tenants: map[string]*tenant{}, tokens: map[string]store.Token{}, sessions: map[string]time.Time{}}
 	m.feed.init(feedBacklog)
 	m.plans.init()
 	return m
 }
 
-func (m *Memory) tenant(id string, create bool) *tenant {
+func (m *Store) tenant(id string, create bool) *tenant {
 	slot := &m.hot[hotSlot(id)]
 	if t := slot.Load(); t != nil && t.id == id {
 		return t
@@ -126,8 +131,8 @@ func (m *Memory) tenant(id string, create bool) *tenant {
 		if len(m.tenants) >= m.limits.MaxTenants {
 			m.evictLocked()
 		}
-		t = &tenant{id: strings.Clone(id), windows: map[string]*Window{}, counters: map[string]Counter{}}
-		t.pinned.Store(id == NoApp)
+		t = &tenant{id: strings.Clone(id), windows: map[string]*store.Window{}, counters: map[string]store.Counter{}}
+		t.pinned.Store(id == store.NoApp)
 		t.lastUse.Store(m.tick.Add(1))
 		m.tenants[id] = t
 	}
@@ -135,7 +140,7 @@ func (m *Memory) tenant(id string, create bool) *tenant {
 	return t
 }
 
-// hotSlot picks the slot of Memory.hot for a tenant id.
+// hotSlot picks the slot of Store.hot for a tenant id.
 func hotSlot(id string) int {
 	if id == "" {
 		return 0
@@ -145,7 +150,7 @@ func hotSlot(id string) int {
 
 // retire marks t, which left m.tenants, as gone: its journal entries leave the count of held
 // entries, and a request still holding t no longer counts what it adds.
-func (m *Memory) retire(t *tenant) {
+func (m *Store) retire(t *tenant) {
 	t.mu.Lock()
 	if !t.evicted {
 		m.held.Add(int64(-t.n))
@@ -154,20 +159,20 @@ func (m *Memory) retire(t *tenant) {
 	t.mu.Unlock()
 }
 
-// clearHot empties Memory.hot: a tenant left tenants. m.mu must be held for writing.
-func (m *Memory) clearHot() {
+// clearHot empties Store.hot: a tenant left tenants. m.mu must be held for writing.
+func (m *Store) clearHot() {
 	for i := range m.hot {
 		m.hot[i].Store(nil)
 	}
 }
 
 // Send implements Store with SendSteps: each step is one of the store's atomic operations.
-func (m *Memory) Send(ctx context.Context, in SendInput) (SendResult, error) {
-	return SendSteps(ctx, m, in)
+func (m *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult, error) {
+	return store.SendSteps(ctx, m, in)
 }
 
 // RegisterApp implements Store.
-func (m *Memory) RegisterApp(_ context.Context, app App) (App, bool, error) {
+func (m *Store) RegisterApp(_ context.Context, app store.App) (store.App, bool, error) {
 	t := m.tenant(app.ID, true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -182,10 +187,10 @@ func (m *Memory) RegisterApp(_ context.Context, app App) (App, bool, error) {
 }
 
 // App implements Store.
-func (m *Memory) App(_ context.Context, id string) (App, bool, error) {
+func (m *Store) App(_ context.Context, id string) (store.App, bool, error) {
 	t := m.tenant(id, false)
 	if t == nil {
-		return App{}, false, nil
+		return store.App{}, false, nil
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -193,7 +198,7 @@ func (m *Memory) App(_ context.Context, id string) (App, bool, error) {
 }
 
 // allTenants returns every tenant held now. The caller locks each one it reads.
-func (m *Memory) allTenants() []*tenant {
+func (m *Store) allTenants() []*tenant {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	ts := make([]*tenant, 0, len(m.tenants))
@@ -204,9 +209,9 @@ func (m *Memory) allTenants() []*tenant {
 }
 
 // Apps implements Store.
-func (m *Memory) Apps(_ context.Context) ([]App, error) {
+func (m *Store) Apps(_ context.Context) ([]store.App, error) {
 	ts := m.allTenants()
-	var out []App
+	var out []store.App
 	for _, t := range ts {
 		t.mu.Lock()
 		if t.exists {
@@ -219,15 +224,15 @@ func (m *Memory) Apps(_ context.Context) ([]App, error) {
 }
 
 // UpdateApp implements Store.
-func (m *Memory) UpdateApp(_ context.Context, id string, capability *bool, advance time.Duration) (App, error) {
+func (m *Store) UpdateApp(_ context.Context, id string, capability *bool, advance time.Duration) (store.App, error) {
 	t := m.tenant(id, false)
 	if t == nil {
-		return App{}, fmt.Errorf("%w %q", ErrUnknownApp, id)
+		return store.App{}, fmt.Errorf("%w %q", store.ErrUnknownApp, id)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.exists {
-		return App{}, fmt.Errorf("%w %q", ErrUnknownApp, id)
+		return store.App{}, fmt.Errorf("%w %q", store.ErrUnknownApp, id)
 	}
 	if capability != nil {
 		t.app.Capability = *capability
@@ -237,7 +242,7 @@ func (m *Memory) UpdateApp(_ context.Context, id string, capability *bool, advan
 }
 
 // PutToken implements Store.
-func (m *Memory) PutToken(_ context.Context, tok Token) error {
+func (m *Store) PutToken(_ context.Context, tok store.Token) error {
 	m.tokMu.Lock()
 	defer m.tokMu.Unlock()
 	_, replaced := m.tokens[tok.Value]
@@ -257,7 +262,7 @@ func (m *Memory) PutToken(_ context.Context, tok Token) error {
 }
 
 // Token implements Store.
-func (m *Memory) Token(_ context.Context, value string) (Token, bool, error) {
+func (m *Store) Token(_ context.Context, value string) (store.Token, bool, error) {
 	m.tokMu.RLock()
 	tok, ok := m.tokens[value]
 	m.tokMu.RUnlock()
@@ -265,20 +270,20 @@ func (m *Memory) Token(_ context.Context, value string) (Token, bool, error) {
 }
 
 // OpenWindow implements Store.
-func (m *Memory) OpenWindow(_ context.Context, app, openID string, at time.Time) error {
+func (m *Store) OpenWindow(_ context.Context, app, openID string, at time.Time) error {
 	t := m.tenant(app, true)
 	t.mu.Lock()
 	if _, ok := t.windows[openID]; !ok {
 		t.boundWindows(m.limits.MaxWindowsPerApp, at, 0)
 	}
 	openID = strings.Clone(openID) // kept: never a piece of the caller's request body
-	t.windows[openID] = &Window{OpenID: openID, OpenedAt: at, UserMessage: true}
+	t.windows[openID] = &store.Window{OpenID: openID, OpenedAt: at, UserMessage: true}
 	t.mu.Unlock()
 	return nil
 }
 
 // TakeReply implements Store.
-func (m *Memory) TakeReply(_ context.Context, app, openID string, now time.Time, rule WindowRule) (ReplyDecision, error) {
+func (m *Store) TakeReply(_ context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyDecision, error) {
 	t := m.tenant(app, true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -289,17 +294,17 @@ func (m *Memory) TakeReply(_ context.Context, app, openID string, now time.Time,
 			reason := "no user message opened a window for this open_id (policy require_user_message)"
 			if expired {
 				reason = fmt.Sprintf("the window opened at %s expired at %s (app clock)", w.OpenedAt.Format(time.RFC3339), w.OpenedAt.Add(rule.Duration).Format(time.RFC3339))
-				return ReplyDecision{Reason: reason, Window: *w}, nil
+				return store.ReplyDecision{Reason: reason, Window: *w}, nil
 			}
-			return ReplyDecision{Reason: reason}, nil
+			return store.ReplyDecision{Reason: reason}, nil
 		}
 		openID = strings.Clone(openID) // kept: never a piece of the caller's request body (it would pin it)
-		w = &Window{OpenID: openID, OpenedAt: now}
+		w = &store.Window{OpenID: openID, OpenedAt: now}
 		t.boundWindows(m.limits.MaxWindowsPerApp, now, rule.Duration)
 		t.windows[openID] = w
 	}
 	if w.Replies >= rule.MaxReplies {
-		return ReplyDecision{
+		return store.ReplyDecision{
 			Reason: fmt.Sprintf("%d of %d replies already sent in the window opened at %s (app clock)", w.Replies, rule.MaxReplies, w.OpenedAt.Format(time.RFC3339)),
 			Window: *w,
 		}, nil
@@ -311,17 +316,17 @@ func (m *Memory) TakeReply(_ context.Context, app, openID string, now time.Time,
 	b = strconv.AppendInt(b, int64(w.Replies), 10)
 	b = append(b, " of "...)
 	b = strconv.AppendInt(b, int64(rule.MaxReplies), 10)
-	return ReplyDecision{OK: true, Reason: string(b), Window: *w}, nil
+	return store.ReplyDecision{OK: true, Reason: string(b), Window: *w}, nil
 }
 
 // Windows implements Store.
-func (m *Memory) Windows(_ context.Context, app string) ([]Window, error) {
+func (m *Store) Windows(_ context.Context, app string) ([]store.Window, error) {
 	t := m.tenant(app, false)
 	if t == nil {
 		return nil, nil
 	}
 	t.mu.Lock()
-	out := make([]Window, 0, len(t.windows))
+	out := make([]store.Window, 0, len(t.windows))
 	for _, w := range t.windows {
 		out = append(out, *w)
 	}
@@ -331,13 +336,13 @@ func (m *Memory) Windows(_ context.Context, app string) ([]Window, error) {
 }
 
 // TakeCount implements Store.
-func (m *Memory) TakeCount(_ context.Context, app, name, window string, limit int) (int, bool, error) {
+func (m *Store) TakeCount(_ context.Context, app, name, window string, limit int) (int, bool, error) {
 	t := m.tenant(app, true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := t.counters[name]
 	if c.Window != window {
-		c = Counter{Window: window}
+		c = store.Counter{Window: window}
 	}
 	if limit > 0 && c.Count >= limit {
 		t.counters[name] = c
@@ -349,8 +354,8 @@ func (m *Memory) TakeCount(_ context.Context, app, name, window string, limit in
 }
 
 // Counters implements Store.
-func (m *Memory) Counters(_ context.Context, app string) (map[string]Counter, error) {
-	out := map[string]Counter{}
+func (m *Store) Counters(_ context.Context, app string) (map[string]store.Counter, error) {
+	out := map[string]store.Counter{}
 	t := m.tenant(app, false)
 	if t == nil {
 		return out, nil
@@ -364,7 +369,7 @@ func (m *Memory) Counters(_ context.Context, app string) (map[string]Counter, er
 }
 
 // Append implements Store.
-func (m *Memory) Append(_ context.Context, e Entry) (uint64, error) {
+func (m *Store) Append(_ context.Context, e store.Entry) (uint64, error) {
 	rec := newRecord(&e) // the store's own copy of everything in e, encoded before any lock
 	t := m.tenant(e.App, true)
 	t.lastUse.Store(m.tick.Add(1))
@@ -394,14 +399,14 @@ func (m *Memory) Append(_ context.Context, e Entry) (uint64, error) {
 }
 
 // Journal implements Store.
-func (m *Memory) Journal(_ context.Context, q Query) ([]Entry, error) {
+func (m *Store) Journal(_ context.Context, q store.Query) ([]store.Entry, error) {
 	var ts []*tenant
 	if q.App == "" {
 		ts = m.allTenants()
 	} else if t := m.tenant(q.App, false); t != nil {
 		ts = []*tenant{t}
 	}
-	var out []Entry
+	var out []store.Entry
 	for _, t := range ts {
 		t.mu.Lock()
 		found := 0
@@ -411,7 +416,7 @@ func (m *Memory) Journal(_ context.Context, q Query) ([]Entry, error) {
 			if seq <= q.After {
 				break // older entries only from here on
 			}
-			if !q.inRange(seq) {
+			if !q.InRange(seq) {
 				continue
 			}
 			if e := rec.entry(); q.Matches(&e) {
@@ -431,7 +436,7 @@ func (m *Memory) Journal(_ context.Context, q Query) ([]Entry, error) {
 }
 
 // JournalStats implements Store.
-func (m *Memory) JournalStats(_ context.Context, app string) (int, int, error) {
+func (m *Store) JournalStats(_ context.Context, app string) (int, int, error) {
 	t := m.tenant(app, false)
 	if t == nil {
 		return 0, 0, nil
@@ -452,7 +457,7 @@ type Stats struct {
 }
 
 // Stats reports how many tenants and journal entries the store holds (for the metrics).
-func (m *Memory) Stats() Stats {
+func (m *Store) Stats() Stats {
 	m.mu.RLock()
 	n := len(m.tenants)
 	m.mu.RUnlock()
@@ -464,7 +469,7 @@ func (m *Memory) Stats() Stats {
 
 // evictLocked drops the least recently used eighth of the unpinned tenants (at least one), so a
 // flood of new apps costs one sort per MaxTenants/8 new apps. m.mu must be held for writing.
-func (m *Memory) evictLocked() {
+func (m *Store) evictLocked() {
 	type cand struct {
 		id  string
 		use int64
@@ -505,7 +510,7 @@ func (t *tenant) boundWindows(limit int, now time.Time, ttl time.Duration) {
 	if len(t.windows) < limit {
 		return
 	}
-	ws := make([]*Window, 0, len(t.windows))
+	ws := make([]*store.Window, 0, len(t.windows))
 	for _, w := range t.windows {
 		ws = append(ws, w)
 	}
@@ -516,19 +521,19 @@ func (t *tenant) boundWindows(limit int, now time.Time, ttl time.Duration) {
 }
 
 // DeleteApp implements Store.
-func (m *Memory) DeleteApp(_ context.Context, id string) error {
+func (m *Store) DeleteApp(_ context.Context, id string) error {
 	t := m.tenant(id, false)
 	if t == nil {
-		return fmt.Errorf("%w %q", ErrUnknownApp, id)
+		return fmt.Errorf("%w %q", store.ErrUnknownApp, id)
 	}
 	t.mu.Lock()
 	exists, source := t.exists, t.app.Source
 	t.mu.Unlock()
 	if !exists {
-		return fmt.Errorf("%w %q", ErrUnknownApp, id)
+		return fmt.Errorf("%w %q", store.ErrUnknownApp, id)
 	}
 	if source == "config" {
-		return fmt.Errorf("%w: %q", ErrConfiguredApp, id)
+		return fmt.Errorf("%w: %q", store.ErrConfiguredApp, id)
 	}
 	m.mu.Lock()
 	if m.tenants[id] == t {

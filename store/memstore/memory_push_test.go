@@ -1,12 +1,13 @@
-package store_test
+package memstore_test
 
 import (
 	"testing"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/memstore"
 	"github.com/smartappmock/smartappmock/store/storetest"
 )
 
 func TestPushConformance_Memory(t *testing.T) {
-	storetest.RunPush(t, func(t *testing.T) store.Store { return store.NewMemory(10) })
+	storetest.RunPush(t, func(t *testing.T) store.Store { return memstore.New(10) })
 }
