@@ -310,3 +310,13 @@ func utoa(v uint64) string {
 		}
 	}
 }
+
+// Stats are the sizes a store reports for the metrics (the in-memory store does: memstore).
+type Stats struct {
+	// Tenants is how many apps (and app-less journal buckets) the store holds.
+	Tenants int
+	// JournalEntries is how many journal entries it holds in all.
+	JournalEntries int
+	// Tokens is how many tokens it holds, issued and configured.
+	Tokens int
+}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/store"
-	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
 // MetricsPath is where the fake answers Prometheus metrics (not an API path of openapi.yaml).
@@ -52,7 +51,7 @@ type metricSeries struct {
 
 // statsStore is implemented by stores that can report their size (memstore.Store does).
 type statsStore interface {
-	Stats() memstore.Stats
+	Stats() store.Stats
 }
 
 // NewMetrics returns the metrics of a fake on st: request counts and latencies (fed by Observe),

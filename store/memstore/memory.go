@@ -446,25 +446,15 @@ func (m *Store) JournalStats(_ context.Context, app string) (int, int, error) {
 	return t.n, t.dropped, nil
 }
 
-// Stats are the sizes a store reports for the metrics.
-type Stats struct {
-	// Tenants is how many apps (and app-less journal buckets) the store holds.
-	Tenants int
-	// JournalEntries is how many journal entries it holds in all.
-	JournalEntries int
-	// Tokens is how many tokens it holds, issued and configured.
-	Tokens int
-}
-
 // Stats reports how many tenants and journal entries the store holds (for the metrics).
-func (m *Store) Stats() Stats {
+func (m *Store) Stats() store.Stats {
 	m.mu.RLock()
 	n := len(m.tenants)
 	m.mu.RUnlock()
 	m.tokMu.RLock()
 	tokens := len(m.tokens)
 	m.tokMu.RUnlock()
-	return Stats{Tenants: n, JournalEntries: int(m.held.Load()), Tokens: tokens}
+	return store.Stats{Tenants: n, JournalEntries: int(m.held.Load()), Tokens: tokens}
 }
 
 // evictLocked drops the least recently used eighth of the unpinned tenants (at least one), so a
