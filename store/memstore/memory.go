@@ -18,9 +18,9 @@ import (
 // Store is the in-memory store.Store: one lock per app, so apps never wait on each other, and a
 // bounded journal ring per app, whose entries it keeps encoded (memory_record.go: one copy, shared
 // with the live feed, that a collection does not scan). Its memory is bounded whatever the
-// traffic (see Limits): past
-// MaxTenants the least recently used apps that did not come from the configuration are evicted,
-// past MaxTokens the oldest issued tokens, and past MaxWindowsPerApp an app's oldest windows.
+// traffic (see Limits): past MaxTenants the least recently used apps that did not come from the
+// configuration are evicted, past MaxTokens the oldest issued tokens, and past MaxWindowsPerApp
+// an app's oldest windows.
 type Store struct {
 	journalCap int
 	limits     Limits
@@ -166,12 +166,12 @@ func (m *Store) clearHot() {
 	}
 }
 
-// Send implements Store with SendSteps: each step is one of the store's atomic operations.
+// Send implements store.Store with store.SendSteps: each step is one of the store's atomic operations.
 func (m *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult, error) {
 	return store.SendSteps(ctx, m, in)
 }
 
-// RegisterApp implements Store.
+// RegisterApp implements store.Store.
 func (m *Store) RegisterApp(_ context.Context, app store.App) (store.App, bool, error) {
 	t := m.tenant(app.ID, true)
 	t.mu.Lock()
@@ -186,7 +186,7 @@ func (m *Store) RegisterApp(_ context.Context, app store.App) (store.App, bool, 
 	return app, true, nil
 }
 
-// App implements Store.
+// App implements store.Store.
 func (m *Store) App(_ context.Context, id string) (store.App, bool, error) {
 	t := m.tenant(id, false)
 	if t == nil {
@@ -208,7 +208,7 @@ func (m *Store) allTenants() []*tenant {
 	return ts
 }
 
-// Apps implements Store.
+// Apps implements store.Store.
 func (m *Store) Apps(_ context.Context) ([]store.App, error) {
 	ts := m.allTenants()
 	var out []store.App
@@ -223,7 +223,7 @@ func (m *Store) Apps(_ context.Context) ([]store.App, error) {
 	return out, nil
 }
 
-// UpdateApp implements Store.
+// UpdateApp implements store.Store.
 func (m *Store) UpdateApp(_ context.Context, id string, capability *bool, advance time.Duration) (store.App, error) {
 	t := m.tenant(id, false)
 	if t == nil {
@@ -241,7 +241,7 @@ func (m *Store) UpdateApp(_ context.Context, id string, capability *bool, advanc
 	return t.app, nil
 }
 
-// PutToken implements Store.
+// PutToken implements store.Store.
 func (m *Store) PutToken(_ context.Context, tok store.Token) error {
 	m.tokMu.Lock()
 	defer m.tokMu.Unlock()
@@ -261,7 +261,7 @@ func (m *Store) PutToken(_ context.Context, tok store.Token) error {
 	return nil
 }
 
-// Token implements Store.
+// Token implements store.Store.
 func (m *Store) Token(_ context.Context, value string) (store.Token, bool, error) {
 	m.tokMu.RLock()
 	tok, ok := m.tokens[value]
@@ -269,7 +269,7 @@ func (m *Store) Token(_ context.Context, value string) (store.Token, bool, error
 	return tok, ok, nil
 }
 
-// OpenWindow implements Store.
+// OpenWindow implements store.Store.
 func (m *Store) OpenWindow(_ context.Context, app, openID string, at time.Time) error {
 	t := m.tenant(app, true)
 	t.mu.Lock()
@@ -282,7 +282,7 @@ func (m *Store) OpenWindow(_ context.Context, app, openID string, at time.Time) 
 	return nil
 }
 
-// TakeReply implements Store.
+// TakeReply implements store.Store.
 func (m *Store) TakeReply(_ context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyDecision, error) {
 	t := m.tenant(app, true)
 	t.mu.Lock()
@@ -319,7 +319,7 @@ func (m *Store) TakeReply(_ context.Context, app, openID string, now time.Time, 
 	return store.ReplyDecision{OK: true, Reason: string(b), Window: *w}, nil
 }
 
-// Windows implements Store.
+// Windows implements store.Store.
 func (m *Store) Windows(_ context.Context, app string) ([]store.Window, error) {
 	t := m.tenant(app, false)
 	if t == nil {
@@ -335,7 +335,7 @@ func (m *Store) Windows(_ context.Context, app string) ([]store.Window, error) {
 	return out, nil
 }
 
-// TakeCount implements Store.
+// TakeCount implements store.Store.
 func (m *Store) TakeCount(_ context.Context, app, name, window string, limit int) (int, bool, error) {
 	t := m.tenant(app, true)
 	t.mu.Lock()
@@ -353,7 +353,7 @@ func (m *Store) TakeCount(_ context.Context, app, name, window string, limit int
 	return c.Count, true, nil
 }
 
-// Counters implements Store.
+// Counters implements store.Store.
 func (m *Store) Counters(_ context.Context, app string) (map[string]store.Counter, error) {
 	out := map[string]store.Counter{}
 	t := m.tenant(app, false)
@@ -368,7 +368,7 @@ func (m *Store) Counters(_ context.Context, app string) (map[string]store.Counte
 	return out, nil
 }
 
-// Append implements Store.
+// Append implements store.Store.
 func (m *Store) Append(_ context.Context, e store.Entry) (uint64, error) {
 	rec := newRecord(&e) // the store's own copy of everything in e, encoded before any lock
 	t := m.tenant(e.App, true)
@@ -398,7 +398,7 @@ func (m *Store) Append(_ context.Context, e store.Entry) (uint64, error) {
 	return seq, nil
 }
 
-// Journal implements Store.
+// Journal implements store.Store.
 func (m *Store) Journal(_ context.Context, q store.Query) ([]store.Entry, error) {
 	var ts []*tenant
 	if q.App == "" {
@@ -435,7 +435,7 @@ func (m *Store) Journal(_ context.Context, q store.Query) ([]store.Entry, error)
 	return out, nil
 }
 
-// JournalStats implements Store.
+// JournalStats implements store.Store.
 func (m *Store) JournalStats(_ context.Context, app string) (int, int, error) {
 	t := m.tenant(app, false)
 	if t == nil {
@@ -510,7 +510,7 @@ func (t *tenant) boundWindows(limit int, now time.Time, ttl time.Duration) {
 	}
 }
 
-// DeleteApp implements Store.
+// DeleteApp implements store.Store.
 func (m *Store) DeleteApp(_ context.Context, id string) error {
 	t := m.tenant(id, false)
 	if t == nil {

@@ -51,7 +51,7 @@ func (f *feed) add(rec record) uint64 {
 	return seq
 }
 
-// Feed implements Store.
+// Feed implements store.Store.
 func (m *Store) Feed(ctx context.Context, after uint64, limit int) ([]store.Entry, error) {
 	f := &m.feed
 	if limit <= 0 {
@@ -90,7 +90,7 @@ func (m *Store) Feed(ctx context.Context, after uint64, limit int) ([]store.Entr
 	}
 }
 
-// Head implements Store.
+// Head implements store.Store.
 func (m *Store) Head(context.Context) (uint64, error) {
 	m.feed.mu.Lock()
 	defer m.feed.mu.Unlock()

@@ -44,12 +44,12 @@ func (p *plans) init() {
 
 func (p *plans) next() uint64 { p.version++; return p.version }
 
-// Rules implements Store.
+// Rules implements store.Store.
 func (m *Store) Rules(context.Context) (store.Rules, error) {
 	return m.plans.snap.Load().rules, nil
 }
 
-// PutRules implements Store.
+// PutRules implements store.Store.
 func (m *Store) PutRules(_ context.Context, rules []config.Rule) (store.Rules, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
@@ -59,12 +59,12 @@ func (m *Store) PutRules(_ context.Context, rules []config.Rule) (store.Rules, e
 	return m.plans.rules, nil
 }
 
-// Faults implements Store.
+// Faults implements store.Store.
 func (m *Store) Faults(context.Context) (store.Faults, error) {
 	return m.plans.snap.Load().faults, nil
 }
 
-// PutFaults implements Store.
+// PutFaults implements store.Store.
 func (m *Store) PutFaults(_ context.Context, global []config.Fault) (store.Faults, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
@@ -73,7 +73,7 @@ func (m *Store) PutFaults(_ context.Context, global []config.Fault) (store.Fault
 	return m.plans.faults, nil
 }
 
-// RestartFaults implements Store.
+// RestartFaults implements store.Store.
 func (m *Store) RestartFaults(context.Context) (store.Faults, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
@@ -91,7 +91,7 @@ func (m *Store) setFaultsLocked(global []config.Fault, apps map[string][]config.
 	m.plans.publishLocked()
 }
 
-// TakeFault implements Store.
+// TakeFault implements store.Store.
 func (m *Store) TakeFault(_ context.Context, v uint64, plan store.PlanID, p store.FaultPolicy) (store.FaultTake, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
@@ -107,7 +107,7 @@ func (m *Store) TakeFault(_ context.Context, v uint64, plan store.PlanID, p stor
 	return store.DecideFault(c, p), nil
 }
 
-// FaultCounts implements Store.
+// FaultCounts implements store.Store.
 func (m *Store) FaultCounts(_ context.Context, v uint64) (map[store.PlanID]store.FaultCount, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
@@ -121,7 +121,7 @@ func (m *Store) FaultCounts(_ context.Context, v uint64) (map[store.PlanID]store
 	return out, nil
 }
 
-// Seed implements Store.
+// Seed implements store.Store.
 func (m *Store) Seed(ctx context.Context, s store.Seed) error {
 	m.seedMu.Lock()
 	defer m.seedMu.Unlock()
@@ -160,7 +160,7 @@ func (m *Store) seedLocked(ctx context.Context, s store.Seed) error {
 	return nil
 }
 
-// Reset implements Store.
+// Reset implements store.Store.
 func (m *Store) Reset(ctx context.Context, app string, s store.Seed) error {
 	m.seedMu.Lock()
 	defer m.seedMu.Unlock()
@@ -214,7 +214,7 @@ func (m *Store) resetApp(id string, s store.Seed) error {
 // maxSessions bounds the in-memory sessions: past it, the half that expires first is dropped.
 const maxSessions = 1024
 
-// PutSession implements Store.
+// PutSession implements store.Store.
 func (m *Store) PutSession(_ context.Context, id string, expires time.Time) error {
 	m.sessMu.Lock()
 	defer m.sessMu.Unlock()
@@ -235,7 +235,7 @@ func (m *Store) PutSession(_ context.Context, id string, expires time.Time) erro
 	return nil
 }
 
-// Session implements Store.
+// Session implements store.Store.
 func (m *Store) Session(_ context.Context, id string, now time.Time) (bool, error) {
 	m.sessMu.Lock()
 	defer m.sessMu.Unlock()
@@ -243,7 +243,7 @@ func (m *Store) Session(_ context.Context, id string, now time.Time) (bool, erro
 	return ok && now.Before(exp), nil
 }
 
-// DeleteSession implements Store.
+// DeleteSession implements store.Store.
 func (m *Store) DeleteSession(_ context.Context, id string) error {
 	m.sessMu.Lock()
 	defer m.sessMu.Unlock()
@@ -251,7 +251,7 @@ func (m *Store) DeleteSession(_ context.Context, id string) error {
 	return nil
 }
 
-// Ping implements Store: memory always answers.
+// Ping implements store.Store: memory always answers.
 func (m *Store) Ping(context.Context) error { return nil }
 
 // seededApp returns the app of s with the given id, or false.

@@ -40,7 +40,7 @@ func (m *Store) push() *memoryPush {
 	return p
 }
 
-// PutPush implements Pusher.
+// PutPush implements store.Pusher.
 func (m *Store) PutPush(_ context.Context, app string, cfg []byte) error {
 	p := m.push()
 	p.mu.Lock()
@@ -49,7 +49,7 @@ func (m *Store) PutPush(_ context.Context, app string, cfg []byte) error {
 	return nil
 }
 
-// Push implements Pusher.
+// Push implements store.Pusher.
 func (m *Store) Push(_ context.Context, app string) ([]byte, bool, error) {
 	p := m.push()
 	p.mu.Lock()
@@ -61,7 +61,7 @@ func (m *Store) Push(_ context.Context, app string) ([]byte, bool, error) {
 	return append([]byte{}, cfg...), true, nil
 }
 
-// DeletePush implements Pusher.
+// DeletePush implements store.Pusher.
 func (m *Store) DeletePush(_ context.Context, app string) error {
 	p := m.push()
 	p.mu.Lock()
@@ -70,7 +70,7 @@ func (m *Store) DeletePush(_ context.Context, app string) error {
 	return nil
 }
 
-// NextMsgID implements Pusher.
+// NextMsgID implements store.Pusher.
 func (m *Store) NextMsgID(context.Context) (uint64, error) {
 	p := m.push()
 	p.mu.Lock()
