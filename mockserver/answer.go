@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/smartappmock/smartappmock"
@@ -14,7 +15,8 @@ import (
 )
 
 // Decision is what the fake decided to answer a request: the layer and code of the envelope, why,
-// and the rule or magic value that forced it.
+// and the rule or magic value that forced it; for a send also the app it is charged to, the app's
+// clock, and the network fault that delivers the answer.
 type Decision struct {
 	Layer  smartappmock.Layer
 	Code   int
@@ -23,6 +25,12 @@ type Decision struct {
 	// Warnings say how the answer differs from what the real service would answer; each goes in
 	// an X-Smartappmock-Warning header and the journal. The body never changes.
 	Warnings []store.Warning
+	// App is the app the request is charged to ("" when none could be told) and AppTime the
+	// app's clock when it was decided.
+	App     string
+	AppTime time.Time
+	// Fault, when not nil, is the fault that picked the request: the answer goes through it.
+	Fault *fault.Plan
 }
 
 // gateway and business build decisions of their layer.

@@ -1,8 +1,7 @@
 package mockserver
 
 import (
-	"fmt"
-	"net/http"
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
-	"github.com/smartappmock/smartappmock/mockserver/fault"
 	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
@@ -22,178 +20,371 @@ const (
 	sandboxTokenApp   = "token-"
 )
 
-// verdict is a send's decision with what the decision found out on the way: the app the send is
-// charged to, the app's clock, the redacted token, the fault plan that picked the send (and where
-// it strikes), the ways the answer differs from Baidu's, and the sequence number of the entry when
-// the store journaled it already.
-type verdict struct {
-	Decision
-	app     string
-	appTime time.Time
-	token   string
-	fault   fault.Plan
-	faulted bool
-	phase   string
-	seq     uint64
+// send is one send as the decision reads it: the parameters in use and what rules and fault plans
+// match on.
+type send struct {
+	token, openID, msgType, content string
+	// byTP is a send on sendbytp, the third-party platform's twin: it takes authorizer tokens (45.)
+	// only, and the app must have granted the token's platform customer service.
+	byTP bool
+	req  *smartappmock.SendRequest
+	p    *params.Params
 }
 
-// decideSend decides the answer to a send: the token, then the fault plans (a fault that strikes
-// before the service ends the decision there: nothing is counted), then the gateway layer (rules,
-// QPS and daily limits) and the business layer (validation by openapi.yaml, business rules, magic
-// open_id, open_id of another app, capability, the window). The stateless parts are decided here;
-// the stateful ones, in that order, are one Store.Send call, which also journals e with the
-// decision written in unless a fault picked the send. Every reason carries the parameters' notes
-// when the answer is not a success.
+// matches reports whether a rule's or fault plan's match m selects the send of app.
+func (in *send) matches(app string, m *config.Match) bool {
+	return (m.App == "" || m.App == app) && (m.Token == "" || m.Token == in.token) &&
+		(m.OpenID == "" || m.OpenID == in.openID) && (m.MsgType == "" || m.MsgType == in.msgType) &&
+		(m.Content == "" || m.Content == in.content) &&
+		(m.ContentContains == "" || strings.Contains(in.content, m.ContentContains))
+}
+
+// decideSend decides the answer to a send, in the one order of the real service's checks; each
+// stateful step is one of the store's primitives, and every reason is worded here (reasons.go):
 //
-// byTP is a send on sendbytp, the third-party platform's twin: it takes authorizer tokens (45.)
-// only, and the app must have granted the token's platform customer service.
-func (s *Server) decideSend(r *http.Request, req *smartappmock.SendRequest, p *params.Params, now time.Time, e *store.Entry, byTP bool) verdict {
-	v := verdict{appTime: now}
-	token := req.AccessToken.Text
-	openID := req.OpenID.Text
-	in := store.SendInput{Now: now, Token: token, Limits: s.limits, Window: s.window, Warn: s.sendWarn,
-		Match: store.SendMatch{Token: token, OpenID: openID, MsgType: req.MsgType.Text, Content: req.Content.Text}}
-	if len(p.Notes()) > 0 {
-		in.Notes = "; " + strings.Join(p.Notes(), "; ")
-	}
-	if p.LenientJSON() {
-		in.Warnings = []store.Warning{WarnLenientJSON.Warning()}
-	}
-	in.TokenVerdict = s.tokenGate(token, byTP)
-	if token != "" {
-		v.token = p.RedactedToken(token)
-	}
-	if in.TokenVerdict == nil {
-		in.Sandbox = s.cfg.Policy.Tokens == config.TokensSandbox
-		in.BaiduShaped = baiduShaped(token)
-		if in.Sandbox && !in.BaiduShaped {
-			in.SandboxApp = SandboxAppID(token)
-		}
-		s.businessInput(req, p, &in)
-		if byTP {
-			in.Grant = s.grant(token)
-		}
-	}
-	if s.cfg.Policy.MagicValues && strings.HasPrefix(openID, magicFaultPrefix) {
-		if plan, ok := magicFault(openID); ok {
-			v.fault, v.faulted, v.phase = plan, true, plan.Phase
-			in.MagicFault = v.phase
-		}
-	}
-	e.Token = v.token
-	e.LatencyMicros = s.now().Sub(now).Microseconds()
-	in.Entry = *e
-	res, err := s.store.Send(r.Context(), in)
+//  1. the token: missing, a magic token, a token of the other send endpoint; else the store's
+//     Lookup: issued or configured, a refresh token, expiry on the app's clock, a sandbox app
+//     for an unknown token when the policy allows;
+//  2. the fault plans (the app's, then the top-level ones; a magic open_id's instead), and a
+//     token refusal ends here;
+//  3. a fault that strikes before the service ends here, nothing counted;
+//  4. gateway: rules (the first that matches with uses left), the QPS limit, the daily limit;
+//  5. business: openapi.yaml (3001), business rules, a magic open_id, an open_id the app does
+//     not know, capability, the platform's grant (sendbytp), the window.
+//
+// The decision carries the app, its clock and the fault that picked the send; the caller
+// journals the entry once, with the answer the client got. A store that does not answer gives
+// error_code 2, with nothing counted after the step that failed.
+func (s *Server) decideSend(ctx context.Context, in *send, now time.Time) Decision {
+	d, err := s.decideSendSteps(ctx, in, now)
 	if err != nil {
-		v.Decision = storeDown(err)
-		v.Reason += in.Notes
-		v.Warnings = in.Warnings
-		return v
+		d = storeDown(err)
+		d.Warnings = s.leadingWarnings(in)
 	}
-	if res.App != "" {
-		v.app, v.appTime = res.App, res.AppTime
+	if len(in.p.Notes()) > 0 && d.Code != 0 {
+		d.Reason += "; " + strings.Join(in.p.Notes(), "; ")
 	}
-	v.seq = res.Seq
-	if pf := res.Fault; pf != nil {
-		where := "faults"
-		if pf.Plan.App != "" {
-			where = s.AppFaultsWhere(pf.Plan.App)
+	return d
+}
+
+// leadingWarnings are the warnings every answer of the send carries first (lenient JSON).
+func (s *Server) leadingWarnings(in *send) []store.Warning {
+	if in.p.LenientJSON() {
+		return []store.Warning{WarnLenientJSON.Warning()}
+	}
+	return nil
+}
+
+func (s *Server) decideSendSteps(ctx context.Context, in *send, now time.Time) (Decision, error) {
+	d := Decision{AppTime: now}
+	warnings := s.leadingWarnings(in)
+
+	// 1. The token.
+	refusal := s.tokenGate(in.token, in.byTP)
+	fallback := ""
+	sandbox := s.cfg.Policy.Tokens == config.TokensSandbox
+	baiduLike := false
+	if refusal == nil {
+		baiduLike = baiduShaped(in.token)
+		if sandbox && !baiduLike {
+			fallback = SandboxAppID(in.token)
 		}
-		step := ""
-		if n := len(pf.Fault.Sequence); n > 0 {
-			step = fmt.Sprintf(", step %d of %d", pf.Take.Step+1, n)
+	}
+	lookupToken := in.token
+	if refusal != nil {
+		lookupToken = "" // only the plans' versions are read
+	}
+	lk, err := s.store.Lookup(ctx, lookupToken, fallback)
+	if err != nil {
+		return Decision{}, err
+	}
+	if !lk.Now.IsZero() {
+		now = lk.Now.In(now.Location()) // the store's clock: replicas' clocks never matter
+		d.AppTime = now
+	}
+	var app store.App
+	if refusal == nil {
+		app, refusal, err = s.sendApp(ctx, in, &lk, sandbox, baiduLike)
+		if err != nil {
+			return Decision{}, err
 		}
-		v.fault = fault.Plan{Kind: pf.Kind, Latency: pf.Latency, Source: pf.Fault.Label(where, pf.Plan.Index) + step,
-			DripInterval: time.Duration(pf.Fault.DripInterval), DripBytes: pf.Fault.DripBytes, Phase: pf.Fault.PhaseFor(pf.Kind)}
-		v.faulted, v.phase = true, v.fault.Phase
+		if app.ID != "" {
+			d.App, d.AppTime = app.ID, app.Now(now)
+			switch app.Source {
+			case "sandbox-token":
+				warnings = append(warnings, WarnUnissuedToken.Warning())
+			case "sandbox-client":
+				warnings = append(warnings, WarnUnconfiguredClient.Warning())
+			}
+		}
+		if refusal == nil && !lk.Token.Expires.IsZero() && !d.AppTime.Before(lk.Token.Expires) {
+			// The decision keeps the app and its clock, so the app's journal and inbox show the expiry.
+			refusal = tokenRefusal(smartappmock.CodeAccessTokenExpired, reasonTokenExpired(lk.Token.Expires, d.AppTime))
+		}
 	}
-	if res.Stopped {
-		v.Decision = gateway(smartappmock.CodeUnavailable, "fault "+v.fault.Describe()+" struck before the service: nothing was counted"+in.Notes)
-		v.Warnings = res.Warnings
-		return v
+
+	// 2. The fault plans (a magic open_id's fault instead).
+	plans, err := s.plans.get(ctx, s.store, lk.Rules, lk.Faults)
+	if err != nil {
+		return Decision{}, err
 	}
-	v.Decision = Decision{Layer: res.Layer, Code: res.Code, Reason: res.Reason, Rule: res.Rule, Warnings: res.Warnings}
-	return v
+	if s.cfg.Policy.MagicValues && strings.HasPrefix(in.openID, magicFaultPrefix) {
+		if plan, ok := magicFault(in.openID); ok {
+			d.Fault = &plan
+		}
+	}
+	if d.Fault == nil && !plans.faultsEmpty() {
+		if d.Fault, err = s.pickFault(ctx, in, plans, d.App); err != nil {
+			return Decision{}, err
+		}
+	}
+	if refusal != nil {
+		return d.with(*refusal, warnings), nil
+	}
+
+	// 3. A fault that strikes before the service.
+	if d.Fault != nil && d.Fault.Phase == config.FaultPhaseBefore {
+		return d.with(gateway(smartappmock.CodeUnavailable, reasonFaultBefore(d.Fault)), warnings), nil
+	}
+
+	// 4 and 5. The gateway and business layers.
+	v, err := s.decideService(ctx, in, plans, app, d.AppTime)
+	if err != nil {
+		return Decision{}, err
+	}
+	return d.with(v, warnings), nil
+}
+
+// with returns d with v's answer, and warnings before v's.
+func (d Decision) with(v Decision, warnings []store.Warning) Decision {
+	d.Layer, d.Code, d.Reason, d.Rule = v.Layer, v.Code, v.Reason, v.Rule
+	switch {
+	case len(warnings) == 0:
+		d.Warnings = v.Warnings
+	case len(v.Warnings) == 0:
+		d.Warnings = warnings
+	default:
+		d.Warnings = append(warnings[:len(warnings):len(warnings)], v.Warnings...)
+	}
+	return d
+}
+
+// tokenRefusal is a gateway refusal of the token.
+func tokenRefusal(code int, reason string) *Decision {
+	d := gateway(code, reason)
+	return &d
+}
+
+// sendApp is the app of a token the store looked up (lk): the token's, or a sandbox app of its
+// own for a token the fake did not issue (policy tokens: sandbox), registered on its first send.
+// A refusal says why the token is not accepted.
+func (s *Server) sendApp(ctx context.Context, in *send, lk *store.Lookup, sandbox, baiduLike bool) (store.App, *Decision, error) {
+	switch {
+	case lk.TokenFound && lk.Token.Refresh:
+		return store.App{}, tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonRefreshToken), nil
+	case lk.TokenFound && !lk.AppFound:
+		return store.App{}, tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonTokenAppGone(lk.Token.App)), nil
+	case lk.TokenFound:
+		return lk.App, nil, nil
+	case !sandbox:
+		return store.App{}, tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonTokenNotIssued), nil
+	case baiduLike:
+		// A token of Baidu's shape that this fake did not issue is stale (an earlier run, another
+		// fake) or forged: the real service answers 110, so a sandbox must too, or a client that
+		// never refreshes would pass here and fail against Baidu.
+		return store.App{}, tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonTokenStale), nil
+	case lk.AppFound:
+		return lk.App, nil, nil
+	}
+	app, _, err := s.store.RegisterApp(ctx, store.App{ID: SandboxAppID(in.token), Source: "sandbox-token", Capability: true})
+	return app, nil, err
+}
+
+// decideService is the service's part of a send (steps 4 and 5): the gateway layer (rules, the
+// QPS and daily limits), then the business layer.
+func (s *Server) decideService(ctx context.Context, in *send, plans *planCache, app store.App, appNow time.Time) (Decision, error) {
+	// Gateway rules, then limits (QPS first: a request refused for QPS does not count toward the day).
+	takes, fired := s.ruleTakes(in, plans, app.ID, smartappmock.LayerGateway, nil)
+	limits := s.limitsFor(app.ID)
+	var sec, day string
+	if limits.QPS > 0 {
+		sec = strconv.FormatInt(appNow.Unix(), 10)
+		takes = append(takes, store.Take{App: app.ID, Name: "qps", Period: sec, Limit: limits.QPS})
+	}
+	if limits.Daily > 0 {
+		day = appNow.In(beijing).Format("2006-01-02")
+		takes = append(takes, store.Take{App: app.ID, Name: "daily", Period: day, Limit: limits.Daily})
+	}
+	if len(takes) > 0 {
+		res, err := s.store.TakeCounts(ctx, takes)
+		if err != nil {
+			return Decision{}, err
+		}
+		switch i := res.Ended; {
+		case i < 0:
+		case i < len(fired):
+			return s.ruleDecision(plans, fired[i], smartappmock.LayerGateway), nil
+		case takes[i].Name == "qps":
+			return gateway(smartappmock.CodeQPSLimit, reasonQPS(res.Count, limits.QPS, sec)), nil
+		default:
+			return gateway(smartappmock.CodeDailyLimit, reasonDaily(res.Count, limits.Daily, day)), nil
+		}
+	}
+
+	// Business: openapi.yaml, business rules, the magic open_id, the app's open_ids, capability,
+	// the platform's grant, the window.
+	if v, ok := s.invalidSend(in); ok {
+		return v, nil
+	}
+	if takes, fired := s.ruleTakes(in, plans, app.ID, smartappmock.LayerBusiness, takes[:0]); len(takes) > 0 {
+		res, err := s.store.TakeCounts(ctx, takes)
+		if err != nil {
+			return Decision{}, err
+		}
+		if res.Ended >= 0 {
+			return s.ruleDecision(plans, fired[res.Ended], smartappmock.LayerBusiness), nil
+		}
+	}
+	if v, ok := s.magicOpenID(in.openID); ok {
+		return v, nil
+	}
+	if v, ok := s.unknownOpenID(app.ID, in.openID); ok {
+		return v, nil
+	}
+	if !app.Capability {
+		return business(smartappmock.ErrnoCapabilityDisabled, reasonCapabilityOff(app.ID)), nil
+	}
+	var grantWarnings []store.Warning
+	if in.byTP {
+		v, ok, warns := s.CheckPlatformGrant(in.token, app.ID)
+		if !ok {
+			return v, nil
+		}
+		grantWarnings = warns
+	}
+	take, err := s.store.TakeReply(ctx, app.ID, in.openID, appNow, s.window)
+	if err != nil {
+		return Decision{}, err
+	}
+	if !take.OK {
+		v := business(smartappmock.ErrnoQuotaExceeded, reasonWindowRefused(take, s.window))
+		v.Warnings = grantWarnings
+		return v, nil
+	}
+	v := business(smartappmock.ErrnoOK, reasonReply(take.Window.Replies, s.window.MaxReplies))
+	v.Warnings = grantWarnings
+	if !take.Window.UserMessage {
+		if len(v.Warnings) == 0 {
+			v.Warnings = onlyWarning(WarnOpenOnFirstSend.Warning())
+		} else {
+			v.Warnings = append(v.Warnings[:len(v.Warnings):len(v.Warnings)], WarnOpenOnFirstSend.Warning())
+		}
+	}
+	return v, nil
+}
+
+// ruleTakes appends to takes a use of every rule of the layer that matches the send of app, in
+// order (the first with a use left answers), and returns the rules' indexes beside.
+func (s *Server) ruleTakes(in *send, plans *planCache, app string, layer smartappmock.Layer, takes []store.Take) ([]store.Take, []int) {
+	var fired []int
+	for i := range plans.rules {
+		rule := &plans.rules[i]
+		if (layer == smartappmock.LayerGateway) != (rule.Answer.ErrorCode != nil) || !in.matches(app, &rule.Match) {
+			continue
+		}
+		takes = append(takes, store.Take{App: store.NoApp, Name: RuleCounter(i), Period: RulePeriod(plans.rulesVersion), Limit: rule.Times, EndsWhenCounted: true})
+		fired = append(fired, i)
+	}
+	return takes, fired
+}
+
+// ruleDecision is the answer of the i-th rule.
+func (s *Server) ruleDecision(plans *planCache, i int, layer smartappmock.Layer) Decision {
+	rule := &plans.rules[i]
+	label := RuleLabel(*rule, i)
+	d := Decision{Layer: layer, Reason: "rule " + label, Rule: label, Warnings: []store.Warning{WarnRule.Warning()}}
+	if rule.Answer.ErrorCode != nil {
+		d.Code = *rule.Answer.ErrorCode
+	} else {
+		d.Code = *rule.Answer.Errno
+	}
+	return d
+}
+
+// limitsFor returns the QPS and daily limits of app: a configured app's (merged with the
+// policy), the policy's for any other.
+func (s *Server) limitsFor(app string) config.Limits {
+	if l, ok := s.limits[app]; ok {
+		return l
+	}
+	return s.defaultLimits
 }
 
 // tokenGate is the stateless check of a token: missing, a magic token error_code_<N>, or a token
 // of the other send endpoint (an authorizer token is for sendbytp only). It returns nil when the
 // store must look the token up.
-func (s *Server) tokenGate(token string, byTP bool) *store.Verdict {
+func (s *Server) tokenGate(token string, byTP bool) *Decision {
 	if token == "" {
-		return &store.Verdict{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeInvalidParameter, Reason: "access_token: missing from the query and the body"}
+		return tokenRefusal(smartappmock.CodeInvalidParameter, reasonTokenMissing)
 	}
 	if s.cfg.Policy.MagicValues && strings.HasPrefix(token, magicTokenPrefix) {
 		if n, err := strconv.Atoi(token[len(magicTokenPrefix):]); err == nil {
 			if _, ok := s.spec.Catalogue().GatewayMessage(n); ok {
-				return &store.Verdict{Layer: smartappmock.LayerGateway, Code: n, Reason: "magic access_token " + token, Rule: "magic:" + token,
+				return &Decision{Layer: smartappmock.LayerGateway, Code: n, Reason: "magic access_token " + token, Rule: "magic:" + token,
 					Warnings: []store.Warning{WarnMagicValue.Warning()}}
 			}
 		}
 	}
 	switch {
 	case byTP && !AuthorizerToken(token):
-		return &store.Verdict{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeInvalidAccessToken, Reason: "access_token: sendbytp takes an authorizer token (45.) of a third-party platform"}
+		return tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonTPTokenWanted)
 	case !byTP && AuthorizerToken(token):
-		return &store.Verdict{Layer: smartappmock.LayerGateway, Code: smartappmock.CodeInvalidAccessToken, Reason: "access_token: an authorizer token (45.) is for sendbytp, not custom/send"}
+		return tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonTPTokenRefused)
 	}
 	return nil
 }
 
-// grant is the platform grant of a send on sendbytp (CheckPlatformGrant): its warnings when the
-// platform is not configured, else the verdict of each configured app that did not grant it.
-func (s *Server) grant(token string) *store.Grant {
-	g := &store.Grant{}
-	for id := range s.apps {
-		d, ok, warns := s.CheckPlatformGrant(token, id)
-		if len(warns) > 0 {
-			g.Warnings = warns // the same for every app: the platform is not configured
-		}
-		if !ok {
-			if g.Refused == nil {
-				g.Refused = map[string]store.Verdict{}
-			}
-			g.Refused[id] = store.Verdict{Layer: d.Layer, Code: d.Code, Reason: d.Reason, Rule: d.Rule}
-		}
+// invalidSend is the answer to parameters that UTF-8 or openapi.yaml refuse (3001).
+func (s *Server) invalidSend(in *send) (Decision, bool) {
+	if name := in.p.InvalidUTF8(); name != "" {
+		return business(smartappmock.ErrnoInvalidParam, name+": not valid UTF-8"), true
 	}
-	if len(s.apps) == 0 { // no configured app: a sandbox app, whose grant is the platform's
-		_, _, g.Warnings = s.CheckPlatformGrant(token, "")
+	if vs := s.spec.CheckSend(in.req.Get); len(vs) > 0 {
+		return business(smartappmock.ErrnoInvalidParam, spec.Join(vs)), true
 	}
-	return g
+	return Decision{}, false
 }
 
-// businessInput fills the stateless verdicts of the business layer: the parameters refused by
-// UTF-8 or openapi.yaml (3001), a magic open_id errno_<N>, and the configured apps whose open_id
-// lists refuse the open_id.
-func (s *Server) businessInput(req *smartappmock.SendRequest, p *params.Params, in *store.SendInput) {
-	if name := p.InvalidUTF8(); name != "" {
-		in.Invalid = &store.Verdict{Layer: smartappmock.LayerBusiness, Code: smartappmock.ErrnoInvalidParam, Reason: name + ": not valid UTF-8"}
-	} else if vs := s.spec.CheckSend(req.Get); len(vs) > 0 {
-		in.Invalid = &store.Verdict{Layer: smartappmock.LayerBusiness, Code: smartappmock.ErrnoInvalidParam, Reason: spec.Join(vs)}
+// magicOpenID is the answer of a magic open_id errno_<N>.
+func (s *Server) magicOpenID(openID string) (Decision, bool) {
+	if !s.cfg.Policy.MagicValues || !strings.HasPrefix(openID, magicOpenIDPrefix) {
+		return Decision{}, false
 	}
-	openID := req.OpenID.Text
-	if s.cfg.Policy.MagicValues && strings.HasPrefix(openID, magicOpenIDPrefix) {
-		if n, err := strconv.Atoi(openID[len(magicOpenIDPrefix):]); err == nil && n != 0 {
-			if _, ok := s.spec.Catalogue().BusinessMessage(n); ok {
-				in.Magic = &store.Verdict{Layer: smartappmock.LayerBusiness, Code: n, Reason: "magic open_id " + openID, Rule: "magic:" + openID,
-					Warnings: []store.Warning{WarnMagicValue.Warning()}}
-			}
-		}
+	n, err := strconv.Atoi(openID[len(magicOpenIDPrefix):])
+	if err != nil || n == 0 {
+		return Decision{}, false
 	}
-	for _, ca := range s.listApps {
-		var reason string
-		if slices.Contains(ca.ForeignOpenIDs, openID) {
-			reason = "open_id: belongs to another mini program (foreign_open_ids)"
-		} else if len(ca.OpenIDs) > 0 && !slices.Contains(ca.OpenIDs, openID) {
-			reason = "open_id: not a user of app " + ca.ID + " (open_ids)"
-		} else {
-			continue
-		}
-		if in.OpenIDs == nil {
-			in.OpenIDs = map[string]store.Verdict{}
-		}
-		in.OpenIDs[ca.ID] = store.Verdict{Layer: smartappmock.LayerBusiness, Code: smartappmock.ErrnoInvalidOpenID, Reason: reason}
+	if _, ok := s.spec.Catalogue().BusinessMessage(n); !ok {
+		return Decision{}, false
 	}
+	return Decision{Layer: smartappmock.LayerBusiness, Code: n, Reason: "magic open_id " + openID, Rule: "magic:" + openID,
+		Warnings: []store.Warning{WarnMagicValue.Warning()}}, true
+}
+
+// unknownOpenID is the answer when a configured app does not know the open_id (its
+// foreign_open_ids or open_ids).
+func (s *Server) unknownOpenID(app, openID string) (Decision, bool) {
+	ca, ok := s.apps[app]
+	if !ok {
+		return Decision{}, false
+	}
+	switch {
+	case slices.Contains(ca.ForeignOpenIDs, openID):
+		return business(smartappmock.ErrnoInvalidOpenID, reasonForeignOpenID), true
+	case len(ca.OpenIDs) > 0 && !slices.Contains(ca.OpenIDs, openID):
+		return business(smartappmock.ErrnoInvalidOpenID, reasonNotAUser(app)), true
+	}
+	return Decision{}, false
 }
 
 // baiduShaped reports whether a token looks like one Baidu issues:

@@ -31,26 +31,19 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 	defer p.Release() // the answer is delivered (faults too) before serveSend returns
 	if reason := p.TooManyReason(); reason != "" {
 		journalParams(e, p)
-		s.deliver(w, r, *e, withNotes(business(smartappmock.ErrnoInvalidParam, reason), p), start, fault.Plan{}, "")
+		s.deliver(w, r, *e, withNotes(business(smartappmock.ErrnoInvalidParam, reason), p), start)
 		return
 	}
 	req := p.SendRequest()
 	p.SetRedactedToken(req.AccessToken.Text, s.redacted.get(req.AccessToken.Text))
 	journalParams(e, p)
-	v := s.decideSend(r, &req, p, start, e, endpoint == "sendbytp")
-	e.App, e.AppTime = v.app, v.appTime
-	if v.seq != 0 {
-		// The store journaled the entry with its decision: the answer leaves after it.
-		e.Layer, e.Code, e.Reason, e.Rule, e.Warnings, e.Seq = v.Layer, v.Code, v.Reason, v.Rule, v.Warnings, v.seq
-		s.recorded(r.Context(), e)
-		s.writeEnvelope(w, v.Decision, e.ID)
-		return
+	if req.AccessToken.Text != "" {
+		e.Token = p.RedactedToken(req.AccessToken.Text)
 	}
-	if v.faulted {
-		s.deliver(w, r, *e, v.Decision, start, v.fault, v.phase)
-		return
-	}
-	s.deliver(w, r, *e, v.Decision, start, fault.Plan{}, "")
+	in := send{token: req.AccessToken.Text, openID: req.OpenID.Text, msgType: req.MsgType.Text, content: req.Content.Text,
+		byTP: endpoint == "sendbytp", req: &req, p: p}
+	d := s.decideSend(r.Context(), &in, start)
+	s.deliver(w, r, *e, d, start)
 }
 
 // refuseBody answers a send whose body readBody refused: too large, or cut (a body that did not
@@ -62,7 +55,7 @@ func (s *Server) refuseBody(w http.ResponseWriter, r *http.Request, e store.Entr
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
 		d.Reason = fmt.Sprintf("body: larger than %d bytes", MaxBodyBytes)
 	}
-	s.deliver(w, r, e, d, start, fault.Plan{}, "")
+	s.deliver(w, r, e, d, start)
 }
 
 // journalParams fills the entry's parameters from p (nil: none), and the open_id and msg_type in
@@ -96,18 +89,25 @@ func withNotes(d Decision, p *params.Params) Decision {
 }
 
 // deliver fills the entry from the decision, records it and delivers the answer: plainly, or
-// through the fault plan that picked the send (phase says where it struck). The entry's
-// parameters are in it already.
-func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e store.Entry, d Decision, start time.Time, plan fault.Plan, phase string) {
+// through the fault that picked the request. The entry's parameters are in it already. It is the
+// one place a send's entry is journaled, with what the client was told.
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e store.Entry, d Decision, start time.Time) {
 	e.Layer, e.Code, e.Reason, e.Rule, e.Warnings = d.Layer, d.Code, d.Reason, d.Rule, d.Warnings
-	if phase == "" {
+	if d.App != "" {
+		e.App = d.App
+	}
+	if !d.AppTime.IsZero() {
+		e.AppTime = d.AppTime
+	}
+	if d.Fault == nil {
 		// The entry is in the journal before the client has its answer, so a client that reads the
 		// journal right after a send always finds it.
 		s.record(r.Context(), e, start)
 		s.writeEnvelope(w, d, e.ID)
 		return
 	}
-	e.Fault, e.FaultPhase = plan.Describe(), phase
+	plan := *d.Fault
+	e.Fault, e.FaultPhase = plan.Describe(), plan.Phase
 	opts := fault.Options{Hold: s.faultHold, Release: s.release, RequestIDHeader: smartappmock.HeaderRequestID}
 	fault.Deliver(w, r, s.render(d, e.ID), plan, opts, func(o fault.Outcome) {
 		e.Status = o.Status

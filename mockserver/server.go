@@ -69,12 +69,13 @@ type Server struct {
 	byClient map[string]config.App // configured apps by client_id
 	seed     store.Seed            // the configured state, for Seed and Reset
 
-	// What every send passes to Store.Send, built once: the limits by app, the window rule, the
-	// warnings the store may give, the configured apps with open_id lists.
-	limits   *store.LimitTable
-	window   store.WindowRule
-	sendWarn store.SendWarnings
-	listApps []config.App
+	// What every send's decision reads, built once: the limits of the configured apps (merged
+	// with the policy) and of any other app (the policy's), the window rule; and the rules and
+	// fault plans in force, decoded once per version.
+	limits        map[string]config.Limits
+	defaultLimits config.Limits
+	window        store.WindowRule
+	plans         plansCache
 
 	bodies map[answerKey]envelope // pre-rendered envelopes
 
@@ -146,18 +147,13 @@ func New(opts Options) (*Server, error) {
 	if err := s.CheckRules(cfg.Rules); err != nil {
 		return nil, err
 	}
-	s.limits = &store.LimitTable{Apps: map[string]config.Limits{}, Default: cfg.AppLimits(config.App{})}
+	s.limits, s.defaultLimits = map[string]config.Limits{}, cfg.AppLimits(config.App{})
 	for i, a := range cfg.Apps {
 		s.apps[a.ID] = a
 		s.appIndex[a.ID] = i
 		s.byClient[a.ClientID] = a
-		s.limits.Apps[a.ID] = cfg.AppLimits(a)
-		if len(a.ForeignOpenIDs) > 0 || len(a.OpenIDs) > 0 {
-			s.listApps = append(s.listApps, a)
-		}
+		s.limits[a.ID] = cfg.AppLimits(a)
 	}
-	s.sendWarn = store.SendWarnings{UnissuedToken: WarnUnissuedToken.Warning(), UnconfiguredClient: WarnUnconfiguredClient.Warning(),
-		Rule: WarnRule.Warning(), OpenOnFirstSend: WarnOpenOnFirstSend.Warning()}
 	win := cfg.Policy.Window
 	s.window = store.WindowRule{Duration: time.Duration(win.Duration), MaxReplies: win.MaxReplies, OpenOnFirst: win.Mode == config.WindowOpenOnFirstSend}
 	s.seed = s.configuredState()
@@ -171,8 +167,8 @@ func New(opts Options) (*Server, error) {
 // configuredState is the state the configuration describes, without its time.
 func (s *Server) configuredState() store.Seed {
 	var sd store.Seed
-	sd.Rules = s.cfg.Rules
-	sd.Faults = s.cfg.Faults
+	sd.Rules = encodePlans(s.cfg.Rules)
+	sd.Faults = encodePlans(s.cfg.Faults)
 	for _, a := range s.cfg.Apps {
 		sd.Apps = append(sd.Apps, store.App{ID: a.ID, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Source: "config", Capability: a.CapabilityOn()})
 		for _, t := range a.Tokens {
@@ -183,9 +179,9 @@ func (s *Server) configuredState() store.Seed {
 		}
 		if len(a.Faults) > 0 {
 			if sd.AppFaults == nil {
-				sd.AppFaults = map[string][]config.Fault{}
+				sd.AppFaults = map[string][]byte{}
 			}
-			sd.AppFaults[a.ID] = a.Faults
+			sd.AppFaults[a.ID] = encodePlans(a.Faults)
 		}
 	}
 	return sd

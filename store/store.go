@@ -1,17 +1,15 @@
 // Package store is the state model of the fake and the contract every store keeps: apps, tokens,
-// windows, counters, rules, fault plans and the journal with its live feed. Each method that
-// decides something is one atomic operation, so any number of servers (replicas) sharing one Store
-// agree on every window, limit, rule use and fault step. It imports no server package; the
-// in-memory store is memstore, the shared one redisstore, and storetest holds the conformance
-// suite that both pass.
+// windows, counters, rules, fault plans and the journal with its live feed, offered as atomic
+// primitives. It holds no decision of Baidu's (no order of checks, no code, no reason: those are
+// the API core's, mockserver) and imports nothing of this module but the root package's
+// vocabulary; the in-memory store is memstore, the shared one redisstore, and storetest holds the
+// conformance suite that both pass.
 package store
 
 import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/smartappmock/smartappmock/config"
 )
 
 // NoApp is the tenant of requests that could not be charged to an app (no token, an unknown path,
@@ -24,16 +22,19 @@ var ErrUnknownApp = errors.New("unknown app")
 // ErrConfiguredApp is returned (wrapped) by DeleteApp for an app of the configuration.
 var ErrConfiguredApp = errors.New("a configured app cannot be deleted (reset it instead)")
 
-// Store keeps all mutable state of the fake. Every method is safe for concurrent use, and every
-// method that decides (RegisterApp, TakeReply, TakeCount, TakeFault, Send, Seed, Reset) is
-// atomic, or (Send on a store without scripts) a fixed order of atomic steps.
+// Store keeps all mutable state of the fake and offers it as atomic primitives: tokens, apps,
+// counters with a limit and a period, reply takes in a user's window, fault-plan takes, the
+// journal with its live feed, seed and reset, inbox sessions. It decides nothing of Baidu's: the
+// order of a send's checks, its codes and every reason live in the API core (mockserver), which
+// calls these primitives; a store only says what happened (a count, a window, a take refused by
+// its limit) as typed facts. Every method is safe for concurrent use, and each is one atomic
+// step, so any number of servers (replicas) sharing one Store agree on every window, limit, rule
+// use and fault step.
 type Store interface {
-	// Send is the stateful part of one send, in the order SendSteps defines: the token, the fault
-	// plans, the gateway rules and limits, the business rules, capability and the window, and
-	// the journal entry with the decision written in (unless a fault picked the send). A store
-	// that runs scripts does it in one round trip, on its own clock; the in-memory store runs
-	// SendSteps.
-	Send(ctx context.Context, in SendInput) (SendResult, error)
+	// Lookup reads, in one step, what a send needs before it decides: the token, its app (or,
+	// for a token the store does not hold, the app named fallback, when not empty), the versions
+	// of the rules and fault plans in force, and the store's clock when it has one.
+	Lookup(ctx context.Context, token, fallback string) (Lookup, error)
 
 	// Seed stores the configured state where it is absent: apps, tokens and open windows that the
 	// store does not hold yet, and the rules and fault plans when none were ever set. It never
@@ -68,8 +69,8 @@ type Store interface {
 
 	// OpenWindow records that a user wrote to the app at t: a fresh window with no replies.
 	OpenWindow(ctx context.Context, app, openID string, t time.Time) error
-	// TakeReply counts one reply to a user if the window rule allows it.
-	TakeReply(ctx context.Context, app, openID string, now time.Time, rule WindowRule) (ReplyDecision, error)
+	// TakeReply counts one reply to a user if the window rule allows it, and says what it found.
+	TakeReply(ctx context.Context, app, openID string, now time.Time, rule WindowRule) (ReplyTake, error)
 	// Windows lists an app's windows, sorted by open_id.
 	Windows(ctx context.Context, app string) ([]Window, error)
 
@@ -77,21 +78,24 @@ type Store interface {
 	// version) if it is below limit (0: no limit), and returns the count after the call. A new
 	// period starts the counter again at zero; only the current period of a name is kept.
 	TakeCount(ctx context.Context, app, name, period string, limit int) (count int, ok bool, err error)
+	// TakeCounts takes counters in order, each as TakeCount does, and stops at the first take that
+	// ends the sequence (see Take.EndsWhenCounted); the takes after it are not made.
+	TakeCounts(ctx context.Context, takes []Take) (TakesResult, error)
 	// Counters returns an app's counters.
 	Counters(ctx context.Context, app string) (map[string]Counter, error)
 
 	// Rules returns the rules in force with their version.
-	Rules(ctx context.Context) (Rules, error)
-	// PutRules replaces every rule; the new set gets a new version, so its use counts start at
-	// zero.
-	PutRules(ctx context.Context, rules []config.Rule) (Rules, error)
+	Rules(ctx context.Context) (RuleSet, error)
+	// PutRules replaces the rules; the new set gets a new version, so its use counts (counters
+	// of a period named after the version) start at zero.
+	PutRules(ctx context.Context, rules []byte) (RuleSet, error)
 
 	// Faults returns the fault plans in force with their version.
-	Faults(ctx context.Context) (Faults, error)
+	Faults(ctx context.Context) (FaultSet, error)
 	// PutFaults replaces the top-level fault plans (an app's plans stay); counts start again.
-	PutFaults(ctx context.Context, global []config.Fault) (Faults, error)
+	PutFaults(ctx context.Context, global []byte) (FaultSet, error)
 	// RestartFaults keeps the plans and starts their counts and draws again.
-	RestartFaults(ctx context.Context) (Faults, error)
+	RestartFaults(ctx context.Context) (FaultSet, error)
 	// TakeFault counts one matching send for a fault plan of version v and decides, by p,
 	// whether this send is faulted.
 	TakeFault(ctx context.Context, v uint64, plan PlanID, p FaultPolicy) (FaultTake, error)
@@ -160,15 +164,30 @@ type WindowRule struct {
 	OpenOnFirst bool
 }
 
-// ReplyDecision is what TakeReply decided.
-type ReplyDecision struct {
+// ReplyTake is what TakeReply found: whether the reply was counted, and if not, why, as a fact
+// the API core words.
+type ReplyTake struct {
 	// OK is whether the reply may be sent (and was counted).
 	OK bool
-	// Reason says why not (or, for OK, how the window stands).
-	Reason string
-	// Window is the window after the decision.
+	// Refusal says why not (ReplyAllowed for OK).
+	Refusal ReplyRefusal
+	// Window is the user's window after the take (zero for ReplyNoWindow).
 	Window Window
 }
+
+// ReplyRefusal is why TakeReply did not count a reply.
+type ReplyRefusal int
+
+const (
+	// ReplyAllowed: the reply was counted.
+	ReplyAllowed ReplyRefusal = iota
+	// ReplyNoWindow: no user message opened a window, and the rule does not open one on a send.
+	ReplyNoWindow
+	// ReplyExpired: the window's duration passed, and the rule does not open a new one on a send.
+	ReplyExpired
+	// ReplyFull: the window holds its rule's replies already.
+	ReplyFull
+)
 
 // Window is the state of one user's window.
 type Window struct {
@@ -185,29 +204,56 @@ type Counter struct {
 	Count  int    `json:"count"`
 }
 
-// Rules are the rules in force. Version names the set: a rule's use count is the counter
-// RuleCounter(i) of NoApp in the period RulePeriod(Version).
-type Rules struct {
-	Version uint64
-	Rules   []config.Rule
+// Take is one counter of TakeCounts: app's counter name in period, under limit (0: no limit).
+type Take struct {
+	App, Name, Period string
+	Limit             int
+	// EndsWhenCounted makes a counted take end the sequence and a refused one go on (a rule's
+	// uses: the first rule with a use left answers); otherwise a refused take ends it (a limit).
+	EndsWhenCounted bool
 }
 
-// RuleCounter names the NoApp counter of the i-th rule's uses.
-func RuleCounter(i int) string { return "rule:" + itoa(i) }
+// TakesResult is what TakeCounts did.
+type TakesResult struct {
+	// Ended is the index of the take that ended the sequence, -1 when none did.
+	Ended int
+	// Count is that take's count after the call (for a refused take, the count it found).
+	Count int
+}
 
-// RulePeriod names the counter period of a rule set's version.
-func RulePeriod(v uint64) string { return "v" + utoa(v) }
+// Lookup is what a send reads before it decides (Store.Lookup).
+type Lookup struct {
+	// Token is the token looked up, when TokenFound.
+	Token      Token
+	TokenFound bool
+	// App is the token's app, or the fallback app for a token the store does not hold, when
+	// AppFound.
+	App      App
+	AppFound bool
+	// Rules and Faults are the versions of the rules and fault plans in force.
+	Rules, Faults uint64
+	// Now is the store's clock; zero when the store has none (the server's clock is the time).
+	Now time.Time
+}
 
-// Faults are the fault plans in force: the top-level plans and each configured app's. Version
-// changes whenever the plans are replaced or restarted; counts are kept per version.
-type Faults struct {
+// RuleSet is the rules in force: their encoding (the API core's, which the store keeps without
+// reading it) and a version that changes whenever they are replaced.
+type RuleSet struct {
 	Version uint64
-	Global  []config.Fault
-	Apps    map[string][]config.Fault
+	Rules   []byte
+}
+
+// FaultSet is the fault plans in force: the encodings of the top-level plans and of each
+// configured app's (the API core's, which the store keeps without reading them), and a version
+// that changes whenever the plans are replaced or restarted; counts are kept per version.
+type FaultSet struct {
+	Version uint64
+	Global  []byte
+	Apps    map[string][]byte
 }
 
 // Empty reports whether no plan is in force.
-func (f Faults) Empty() bool { return len(f.Global) == 0 && len(f.Apps) == 0 }
+func (f FaultSet) Empty() bool { return len(f.Global) == 0 && len(f.Apps) == 0 }
 
 // PlanID names one fault plan: the top-level plans (App "") or an app's, and its index there.
 type PlanID struct {
@@ -285,30 +331,16 @@ type Seed struct {
 	Tokens []Token
 	// Windows are the configured user messages: open windows at At.
 	Windows []SeedWindow
-	// Rules and Faults are the configured rules and top-level fault plans; AppFaults an app's.
-	Rules     []config.Rule
-	Faults    []config.Fault
-	AppFaults map[string][]config.Fault
+	// Rules and Faults are the encodings of the configured rules and top-level fault plans;
+	// AppFaults an app's.
+	Rules     []byte
+	Faults    []byte
+	AppFaults map[string][]byte
 }
 
 // SeedWindow is a window the configuration opens.
 type SeedWindow struct {
 	App, OpenID string
-}
-
-func itoa(i int) string { return utoa(uint64(i)) }
-
-func utoa(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
-	}
 }
 
 // Stats are the sizes a store reports for the metrics (the in-memory store does: memstore).

@@ -293,7 +293,7 @@ func (a *API) ready(w http.ResponseWriter, r *http.Request) {
 func (a *API) config(w http.ResponseWriter, r *http.Request) {
 	// Secrets (app and platform secrets, tickets, fixed tokens) stay out of the admin API.
 	c := a.core.Config().Redacted()
-	rules, err := a.store.Rules(r.Context())
+	rules, err := a.core.Rules(r.Context())
 	if err != nil {
 		StoreFailed(w, err)
 		return
@@ -302,7 +302,7 @@ func (a *API) config(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, c)
 }
 
-func (a *API) ruleList(r *http.Request, rules store.Rules) (RuleList, error) {
+func (a *API) ruleList(r *http.Request, rules mockserver.Rules) (RuleList, error) {
 	counters, err := a.store.Counters(r.Context(), store.NoApp)
 	if err != nil {
 		return RuleList{}, err
@@ -310,7 +310,7 @@ func (a *API) ruleList(r *http.Request, rules store.Rules) (RuleList, error) {
 	out := RuleList{Rules: make([]RuleState, len(rules.Rules))}
 	for i, rule := range rules.Rules {
 		out.Rules[i] = RuleState{Rule: rule}
-		if c, ok := counters[store.RuleCounter(i)]; ok && c.Window == store.RulePeriod(rules.Version) {
+		if c, ok := counters[mockserver.RuleCounter(i)]; ok && c.Window == mockserver.RulePeriod(rules.Version) {
 			out.Rules[i].Used = c.Count
 		}
 	}
@@ -318,7 +318,7 @@ func (a *API) ruleList(r *http.Request, rules store.Rules) (RuleList, error) {
 }
 
 func (a *API) getRules(w http.ResponseWriter, r *http.Request) {
-	rules, err := a.store.Rules(r.Context())
+	rules, err := a.core.Rules(r.Context())
 	if err == nil {
 		var list RuleList
 		if list, err = a.ruleList(r, rules); err == nil {
@@ -345,7 +345,7 @@ func (a *API) putRules(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	set, err := a.store.PutRules(r.Context(), rules)
+	set, err := a.core.PutRules(r.Context(), rules)
 	if err == nil {
 		var list RuleList
 		if list, err = a.ruleList(r, set); err == nil {

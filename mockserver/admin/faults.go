@@ -11,7 +11,7 @@ import (
 )
 
 // faultList renders the plans in force with their counts.
-func (a *API) faultList(r *http.Request, fs store.Faults) (FaultList, error) {
+func (a *API) faultList(r *http.Request, fs mockserver.Faults) (FaultList, error) {
 	counts, err := a.store.FaultCounts(r.Context(), fs.Version)
 	if err != nil {
 		return FaultList{}, err
@@ -31,7 +31,7 @@ func (a *API) faultList(r *http.Request, fs store.Faults) (FaultList, error) {
 	return out, nil
 }
 
-func (a *API) answerFaults(w http.ResponseWriter, r *http.Request, fs store.Faults, err error) {
+func (a *API) answerFaults(w http.ResponseWriter, r *http.Request, fs mockserver.Faults, err error) {
 	if err == nil {
 		var list FaultList
 		if list, err = a.faultList(r, fs); err == nil {
@@ -44,7 +44,7 @@ func (a *API) answerFaults(w http.ResponseWriter, r *http.Request, fs store.Faul
 
 // getFaults lists the fault plans in force with their counts.
 func (a *API) getFaults(w http.ResponseWriter, r *http.Request) {
-	fs, err := a.store.Faults(r.Context())
+	fs, err := a.core.Faults(r.Context())
 	a.answerFaults(w, r, fs, err)
 }
 
@@ -61,14 +61,14 @@ func (a *API) putFaults(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	fs, err := a.store.PutFaults(r.Context(), faults)
+	fs, err := a.core.PutFaults(r.Context(), faults)
 	a.answerFaults(w, r, fs, err)
 }
 
 // restartFaults restarts every plan's counts and seeded draws, so that a run replays the same
 // faults; the plans themselves stay.
 func (a *API) restartFaults(w http.ResponseWriter, r *http.Request) {
-	fs, err := a.store.RestartFaults(r.Context())
+	fs, err := a.core.RestartFaults(r.Context())
 	a.answerFaults(w, r, fs, err)
 }
 

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -166,9 +165,21 @@ func (m *Store) clearHot() {
 	}
 }
 
-// Send implements store.Store with store.SendSteps: each step is one of the store's atomic operations.
-func (m *Store) Send(ctx context.Context, in store.SendInput) (store.SendResult, error) {
-	return store.SendSteps(ctx, m, in)
+// Lookup implements store.Store. The in-memory store has no clock of its own (Now is zero).
+func (m *Store) Lookup(ctx context.Context, token, fallback string) (store.Lookup, error) {
+	snap := m.plans.snap.Load()
+	lk := store.Lookup{Rules: snap.rules.Version, Faults: snap.faults.Version}
+	id := fallback
+	if token != "" {
+		lk.Token, lk.TokenFound, _ = m.Token(ctx, token)
+		if lk.TokenFound {
+			id = lk.Token.App
+		}
+	}
+	if id != "" {
+		lk.App, lk.AppFound, _ = m.App(ctx, id)
+	}
+	return lk, nil
 }
 
 // RegisterApp implements store.Store.
@@ -283,7 +294,7 @@ func (m *Store) OpenWindow(_ context.Context, app, openID string, at time.Time) 
 }
 
 // TakeReply implements store.Store.
-func (m *Store) TakeReply(_ context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyDecision, error) {
+func (m *Store) TakeReply(_ context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyTake, error) {
 	t := m.tenant(app, true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -291,12 +302,10 @@ func (m *Store) TakeReply(_ context.Context, app, openID string, now time.Time, 
 	expired := w != nil && !now.Before(w.OpenedAt.Add(rule.Duration))
 	if w == nil || expired {
 		if !rule.OpenOnFirst {
-			reason := "no user message opened a window for this open_id (policy require_user_message)"
 			if expired {
-				reason = fmt.Sprintf("the window opened at %s expired at %s (app clock)", w.OpenedAt.Format(time.RFC3339), w.OpenedAt.Add(rule.Duration).Format(time.RFC3339))
-				return store.ReplyDecision{Reason: reason, Window: *w}, nil
+				return store.ReplyTake{Refusal: store.ReplyExpired, Window: *w}, nil
 			}
-			return store.ReplyDecision{Reason: reason}, nil
+			return store.ReplyTake{Refusal: store.ReplyNoWindow}, nil
 		}
 		openID = strings.Clone(openID) // kept: never a piece of the caller's request body (it would pin it)
 		w = &store.Window{OpenID: openID, OpenedAt: now}
@@ -304,19 +313,10 @@ func (m *Store) TakeReply(_ context.Context, app, openID string, now time.Time, 
 		t.windows[openID] = w
 	}
 	if w.Replies >= rule.MaxReplies {
-		return store.ReplyDecision{
-			Reason: fmt.Sprintf("%d of %d replies already sent in the window opened at %s (app clock)", w.Replies, rule.MaxReplies, w.OpenedAt.Format(time.RFC3339)),
-			Window: *w,
-		}, nil
+		return store.ReplyTake{Refusal: store.ReplyFull, Window: *w}, nil
 	}
 	w.Replies++
-	// The success path of every send: appended in a stack buffer, one allocation.
-	var buf [64]byte
-	b := append(buf[:0], "reply "...)
-	b = strconv.AppendInt(b, int64(w.Replies), 10)
-	b = append(b, " of "...)
-	b = strconv.AppendInt(b, int64(rule.MaxReplies), 10)
-	return store.ReplyDecision{OK: true, Reason: string(b), Window: *w}, nil
+	return store.ReplyTake{OK: true, Window: *w}, nil
 }
 
 // Windows implements store.Store.
@@ -351,6 +351,17 @@ func (m *Store) TakeCount(_ context.Context, app, name, window string, limit int
 	c.Count++
 	t.counters[name] = c
 	return c.Count, true, nil
+}
+
+// TakeCounts implements store.Store: each take is atomic, as TakeCount; a sequence is not.
+func (m *Store) TakeCounts(ctx context.Context, takes []store.Take) (store.TakesResult, error) {
+	for i, tk := range takes {
+		n, ok, _ := m.TakeCount(ctx, tk.App, tk.Name, tk.Period, tk.Limit)
+		if ok == tk.EndsWhenCounted {
+			return store.TakesResult{Ended: i, Count: n}, nil
+		}
+	}
+	return store.TakesResult{Ended: -1}, nil
 }
 
 // Counters implements store.Store.

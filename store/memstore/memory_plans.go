@@ -10,16 +10,14 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/store"
-
-	"github.com/smartappmock/smartappmock/config"
 )
 
 // plans are the rules and fault plans of a Store, with the fault counts of the current
 // version. Readers get immutable snapshots; every change makes a new version.
 type plans struct {
 	mu      sync.Mutex
-	rules   store.Rules
-	faults  store.Faults
+	rules   store.RuleSet
+	faults  store.FaultSet
 	counts  map[store.PlanID]*store.FaultCount // of faults.Version
 	version uint64                             // the last version given, rules and faults alike
 	set     bool                               // rules and faults were set (seeded or put) at least once
@@ -30,8 +28,8 @@ type plans struct {
 }
 
 type planSnap struct {
-	rules  store.Rules
-	faults store.Faults
+	rules  store.RuleSet
+	faults store.FaultSet
 }
 
 // publishLocked makes the current rules and faults visible to readers. mu must be held.
@@ -45,27 +43,27 @@ func (p *plans) init() {
 func (p *plans) next() uint64 { p.version++; return p.version }
 
 // Rules implements store.Store.
-func (m *Store) Rules(context.Context) (store.Rules, error) {
+func (m *Store) Rules(context.Context) (store.RuleSet, error) {
 	return m.plans.snap.Load().rules, nil
 }
 
 // PutRules implements store.Store.
-func (m *Store) PutRules(_ context.Context, rules []config.Rule) (store.Rules, error) {
+func (m *Store) PutRules(_ context.Context, rules []byte) (store.RuleSet, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
 	m.plans.set = true
-	m.plans.rules = store.Rules{Version: m.plans.next(), Rules: slices.Clone(rules)}
+	m.plans.rules = store.RuleSet{Version: m.plans.next(), Rules: slices.Clone(rules)}
 	m.plans.publishLocked()
 	return m.plans.rules, nil
 }
 
 // Faults implements store.Store.
-func (m *Store) Faults(context.Context) (store.Faults, error) {
+func (m *Store) Faults(context.Context) (store.FaultSet, error) {
 	return m.plans.snap.Load().faults, nil
 }
 
 // PutFaults implements store.Store.
-func (m *Store) PutFaults(_ context.Context, global []config.Fault) (store.Faults, error) {
+func (m *Store) PutFaults(_ context.Context, global []byte) (store.FaultSet, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
 	m.plans.set = true
@@ -74,7 +72,7 @@ func (m *Store) PutFaults(_ context.Context, global []config.Fault) (store.Fault
 }
 
 // RestartFaults implements store.Store.
-func (m *Store) RestartFaults(context.Context) (store.Faults, error) {
+func (m *Store) RestartFaults(context.Context) (store.FaultSet, error) {
 	m.plans.mu.Lock()
 	defer m.plans.mu.Unlock()
 	m.setFaultsLocked(m.plans.faults.Global, m.plans.faults.Apps)
@@ -82,11 +80,11 @@ func (m *Store) RestartFaults(context.Context) (store.Faults, error) {
 }
 
 // setFaultsLocked installs plans under a new version with fresh counts. plans.mu must be held.
-func (m *Store) setFaultsLocked(global []config.Fault, apps map[string][]config.Fault) {
+func (m *Store) setFaultsLocked(global []byte, apps map[string][]byte) {
 	if len(apps) == 0 {
 		apps = nil
 	}
-	m.plans.faults = store.Faults{Version: m.plans.next(), Global: global, Apps: apps}
+	m.plans.faults = store.FaultSet{Version: m.plans.next(), Global: global, Apps: apps}
 	m.plans.counts = map[store.PlanID]*store.FaultCount{}
 	m.plans.publishLocked()
 }
@@ -152,7 +150,7 @@ func (m *Store) seedLocked(ctx context.Context, s store.Seed) error {
 	m.plans.mu.Lock()
 	if !m.plans.set {
 		m.plans.set = true
-		m.plans.rules = store.Rules{Version: m.plans.next(), Rules: slices.Clone(s.Rules)}
+		m.plans.rules = store.RuleSet{Version: m.plans.next(), Rules: slices.Clone(s.Rules)}
 		m.plans.publishLocked()
 		m.setFaultsLocked(slices.Clone(s.Faults), maps.Clone(s.AppFaults))
 	}

@@ -1,9 +1,13 @@
-package store
+package mockserver
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/smartappmock/smartappmock/store"
+)
 
 func TestOnlyWarning_SharedReadOnly(t *testing.T) {
-	a, b := Warning{Kind: "a", Message: "A"}, Warning{Kind: "b", Message: "B"}
+	a, b := store.Warning{Kind: "a", Message: "A"}, store.Warning{Kind: "b", Message: "B"}
 	first := onlyWarning(a)
 	if again := onlyWarning(a); &again[0] != &first[0] {
 		t.Errorf("onlyWarning(a) twice: two slices, want one shared")
