@@ -125,6 +125,36 @@ func (s *Store) UpdateApp(ctx context.Context, id string, capability *bool, adva
 	return a, nil
 }
 
+// Lookup implements store.Store in one read-only script (script.Lookup): the token, its app (or
+// the fallback app), the plans' versions and Redis's clock (TIME), so the replicas' clocks never
+// matter.
+func (s *Store) Lookup(ctx context.Context, token, fallback string) (store.Lookup, error) {
+	xs, err := s.pipe.Run(ctx, script.Lookup, []string{s.tokens, s.plans}, s.opts.Prefix, token, fallback).Slice()
+	if err != nil {
+		return store.Lookup{}, wrap("lookup", err)
+	}
+	if len(xs) != 6 {
+		return store.Lookup{}, fmt.Errorf("redisstore: lookup: unexpected answer %v", xs)
+	}
+	var lk store.Lookup
+	if tj, ok := xs[0].(string); ok {
+		if lk.Token, err = decodeToken(token, []byte(tj)); err != nil {
+			return store.Lookup{}, wrap("lookup", err)
+		}
+		lk.TokenFound = true
+	}
+	lk.App, lk.AppFound = decodeApp(pairs(xs[1]))
+	rv, err1 := strconv.ParseUint(toStr(xs[2]), 10, 64)
+	fv, err2 := strconv.ParseUint(toStr(xs[3]), 10, 64)
+	sec, err3 := strconv.ParseInt(toStr(xs[4]), 10, 64)
+	usec, err4 := strconv.ParseInt(toStr(xs[5]), 10, 64)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return store.Lookup{}, wrap("lookup", err)
+	}
+	lk.Rules, lk.Faults, lk.Now = rv, fv, time.Unix(sec, usec*1000)
+	return lk, nil
+}
+
 // wireToken is a token as the store keeps it (store.Token hides its value from JSON).
 type wireToken struct {
 	App     string    `json:"app"`
@@ -152,11 +182,20 @@ func (s *Store) Token(ctx context.Context, value string) (store.Token, bool, err
 	if err != nil {
 		return store.Token{}, false, wrap("token", err)
 	}
-	var w wireToken
-	if err := json.Unmarshal(b, &w); err != nil {
+	t, err := decodeToken(value, b)
+	if err != nil {
 		return store.Token{}, false, wrap("token", err)
 	}
-	return store.Token{Value: value, App: w.App, Refresh: w.Refresh, Issued: w.Issued, Expires: w.Expires}, true, nil
+	return t, true, nil
+}
+
+// decodeToken reads a token as the store keeps it.
+func decodeToken(value string, b []byte) (store.Token, error) {
+	var w wireToken
+	if err := json.Unmarshal(b, &w); err != nil {
+		return store.Token{}, err
+	}
+	return store.Token{Value: value, App: w.App, Refresh: w.Refresh, Issued: w.Issued, Expires: w.Expires}, nil
 }
 
 // OpenWindow implements store.Store.
@@ -166,35 +205,39 @@ func (s *Store) OpenWindow(ctx context.Context, app, openID string, t time.Time)
 	return wrap("open window", err)
 }
 
-// TakeReply implements store.Store. The reasons are those of the in-memory store; the window's
-// times are in now's location.
-func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyDecision, error) {
+// TakeReply implements store.Store: the script answers what it found (a status and the window),
+// and the refusal is read from the status here. The window's times are in now's location.
+func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyTake, error) {
 	ns, nn := unixTime(now)
 	cs, cn := unixTime(now.Add(-rule.Duration))
 	v, err := s.runApp(ctx, app, script.TakeReply, []string{s.akey(app, "win"), s.akey(app, "meta")},
 		openID, ns, nn, cs, cn, rule.MaxReplies, boolArg(rule.OpenOnFirst), s.opts.MaxWindowsPerApp)
 	if err != nil {
-		return store.ReplyDecision{}, wrap("take reply", err)
+		return store.ReplyTake{}, wrap("take reply", err)
 	}
 	xs, _ := v.([]any)
 	if len(xs) != 5 {
-		return store.ReplyDecision{}, fmt.Errorf("redisstore: take reply: unexpected answer %v", v)
+		return store.ReplyTake{}, fmt.Errorf("redisstore: take reply: unexpected answer %v", v)
 	}
-	w := store.Window{
+	status := toStr(xs[0])
+	if status == "none" {
+		return store.ReplyTake{Refusal: store.ReplyNoWindow}, nil
+	}
+	t := store.ReplyTake{Window: store.Window{
 		OpenID: openID, OpenedAt: time.Unix(toInt(xs[1]), toInt(xs[2])).In(now.Location()),
 		Replies: int(toInt(xs[3])), UserMessage: toStr(xs[4]) == "1",
-	}
-	opened := w.OpenedAt.Format(time.RFC3339)
-	switch toStr(xs[0]) {
+	}}
+	switch status {
 	case "ok":
-		return store.ReplyDecision{OK: true, Reason: "reply " + strconv.Itoa(w.Replies) + " of " + strconv.Itoa(rule.MaxReplies), Window: w}, nil
-	case "none":
-		return store.ReplyDecision{Reason: "no user message opened a window for this open_id (policy require_user_message)"}, nil
+		t.OK = true
 	case "expired":
-		return store.ReplyDecision{Reason: fmt.Sprintf("the window opened at %s expired at %s (app clock)", opened, w.OpenedAt.Add(rule.Duration).Format(time.RFC3339)), Window: w}, nil
-	default: // "full"
-		return store.ReplyDecision{Reason: fmt.Sprintf("%d of %d replies already sent in the window opened at %s (app clock)", w.Replies, rule.MaxReplies, opened), Window: w}, nil
+		t.Refusal = store.ReplyExpired
+	case "full":
+		t.Refusal = store.ReplyFull
+	default:
+		return store.ReplyTake{}, fmt.Errorf("redisstore: take reply: unexpected status %q", status)
 	}
+	return t, nil
 }
 
 // parseWindow reads a window's value "<sec> <nsec> <replies> <user message>".
@@ -241,6 +284,30 @@ func (s *Store) TakeCount(ctx context.Context, app, name, period string, limit i
 		return 0, false, fmt.Errorf("redisstore: take count: unexpected answer %v", v)
 	}
 	return int(toInt(xs[0])), toInt(xs[1]) == 1, nil
+}
+
+// TakeCounts implements store.Store in one script (script.TakeCounts): the whole sequence is one
+// atomic step, and one round trip.
+func (s *Store) TakeCounts(ctx context.Context, takes []store.Take) (store.TakesResult, error) {
+	if len(takes) == 0 {
+		return store.TakesResult{Ended: -1}, nil
+	}
+	keys := make([]string, 0, 1+2*len(takes))
+	args := make([]any, 0, 1+5*len(takes))
+	keys = append(keys, s.registry)
+	args = append(args, s.opts.Prefix)
+	for _, tk := range takes {
+		keys = append(keys, s.akey(tk.App, "cnt"), s.akey(tk.App, "meta"))
+		args = append(args, tk.App, tk.Name, tk.Period, tk.Limit, boolArg(tk.EndsWhenCounted))
+	}
+	xs, err := s.pipe.Run(ctx, script.TakeCounts, keys, args...).Slice()
+	if err != nil {
+		return store.TakesResult{}, wrap("take counts", err)
+	}
+	if len(xs) != 2 {
+		return store.TakesResult{}, fmt.Errorf("redisstore: take counts: unexpected answer %v", xs)
+	}
+	return store.TakesResult{Ended: int(toInt(xs[0])) - 1, Count: int(toInt(xs[1]))}, nil
 }
 
 // Counters implements store.Store.

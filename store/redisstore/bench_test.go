@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
-// benchOps are the operations measured: the deciding ones alone, the calls that one valid send
-// made before Store.Send through the Store contract (token, app, rules, faults, two limits,
-// window, journal: SendToday), and Store.Send, which does all of that in one operation.
+// benchOps are the operations measured: the deciding ones alone, and the primitives of one valid
+// send as the API core calls them: "Send" is a plain send (Lookup, TakeReply, Append: three
+// round trips, each shared with concurrent callers), "SendLimits" one with a QPS and a daily
+// limit (TakeCounts as well).
 func benchOps(s store.Store, faultV uint64) []struct {
 	name string
 	op   func(ctx context.Context, i int) error
@@ -25,17 +25,18 @@ func benchOps(s store.Store, faultV uint64) []struct {
 	entry := store.Entry{ID: "req", App: "a", Endpoint: "send", Method: "POST", Path: "/rest/2.0/smartapp/message/custom/send",
 		Params: []store.Param{{Name: "open_id", Value: "u", Source: "body", Used: true}}, OpenID: "u", MsgType: "text",
 		Layer: "business", Status: 200, Reason: "reply 1 of 5"}
-	qpsDaily := &store.LimitTable{Default: config.Limits{QPS: 1 << 30, Daily: 1 << 30}}
 	takeReply := func(ctx context.Context, i int) error {
 		_, err := s.TakeReply(ctx, "a", "u"+strconv.Itoa(i%64), t0, rule)
 		return err
 	}
 	appendEntry := func(ctx context.Context, _ int) error { _, err := s.Append(ctx, entry); return err }
+	lookup := func(ctx context.Context, _ int) error { _, err := s.Lookup(ctx, "24.static", ""); return err }
 	return []struct {
 		name string
 		op   func(ctx context.Context, i int) error
 	}{
 		{"Ping", func(ctx context.Context, _ int) error { return s.Ping(ctx) }},
+		{"Lookup", lookup},
 		{"TakeReply", takeReply},
 		{"TakeCount", func(ctx context.Context, i int) error {
 			_, _, err := s.TakeCount(ctx, "a", "daily", "2026-01-02", 0)
@@ -46,30 +47,21 @@ func benchOps(s store.Store, faultV uint64) []struct {
 			return err
 		}},
 		{"Append", appendEntry},
-		{"Token", func(ctx context.Context, i int) error { _, _, err := s.Token(ctx, "24.static"); return err }},
 		{"Send", func(ctx context.Context, i int) error {
-			in := store.SendInput{Now: t0, Token: "24.static", Match: store.SendMatch{Token: "24.static", OpenID: "u" + strconv.Itoa(i%64), MsgType: "text", Content: "hi"},
-				Limits: qpsDaily, Window: rule, Entry: entry}
-			_, err := s.Send(ctx, in)
-			return err
+			if err := lookup(ctx, i); err != nil {
+				return err
+			}
+			if err := takeReply(ctx, i); err != nil {
+				return err
+			}
+			return appendEntry(ctx, i)
 		}},
-		{"SendToday", func(ctx context.Context, i int) error {
-			if _, _, err := s.Token(ctx, "24.static"); err != nil {
+		{"SendLimits", func(ctx context.Context, i int) error {
+			if err := lookup(ctx, i); err != nil {
 				return err
 			}
-			if _, _, err := s.App(ctx, "a"); err != nil {
-				return err
-			}
-			if _, err := s.Rules(ctx); err != nil {
-				return err
-			}
-			if _, err := s.Faults(ctx); err != nil {
-				return err
-			}
-			if _, _, err := s.TakeCount(ctx, "a", "qps", strconv.Itoa(i/1000), 0); err != nil {
-				return err
-			}
-			if _, _, err := s.TakeCount(ctx, "a", "daily", "2026-01-02", 0); err != nil {
+			if _, err := s.TakeCounts(ctx, []store.Take{{App: "a", Name: "qps", Period: strconv.Itoa(i / 1000), Limit: 1 << 30},
+				{App: "a", Name: "daily", Period: "2026-01-02", Limit: 1 << 30}}); err != nil {
 				return err
 			}
 			if err := takeReply(ctx, i); err != nil {
@@ -84,8 +76,8 @@ func benchOps(s store.Store, faultV uint64) []struct {
 func benchSeed(b *testing.B, s store.Store) uint64 {
 	ctx := context.Background()
 	if err := s.Seed(ctx, store.Seed{At: time.Now(), Apps: []store.App{{ID: "a", Source: "config", Capability: true}},
-		Tokens: []store.Token{{Value: "24.static", App: "a"}}, Rules: []config.Rule{{Name: "r", Match: config.Match{Content: "x"}}},
-		Faults: []config.Fault{{Kind: config.FaultHTTP503, Probability: 0.3, Seed: 7}}}); err != nil {
+		Tokens: []store.Token{{Value: "24.static", App: "a"}}, Rules: []byte(`[{"name":"r","match":{"content":"x"}}]`),
+		Faults: []byte(`[{"kind":"http_503","probability":0.3,"seed":7}]`)}); err != nil {
 		b.Fatal(err)
 	}
 	f, err := s.Faults(ctx)

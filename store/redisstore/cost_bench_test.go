@@ -12,18 +12,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
 )
 
 // BenchmarkSendRedisInstructions reports the instructions Redis runs per send (redis-instr/op),
 // counted by callgrind: unlike time, the count does not move with other work on the machine, so
-// it compares two versions of the send script on a shared machine. bench/redis-cost.sh runs it
+// it compares two versions of the store's scripts on a shared machine. bench/redis-cost.sh runs it
 // against a redis-server under callgrind; without that (CALLGRIND_REDIS_URL, CALLGRIND_REDIS_PID
 // and CALLGRIND_OUT, the dump files' prefix) it skips. Sends are past the journal cap, so
 // trimming is in its steady state; the send is bench/run.sh's valid text send. "sequential" sends
-// one at a time (one script run per send); "16-callers" sends from 16 goroutines at once, as
-// under load, so concurrent sends share script runs (internal/batch).
+// one at a time (three script runs per send: Lookup, TakeReply, Append); "16-callers" sends from
+// 16 goroutines at once, as under load, so concurrent sends share pipelines (internal/batch).
 func BenchmarkSendRedisInstructions(b *testing.B) {
 	url, pid, out := os.Getenv("CALLGRIND_REDIS_URL"), os.Getenv("CALLGRIND_REDIS_PID"), os.Getenv("CALLGRIND_OUT")
 	if url == "" || pid == "" || out == "" {
@@ -38,15 +37,21 @@ func BenchmarkSendRedisInstructions(b *testing.B) {
 	ps := []store.Param{{Name: "access_token", Value: "benc…#7137e16f", Source: "query", Used: true},
 		{Name: "user_type", Value: "1", Source: "body", Used: true}, {Name: "open_id", Value: "bench-user", Source: "body", Used: true},
 		{Name: "msg_type", Value: "text", Source: "body", Used: true}, {Name: "content", Value: "hi", Source: "body", Used: true}}
+	rule := store.WindowRule{Duration: 48 * time.Hour, MaxReplies: 1 << 30, OpenOnFirst: true}
+	// send is what the API core asks of the store for a plain valid send.
 	send := func() error {
-		in := store.SendInput{Now: time.Now(), Token: "bench-token",
-			Match:  store.SendMatch{Token: "bench-token", OpenID: "bench-user", MsgType: "text", Content: "hi"},
-			Limits: &store.LimitTable{Default: config.Limits{}}, Window: store.WindowRule{Duration: 48 * time.Hour, MaxReplies: 1 << 30, OpenOnFirst: true},
-			Entry: store.Entry{ID: "1a00e2a0-1", Time: time.Now(), Token: "benc…#7137e16f", Endpoint: "send", Method: "POST",
-				Path: "/rest/2.0/smartapp/message/custom/send", ContentType: "application/x-www-form-urlencoded", Params: ps,
-				OpenID: "bench-user", MsgType: "text", Status: 200}}
-		in.Warn.OpenOnFirstSend = store.Warning{Kind: "open_on_first_send", Message: "window: opened by this send, the user never wrote; Baidu answers 90001"}
-		_, err := s.Send(ctx, in)
+		lk, err := s.Lookup(ctx, "bench-token", "")
+		if err != nil {
+			return err
+		}
+		now := lk.Now.Add(lk.App.ClockOffset)
+		if _, err := s.TakeReply(ctx, lk.App.ID, "bench-user", now, rule); err != nil {
+			return err
+		}
+		_, err = s.Append(ctx, store.Entry{ID: "1a00e2a0-1", Time: time.Now(), AppTime: now, App: lk.App.ID, Token: "benc…#7137e16f",
+			Endpoint: "send", Method: "POST", Path: "/rest/2.0/smartapp/message/custom/send", ContentType: "application/x-www-form-urlencoded",
+			Params: ps, OpenID: "bench-user", MsgType: "text", Layer: "business", Status: 200, Reason: "window: reply 1 of 1073741824",
+			Warnings: []store.Warning{{Kind: "open_on_first_send", Message: "window: opened by this send, the user never wrote; Baidu answers 90001"}}})
 		return err
 	}
 	for range s.opts.JournalCap + 200 {

@@ -39,13 +39,13 @@ func ExampleOpen() {
 		if err != nil {
 			panic(err)
 		}
-		fmt.Printf("replica %d: %v, %s\n", i%2+1, d.OK, d.Reason)
+		fmt.Printf("replica %d: ok %v, refusal %d, replies %d\n", i%2+1, d.OK, d.Refusal, d.Window.Replies)
 	}
 	// Output:
-	// replica 1: true, reply 1 of 5
-	// replica 2: true, reply 2 of 5
-	// replica 1: true, reply 3 of 5
-	// replica 2: true, reply 4 of 5
-	// replica 1: true, reply 5 of 5
-	// replica 2: false, 5 of 5 replies already sent in the window opened at 2026-01-02T03:04:05Z (app clock)
+	// replica 1: ok true, refusal 0, replies 1
+	// replica 2: ok true, refusal 0, replies 2
+	// replica 1: ok true, refusal 0, replies 3
+	// replica 2: ok true, refusal 0, replies 4
+	// replica 1: ok true, refusal 0, replies 5
+	// replica 2: ok false, refusal 3, replies 5
 }

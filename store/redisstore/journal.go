@@ -8,25 +8,39 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/smartappmock/smartappmock"
 
 	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
+// entryBufs recycles the buffers of encoded entries (about 0.5–1 KB each, one per send).
+var entryBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledEntry is the largest entry buffer kept for reuse: a rare huge entry is left to the GC.
+const maxPooledEntry = 16 << 10
+
 // Append implements store.Store: one script numbers the entry and adds it to the app's journal
 // and to the feed.
 func (s *Store) Append(ctx context.Context, e store.Entry) (uint64, error) {
 	e.Seq = 0 // the stream id carries it
-	b, err := json.Marshal(&e)
+	bp := entryBufs.Get().(*[]byte)
+	b, err := appendEntryJSON((*bp)[:0], &e)
+	// The buffer is free again once Append returns: the batcher answers a call only after Redis
+	// has read its arguments, or once it is sure they will never be sent.
+	defer func() {
+		if cap(b) <= maxPooledEntry {
+			*bp = b[:0]
+			entryBufs.Put(bp)
+		}
+	}()
 	if err != nil {
 		return 0, wrap("append", err)
 	}
-	seq, err := script.Append.Run(ctx, s.rdb,
+	seq, err := s.pipe.Run(ctx, script.Append,
 		[]string{s.seq, s.feedKey, s.registry, s.akey(e.App, "jrn"), s.akey(e.App, "meta")},
 		e.App, b, s.opts.JournalCap, s.opts.FeedBacklog).Int64()
 	if err != nil {
@@ -35,8 +49,7 @@ func (s *Store) Append(ctx context.Context, e store.Entry) (uint64, error) {
 	return uint64(seq), nil
 }
 
-// decodeMessage reads a stream message: the sequence number from its id, the entry from field e
-// and, for an entry of script.Send, the decision from the fields beside it (decodeDecision).
+// decodeMessage reads a stream message: the sequence number from its id, the entry from field e.
 func decodeMessage(m redis.XMessage) (store.Entry, error) {
 	var e store.Entry
 	ms, _, _ := strings.Cut(m.ID, "-")
@@ -48,64 +61,8 @@ func decodeMessage(m redis.XMessage) (store.Entry, error) {
 	if err := json.Unmarshal([]byte(raw), &e); err != nil {
 		return e, fmt.Errorf("entry %s: %w", m.ID, err)
 	}
-	if err := decodeDecision(&e, m.Values); err != nil {
-		return e, fmt.Errorf("entry %s: %w", m.ID, err)
-	}
 	e.Seq = seq
 	return e, nil
-}
-
-// decodeDecision sets the decision that script.Send wrote beside the entry's template: d packs
-// "layer code sec nsec zone" (the app's clock: Unix seconds, nanoseconds, zone offset in
-// seconds), r the reason, ru the rule ("" none), a the app ("" none: no app clock), w the
-// warnings (kind, message, ... joined by NUL; "" none). An entry without d (Append's) has its
-// decision in e already; one with l instead of d is from a version before d, which wrote each
-// of d's parts in a field of its own (l, c, ts, tn, tz).
-func decodeDecision(e *store.Entry, v map[string]any) error {
-	var layer, code, sec, nsec, zone string
-	if d, ok := v["d"].(string); ok {
-		parts := strings.Split(d, " ")
-		if len(parts) != 5 {
-			return fmt.Errorf("decision %q: want 5 parts", d)
-		}
-		layer, code, sec, nsec, zone = parts[0], parts[1], parts[2], parts[3], parts[4]
-	} else if l, ok := v["l"].(string); ok {
-		layer, code, sec, nsec, zone = l, toStr(v["c"]), toStr(v["ts"]), toStr(v["tn"]), toStr(v["tz"])
-	} else {
-		return nil
-	}
-	c, err := strconv.Atoi(code)
-	if err != nil {
-		return fmt.Errorf("code: %w", err)
-	}
-	e.Layer, e.Code, e.Reason = smartappmock.Layer(layer), c, toStr(v["r"])
-	if r := toStr(v["ru"]); r != "" {
-		e.Rule = r
-	}
-	if a := toStr(v["a"]); a != "" {
-		s, err1 := strconv.ParseInt(sec, 10, 64)
-		ns, err2 := strconv.ParseInt(nsec, 10, 64)
-		tz, err3 := strconv.Atoi(zone)
-		if err := errors.Join(err1, err2, err3); err != nil {
-			return fmt.Errorf("app time: %w", err)
-		}
-		loc := time.UTC
-		if tz != 0 {
-			loc = time.FixedZone("", tz)
-		}
-		e.App, e.AppTime = a, time.Unix(s, ns).In(loc)
-	}
-	if w := toStr(v["w"]); w != "" {
-		parts := strings.Split(w, "\x00")
-		if len(parts)%2 != 0 {
-			return fmt.Errorf("warnings: %d parts", len(parts))
-		}
-		e.Warnings = make([]store.Warning, 0, len(parts)/2)
-		for i := 0; i < len(parts); i += 2 {
-			e.Warnings = append(e.Warnings, store.Warning{Kind: parts[i], Message: parts[i+1]})
-		}
-	}
-	return nil
 }
 
 // streamID is the id of the entry with sequence number seq.

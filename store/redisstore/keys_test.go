@@ -15,7 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -108,6 +107,12 @@ func TestScripts_HashTags(t *testing.T) {
 			_, err := s.TakeReply(ctx, "a", "u", t0, store.WindowRule{Duration: time.Hour, MaxReplies: 5, OpenOnFirst: true})
 			return err
 		}, []string{"a"}},
+		{"TakeCounts_RegistryAndTheTakesApps", func(s *Store) error {
+			_, err := s.TakeCounts(ctx, []store.Take{{App: store.NoApp, Name: "rule:0", Period: "v1", EndsWhenCounted: true, Limit: 1},
+				{App: "a", Name: "qps", Period: "1", Limit: 5}})
+			return err
+		}, []string{"global", "noapp", "a"}},
+		{"Lookup_TokensAndPlans", func(s *Store) error { _, err := s.Lookup(ctx, "24.x", "a"); return err }, []string{"tokens", "plans"}},
 		{"TakeCount_NoAppSlot", func(s *Store) error { _, _, err := s.TakeCount(ctx, store.NoApp, "rule:0", "v1", 1); return err }, []string{"noapp"}},
 		{"OpenWindow_AppSlot", func(s *Store) error { return s.OpenWindow(ctx, "a", "u", t0) }, []string{"a"}},
 		{"RegisterApp_AppSlot", func(s *Store) error { _, _, err := s.RegisterApp(ctx, store.App{ID: "a"}); return err }, []string{"a"}},
@@ -173,7 +178,7 @@ func TestReset_AllLeavesTheCountersFeedSessionsAndSeed(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	seed := store.Seed{
 		At: t0, Apps: []store.App{{ID: "a", Source: "config"}}, Tokens: []store.Token{{Value: "static", App: "a"}},
-		Windows: []store.SeedWindow{{App: "a", OpenID: "u"}}, Rules: []config.Rule{{Name: "r"}},
+		Windows: []store.SeedWindow{{App: "a", OpenID: "u"}}, Rules: []byte("rules"),
 	}
 	s.Seed(ctx, seed)
 	for _, app := range []string{"a", "b", store.NoApp} {
@@ -183,7 +188,7 @@ func TestReset_AllLeavesTheCountersFeedSessionsAndSeed(t *testing.T) {
 		s.Append(ctx, store.Entry{App: app})
 	}
 	s.PutToken(ctx, store.Token{Value: "issued", App: "b", Expires: t0.Add(time.Hour)})
-	f, _ := s.PutFaults(ctx, []config.Fault{{Kind: config.FaultHTTP503}})
+	f, _ := s.PutFaults(ctx, []byte("faults"))
 	s.TakeFault(ctx, f.Version, store.PlanID{}, store.FaultPolicy{})
 	s.PutSession(ctx, "sid", time.Now().Add(time.Hour))
 	if err := s.Reset(ctx, "", store.Seed{At: t0}); err != nil {

@@ -29,6 +29,11 @@ func outageOps(s *Store) []struct {
 			_, err := s.TakeReply(ctx, "a", "u", t0, rule)
 			return err
 		}},
+		{"Lookup", func(ctx context.Context) error { _, err := s.Lookup(ctx, "24.x", "a"); return err }},
+		{"TakeCounts", func(ctx context.Context) error {
+			_, err := s.TakeCounts(ctx, []store.Take{{App: "a", Name: "qps", Period: "1", Limit: 10}})
+			return err
+		}},
 		{"TakeCount", func(ctx context.Context) error {
 			_, _, err := s.TakeCount(ctx, "a", "daily", "d1", 10)
 			return err

@@ -10,7 +10,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
@@ -20,54 +19,50 @@ import (
 const drawModulus = 2147483647
 
 // Rules implements store.Store: it reads the rules from Redis on every call.
-func (s *Store) Rules(ctx context.Context) (store.Rules, error) {
+func (s *Store) Rules(ctx context.Context) (store.RuleSet, error) {
 	vs, err := s.rdb.HMGet(ctx, s.plans, "rules", "rules_v").Result()
 	if err != nil {
-		return store.Rules{}, wrap("rules", err)
+		return store.RuleSet{}, wrap("rules", err)
 	}
-	var r store.Rules
-	if err := decodeJSON(vs[0], &r.Rules); err != nil {
-		return store.Rules{}, wrap("rules", err)
-	}
+	r := store.RuleSet{Rules: bytesOf(vs[0])}
 	r.Version, _ = strconv.ParseUint(toStr(vs[1]), 10, 64)
 	return r, nil
 }
 
-// decodeJSON decodes an HMGET value (nil or "": nothing) into v.
-func decodeJSON(x any, v any) error {
-	b := toStr(x)
-	if b == "" {
-		return nil
+// bytesOf reads an HMGET value as bytes (nil or "": none).
+func bytesOf(x any) []byte {
+	if b := toStr(x); b != "" {
+		return []byte(b)
 	}
-	return json.Unmarshal([]byte(b), v)
+	return nil
 }
 
 // PutRules implements store.Store.
-func (s *Store) PutRules(ctx context.Context, rules []config.Rule) (store.Rules, error) {
-	b, err := json.Marshal(rules)
+func (s *Store) PutRules(ctx context.Context, rules []byte) (store.RuleSet, error) {
+	v, err := script.PutRules.Run(ctx, s.rdb, []string{s.plans, s.version}, rules).Int64()
 	if err != nil {
-		return store.Rules{}, wrap("put rules", err)
+		return store.RuleSet{}, wrap("put rules", err)
 	}
-	v, err := script.PutRules.Run(ctx, s.rdb, []string{s.plans, s.version}, b).Int64()
-	if err != nil {
-		return store.Rules{}, wrap("put rules", err)
-	}
-	out := store.Rules{Version: uint64(v)}
-	if err := json.Unmarshal(b, &out.Rules); err != nil { // a copy, as the store holds it
-		return store.Rules{}, wrap("put rules", err)
-	}
-	return out, nil
+	return store.RuleSet{Version: uint64(v), Rules: bytesOf(string(rules))}, nil
 }
 
-// faults builds Faults from their stored JSON.
-func faults(version any, global, apps any) (store.Faults, error) {
-	var f store.Faults
-	f.Version, _ = strconv.ParseUint(toStr(version), 10, 64)
-	if err := decodeJSON(global, &f.Global); err != nil {
-		return store.Faults{}, err
+// encodeAppFaults is the plans hash's field fapps: the apps' plans as a JSON object of base64
+// strings ("" for none).
+func encodeAppFaults(apps map[string][]byte) ([]byte, error) {
+	if len(apps) == 0 {
+		return nil, nil
 	}
-	if err := decodeJSON(apps, &f.Apps); err != nil {
-		return store.Faults{}, err
+	return json.Marshal(apps)
+}
+
+// faultSet builds a FaultSet from the plans hash's fields.
+func faultSet(version any, global, apps any) (store.FaultSet, error) {
+	f := store.FaultSet{Global: bytesOf(global)}
+	f.Version, _ = strconv.ParseUint(toStr(version), 10, 64)
+	if b := bytesOf(apps); b != nil {
+		if err := json.Unmarshal(b, &f.Apps); err != nil {
+			return store.FaultSet{}, err
+		}
 	}
 	if len(f.Apps) == 0 {
 		f.Apps = nil
@@ -76,40 +71,32 @@ func faults(version any, global, apps any) (store.Faults, error) {
 }
 
 // Faults implements store.Store: it reads the plans from Redis on every call.
-func (s *Store) Faults(ctx context.Context) (store.Faults, error) {
+func (s *Store) Faults(ctx context.Context) (store.FaultSet, error) {
 	vs, err := s.rdb.HMGet(ctx, s.plans, "faults_v", "fglobal", "fapps").Result()
 	if err != nil {
-		return store.Faults{}, wrap("faults", err)
+		return store.FaultSet{}, wrap("faults", err)
 	}
-	f, err := faults(vs[0], vs[1], vs[2])
+	f, err := faultSet(vs[0], vs[1], vs[2])
 	return f, wrap("faults", err)
 }
 
 // PutFaults implements store.Store.
-func (s *Store) PutFaults(ctx context.Context, global []config.Fault) (store.Faults, error) {
-	b, err := json.Marshal(global)
+func (s *Store) PutFaults(ctx context.Context, global []byte) (store.FaultSet, error) {
+	xs, err := script.PutFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}, global).Slice()
 	if err != nil {
-		return store.Faults{}, wrap("put faults", err)
+		return store.FaultSet{}, wrap("put faults", err)
 	}
-	fcg, err := compiledGlobal(global)
-	if err != nil {
-		return store.Faults{}, wrap("put faults", err)
-	}
-	xs, err := script.PutFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}, b, fcg).Slice()
-	if err != nil {
-		return store.Faults{}, wrap("put faults", err)
-	}
-	f, err := faults(xs[0], string(b), xs[1])
+	f, err := faultSet(xs[0], string(global), xs[1])
 	return f, wrap("put faults", err)
 }
 
 // RestartFaults implements store.Store.
-func (s *Store) RestartFaults(ctx context.Context) (store.Faults, error) {
+func (s *Store) RestartFaults(ctx context.Context) (store.FaultSet, error) {
 	xs, err := script.RestartFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}).Slice()
 	if err != nil {
-		return store.Faults{}, wrap("restart faults", err)
+		return store.FaultSet{}, wrap("restart faults", err)
 	}
-	f, err := faults(xs[0], xs[1], xs[2])
+	f, err := faultSet(xs[0], xs[1], xs[2])
 	return f, wrap("restart faults", err)
 }
 
@@ -118,7 +105,7 @@ func planField(id store.PlanID) string { return strconv.Itoa(id.Index) + ":" + i
 
 // TakeFault implements store.Store with store.DecideFault's rule in Lua.
 func (s *Store) TakeFault(ctx context.Context, v uint64, plan store.PlanID, p store.FaultPolicy) (store.FaultTake, error) {
-	xs, err := script.TakeFault.Run(ctx, s.rdb, []string{s.plans, s.counts},
+	xs, err := s.pipe.Run(ctx, script.TakeFault, []string{s.plans, s.counts},
 		strconv.FormatUint(v, 10), planField(plan), p.Skip, p.Times, p.Steps,
 		strconv.FormatFloat(p.Probability, 'g', -1, 64), p.Seed%drawModulus).Slice()
 	if err != nil {

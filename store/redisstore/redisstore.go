@@ -1,13 +1,18 @@
 // Package redisstore is a store.Store on Redis, so any number of servers (replicas) share one
-// state: every decision (a reply in a window, a counter under its limit, a fault plan's step) is
-// one Lua script run with EVALSHA, so it is exact across replicas. A whole send (Store.Send:
-// token, fault plans, rules, limits, window and the journal entry) is one script, script.Send, so
-// one round trip, on Redis's clock (TIME plus the app's offset, which AppNow, store.Clock, also
-// gives the token endpoints and user messages); rules and fault plans live in
-// Redis with a version number and are never cached by the client; the journal is a capped
-// stream per app and the live feed a capped stream of every app, read with XREAD BLOCK from a
-// cursor. Concurrent sends share round trips and script runs (internal/batch): one run of
-// script.Send decides several sends in turn, each as if alone, and answers each its reply.
+// state. Each primitive is one native command or one small Lua script run with EVALSHA
+// (internal/script), so it is one atomic step, exact across replicas: a reply taken in a window,
+// counters taken under their limits (TakeCounts: a sequence of takes in one script), a fault
+// plan's count, a journal entry with its sequence number. The scripts decide nothing of Baidu's:
+// they answer facts (a status, a count, a window's times as integers) and the Go side builds the
+// store's types; the order of a send's checks, its codes and reasons are the API core's
+// (mockserver). Lookup reads a send's token, its app and the plans' versions in one read-only
+// script, with Redis's clock (TIME), so the replicas' clocks never matter. Rules and fault plans
+// are kept as the bytes the core gives, with a version number, and never cached by the client;
+// the journal is a capped stream per app and the live feed a capped stream of every app, read with
+// XREAD BLOCK from a cursor. The commands of concurrent callers share round trips
+// (internal/batch): a runner writes every command queued at that moment in one pipeline and
+// answers each caller its reply, so a plain send (Lookup, TakeReply, Append) costs three round
+// trips shared with the other sends in flight.
 //
 // # Keys
 //
@@ -19,8 +24,7 @@
 //	meta  hash    reg (1: in the app registry), appended (entries ever appended to the journal)
 //	win   hash    open_id -> "<unix sec> <nsec> <replies> <user message 0|1>"
 //	cnt   hash    counter name -> "<count> <period>"
-//	jrn   stream  the journal: id "<seq>-0", field e = the entry as JSON (a send's decision in
-//	              fields d, r, ru, a, w beside it: see decodeDecision); MAXLEN journal cap
+//	jrn   stream  the journal: id "<seq>-0", field e = the entry as JSON; MAXLEN journal cap
 //
 // The global keys have tags of their own:
 //
@@ -29,8 +33,9 @@
 //	{global}:apps    set     the app registry: every app id that may have keys
 //	{tokens}:all     hash    token value -> the token as JSON
 //	{tokens}:issued  list    issued (expiring) tokens, oldest first, for the token cap
-//	{plans}:def      hash    set, rules, rules_v, fglobal, fapps, faults_v (JSON and versions);
-//	                         fcg, fca: the top-level and the apps' plans compiled for script.Send
+//	{plans}:def      hash    set (1: rules and plans were set), rules, rules_v, fglobal, fapps,
+//	                         faults_v: the encodings as given (fapps: a JSON object of the apps'
+//	                         encodings in base64) and their versions
 //	{plans}:ver      string  the last plan version given (never reset)
 //	{plans}:fc       hash    "<index>:<app>" -> "<matched> <injected>" of the current fault version
 //	session:<id>     string  an inbox session's expiry (unix nanoseconds), with PXAT
@@ -38,15 +43,15 @@
 // # Redis Cluster
 //
 // Open connects to one Redis (standalone, or the primary of a replicated set). The key layout is
-// made for a Cluster too: the one-operation scripts (TakeReply, TakeCount, TakeFault, OpenWindow,
+// made for a Cluster too: the one-app scripts (TakeReply, TakeCount, TakeFault, OpenWindow,
 // RegisterApp, UpdateApp, one app's Reset, tokens) touch the keys of one slot each (a test pins
 // it), and registering a new app is a plain two-command pipeline. But Append (the global sequence
-// and feed with the app's journal), Seed and Reset of every app touch several slots in one
-// script, which a Cluster refuses (CROSSSLOT), and Reset of every app and Send compute key names
-// inside the script (Send learns the app from the token it reads, and its global keys are
-// constants in its text rather than KEYS: internal/script.Send). That is the limit of this
-// store: a Cluster needs those split into per-slot steps (no longer one atomic step, nor one
-// round trip per send) and a redis.ClusterClient.
+// and feed with the app's journal), TakeCounts (the registry and the counters of the takes'
+// apps: a rule's uses are app-less, a limit is the app's), Seed and Reset of every app touch
+// several slots in one script, which a Cluster refuses (CROSSSLOT), and Lookup and Reset of every
+// app compute key names inside the script (Lookup learns the app from the token it reads). That
+// is the limit of this store: a Cluster needs those split into per-slot steps (no longer one
+// atomic step, nor one round trip) and a redis.ClusterClient.
 //
 // # Connections
 //
@@ -79,7 +84,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -142,12 +146,11 @@ func (o Options) withDefaults() Options {
 // Store is a store.Store on Redis. It is safe for concurrent use; Close releases its
 // connections.
 type Store struct {
-	rdb         *redis.Client // every operation but Feed
-	feed        *redis.Client // Feed's blocking reads: a pool of their own
-	opts        Options
-	name        string         // the URL without its password, for String
-	sends       *batch.Batcher // Send's script runs, shared by concurrent sends
-	sendScripts sync.Map       // store.SendWarnings -> *redis.Script: script.Send with its constants
+	rdb  *redis.Client  // every operation but Feed
+	feed *redis.Client  // Feed's blocking reads: a pool of their own
+	pipe *batch.Batcher // the primitives of a send, pipelined with those of concurrent sends
+	opts Options
+	name string // the URL without its password, for String
 
 	// global keys
 	seq, feedKey, registry, tokens, issued, plans, version, counts string
@@ -185,7 +188,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	ro.DisableIdentity = true // no CLIENT SETINFO on every connection
 	ro.Protocol = 2           // RESP2: go-redis then skips its per-reply check for RESP3 push notifications
 	// No command retries: a script whose answer was lost may have run, and running it again
-	// would count a reply twice. The caller gets the error instead (error_code 2 for a send).
+	// would count a reply twice. The caller gets the error instead.
 	ro.MaxRetries = -1
 	// A dead Redis is told quickly: two dial attempts, not five.
 	ro.DialerRetries, ro.DialerRetryTimeout = 2, 50*time.Millisecond
@@ -213,7 +216,7 @@ func scrub(msg string, u *url.URL) string {
 func newStore(rdb, feed *redis.Client, opts Options, name string) *Store {
 	p := opts.Prefix
 	return &Store{
-		rdb: rdb, feed: feed, opts: opts, name: name, sends: batch.New(rdb),
+		rdb: rdb, feed: feed, opts: opts, name: name, pipe: batch.New(rdb),
 		seq: p + "{global}:seq", feedKey: p + "{global}:feed", registry: p + "{global}:apps",
 		tokens: p + "{tokens}:all", issued: p + "{tokens}:issued",
 		plans: p + "{plans}:def", version: p + "{plans}:ver", counts: p + "{plans}:fc",
@@ -229,7 +232,7 @@ func (s *Store) AddHook(h redis.Hook) { s.rdb.AddHook(h) }
 
 // Close closes the connections to Redis.
 func (s *Store) Close() error {
-	s.sends.Close()
+	s.pipe.Close()
 	return errors.Join(s.rdb.Close(), s.feed.Close())
 }
 
@@ -258,7 +261,7 @@ const errUnregistered = "UNREGISTERED"
 // key of the app is written, so Reset always finds them.
 func (s *Store) runApp(ctx context.Context, app string, sc *redis.Script, keys []string, args ...any) (any, error) {
 	for range 4 {
-		v, err := sc.Run(ctx, s.rdb, keys, args...).Result()
+		v, err := s.run(ctx, sc, keys, args...)
 		var rerr redis.Error
 		// Redis may put "ERR " in front of the script's error.
 		if err == nil || !errors.As(err, &rerr) || !strings.HasSuffix(rerr.Error(), errUnregistered) {
@@ -269,6 +272,11 @@ func (s *Store) runApp(ctx context.Context, app string, sc *redis.Script, keys [
 		}
 	}
 	return nil, errors.New("the app registry keeps being reset")
+}
+
+// run runs sc in the next shared pipeline (internal/batch): concurrent calls share round trips.
+func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, args ...any) (any, error) {
+	return s.pipe.Run(ctx, sc, keys, args...).Result()
 }
 
 // register adds app to the registry, then marks its meta hash: the order matters (a crash

@@ -10,32 +10,29 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
 )
-
-func intp(v int) *int { return &v }
 
 // runPlans checks rules and fault plans: versions, shared counts and the fault decision.
 func runPlans(t *testing.T, newStore func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	t.Run("PutRules_NewVersionStartsCountsAtZero", func(t *testing.T) {
 		s := newStore(t)
-		r1, err := s.PutRules(ctx, []config.Rule{{Name: "once", Answer: config.Answer{Errno: intp(90002)}, Times: 1}})
+		r1, err := s.PutRules(ctx, []byte(`[{"name":"once","times":1}]`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok, _ := s.TakeCount(ctx, store.NoApp, store.RuleCounter(0), store.RulePeriod(r1.Version), 1); !ok {
+		if _, ok, _ := s.TakeCount(ctx, store.NoApp, ruleCounter(0), rulePeriod(r1.Version), 1); !ok {
 			t.Fatal("first use refused")
 		}
-		if _, ok, _ := s.TakeCount(ctx, store.NoApp, store.RuleCounter(0), store.RulePeriod(r1.Version), 1); ok {
+		if _, ok, _ := s.TakeCount(ctx, store.NoApp, ruleCounter(0), rulePeriod(r1.Version), 1); ok {
 			t.Error("second use of a times:1 rule allowed")
 		}
 		r2, _ := s.PutRules(ctx, r1.Rules)
 		if r2.Version == r1.Version {
 			t.Fatalf("PutRules kept version %d", r2.Version)
 		}
-		if _, ok, _ := s.TakeCount(ctx, store.NoApp, store.RuleCounter(0), store.RulePeriod(r2.Version), 1); !ok {
+		if _, ok, _ := s.TakeCount(ctx, store.NoApp, ruleCounter(0), rulePeriod(r2.Version), 1); !ok {
 			t.Error("a replaced set did not start its count at zero")
 		}
 		got, _ := s.Rules(ctx)
@@ -45,7 +42,7 @@ func runPlans(t *testing.T, newStore func(t *testing.T) store.Store) {
 	})
 	t.Run("TakeFault_SkipTimesAndVersion", func(t *testing.T) {
 		s := newStore(t)
-		f, err := s.PutFaults(ctx, []config.Fault{{Kind: config.FaultHTTP503, Skip: 1, Times: 2}})
+		f, err := s.PutFaults(ctx, []byte(`[{"kind":"http_503","skip":1,"times":2}]`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +64,7 @@ func runPlans(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("counts = %+v", counts)
 		}
 		r, _ := s.RestartFaults(ctx)
-		if r.Version == f.Version || len(r.Global) != 1 {
+		if r.Version == f.Version || string(r.Global) != string(f.Global) {
 			t.Fatalf("restart: %+v", r)
 		}
 		if tk, _ := s.TakeFault(ctx, f.Version, store.PlanID{Index: 0}, p); tk.Matched != 0 {
@@ -79,7 +76,7 @@ func runPlans(t *testing.T, newStore func(t *testing.T) store.Store) {
 	})
 	t.Run("TakeFault_SequenceExactUnderConcurrency", func(t *testing.T) {
 		s := newStore(t)
-		f, _ := s.PutFaults(ctx, []config.Fault{{Sequence: []config.FaultKind{config.FaultHTTP503, config.FaultNone, config.FaultReset}}})
+		f, _ := s.PutFaults(ctx, []byte(`[{"sequence":["http_503","none","reset"]}]`))
 		var mu sync.Mutex
 		steps := map[int]int{}
 		var wg sync.WaitGroup
@@ -103,7 +100,7 @@ func runPlans(t *testing.T, newStore func(t *testing.T) store.Store) {
 	})
 	t.Run("TakeFault_ProbabilityIsTheSharedDraw", func(t *testing.T) {
 		s := newStore(t)
-		f, _ := s.PutFaults(ctx, []config.Fault{{Kind: config.FaultReset, Probability: 0.3, Seed: 42}})
+		f, _ := s.PutFaults(ctx, []byte(`[{"kind":"reset","probability":0.3,"seed":42}]`))
 		p := store.FaultPolicy{Probability: 0.3, Seed: 42}
 		var got, want []bool
 		for n := 1; n <= 200; n++ {
@@ -252,9 +249,9 @@ func runSeedReset(t *testing.T, newStore func(t *testing.T) store.Store) {
 		Apps:      []store.App{{ID: "a", ClientID: "ka", Source: "config", Capability: true}, {ID: "b", Source: "config", Capability: false}},
 		Tokens:    []store.Token{{Value: "static-a", App: "a", Issued: t0}},
 		Windows:   []store.SeedWindow{{App: "a", OpenID: "u"}},
-		Rules:     []config.Rule{{Name: "r", Answer: config.Answer{Errno: intp(90002)}}},
-		Faults:    []config.Fault{{Kind: config.FaultHTTP503}},
-		AppFaults: map[string][]config.Fault{"a": {{Kind: config.FaultReset}}},
+		Rules:     []byte(`[{"name":"r"}]`),
+		Faults:    []byte(`[{"kind":"http_503"}]`),
+		AppFaults: map[string][]byte{"a": []byte(`[{"kind":"reset"}]`)},
 	}
 	t.Run("Seed_NeverResetsWhatWasCounted", func(t *testing.T) {
 		s := newStore(t)
@@ -286,7 +283,7 @@ func runSeedReset(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("seeded token: %+v %v", tok, ok)
 		}
 		f, _ := s.Faults(ctx)
-		if diff := cmp.Diff(seed.AppFaults, f.Apps); diff != "" || len(f.Global) != 1 {
+		if diff := cmp.Diff(seed.AppFaults, f.Apps); diff != "" || string(f.Global) != string(seed.Faults) {
 			t.Errorf("seeded faults: %+v", f)
 		}
 	})
@@ -334,11 +331,11 @@ func runSeedReset(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if es, _ := s.Journal(ctx, store.Query{}); len(es) != 0 {
 			t.Errorf("journal after reset: %d entries", len(es))
 		}
-		if r, _ := s.Rules(ctx); len(r.Rules) != 1 {
+		if r, _ := s.Rules(ctx); string(r.Rules) != string(seed.Rules) {
 			t.Errorf("rules after reset: %+v, want the seed's", r)
 		}
 		f, _ := s.Faults(ctx)
-		if len(f.Global) != 1 || f.Version == f0.Version {
+		if string(f.Global) != string(seed.Faults) || f.Version == f0.Version {
 			t.Errorf("faults after reset: %+v", f)
 		}
 		seq, _ := s.Append(ctx, store.Entry{App: "a"})

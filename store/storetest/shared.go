@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -69,7 +68,7 @@ func RunShared(t *testing.T, newPair func(t *testing.T) (store.Store, store.Stor
 	})
 	t.Run("Shared_RulesPutThroughOneInForceOnTheOther", func(t *testing.T) {
 		a, b := newPair(t)
-		put, err := a.PutRules(ctx, []config.Rule{{Name: "r", Answer: config.Answer{Errno: intp(90002)}, Times: 1}})
+		put, err := a.PutRules(ctx, []byte(`[{"name":"r","times":1}]`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,16 +79,16 @@ func RunShared(t *testing.T, newPair func(t *testing.T) (store.Store, store.Stor
 		if diff := cmp.Diff(put, got); diff != "" {
 			t.Errorf("Rules() on the other store mismatch (-want +got):\n%s", diff)
 		}
-		period := store.RulePeriod(got.Version)
-		_, first, _ := a.TakeCount(ctx, store.NoApp, store.RuleCounter(0), period, 1)
-		_, second, _ := b.TakeCount(ctx, store.NoApp, store.RuleCounter(0), period, 1)
+		period := rulePeriod(got.Version)
+		_, first, _ := a.TakeCount(ctx, store.NoApp, ruleCounter(0), period, 1)
+		_, second, _ := b.TakeCount(ctx, store.NoApp, ruleCounter(0), period, 1)
 		if !first || second {
 			t.Errorf("uses of a times:1 rule: %v then %v, want one use across the stores", first, second)
 		}
 	})
 	t.Run("Shared_FaultStepsAndVersion", func(t *testing.T) {
 		a, b := newPair(t)
-		f, err := a.PutFaults(ctx, []config.Fault{{Sequence: []config.FaultKind{config.FaultHTTP503, config.FaultReset}}})
+		f, err := a.PutFaults(ctx, []byte(`[{"sequence":["http_503","reset"]}]`))
 		if err != nil {
 			t.Fatal(err)
 		}

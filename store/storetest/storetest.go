@@ -1,8 +1,9 @@
 // Package storetest is the conformance suite of store.Store: every implementation (the in-memory
-// store, a shared store for several replicas) runs it to show that its check-and-update operations
-// are atomic, its journal and feed keep what they were given, and seeding and resetting are plain,
-// one-step data operations, and its Send decides every outcome of a send as store.SendSteps does
-// (the table in send.go). RunServers adds the cases of two servers sharing one store.
+// store, a shared store for several replicas) runs it to show that each primitive keeps its
+// contract (Lookup, TakeCounts, TakeReply's facts, TakeFault's policies, the plans' versions),
+// that its check-and-update operations are atomic, its journal and feed keep what they were
+// given, and seeding and resetting are plain, one-step data operations. RunShared adds the cases
+// of two handles on one store, and RunServers those of two servers sharing one store.
 package storetest
 
 import (
@@ -216,7 +217,7 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) store.Store) 
 		}
 	})
 	runPlans(t, newStore)
-	runSend(t, newStore)
+	runPrimitives(t, newStore)
 	runJournal(t, newStore)
 	runSeedReset(t, newStore)
 }

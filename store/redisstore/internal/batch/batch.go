@@ -1,15 +1,13 @@
-// Package batch runs the Redis script calls of concurrent callers together: a caller queues its
-// call and waits; a runner takes every call queued at that moment and sends each script once,
-// with the arguments of all its calls one after the other, in one pipeline: one write and one
-// read on one connection, one script run for many calls. A script run this way decides its
-// calls in turn, each as if it ran alone, and answers an array with one reply per call (an
-// error in a call's place is that call's alone), so each call is still decided atomically and
-// exactly once; what is shared is the round trip and the cost of starting a script.
+// Package batch pipelines the Redis commands of concurrent callers automatically: a caller queues
+// its command and waits; a runner takes every command queued at that moment and sends them in one
+// pipeline (one write and one read on one connection), then answers each caller its own reply.
+// Each command still runs alone and atomically in Redis (a script is still one step); what the
+// callers share is the round trip: the system calls and wake-ups, in the process and in Redis.
+// A lone command waits for nobody: it goes at once.
 package batch
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,26 +15,23 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Batcher runs script calls in shared script runs and pipelines (up to maxBatch calls a
-// pipeline). Under load this saves the system calls and wake-ups of one round trip per call, in
-// the process and in Redis, and the cost of starting a script for each call (about a sixth of a
-// send's cost in Redis). A lone call waits for nobody: it goes at once.
+// Batcher sends queued commands in shared pipelines (up to maxBatch commands a pipeline).
 type Batcher struct {
 	rdb   *redis.Client
-	calls chan *sendCall
+	calls chan *call
 	stop  chan struct{}
 	once  sync.Once
 	wg    sync.WaitGroup
 }
 
-// sendCall is one script run through a Batcher.
-type sendCall struct {
-	sc    *redis.Script
+// call is one command through a Batcher.
+type call struct {
+	cmd   redis.Cmder
+	sc    *redis.Script // the script of an EVALSHA, to run with EVAL after NOSCRIPT
+	keys  []string
 	args  []any
 	state atomic.Int32 // callQueued, callTaken or callAbandoned
-	xs    []any
-	err   error
-	done  chan struct{} // closed once xs and err are set
+	done  chan struct{}
 }
 
 const (
@@ -46,17 +41,17 @@ const (
 )
 
 const (
-	// batchRunners is how many pipelines may be in flight at once: while one waits for Redis,
-	// the next gathers the calls that arrive meanwhile.
-	batchRunners = 4
-	// maxBatch is the most sends in one pipeline.
-	maxBatch = 64
+	// runners is how many pipelines may be in flight at once: while one waits for Redis, the
+	// next gathers the commands that arrive meanwhile.
+	runners = 4
+	// maxBatch is the most commands in one pipeline.
+	maxBatch = 128
 )
 
 // New starts the runners of a Batcher on rdb; Close stops them.
 func New(rdb *redis.Client) *Batcher {
 	b := newBatcher(rdb)
-	for range batchRunners {
+	for range runners {
 		b.startRunner()
 	}
 	return b
@@ -64,7 +59,7 @@ func New(rdb *redis.Client) *Batcher {
 
 // newBatcher is a Batcher without runners yet.
 func newBatcher(rdb *redis.Client) *Batcher {
-	return &Batcher{rdb: rdb, calls: make(chan *sendCall, maxBatch*batchRunners), stop: make(chan struct{})}
+	return &Batcher{rdb: rdb, calls: make(chan *call, maxBatch*runners), stop: make(chan struct{})}
 }
 
 // startRunner starts one more runner.
@@ -73,7 +68,7 @@ func (b *Batcher) startRunner() {
 	go b.run()
 }
 
-// Close stops the runners once they have sent the batches they hold; calls still queued, or
+// Close stops the runners once they have sent the pipelines they hold; commands still queued, or
 // queued later, answer redis.ErrClosed (their callers take them back: see Do).
 func (b *Batcher) Close() {
 	b.once.Do(func() {
@@ -82,49 +77,71 @@ func (b *Batcher) Close() {
 	})
 }
 
-// Do runs sc with args (no KEYS) in the next pipeline and returns its reply to this call: sc
-// takes the arguments of several calls one after the other and answers one reply per call (see
-// the package doc). A context that ends while the call still waits in the queue takes it back
-// (the script never runs); once a runner has taken it, Do waits for Redis's answer (bounded by
-// the client's read and write timeouts), so an answer is never lost for a script that ran.
-// Either way nothing reads args once Do has returned: a caller may reuse their memory.
-func (b *Batcher) Do(ctx context.Context, sc *redis.Script, args []any) ([]any, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+// Do sends cmd in the next pipeline and returns its error (its reply is in cmd). A context that
+// ends while the command still waits in the queue takes it back (it is never sent); once a
+// runner has taken it, Do waits for Redis's answer (bounded by the client's read and write
+// timeouts), so an answer is never lost for a command that ran. Either way nothing reads cmd's
+// arguments once Do has returned: a caller may reuse their memory.
+func (b *Batcher) Do(ctx context.Context, cmd redis.Cmder) error {
+	return b.do(ctx, &call{cmd: cmd})
+}
+
+// Run runs sc with keys and args as EVALSHA in the next pipeline, as Do does, and with EVAL when
+// Redis answers NOSCRIPT (it lost its script cache: a restart).
+func (b *Batcher) Run(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
+	cmdArgs := make([]any, 0, 3+len(keys)+len(args))
+	cmdArgs = append(cmdArgs, "evalsha", sc.Hash(), len(keys))
+	for _, k := range keys {
+		cmdArgs = append(cmdArgs, k)
 	}
-	c := &sendCall{sc: sc, args: args, done: make(chan struct{})}
+	cmdArgs = append(cmdArgs, args...)
+	cmd := redis.NewCmd(ctx, cmdArgs...)
+	_ = b.do(ctx, &call{cmd: cmd, sc: sc, keys: keys, args: args})
+	return cmd
+}
+
+func (b *Batcher) do(ctx context.Context, c *call) error {
+	if err := ctx.Err(); err != nil {
+		c.cmd.SetErr(err)
+		return err
+	}
+	c.done = make(chan struct{})
 	select {
 	case b.calls <- c:
 	case <-b.stop:
-		return nil, redis.ErrClosed
+		c.cmd.SetErr(redis.ErrClosed)
+		return redis.ErrClosed
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		c.cmd.SetErr(ctx.Err())
+		return ctx.Err()
 	}
 	select {
 	case <-c.done:
 	case <-ctx.Done():
 		if c.state.CompareAndSwap(callQueued, callAbandoned) {
-			return nil, ctx.Err()
+			c.cmd.SetErr(ctx.Err())
+			return ctx.Err()
 		}
 		<-c.done
 	case <-b.stop:
 		if c.state.CompareAndSwap(callQueued, callAbandoned) {
-			return nil, redis.ErrClosed
+			c.cmd.SetErr(redis.ErrClosed)
+			return redis.ErrClosed
 		}
 		<-c.done
 	}
-	return c.xs, c.err
+	return c.cmd.Err()
 }
 
-// run gathers and sends batches until stop.
+// run gathers and sends pipelines until stop.
 func (b *Batcher) run() {
 	defer b.wg.Done()
-	batch := make([]*sendCall, 0, maxBatch)
+	batch := make([]*call, 0, maxBatch)
 	for {
 		batch = batch[:0]
 		select {
 		case c := <-b.calls:
-			batch = b.take(batch, c)
+			batch = take(batch, c)
 		case <-b.stop:
 			return
 		}
@@ -132,7 +149,7 @@ func (b *Batcher) run() {
 		for len(batch) < maxBatch {
 			select {
 			case c := <-b.calls:
-				batch = b.take(batch, c)
+				batch = take(batch, c)
 			default:
 				break gather
 			}
@@ -144,77 +161,31 @@ func (b *Batcher) run() {
 }
 
 // take adds c to batch unless its caller took it back.
-func (b *Batcher) take(batch []*sendCall, c *sendCall) []*sendCall {
+func take(batch []*call, c *call) []*call {
 	if c.state.CompareAndSwap(callQueued, callTaken) {
 		batch = append(batch, c)
 	}
 	return batch
 }
 
-// send runs batch as one pipeline of EVALSHA, one per script with the arguments of all its calls.
-// A run that Redis answers NOSCRIPT (it lost its script cache, a restart) did not run: it runs
-// again with EVAL.
-func (b *Batcher) send(batch []*sendCall) {
-	// No caller's context: one caller's end must not fail the others' sends. The client's
+// send writes batch as one pipeline and answers every call. A script that Redis answers NOSCRIPT
+// did not run: it runs again with EVAL.
+func (b *Batcher) send(batch []*call) {
+	// No caller's context: one caller's end must not fail the others' commands. The client's
 	// read and write timeouts bound the wait.
 	ctx := context.Background()
-	var runs []*scriptRun
-	for _, c := range batch {
-		var r *scriptRun
-		for _, x := range runs {
-			if x.sc == c.sc {
-				r = x
-				break
-			}
-		}
-		if r == nil {
-			r = &scriptRun{sc: c.sc}
-			runs = append(runs, r)
-		}
-		r.calls = append(r.calls, c)
-		r.args = append(r.args, c.args...)
-	}
 	_, _ = b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, r := range runs {
-			r.cmd = r.sc.EvalSha(ctx, p, nil, r.args...)
+		for _, c := range batch {
+			_ = p.Process(ctx, c.cmd)
 		}
 		return nil
 	})
-	for _, r := range runs {
-		if err := r.cmd.Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
-			r.cmd = r.sc.Eval(ctx, b.rdb, nil, r.args...)
-		}
-		r.answer()
-	}
-}
-
-// scriptRun is one script's run for some calls of a batch.
-type scriptRun struct {
-	sc    *redis.Script
-	calls []*sendCall
-	args  []any
-	cmd   *redis.Cmd
-}
-
-// answer gives each call of r its reply: its element of the script's answer, or the error of
-// the whole run.
-func (r *scriptRun) answer() {
-	xs, err := r.cmd.Slice()
-	if err == nil && len(xs) != len(r.calls) {
-		err = fmt.Errorf("batch: %d replies for %d calls", len(xs), len(r.calls))
-	}
-	for i, c := range r.calls {
-		var reply any = err
-		if err == nil {
-			reply = xs[i]
-		}
-		switch x := reply.(type) {
-		case []any:
-			c.xs = x
-		case error:
-			c.err = x
-		default:
-			c.err = fmt.Errorf("batch: unexpected reply %T", x)
+	for _, c := range batch {
+		if err := c.cmd.Err(); c.sc != nil && err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			again := c.sc.Eval(ctx, b.rdb, c.keys, c.args...)
+			cmd := c.cmd.(*redis.Cmd)
+			cmd.SetVal(again.Val())
+			cmd.SetErr(again.Err())
 		}
 		close(c.done)
 	}

@@ -11,33 +11,42 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// echo follows the Batcher's contract: one reply per call (a call is one argument), the number
-// of the script run beside the argument, and an error in the place of a call "bad".
+// echo answers its run's number (one per call: scripts are never merged) and its argument, or
+// an error for the argument "bad".
 var echo = redis.NewScript(`
 local run = redis.call('INCR', 'runs')
-local out = {}
-for i = 1, #ARGV do
-  if ARGV[i] == 'bad' then out[i] = redis.error_reply('BAD call') else out[i] = {run, ARGV[i]} end
-end
-return out
+if ARGV[1] == 'bad' then return redis.error_reply('BAD call') end
+return {run, ARGV[1]}
 `)
 
-// shout is a second script with the same contract: the argument in capitals.
-var shout = redis.NewScript(`
-local out = {}
-for i = 1, #ARGV do out[i] = {string.upper(ARGV[i])} end
-return out
-`)
+// pipelines counts the pipelines a client sends, and the commands in them.
+type pipelines struct {
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (p *pipelines) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (p *pipelines) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (p *pipelines) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		p.mu.Lock()
+		p.sizes = append(p.sizes, len(cmds))
+		p.mu.Unlock()
+		return next(ctx, cmds)
+	}
+}
 
 // runnerless is a Batcher on a miniredis of its own, without runners until the test starts one.
-func runnerless(t *testing.T) (*miniredis.Miniredis, *Batcher) {
+func runnerless(t *testing.T) (*miniredis.Miniredis, *Batcher, *pipelines) {
 	t.Helper()
 	m := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), Protocol: 2})
+	p := &pipelines{}
+	rdb.AddHook(p)
 	t.Cleanup(func() { rdb.Close() })
 	b := newBatcher(rdb)
 	t.Cleanup(b.Close)
-	return m, b
+	return m, b, p
 }
 
 // waitQueued waits until n calls wait in b's queue.
@@ -51,61 +60,87 @@ func waitQueued(t *testing.T, b *Batcher, n int) {
 	}
 }
 
-// TestBatcher_QueuedCallsShareOneRunEachGetsItsReply queues calls while no runner runs, then
-// starts one: the calls of a script share one run, each gets its own reply or error, and a
-// second script's calls get a run of their own.
-func TestBatcher_QueuedCallsShareOneRunEachGetsItsReply(t *testing.T) {
-	m, b := runnerless(t)
+// TestBatcher_QueuedCommandsShareOnePipelineEachGetsItsReply queues commands and script runs
+// while no runner runs, then starts one: they go in one pipeline, and each gets its own reply or
+// error; a script Redis does not hold yet (NOSCRIPT) runs with EVAL.
+func TestBatcher_QueuedCommandsShareOnePipelineEachGetsItsReply(t *testing.T) {
+	m, b, p := runnerless(t)
 	ctx := context.Background()
-	calls := []struct {
-		sc  *redis.Script
-		arg string
-	}{{echo, "x"}, {echo, "bad"}, {shout, "y"}, {echo, "z"}}
 	type answer struct {
-		Xs  []any
+		Val any
 		Err string
 	}
-	got := make([]answer, len(calls))
+	args := []string{"x", "bad", "z"}
+	got := make([]answer, len(args)+1)
 	var wg sync.WaitGroup
-	for i, c := range calls {
+	for i, a := range args {
 		wg.Go(func() {
-			xs, err := b.Do(ctx, c.sc, []any{c.arg})
-			got[i].Xs = xs
+			v, err := b.Run(ctx, echo, nil, a).Result()
+			got[i].Val = v
 			if err != nil {
 				got[i].Err = err.Error()
 			}
 		})
 	}
-	waitQueued(t, b, len(calls))
+	wg.Go(func() {
+		cmd := redis.NewStringCmd(ctx, "set", "k", "v")
+		if err := b.Do(ctx, cmd); err != nil {
+			got[len(args)].Err = err.Error()
+		}
+		got[len(args)].Val = cmd.Val()
+	})
+	waitQueued(t, b, len(args)+1)
 	b.startRunner()
 	wg.Wait()
-	want := []answer{{Xs: []any{int64(1), "x"}}, {Err: "BAD call"}, {Xs: []any{"Y"}}, {Xs: []any{int64(1), "z"}}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("answers (-want +got):\n%s", diff)
+	// Each script call is its own run, in the order the runner took them (any order).
+	runs := map[int64]bool{}
+	for i, a := range got[:len(args)] {
+		if args[i] == "bad" {
+			if a.Err != "BAD call" {
+				t.Errorf("the bad call: %+v, want its own error", a)
+			}
+			continue
+		}
+		xs, _ := a.Val.([]any)
+		if a.Err != "" || len(xs) != 2 || xs[1] != args[i] {
+			t.Errorf("call %q: %+v", args[i], a)
+			continue
+		}
+		runs[xs[0].(int64)] = true
 	}
-	if runs, _ := m.Get("runs"); runs != "1" {
-		t.Errorf("echo ran %s times, want once for its three calls", runs)
+	if diff := cmp.Diff(answer{Val: "OK"}, got[len(args)]); diff != "" {
+		t.Errorf("the plain command (-want +got):\n%s", diff)
+	}
+	if v, _ := m.Get("k"); v != "v" {
+		t.Errorf("k = %q", v)
+	}
+	if len(runs) != 2 {
+		t.Errorf("runs %v: want each call run once", runs)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.sizes) == 0 || p.sizes[0] != len(args)+1 {
+		t.Errorf("pipelines %v: want the first to hold all %d commands", p.sizes, len(args)+1)
 	}
 }
 
 // TestBatcher_CallTakenBackWhileQueuedNeverRuns: a call whose context ends while it waits in the
 // queue answers the context's error, and the runner that comes later does not run it.
 func TestBatcher_CallTakenBackWhileQueuedNeverRuns(t *testing.T) {
-	m, b := runnerless(t)
+	m, b, _ := runnerless(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := b.Do(ctx, echo, []any{"x"})
-		errc <- err
+		errc <- b.Run(ctx, echo, nil, "x").Err()
 	}()
 	waitQueued(t, b, 1)
 	cancel()
 	if err := <-errc; err != context.Canceled {
-		t.Fatalf("Do: %v, want context.Canceled", err)
+		t.Fatalf("Run: %v, want context.Canceled", err)
 	}
 	b.startRunner()
 	// A later call goes through the same runner, after the abandoned one was drained.
-	if xs, err := b.Do(context.Background(), echo, []any{"y"}); err != nil || len(xs) != 2 || xs[1] != "y" {
+	if xs, err := b.Run(context.Background(), echo, nil, "y").Slice(); err != nil || len(xs) != 2 || xs[1] != "y" {
 		t.Fatalf("the next call: %v, %v", xs, err)
 	}
 	if runs, _ := m.Get("runs"); runs != "1" {
@@ -121,7 +156,10 @@ func TestBatcher_ClosedAnswersErrClosed(t *testing.T) {
 	b := New(rdb)
 	b.Close()
 	b.Close() // idempotent
-	if _, err := b.Do(context.Background(), echo, []any{"x"}); err != redis.ErrClosed {
+	if err := b.Run(context.Background(), echo, nil, "x").Err(); err != redis.ErrClosed {
+		t.Errorf("Run after Close: %v, want redis.ErrClosed", err)
+	}
+	if err := b.Do(context.Background(), redis.NewStatusCmd(context.Background(), "ping")); err != redis.ErrClosed {
 		t.Errorf("Do after Close: %v, want redis.ErrClosed", err)
 	}
 }

@@ -1,15 +1,18 @@
-// Package script holds the Lua scripts of the Redis store (store/redisstore): one script per
-// deciding operation, each run with EVALSHA (and EVAL when Redis lost its script cache, e.g.
-// after a restart). Each variable's comment lists its KEYS, ARGV and answer; the Go side that
-// builds them is in redisstore. Times travel as two integers (Unix seconds and nanoseconds)
-// because Lua numbers are doubles; durations and clock offsets are added with HINCRBY, which
-// Redis does in 64-bit integers.
+// Package script holds the Lua scripts of the Redis store (store/redisstore): one small script per
+// primitive that must read and write in one atomic step (a window's reply, a counter under its
+// limit, a fault plan's count, a journal entry with its sequence number), each run with EVALSHA
+// (and EVAL when Redis lost its script cache, e.g. after a restart). The scripts hold no decision
+// of Baidu's: no codes, no reasons, no order of checks, no date formats. They answer facts
+// (counts, statuses, times as integers), and the Go side builds the store's types from them. Each
+// variable's comment lists its KEYS, ARGV and answer; the Go side that builds them is in
+// redisstore. Times travel as two integers (Unix seconds and nanoseconds) because Lua numbers
+// are doubles; clock offsets are added with HINCRBY, which Redis does in 64-bit integers.
 //
 // Scripts that write an app's keys first check that the app is in the registry of apps (the meta
 // hash's "reg" field): if not, they write nothing and answer the error "UNREGISTERED"; the store
 // then registers the app and runs the script again (redisstore's Store.runApp). So no key of an
 // app exists that Reset cannot find, and every such script touches only the keys of one hash
-// slot.
+// slot. TakeCounts, whose takes may be of several apps, registers them itself.
 package script
 
 import "github.com/redis/go-redis/v9"
@@ -92,8 +95,7 @@ end
 `
 
 // luaSeed stores the seed passed in ARGV where absent (store.Store.Seed). ARGV: prefix, at sec,
-// at nsec, rules, global faults, app faults, the global and app faults compiled for Send,
-// then counted lists: apps (id, client_id, secret, source, capability, offset), tokens (value,
+// at nsec, rules, global faults, app faults (the encodings the store keeps), then counted lists: apps (id, client_id, secret, source, capability, offset), tokens (value,
 // json), windows (app, open_id). KEYS: the app registry, the tokens, the plans, the plan version
 // counter, the fault counts.
 const luaSeed = `
@@ -103,7 +105,7 @@ local function register(p, reg, id)
 end
 local function seed(reg, tokens, def, ver, fc)
   local p, as, an = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-  local i = 9
+  local i = 7
   local n = tonumber(ARGV[i]); i = i + 1
   for _ = 1, n do
     local id = ARGV[i]
@@ -130,7 +132,7 @@ local function seed(reg, tokens, def, ver, fc)
     local rv = redis.call('INCR', ver)
     local fv = redis.call('INCR', ver)
     redis.call('HSET', def, 'set', '1', 'rules', ARGV[4], 'rules_v', fmt(rv),
-      'fglobal', ARGV[5], 'fapps', ARGV[6], 'fcg', ARGV[7], 'fca', ARGV[8], 'faults_v', fmt(fv))
+      'fglobal', ARGV[5], 'fapps', ARGV[6], 'faults_v', fmt(fv))
     redis.call('DEL', fc)
   end
 end
@@ -185,9 +187,12 @@ return 1
 
 	// TakeReply: KEYS win, meta; ARGV open_id, now sec, now nsec, cut-off sec, cut-off
 	// nsec (now minus the window's duration: a window opened at or before it has expired), max
-	// replies, open on first ("1"), the most windows kept. Answers {status, sec, nsec, replies,
-	// user message} with status "ok", "none" (no window), "expired" or "full".
+	// replies, open on first ("1"), the most windows kept. Answers the facts {status, sec, nsec,
+	// replies, user message} with status "ok", "none" (no window), "expired" or "full"; the
+	// window's fields are zero for "none". The app is registered first, whatever the answer, as
+	// every store holds an app it was asked to take a reply of.
 	TakeReply = redis.NewScript(luaCommon + luaBound + `
+if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
 local ns, nn, cs, cn = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local max = tonumber(ARGV[6])
 local v = redis.call('HGET', KEYS[1], ARGV[1])
@@ -202,7 +207,6 @@ if not v or expired then
     if expired then return {'expired', s, n, r, u} end
     return {'none', 0, 0, 0, '0'}
   end
-  if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
   bound(KEYS[1], tonumber(ARGV[8]), true, cs, cn)
   s, n, r, u = ns, nn, 0, '0'
   if r >= max then
@@ -211,7 +215,6 @@ if not v or expired then
   end
 end
 if r >= max then return {'full', s, n, r, u} end
-if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
 r = r + 1
 redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u))
 return {'ok', s, n, r, u}
@@ -234,24 +237,77 @@ redis.call('HSET', KEYS[1], ARGV[1], fmt(c) .. ' ' .. ARGV[2])
 return {c, 1}
 `)
 
-	// PutRules: KEYS plans, version counter; ARGV rules json. Answers the new version.
+	// TakeCounts takes counters in order, each as TakeCount does, up to the first take that
+	// ends the sequence: a refused one, or for a take flagged "ends when counted" a counted one.
+	// KEYS: the app registry, then per take its app's counters and meta; ARGV: the key prefix,
+	// then per take its app, name, period, limit (0: none) and flag ("1": ends when counted).
+	// Each take's app is registered before its counter is written. Answers {index, count} of the
+	// take that ended the sequence (1-based; 0 when none did, with count 0).
+	TakeCounts = redis.NewScript(luaCore + `
+local n = (#KEYS - 1) / 2
+for i = 1, n do
+  local cnt, meta, a = KEYS[2 * i], KEYS[2 * i + 1], 2 + (i - 1) * 5
+  local name, period, limit, ends = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3]), ARGV[a + 4] == '1'
+  if redis.call('HGET', meta, 'reg') ~= '1' then
+    redis.call('SADD', KEYS[1], ARGV[a])
+    redis.call('HSET', meta, 'reg', '1')
+  end
+  local v = redis.call('HGET', cnt, name)
+  local c = 0
+  if v then
+    local cs, per = string.match(v, '^(%d+) (.*)$')
+    if per == period then c = tonumber(cs) end
+  end
+  local ok = not (limit > 0 and c >= limit)
+  if ok then
+    c = c + 1
+    redis.call('HSET', cnt, name, fmt(c) .. ' ' .. period)
+  end
+  if ok == ends then return {i, c} end
+end
+return {0, 0}
+`)
+
+	// Lookup reads what a send needs before it decides, without writing: KEYS tokens, plans;
+	// ARGV prefix, token ("" none), fallback app id ("" none). The token's app (or the
+	// fallback's, for a token the store does not hold) is read from the key its id names, so
+	// this needs a single Redis (not a Cluster). Answers {token (the stored value, or false),
+	// the app's HGETALL (empty: none), rules version, faults version, TIME's seconds and
+	// microseconds}.
+	Lookup = redis.NewScript(luaCore + `
+local tok = false
+if ARGV[2] ~= '' then tok = redis.call('HGET', KEYS[1], ARGV[2]) end
+local id = ARGV[3]
+if tok then
+  local ok, t = pcall(cjson.decode, tok)
+  id = ''
+  if ok and type(t) == 'table' and type(t.app) == 'string' then id = t.app end
+end
+local app = {}
+if id ~= '' then app = redis.call('HGETALL', akey(ARGV[1], id, 'app')) end
+local v = redis.call('HMGET', KEYS[2], 'rules_v', 'faults_v')
+local now = redis.call('TIME')
+return {tok, app, v[1] or '0', v[2] or '0', now[1], now[2]}
+`)
+
+	// PutRules: KEYS plans, version counter; ARGV the rules' encoding. Answers the new version.
 	PutRules = redis.NewScript(`
 local v = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], 'set', '1', 'rules', ARGV[1], 'rules_v', string.format('%d', v))
 return v
 `)
 
-	// PutFaults: KEYS plans, version counter, fault counts; ARGV global faults json, the
-	// same compiled for Send. Answers {version, app faults json}.
+	// PutFaults: KEYS plans, version counter, fault counts; ARGV the top-level plans'
+	// encoding. Answers {version, the apps' plans}.
 	PutFaults = redis.NewScript(`
 local v = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'set', '1', 'fglobal', ARGV[1], 'fcg', ARGV[2], 'faults_v', string.format('%d', v))
+redis.call('HSET', KEYS[1], 'set', '1', 'fglobal', ARGV[1], 'faults_v', string.format('%d', v))
 redis.call('DEL', KEYS[3])
 return {v, redis.call('HGET', KEYS[1], 'fapps') or ''}
 `)
 
-	// RestartFaults: KEYS plans, version counter, fault counts. Answers {version, global
-	// faults json, app faults json}.
+	// RestartFaults: KEYS plans, version counter, fault counts. Answers {version, the
+	// top-level plans, the apps' plans}.
 	RestartFaults = redis.NewScript(`
 local v = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], 'faults_v', string.format('%d', v))
