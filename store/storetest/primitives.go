@@ -16,7 +16,7 @@ import (
 
 // ruleCounter and rulePeriod name a rule's use counter as the API core does: a store.NoApp
 // counter per rule, whose period is the rule set's version.
-func ruleCounter(i int) string       { return "rule:" + strconv.Itoa(i) }
+func ruleCounter(i int) string         { return "rule:" + strconv.Itoa(i) }
 func rulePeriod(version uint64) string { return "v" + strconv.FormatUint(version, 10) }
 
 // sameTimes compares times by instant: a store may hand a time back in another location.
@@ -351,7 +351,7 @@ func runPrimitives(t *testing.T, newStore func(t *testing.T) store.Store) {
 		s.PutToken(ctx, store.Token{Value: "tok", App: "x", Issued: t0})
 		s.OpenWindow(ctx, "b", "u", t0.Add(-time.Hour))
 		sd := store.Seed{At: t0, Apps: []store.App{{ID: "a", Source: "config", Capability: true}, {ID: "b", Source: "config", Capability: true}},
-			Tokens: []store.Token{{Value: "tok", App: "a", Issued: t0}, {Value: "tok-b", App: "b", Issued: t0}},
+			Tokens:  []store.Token{{Value: "tok", App: "a", Issued: t0}, {Value: "tok-b", App: "b", Issued: t0}},
 			Windows: []store.SeedWindow{{App: "b", OpenID: "u"}, {App: "b", OpenID: "v"}}}
 		if err := s.Seed(ctx, sd); err != nil {
 			t.Fatal(err)
