@@ -129,7 +129,7 @@ func (s *Store) FaultCounts(ctx context.Context, v uint64) (map[store.PlanID]sto
 		return nil, wrap("fault counts", err)
 	}
 	out := map[store.PlanID]store.FaultCount{}
-	if ver.Val() != strconv.FormatUint(v, 10) {
+	if cur, _ := strconv.ParseUint(ver.Val(), 10, 64); cur != v { // none: version 0
 		return out, nil
 	}
 	for field, c := range all.Val() {

@@ -303,6 +303,17 @@ func runPrimitives(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("Windows() (-want +got):\n%s; a window of no replies is opened all the same", diff)
 		}
 	})
+	t.Run("TakeFault_VersionZeroBeforeAnyPlan", func(t *testing.T) {
+		s := newStore(t)
+		tk, err := s.TakeFault(ctx, 0, store.PlanID{}, store.FaultPolicy{})
+		if err != nil || tk != (store.FaultTake{Injected: true, Matched: 1}) {
+			t.Errorf("a take at version 0 on a fresh store: %+v %v, want it counted (0 is the version in force)", tk, err)
+		}
+		counts, _ := s.FaultCounts(ctx, 0)
+		if counts[store.PlanID{}] != (store.FaultCount{Matched: 1, Injected: 1}) {
+			t.Errorf("FaultCounts(0) = %+v", counts)
+		}
+	})
 	t.Run("TakeFault_Policies", func(t *testing.T) {
 		s := newStore(t)
 		f, err := s.PutFaults(ctx, []byte("plans"))

@@ -319,7 +319,8 @@ return {v, redis.call('HGET', KEYS[1], 'fglobal') or '', redis.call('HGET', KEYS
 	// skip, times, steps, probability, seed modulo 2^31-1. A count is "<matched> <injected>".
 	// Answers {matched, injected (0|1), step}; {0, 0, 0} for a stale version.
 	TakeFault = redis.NewScript(luaCommon + DrawSource + `
-if redis.call('HGET', KEYS[1], 'faults_v') ~= ARGV[1] then return {0, 0, 0} end
+-- A store whose plans were never set is at version 0.
+if (redis.call('HGET', KEYS[1], 'faults_v') or '0') ~= ARGV[1] then return {0, 0, 0} end
 local matched, injected = 0, 0
 local c = redis.call('HGET', KEYS[2], ARGV[2])
 if c then
