@@ -53,8 +53,9 @@ func pick[T any](r *agreeReader, xs ...T) T { return xs[int(r.byte())%len(xs)] }
 
 // The alphabet: few apps, users, tokens and names, so calls meet each other's state.
 var (
-	agreeApps    = []string{"a", "b", "c"}
-	agreeAnyApp  = []string{"a", "b", "c", store.NoApp}
+	// "c<&" is an id that JSON escapes.
+	agreeApps    = []string{"a", "b", "c<&"}
+	agreeAnyApp  = []string{"a", "b", "c<&", store.NoApp}
 	agreeUsers   = []string{"u", "v"}
 	agreeTokens  = []string{"t1", "t2", "t3", ""}
 	agreeCounter = []string{"qps", "daily", "rule:0"}

@@ -172,6 +172,44 @@ func TestRoundTrips_OneScriptOnceRegistered(t *testing.T) {
 	}
 }
 
+// TestRoundTrips_APlainSendIsThreeScriptRuns pins the round trips of the primitives a plain
+// valid send calls (Lookup, TakeReply, Append) and of TakeCounts: one script run each, on a
+// registered app, and none at all for no takes.
+func TestRoundTrips_APlainSendIsThreeScriptRuns(t *testing.T) {
+	ctx := context.Background()
+	s, r := recordedT(t)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	rule := store.WindowRule{Duration: time.Hour, MaxReplies: 5, OpenOnFirst: true}
+	send := func() {
+		t.Helper()
+		lk, err := s.Lookup(ctx, "static", "")
+		if err != nil || !lk.AppFound {
+			t.Fatalf("Lookup: %+v %v", lk, err)
+		}
+		if _, err := s.TakeCounts(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.TakeCounts(ctx, []store.Take{{App: "a", Name: "qps", Period: "1", Limit: 100}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.TakeReply(ctx, "a", "u", t0, rule); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Append(ctx, store.Entry{App: "a"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Seed(ctx, store.Seed{At: t0, Apps: []store.App{{ID: "a", Source: "config"}}, Tokens: []store.Token{{Value: "static", App: "a"}}}); err != nil {
+		t.Fatal(err)
+	}
+	send() // loads the scripts
+	r.reset()
+	send()
+	if diff := cmp.Diff([]string{"evalsha", "evalsha", "evalsha", "evalsha"}, r.sent); diff != "" {
+		t.Errorf("round trips of a send's primitives (-want +got):\n%s", diff)
+	}
+}
+
 func TestReset_AllLeavesTheCountersFeedSessionsAndSeed(t *testing.T) {
 	ctx := context.Background()
 	s, m := miniT(t, Options{})

@@ -65,7 +65,7 @@ func newBatcher(rdb *redis.Client) *Batcher {
 // startRunner starts one more runner.
 func (b *Batcher) startRunner() {
 	b.wg.Add(1)
-	go b.run()
+	go b.loop()
 }
 
 // Close stops the runners once they have sent the pipelines they hold; commands still queued, or
@@ -133,8 +133,8 @@ func (b *Batcher) do(ctx context.Context, c *call) error {
 	return c.cmd.Err()
 }
 
-// run gathers and sends pipelines until stop.
-func (b *Batcher) run() {
+// loop gathers and sends pipelines until stop.
+func (b *Batcher) loop() {
 	defer b.wg.Done()
 	batch := make([]*call, 0, maxBatch)
 	for {

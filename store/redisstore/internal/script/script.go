@@ -268,23 +268,29 @@ end
 return {0, 0}
 `)
 
-	// Lookup reads what a send needs before it decides, without writing: KEYS tokens, plans;
-	// ARGV prefix, token ("" none), fallback app id ("" none). The token's app (or the
-	// fallback's, for a token the store does not hold) is read from the key its id names, so
-	// this needs a single Redis (not a Cluster). Answers {token (the stored value, or false),
-	// the app's HGETALL (empty: none), rules version, faults version, TIME's seconds and
+	// Lookup reads what a send needs before it decides, without writing (not EVALSHA_RO:
+	// miniredis refuses TIME in a read-only script):
+	// KEYS tokens, plans; ARGV prefix, token ("" none), fallback app id ("" none). The token's
+	// app (or the fallback's, for a token the store does not hold) is read from the key its id
+	// names, so this needs a single Redis (not a Cluster). Answers {token (the stored value, or
+	// false), the app's HGETALL (empty: none), rules version, faults version, TIME's seconds and
 	// microseconds}.
-	Lookup = redis.NewScript(luaCore + `
+	Lookup = redis.NewScript(`
 local tok = false
 if ARGV[2] ~= '' then tok = redis.call('HGET', KEYS[1], ARGV[2]) end
 local id = ARGV[3]
 if tok then
-  local ok, t = pcall(cjson.decode, tok)
-  id = ''
-  if ok and type(t) == 'table' and type(t.app) == 'string' then id = t.app end
+  -- The token as stored (redisstore's wireToken): JSON whose first field is the app's id. An id
+  -- that JSON escapes is decoded in full.
+  id = string.match(tok, '^{"app":"([^"\\]*)"')
+  if not id then
+    local ok, t = pcall(cjson.decode, tok)
+    id = ''
+    if ok and type(t) == 'table' and type(t.app) == 'string' then id = t.app end
+  end
 end
 local app = {}
-if id ~= '' then app = redis.call('HGETALL', akey(ARGV[1], id, 'app')) end
+if id ~= '' then app = redis.call('HGETALL', ARGV[1] .. 'app:{' .. id .. '}:app') end
 local v = redis.call('HMGET', KEYS[2], 'rules_v', 'faults_v')
 local now = redis.call('TIME')
 return {tok, app, v[1] or '0', v[2] or '0', now[1], now[2]}
