@@ -354,8 +354,8 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return wrap("delete session", s.rdb.Del(ctx, s.sessionKey(id)).Err())
 }
 
-// AppNow implements store.Clock: Redis's TIME plus the app's offset, the clock of every send,
-// whichever replica asks.
+// AppNow implements store.Clock: Redis's TIME plus the app's offset, whichever replica asks:
+// the clock that Lookup gives every send (Lookup.Now), for the steps outside a send.
 func (s *Store) AppNow(ctx context.Context, app store.App) (time.Time, error) {
 	t, err := s.rdb.Time(ctx).Result()
 	if err != nil {

@@ -57,7 +57,7 @@
 //
 // A Store has two connection pools: one for the operations (its size from the URL's pool_size,
 // go-redis's default otherwise) and one for the waiting Feed calls (Options.FeedConns), so
-// readers of the live feed, which hold a connection while they wait, never delay a decision.
+// readers of the live feed, which hold a connection while they wait, never delay an operation.
 //
 // # Failures
 //
@@ -113,7 +113,7 @@ type Options struct {
 	// context without a deadline within it.
 	FeedPoll time.Duration
 	// FeedConns is how many connections the waiting Feed calls may hold (128 when <= 0). They
-	// have a pool of their own, so readers of the live feed never make a decision wait for a
+	// have a pool of their own, so readers of the live feed never make an operation wait for a
 	// connection; a Feed call past it waits for one of them.
 	FeedConns int
 }

@@ -19,7 +19,7 @@ import "github.com/redis/go-redis/v9"
 
 // luaCore are the helpers of every script that writes an app's keys: key names, numbers, times
 // and windows. A script's helpers are made afresh on every run (each local function is a new
-// closure, a cost that shows in the send script), so each script takes only those it calls.
+// closure), so a script that needs few of them writes its own instead.
 const luaCore = `
 local function akey(p, id, kind)
   if id == '' then return p .. 'noapp:{noapp}:' .. kind end
@@ -243,7 +243,8 @@ return {c, 1}
 	// then per take its app, name, period, limit (0: none) and flag ("1": ends when counted).
 	// Each take's app is registered before its counter is written. Answers {index, count} of the
 	// take that ended the sequence (1-based; 0 when none did, with count 0).
-	TakeCounts = redis.NewScript(luaCore + `
+	TakeCounts = redis.NewScript(`
+local function fmt(n) return string.format('%d', n) end
 local n = (#KEYS - 1) / 2
 for i = 1, n do
   local cnt, meta, a = KEYS[2 * i], KEYS[2 * i + 1], 2 + (i - 1) * 5
