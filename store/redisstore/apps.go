@@ -70,7 +70,9 @@ func (s *Store) RegisterApp(ctx context.Context, app store.App) (store.App, bool
 
 // App implements store.Store.
 func (s *Store) App(ctx context.Context, id string) (store.App, bool, error) {
-	h, err := s.rdb.HGetAll(ctx, s.akey(id, "app")).Result()
+	cmd := redis.NewMapStringStringCmd(ctx, "hgetall", s.akey(id, "app"))
+	_ = s.pipe.Do(ctx, cmd) // shared with concurrent calls: the token endpoints read apps
+	h, err := cmd.Result()
 	if err != nil {
 		return store.App{}, false, wrap("app", err)
 	}
@@ -175,7 +177,9 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 
 // Token implements store.Store.
 func (s *Store) Token(ctx context.Context, value string) (store.Token, bool, error) {
-	b, err := s.rdb.HGet(ctx, s.tokens, value).Bytes()
+	cmd := redis.NewStringCmd(ctx, "hget", s.tokens, value)
+	_ = s.pipe.Do(ctx, cmd) // shared with concurrent calls: the token endpoints read tokens
+	b, err := cmd.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return store.Token{}, false, nil
 	}

@@ -148,7 +148,7 @@ func (o Options) withDefaults() Options {
 type Store struct {
 	rdb  *redis.Client  // every operation but Feed
 	feed *redis.Client  // Feed's blocking reads: a pool of their own
-	pipe *batch.Batcher // the primitives of a send, pipelined with those of concurrent sends
+	pipe *batch.Batcher // the primitives of a send (and token and app reads), pipelined with concurrent calls
 	opts Options
 	name string // the URL without its password, for String
 
