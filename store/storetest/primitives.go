@@ -303,6 +303,16 @@ func runPrimitives(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("Windows() (-want +got):\n%s; a window of no replies is opened all the same", diff)
 		}
 	})
+	t.Run("TakeReply_RefusedTakeHoldsTheApp", func(t *testing.T) {
+		s := newStore(t)
+		if r, err := s.TakeReply(ctx, "a", "u", t0, store.WindowRule{Duration: time.Hour, MaxReplies: 5}); err != nil || r.Refusal != store.ReplyNoWindow {
+			t.Fatalf("TakeReply without a window: %+v %v", r, err)
+		}
+		// The store holds the app it was asked about (as after any take), so one app's Reset finds it.
+		if err := s.Reset(ctx, "a", store.Seed{At: t0}); err != nil {
+			t.Errorf("Reset of the app after a refused take: %v", err)
+		}
+	})
 	t.Run("TakeFault_VersionZeroBeforeAnyPlan", func(t *testing.T) {
 		s := newStore(t)
 		tk, err := s.TakeFault(ctx, 0, store.PlanID{}, store.FaultPolicy{})
