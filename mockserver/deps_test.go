@@ -7,7 +7,8 @@ import (
 )
 
 // TestDependencies_PointOneWay pins the layout: the API core and mockservertest link neither the
-// Prometheus client nor chromedp, and the store imports no server package. (The push wire
+// Prometheus client nor chromedp, and the stores link no configuration, OpenAPI, YAML or server
+// package. (The push wire
 // protocol, mockserver/push, is a leaf that config's apps[].push uses: it imports no server
 // package itself, which the last case pins.)
 func TestDependencies_PointOneWay(t *testing.T) {
@@ -22,9 +23,9 @@ func TestDependencies_PointOneWay(t *testing.T) {
 	}{
 		{mod + "/mockserver", []string{"github.com/prometheus/", "github.com/chromedp/", mod + "/mockserver/admin", mod + "/mockserver/inbox", mod + "/mockserver/observe"}},
 		{mod + "/mockserver/mockservertest", []string{"github.com/prometheus/", "github.com/chromedp/"}},
-		{mod + "/store", serverPackages},
-		{mod + "/store/memstore", serverPackages},
-		{mod + "/store/redisstore", serverPackages},
+		{mod + "/store", storeForbidden},
+		{mod + "/store/memstore", storeForbidden},
+		{mod + "/store/redisstore", storeForbidden},
 		{mod + "/mockserver/push", append([]string{mod + "/config", mod + "/store"}, serverPackages...)},
 	}
 	for _, tt := range tests {
@@ -43,6 +44,18 @@ func TestDependencies_PointOneWay(t *testing.T) {
 		})
 	}
 }
+
+// storeForbidden is what no store may link: the configuration, the OpenAPI machinery, YAML and
+// any server package. A store keeps state; the decisions, and what they read, are the core's.
+var storeForbidden = append([]string{
+	"github.com/smartappmock/smartappmock/config",
+	"github.com/smartappmock/smartappmock/internal/spec",
+	"github.com/smartappmock/smartappmock/mockserver/",
+	"github.com/getkin/",
+	"github.com/gorilla/",
+	"go.yaml.in/",
+	"gopkg.in/yaml",
+}, serverPackages...)
 
 // serverPackages are the packages of the server: the API core and its jobs.
 var serverPackages = func() []string {

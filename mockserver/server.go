@@ -282,8 +282,7 @@ func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason str
 
 // record finishes an entry, appends it to the journal, hands it to the observer and logs it.
 // Handlers call it before they write the answer, so the journal never lags behind what a client
-// has seen; LatencyMicros is the time the fake took to decide. (A send that Store.Send journals
-// is recorded there: its LatencyMicros is the time up to the store's part.)
+// has seen; LatencyMicros is the time the fake took to decide.
 func (s *Server) record(ctx context.Context, e store.Entry, start time.Time) store.Entry {
 	e.LatencyMicros = s.now().Sub(start).Microseconds()
 	if len(e.Reason) > maxJournalReason {

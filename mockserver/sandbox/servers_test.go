@@ -37,8 +37,8 @@ func NewReplica(t *testing.T, st store.Store, cfg *config.Config) http.Handler {
 	return sb
 }
 
-// TestTwoServersOnOneRedisStore runs the two-server cases on Redis: each send is one
-// Store.Send script there (miniredis, and a redis-server of the test's own).
+// TestTwoServersOnOneRedisStore runs the two-server cases on Redis (miniredis, and a
+// redis-server of the test's own).
 func TestTwoServersOnOneRedisStore(t *testing.T) {
 	open := func(t *testing.T, url string) store.Store {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -166,35 +166,79 @@ func (s *Store) OpenWindow(ctx context.Context, app, openID string, t time.Time)
 	return wrap("open window", err)
 }
 
-// TakeReply implements store.Store. The reasons are those of the in-memory store; the window's
-// times are in now's location.
-func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyDecision, error) {
+// TakeReply implements store.Store; the window's times are in now's location.
+func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyTake, error) {
 	ns, nn := unixTime(now)
 	cs, cn := unixTime(now.Add(-rule.Duration))
 	v, err := s.runApp(ctx, app, script.TakeReply, []string{s.akey(app, "win"), s.akey(app, "meta")},
 		openID, ns, nn, cs, cn, rule.MaxReplies, boolArg(rule.OpenOnFirst), s.opts.MaxWindowsPerApp)
 	if err != nil {
-		return store.ReplyDecision{}, wrap("take reply", err)
+		return store.ReplyTake{}, wrap("take reply", err)
 	}
 	xs, _ := v.([]any)
 	if len(xs) != 5 {
-		return store.ReplyDecision{}, fmt.Errorf("redisstore: take reply: unexpected answer %v", v)
+		return store.ReplyTake{}, fmt.Errorf("redisstore: take reply: unexpected answer %v", v)
 	}
 	w := store.Window{
 		OpenID: openID, OpenedAt: time.Unix(toInt(xs[1]), toInt(xs[2])).In(now.Location()),
 		Replies: int(toInt(xs[3])), UserMessage: toStr(xs[4]) == "1",
 	}
-	opened := w.OpenedAt.Format(time.RFC3339)
 	switch toStr(xs[0]) {
 	case "ok":
-		return store.ReplyDecision{OK: true, Reason: "reply " + strconv.Itoa(w.Replies) + " of " + strconv.Itoa(rule.MaxReplies), Window: w}, nil
+		return store.ReplyTake{OK: true, Window: w}, nil
 	case "none":
-		return store.ReplyDecision{Reason: "no user message opened a window for this open_id (policy require_user_message)"}, nil
+		return store.ReplyTake{Refusal: store.ReplyNoWindow}, nil
 	case "expired":
-		return store.ReplyDecision{Reason: fmt.Sprintf("the window opened at %s expired at %s (app clock)", opened, w.OpenedAt.Add(rule.Duration).Format(time.RFC3339)), Window: w}, nil
+		return store.ReplyTake{Refusal: store.ReplyExpired, Window: w}, nil
 	default: // "full"
-		return store.ReplyDecision{Reason: fmt.Sprintf("%d of %d replies already sent in the window opened at %s (app clock)", w.Replies, rule.MaxReplies, opened), Window: w}, nil
+		return store.ReplyTake{Refusal: store.ReplyFull, Window: w}, nil
 	}
+}
+
+// Lookup implements store.Store (interim: several round trips).
+func (s *Store) Lookup(ctx context.Context, token, fallback string) (store.Lookup, error) {
+	var lk store.Lookup
+	var err error
+	id := fallback
+	if token != "" {
+		if lk.Token, lk.TokenFound, err = s.Token(ctx, token); err != nil {
+			return lk, err
+		}
+		if lk.TokenFound {
+			id = lk.Token.App
+		}
+	}
+	if id != "" {
+		if lk.App, lk.AppFound, err = s.App(ctx, id); err != nil {
+			return lk, err
+		}
+	}
+	vs, err := s.rdb.HMGet(ctx, s.plans, "rules_v", "faults_v").Result()
+	if err != nil {
+		return lk, wrap("lookup", err)
+	}
+	lk.Rules, _ = strconv.ParseUint(toStr(vs[0]), 10, 64)
+	lk.Faults, _ = strconv.ParseUint(toStr(vs[1]), 10, 64)
+	t, err := s.rdb.Time(ctx).Result()
+	if err != nil {
+		return lk, wrap("lookup", err)
+	}
+	lk.Now = t
+	return lk, nil
+}
+
+// TakeCounts implements store.Store (interim: one TakeCount per take).
+func (s *Store) TakeCounts(ctx context.Context, takes []store.Take) (store.TakesResult, error) {
+	for i, tk := range takes {
+		n, ok, err := s.TakeCount(ctx, tk.App, tk.Name, tk.Period, tk.Limit)
+		if err != nil {
+			return store.TakesResult{}, err
+		}
+		if ok == tk.EndsWhenCounted {
+			return store.TakesResult{Ended: i, Count: n}, nil
+		}
+	}
+	return store.TakesResult{Ended: -1}, nil
 }
 
 // parseWindow reads a window's value "<sec> <nsec> <replies> <user message>".

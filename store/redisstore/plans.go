@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
@@ -20,94 +20,91 @@ import (
 const drawModulus = 2147483647
 
 // Rules implements store.Store: it reads the rules from Redis on every call.
-func (s *Store) Rules(ctx context.Context) (store.Rules, error) {
+func (s *Store) Rules(ctx context.Context) (store.RuleSet, error) {
 	vs, err := s.rdb.HMGet(ctx, s.plans, "rules", "rules_v").Result()
 	if err != nil {
-		return store.Rules{}, wrap("rules", err)
+		return store.RuleSet{}, wrap("rules", err)
 	}
-	var r store.Rules
-	if err := decodeJSON(vs[0], &r.Rules); err != nil {
-		return store.Rules{}, wrap("rules", err)
+	var r store.RuleSet
+	if b := toStr(vs[0]); b != "" {
+		r.Rules = []byte(b)
 	}
 	r.Version, _ = strconv.ParseUint(toStr(vs[1]), 10, 64)
 	return r, nil
 }
 
-// decodeJSON decodes an HMGET value (nil or "": nothing) into v.
-func decodeJSON(x any, v any) error {
-	b := toStr(x)
-	if b == "" {
-		return nil
-	}
-	return json.Unmarshal([]byte(b), v)
-}
-
 // PutRules implements store.Store.
-func (s *Store) PutRules(ctx context.Context, rules []config.Rule) (store.Rules, error) {
-	b, err := json.Marshal(rules)
+func (s *Store) PutRules(ctx context.Context, rules []byte) (store.RuleSet, error) {
+	v, err := script.PutRules.Run(ctx, s.rdb, []string{s.plans, s.version}, rules).Int64()
 	if err != nil {
-		return store.Rules{}, wrap("put rules", err)
+		return store.RuleSet{}, wrap("put rules", err)
 	}
-	v, err := script.PutRules.Run(ctx, s.rdb, []string{s.plans, s.version}, b).Int64()
-	if err != nil {
-		return store.Rules{}, wrap("put rules", err)
-	}
-	out := store.Rules{Version: uint64(v)}
-	if err := json.Unmarshal(b, &out.Rules); err != nil { // a copy, as the store holds it
-		return store.Rules{}, wrap("put rules", err)
-	}
-	return out, nil
+	return store.RuleSet{Version: uint64(v), Rules: slices.Clone(rules)}, nil
 }
 
-// faults builds Faults from their stored JSON.
-func faults(version any, global, apps any) (store.Faults, error) {
-	var f store.Faults
+// faults builds a FaultSet from its stored fields.
+func faults(version any, global, apps any) (store.FaultSet, error) {
+	var f store.FaultSet
 	f.Version, _ = strconv.ParseUint(toStr(version), 10, 64)
-	if err := decodeJSON(global, &f.Global); err != nil {
-		return store.Faults{}, err
+	if b := toStr(global); b != "" {
+		f.Global = []byte(b)
 	}
-	if err := decodeJSON(apps, &f.Apps); err != nil {
-		return store.Faults{}, err
+	var m map[string]string
+	if b := toStr(apps); b != "" {
+		if err := json.Unmarshal([]byte(b), &m); err != nil {
+			return store.FaultSet{}, err
+		}
 	}
-	if len(f.Apps) == 0 {
-		f.Apps = nil
+	for app, b := range m {
+		if b == "" {
+			continue
+		}
+		if f.Apps == nil {
+			f.Apps = map[string][]byte{}
+		}
+		f.Apps[app] = []byte(b)
 	}
 	return f, nil
 }
 
+// encodeAppFaults is the stored field of the apps' plans: JSON of app -> encoding.
+func encodeAppFaults(apps map[string][]byte) (string, error) {
+	if len(apps) == 0 {
+		return "", nil
+	}
+	m := map[string]string{}
+	for app, b := range apps {
+		m[app] = string(b)
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
 // Faults implements store.Store: it reads the plans from Redis on every call.
-func (s *Store) Faults(ctx context.Context) (store.Faults, error) {
+func (s *Store) Faults(ctx context.Context) (store.FaultSet, error) {
 	vs, err := s.rdb.HMGet(ctx, s.plans, "faults_v", "fglobal", "fapps").Result()
 	if err != nil {
-		return store.Faults{}, wrap("faults", err)
+		return store.FaultSet{}, wrap("faults", err)
 	}
 	f, err := faults(vs[0], vs[1], vs[2])
 	return f, wrap("faults", err)
 }
 
 // PutFaults implements store.Store.
-func (s *Store) PutFaults(ctx context.Context, global []config.Fault) (store.Faults, error) {
-	b, err := json.Marshal(global)
+func (s *Store) PutFaults(ctx context.Context, global []byte) (store.FaultSet, error) {
+	xs, err := script.PutFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}, global, "").Slice()
 	if err != nil {
-		return store.Faults{}, wrap("put faults", err)
+		return store.FaultSet{}, wrap("put faults", err)
 	}
-	fcg, err := compiledGlobal(global)
-	if err != nil {
-		return store.Faults{}, wrap("put faults", err)
-	}
-	xs, err := script.PutFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}, b, fcg).Slice()
-	if err != nil {
-		return store.Faults{}, wrap("put faults", err)
-	}
-	f, err := faults(xs[0], string(b), xs[1])
+	f, err := faults(xs[0], string(global), xs[1])
 	return f, wrap("put faults", err)
 }
 
 // RestartFaults implements store.Store.
-func (s *Store) RestartFaults(ctx context.Context) (store.Faults, error) {
+func (s *Store) RestartFaults(ctx context.Context) (store.FaultSet, error) {
 	xs, err := script.RestartFaults.Run(ctx, s.rdb, []string{s.plans, s.version, s.counts}).Slice()
 	if err != nil {
-		return store.Faults{}, wrap("restart faults", err)
+		return store.FaultSet{}, wrap("restart faults", err)
 	}
 	f, err := faults(xs[0], xs[1], xs[2])
 	return f, wrap("restart faults", err)

@@ -11,30 +11,12 @@ import (
 
 // seedArgs are the ARGV of luaSeed.
 func (s *Store) seedArgs(sd store.Seed) ([]any, error) {
-	rules, err := json.Marshal(sd.Rules)
-	if err != nil {
-		return nil, err
-	}
-	global, err := json.Marshal(sd.Faults)
-	if err != nil {
-		return nil, err
-	}
-	apps := []byte("")
-	if len(sd.AppFaults) > 0 {
-		if apps, err = json.Marshal(sd.AppFaults); err != nil {
-			return nil, err
-		}
-	}
-	fcg, err := compiledGlobal(sd.Faults)
-	if err != nil {
-		return nil, err
-	}
-	fca, err := compiledApps(sd.AppFaults)
+	apps, err := encodeAppFaults(sd.AppFaults)
 	if err != nil {
 		return nil, err
 	}
 	sec, nsec := unixTime(sd.At)
-	args := []any{s.opts.Prefix, sec, nsec, rules, global, apps, fcg, fca, len(sd.Apps)}
+	args := []any{s.opts.Prefix, sec, nsec, sd.Rules, sd.Faults, apps, "", "", len(sd.Apps)}
 	for _, a := range sd.Apps {
 		args = append(args, appArgs(a)...)
 	}
