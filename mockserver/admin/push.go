@@ -25,13 +25,13 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 	"github.com/smartappmock/smartappmock/store"
 )
 
 // MsgIDBase is added to the store's MsgId counter: MsgIds look like Baidu's 16-digit ones
-// (1234567890123456) and stay below push.MaxSafeMsgID.
+// (1234567890123456) and stay below baidupush.MaxSafeMsgID.
 const MsgIDBase = 1_000_000_000_000_000
 
 // Redacted replaces the token and the key of a push configuration in the answers of the admin
@@ -77,7 +77,7 @@ type UserWrites struct {
 	Faults []config.PushFault `json:"faults,omitempty"`
 }
 
-// The outcomes of a user's message (UserWroteAnswer.Outcome), besides push.Outcome's.
+// The outcomes of a user's message (UserWroteAnswer.Outcome), besides baidupush.Outcome's.
 const (
 	// OutcomeNoPush means the app has no push configuration: the window opened, nothing was pushed.
 	OutcomeNoPush = "no_push"
@@ -98,7 +98,7 @@ type UserWroteAnswer struct {
 	// Summary says what happened in one sentence.
 	Summary string `json:"summary"`
 	// Results are the deliveries, one per message in the order written.
-	Results []push.Result `json:"results"`
+	Results []baidupush.Result `json:"results"`
 }
 
 // pushRoutes registers the routes of the message push.
@@ -263,14 +263,14 @@ func (a *API) userWrites(w http.ResponseWriter, r *http.Request) {
 // checkMessage reports what is wrong with one message of a user.
 func checkMessage(path string, m PushMessage) error {
 	switch m.MsgType {
-	case push.MsgTypeText:
+	case baidupush.MsgTypeText:
 		if m.Content == "" {
 			return fmt.Errorf("%scontent: required in a text message", path)
 		}
 		if m.PicURL != "" {
 			return fmt.Errorf("%spic_url: only in an image message", path)
 		}
-	case push.MsgTypeImage:
+	case baidupush.MsgTypeImage:
 		if m.PicURL == "" {
 			return fmt.Errorf("%spic_url: required in an image message", path)
 		}
@@ -333,10 +333,10 @@ func (a *API) UserWrites(ctx context.Context, appID, openID string, in UserWrite
 	if err := a.store.OpenWindow(ctx, app.ID, openID, now); err != nil {
 		return UserWroteAnswer{}, http.StatusInternalServerError, fmt.Errorf("store: %w", err)
 	}
-	ans := UserWroteAnswer{App: app.ID, OpenID: openID, CreateTime: now, Results: []push.Result{}}
-	pms := make([]push.Message, len(msgs))
+	ans := UserWroteAnswer{App: app.ID, OpenID: openID, CreateTime: now, Results: []baidupush.Result{}}
+	pms := make([]baidupush.Message, len(msgs))
 	for i, m := range msgs {
-		pms[i] = push.Message{ToUserName: app.ID, FromUserName: openID, CreateTime: now.Unix(),
+		pms[i] = baidupush.Message{ToUserName: app.ID, FromUserName: openID, CreateTime: now.Unix(),
 			MsgType: m.MsgType, Content: m.Content, PicURL: m.PicURL}
 		if pusher != nil {
 			n, err := pusher.NextMsgID(ctx)
@@ -380,9 +380,9 @@ func (a *API) windowView(now time.Time, win store.Window) WindowView {
 }
 
 // deliver pushes msgs under cfg with the app's and the call's faults, journaling every attempt.
-func (a *API) deliver(ctx context.Context, app store.App, now time.Time, cfg config.Push, faults []config.PushFault, msgs []push.Message) []push.Result {
+func (a *API) deliver(ctx context.Context, app store.App, now time.Time, cfg config.Push, faults []config.PushFault, msgs []baidupush.Message) []baidupush.Result {
 	c := cfg.Config.WithDefaults(app.ClientID)
-	byID := map[int64]push.Message{}
+	byID := map[int64]baidupush.Message{}
 	for _, m := range msgs {
 		byID[m.MsgID] = m
 	}
@@ -392,8 +392,8 @@ func (a *API) deliver(ctx context.Context, app store.App, now time.Time, cfg con
 		names = append(names, f.Kind)
 	}
 	opts := append(config.PushOptions(all),
-		push.WithClock(func() time.Time { return now }),
-		push.OnAttempt(func(msgID int64, at push.Attempt) {
+		baidupush.WithClock(func() time.Time { return now }),
+		baidupush.OnAttempt(func(msgID int64, at baidupush.Attempt) {
 			code, reason := 1, at.Reason
 			if at.Acked {
 				code, reason = 0, "acknowledged"
@@ -407,7 +407,7 @@ func (a *API) deliver(ctx context.Context, app store.App, now time.Time, cfg con
 		}))
 	client := PushClient()
 	defer client.CloseIdleConnections() // no connection outlives the call
-	return push.DeliverAll(ctx, client, c, msgs, opts...)
+	return baidupush.DeliverAll(ctx, client, c, msgs, opts...)
 }
 
 // pushPlans returns the app's push faults that strike this push: a plan with Skip or Times is
@@ -443,8 +443,8 @@ func (a *API) pushPlans(ctx context.Context, app string, cfg config.Push) []conf
 }
 
 type pushAttempt struct {
-	a      push.Attempt
-	c      push.Config
+	a      baidupush.Attempt
+	c      baidupush.Config
 	faults string // the push faults of the delivery, comma-separated
 }
 
@@ -452,12 +452,12 @@ type pushAttempt struct {
 const LayerPush smartappmock.Layer = "push"
 
 // recordPush journals a user's message or one push attempt.
-func (a *API) recordPush(ctx context.Context, app store.App, appNow time.Time, m push.Message, endpoint string, code int, reason string, at *pushAttempt) {
+func (a *API) recordPush(ctx context.Context, app store.App, appNow time.Time, m baidupush.Message, endpoint string, code int, reason string, at *pushAttempt) {
 	params := []store.Param{
 		{Name: "msg_id", Value: strconv.FormatInt(m.MsgID, 10), Source: "push", Used: true},
 		{Name: "msg_type", Value: m.MsgType, Source: "push", Used: true},
 	}
-	if m.MsgType == push.MsgTypeImage {
+	if m.MsgType == baidupush.MsgTypeImage {
 		params = append(params, store.Param{Name: "pic_url", Value: m.PicURL, Source: "push", Used: true})
 	} else {
 		params = append(params, store.Param{Name: "content", Value: m.Content, Source: "push", Used: true})
@@ -477,7 +477,7 @@ func (a *API) recordPush(ctx context.Context, app store.App, appNow time.Time, m
 			e.Path = u.Path
 		}
 		e.ContentType = "text/xml; charset=utf-8"
-		if at.c.Format == push.FormatJSON {
+		if at.c.Format == baidupush.FormatJSON {
 			e.ContentType = "application/json"
 		}
 		e.Status = at.a.Status
@@ -496,9 +496,9 @@ func (a *API) recordPush(ctx context.Context, app store.App, appNow time.Time, m
 }
 
 // summarize tells the outcome of the deliveries of one call.
-func summarize(rs []push.Result) (string, string) {
+func summarize(rs []baidupush.Result) (string, string) {
 	var parts []string
-	outcome := string(push.OutcomeDelivered)
+	outcome := string(baidupush.OutcomeDelivered)
 	for _, r := range rs {
 		n := 0
 		for _, at := range r.Attempts {
@@ -510,7 +510,7 @@ func summarize(rs []push.Result) (string, string) {
 			parts = append(parts, fmt.Sprintf("MsgId %d delivered after %d attempt%s", r.MsgID, n, plural(n)))
 			continue
 		}
-		if outcome == string(push.OutcomeDelivered) {
+		if outcome == string(baidupush.OutcomeDelivered) {
 			outcome = string(r.Outcome)
 		}
 		parts = append(parts, fmt.Sprintf("MsgId %d not delivered (%s): %s", r.MsgID, r.Outcome, r.Reason))
@@ -545,9 +545,9 @@ func (a *API) SetPush(ctx context.Context, app store.App, in config.Push) (int, 
 	now := app.Now(a.core.Now())
 	client := PushClient()
 	defer client.CloseIdleConnections()
-	if err := push.Handshake(ctx, client, c, push.WithClock(func() time.Time { return now })); err != nil {
+	if err := baidupush.Handshake(ctx, client, c, baidupush.WithClock(func() time.Time { return now })); err != nil {
 		out := &HandshakeFailed{Reason: "handshake refused, configuration not saved: " + err.Error(), Sent: map[string]string{}}
-		var he *push.HandshakeError
+		var he *baidupush.HandshakeError
 		if errors.As(err, &he) {
 			for k := range he.Sent {
 				out.Sent[k] = he.Sent.Get(k)

@@ -6,9 +6,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 )
 
 // PushTo serves the bot handler h on a loopback port (closed when the test ends) and makes it
@@ -39,14 +39,14 @@ func (s *Server) PushTo(t testing.TB, app string, h http.Handler, cfg config.Pus
 // UserWrites says "user openID writes text to app": the user's window opens on the app's clock
 // and the message is pushed to the handler of PushTo, with its retries; it returns the delivery
 // (Delivered, Attempts, Reason). The test fails when the app has no push configuration.
-func (s *Server) UserWrites(t testing.TB, app, openID, text string) push.Result {
+func (s *Server) UserWrites(t testing.TB, app, openID, text string) baidupush.Result {
 	t.Helper()
-	return s.UserWritesMessage(t, app, openID, admin.UserWrites{PushMessage: admin.PushMessage{MsgType: push.MsgTypeText, Content: text}})[0]
+	return s.UserWritesMessage(t, app, openID, admin.UserWrites{PushMessage: admin.PushMessage{MsgType: baidupush.MsgTypeText, Content: text}})[0]
 }
 
 // UserWritesMessage is UserWrites with the whole body of the admin call: an image, more
 // messages, push faults. It returns one delivery per message.
-func (s *Server) UserWritesMessage(t testing.TB, app, openID string, in admin.UserWrites) []push.Result {
+func (s *Server) UserWritesMessage(t testing.TB, app, openID string, in admin.UserWrites) []baidupush.Result {
 	t.Helper()
 	ans, _, err := s.Admin.UserWrites(context.Background(), app, openID, in)
 	if err != nil {
