@@ -73,7 +73,7 @@ func TestPush_ReplicasShareConfigAndMsgIDs(t *testing.T) {
 				}
 				ids = append(ids, ans.Results[0].MsgID)
 			}
-			want := []int64{admin.MsgIDBase + 1, admin.MsgIDBase + 2, admin.MsgIDBase + 3, admin.MsgIDBase + 4}
+			want := []int64{mockserver.MsgIDBase + 1, mockserver.MsgIDBase + 2, mockserver.MsgIDBase + 3, mockserver.MsgIDBase + 4}
 			if diff := cmp.Diff(want, ids); diff != "" {
 				t.Errorf("MsgIds across replicas mismatch (-want +got):\n%s", diff)
 			}
