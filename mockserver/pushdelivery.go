@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
@@ -77,14 +78,11 @@ func (s *Server) SetPush(ctx context.Context, appID string, in config.Push) (con
 		return config.Push{}, &Error{Code: ErrUnsupported, Message: fmt.Sprintf("the store (%T) keeps no push configuration (store.Pusher)", s.store)}
 	}
 	if errs := in.Check("push", app.ClientID); len(errs) > 0 {
-		msg := ""
+		msgs := make([]string, len(errs))
 		for i, e := range errs {
-			if i > 0 {
-				msg += "; "
-			}
-			msg += e.Path + ": " + e.Reason
+			msgs[i] = e.Path + ": " + e.Reason
 		}
-		return config.Push{}, invalid("%s", msg)
+		return config.Push{}, invalid("%s", strings.Join(msgs, "; "))
 	}
 	c := in.Config.WithDefaults(app.ClientID)
 	now := app.Now(s.now())
