@@ -54,6 +54,17 @@
 // one X-Smartappmock-Warning header value per WarningKind, and the journal entry lists them; the
 // body never changes (warnings.go, docs/fidelity.md).
 //
+// # A user writes
+//
+// Server.UserWrites is the domain action behind "a user writes to the app's customer service"
+// (userwrites.go): the window opens on the app's clock, each message gets a MsgId from the
+// store's counter and a journal entry, and the messages are pushed to the app's bot with
+// package baidupush, the app's and the call's push faults applied and every attempt journaled
+// (pushdelivery.go; store.Entry.Push holds the attempt). AppPush and SetPush read and set an
+// app's push configuration (SetPush after Baidu's verification handshake). The admin API's
+// routes, the inbox's composer (through the admin route), mockservertest and the webhook
+// contract kit all call these; their errors are *Error, a code and a message.
+//
 // # Third-party platforms
 //
 // tp.go serves the endpoints a third-party platform gets its tokens from: the platform token (42.)

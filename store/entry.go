@@ -53,6 +53,29 @@ type Entry struct {
 	Warnings []Warning `json:"warnings,omitempty"`
 	// LatencyMicros is how long the fake took to answer.
 	LatencyMicros int64 `json:"latency_us"`
+	// Push is set on the entries of the message push (EndpointUserMessage, EndpointPush): the
+	// MsgId, and for an attempt what the bot answered. Status and LatencyMicros are then the
+	// bot's HTTP status (0: no answer) and the attempt's time.
+	Push *PushAttempt `json:"push,omitempty"`
+}
+
+// PushAttempt is what a journal entry of the message push records beyond the request: on a
+// user's message the MsgId alone, on an attempt to push it to the bot also which attempt it
+// was and what the bot answered.
+type PushAttempt struct {
+	// MsgID is the message's MsgId; 0 when the app had no push configuration (nothing pushed).
+	MsgID int64 `json:"msg_id"`
+	// Attempt numbers the attempt from 1, of Attempts in all (0 on a user's message).
+	Attempt  int `json:"attempt,omitempty"`
+	Attempts int `json:"attempts,omitempty"`
+	// Mode is the push's encryption mode: "plain", "secure" or "compatible".
+	Mode string `json:"mode,omitempty"`
+	// Duplicate marks the extra delivery of the duplicate fault (same MsgId, same bytes).
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Answer is the first bytes of the bot's answer.
+	Answer string `json:"answer,omitempty"`
+	// Faults are the kinds of the push faults of the delivery, the app's then the call's.
+	Faults []string `json:"faults,omitempty"`
 }
 
 // FaultKind returns the kind of the fault injected into the answer ("http_503", "truncated"), or

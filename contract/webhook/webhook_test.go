@@ -15,10 +15,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/contract/webhook"
 	"github.com/smartappmock/smartappmock/internal/testenv"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 )
 
 // flaw names a way the test bot goes wrong.
@@ -33,7 +33,7 @@ const (
 	noEcho          flaw = "no_echo"          // answers the handshake "success"
 )
 
-// goBot is the bot of these tests: push.Open to verify and decrypt, de-duplication by MsgId,
+// goBot is the bot of these tests: baidupush.Open to verify and decrypt, de-duplication by MsgId,
 // an answer at once and the reply in the background, unless its flaw says otherwise.
 type goBot struct {
 	env  webhook.Env
@@ -44,33 +44,33 @@ type goBot struct {
 	wg   sync.WaitGroup
 }
 
-func (b *goBot) config(mode push.Mode, f push.Format) push.Config {
-	return push.Config{Token: b.env.Token, EncodingAESKey: b.env.AESKey, ClientID: b.env.ClientID, Mode: mode, Format: f}
+func (b *goBot) config(mode baidupush.Mode, f baidupush.Format) baidupush.Config {
+	return baidupush.Config{Token: b.env.Token, EncodingAESKey: b.env.AESKey, ClientID: b.env.ClientID, Mode: mode, Format: f}
 }
 
 // open tries every mode and format: the bot does not know which one the console chose.
-func (b *goBot) open(q url.Values, body []byte) (push.Message, error) {
-	f := push.FormatXML
+func (b *goBot) open(q url.Values, body []byte) (baidupush.Message, error) {
+	f := baidupush.FormatXML
 	if strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
-		f = push.FormatJSON
+		f = baidupush.FormatJSON
 	}
-	mode := push.ModePlain
-	if q.Get(push.ParamMsgSignature) != "" {
-		mode = push.ModeSecure
+	mode := baidupush.ModePlain
+	if q.Get(baidupush.ParamMsgSignature) != "" {
+		mode = baidupush.ModeSecure
 	}
 	c := b.config(mode, f)
 	if b.flaw == ignoreSignature {
 		c.Token = "" // Open then fails on the signature; read the message anyway
-		m, err := push.ParseMessage(f, body)
-		if mode == push.ModeSecure {
-			var o push.Opened
+		m, err := baidupush.ParseMessage(f, body)
+		if mode == baidupush.ModeSecure {
+			var o baidupush.Opened
 			c.Token = b.env.Token
-			o, err = push.Open(c, q, body)
+			o, err = baidupush.Open(c, q, body)
 			m = o.Message
 		}
 		return m, err
 	}
-	o, err := push.Open(c, q, body)
+	o, err := baidupush.Open(c, q, body)
 	return o.Message, err
 }
 
@@ -80,7 +80,7 @@ func (b *goBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if echo := r.Form.Get(push.ParamEchoStr); echo != "" {
+	if echo := r.Form.Get(baidupush.ParamEchoStr); echo != "" {
 		if b.flaw == noEcho {
 			echo = "success"
 		}
@@ -107,7 +107,7 @@ func (b *goBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "success")
 }
 
-func (b *goBot) reply(m push.Message) {
+func (b *goBot) reply(m baidupush.Message) {
 	form := url.Values{"user_type": {"2"}, "open_id": {m.FromUserName}, "msg_type": {"text"}, "content": {"got it"}}
 	for try := 0; try < 2; try++ {
 		resp, err := http.PostForm(b.env.BaseURL+"/rest/2.0/smartapp/message/custom/send?access_token="+url.QueryEscape(b.env.AccessToken), form)

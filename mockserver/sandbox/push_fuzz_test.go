@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 )
 
 // FuzzUserWrites sends arbitrary bodies and open_ids to "the user writes", with pushes going to
@@ -32,7 +32,7 @@ func FuzzUserWrites(f *testing.F) {
 		f.Fatal(err)
 	}
 	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if e := r.URL.Query().Get(push.ParamEchoStr); e != "" {
+		if e := r.URL.Query().Get(baidupush.ParamEchoStr); e != "" {
 			_, _ = w.Write([]byte(e))
 			return
 		}

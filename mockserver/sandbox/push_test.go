@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -21,28 +21,28 @@ const (
 	botKey   = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 )
 
-// testBot is a bot on loopback: it echoes the handshake, opens pushes with push.Open (the
+// testBot is a bot on loopback: it echoes the handshake, opens pushes with baidupush.Open (the
 // configuration it was told), fails the first failFirst attempts with a 503, and records what it
 // acknowledged.
 type testBot struct {
 	URL string
 
 	mu        sync.Mutex
-	cfg       push.Config
+	cfg       baidupush.Config
 	failFirst int
 	echo      func(echo string) string // nil: echo as sent
 	calls     int
-	got       []push.Message
+	got       []baidupush.Message
 }
 
-func newTestBot(t *testing.T, cfg push.Config) *testBot {
+func newTestBot(t *testing.T, cfg baidupush.Config) *testBot {
 	t.Helper()
 	b := &testBot{cfg: cfg}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if e := r.URL.Query().Get(push.ParamEchoStr); e != "" {
+		if e := r.URL.Query().Get(baidupush.ParamEchoStr); e != "" {
 			if b.echo != nil {
 				e = b.echo(e)
 			}
@@ -54,7 +54,7 @@ func newTestBot(t *testing.T, cfg push.Config) *testBot {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		o, err := push.Open(b.cfg, r.URL.Query(), body)
+		o, err := baidupush.Open(b.cfg, r.URL.Query(), body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
@@ -103,7 +103,7 @@ func TestPushConfig_SavedOnlyAfterTheHandshake(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := setup(t, "")
-			bot := newTestBot(t, push.Config{})
+			bot := newTestBot(t, baidupush.Config{})
 			bot.echo = tc.echo
 			var out map[string]any
 			status := f.admin(http.MethodPut, "/__admin/apps/1001/push", tc.body(bot.URL), &out)
@@ -171,7 +171,7 @@ func TestUserWrites_PushOutcomes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := setup(t, "")
-			bot := newTestBot(t, push.Config{Token: botToken, EncodingAESKey: botKey, Mode: push.Mode(tc.mode), Format: push.Format(tc.format), ClientID: "key-a"})
+			bot := newTestBot(t, baidupush.Config{Token: botToken, EncodingAESKey: botKey, Mode: baidupush.Mode(tc.mode), Format: baidupush.Format(tc.format), ClientID: "key-a"})
 			if s := f.admin(http.MethodPut, "/__admin/apps/1001/push", pushBody(bot.URL, tc.mode, tc.format, tc.extra), nil); s != http.StatusOK {
 				t.Fatalf("PUT push = %d", s)
 			}
@@ -243,7 +243,7 @@ func TestUserWrites_BadInput_400(t *testing.T) {
 func TestWindow_OpenedByAPushedMessage(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "")
-	bot := newTestBot(t, push.Config{Token: botToken, Format: push.FormatJSON})
+	bot := newTestBot(t, baidupush.Config{Token: botToken, Format: baidupush.FormatJSON})
 	if s := f.admin(http.MethodPut, "/__admin/apps/1001/push", pushBody(bot.URL, "plain", "json", ""), nil); s != http.StatusOK {
 		t.Fatalf("PUT push = %d", s)
 	}
@@ -271,7 +271,7 @@ func TestWindow_OpenedByAPushedMessage(t *testing.T) {
 func TestPush_JournalFilterAndMetrics(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "")
-	bot := newTestBot(t, push.Config{Token: botToken, Format: push.FormatXML})
+	bot := newTestBot(t, baidupush.Config{Token: botToken, Format: baidupush.FormatXML})
 	f.admin(http.MethodPut, "/__admin/apps/1001/push", pushBody(bot.URL, "plain", "xml", ""), nil)
 	bot.mu.Lock()
 	bot.failFirst = 1
@@ -320,7 +320,7 @@ func TestPush_JournalFilterAndMetrics(t *testing.T) {
 // switches it off.
 func TestPush_FromTheConfigFile(t *testing.T) {
 	t.Parallel()
-	bot := newTestBot(t, push.Config{Token: botToken, Format: push.FormatJSON})
+	bot := newTestBot(t, baidupush.Config{Token: botToken, Format: baidupush.FormatJSON})
 	f := setup(t, testConfig+`    push:
       url: `+bot.URL+`
       token: `+botToken+`
@@ -381,7 +381,7 @@ func TestPushRoutes_WrongMethod_405WithAllow(t *testing.T) {
 func TestPushFaultPlans_SkipAndTimes(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "")
-	bot := newTestBot(t, push.Config{Token: botToken, Format: push.FormatJSON})
+	bot := newTestBot(t, baidupush.Config{Token: botToken, Format: baidupush.FormatJSON})
 	put := func() {
 		t.Helper()
 		if s := f.admin(http.MethodPut, "/__admin/apps/1001/push", pushBody(bot.URL, "plain", "json", `,"faults":[{"kind":"duplicate","skip":1,"times":2}]`), nil); s != http.StatusOK {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/examples/bots/internal/botcheck"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 )
 
 // setup starts the bot under httptest with the botcheck credentials, replying to a fake
@@ -53,34 +53,34 @@ func TestBot_PassesEveryCase(t *testing.T) {
 func TestBot_RepliesToEachPush(t *testing.T) {
 	t.Parallel()
 	srv, api := setup(t)
-	body := func(c push.Config) push.Config { c.Envelope = push.EnvelopeBody; return c }
+	body := func(c baidupush.Config) baidupush.Config { c.Envelope = baidupush.EnvelopeBody; return c }
 	for i, tc := range []struct {
 		name        string
-		mode        push.Mode
-		format      push.Format
-		edit        func(push.Config) push.Config
+		mode        baidupush.Mode
+		format      baidupush.Format
+		edit        func(baidupush.Config) baidupush.Config
 		msgType     string
 		wantContent string
 	}{
-		{"PlainJSON", push.ModePlain, push.FormatJSON, nil, push.MsgTypeText, "You wrote: hi 0"},
-		{"PlainXML", push.ModePlain, push.FormatXML, nil, push.MsgTypeText, "You wrote: hi 1"},
-		{"SecureXML", push.ModeSecure, push.FormatXML, nil, push.MsgTypeText, "You wrote: hi 2"},
-		{"SecureJSONBodyEnvelope", push.ModeSecure, push.FormatJSON, body, push.MsgTypeText, "You wrote: hi 3"},
-		{"CompatibleJSON", push.ModeCompatible, push.FormatJSON, nil, push.MsgTypeText, "You wrote: hi 4"},
-		{"PlainXMLImage", push.ModePlain, push.FormatXML, nil, push.MsgTypeImage, "Thanks for the picture!"},
+		{"PlainJSON", baidupush.ModePlain, baidupush.FormatJSON, nil, baidupush.MsgTypeText, "You wrote: hi 0"},
+		{"PlainXML", baidupush.ModePlain, baidupush.FormatXML, nil, baidupush.MsgTypeText, "You wrote: hi 1"},
+		{"SecureXML", baidupush.ModeSecure, baidupush.FormatXML, nil, baidupush.MsgTypeText, "You wrote: hi 2"},
+		{"SecureJSONBodyEnvelope", baidupush.ModeSecure, baidupush.FormatJSON, body, baidupush.MsgTypeText, "You wrote: hi 3"},
+		{"CompatibleJSON", baidupush.ModeCompatible, baidupush.FormatJSON, nil, baidupush.MsgTypeText, "You wrote: hi 4"},
+		{"PlainXMLImage", baidupush.ModePlain, baidupush.FormatXML, nil, baidupush.MsgTypeImage, "Thanks for the picture!"},
 	} {
-		c := push.Config{URL: srv.URL, Token: botcheck.Token, EncodingAESKey: botcheck.AESKey, Mode: tc.mode, Format: tc.format}.WithDefaults(botcheck.ClientID)
+		c := baidupush.Config{URL: srv.URL, Token: botcheck.Token, EncodingAESKey: botcheck.AESKey, Mode: tc.mode, Format: tc.format}.WithDefaults(botcheck.ClientID)
 		if tc.edit != nil {
 			c = tc.edit(c)
 		}
 		openID := "user-" + tc.name
-		m := push.Message{ToUserName: botcheck.AppID, FromUserName: openID, CreateTime: 1714036504, MsgType: tc.msgType, MsgID: int64(100 + i)}
-		if tc.msgType == push.MsgTypeText {
+		m := baidupush.Message{ToUserName: botcheck.AppID, FromUserName: openID, CreateTime: 1714036504, MsgType: tc.msgType, MsgID: int64(100 + i)}
+		if tc.msgType == baidupush.MsgTypeText {
 			m.Content = "hi " + string(rune('0'+i))
 		} else {
 			m.PicURL = "https://example.com/p.png"
 		}
-		res := push.Deliver(t.Context(), srv.Client(), c, m)
+		res := baidupush.Deliver(t.Context(), srv.Client(), c, m)
 		if !res.Delivered() || len(res.Attempts) != 1 || res.Attempts[0].Body != "success" {
 			t.Errorf("%s: Deliver = %+v; want acknowledged with success on the first attempt", tc.name, res)
 			continue
@@ -112,29 +112,29 @@ func waitReplies(t *testing.T, api *botcheck.FakeAPI, openID string, n int) []bo
 func TestBot_RefusesWithoutActing(t *testing.T) {
 	t.Parallel()
 	srv, api := setup(t)
-	secure := push.Config{URL: srv.URL, Token: botcheck.Token, EncodingAESKey: botcheck.AESKey, Mode: push.ModeSecure, Format: push.FormatJSON}
+	secure := baidupush.Config{URL: srv.URL, Token: botcheck.Token, EncodingAESKey: botcheck.AESKey, Mode: baidupush.ModeSecure, Format: baidupush.FormatJSON}
 	otherKey := secure
 	otherKey.EncodingAESKey = strings.Repeat("Z", 43)
 	foreign := secure
 	foreign.ClientID = "someone-else"
 	for i, tc := range []struct {
 		name       string
-		c          push.Config
-		opts       []push.Option
+		c          baidupush.Config
+		opts       []baidupush.Option
 		wantStatus int
 		wantBody   string
 	}{
-		{"WrongSignature", secure.WithDefaults(botcheck.ClientID), []push.Option{push.WrongSignature()}, 403, "bad msg_signature"},
-		{"WrongPlainSignature", push.Config{URL: srv.URL, Token: "not-the-token", Format: push.FormatXML}, nil, 403, "bad signature"},
+		{"WrongSignature", secure.WithDefaults(botcheck.ClientID), []baidupush.Option{baidupush.WrongSignature()}, 403, "bad msg_signature"},
+		{"WrongPlainSignature", baidupush.Config{URL: srv.URL, Token: "not-the-token", Format: baidupush.FormatXML}, nil, 403, "bad signature"},
 		// Decrypting with the wrong key gives garbage: the padding or the length check trips.
 		{"WrongKey", otherKey.WithDefaults(botcheck.ClientID), nil, 400, ""},
 		{"ForeignTrailingID", foreign, nil, 403, `trailing id "someone-else" is not ours`},
 	} {
 		openID := "refused-" + tc.name
-		m := push.Message{ToUserName: botcheck.AppID, FromUserName: openID, CreateTime: 1, MsgType: "text", Content: "x", MsgID: int64(200 + i)}
+		m := baidupush.Message{ToUserName: botcheck.AppID, FromUserName: openID, CreateTime: 1, MsgType: "text", Content: "x", MsgID: int64(200 + i)}
 		c := tc.c
 		c.Retries = new(int)
-		res := push.Deliver(t.Context(), srv.Client(), c, m, tc.opts...)
+		res := baidupush.Deliver(t.Context(), srv.Client(), c, m, tc.opts...)
 		a := res.Attempts[0]
 		if res.Delivered() || a.Status != tc.wantStatus || !strings.Contains(a.Body, tc.wantBody) {
 			t.Errorf("%s: answer HTTP %d %q; want %d containing %q", tc.name, a.Status, a.Body, tc.wantStatus, tc.wantBody)
@@ -206,7 +206,7 @@ func TestRun_ListensAnswersHandshakeAndStops(t *testing.T) {
 	if !ok {
 		t.Fatalf("first line %q; want bot listening on http://…", line)
 	}
-	if err := push.Handshake(t.Context(), nil, push.Config{URL: addr, Token: "tok"}); err != nil {
+	if err := baidupush.Handshake(t.Context(), nil, baidupush.Config{URL: addr, Token: "tok"}); err != nil {
 		t.Errorf("Handshake = %v; want nil", err)
 	}
 	cancel()

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	smartappmock "github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/mockserver/push"
+	"github.com/smartappmock/smartappmock/baidupush"
 )
 
 // Test credentials the bots are started with.
@@ -121,18 +121,18 @@ const Settle = 400 * time.Millisecond
 // ReplyWithin is how long a case waits for a reply that should come.
 const ReplyWithin = 3 * time.Second
 
-func (e env) config(mode push.Mode, f push.Format) push.Config {
-	return push.Config{URL: e.botURL, Token: Token, EncodingAESKey: AESKey, Mode: mode, Format: f}.WithDefaults(ClientID)
+func (e env) config(mode baidupush.Mode, f baidupush.Format) baidupush.Config {
+	return baidupush.Config{URL: e.botURL, Token: Token, EncodingAESKey: AESKey, Mode: mode, Format: f}.WithDefaults(ClientID)
 }
 
-func (e env) message(openID, content string) push.Message {
-	return push.Message{ToUserName: AppID, FromUserName: openID, CreateTime: time.Now().Unix(), MsgType: push.MsgTypeText,
+func (e env) message(openID, content string) baidupush.Message {
+	return baidupush.Message{ToUserName: AppID, FromUserName: openID, CreateTime: time.Now().Unix(), MsgType: baidupush.MsgTypeText,
 		Content: content, MsgID: 7_000_000_000 + e.seq}
 }
 
 // withPad picks content so that the secure encoding of m under c has exactly pad bytes of
 // padding.
-func withPad(c push.Config, m push.Message, pad int) push.Message {
+func withPad(c baidupush.Config, m baidupush.Message, pad int) baidupush.Message {
 	for k := 1; k < 100; k++ {
 		m.Content = "pad " + strings.Repeat("x", k)
 		b, _ := m.MarshalFormat(c.Format)
@@ -145,8 +145,8 @@ func withPad(c push.Config, m push.Message, pad int) push.Message {
 
 // deliveredAndReplied pushes m under c and expects an acknowledgement on the first attempt
 // within 2 s, then exactly one reply to the sender.
-func deliveredAndReplied(ctx context.Context, e env, c push.Config, m push.Message) error {
-	res := push.Deliver(ctx, e.client, c, m)
+func deliveredAndReplied(ctx context.Context, e env, c baidupush.Config, m baidupush.Message) error {
+	res := baidupush.Deliver(ctx, e.client, c, m)
 	if !res.Delivered() {
 		return fmt.Errorf("push not acknowledged: %s", res.Reason)
 	}
@@ -172,37 +172,37 @@ func Cases() []Case {
 	return []Case{
 		{"handshake_echoed", "answers the verification handshake with echoStr byte for byte",
 			func(ctx context.Context, e env) error {
-				return push.Handshake(ctx, e.client, e.config(push.ModePlain, push.FormatXML))
+				return baidupush.Handshake(ctx, e.client, e.config(baidupush.ModePlain, baidupush.FormatXML))
 			}},
 		{"plain_json_replied", "acknowledges a plain JSON push within 2 s and replies once",
 			func(ctx context.Context, e env) error {
-				return deliveredAndReplied(ctx, e, e.config(push.ModePlain, push.FormatJSON), e.message("user-plain-json", "hello json"))
+				return deliveredAndReplied(ctx, e, e.config(baidupush.ModePlain, baidupush.FormatJSON), e.message("user-plain-json", "hello json"))
 			}},
 		{"plain_xml_replied", "acknowledges a plain XML push within 2 s and replies once",
 			func(ctx context.Context, e env) error {
-				return deliveredAndReplied(ctx, e, e.config(push.ModePlain, push.FormatXML), e.message("user-plain-xml", "hello <xml> & ]]> friends"))
+				return deliveredAndReplied(ctx, e, e.config(baidupush.ModePlain, baidupush.FormatXML), e.message("user-plain-xml", "hello <xml> & ]]> friends"))
 			}},
 		{"image_replied", "acknowledges a plain JSON image push and replies once",
 			func(ctx context.Context, e env) error {
 				m := e.message("user-image", "")
-				m.MsgType, m.Content, m.PicURL = push.MsgTypeImage, "", "https://example.com/cat.png"
-				return deliveredAndReplied(ctx, e, e.config(push.ModePlain, push.FormatJSON), m)
+				m.MsgType, m.Content, m.PicURL = baidupush.MsgTypeImage, "", "https://example.com/cat.png"
+				return deliveredAndReplied(ctx, e, e.config(baidupush.ModePlain, baidupush.FormatJSON), m)
 			}},
 		{"secure_json_replied", "decrypts a secure JSON push (padding of 10 bytes) and replies once",
 			func(ctx context.Context, e env) error {
-				c := e.config(push.ModeSecure, push.FormatJSON)
+				c := e.config(baidupush.ModeSecure, baidupush.FormatJSON)
 				return deliveredAndReplied(ctx, e, c, withPad(c, e.message("user-secure-json", ""), 10))
 			}},
 		{"secure_padding_over_16_replied", "decrypts a secure XML push whose padding is 17 bytes (a 16-byte unpadder fails) and replies once",
 			func(ctx context.Context, e env) error {
-				c := e.config(push.ModeSecure, push.FormatXML)
+				c := e.config(baidupush.ModeSecure, baidupush.FormatXML)
 				return deliveredAndReplied(ctx, e, c, withPad(c, e.message("user-secure-pad17", ""), 17))
 			}},
 		{"wrong_signature_ignored", "does not act on a push whose signature is wrong",
 			func(ctx context.Context, e env) error {
-				c := e.config(push.ModePlain, push.FormatJSON)
+				c := e.config(baidupush.ModePlain, baidupush.FormatJSON)
 				m := e.message("user-wrong-signature", "forged")
-				res := push.Deliver(ctx, e.client, c, m, push.WrongSignature())
+				res := baidupush.Deliver(ctx, e.client, c, m, baidupush.WrongSignature())
 				time.Sleep(Settle)
 				if got := e.api.RepliesTo(m.FromUserName); len(got) != 0 {
 					return fmt.Errorf("replied %d times to a push with a wrong signature", len(got))
@@ -214,10 +214,10 @@ func Cases() []Case {
 			}},
 		{"duplicate_answered_once", "acknowledges a duplicate MsgId (secure, 8 bytes of padding) but replies only once",
 			func(ctx context.Context, e env) error {
-				c := e.config(push.ModeSecure, push.FormatJSON)
+				c := e.config(baidupush.ModeSecure, baidupush.FormatJSON)
 				// Padding of 8 bytes: only secure_padding_over_16_replied may fail a 16-byte unpadder.
 				m := withPad(c, e.message("user-duplicate", ""), 8)
-				res := push.Deliver(ctx, e.client, c, m, push.Duplicate())
+				res := baidupush.Deliver(ctx, e.client, c, m, baidupush.Duplicate())
 				if !res.Delivered() || len(res.Attempts) != 2 || !res.Attempts[1].Acked {
 					return fmt.Errorf("push and its duplicate not both acknowledged: %+v", res.Attempts)
 				}

@@ -1,4 +1,4 @@
-package push
+package baidupush
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ const testKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFB"
 
 func TestSignature_PublicVector(t *testing.T) {
 	t.Parallel()
-	// The public check of BAIDU-PUSH.md (WeChat uses the identical procedure).
+	// The public check of docs/baidu-push.md (WeChat uses the identical procedure).
 	const want = "f464b24fc39322e44b38aa78f5edd27bd1441696"
 	if got := Signature("AAAAA", "1714036504", "1514711492"); got != want {
 		t.Errorf("Signature(AAAAA, 1714036504, 1514711492) = %s; want %s", got, want)
@@ -141,7 +141,7 @@ func TestUnpad_Refuses(t *testing.T) {
 }
 
 // padOf is the padding Encrypt must add to a message of n bytes with the trailing id id:
-// 32 - len % 32 over random (16) ‖ length (4) ‖ message ‖ id, as BAIDU-PUSH.md says.
+// 32 - len % 32 over random (16) ‖ length (4) ‖ message ‖ id, as docs/baidu-push.md says.
 func padOf(n int, id string) int { return 32 - (16+4+n+len(id))%32 }
 
 func TestEncryptDecrypt_RoundTripEveryPadding(t *testing.T) {

@@ -1,4 +1,4 @@
-package push
+package baidupush
 
 import (
 	"bytes"
@@ -78,7 +78,7 @@ func (m Message) Validate() error {
 	return errors.Join(errs...)
 }
 
-// MarshalFormat renders m in Baidu's JSON or XML, byte for byte as BAIDU-PUSH.md shows it.
+// MarshalFormat renders m in Baidu's JSON or XML, byte for byte as docs/baidu-push.md shows it.
 func (m Message) MarshalFormat(f Format) ([]byte, error) {
 	switch f {
 	case FormatJSON:

@@ -1,4 +1,4 @@
-package push
+package baidupush
 
 import (
 	"errors"
@@ -74,8 +74,8 @@ const (
 
 // Config is one app's push configuration, as set in Baidu's console plus what the fake decides
 // for itself (timeout, retries). Its zero value, once URL and Token are set, is a plain XML push
-// with Baidu's defaults. Field names follow issue 13 (apps[].push in the config file and
-// PUT /__admin/apps/{app}/push).
+// with Baidu's defaults. Field names are those of apps[].push in the config file and of
+// PUT /__admin/apps/{app}/push.
 type Config struct {
 	// URL receives the pushes: http:// or https://. Baidu's console allows only ports 80 and
 	// 443; Validate accepts any port so that a bot on loopback can be tested.

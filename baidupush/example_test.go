@@ -1,4 +1,4 @@
-package push_test
+package baidupush_test
 
 import (
 	"context"
@@ -7,18 +7,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/smartappmock/smartappmock/mockserver/push"
+	"github.com/smartappmock/smartappmock/baidupush"
 )
 
-// A bot that verifies each push with push.Open and acknowledges it; the first attempt fails
+// A bot that verifies each push with baidupush.Open and acknowledges it; the first attempt fails
 // with a 503, the retry carries the same MsgId.
 func ExampleDeliver() {
-	cfg := push.Config{Token: "token", Mode: push.ModeSecure, Format: push.FormatJSON,
+	cfg := baidupush.Config{Token: "token", Mode: baidupush.ModeSecure, Format: baidupush.FormatJSON,
 		EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}.WithDefaults("app-key")
 	calls := 0
 	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		o, err := push.Open(cfg, r.URL.Query(), body)
+		o, err := baidupush.Open(cfg, r.URL.Query(), body)
 		if calls++; calls == 1 || err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
@@ -29,9 +29,9 @@ func ExampleDeliver() {
 	defer bot.Close()
 	cfg.URL = bot.URL
 
-	res := push.Deliver(context.Background(), bot.Client(), cfg, push.Message{
+	res := baidupush.Deliver(context.Background(), bot.Client(), cfg, baidupush.Message{
 		ToUserName: "app-id", FromUserName: "open-id-1", CreateTime: 1714036504,
-		MsgType: push.MsgTypeText, Content: "hello", MsgID: 42,
+		MsgType: baidupush.MsgTypeText, Content: "hello", MsgID: 42,
 	})
 	fmt.Println(res.Outcome)
 	for _, a := range res.Attempts {

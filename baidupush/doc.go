@@ -1,8 +1,8 @@
-// Package push speaks Baidu's message push (消息推送) to a developer's server: the wire protocol
-// of the pushes with which Baidu hands a user's customer-service message to a bot, as
-// BAIDU-PUSH.md (the protocol notes of issue 13, copied to docs/baidu-push.md) describes it byte
-// for byte. It imports nothing from the mock server: the server, its store and its admin API
-// build on it (config embeds Config in apps[].push).
+// Package baidupush speaks Baidu's message push (消息推送) to a developer's server: the wire
+// protocol of the pushes with which Baidu hands a user's customer-service message to a bot, as
+// docs/baidu-push.md describes it byte for byte. Like tlsca, it imports nothing of this module:
+// the fake's configuration (config embeds Config in apps[].push), its API core and the webhook
+// contract kit build on it, and a Go bot may use Open to verify and decrypt pushes.
 //
 // # The pieces
 //
@@ -32,7 +32,7 @@
 //
 // # Decisions on what Baidu does not document
 //
-// BAIDU-PUSH.md marks as [inf] what is inferred rather than documented. Each is the default
+// docs/baidu-push.md marks as [inf] what is inferred rather than documented. Each is the default
 // here and, where it makes sense, a setting:
 //
 //   - Compatible mode (兼容, named but never described): the plain message fields plus Encrypt
@@ -72,6 +72,6 @@
 //     no XML declaration, as in Baidu's sample.
 //   - Validate accepts any port so that a bot on loopback can be tested; Baidu's console allows
 //     only 80 and 443 [doc].
-//   - MsgId generators should stay at or below MaxSafeMsgID (2^53-1), as BAIDU-PUSH.md
+//   - MsgId generators should stay at or below MaxSafeMsgID (2^53-1), as docs/baidu-push.md
 //     advises; Message itself accepts any positive int64.
-package push
+package baidupush

@@ -1,4 +1,4 @@
-package push
+package baidupush
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// docText and docImage are the messages of BAIDU-PUSH.md.
+// docText and docImage are the messages of docs/baidu-push.md.
 var (
 	docText = Message{ToUserName: "toUser", FromUserName: "fromUser", CreateTime: 1482048670, MsgType: MsgTypeText,
 		Content: "this is a test", MsgID: 1234567890123456}
