@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver/fault"
 	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
@@ -108,6 +109,9 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e *store.Entry,
 	}
 	plan := *d.Fault
 	e.Fault, e.FaultPhase = plan.Describe(), plan.Phase
+	if plan.Kind != config.FaultNone {
+		e.FaultKind = string(plan.Kind)
+	}
 	opts := fault.Options{Hold: s.faultHold, Release: s.release, RequestIDHeader: smartappmock.HeaderRequestID}
 	fault.Deliver(w, r, s.render(d, e.ID), plan, opts, func(o fault.Outcome) {
 		e.Status = o.Status

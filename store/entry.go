@@ -2,7 +2,6 @@ package store
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
@@ -43,9 +42,13 @@ type Entry struct {
 	Reason string `json:"reason"`
 	// Rule names the rule or magic value that forced the answer, if any.
 	Rule string `json:"rule,omitempty"`
-	// Fault is the network failure injected into the answer, if any, e.g. "http_503 (faults[0])";
+	// Fault describes the network failure injected into the answer, if any, for people:
+	// "[latency 1.2s + ]<kind> (<source>)[; <how the delivery went>]", e.g. "http_503 (faults[0])";
 	// Status is then what the client got (0: no HTTP answer at all).
 	Fault string `json:"fault,omitempty"`
+	// FaultKind is the kind of that failure ("http_503", "truncated"), empty when there was none
+	// or the fault only delayed the answer (a latency alone).
+	FaultKind string `json:"fault_kind,omitempty"`
 	// FaultPhase says where the fault struck: "before" (the request never reached the service:
 	// nothing was counted) or "after" (the service acted and counted; its answer was lost).
 	FaultPhase string `json:"fault_phase,omitempty"`
@@ -76,28 +79,6 @@ type PushAttempt struct {
 	Answer string `json:"answer,omitempty"`
 	// Faults are the kinds of the push faults of the delivery, the app's then the call's.
 	Faults []string `json:"faults,omitempty"`
-}
-
-// FaultKind returns the kind of the fault injected into the answer ("http_503", "truncated"), or
-// "" when there was none or the fault only delayed the answer (a latency alone). It reads Fault as
-// the API core writes it: "[latency 1.2s + ]<kind> (<source>)[; <note>]".
-func (e *Entry) FaultKind() string {
-	if e.Fault == "" {
-		return "" // every request's log line and metrics ask
-	}
-	desc, _, _ := strings.Cut(e.Fault, " (")
-	k := desc // the last of desc's " + " parts, found as strings.Split would, without the slice
-	for {
-		i := strings.Index(k, " + ")
-		if i < 0 {
-			break
-		}
-		k = k[i+len(" + "):]
-	}
-	if k != "" && !strings.HasPrefix(k, "latency ") {
-		return k
-	}
-	return ""
 }
 
 // Warning is one way an answer differs from what the real service would answer: a kind to count

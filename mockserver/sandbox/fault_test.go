@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -242,6 +243,18 @@ func TestFault_Plans(t *testing.T) {
 				f := k.setup(t, faultConfig)
 				if diff := cmp.Diff(tc.want, f.statuses(tc.n, tc.openID)); diff != "" {
 					t.Errorf("statuses mismatch (-want +got):\n%s", diff)
+				}
+				// The journal keeps each answer's fault as a kind of its own, not only a sentence.
+				var want, got []string
+				for i, e := range f.journal(store.Query{}) {
+					kind := ""
+					if st := tc.want[len(tc.want)-1-i]; st != http.StatusOK {
+						kind = "http_" + strconv.Itoa(st)
+					}
+					want, got = append(want, kind), append(got, e.FaultKind)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("journal fault kinds, newest first (-want +got):\n%s", diff)
 				}
 			})
 		}

@@ -109,9 +109,9 @@ func pushSize(p *store.PushAttempt) int {
 }
 
 // recordStrings are the string fields of e, in the record's order.
-func recordStrings(e *store.Entry) [15]string {
-	return [15]string{e.ID, e.App, e.Token, e.Endpoint, e.Method, e.Path, e.ContentType, e.OpenID,
-		e.MsgType, string(e.Layer), e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultPhase}
+func recordStrings(e *store.Entry) [16]string {
+	return [16]string{e.ID, e.App, e.Token, e.Endpoint, e.Method, e.Path, e.ContentType, e.OpenID,
+		e.MsgType, string(e.Layer), e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultKind, e.FaultPhase}
 }
 
 // appendRecordTime writes t's zone (UTC, Local, or a fixed offset, its name not kept), its Unix
@@ -186,12 +186,13 @@ func (r record) entry() store.Entry {
 	e := store.Entry{Seq: r.seq()}
 	e.Time = d.time()
 	e.AppTime = d.time()
-	var strs [15]string
+	var strs [16]string
 	for i := range strs {
 		strs[i] = d.string()
 	}
 	e.ID, e.App, e.Token, e.Endpoint, e.Method, e.Path, e.ContentType, e.OpenID = strs[0], strs[1], strs[2], strs[3], strs[4], strs[5], strs[6], strs[7]
-	e.MsgType, e.Layer, e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultPhase = strs[8], smartappmock.Layer(strs[9]), strs[10], strs[11], strs[12], strs[13], strs[14]
+	e.MsgType, e.Layer, e.OAuthError, e.Reason, e.Rule = strs[8], smartappmock.Layer(strs[9]), strs[10], strs[11], strs[12]
+	e.Fault, e.FaultKind, e.FaultPhase = strs[13], strs[14], strs[15]
 	e.Code, e.Status, e.LatencyMicros = int(d.varint()), int(d.varint()), d.varint()
 	if n, ok := d.count(); ok {
 		e.Params = make([]store.Param, n)

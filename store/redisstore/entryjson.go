@@ -76,6 +76,9 @@ func appendEntryJSON(b []byte, e *store.Entry) ([]byte, error) {
 	if e.Fault != "" {
 		b = appendField(b, `,"fault":`, e.Fault)
 	}
+	if e.FaultKind != "" {
+		b = appendField(b, `,"fault_kind":`, e.FaultKind)
+	}
 	if e.FaultPhase != "" {
 		b = appendField(b, `,"fault_phase":`, e.FaultPhase)
 	}
