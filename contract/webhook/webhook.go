@@ -28,6 +28,7 @@ import (
 
 	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract/internal/casename"
 	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
@@ -409,22 +410,5 @@ func runCases(ctx context.Context, k *kit, cases []Case, rep *report.Report) {
 
 // selectCases returns the cases named (all when names is empty), or an error naming the unknown.
 func selectCases(names []string) ([]Case, error) {
-	all := Cases()
-	if len(names) == 0 {
-		return all, nil
-	}
-	var out []Case
-	for _, n := range names {
-		found := false
-		for _, c := range all {
-			if c.Name == n {
-				out = append(out, c)
-				found = true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("unknown webhook case %q (cases: %s)", n, strings.Join(Names(), ", "))
-		}
-	}
-	return out, nil
+	return casename.Select(Cases(), func(c Case) string { return c.Name }, "webhook case", names)
 }
