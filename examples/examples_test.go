@@ -47,6 +47,7 @@ func needCurl(t *testing.T) {
 // buildGo builds a Go command of this module into a temporary directory.
 func buildGo(t *testing.T, pkg string) string {
 	t.Helper()
+	testenv.SkipIfShort(t, "builds "+pkg+" with go build")
 	bin := filepath.Join(t.TempDir(), "send")
 	out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
+	"github.com/smartappmock/smartappmock/internal/testenv"
 	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/memstore"
 	"github.com/smartappmock/smartappmock/store/redisstore"
@@ -27,8 +28,8 @@ type Kind struct {
 }
 
 // Each runs run once per kind of store, as a subtest named after the kind. The real Redis kind
-// starts one redis-server for its subtest (skipped without redis-server, failed under CI=true);
-// each store opened on it has a key prefix of its own.
+// starts one redis-server for its subtest (skipped without redis-server or under -short, failed
+// under CI=true); each store opened on it has a key prefix of its own.
 func Each(t *testing.T, run func(t *testing.T, k Kind)) {
 	t.Helper()
 	var server *redistest.Server
@@ -40,6 +41,7 @@ func Each(t *testing.T, run func(t *testing.T, k Kind)) {
 	for _, k := range kinds {
 		t.Run(k.Name, func(t *testing.T) {
 			if k.Name == "RedisServer" {
+				testenv.SkipIfShort(t, "starts redis-server")
 				server = redistest.Start(t)
 			}
 			run(t, k)
