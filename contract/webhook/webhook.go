@@ -1,8 +1,8 @@
 // Package webhook is the contract kit of the receiving side of customer service: it checks a
 // bot (the developer's server that Baidu pushes users' messages to) the way Baidu and the fake
 // would, and judges each case from what the bot DID: its answers to the pushes, and the replies
-// it sent through the fake's custom/send (read from the fake's journal). It grew out of the
-// cases of examples/bots/internal/botcheck.
+// it sent through the fake's custom/send (read from the fake's journal). The example bots of
+// examples/bots are tested with it.
 //
 // The kit runs a real fake in-process (mockservertest.Start, window mode require_user_message,
 // one configured app with a fixed access token), sets the app's push configuration to the bot's
