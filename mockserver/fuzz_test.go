@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 )
 
 // FuzzSendRequest drives the whole request path (parameter merge, token gate, validation, window)
@@ -25,10 +26,7 @@ func FuzzSendRequest(f *testing.F) {
 	f.Add("access_token=static-token-a", "application/x-www-form-urlencoded", "user_type=1&open_id=user-a&msg_type=text&content=hi&"+string(distinctNamesBody(30000)))
 	f.Add("access_token=static-token-a", "application/x-www-form-urlencoded", "user_type=1&open_id=user-a&msg_type=text&content="+strings.Repeat("x", 100<<10))
 	f.Add("access_token=static-token-a", "application/x-www-form-urlencoded", strings.Repeat("n", 100<<10)+"=1&user_type=1&open_id=user-a&msg_type=text&content=hi")
-	cfg, err := config.Parse("fuzz.yaml", []byte(testConfig))
-	if err != nil {
-		f.Fatal(err)
-	}
+	cfg := configtest.Parse(f, configtest.Strict)
 	cfg.Policy.Tokens = config.TokensSandbox
 	srv, err := New(Options{Config: cfg})
 	if err != nil {

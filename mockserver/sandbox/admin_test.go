@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/store"
@@ -247,10 +247,7 @@ func TestAdminAPI(t *testing.T) {
 
 func TestAdminToken(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Parse("t.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Parse(t, configtest.Strict)
 	srv, err := newSandboxAdmin(mockserver.Options{Config: cfg}, admin.Options{Token: "s3cret"})
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/fault"
@@ -183,7 +184,7 @@ func wantStatusPage(status int) func(*http.Response, []byte, error) string {
 
 func TestFault_MagicValuesOff_OpenIDIsOrdinary(t *testing.T) {
 	t.Parallel()
-	f := setup(t, strings.Replace(testConfig, "magic_values: true", "magic_values: false", 1))
+	f := setup(t, strings.Replace(configtest.Strict, "magic_values: true", "magic_values: false", 1))
 	res := f.sendForm("static-token-a", text("fault_reset", "hi"))
 	if res.Status != 200 || res.Header.Get(fault.Header) != "" {
 		t.Errorf("status %d, fault header %q; want an ordinary answer", res.Status, res.Header.Get(fault.Header))
@@ -193,7 +194,7 @@ func TestFault_MagicValuesOff_OpenIDIsOrdinary(t *testing.T) {
 	}
 }
 
-const faultConfig = testConfig + `
+const faultConfig = configtest.Strict + `
 faults:
   - name: two-503s
     match: {open_id: plan-user}
@@ -315,7 +316,7 @@ func TestFault_SeededProbability_ReplaysIdentically(t *testing.T) {
 func TestFault_LatencyRange_Seeded(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, k storeKind) {
-		cfgText := testConfig + `
+		cfgText := configtest.Strict + `
 faults:
   - match: {open_id: slow-user}
     latency: 100ms-2s
@@ -370,7 +371,7 @@ faults:
 func TestFault_AppFaults_OnlyThatApp(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, k storeKind) {
-		cfg := strings.Replace(testConfig, "    foreign_open_ids: [user-of-b]\n", "    foreign_open_ids: [user-of-b]\n    faults:\n      - kind: http_504\n        times: 1\n", 1)
+		cfg := strings.Replace(configtest.Strict, "    foreign_open_ids: [user-of-b]\n", "    foreign_open_ids: [user-of-b]\n    faults:\n      - kind: http_504\n        times: 1\n", 1)
 		f := k.setup(t, cfg)
 		req := func(token, openID string) int {
 			r := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token="+token, strings.NewReader(text(openID, "hi").Encode()))
@@ -450,16 +451,13 @@ func TestAdminCA(t *testing.T) {
 func TestFault_Drip_PacedInFakeTime(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		cfg, err := config.Parse("drip.yaml", []byte(testConfig+`
+		cfg := configtest.Parse(t, configtest.Strict+`
 faults:
   - match: {open_id: user-a}
     kind: drip
     drip_interval: 10ms
     drip_bytes: 8
-`))
-		if err != nil {
-			t.Fatal(err)
-		}
+`)
 		srv, err := newSandbox(mockserver.Options{Config: cfg})
 		if err != nil {
 			t.Fatal(err)
@@ -486,10 +484,7 @@ faults:
 func TestReleaseFaults_EndsHeldRequestsAtOnce(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		cfg, err := config.Parse("held.yaml", []byte(testConfig))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := configtest.Parse(t, configtest.Strict)
 		srv, err := newSandbox(mockserver.Options{Config: cfg})
 		if err != nil {
 			t.Fatal(err)

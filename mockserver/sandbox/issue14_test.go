@@ -9,6 +9,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
 )
@@ -127,7 +128,7 @@ func TestIssue14_FaultPhases(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := setup(t, testConfig+"faults:\n"+tt.fault)
+			f := setup(t, configtest.Strict+"faults:\n"+tt.fault)
 			f.statuses(2, "user-a")
 			es := f.journal(store.Query{App: "1001", OpenID: "user-a"})
 			if len(es) != 2 || es[0].FaultPhase == "" {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/smartappmock/smartappmock/baidupush"
-	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 )
 
@@ -23,10 +23,7 @@ func FuzzUserWrites(f *testing.F) {
 	f.Add("u1", `{"msg_type":"text","content":"x","faults":[{"kind":"wrong_signature"}]}`)
 	f.Add("", `{"msg_type":"voice"}`)
 	f.Add("u1", `[]`)
-	cfg, err := config.Parse("fuzz.yaml", []byte(testConfig))
-	if err != nil {
-		f.Fatal(err)
-	}
+	cfg := configtest.Parse(f, configtest.Strict)
 	srv, err := newSandbox(mockserver.Options{Config: cfg})
 	if err != nil {
 		f.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/store"
@@ -44,10 +45,7 @@ func TestPush_ReplicasShareConfigAndMsgIDs(t *testing.T) {
 			st := tc.newStore(t)
 			var clients []*admin.Client
 			for range 2 {
-				c, err := config.Parse("replica.yaml", []byte(testConfig))
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := configtest.Parse(t, configtest.Strict)
 				srv, err := newSandbox(mockserver.Options{Config: c, Store: st})
 				if err != nil {
 					t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock/baidupush"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/store"
 )
@@ -330,7 +331,7 @@ func TestPush_FromTheConfigFile(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, k storeKind) {
 		bot := newTestBot(t, baidupush.Config{Token: botToken, Format: baidupush.FormatJSON})
-		f := k.setup(t, testConfig+`    push:
+		f := k.setup(t, configtest.Strict+`    push:
       url: `+bot.URL+`
       token: `+botToken+`
       encoding_aes_key: `+botKey+`

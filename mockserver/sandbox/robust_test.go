@@ -23,6 +23,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/memstore"
@@ -187,10 +188,7 @@ func TestHostileInput_AnswersAndKeepsServing(t *testing.T) {
 // MaxTenants apps, evicts the idle ones, never a configured app, and its journal stays bounded.
 func TestTokenFlood_TenantsBounded(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Parse("flood.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Parse(t, configtest.Strict)
 	cfg.Policy.Tokens = config.TokensSandbox
 	cfg.Policy.Window.Mode = config.WindowOpenOnFirstSend
 	const maxTenants = 64
@@ -250,10 +248,7 @@ func TestTokenFlood_TenantsBounded(t *testing.T) {
 // most MaxTokens issued tokens, the newest still work, configured tokens are never dropped.
 func TestTokenFlood_IssuedTokensBounded(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Parse("flood.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Parse(t, configtest.Strict)
 	st := memstore.NewWithLimits(0, memstore.Limits{MaxTokens: 10})
 	srv, err := newSandbox(mockserver.Options{Config: cfg, Store: st})
 	if err != nil {
@@ -387,10 +382,7 @@ func TestHeaderNames_AreCanonical(t *testing.T) {
 func TestLogLine_CarriesTheRequestID(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	cfg, err := config.Parse("log.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Parse(t, configtest.Strict)
 	srv, err := newSandbox(mockserver.Options{Config: cfg, Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
 	if err != nil {
 		t.Fatal(err)

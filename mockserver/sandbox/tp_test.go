@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 )
@@ -48,7 +49,7 @@ func TestAdmin_AuthorizePlatform(t *testing.T) {
 			{"UnknownPlatformUnderBaidu_BadRequest", tpConfig, "other", `{"app":"2001"}`, http.StatusBadRequest, 0},
 			{"NoApp_BadRequest", tpConfig, "tp-key", `{}`, http.StatusBadRequest, 0},
 			{"UnknownField_BadRequest", tpConfig, "tp-key", `{"app":"2001","scope":"all"}`, http.StatusBadRequest, 0},
-			{"SandboxPlatform_CodeWithWarning", strings.Replace(testConfig, "apps: configured", "apps: sandbox", 1), "any-key", `{"app":"1001"}`, http.StatusOK, 1},
+			{"SandboxPlatform_CodeWithWarning", strings.Replace(configtest.Strict, "apps: configured", "apps: sandbox", 1), "any-key", `{"app":"1001"}`, http.StatusOK, 1},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
