@@ -104,7 +104,7 @@ func TestDefault(t *testing.T) {
 		t.Errorf("default policy = %+v, want sandbox apps and tokens, open on first send, magic values", c.Policy)
 	}
 	if c.Policy.Profile != ProfileSandbox || !c.Policy.LenientJSON {
-		t.Errorf("default policy = %+v, want the sandbox profile and lenient_json on (issue 14: forms labelled JSON are read, with a warning)", c.Policy)
+		t.Errorf("default policy = %+v, want the sandbox profile and lenient_json on (forms labelled JSON are read, with a warning)", c.Policy)
 	}
 	if time.Duration(c.Policy.Window.Duration) != 48*time.Hour || c.Policy.Window.MaxReplies != 5 {
 		t.Errorf("default window = %+v, want 48h and 5 replies", c.Policy.Window)

@@ -565,7 +565,7 @@ func procStatus(t *testing.T, pid int, names ...string) map[string]int {
 	return out
 }
 
-// TestServe_MemoryBounded_HostileLoad: the hostile load of issue 16 (200 sends of a legal 1 MiB
+// TestServe_MemoryBounded_HostileLoad: a hostile load (200 sends of a legal 1 MiB
 // body, 20 sends of 500,000 empty parameters, 100 token requests with a 1 MiB client_id; none needs
 // a valid answer to cost the fake memory) leaves the command's resident memory under 150 MB.
 // Before the journal kept copies, clipped, it reached 1.58 GB.

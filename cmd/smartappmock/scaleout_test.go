@@ -252,7 +252,7 @@ func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != http.StatusOK || string(b) != `{"error_code":2,"error_msg":"Service temporarily unavailable"}` {
-				t.Errorf("token request with Redis stopped: HTTP %d %s, want HTTP 200 error_code 2 (issue 12, item 3)", resp.StatusCode, b)
+				t.Errorf("token request with Redis stopped: HTTP %d %s, want HTTP 200 error_code 2 (the store is down: Baidu's \"service temporarily unavailable\")", resp.StatusCode, b)
 			}
 		})
 		t.Run("HAProxyConfig_NoReplicaReady_BackupsAnswerErrorCode2", func(t *testing.T) {

@@ -133,7 +133,7 @@ func TestHostileInput_AnswersAndKeepsServing(t *testing.T) {
 		{name: "GarbageContentType_BodyIgnored", contentType: ";;;=\x01", body: text("user-a", "hi").Encode(), want: "business 3001"},
 		{name: "BrokenMultipart_Errno3001", contentType: "multipart/form-data; boundary=zz", body: "--zz\r\nContent-Disposition: form-data; name=\"open_id\"\r\n\r\nuser-a", want: "business 3001"},
 		{name: "DuplicateTokens_FirstWins", query: "access_token=static-token-a&access_token=nope", contentType: "application/x-www-form-urlencoded", body: text("user-a", "hi").Encode(), want: "business 0"},
-		{name: "ManyRepeatedParameters_BeyondTheCap", contentType: "application/x-www-form-urlencoded", body: text("user-a", "hi").Encode() + strings.Repeat("&open_id=x", 20000), want: "business 3001"}, // more than MaxParams: refused, not parsed (issue 16),
+		{name: "ManyRepeatedParameters_BeyondTheCap", contentType: "application/x-www-form-urlencoded", body: text("user-a", "hi").Encode() + strings.Repeat("&open_id=x", 20000), want: "business 3001"}, // more than MaxParams: refused, not parsed,
 		{name: "VeryLongContent_Accepted", contentType: "application/x-www-form-urlencoded", body: text("user-a", long).Encode(), want: "business 0"},
 		{name: "VeryLongOpenID_Window", contentType: "application/x-www-form-urlencoded", body: text(long, "hi").Encode(), want: "business 90001"},
 		{name: "VeryLongMsgType_Errno3001", contentType: "application/x-www-form-urlencoded", body: "user_type=1&open_id=user-a&content=hi&msg_type=" + long, want: "business 3001"},

@@ -14,9 +14,8 @@ import (
 	"github.com/smartappmock/smartappmock/store"
 )
 
-// What issue 14 must show, end to end on the sandbox. The parts that depend on the API core's
-// warnings and fault phases (the lead's side of the issue) skip, saying so, until the core sets
-// them; the rest runs now.
+// Fidelity to Baidu, end to end on the sandbox (docs/fidelity.md): the profiles, the warnings
+// that name each leniency of the sandbox, fault phases, and the journal at an app's clock.
 
 // setupProfile builds a fake from the embedded default, switched to profile p.
 func setupProfile(t *testing.T, p config.Profile) *fixture {
@@ -36,17 +35,9 @@ func setupProfile(t *testing.T, p config.Profile) *fixture {
 // warningsOf returns the warning header values of an answer.
 func warningsOf(r response) []string { return r.Header.Values(smartappmock.HeaderWarning) }
 
-// coreWarns reports whether the API core attaches warnings yet: the embedded default's answer to
-// a send with access_token=null must carry one.
-func coreWarns(t *testing.T) bool {
-	t.Helper()
-	f := setupProfile(t, config.ProfileSandbox)
-	return len(warningsOf(f.sendForm("null", text("user-1", "hi")))) > 0
-}
-
-// TestIssue14_Profiles: access_token=null answers errno 0 on the embedded default (with the
+// TestFidelity_NullTokenByProfile: access_token=null answers errno 0 on the embedded default (with the
 // warning that Baidu answers 110), and 110 under --profile baidu.
-func TestIssue14_Profiles(t *testing.T) {
+func TestFidelity_NullTokenByProfile(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name        string
@@ -57,7 +48,6 @@ func TestIssue14_Profiles(t *testing.T) {
 		{"NullToken_Sandbox_SendsWithWarning", config.ProfileSandbox, outcome{smartappmock.LayerBusiness, 0, "success"}, mockserver.WarnUnissuedToken.Message()},
 		{"NullToken_Baidu_110", config.ProfileBaidu, outcome{smartappmock.LayerGateway, 110, "Access token invalid or no longer valid"}, ""},
 	}
-	warns := coreWarns(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -66,12 +56,6 @@ func TestIssue14_Profiles(t *testing.T) {
 			if got := res.outcome(t); got != tt.want {
 				t.Errorf("outcome %+v, want %+v", got, tt.want)
 			}
-			if !warns {
-				if tt.wantWarning != "" {
-					t.Skip("the API core attaches no X-Smartappmock-Warning yet (decide.go: the lead's part of issue 14)")
-				}
-				return
-			}
 			if got := strings.Join(warningsOf(res), "|"); !strings.Contains(got, tt.wantWarning) || (tt.wantWarning == "" && got != "") {
 				t.Errorf("warnings %q, want %q", got, tt.wantWarning)
 			}
@@ -79,9 +63,9 @@ func TestIssue14_Profiles(t *testing.T) {
 	}
 }
 
-// TestIssue14_FormLabelledJSON: on the embedded default a urlencoded body labelled JSON is read,
+// TestFidelity_FormLabelledJSON: on the embedded default a urlencoded body labelled JSON is read,
 // with the lenient_json warning; a real JSON body still answers 3001 with the reason.
-func TestIssue14_FormLabelledJSON(t *testing.T) {
+func TestFidelity_FormLabelledJSON(t *testing.T) {
 	t.Parallel()
 	f := setupProfile(t, config.ProfileSandbox)
 	token := f.token("my-app-key", "my-app-secret")
@@ -103,17 +87,14 @@ func TestIssue14_FormLabelledJSON(t *testing.T) {
 	if reason := real.Header.Get(smartappmock.HeaderReason); reason == "" {
 		t.Error("JSON body: no reason header")
 	}
-	if !coreWarns(t) {
-		t.Skip("the API core attaches no X-Smartappmock-Warning yet (decide.go: the lead's part of issue 14)")
-	}
 	if got := warningsOf(labelled); !strings.Contains(strings.Join(got, "|"), mockserver.WarnLenientJSON.Message()) {
 		t.Errorf("form labelled JSON: warnings %q, want the lenient_json one", got)
 	}
 }
 
-// TestIssue14_FaultPhases: two http_503 faults in a fresh window leave its 5 replies; an
+// TestFidelity_FaultPhases: two http_503 faults in a fresh window leave its 5 replies; an
 // after-phase fault uses one.
-func TestIssue14_FaultPhases(t *testing.T) {
+func TestFidelity_FaultPhases(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
@@ -131,8 +112,8 @@ func TestIssue14_FaultPhases(t *testing.T) {
 			f := setup(t, configtest.Strict+"faults:\n"+tt.fault)
 			f.statuses(2, "user-a")
 			es := f.journal(store.Query{App: "1001", OpenID: "user-a"})
-			if len(es) != 2 || es[0].FaultPhase == "" {
-				t.Skip("the API core does not set Entry.FaultPhase yet (send.go: the lead's part of issue 14)")
+			if len(es) != 2 {
+				t.Fatalf("%d journal entries for the two faulted sends; want 2", len(es))
 			}
 			for _, e := range es {
 				if e.FaultPhase != tt.wantPhase {
@@ -156,8 +137,8 @@ func TestIssue14_FaultPhases(t *testing.T) {
 	}
 }
 
-// TestIssue14_ExpiredTokenKeepsItsApp: the 111 entry is listed under its app, at the app's clock.
-func TestIssue14_ExpiredTokenKeepsItsApp(t *testing.T) {
+// TestFidelity_ExpiredTokenKeepsItsApp: the 111 entry is listed under its app, at the app's clock.
+func TestFidelity_ExpiredTokenKeepsItsApp(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "")
 	token := f.token("key-a", "secret-a")
@@ -169,16 +150,16 @@ func TestIssue14_ExpiredTokenKeepsItsApp(t *testing.T) {
 	}
 	es := f.journal(store.Query{App: "1001", Outcome: "111"})
 	if len(es) != 1 {
-		t.Skip("the 111 entry is not listed under its app yet (decide.go: the lead's part of issue 14)")
+		t.Fatalf("%d entries with outcome 111 under app 1001; want 1", len(es))
 	}
 	if want := f.clock.Now().Add(721 * 3600e9); !es[0].AppTime.Equal(want) {
 		t.Errorf("app_time %s, want the app's clock %s", es[0].AppTime, want)
 	}
 }
 
-// TestIssue14_TokenForUnconfiguredClient_Warns: the sandbox gives any client_id a token, and says
+// TestFidelity_TokenForUnconfiguredClient_Warns: the sandbox gives any client_id a token, and says
 // that Baidu would refuse it; a configured client gets none.
-func TestIssue14_TokenForUnconfiguredClient_Warns(t *testing.T) {
+func TestFidelity_TokenForUnconfiguredClient_Warns(t *testing.T) {
 	t.Parallel()
 	f := setupProfile(t, config.ProfileSandbox)
 	get := func(client, secret string) response {
