@@ -21,7 +21,11 @@ type Entry struct {
 	App string `json:"app"`
 	// Token is the redacted access token (a prefix and a hash, never the token).
 	Token string `json:"token,omitempty"`
-	// Endpoint is "send", "token", "unknown" or "push" (one attempt of a message push).
+	// Endpoint is what was called: "send" (custom/send), "sendbytp" (custom/sendbytp), "token"
+	// (the OAuth token endpoint), "tp_token", "tp_preauthcode" and "tp_oauth" (a third-party
+	// platform's token, pre-authorization code and authorizer token), "unknown" (a path or method
+	// the API does not have), EndpointPush (one attempt of a message push) or
+	// EndpointUserMessage (a user writing to the app).
 	Endpoint    string `json:"endpoint"`
 	Method      string `json:"method"`
 	Path        string `json:"path"`
@@ -118,7 +122,8 @@ func (e *Entry) Outcome() string {
 type Query struct {
 	App    string
 	OpenID string
-	// Endpoint is "send", "token", "unknown" or "push" (the attempts of a message push).
+	// Endpoint is an Entry.Endpoint value: "send", "sendbytp", "token", "tp_token",
+	// "tp_preauthcode", "tp_oauth", "unknown", "push" or "user_message".
 	Endpoint string
 	// Outcome is "ok", "error", a code ("3001", "110"), "layer code" ("business 3001") or an
 	// OAuth error ("invalid_client").
