@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Short fuzz runs: each fuzz target for a few seconds (the seed corpora in testdata/fuzz/ also run
-# in every plain `go test`). The whole step takes about 100 s on 2 cores (ten targets).
+# in every plain `go test`). The whole step takes about 2 minutes on 2 cores (twelve targets).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # A count, not a duration: with a duration, Go 1.26's fuzz coordinator can fail a target with a
@@ -10,11 +10,13 @@ fuzztime=${FUZZTIME:-20000x}
 targets=(
   "./mockserver FuzzSendRequest"
   "./mockserver/params FuzzParseParams"
+  "./mockserver/requestlog FuzzRequestLine"
   "./mockserver/sandbox FuzzAdminJSON"
   "./mockserver/sandbox FuzzUserWrites"
   "./baidupush FuzzOpen"
   "./baidupush FuzzDecrypt"
   "./config FuzzParse"
+  "./contract FuzzCodeLine"
   "./internal/spec FuzzCompiledCheck"
   "./store/redisstore FuzzAppendEntryJSON"
   "./store/memstore FuzzRecord"
