@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // TestDependencies_PointOneWay pins the layout: the API core and mockservertest link neither the
@@ -11,9 +13,7 @@ import (
 // package, and the push wire protocol (baidupush, which config's apps[].push uses) imports nothing
 // of this module at all.
 func TestDependencies_PointOneWay(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go list")
-	}
+	testenv.SkipIfShort(t, "runs go list -deps on each package")
 	t.Parallel()
 	const mod = "github.com/smartappmock/smartappmock"
 	tests := []struct {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -38,9 +39,7 @@ apps:
 // buildCommand builds the command into a temporary directory.
 func buildCommand(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the command")
-	}
+	testenv.SkipIfShort(t, "builds the command with go build and runs it")
 	bin := filepath.Join(t.TempDir(), "smartappmock")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -60,9 +60,7 @@ const scaleoutDailyLimit = 7
 const scaleoutRedisPassword = "scale-0ut-pw"
 
 func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and starts four processes; not with -short")
-	}
+	testenv.SkipIfShort(t, "builds the command, starts three replicas, redis-server and HAProxy")
 	redisBin := needRedisServerBinary(t)
 	dir := shortTempDir(t)
 	bin := filepath.Join(dir, "smartappmock")
