@@ -225,8 +225,10 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Duration is a time.Duration written as "2s" or "500ms" in a file or JSON; a bare integer is
-// seconds. It reads the same texts as config.Duration.
+// Duration is a time.Duration written with its unit, "2s" or "500ms", in a file or JSON. A number
+// alone (2, or "2") is refused with the fix, as config.Duration refuses it: is 2 hours, minutes or
+// seconds? This package imports nothing of the module, so it states the rule of
+// internal/duration again; config's TestDuration_PushReadsAsConfig keeps the two alike.
 type Duration time.Duration
 
 // String renders the duration as time.Duration does.
@@ -235,26 +237,25 @@ func (d Duration) String() string { return time.Duration(d).String() }
 // MarshalText renders the duration as "2s".
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// UnmarshalJSON reads a string ("2s") or a number of seconds (2), so that "timeout": 2 does not
-// silently mean two nanoseconds.
+// UnmarshalJSON reads a string ("2s") as UnmarshalText does; a number is refused with the fix
+// rather than read as nanoseconds or seconds.
 func (d *Duration) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if uq, err := strconv.Unquote(s); err == nil {
+	s := strings.TrimSpace(string(b))
+	if uq, err := strconv.Unquote(s); err == nil && strings.HasPrefix(s, `"`) {
 		s = uq
 	}
 	return d.UnmarshalText([]byte(s))
 }
 
-// UnmarshalText reads "2s", "500ms" or a bare integer of seconds.
+// UnmarshalText reads a duration with its unit ("2s", "500ms"); "0" alone is zero.
 func (d *Duration) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
-	if n, err := strconv.Atoi(s); err == nil {
-		*d = Duration(time.Duration(n) * time.Second)
-		return nil
+	if _, err := strconv.ParseFloat(s, 64); err == nil && s != "0" {
+		return fmt.Errorf("duration %s has no unit: write %sh, %sm or %ss (hours, minutes, seconds)", s, s, s, s)
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("duration %q: want e.g. 2s or 500ms", s)
+		return fmt.Errorf("invalid duration %q (want e.g. 48h, 30m, 90s)", s)
 	}
 	*d = Duration(v)
 	return nil

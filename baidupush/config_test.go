@@ -120,8 +120,8 @@ func TestDuration_Texts(t *testing.T) {
 	}{
 		{`"2s"`, 2 * time.Second, false},
 		{`"500ms"`, 500 * time.Millisecond, false},
-		{`2`, 2 * time.Second, false}, // a bare number is seconds, not nanoseconds
-		{`"3"`, 3 * time.Second, false},
+		{`2`, 0, true},   // a number alone has no unit: not 2 ns, not 2 s
+		{`"3"`, 0, true}, // nor a string of one
 		{`"soon"`, 0, true},
 	} {
 		var d Duration

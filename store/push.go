@@ -2,7 +2,7 @@ package store
 
 import "context"
 
-// Pusher is what a store keeps for Baidu's message push (issue 13), beside the Store contract:
+// Pusher is what a store keeps for Baidu's message push, beside the Store contract:
 // each app's push configuration, and the MsgId counter that makes every pushed message's MsgId
 // unique across the replicas on the store. It is a separate interface so that the Store contract
 // stays as it is; the in-memory store (memory_push.go) and the Redis store implement it, and the

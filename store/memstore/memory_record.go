@@ -14,7 +14,7 @@ import (
 // no pointers and is never changed once published. An app's journal ring and the live feed share
 // it, and the garbage collector marks it without scanning it: held as Entry values, the two rings'
 // strings and parameters were most of what a collection scanned of a busy fake's live heap, and
-// a second copy of every entry (issue 11).
+// a second copy of every entry.
 //
 // The layout: the sequence number (8 bytes, little-endian, first so that cursors read it without
 // decoding), the two times (zone, Unix seconds, nanoseconds: appendRecordTime), every string field
