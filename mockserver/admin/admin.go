@@ -204,6 +204,11 @@ func WriteError(w http.ResponseWriter, status int, msg string) {
 
 // StoreFailed answers an admin request whose store operation failed.
 func StoreFailed(w http.ResponseWriter, err error) {
+	if errors.Is(err, store.ErrUnknownApp) {
+		// The app went away meanwhile (a DELETE or a reset that raced with this call).
+		WriteError(w, http.StatusNotFound, "store: "+err.Error())
+		return
+	}
 	WriteError(w, http.StatusInternalServerError, "store: "+err.Error())
 }
 
@@ -519,7 +524,12 @@ func (a *API) capability(w http.ResponseWriter, r *http.Request) {
 	a.appState(w, r)
 }
 
-// clock moves an app's clock forward: {"advance":"49h"}.
+// MaxClockOffset is how far an app's clock may run ahead of the server's: about 100 years, far
+// past any token's or window's life and far from time.Duration's 292-year end, so that advances
+// can neither overflow nor send a clock back.
+const MaxClockOffset = 100 * 365 * 24 * time.Hour
+
+// clock moves an app's clock forward: {"advance":"49h"}, up to MaxClockOffset in all.
 func (a *API) clock(w http.ResponseWriter, r *http.Request) {
 	app, ok := a.appFromPath(w, r)
 	if !ok {
@@ -536,6 +546,11 @@ func (a *API) clock(w http.ResponseWriter, r *http.Request) {
 	}
 	if d <= 0 {
 		WriteError(w, http.StatusBadRequest, "advance: the clock only moves forward (want a positive duration)")
+		return
+	}
+	if left := MaxClockOffset - app.ClockOffset; time.Duration(d) > left {
+		WriteError(w, http.StatusBadRequest, fmt.Sprintf("advance: an app's clock runs at most %s ahead of the server's (%s left for app %s)",
+			config.Duration(MaxClockOffset), config.Duration(max(left, 0)), app.ID))
 		return
 	}
 	if _, err := a.store.UpdateApp(r.Context(), app.ID, nil, time.Duration(d)); err != nil {
