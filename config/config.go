@@ -6,9 +6,9 @@ package config
 import (
 	_ "embed"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/smartappmock/smartappmock/internal/duration"
 )
 
 // Version is the only configuration format version this build understands.
@@ -281,29 +281,10 @@ type Answer struct {
 	ErrorCode *int `yaml:"error_code,omitempty" json:"error_code,omitempty"`
 }
 
-// Duration is a time.Duration written as "48h" or "90s" in the file.
-type Duration time.Duration
-
-// String renders the duration as time.Duration does.
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// MarshalText renders the duration as "48h0m0s".
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText parses a duration with its unit, "48h", "30m" or "90s". A number alone is refused
-// with the fix: is 48 hours, minutes or seconds?
-func (d *Duration) UnmarshalText(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	if _, err := strconv.ParseFloat(s, 64); err == nil && s != "0" {
-		return fmt.Errorf("duration %s has no unit: write %sh, %sm or %ss (hours, minutes, seconds)", s, s, s, s)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("invalid duration %q (want e.g. 48h, 30m, 90s)", s)
-	}
-	*d = Duration(v)
-	return nil
-}
+// Duration is a time.Duration written with its unit, "48h", "30m" or "90s", in the file and the
+// admin API: a number alone is refused with the fix (is 48 hours, minutes or seconds?). Its rule
+// lives in internal/duration, which the duration flags and the admin API's clock read too.
+type Duration = duration.Duration
 
 // Normalize fills defaults: version 1, policy defaults, window 48h / 5 replies, journal cap 1000,
 // missing-grant errno 90002, app ids from client ids; then applies the profile (ProfileBaidu sets

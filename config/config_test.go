@@ -104,7 +104,7 @@ func TestDefault(t *testing.T) {
 		t.Errorf("default policy = %+v, want sandbox apps and tokens, open on first send, magic values", c.Policy)
 	}
 	if c.Policy.Profile != ProfileSandbox || !c.Policy.LenientJSON {
-		t.Errorf("default policy = %+v, want the sandbox profile and lenient_json on (issue 14: forms labelled JSON are read, with a warning)", c.Policy)
+		t.Errorf("default policy = %+v, want the sandbox profile and lenient_json on (forms labelled JSON are read, with a warning)", c.Policy)
 	}
 	if time.Duration(c.Policy.Window.Duration) != 48*time.Hour || c.Policy.Window.MaxReplies != 5 {
 		t.Errorf("default window = %+v, want 48h and 5 replies", c.Policy.Window)
@@ -165,6 +165,12 @@ func TestParse_StrictSettings(t *testing.T) {
 	}{
 		{"DurationWithoutUnit_SaysTheFix", "c.yaml", "version: 1\npolicy:\n  window:\n    duration: 48\n",
 			"c.yaml:4: policy.window.duration: duration 48 has no unit: write 48h, 48m or 48s (hours, minutes, seconds)"},
+		{"DripIntervalWithoutUnit_SaysTheFix", "c.yaml", "version: 1\nfaults:\n  - {kind: drip, drip_interval: 5}\n",
+			"c.yaml:3: faults[0].drip_interval: duration 5 has no unit: write 5h, 5m or 5s (hours, minutes, seconds)"},
+		{"DurationInJSONWithoutUnit_SaysTheFix", "c.json", "{\"version\": 1, \"policy\": {\"window\": {\"duration\": 48}}}\n",
+			"c.json:1: policy.window.duration: duration 48 has no unit: write 48h, 48m or 48s (hours, minutes, seconds)"},
+		{"DurationAList_WantsADuration", "c.yaml", "version: 1\npolicy:\n  window: {duration: [48h]}\n",
+			"c.yaml:3: policy.window.duration: want a duration such as 48h, got a list"},
 		{"JSONTrailingComma_IsAnError", "c.json", "{\n  \"version\": 1,\n  \"rules\": [],\n}\n",
 			"c.json:4: invalid JSON: invalid character '}' looking for beginning of object key string (a trailing comma? JSON allows none)"},
 		{"JSONComment_IsAnError", "c.json", "{\"version\": 1} # strict\n",

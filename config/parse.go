@@ -290,7 +290,7 @@ func wantOf(goType string) string {
 		return "a string"
 	case strings.HasPrefix(goType, "[]"):
 		return "a list"
-	case goType == "config.Duration":
+	case strings.HasPrefix(goType, "duration.Duration"): // "duration.Duration (TextUnmarshaler)"
 		return "a duration such as 48h"
 	}
 	return "a mapping (key: value)"

@@ -72,9 +72,9 @@ func TestProfile_Settings(t *testing.T) {
 	}
 }
 
-// TestParse_IssueFourteenErrors: the settings of issue 14 are checked as strictly as the rest,
-// each error with file:line.
-func TestParse_IssueFourteenErrors(t *testing.T) {
+// TestParse_FidelitySettingsErrors: the fidelity settings (profile, missing_grant_errno, platforms
+// and their grants, fault phases) are checked as strictly as the rest, each error with file:line.
+func TestParse_FidelitySettingsErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, yaml, want string }{
 		{"UnknownProfile", "version: 1\npolicy:\n  profile: prod\n", `c.yaml:3: policy.profile: must be "sandbox" or "baidu", got "prod"`},
@@ -113,7 +113,7 @@ func TestParse_IssueFourteenErrors(t *testing.T) {
 	}
 }
 
-// TestFault_PhaseFor: the issue's defaults, and a phase set on the fault wins for every kind.
+// TestFault_PhaseFor: the documented defaults (DefaultFaultPhase), and a phase set on the fault wins for every kind.
 func TestFault_PhaseFor(t *testing.T) {
 	t.Parallel()
 	want := map[FaultKind]string{

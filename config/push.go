@@ -5,18 +5,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smartappmock/smartappmock/mockserver/push"
+	"github.com/smartappmock/smartappmock/baidupush"
 )
 
 // Push is an app's push configuration (apps[].push, and the body of PUT
 // /__admin/apps/{app}/push): where and how the fake pushes what a user writes to the app's bot
 // (Baidu's 消息推送), with the push faults to apply to every push of the app.
 //
-// Its settings are push.Config's, embedded rather than mirrored, so that the file, the admin API
-// and the push package read the same fields with one validator: config imports
-// mockserver/push (which imports nothing of the fake), never the other way round.
+// Its settings are baidupush.Config's, embedded rather than mirrored, so that the file, the admin
+// API and the wire protocol read the same fields with one validator: config imports baidupush
+// (a leaf beside tlsca that imports nothing of this module), never the other way round.
 type Push struct {
-	push.Config `yaml:",inline"`
+	baidupush.Config `yaml:",inline"`
 	// Faults apply to every push of the app, in order (see PushFault).
 	Faults []PushFault `yaml:"faults,omitempty" json:"faults,omitempty"`
 }
@@ -24,13 +24,13 @@ type Push struct {
 // The kinds of push fault (PushFault.Kind), named as push names its faults.
 const (
 	// PushFaultDuplicate delivers an acknowledged push once more (same MsgId, same bytes).
-	PushFaultDuplicate = push.FaultDuplicate
+	PushFaultDuplicate = baidupush.FaultDuplicate
 	// PushFaultDelay waits PushFault.Delay before the first attempt.
-	PushFaultDelay = push.FaultDelay
+	PushFaultDelay = baidupush.FaultDelay
 	// PushFaultWrongSignature corrupts signature and msg_signature on every attempt.
-	PushFaultWrongSignature = push.FaultWrongSignature
+	PushFaultWrongSignature = baidupush.FaultWrongSignature
 	// PushFaultOutOfOrder delivers the messages of one call last to first.
-	PushFaultOutOfOrder = push.FaultOutOfOrder
+	PushFaultOutOfOrder = baidupush.FaultOutOfOrder
 )
 
 // PushFaultKinds lists the kinds of push fault.
@@ -41,7 +41,7 @@ var PushFaultKinds = []string{PushFaultDuplicate, PushFaultDelay, PushFaultWrong
 type PushFault struct {
 	// Kind is duplicate, delay, wrong_signature or out_of_order.
 	Kind string `yaml:"kind" json:"kind"`
-	// Delay is the wait of a delay fault (at most push.MaxTimeout).
+	// Delay is the wait of a delay fault (at most baidupush.MaxTimeout).
 	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
 	// Skip lets the app's first Skip pushes (calls of "the user writes") through.
 	Skip int `yaml:"skip,omitempty" json:"skip,omitempty"`
@@ -50,18 +50,18 @@ type PushFault struct {
 }
 
 // PushOptions returns the push options of the faults, in order.
-func PushOptions(faults []PushFault) []push.Option {
-	var out []push.Option
+func PushOptions(faults []PushFault) []baidupush.Option {
+	var out []baidupush.Option
 	for _, f := range faults {
 		switch f.Kind {
 		case PushFaultDuplicate:
-			out = append(out, push.Duplicate())
+			out = append(out, baidupush.Duplicate())
 		case PushFaultDelay:
-			out = append(out, push.Delay(time.Duration(f.Delay)))
+			out = append(out, baidupush.Delay(time.Duration(f.Delay)))
 		case PushFaultWrongSignature:
-			out = append(out, push.WrongSignature())
+			out = append(out, baidupush.WrongSignature())
 		case PushFaultOutOfOrder:
-			out = append(out, push.OutOfOrder())
+			out = append(out, baidupush.OutOfOrder())
 		}
 	}
 	return out
@@ -88,8 +88,8 @@ func (p Push) Check(path, clientID string) Errors {
 		}
 		switch f.Kind {
 		case PushFaultDelay:
-			if f.Delay <= 0 || time.Duration(f.Delay) > push.MaxTimeout {
-				errs = append(errs, &Error{Path: fp + ".delay", Reason: fmt.Sprintf("must be above 0 and at most %s", push.MaxTimeout)})
+			if f.Delay <= 0 || time.Duration(f.Delay) > baidupush.MaxTimeout {
+				errs = append(errs, &Error{Path: fp + ".delay", Reason: fmt.Sprintf("must be above 0 and at most %s", baidupush.MaxTimeout)})
 			}
 		case PushFaultDuplicate, PushFaultWrongSignature, PushFaultOutOfOrder:
 			if f.Delay != 0 {

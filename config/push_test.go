@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 )
 
 const pushApp = `version: 1
@@ -61,8 +61,8 @@ func TestPushOptions_NameTheFaults(t *testing.T) {
 	faults := []config.PushFault{{Kind: config.PushFaultDuplicate}, {Kind: config.PushFaultWrongSignature}, {Kind: config.PushFaultDelay, Delay: config.Duration(1)}}
 	opts := config.PushOptions(faults)
 	// The options are push's: a delivery to nowhere names them in Result.Faults.
-	res := push.Deliver(t.Context(), nil, push.Config{URL: "http://127.0.0.1:1/", Token: "t"}, push.Message{}, opts...)
-	if diff := cmp.Diff([]string{push.FaultDuplicate, push.FaultWrongSignature, push.FaultDelay}, res.Faults); diff != "" {
+	res := baidupush.Deliver(t.Context(), nil, baidupush.Config{URL: "http://127.0.0.1:1/", Token: "t"}, baidupush.Message{}, opts...)
+	if diff := cmp.Diff([]string{baidupush.FaultDuplicate, baidupush.FaultWrongSignature, baidupush.FaultDelay}, res.Faults); diff != "" {
 		t.Errorf("faults mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -2,10 +2,10 @@ package contract
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract/internal/casename"
 	"github.com/smartappmock/smartappmock/contract/report"
 )
 
@@ -244,33 +244,7 @@ func Cases() []Case {
 	return cs
 }
 
-// caseByName finds a case in cs.
-func caseByName(cs []Case, name string) (Case, bool) {
-	for _, c := range cs {
-		if c.Name == name {
-			return c, true
-		}
-	}
-	return Case{}, false
-}
-
 // selectCases returns the cases named in names (all when empty), or an error naming the unknown.
 func selectCases(names []string) ([]Case, error) {
-	all := Cases()
-	if len(names) == 0 {
-		return all, nil
-	}
-	var out []Case
-	for _, n := range names {
-		c, ok := caseByName(all, strings.TrimSpace(n))
-		if !ok {
-			known := make([]string, len(all))
-			for i, c := range all {
-				known[i] = c.Name
-			}
-			return nil, fmt.Errorf("unknown case %q; known cases: %s", n, strings.Join(known, ", "))
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return casename.Select(Cases(), func(c Case) string { return c.Name }, "case", names)
 }

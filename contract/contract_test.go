@@ -17,12 +17,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
-	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/contract"
 	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/examples/go/sender"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 )
 
@@ -329,21 +329,9 @@ func TestCases_EachDocumentedAndUnique(t *testing.T) {
 	}
 }
 
-// startFake serves a fake with cfg (nil: the embedded default) on a loopback port.
-func startFake(t *testing.T, cfg *config.Config) string {
-	t.Helper()
-	srv, err := sandbox.New(mockserver.Options{Config: cfg}, admin.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return hs.URL
-}
-
 func TestSuite_Target_RunsEveryKindOfCaseAndRestoresRulesAndFaults(t *testing.T) {
 	t.Parallel()
-	base := startFake(t, nil)
+	base := mockservertest.New(t, nil).URL
 	s := contract.Suite{Target: base, Cases: []string{"text_delivered", "errno_3001_fails_without_retry", "token_111_refreshed_once",
 		"window_sixth_send_90001", "fault_http_502", "fault_slow_answer", "requests_match_openapi", "send_form_encoded"}}
 	rep, err := s.RunClient(t.Context(), "target", good)
@@ -413,7 +401,7 @@ func TestSuite_Target_WithoutFaultInjection_SkipsFaultCases(t *testing.T) {
 
 func TestSuite_Target_FlawCaughtFromJournal(t *testing.T) {
 	t.Parallel()
-	base := startFake(t, nil)
+	base := mockservertest.New(t, nil).URL
 	s := contract.Suite{Target: base, Cases: []string{"errno_3001_fails_without_retry", "send_form_encoded"}}
 	rep, err := s.RunClient(t.Context(), "target", flaw{ignoreBody: true, jsonBody: true}.client)
 	if err != nil {

@@ -21,7 +21,7 @@ func TestREADME_TestingYourClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?s)<!-- section: testing-your-client \(issue 3\) -->(.*?)<!-- /section: testing-your-client -->`).FindSubmatch(data)
+	m := regexp.MustCompile(`(?s)<!-- section: testing-your-client -->(.*?)<!-- /section: testing-your-client -->`).FindSubmatch(data)
 	if m == nil {
 		t.Fatal("docs/contract-kit.md has no testing-your-client section")
 	}

@@ -47,6 +47,7 @@ func needCurl(t *testing.T) {
 // buildGo builds a Go command of this module into a temporary directory.
 func buildGo(t *testing.T, pkg string) string {
 	t.Helper()
+	testenv.SkipIfShort(t, "builds "+pkg+" with go build")
 	bin := filepath.Join(t.TempDir(), "send")
 	out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
 	if err != nil {
@@ -136,7 +137,7 @@ func TestFlawedClients_FailExactlyTheirCases(t *testing.T) {
 				"gateway_17_daily_limit_surfaced", "gateway_18_qps_limit_surfaced",
 				"window_sixth_send_90001",
 				"fault_http_502", "fault_http_503", "fault_dropped_connection", "fault_malformed_body", "fault_slow_answer",
-				"lost_ack_not_resent", // issue 14: retrying after the service delivered sends twice
+				"lost_ack_not_resent", // retrying after the service delivered sends twice
 				"token_reused",
 			},
 		},

@@ -27,7 +27,6 @@ type send struct {
 	// byTP is a send on sendbytp, the third-party platform's twin: it takes authorizer tokens (45.)
 	// only, and the app must have granted the token's platform customer service.
 	byTP bool
-	req  *smartappmock.SendRequest
 	p    *params.Params
 }
 
@@ -55,8 +54,8 @@ func (in *send) matches(app string, m *config.Match) bool {
 // The decision carries the app, its clock and the fault that picked the send; the caller
 // journals the entry once, with the answer the client got. A store that does not answer gives
 // error_code 2, with nothing counted after the step that failed.
-func (s *Server) decideSend(ctx context.Context, in *send, now time.Time) Decision {
-	d, err := s.decideSendSteps(ctx, in, now)
+func (s *Server) decideSend(ctx context.Context, in *send, req *smartappmock.SendRequest, now time.Time) Decision {
+	d, err := s.decideSendSteps(ctx, in, req, now)
 	if err != nil {
 		d = storeDown(err)
 		d.Warnings = s.leadingWarnings(in)
@@ -75,23 +74,23 @@ func (s *Server) leadingWarnings(in *send) []store.Warning {
 	return nil
 }
 
-func (s *Server) decideSendSteps(ctx context.Context, in *send, now time.Time) (Decision, error) {
+func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmock.SendRequest, now time.Time) (Decision, error) {
 	d := Decision{AppTime: now}
 	warnings := s.leadingWarnings(in)
 
 	// 1. The token.
-	refusal := s.tokenGate(in.token, in.byTP)
+	refusal, refused := s.tokenGate(in.token, in.byTP)
 	fallback := ""
 	sandbox := s.cfg.Policy.Tokens == config.TokensSandbox
 	baiduLike := false
-	if refusal == nil {
+	if !refused {
 		baiduLike = baiduShaped(in.token)
 		if sandbox && !baiduLike {
 			fallback = SandboxAppID(in.token)
 		}
 	}
 	lookupToken := in.token
-	if refusal != nil {
+	if refused {
 		lookupToken = "" // only the plans' versions are read
 	}
 	lk, err := s.store.Lookup(ctx, lookupToken, fallback)
@@ -103,8 +102,8 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, now time.Time) (
 		d.AppTime = now
 	}
 	var app store.App
-	if refusal == nil {
-		app, refusal, err = s.sendApp(ctx, in, &lk, sandbox, baiduLike)
+	if !refused {
+		app, refusal, refused, err = s.sendApp(ctx, in, &lk, sandbox, baiduLike)
 		if err != nil {
 			return Decision{}, err
 		}
@@ -117,9 +116,9 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, now time.Time) (
 				warnings = append(warnings, WarnUnconfiguredClient.Warning())
 			}
 		}
-		if refusal == nil && !lk.Token.Expires.IsZero() && !d.AppTime.Before(lk.Token.Expires) {
+		if !refused && !lk.Token.Expires.IsZero() && !d.AppTime.Before(lk.Token.Expires) {
 			// The decision keeps the app and its clock, so the app's journal and inbox show the expiry.
-			refusal = tokenRefusal(smartappmock.CodeAccessTokenExpired, reasonTokenExpired(lk.Token.Expires, d.AppTime))
+			refusal, refused = gateway(smartappmock.CodeAccessTokenExpired, reasonTokenExpired(lk.Token.Expires, d.AppTime)), true
 		}
 	}
 
@@ -138,8 +137,8 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, now time.Time) (
 			return Decision{}, err
 		}
 	}
-	if refusal != nil {
-		return d.with(*refusal, warnings), nil
+	if refused {
+		return d.with(refusal, warnings), nil
 	}
 
 	// 3. A fault that strikes before the service.
@@ -148,7 +147,7 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, now time.Time) (
 	}
 
 	// 4 and 5. The gateway and business layers.
-	v, err := s.decideService(ctx, in, plans, app, d.AppTime)
+	v, err := s.decideService(ctx, in, req, plans, app, d.AppTime)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -169,40 +168,34 @@ func (d Decision) with(v Decision, warnings []store.Warning) Decision {
 	return d
 }
 
-// tokenRefusal is a gateway refusal of the token.
-func tokenRefusal(code int, reason string) *Decision {
-	d := gateway(code, reason)
-	return &d
-}
-
 // sendApp is the app of a token the store looked up (lk): the token's, or a sandbox app of its
 // own for a token the fake did not issue (policy tokens: sandbox), registered on its first send.
-// A refusal says why the token is not accepted.
-func (s *Server) sendApp(ctx context.Context, in *send, lk *store.Lookup, sandbox, baiduLike bool) (store.App, *Decision, error) {
+// When refused, the refusal says why the token is not accepted.
+func (s *Server) sendApp(ctx context.Context, in *send, lk *store.Lookup, sandbox, baiduLike bool) (app store.App, refusal Decision, refused bool, err error) {
 	switch {
 	case lk.TokenFound && lk.Token.Refresh:
-		return store.App{}, tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonRefreshToken), nil
+		return store.App{}, gateway(smartappmock.CodeInvalidAccessToken, reasonRefreshToken), true, nil
 	case lk.TokenFound && !lk.AppFound:
-		return store.App{}, tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonTokenAppGone(lk.Token.App)), nil
+		return store.App{}, gateway(smartappmock.CodeInvalidAccessToken, reasonTokenAppGone(lk.Token.App)), true, nil
 	case lk.TokenFound:
-		return lk.App, nil, nil
+		return lk.App, Decision{}, false, nil
 	case !sandbox:
-		return store.App{}, tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonTokenNotIssued), nil
+		return store.App{}, gateway(smartappmock.CodeInvalidAccessToken, reasonTokenNotIssued), true, nil
 	case baiduLike:
 		// A token of Baidu's shape that this fake did not issue is stale (an earlier run, another
 		// fake) or forged: the real service answers 110, so a sandbox must too, or a client that
 		// never refreshes would pass here and fail against Baidu.
-		return store.App{}, tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonTokenStale), nil
+		return store.App{}, gateway(smartappmock.CodeInvalidAccessToken, reasonTokenStale), true, nil
 	case lk.AppFound:
-		return lk.App, nil, nil
+		return lk.App, Decision{}, false, nil
 	}
-	app, _, err := s.store.RegisterApp(ctx, store.App{ID: SandboxAppID(in.token), Source: "sandbox-token", Capability: true})
-	return app, nil, err
+	app, _, err = s.store.RegisterApp(ctx, store.App{ID: SandboxAppID(in.token), Source: "sandbox-token", Capability: true})
+	return app, Decision{}, false, err
 }
 
 // decideService is the service's part of a send (steps 4 and 5): the gateway layer (rules, the
 // QPS and daily limits), then the business layer.
-func (s *Server) decideService(ctx context.Context, in *send, plans *planCache, app store.App, appNow time.Time) (Decision, error) {
+func (s *Server) decideService(ctx context.Context, in *send, req *smartappmock.SendRequest, plans *planCache, app store.App, appNow time.Time) (Decision, error) {
 	// Gateway rules, then limits (QPS first: a request refused for QPS does not count toward the day).
 	takes, fired := s.ruleTakes(in, plans, app.ID, smartappmock.LayerGateway, nil)
 	limits := s.limitsFor(app.ID)
@@ -233,7 +226,7 @@ func (s *Server) decideService(ctx context.Context, in *send, plans *planCache, 
 
 	// Business: openapi.yaml, business rules, the magic open_id, the app's open_ids, capability,
 	// the platform's grant, the window.
-	if v, ok := s.invalidSend(in); ok {
+	if v, ok := s.invalidSend(in, req); ok {
 		return v, nil
 	}
 	if takes, fired := s.ruleTakes(in, plans, app.ID, smartappmock.LayerBusiness, takes[:0]); len(takes) > 0 {
@@ -322,34 +315,34 @@ func (s *Server) limitsFor(app string) config.Limits {
 
 // tokenGate is the stateless check of a token: missing, a magic token error_code_<N>, or a token
 // of the other send endpoint (an authorizer token is for sendbytp only). It returns nil when the
-// store must look the token up.
-func (s *Server) tokenGate(token string, byTP bool) *Decision {
+// store must look the token up (refused false).
+func (s *Server) tokenGate(token string, byTP bool) (refusal Decision, refused bool) {
 	if token == "" {
-		return tokenRefusal(smartappmock.CodeInvalidParameter, reasonTokenMissing)
+		return gateway(smartappmock.CodeInvalidParameter, reasonTokenMissing), true
 	}
 	if s.cfg.Policy.MagicValues && strings.HasPrefix(token, magicTokenPrefix) {
 		if n, err := strconv.Atoi(token[len(magicTokenPrefix):]); err == nil {
 			if _, ok := s.spec.Catalogue().GatewayMessage(n); ok {
-				return &Decision{Layer: smartappmock.LayerGateway, Code: n, Reason: "magic access_token " + token, Rule: "magic:" + token,
-					Warnings: []store.Warning{WarnMagicValue.Warning()}}
+				return Decision{Layer: smartappmock.LayerGateway, Code: n, Reason: "magic access_token " + token, Rule: "magic:" + token,
+					Warnings: []store.Warning{WarnMagicValue.Warning()}}, true
 			}
 		}
 	}
 	switch {
 	case byTP && !AuthorizerToken(token):
-		return tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonTPTokenWanted)
+		return gateway(smartappmock.CodeInvalidAccessToken, reasonTPTokenWanted), true
 	case !byTP && AuthorizerToken(token):
-		return tokenRefusal(smartappmock.CodeInvalidAccessToken, reasonTPTokenRefused)
+		return gateway(smartappmock.CodeInvalidAccessToken, reasonTPTokenRefused), true
 	}
-	return nil
+	return Decision{}, false
 }
 
 // invalidSend is the answer to parameters that UTF-8 or openapi.yaml refuse (3001).
-func (s *Server) invalidSend(in *send) (Decision, bool) {
+func (s *Server) invalidSend(in *send, req *smartappmock.SendRequest) (Decision, bool) {
 	if name := in.p.InvalidUTF8(); name != "" {
 		return business(smartappmock.ErrnoInvalidParam, name+": not valid UTF-8"), true
 	}
-	if vs := s.spec.CheckSend(in.req.Get); len(vs) > 0 {
+	if vs := s.spec.CheckSend(req.Get); len(vs) > 0 {
 		return business(smartappmock.ErrnoInvalidParam, spec.Join(vs)), true
 	}
 	return Decision{}, false

@@ -25,9 +25,9 @@
 //     open_id fault_<kind>) picks the send, the same answer through package fault. The decision,
 //     and the window it counted, stand.
 //  4. Record once, before the answer leaves: the journal entry is appended to the store (and
-//     handed to Options.Observe) right before the first byte reaches the client, also for faults.
-//     A send's entry is appended by the same Store.Send call that decided it; a send that a
-//     fault picked is appended once the fault is delivered (its status is known only then).
+//     handed to Options.Observe) right before the first byte reaches the client, in one place
+//     (deliver), with what the client was told; a send that a fault picked is appended once the
+//     fault is delivered (its status is known only then).
 //
 // Every answer is HTTP 200 with one envelope; the reason (which field, which rule, which limit)
 // goes in the X-Smartappmock-Reason header, the journal and the log, never in the body. Messages
@@ -38,12 +38,12 @@
 //
 // A Server keeps no mutable state of its own: apps, tokens, windows, counters, the rules and fault
 // plans with their use counts and sequence steps, and the journal all live behind its
-// store.Store. The server decides the stateless parts of a send (parameters, openapi.yaml, magic
-// values, open_id lists, sendbytp's token kind and platform grant, the warnings' sentences) and
-// hands the rest to one Store.Send call, which runs the stateful steps in the order above (token,
-// fault plans, gateway rules, QPS, daily limit, business rules, capability, grant, window) and
-// journals the entry: store.SendSteps on the in-memory store, one script (one round trip, on
-// Redis's clock) on Redis. Several Servers on one store are replicas: they agree on every window
+// store.Store, which offers them as atomic primitives and decides nothing of Baidu's. The whole
+// decision of a send is written once, in decide.go: the order above, with each stateful step one
+// primitive (Lookup reads the token, its app and the plans' versions in one step; TakeCounts the
+// rules' uses and the limits; TakeReply the window; TakeFault a plan's step), and every reason
+// worded from the facts the store returns (reasons.go). The rules and fault plans are decoded
+// once per version (plans.go). Several Servers on one store are replicas: they agree on every window
 // and limit, a rule or fault plan changed through one is in force on the others at their next
 // request, and starting one never resets what the others counted (the configuration is seeded
 // where the store does not hold it yet).
@@ -53,6 +53,17 @@
 // An answer the real service would not give (a sandbox leniency, a magic value, a rule) carries
 // one X-Smartappmock-Warning header value per WarningKind, and the journal entry lists them; the
 // body never changes (warnings.go, docs/fidelity.md).
+//
+// # A user writes
+//
+// Server.UserWrites is the domain action behind "a user writes to the app's customer service"
+// (userwrites.go): the window opens on the app's clock, each message gets a MsgId from the
+// store's counter and a journal entry, and the messages are pushed to the app's bot with
+// package baidupush, the app's and the call's push faults applied and every attempt journaled
+// (pushdelivery.go; store.Entry.Push holds the attempt). AppPush and SetPush read and set an
+// app's push configuration (SetPush after Baidu's verification handshake). The admin API's
+// routes, the inbox's composer (through the admin route), mockservertest and the webhook
+// contract kit all call these; their errors are *Error, a code and a message.
 //
 // # Third-party platforms
 //

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 )
 
 // FuzzSendRequest drives the whole request path (parameter merge, token gate, validation, window)
@@ -21,14 +22,11 @@ func FuzzSendRequest(f *testing.F) {
 	f.Add("access_token=error_code_18", "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"open_id\"\r\n\r\nerrno_90002\r\n--x--\r\n")
 	f.Add("access_token=%zz&&=&a", "application/json", `{"open_id":1}`)
 	f.Add("access_token=static-token-a", "text/plain; charset", "\xff\xfe")
-	// Large inputs (issue 16): about 5000 distinct names, over MaxParams; a 100 KB value; a 100 KB name.
+	// Large inputs (the hostile loads of docs/operations.md): about 5000 distinct names, over MaxParams; a 100 KB value; a 100 KB name.
 	f.Add("access_token=static-token-a", "application/x-www-form-urlencoded", "user_type=1&open_id=user-a&msg_type=text&content=hi&"+string(distinctNamesBody(30000)))
 	f.Add("access_token=static-token-a", "application/x-www-form-urlencoded", "user_type=1&open_id=user-a&msg_type=text&content="+strings.Repeat("x", 100<<10))
 	f.Add("access_token=static-token-a", "application/x-www-form-urlencoded", strings.Repeat("n", 100<<10)+"=1&user_type=1&open_id=user-a&msg_type=text&content=hi")
-	cfg, err := config.Parse("fuzz.yaml", []byte(testConfig))
-	if err != nil {
-		f.Fatal(err)
-	}
+	cfg := configtest.Parse(f, configtest.Strict)
 	cfg.Policy.Tokens = config.TokensSandbox
 	srv, err := New(Options{Config: cfg})
 	if err != nil {

@@ -25,7 +25,7 @@ func TestLogRequest_FaultAndWarnings(t *testing.T) {
 		want  []string
 		avoid []string
 	}{
-		{"Faulted_OutcomeIsTheFault", store.Entry{Endpoint: "send", Layer: smartappmock.LayerBusiness, Fault: "http_503 (faults[0])", FaultPhase: "before"},
+		{"Faulted_OutcomeIsTheFault", store.Entry{Endpoint: "send", Layer: smartappmock.LayerBusiness, Fault: "http_503 (faults[0])", FaultKind: "http_503", FaultPhase: "before"},
 			[]string{`outcome="fault http_503"`, `decided="business 0"`, "fault_phase=before"}, []string{`outcome="business 0"`}},
 		{"LatencyOnly_OutcomeIsTheAnswer", store.Entry{Endpoint: "send", Layer: smartappmock.LayerBusiness, Fault: "latency 200ms (faults[0])"},
 			[]string{`outcome="business 0"`}, []string{"fault_phase", "decided"}},

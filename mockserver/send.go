@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver/fault"
 	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
@@ -31,7 +32,7 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 	defer p.Release() // the answer is delivered (faults too) before serveSend returns
 	if reason := p.TooManyReason(); reason != "" {
 		journalParams(e, p)
-		s.deliver(w, r, *e, withNotes(business(smartappmock.ErrnoInvalidParam, reason), p), start)
+		s.deliver(w, r, e, withNotes(business(smartappmock.ErrnoInvalidParam, reason), p), start)
 		return
 	}
 	req := p.SendRequest()
@@ -41,9 +42,9 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 		e.Token = p.RedactedToken(req.AccessToken.Text)
 	}
 	in := send{token: req.AccessToken.Text, openID: req.OpenID.Text, msgType: req.MsgType.Text, content: req.Content.Text,
-		byTP: endpoint == "sendbytp", req: &req, p: p}
-	d := s.decideSend(r.Context(), &in, start)
-	s.deliver(w, r, *e, d, start)
+		byTP: endpoint == "sendbytp", p: p}
+	d := s.decideSend(r.Context(), &in, &req, start)
+	s.deliver(w, r, e, d, start)
 }
 
 // refuseBody answers a send whose body readBody refused: too large, or cut (a body that did not
@@ -55,7 +56,7 @@ func (s *Server) refuseBody(w http.ResponseWriter, r *http.Request, e store.Entr
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
 		d.Reason = fmt.Sprintf("body: larger than %d bytes", MaxBodyBytes)
 	}
-	s.deliver(w, r, e, d, start)
+	s.deliver(w, r, &e, d, start)
 }
 
 // journalParams fills the entry's parameters from p (nil: none), and the open_id and msg_type in
@@ -91,7 +92,7 @@ func withNotes(d Decision, p *params.Params) Decision {
 // deliver fills the entry from the decision, records it and delivers the answer: plainly, or
 // through the fault that picked the request. The entry's parameters are in it already. It is the
 // one place a send's entry is journaled, with what the client was told.
-func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e store.Entry, d Decision, start time.Time) {
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e *store.Entry, d Decision, start time.Time) {
 	e.Layer, e.Code, e.Reason, e.Rule, e.Warnings = d.Layer, d.Code, d.Reason, d.Rule, d.Warnings
 	if d.App != "" {
 		e.App = d.App
@@ -102,18 +103,21 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e store.Entry, 
 	if d.Fault == nil {
 		// The entry is in the journal before the client has its answer, so a client that reads the
 		// journal right after a send always finds it.
-		s.record(r.Context(), e, start)
+		s.recordEntry(r.Context(), e, start)
 		s.writeEnvelope(w, d, e.ID)
 		return
 	}
 	plan := *d.Fault
 	e.Fault, e.FaultPhase = plan.Describe(), plan.Phase
+	if plan.Kind != config.FaultNone {
+		e.FaultKind = string(plan.Kind)
+	}
 	opts := fault.Options{Hold: s.faultHold, Release: s.release, RequestIDHeader: smartappmock.HeaderRequestID}
 	fault.Deliver(w, r, s.render(d, e.ID), plan, opts, func(o fault.Outcome) {
 		e.Status = o.Status
 		if o.Note != "" {
 			e.Fault += "; " + o.Note
 		}
-		s.record(r.Context(), e, start)
+		s.recordEntry(r.Context(), e, start)
 	})
 }

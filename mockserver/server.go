@@ -282,20 +282,24 @@ func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request, reason str
 
 // record finishes an entry, appends it to the journal, hands it to the observer and logs it.
 // Handlers call it before they write the answer, so the journal never lags behind what a client
-// has seen; LatencyMicros is the time the fake took to decide. (A send that Store.Send journals
-// is recorded there: its LatencyMicros is the time up to the store's part.)
+// has seen; LatencyMicros is the time the fake took to decide.
 func (s *Server) record(ctx context.Context, e store.Entry, start time.Time) store.Entry {
+	s.recordEntry(ctx, &e, start)
+	return e
+}
+
+// recordEntry is record on an entry the caller holds (a send's pooled entry).
+func (s *Server) recordEntry(ctx context.Context, e *store.Entry, start time.Time) {
 	e.LatencyMicros = s.now().Sub(start).Microseconds()
 	if len(e.Reason) > maxJournalReason {
 		e.Reason = clipTo(e.Reason, maxJournalReason)
 	}
-	seq, err := s.store.Append(ctx, e)
+	seq, err := s.store.Append(ctx, *e)
 	if err != nil {
 		s.log.Error("journal append failed", "id", e.ID, "err", err)
 	}
 	e.Seq = seq
-	s.recorded(ctx, &e)
-	return e
+	s.recorded(ctx, e)
 }
 
 // recorded hands a journaled entry to the observer and logs it.

@@ -97,7 +97,8 @@ func (s *Server) sandboxPlatforms() bool { return s.cfg.Policy.Apps == config.Ap
 // customer-service messages for app (sendbytp). It returns ok false with the business decision to
 // answer (Policy.MissingGrantErrno, 90002 by default) when a configured app did not grant a
 // configured platform; a platform that is not configured (accepted by the sandbox) passes with
-// WarnSandboxPlatform. The lead's decision calls it after the capability check, before the window.
+// WarnSandboxPlatform. A send's decision applies its refusal after the capability check, before the
+// window (store.SendSteps).
 func (s *Server) CheckPlatformGrant(token, app string) (d Decision, ok bool, warnings []store.Warning) {
 	tag := tagOf(token)
 	p, configured := s.platformOfTag(tag)

@@ -183,7 +183,7 @@ gzsize=$(jq '[.layers[].size] | add' "$work/image-gz/manifest.json")
 [[ $size =~ ^[0-9]+$ && $gzsize =~ ^[0-9]+$ ]] || fail "cannot read the image size ($size, $gzsize)"
 mb() { awk -v s="$1" 'BEGIN {printf "%.1f MB", s / 1e6}'; }
 echo "IMAGE SIZE: $size bytes ($(mb "$size")) uncompressed, $gzsize bytes ($(mb "$gzsize")) compressed"
-# The issue's target: under 15 MB uncompressed. A larger image fails the test, reported at the end
+# The target: under 15 MB uncompressed. A larger image fails the test, reported at the end
 # so that the checks below still run. The usual way to lose it is a package in the binary that
 # calls reflect's Method/MethodByName (text/template, go-cmp's diff), which stops the linker from
 # dropping unused methods; cmd/smartappmock's TestBinaryKeepsUnusedMethodsOut names the culprit.

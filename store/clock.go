@@ -7,7 +7,7 @@ import (
 
 // Clock is a Store with a clock of its own that every server on it shares (the Redis store's
 // TIME), so that servers whose clocks differ agree on an app's time. A send reads it in
-// Store.Send; the steps outside a send that take the time (a token the token endpoint issues, a
+// Store.Lookup (Lookup.Now); the steps outside a send that take the time (a token the token endpoint issues, a
 // user message that opens a window, an app's clock in the admin API) read it through AppNow.
 type Clock interface {
 	// AppNow answers the store's time plus app's clock offset.

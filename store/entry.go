@@ -2,7 +2,6 @@ package store
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
@@ -22,7 +21,11 @@ type Entry struct {
 	App string `json:"app"`
 	// Token is the redacted access token (a prefix and a hash, never the token).
 	Token string `json:"token,omitempty"`
-	// Endpoint is "send", "token", "unknown" or "push" (one attempt of a message push).
+	// Endpoint is what was called: "send" (custom/send), "sendbytp" (custom/sendbytp), "token"
+	// (the OAuth token endpoint), "tp_token", "tp_preauthcode" and "tp_oauth" (a third-party
+	// platform's token, pre-authorization code and authorizer token), "unknown" (a path or method
+	// the API does not have), EndpointPush (one attempt of a message push) or
+	// EndpointUserMessage (a user writing to the app).
 	Endpoint    string `json:"endpoint"`
 	Method      string `json:"method"`
 	Path        string `json:"path"`
@@ -43,9 +46,13 @@ type Entry struct {
 	Reason string `json:"reason"`
 	// Rule names the rule or magic value that forced the answer, if any.
 	Rule string `json:"rule,omitempty"`
-	// Fault is the network failure injected into the answer, if any, e.g. "http_503 (faults[0])";
+	// Fault describes the network failure injected into the answer, if any, for people:
+	// "[latency 1.2s + ]<kind> (<source>)[; <how the delivery went>]", e.g. "http_503 (faults[0])";
 	// Status is then what the client got (0: no HTTP answer at all).
 	Fault string `json:"fault,omitempty"`
+	// FaultKind is the kind of that failure ("http_503", "truncated"), empty when there was none
+	// or the fault only delayed the answer (a latency alone).
+	FaultKind string `json:"fault_kind,omitempty"`
 	// FaultPhase says where the fault struck: "before" (the request never reached the service:
 	// nothing was counted) or "after" (the service acted and counted; its answer was lost).
 	FaultPhase string `json:"fault_phase,omitempty"`
@@ -53,28 +60,29 @@ type Entry struct {
 	Warnings []Warning `json:"warnings,omitempty"`
 	// LatencyMicros is how long the fake took to answer.
 	LatencyMicros int64 `json:"latency_us"`
+	// Push is set on the entries of the message push (EndpointUserMessage, EndpointPush): the
+	// MsgId, and for an attempt what the bot answered. Status and LatencyMicros are then the
+	// bot's HTTP status (0: no answer) and the attempt's time.
+	Push *PushAttempt `json:"push,omitempty"`
 }
 
-// FaultKind returns the kind of the fault injected into the answer ("http_503", "truncated"), or
-// "" when there was none or the fault only delayed the answer (a latency alone). It reads Fault as
-// the API core writes it: "[latency 1.2s + ]<kind> (<source>)[; <note>]".
-func (e *Entry) FaultKind() string {
-	if e.Fault == "" {
-		return "" // every request's log line and metrics ask
-	}
-	desc, _, _ := strings.Cut(e.Fault, " (")
-	k := desc // the last of desc's " + " parts, found as strings.Split would, without the slice
-	for {
-		i := strings.Index(k, " + ")
-		if i < 0 {
-			break
-		}
-		k = k[i+len(" + "):]
-	}
-	if k != "" && !strings.HasPrefix(k, "latency ") {
-		return k
-	}
-	return ""
+// PushAttempt is what a journal entry of the message push records beyond the request: on a
+// user's message the MsgId alone, on an attempt to push it to the bot also which attempt it
+// was and what the bot answered.
+type PushAttempt struct {
+	// MsgID is the message's MsgId; 0 when the app had no push configuration (nothing pushed).
+	MsgID int64 `json:"msg_id"`
+	// Attempt numbers the attempt from 1, of Attempts in all (0 on a user's message).
+	Attempt  int `json:"attempt,omitempty"`
+	Attempts int `json:"attempts,omitempty"`
+	// Mode is the push's encryption mode: "plain", "secure" or "compatible".
+	Mode string `json:"mode,omitempty"`
+	// Duplicate marks the extra delivery of the duplicate fault (same MsgId, same bytes).
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Answer is the first bytes of the bot's answer.
+	Answer string `json:"answer,omitempty"`
+	// Faults are the kinds of the push faults of the delivery, the app's then the call's.
+	Faults []string `json:"faults,omitempty"`
 }
 
 // Warning is one way an answer differs from what the real service would answer: a kind to count
@@ -114,7 +122,8 @@ func (e *Entry) Outcome() string {
 type Query struct {
 	App    string
 	OpenID string
-	// Endpoint is "send", "token", "unknown" or "push" (the attempts of a message push).
+	// Endpoint is an Entry.Endpoint value: "send", "sendbytp", "token", "tp_token",
+	// "tp_preauthcode", "tp_oauth", "unknown", "push" or "user_message".
 	Endpoint string
 	// Outcome is "ok", "error", a code ("3001", "110"), "layer code" ("business 3001") or an
 	// OAuth error ("invalid_client").

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Short fuzz runs: each fuzz target for a few seconds (the seed corpora in testdata/fuzz/ also run
-# in every plain `go test`). The whole step takes about 150 s on 2 cores (eleven targets;
+# in every plain `go test`). The whole step takes about 3 minutes on 2 cores (thirteen targets;
 # FuzzStoresAgree, which plays each input on two stores, one over miniredis, takes about 50 s).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,11 +11,13 @@ fuzztime=${FUZZTIME:-20000x}
 targets=(
   "./mockserver FuzzSendRequest"
   "./mockserver/params FuzzParseParams"
+  "./mockserver/requestlog FuzzRequestLine"
   "./mockserver/sandbox FuzzAdminJSON"
   "./mockserver/sandbox FuzzUserWrites"
-  "./mockserver/push FuzzOpen"
-  "./mockserver/push FuzzDecrypt"
+  "./baidupush FuzzOpen"
+  "./baidupush FuzzDecrypt"
   "./config FuzzParse"
+  "./contract FuzzCodeLine"
   "./internal/spec FuzzCompiledCheck"
   "./store/redisstore FuzzAppendEntryJSON"
   "./store/redisstore FuzzStoresAgree"

@@ -35,8 +35,8 @@ var version = ""
 // The collector's setting when the environment sets no GOGC (tuneGC).
 const (
 	// minHeapGoal is the least heap a collection waits for. The bench's loads keep about 2 MB
-	// live: they allocate about 8 MB between collections instead of 1.5 with GOGC=75 (issue 11:
-	// docs/operations.md, Garbage collection).
+	// live: they allocate about 8 MB between collections instead of 1.5 with GOGC=75
+	// (docs/operations.md, Garbage collection).
 	minHeapGoal = 10 << 20
 	// runtimeHeapMinimum is the Go runtime's own floor for GOGC=100: with GOGC=g no collection
 	// comes before the heap reaches runtimeHeapMinimum*g/100, whatever is live.

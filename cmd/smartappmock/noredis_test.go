@@ -6,15 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // TestNoRedisBuild_RefusesARedisStoreAndSaysWhy builds the binary as the default image does
 // (-tags noredis): it stays small, and a --store redis://… stops at once with a message that says
 // how to get the image with the Redis client.
 func TestNoRedisBuild_RefusesARedisStoreAndSaysWhy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary (-short)")
-	}
+	testenv.SkipIfShort(t, "builds the command with go build -tags noredis")
 	t.Parallel()
 	goTool, err := exec.LookPath("go")
 	if err != nil {

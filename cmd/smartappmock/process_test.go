@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -38,9 +39,7 @@ apps:
 // buildCommand builds the command into a temporary directory.
 func buildCommand(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the command")
-	}
+	testenv.SkipIfShort(t, "builds the command with go build and runs it")
 	bin := filepath.Join(t.TempDir(), "smartappmock")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -565,7 +564,7 @@ func procStatus(t *testing.T, pid int, names ...string) map[string]int {
 	return out
 }
 
-// TestServe_MemoryBounded_HostileLoad: the hostile load of issue 16 (200 sends of a legal 1 MiB
+// TestServe_MemoryBounded_HostileLoad: a hostile load (200 sends of a legal 1 MiB
 // body, 20 sends of 500,000 empty parameters, 100 token requests with a 1 MiB client_id; none needs
 // a valid answer to cost the fake memory) leaves the command's resident memory under 150 MB.
 // Before the journal kept copies, clipped, it reached 1.58 GB.

@@ -37,6 +37,7 @@ func findAddr(t *testing.T, lines []string, re string) string {
 // standard http.Client and runs it with nothing but HTTPS_PROXY and SSL_CERT_FILE in its
 // environment: it gets the fake's answers, faults included.
 func TestProxy_UnmodifiedGoProgram(t *testing.T) {
+	testenv.SkipIfShort(t, "builds testdata/sdkclient with go build")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "sdkclient")
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/sdkclient").CombinedOutput(); err != nil {

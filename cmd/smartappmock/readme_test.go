@@ -22,14 +22,14 @@ func readmeSection(t *testing.T, name string) string {
 }
 
 // docSection returns the text between the markers of a section of a page (README.md or
-// docs/X.md, relative to the repository root): <!-- section: NAME (issue N) --> … <!-- /section: NAME -->.
+// docs/X.md, relative to the repository root): <!-- section: NAME --> … <!-- /section: NAME -->.
 func docSection(t *testing.T, page, name string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", page))
 	if err != nil {
 		t.Fatal(err)
 	}
-	re := regexp.MustCompile(`(?s)<!-- section: ` + regexp.QuoteMeta(name) + ` \(issue \d+\) -->(.*?)<!-- /section: ` + regexp.QuoteMeta(name) + ` -->`)
+	re := regexp.MustCompile(`(?s)<!-- section: ` + regexp.QuoteMeta(name) + ` -->(.*?)<!-- /section: ` + regexp.QuoteMeta(name) + ` -->`)
 	m := re.FindSubmatch(data)
 	if m == nil {
 		t.Fatalf("%s has no section %q", page, name)

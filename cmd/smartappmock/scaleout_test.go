@@ -60,9 +60,7 @@ const scaleoutDailyLimit = 7
 const scaleoutRedisPassword = "scale-0ut-pw"
 
 func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and starts four processes; not with -short")
-	}
+	testenv.SkipIfShort(t, "builds the command, starts three replicas, redis-server and HAProxy")
 	redisBin := needRedisServerBinary(t)
 	dir := shortTempDir(t)
 	bin := filepath.Join(dir, "smartappmock")
@@ -252,7 +250,7 @@ func TestScaleOut_ThreeReplicasOnOneRedis(t *testing.T) {
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != http.StatusOK || string(b) != `{"error_code":2,"error_msg":"Service temporarily unavailable"}` {
-				t.Errorf("token request with Redis stopped: HTTP %d %s, want HTTP 200 error_code 2 (issue 12, item 3)", resp.StatusCode, b)
+				t.Errorf("token request with Redis stopped: HTTP %d %s, want HTTP 200 error_code 2 (the store is down: Baidu's \"service temporarily unavailable\")", resp.StatusCode, b)
 			}
 		})
 		t.Run("HAProxyConfig_NoReplicaReady_BackupsAnswerErrorCode2", func(t *testing.T) {

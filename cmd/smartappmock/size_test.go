@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // TestBinaryKeepsUnusedMethodsOut pins that nothing linked into the smartappmock binary calls
@@ -18,9 +20,7 @@ import (
 // binary: text/template and go-cmp's diff each made the image 2.6 MB larger, over the Docker
 // image's 15 MB target (scripts/container-test.sh measures the image itself). Keep them in tests.
 func TestBinaryKeepsUnusedMethodsOut(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary (-short)")
-	}
+	testenv.SkipIfShort(t, "builds the command with go build -ldflags=-dumpdep")
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skipf("no go command to build with: %v", err)

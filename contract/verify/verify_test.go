@@ -13,22 +13,8 @@ import (
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/contract/verify"
-	"github.com/smartappmock/smartappmock/mockserver"
-	"github.com/smartappmock/smartappmock/mockserver/admin"
-	"github.com/smartappmock/smartappmock/mockserver/sandbox"
+	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
 )
-
-// startFake serves a sandbox with cfg (nil: the embedded default) on a loopback port.
-func startFake(t *testing.T, cfg *config.Config) string {
-	t.Helper()
-	srv, err := sandbox.New(mockserver.Options{Config: cfg}, admin.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return hs.URL
-}
 
 func TestVerify_AgainstFake(t *testing.T) {
 	t.Parallel()
@@ -54,7 +40,7 @@ func TestVerify_AgainstFake(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			opts := tc.opts
-			opts.Target = startFake(t, tc.cfg)
+			opts.Target = mockservertest.New(t, tc.cfg).URL
 			rep, err := verify.Run(t.Context(), opts)
 			if err != nil {
 				t.Fatal(err)

@@ -1,8 +1,8 @@
 // Package webhook is the contract kit of the receiving side of customer service: it checks a
 // bot (the developer's server that Baidu pushes users' messages to) the way Baidu and the fake
 // would, and judges each case from what the bot DID: its answers to the pushes, and the replies
-// it sent through the fake's custom/send (read from the fake's journal). It grew out of the
-// cases of examples/bots/internal/botcheck.
+// it sent through the fake's custom/send (read from the fake's journal). The example bots of
+// examples/bots are tested with it.
 //
 // The kit runs a real fake in-process (mockservertest.Start, window mode require_user_message,
 // one configured app with a fixed access token), sets the app's push configuration to the bot's
@@ -26,11 +26,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract/internal/casename"
 	"github.com/smartappmock/smartappmock/contract/report"
-	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -105,29 +106,29 @@ func Cases() []Case {
 	return []Case{
 		{"handshake_echoed", must, "answers the verification handshake with echoStr byte for byte (else the console refuses the URL)",
 			func(ctx context.Context, k *kit) []string {
-				_, err := k.setPush(ctx, push.ModePlain, push.FormatXML, 0)
+				_, err := k.setPush(ctx, baidupush.ModePlain, baidupush.FormatXML, 0)
 				return errs(err)
 			}},
 		{"plain_json_replied", must, "acknowledges a plain JSON push and replies once through custom/send",
 			func(ctx context.Context, k *kit) []string {
-				return k.deliveredAndReplied(ctx, push.ModePlain, push.FormatJSON, "user-plain-json", text("hello json"), -1)
+				return k.deliveredAndReplied(ctx, baidupush.ModePlain, baidupush.FormatJSON, "user-plain-json", text("hello json"), -1)
 			}},
 		{"plain_xml_replied", must, "acknowledges a plain XML push (CDATA, a ]]> inside) and replies once",
 			func(ctx context.Context, k *kit) []string {
-				return k.deliveredAndReplied(ctx, push.ModePlain, push.FormatXML, "user-plain-xml", text("hello <xml> & ]]> friends"), -1)
+				return k.deliveredAndReplied(ctx, baidupush.ModePlain, baidupush.FormatXML, "user-plain-xml", text("hello <xml> & ]]> friends"), -1)
 			}},
 		{"secure_replied", must, "verifies msg_signature, decrypts a secure JSON push (10 bytes of padding) and replies once",
 			func(ctx context.Context, k *kit) []string {
-				return k.deliveredAndReplied(ctx, push.ModeSecure, push.FormatJSON, "user-secure", admin.PushMessage{}, 10)
+				return k.deliveredAndReplied(ctx, baidupush.ModeSecure, baidupush.FormatJSON, "user-secure", mockserver.UserMessage{}, 10)
 			}},
 		{"secure_padding_over_16_replied", must, "decrypts a secure XML push whose padding is 17 bytes (a 16-byte PKCS#7 unpadder fails) and replies once",
 			func(ctx context.Context, k *kit) []string {
-				return k.deliveredAndReplied(ctx, push.ModeSecure, push.FormatXML, "user-secure-pad17", admin.PushMessage{}, 17)
+				return k.deliveredAndReplied(ctx, baidupush.ModeSecure, baidupush.FormatXML, "user-secure-pad17", mockserver.UserMessage{}, 17)
 			}},
 		{"image_replied", should, "acknowledges a plain JSON image push (PicUrl, no Content) and replies once",
 			func(ctx context.Context, k *kit) []string {
-				return k.deliveredAndReplied(ctx, push.ModePlain, push.FormatJSON, "user-image",
-					admin.PushMessage{MsgType: push.MsgTypeImage, PicURL: "https://example.com/cat.png"}, -1)
+				return k.deliveredAndReplied(ctx, baidupush.ModePlain, baidupush.FormatJSON, "user-image",
+					mockserver.UserMessage{MsgType: baidupush.MsgTypeImage, PicURL: "https://example.com/cat.png"}, -1)
 			}},
 		{"wrong_signature_ignored", must, "does not act on (nor acknowledge) a push whose signature is wrong",
 			func(ctx context.Context, k *kit) []string { return k.wrongSignature(ctx) }},
@@ -147,8 +148,8 @@ func errs(err error) []string {
 	return []string{err.Error()}
 }
 
-func text(s string) admin.PushMessage {
-	return admin.PushMessage{MsgType: push.MsgTypeText, Content: s}
+func text(s string) mockserver.UserMessage {
+	return mockserver.UserMessage{MsgType: baidupush.MsgTypeText, Content: s}
 }
 
 // Names returns the names of the cases, for selecting some.
@@ -167,37 +168,25 @@ type kit struct {
 	msgSeq int64
 }
 
-func (k *kit) app(ctx context.Context) (store.App, error) {
-	a, ok, err := k.fake.Fake.Store().App(ctx, AppID)
-	if err == nil && !ok {
-		err = fmt.Errorf("the kit's app %s is missing from its fake", AppID)
-	}
-	return a, err
-}
-
 // setPush points the app's pushes at the bot (the handshake runs) and returns the configuration
 // in force. A timeout of 0 means caseTimeout.
-func (k *kit) setPush(ctx context.Context, mode push.Mode, f push.Format, timeout time.Duration) (push.Config, error) {
+func (k *kit) setPush(ctx context.Context, mode baidupush.Mode, f baidupush.Format, timeout time.Duration) (baidupush.Config, error) {
 	if timeout == 0 {
 		timeout = caseTimeout
 	}
 	zero := 0
-	cfg := config.Push{Config: push.Config{URL: k.botURL, Token: Token, EncodingAESKey: AESKey, Mode: mode, Format: f,
-		Timeout: push.Duration(timeout), Retries: &zero}}
-	a, err := k.app(ctx)
+	cfg := config.Push{Config: baidupush.Config{URL: k.botURL, Token: Token, EncodingAESKey: AESKey, Mode: mode, Format: f,
+		Timeout: baidupush.Duration(timeout), Retries: &zero}}
+	inForce, err := k.fake.Fake.SetPush(ctx, AppID, cfg)
 	if err != nil {
-		return push.Config{}, err
+		return baidupush.Config{}, fmt.Errorf("push configuration refused: %v", err)
 	}
-	if _, err := k.fake.Admin.SetPush(ctx, a, cfg); err != nil {
-		return push.Config{}, fmt.Errorf("push configuration refused: %v", err)
-	}
-	return cfg.Config.WithDefaults(a.ClientID), nil
+	return inForce.Config, nil
 }
 
-// write has openID write m (with faults) through the fake.
-func (k *kit) write(ctx context.Context, openID string, m admin.PushMessage, faults ...config.PushFault) (admin.UserWroteAnswer, error) {
-	ans, _, err := k.fake.Admin.UserWrites(ctx, AppID, openID, admin.UserWrites{PushMessage: m, Faults: faults})
-	return ans, err
+// write has openID write m (with faults) through the fake's core.
+func (k *kit) write(ctx context.Context, openID string, m mockserver.UserMessage, faults ...config.PushFault) (mockserver.UserWrote, error) {
+	return k.fake.Fake.UserWrites(ctx, mockserver.UserWrite{App: AppID, OpenID: openID, Messages: []mockserver.UserMessage{m}, Faults: faults})
 }
 
 // replies returns the bot's custom/send calls to openID, oldest first.
@@ -224,19 +213,19 @@ func (k *kit) waitReplies(ctx context.Context, openID string, n int, d time.Dura
 // withPad picks the content of a text message so that its secure encoding under c has exactly
 // pad bytes of padding. The fake's MsgIds have 16 digits and CreateTime 10, so a stand-in
 // message of the same shape has the same length.
-func withPad(c push.Config, openID string, pad int) (admin.PushMessage, error) {
-	m := push.Message{ToUserName: AppID, FromUserName: openID, CreateTime: time.Now().Unix(), MsgType: push.MsgTypeText, MsgID: admin.MsgIDBase + 1}
+func withPad(c baidupush.Config, openID string, pad int) (mockserver.UserMessage, error) {
+	m := baidupush.Message{ToUserName: AppID, FromUserName: openID, CreateTime: time.Now().Unix(), MsgType: baidupush.MsgTypeText, MsgID: mockserver.MsgIDBase + 1}
 	for n := 1; n < 100; n++ {
 		m.Content = "pad " + strings.Repeat("x", n)
 		b, err := m.MarshalFormat(c.Format)
 		if err != nil {
-			return admin.PushMessage{}, err
+			return mockserver.UserMessage{}, err
 		}
-		if 32-(push.RandomSize+4+len(b)+len(c.ClientID))%32 == pad {
+		if 32-(baidupush.RandomSize+4+len(b)+len(c.ClientID))%32 == pad {
 			return text(m.Content), nil
 		}
 	}
-	return admin.PushMessage{}, fmt.Errorf("no content gives a padding of %d bytes", pad)
+	return mockserver.UserMessage{}, fmt.Errorf("no content gives a padding of %d bytes", pad)
 }
 
 // judgeReply checks that an acknowledged push got exactly one successful reply with the kit's
@@ -259,7 +248,7 @@ func (k *kit) judgeReply(ctx context.Context, openID string) []string {
 
 // deliveredAndReplied has openID write m (for pad >= 0: a text whose secure padding is pad
 // bytes) under mode and format, and expects an acknowledgement and exactly one reply.
-func (k *kit) deliveredAndReplied(ctx context.Context, mode push.Mode, f push.Format, openID string, m admin.PushMessage, pad int) []string {
+func (k *kit) deliveredAndReplied(ctx context.Context, mode baidupush.Mode, f baidupush.Format, openID string, m mockserver.UserMessage, pad int) []string {
 	c, err := k.setPush(ctx, mode, f, 0)
 	if err != nil {
 		return errs(err)
@@ -280,7 +269,7 @@ func (k *kit) deliveredAndReplied(ctx context.Context, mode push.Mode, f push.Fo
 }
 
 func (k *kit) wrongSignature(ctx context.Context) []string {
-	if _, err := k.setPush(ctx, push.ModePlain, push.FormatJSON, 0); err != nil {
+	if _, err := k.setPush(ctx, baidupush.ModePlain, baidupush.FormatJSON, 0); err != nil {
 		return errs(err)
 	}
 	const user = "user-wrong-signature"
@@ -300,7 +289,7 @@ func (k *kit) wrongSignature(ctx context.Context) []string {
 }
 
 func (k *kit) duplicate(ctx context.Context) []string {
-	c, err := k.setPush(ctx, push.ModeSecure, push.FormatJSON, 0)
+	c, err := k.setPush(ctx, baidupush.ModeSecure, baidupush.FormatJSON, 0)
 	if err != nil {
 		return errs(err)
 	}
@@ -331,7 +320,7 @@ func (k *kit) duplicate(ctx context.Context) []string {
 	return nil
 }
 
-func attemptsText(r push.Result) string {
+func attemptsText(r baidupush.Result) string {
 	var b strings.Builder
 	for _, a := range r.Attempts {
 		fmt.Fprintf(&b, "; attempt %d: HTTP %d %q", a.N, a.Status, a.Body)
@@ -343,7 +332,7 @@ func attemptsText(r push.Result) string {
 }
 
 func (k *kit) within2s(ctx context.Context) []string {
-	if _, err := k.setPush(ctx, push.ModePlain, push.FormatJSON, AckWithin); err != nil {
+	if _, err := k.setPush(ctx, baidupush.ModePlain, baidupush.FormatJSON, AckWithin); err != nil {
 		return errs(err)
 	}
 	ans, err := k.write(ctx, "user-ack-2s", text("quick?"))
@@ -364,7 +353,7 @@ func (k *kit) within2s(ctx context.Context) []string {
 // straight to the bot without reopening the window (as retries of other messages would): its
 // sixth reply gets 90001, which it must not retry.
 func (k *kit) sixthReply(ctx context.Context) []string {
-	c, err := k.setPush(ctx, push.ModePlain, push.FormatJSON, 0)
+	c, err := k.setPush(ctx, baidupush.ModePlain, baidupush.FormatJSON, 0)
 	if err != nil {
 		return errs(err)
 	}
@@ -379,13 +368,13 @@ func (k *kit) sixthReply(ctx context.Context) []string {
 	if got := k.waitReplies(ctx, user, 1, ReplyWithin); len(got) != 1 {
 		return []string{fmt.Sprintf("%d replies to the first message; want 1", len(got))}
 	}
-	client := admin.PushClient()
+	client := baidupush.NewClient()
 	defer client.CloseIdleConnections()
 	for i := 2; i <= 6; i++ {
 		k.msgSeq++
-		m := push.Message{ToUserName: AppID, FromUserName: user, CreateTime: time.Now().Unix(), MsgType: push.MsgTypeText,
-			Content: fmt.Sprintf("message %d", i), MsgID: admin.MsgIDBase + 900_000_000 + k.msgSeq}
-		if r := push.Deliver(ctx, client, c, m); !r.Delivered() {
+		m := baidupush.Message{ToUserName: AppID, FromUserName: user, CreateTime: time.Now().Unix(), MsgType: baidupush.MsgTypeText,
+			Content: fmt.Sprintf("message %d", i), MsgID: mockserver.MsgIDBase + 900_000_000 + k.msgSeq}
+		if r := baidupush.Deliver(ctx, client, c, m); !r.Delivered() {
 			return []string{fmt.Sprintf("push %d not acknowledged: %s", i, r.Reason)}
 		}
 		if got := k.waitReplies(ctx, user, i, ReplyWithin); len(got) < i {
@@ -421,22 +410,5 @@ func runCases(ctx context.Context, k *kit, cases []Case, rep *report.Report) {
 
 // selectCases returns the cases named (all when names is empty), or an error naming the unknown.
 func selectCases(names []string) ([]Case, error) {
-	all := Cases()
-	if len(names) == 0 {
-		return all, nil
-	}
-	var out []Case
-	for _, n := range names {
-		found := false
-		for _, c := range all {
-			if c.Name == n {
-				out = append(out, c)
-				found = true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("unknown webhook case %q (cases: %s)", n, strings.Join(Names(), ", "))
-		}
-	}
-	return out, nil
+	return casename.Select(Cases(), func(c Case) string { return c.Name }, "webhook case", names)
 }

@@ -6,8 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
-	"path/filepath"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,10 +14,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/contract/webhook"
-	"github.com/smartappmock/smartappmock/internal/testenv"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 )
 
 // flaw names a way the test bot goes wrong.
@@ -33,7 +31,7 @@ const (
 	noEcho          flaw = "no_echo"          // answers the handshake "success"
 )
 
-// goBot is the bot of these tests: push.Open to verify and decrypt, de-duplication by MsgId,
+// goBot is the bot of these tests: baidupush.Open to verify and decrypt, de-duplication by MsgId,
 // an answer at once and the reply in the background, unless its flaw says otherwise.
 type goBot struct {
 	env  webhook.Env
@@ -44,33 +42,33 @@ type goBot struct {
 	wg   sync.WaitGroup
 }
 
-func (b *goBot) config(mode push.Mode, f push.Format) push.Config {
-	return push.Config{Token: b.env.Token, EncodingAESKey: b.env.AESKey, ClientID: b.env.ClientID, Mode: mode, Format: f}
+func (b *goBot) config(mode baidupush.Mode, f baidupush.Format) baidupush.Config {
+	return baidupush.Config{Token: b.env.Token, EncodingAESKey: b.env.AESKey, ClientID: b.env.ClientID, Mode: mode, Format: f}
 }
 
 // open tries every mode and format: the bot does not know which one the console chose.
-func (b *goBot) open(q url.Values, body []byte) (push.Message, error) {
-	f := push.FormatXML
+func (b *goBot) open(q url.Values, body []byte) (baidupush.Message, error) {
+	f := baidupush.FormatXML
 	if strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
-		f = push.FormatJSON
+		f = baidupush.FormatJSON
 	}
-	mode := push.ModePlain
-	if q.Get(push.ParamMsgSignature) != "" {
-		mode = push.ModeSecure
+	mode := baidupush.ModePlain
+	if q.Get(baidupush.ParamMsgSignature) != "" {
+		mode = baidupush.ModeSecure
 	}
 	c := b.config(mode, f)
 	if b.flaw == ignoreSignature {
 		c.Token = "" // Open then fails on the signature; read the message anyway
-		m, err := push.ParseMessage(f, body)
-		if mode == push.ModeSecure {
-			var o push.Opened
+		m, err := baidupush.ParseMessage(f, body)
+		if mode == baidupush.ModeSecure {
+			var o baidupush.Opened
 			c.Token = b.env.Token
-			o, err = push.Open(c, q, body)
+			o, err = baidupush.Open(c, q, body)
 			m = o.Message
 		}
 		return m, err
 	}
-	o, err := push.Open(c, q, body)
+	o, err := baidupush.Open(c, q, body)
 	return o.Message, err
 }
 
@@ -80,7 +78,7 @@ func (b *goBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if echo := r.Form.Get(push.ParamEchoStr); echo != "" {
+	if echo := r.Form.Get(baidupush.ParamEchoStr); echo != "" {
 		if b.flaw == noEcho {
 			echo = "success"
 		}
@@ -107,7 +105,7 @@ func (b *goBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "success")
 }
 
-func (b *goBot) reply(m push.Message) {
+func (b *goBot) reply(m baidupush.Message) {
 	form := url.Values{"user_type": {"2"}, "open_id": {m.FromUserName}, "msg_type": {"text"}, "content": {"got it"}}
 	for try := 0; try < 2; try++ {
 		resp, err := http.PostForm(b.env.BaseURL+"/rest/2.0/smartapp/message/custom/send?access_token="+url.QueryEscape(b.env.AccessToken), form)
@@ -180,58 +178,48 @@ func TestSuite_UnknownCase_Error(t *testing.T) {
 	}
 }
 
-// TestRunCommand_ExampleBots runs the example bots of examples/bots as commands: the good ones
-// pass every case, each flawed one fails exactly the case of its flaw.
-func TestRunCommand_ExampleBots(t *testing.T) {
+// TestRunCommand_StartsTheBotAndStopsIt runs the kit against a bot command: this test binary,
+// started as the goBot of these tests (see TestMain). The example bots of examples/bots are run
+// as commands by their own tests.
+func TestRunCommand_StartsTheBotAndStopsIt(t *testing.T) {
 	t.Parallel()
-	root := filepath.Join("..", "..", "examples", "bots")
-	for _, tc := range []struct {
-		name   string
-		python bool
-		argv   []string
-		want   []string
-	}{
-		{"GoBot", false, nil, nil},
-		{"PythonBot", true, []string{"python3", filepath.Join(root, "python", "bot.py")}, nil},
-		{"Flawed_IgnoreSignature", true, []string{"python3", filepath.Join(root, "flawed", "ignore_signature.py")}, []string{"wrong_signature_ignored"}},
-		{"Flawed_Unpad16", true, []string{"python3", filepath.Join(root, "flawed", "unpad16.py")}, []string{"secure_padding_over_16_replied"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			argv := tc.argv
-			if tc.python {
-				testenv.Require(t, "python3", "apt-get install python3")
-			} else {
-				bin := filepath.Join(t.TempDir(), "gobot")
-				if out, err := exec.Command("go", "build", "-o", bin, "../../examples/bots/gobot").CombinedOutput(); err != nil {
-					t.Fatalf("go build gobot: %v\n%s", err, out)
-				}
-				argv = []string{bin}
-			}
-			var out strings.Builder
-			var mu sync.Mutex
-			rep, err := webhook.Suite{Output: writerFunc(func(p []byte) (int, error) {
-				mu.Lock()
-				defer mu.Unlock()
-				return out.Write(p)
-			})}.RunCommand(context.Background(), argv)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, rep.Failed("")); diff != "" {
-				var b strings.Builder
-				_ = rep.WriteText(&b)
-				mu.Lock()
-				t.Errorf("failed cases mismatch (-want +got):\n%s\n%s\nbot output:\n%s", diff, b.String(), out.String())
-				mu.Unlock()
-			}
-		})
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuilder
+	rep, err := webhook.Suite{Output: &out, Cases: []string{"handshake_echoed", "secure_replied", "duplicate_answered_once"}}.
+		RunCommand(context.Background(), []string{self, botArg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Passed() || len(rep.Results) != 3 {
+		var b strings.Builder
+		_ = rep.WriteText(&b)
+		t.Errorf("report passed %v with %d results; want 3 cases passed\n%s\nbot output:\n%s", rep.Passed(), len(rep.Results), b.String(), out.String())
+	}
+	if got := out.String(); !strings.Contains(got, "test bot listening on 127.0.0.1:") {
+		t.Errorf("bot output %q; want its listening line (Suite.Output receives it)", got)
 	}
 }
 
-type writerFunc func([]byte) (int, error)
+// lockedBuilder collects a bot command's output, which the command's copying goroutine writes.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
 
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 // TestRun_GoodHandler_EveryCasePasses is what a user's own go test looks like.
 func TestRun_GoodHandler_EveryCasePasses(t *testing.T) {

@@ -6,5 +6,6 @@ import (
 	"go.uber.org/goleak"
 )
 
-// TestMain fails the package when a test leaves a goroutine behind (a bot's output not drained).
+// TestMain fails the package when a test leaves a goroutine behind (a bot process waiter, the
+// kit's fake).
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

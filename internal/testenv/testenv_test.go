@@ -20,6 +20,7 @@ func TestRequire(t *testing.T) {
 	tests := []struct {
 		name                 string
 		ci                   string
+		short                bool
 		program              string
 		wantSkip, wantFailed string
 		wantPath             bool
@@ -33,12 +34,16 @@ func TestRequire(t *testing.T) {
 			wantFailed: "needs no-such-program-xyz (apt-get install xyz); CI=true, so this is a failure: .ci/setup.d should have installed it"},
 		{name: "MissingUnderCIFalse_Skips", ci: "false", program: "no-such-program-xyz",
 			wantSkip: "needs no-such-program-xyz (apt-get install xyz)"},
+		{name: "PresentUnderShort_Skips", short: true, program: "go",
+			wantSkip: "skipped under -short: starts go, a program outside Go"},
+		{name: "MissingUnderShortAndCI_Skips", ci: "true", short: true, program: "no-such-program-xyz",
+			wantSkip: "skipped under -short: starts no-such-program-xyz, a program outside Go"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("CI", tt.ci)
 			r := &recorder{TB: t}
-			path := Require(r, tt.program, "apt-get install xyz")
+			path := require(r, tt.program, "apt-get install xyz", tt.short)
 			if (path != "") != tt.wantPath {
 				t.Errorf("Require path = %q, want a path: %v", path, tt.wantPath)
 			}
@@ -66,7 +71,7 @@ func TestRequireVersion(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("CI", "")
 			r := &recorder{TB: t}
-			path := RequireVersion(r, "go", "version", tt.major, tt.minor, "go.dev/dl")
+			path := requireVersion(r, "go", "version", tt.major, tt.minor, "go.dev/dl", false)
 			if (path != "") != tt.wantPath {
 				t.Errorf("RequireVersion path = %q, want a path: %v", path, tt.wantPath)
 			}

@@ -14,7 +14,8 @@
 //	GET  /__admin/apps                     every app with its state
 //	GET  /__admin/apps/{app}               one app: clock, limits, counters, windows, journal size
 //	DELETE /__admin/apps/{app}             forget a sandbox app: its state, journal and tokens
-//	POST /__admin/apps/{app}/messages      the user wrote: {"open_id":"..."} opens a fresh window
+//	POST /__admin/apps/{app}/messages      the user wrote: {"open_id":"..."} opens a fresh window (an
+//	                                       alias of .../users/{open_id}/messages; answers the app)
 //	PUT  /__admin/apps/{app}/capability    {"enabled":false} turns customer service off
 //	POST /__admin/apps/{app}/clock         {"advance":"49h"} moves the app's clock forward
 //	POST /__admin/apps/{app}/reset         forget the app's windows, counters, journal, clock
@@ -203,6 +204,11 @@ func WriteError(w http.ResponseWriter, status int, msg string) {
 
 // StoreFailed answers an admin request whose store operation failed.
 func StoreFailed(w http.ResponseWriter, err error) {
+	if errors.Is(err, store.ErrUnknownApp) {
+		// The app went away meanwhile (a DELETE or a reset that raced with this call).
+		WriteError(w, http.StatusNotFound, "store: "+err.Error())
+		return
+	}
 	WriteError(w, http.StatusInternalServerError, "store: "+err.Error())
 }
 
@@ -468,13 +474,15 @@ func (a *API) deleteApp(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// userMessage records "the user sent a message": a fresh window.
+// userMessage is the alias of "the user writes" (push.go): {"open_id":"..."}, optionally with
+// the canonical route's message, takes the very same path through the core, and answers the
+// app's state. Without a message the window opens and nothing else happens.
 func (a *API) userMessage(w http.ResponseWriter, r *http.Request) {
 	app, ok := a.appFromPath(w, r)
 	if !ok {
 		return
 	}
-	var in UserMessage
+	var in userMessageAlias
 	if !decodeInput(w, r, &in, `{"open_id":"..."}`) {
 		return
 	}
@@ -482,16 +490,18 @@ func (a *API) userMessage(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, `open_id: required (want {"open_id":"..."})`)
 		return
 	}
-	now, err := store.AppNow(r.Context(), a.store, app, a.core.Now())
-	if err != nil {
-		StoreFailed(w, err)
-		return
-	}
-	if err := a.store.OpenWindow(r.Context(), app.ID, in.OpenID, now); err != nil {
-		StoreFailed(w, err)
+	if _, err := a.writeAsUser(r, app.ID, in.OpenID, in.UserWrites, false); err != nil {
+		coreFailed(w, err)
 		return
 	}
 	a.appState(w, r)
+}
+
+// userMessageAlias is what POST /__admin/apps/{app}/messages reads: the open_id of UserMessage
+// and, optionally, the body of the canonical route.
+type userMessageAlias struct {
+	OpenID string `json:"open_id"`
+	UserWrites
 }
 
 func (a *API) capability(w http.ResponseWriter, r *http.Request) {
@@ -514,7 +524,12 @@ func (a *API) capability(w http.ResponseWriter, r *http.Request) {
 	a.appState(w, r)
 }
 
-// clock moves an app's clock forward: {"advance":"49h"}.
+// MaxClockOffset is how far an app's clock may run ahead of the server's: about 100 years, far
+// past any token's or window's life and far from time.Duration's 292-year end, so that advances
+// can neither overflow nor send a clock back.
+const MaxClockOffset = 100 * 365 * 24 * time.Hour
+
+// clock moves an app's clock forward: {"advance":"49h"}, up to MaxClockOffset in all.
 func (a *API) clock(w http.ResponseWriter, r *http.Request) {
 	app, ok := a.appFromPath(w, r)
 	if !ok {
@@ -531,6 +546,11 @@ func (a *API) clock(w http.ResponseWriter, r *http.Request) {
 	}
 	if d <= 0 {
 		WriteError(w, http.StatusBadRequest, "advance: the clock only moves forward (want a positive duration)")
+		return
+	}
+	if left := MaxClockOffset - app.ClockOffset; time.Duration(d) > left {
+		WriteError(w, http.StatusBadRequest, fmt.Sprintf("advance: an app's clock runs at most %s ahead of the server's (%s left for app %s)",
+			config.Duration(MaxClockOffset), config.Duration(max(left, 0)), app.ID))
 		return
 	}
 	if _, err := a.store.UpdateApp(r.Context(), app.ID, nil, time.Duration(d)); err != nil {

@@ -260,7 +260,7 @@ func (in *inbox) item(e *store.Entry) inboxItem {
 		Method: e.Method, Path: e.Path, OpenID: e.OpenID, MsgType: e.MsgType, Layer: string(e.Layer),
 		Code: e.Code, OAuthError: e.OAuthError, OK: e.OK(), Outcome: e.Outcome(), Reason: e.Reason,
 		Rule: e.Rule, Fault: e.Fault, FaultPhase: e.FaultPhase, Warnings: e.Warnings}
-	if e.FaultKind() != "" && e.FaultPhase == config.FaultPhaseBefore {
+	if e.FaultKind != "" && e.FaultPhase == config.FaultPhaseBefore {
 		it.OK = false // the message never reached the service, whatever the fake decided
 	}
 	for _, p := range e.Params {

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/smartappmock/smartappmock/store"
 )
@@ -10,8 +11,9 @@ import (
 // attempt to push it to the bot): the MsgId that ties the attempts to the message, and how the
 // attempt went.
 type inboxPush struct {
+	// MsgID is a string: the page's JavaScript would round an int64 above 2^53.
 	MsgID string `json:"msg_id"`
-	// Attempt and Attempts number the attempt ("1" of "3"); empty for the user's message.
+	// Attempt and Attempts number the attempt (1 of 3); 0 for the user's message.
 	Attempt  int `json:"attempt,omitempty"`
 	Attempts int `json:"attempts,omitempty"`
 	// Status is the bot's HTTP status (0: no answer), Acked whether it acknowledged.
@@ -28,28 +30,15 @@ type inboxPush struct {
 }
 
 // pushFields fills in the push part of an item made from a push entry (store.EndpointPush or
-// store.EndpointUserMessage); other entries are left as they are.
+// store.EndpointUserMessage, with its store.PushAttempt); other entries are left as they are.
 func pushFields(it *inboxItem, e *store.Entry) {
-	if e.Endpoint != store.EndpointPush && e.Endpoint != store.EndpointUserMessage {
+	if e.Push == nil || (e.Endpoint != store.EndpointPush && e.Endpoint != store.EndpointUserMessage) {
 		return
 	}
-	p := &inboxPush{Status: e.Status, Acked: e.Endpoint == store.EndpointPush && e.Code == 0,
-		LatencyUS: e.LatencyMicros, Faults: e.Fault}
-	for _, prm := range e.Params {
-		switch prm.Name {
-		case "msg_id":
-			p.MsgID = prm.Value
-		case "attempt":
-			p.Attempt, _ = strconv.Atoi(prm.Value)
-		case "attempts":
-			p.Attempts, _ = strconv.Atoi(prm.Value)
-		case "body":
-			p.Body = prm.Value
-		case "duplicate":
-			p.Duplicate = prm.Value == "true"
-		}
-	}
-	p.Pushed = p.MsgID != "" && p.MsgID != "0"
+	at := e.Push
+	p := &inboxPush{MsgID: strconv.FormatInt(at.MsgID, 10), Attempt: at.Attempt, Attempts: at.Attempts,
+		Status: e.Status, Acked: e.Endpoint == store.EndpointPush && e.Code == 0, Duplicate: at.Duplicate,
+		LatencyUS: e.LatencyMicros, Body: at.Answer, Faults: strings.Join(at.Faults, ","), Pushed: at.MsgID != 0}
 	it.Push = p
 	// A journal entry of the push is a success when it went as it should: the user's message
 	// always, an attempt when the bot acknowledged it.

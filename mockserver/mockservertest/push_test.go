@@ -10,15 +10,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 )
 
-// echoBot is a minimal bot: it echoes the handshake, opens pushes with push.Open and
+// echoBot is a minimal bot: it echoes the handshake, opens pushes with baidupush.Open and
 // replies through the fake with the client it was given.
 type echoBot struct {
-	cfg    push.Config
+	cfg    baidupush.Config
 	client *http.Client
 	mu     sync.Mutex
 	seen   []string
@@ -27,11 +27,11 @@ type echoBot struct {
 
 func (b *echoBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	if e := r.URL.Query().Get(push.ParamEchoStr); e != "" {
+	if e := r.URL.Query().Get(baidupush.ParamEchoStr); e != "" {
 		_, _ = io.WriteString(w, e)
 		return
 	}
-	o, err := push.Open(b.cfg, r.URL.Query(), body)
+	o, err := baidupush.Open(b.cfg, r.URL.Query(), body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return
@@ -56,7 +56,7 @@ func TestUserWrites_BotUnderTestRepliesThroughTheFake(t *testing.T) {
 		cfg  config.Push
 	}{
 		{"PlainXML_Delivered", config.Push{}},
-		{"SecureJSON_Delivered", config.Push{Config: push.Config{Mode: push.ModeSecure, Format: push.FormatJSON, EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}}},
+		{"SecureJSON_Delivered", config.Push{Config: baidupush.Config{Mode: baidupush.ModeSecure, Format: baidupush.FormatJSON, EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -136,7 +136,7 @@ func (m *Metrics) Observe(e *store.Entry) {
 	if m.push.observe(e) { // push.go
 		return
 	}
-	if kind := e.FaultKind(); kind != "" {
+	if kind := e.FaultKind; kind != "" {
 		m.requests.WithLabelValues(e.Endpoint, layerFault, kind).Inc()
 		m.latency.WithLabelValues(e.Endpoint).Observe(float64(e.LatencyMicros) / 1e6)
 		m.faults.WithLabelValues(kind, e.FaultPhase).Inc()

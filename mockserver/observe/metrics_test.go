@@ -23,9 +23,9 @@ func TestObserve_FaultsAndWarnings(t *testing.T) {
 	opened := store.Warning{Kind: "open_on_first_send", Message: "window: opened"}
 	m := NewMetrics(memstore.New(10))
 	for _, e := range []store.Entry{
-		{Endpoint: "send", Layer: biz, Code: 0, Fault: "http_503 (faults[0])", FaultPhase: "before"},
-		{Endpoint: "send", Layer: biz, Code: 0, Fault: "http_503 (faults[0])", FaultPhase: "before"},
-		{Endpoint: "send", Layer: biz, Code: 0, Fault: "latency 1s + truncated (slow)", FaultPhase: "after"},
+		{Endpoint: "send", Layer: biz, Code: 0, Fault: "http_503 (faults[0])", FaultKind: "http_503", FaultPhase: "before"},
+		{Endpoint: "send", Layer: biz, Code: 0, Fault: "http_503 (faults[0])", FaultKind: "http_503", FaultPhase: "before"},
+		{Endpoint: "send", Layer: biz, Code: 0, Fault: "latency 1s + truncated (slow)", FaultKind: "truncated", FaultPhase: "after"},
 		{Endpoint: "send", Layer: biz, Code: 0, Fault: "latency 200ms (faults[2])"},
 		{Endpoint: "send", Layer: biz, Code: 0, Warnings: []store.Warning{sandboxToken, opened}},
 		{Endpoint: "send", Layer: biz, Code: 90001, Warnings: []store.Warning{sandboxToken}},

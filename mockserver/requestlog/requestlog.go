@@ -78,7 +78,7 @@ func (h *Handler) WriteLine(e *store.Entry) bool {
 func Record(t time.Time, e *store.Entry) slog.Record {
 	rec := slog.NewRecord(t, slog.LevelInfo, "request", 0)
 	outcome := e.Outcome()
-	if kind := e.FaultKind(); kind != "" {
+	if kind := e.FaultKind; kind != "" {
 		// The client never read the decided answer: the line says what it got, and where.
 		outcome = "fault " + kind
 		rec.AddAttrs(slog.String("decided", e.Outcome()), slog.String("fault_phase", e.FaultPhase))
@@ -106,7 +106,7 @@ func appendRequestLine(b []byte, t time.Time, e *store.Entry, second *atomic.Poi
 	b = append(b, "time="...)
 	b = appendLogTime(b, t.Round(0), second)
 	b = append(b, " level=INFO msg=request"...)
-	kind := e.FaultKind()
+	kind := e.FaultKind
 	if kind != "" {
 		b = append(b, " decided="...)
 		b = appendOutcome(b, e)

@@ -36,10 +36,10 @@ var requestLineEntries = []store.Entry{
 	{ID: "", App: "", Endpoint: "", Layer: "", Reason: "tab\there, newline\nthere, cr\r, nul\x00, del\x7f, backslash\\, equals=, quote\""},
 	{ID: "é", App: "中文", Endpoint: "send", Layer: "weird layer", Code: -1, Reason: "nbsp\u00a0 zero-width\u200b invalid\xff\xfe half\xe4\xb8 emoji😀 combining e\u0301 ideographic\u3000space"},
 	{ID: "x", Endpoint: "send", Layer: "Layer_ok", Code: 7, Reason: "plain"},
-	{ID: "x", Endpoint: "send", Layer: smartappmock.LayerBusiness, Fault: "http_503 (faults[0])", FaultPhase: "before", Reason: "r"},
-	{ID: "x", Endpoint: "send", Layer: smartappmock.LayerGateway, Code: 18, Fault: "latency 1.2s + truncated (faults[1]); cut after 10 bytes", FaultPhase: "after"},
+	{ID: "x", Endpoint: "send", Layer: smartappmock.LayerBusiness, Fault: "http_503 (faults[0])", FaultKind: "http_503", FaultPhase: "before", Reason: "r"},
+	{ID: "x", Endpoint: "send", Layer: smartappmock.LayerGateway, Code: 18, Fault: "latency 1.2s + truncated (faults[1]); cut after 10 bytes", FaultKind: "truncated", FaultPhase: "after"},
 	{ID: "x", Endpoint: "send", Layer: smartappmock.LayerBusiness, Fault: "latency 200ms (faults[0])", FaultPhase: ""},
-	{ID: "x", Endpoint: "send", Layer: smartappmock.LayerBusiness, Fault: "odd kind (x)", FaultPhase: "a b"},
+	{ID: "x", Endpoint: "send", Layer: smartappmock.LayerBusiness, Fault: "odd kind (x)", FaultKind: "odd kind", FaultPhase: "a b"},
 	{ID: "x", Endpoint: "push", Layer: smartappmock.LayerBusiness, Warnings: []store.Warning{{Kind: "a"}, {Kind: "b c"}, {Kind: ""}}},
 	{ID: "x", Endpoint: "push", Layer: smartappmock.LayerBusiness, Warnings: []store.Warning{{Kind: ""}}},
 }

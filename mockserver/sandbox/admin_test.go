@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/store"
@@ -232,6 +232,9 @@ func TestAdminAPI(t *testing.T) {
 			{http.MethodPost, "/__admin/apps/1001/messages", `{"openid":"x"}`, 400, `unknown field "openid"`},
 			{http.MethodPost, "/__admin/apps/1001/clock", `{"advance":"-1h"}`, 400, "only moves forward"},
 			{http.MethodPost, "/__admin/apps/1001/clock", `{"advance":"soon"}`, 400, "invalid duration"},
+			{http.MethodPost, "/__admin/apps/1001/clock", `{"advance":"900000h"}`, 400, "at most 876000h0m0s ahead"},
+			{http.MethodPost, "/__admin/apps/1001/clock", `{"advance":"525600h"}`, 200, ""},
+			{http.MethodPost, "/__admin/apps/1001/clock", `{"advance":"525600h"}`, 400, "(350400h0m0s left for app 1001)"},
 			{http.MethodPut, "/__admin/apps/1001/capability", ``, 400, "empty body"},
 			{http.MethodGet, "/__admin/nothing", "", 404, "no admin endpoint"},
 			{http.MethodDelete, "/__admin/rules", "", 405, "not allowed"},
@@ -247,10 +250,7 @@ func TestAdminAPI(t *testing.T) {
 
 func TestAdminToken(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Parse("t.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Parse(t, configtest.Strict)
 	srv, err := newSandboxAdmin(mockserver.Options{Config: cfg}, admin.Options{Token: "s3cret"})
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/store/redisstore"
@@ -31,10 +31,7 @@ func TestReplicaClocks_OnRedisTheStoresClockDecides(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cfg, err := config.Parse("t.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Parse(t, configtest.Strict)
 	replica := func(skew time.Duration) http.Handler {
 		sb, err := New(mockserver.Options{Config: cfg, Store: st, Now: func() time.Time { return time.Now().Add(skew) }}, admin.Options{})
 		if err != nil {

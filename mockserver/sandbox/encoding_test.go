@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
 )
@@ -49,9 +50,9 @@ func TestParameterEncodings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := testConfig
+			cfg := configtest.Strict
 			if tt.lenient {
-				cfg = strings.Replace(testConfig, "magic_values: true", "magic_values: true\n  lenient_json: true", 1)
+				cfg = strings.Replace(configtest.Strict, "magic_values: true", "magic_values: true\n  lenient_json: true", 1)
 			}
 			f := setup(t, cfg)
 			target := smartappmock.SendPath

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
 )
@@ -131,7 +132,7 @@ func TestExpiredToken_EntryKeepsItsApp(t *testing.T) {
 // TestWarnings_LenientJSON reads a form labelled JSON under lenient_json and says so.
 func TestWarnings_LenientJSON(t *testing.T) {
 	t.Parallel()
-	f := setup(t, strings.Replace(testConfig, "magic_values: true", "magic_values: true\n  lenient_json: true", 1))
+	f := setup(t, strings.Replace(configtest.Strict, "magic_values: true", "magic_values: true\n  lenient_json: true", 1))
 	req := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token=static-token-a", strings.NewReader(text("user-a", "hi").Encode()))
 	req.Header.Set("Content-Type", "application/json")
 	res := f.do(req)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/fault"
@@ -182,7 +184,7 @@ func wantStatusPage(status int) func(*http.Response, []byte, error) string {
 
 func TestFault_MagicValuesOff_OpenIDIsOrdinary(t *testing.T) {
 	t.Parallel()
-	f := setup(t, strings.Replace(testConfig, "magic_values: true", "magic_values: false", 1))
+	f := setup(t, strings.Replace(configtest.Strict, "magic_values: true", "magic_values: false", 1))
 	res := f.sendForm("static-token-a", text("fault_reset", "hi"))
 	if res.Status != 200 || res.Header.Get(fault.Header) != "" {
 		t.Errorf("status %d, fault header %q; want an ordinary answer", res.Status, res.Header.Get(fault.Header))
@@ -192,7 +194,7 @@ func TestFault_MagicValuesOff_OpenIDIsOrdinary(t *testing.T) {
 	}
 }
 
-const faultConfig = testConfig + `
+const faultConfig = configtest.Strict + `
 faults:
   - name: two-503s
     match: {open_id: plan-user}
@@ -225,182 +227,204 @@ func (f *fixture) statuses(n int, openID string) []int {
 
 func TestFault_Plans(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name   string
-		openID string
-		n      int
-		want   []int
-	}{
-		{"NextTwo503_ThenNormal", "plan-user", 4, []int{503, 503, 200, 200}},
-		{"SkipTwo_ThenOnce", "skip-user", 4, []int{200, 200, 500, 200}},
-		{"Unmatched_Untouched", "user-a", 2, []int{200, 200}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := setup(t, faultConfig)
-			if diff := cmp.Diff(tc.want, f.statuses(tc.n, tc.openID)); diff != "" {
-				t.Errorf("statuses mismatch (-want +got):\n%s", diff)
-			}
-		})
-	}
+	eachStore(t, func(t *testing.T, k storeKind) {
+		tests := []struct {
+			name   string
+			openID string
+			n      int
+			want   []int
+		}{
+			{"NextTwo503_ThenNormal", "plan-user", 4, []int{503, 503, 200, 200}},
+			{"SkipTwo_ThenOnce", "skip-user", 4, []int{200, 200, 500, 200}},
+			{"Unmatched_Untouched", "user-a", 2, []int{200, 200}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				f := k.setup(t, faultConfig)
+				if diff := cmp.Diff(tc.want, f.statuses(tc.n, tc.openID)); diff != "" {
+					t.Errorf("statuses mismatch (-want +got):\n%s", diff)
+				}
+				// The journal keeps each answer's fault as a kind of its own, not only a sentence.
+				var want, got []string
+				for i, e := range f.journal(store.Query{}) {
+					kind := ""
+					if st := tc.want[len(tc.want)-1-i]; st != http.StatusOK {
+						kind = "http_" + strconv.Itoa(st)
+					}
+					want, got = append(want, kind), append(got, e.FaultKind)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("journal fault kinds, newest first (-want +got):\n%s", diff)
+				}
+			})
+		}
+	})
 }
 
 func TestFault_SeededProbability_ReplaysIdentically(t *testing.T) {
 	t.Parallel()
-	first := setup(t, faultConfig).statuses(60, "flaky-user")
-	second := setup(t, faultConfig).statuses(60, "flaky-user")
-	if diff := cmp.Diff(first, second); diff != "" {
-		t.Errorf("two runs with seed 42 differ (-first +second):\n%s", diff)
-	}
-	faulted := 0
-	for _, s := range first {
-		if s == 502 {
-			faulted++
+	eachStore(t, func(t *testing.T, k storeKind) {
+		first := k.setup(t, faultConfig).statuses(60, "flaky-user")
+		second := k.setup(t, faultConfig).statuses(60, "flaky-user")
+		if diff := cmp.Diff(first, second); diff != "" {
+			t.Errorf("two runs with seed 42 differ (-first +second):\n%s", diff)
 		}
-	}
-	if faulted < 6 || faulted > 30 {
-		t.Errorf("%d of 60 sends faulted with probability 0.3; want a share near 18: %v", faulted, first)
-	}
-	other := setup(t, strings.Replace(faultConfig, "seed: 42", "seed: 43", 1)).statuses(60, "flaky-user")
-	if cmp.Equal(first, other) {
-		t.Errorf("seed 43 replays seed 42 exactly: the seed is ignored")
-	}
-
-	// The admin API restarts the sources: the same server replays its run.
-	f := setup(t, faultConfig)
-	run1 := f.statuses(60, "flaky-user")
-	if code := f.admin(http.MethodPost, "/__admin/faults/reset", "", nil); code != 200 {
-		t.Fatalf("faults/reset: %d", code)
-	}
-	if diff := cmp.Diff(run1, f.statuses(60, "flaky-user")); diff != "" {
-		t.Errorf("after /__admin/faults/reset the run differs (-before +after):\n%s", diff)
-	}
-	if diff := cmp.Diff(first, run1); diff != "" {
-		t.Errorf("the same config on another server differs (-first +run1):\n%s", diff)
-	}
-	var seen []int
-	for _, e := range f.journal(store.Query{OpenID: "flaky-user"}) {
-		if e.Fault != "" {
-			if e.Fault != "http_502 (flaky)" {
-				t.Fatalf("journal fault = %q, want %q", e.Fault, "http_502 (flaky)")
+		faulted := 0
+		for _, s := range first {
+			if s == 502 {
+				faulted++
 			}
-			seen = append(seen, e.Status)
 		}
-	}
-	if len(seen) != 2*faulted {
-		t.Errorf("journal has %d faulted entries, want %d", len(seen), 2*faulted)
-	}
+		if faulted < 6 || faulted > 30 {
+			t.Errorf("%d of 60 sends faulted with probability 0.3; want a share near 18: %v", faulted, first)
+		}
+		other := k.setup(t, strings.Replace(faultConfig, "seed: 42", "seed: 43", 1)).statuses(60, "flaky-user")
+		if cmp.Equal(first, other) {
+			t.Errorf("seed 43 replays seed 42 exactly: the seed is ignored")
+		}
+
+		// The admin API restarts the sources: the same server replays its run.
+		f := k.setup(t, faultConfig)
+		run1 := f.statuses(60, "flaky-user")
+		if code := f.admin(http.MethodPost, "/__admin/faults/reset", "", nil); code != 200 {
+			t.Fatalf("faults/reset: %d", code)
+		}
+		if diff := cmp.Diff(run1, f.statuses(60, "flaky-user")); diff != "" {
+			t.Errorf("after /__admin/faults/reset the run differs (-before +after):\n%s", diff)
+		}
+		if diff := cmp.Diff(first, run1); diff != "" {
+			t.Errorf("the same config on another server differs (-first +run1):\n%s", diff)
+		}
+		var seen []int
+		for _, e := range f.journal(store.Query{OpenID: "flaky-user"}) {
+			if e.Fault != "" {
+				if e.Fault != "http_502 (flaky)" {
+					t.Fatalf("journal fault = %q, want %q", e.Fault, "http_502 (flaky)")
+				}
+				seen = append(seen, e.Status)
+			}
+		}
+		if len(seen) != 2*faulted {
+			t.Errorf("journal has %d faulted entries, want %d", len(seen), 2*faulted)
+		}
+	})
 }
 
 // TestFault_LatencyRange_Seeded runs in a synctest bubble: the latency is measured in fake time,
 // exactly, without sleeping.
 func TestFault_LatencyRange_Seeded(t *testing.T) {
 	t.Parallel()
-	cfgText := testConfig + `
+	eachStore(t, func(t *testing.T, k storeKind) {
+		cfgText := configtest.Strict + `
 faults:
   - match: {open_id: slow-user}
     latency: 100ms-2s
     seed: 7
 `
-	measure := func() []time.Duration {
-		var out []time.Duration
-		synctest.Test(t, func(t *testing.T) {
-			cfg, err := config.Parse("latency.yaml", []byte(cfgText))
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv, err := newSandbox(mockserver.Options{Config: cfg})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for range 5 {
-				req := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token=static-token-a", strings.NewReader(text("slow-user", "hi").Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				rec := httptest.NewRecorder()
-				start := time.Now()
-				srv.ServeHTTP(rec, req)
-				out = append(out, time.Since(start))
-				if rec.Code != 200 || rec.Header().Get(fault.Header) != "latency" {
-					t.Errorf("answer %d, fault header %q", rec.Code, rec.Header().Get(fault.Header))
+		measure := func() []time.Duration {
+			var out []time.Duration
+			synctest.Test(t, func(t *testing.T) {
+				cfg, err := config.Parse("latency.yaml", []byte(cfgText))
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			es, _ := srv.Core.Store().Journal(context.Background(), store.Query{OpenID: "slow-user", Limit: 1})
-			if len(es) != 1 || !strings.HasPrefix(es[0].Fault, "latency "+out[len(out)-1].String()+" (faults[0])") {
-				t.Errorf("journal = %+v, want the last latency %s", es, out[len(out)-1])
-			}
-		})
-		return out
-	}
-	a, b := measure(), measure()
-	if diff := cmp.Diff(a, b); diff != "" {
-		t.Errorf("latencies with seed 7 differ between runs (-first +second):\n%s", diff)
-	}
-	distinct := map[time.Duration]bool{}
-	for _, d := range a {
-		distinct[d] = true
-		if d < 100*time.Millisecond || d > 2*time.Second {
-			t.Errorf("latency %s outside 100ms-2s", d)
+				srv, err := newSandbox(mockserver.Options{Config: cfg})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range 5 {
+					req := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token=static-token-a", strings.NewReader(text("slow-user", "hi").Encode()))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					rec := httptest.NewRecorder()
+					start := time.Now()
+					srv.ServeHTTP(rec, req)
+					out = append(out, time.Since(start))
+					if rec.Code != 200 || rec.Header().Get(fault.Header) != "latency" {
+						t.Errorf("answer %d, fault header %q", rec.Code, rec.Header().Get(fault.Header))
+					}
+				}
+				es, _ := srv.Core.Store().Journal(context.Background(), store.Query{OpenID: "slow-user", Limit: 1})
+				if len(es) != 1 || !strings.HasPrefix(es[0].Fault, "latency "+out[len(out)-1].String()+" (faults[0])") {
+					t.Errorf("journal = %+v, want the last latency %s", es, out[len(out)-1])
+				}
+			})
+			return out
 		}
-	}
-	if len(distinct) < 3 {
-		t.Errorf("latencies %v are not drawn from the range", a)
-	}
+		a, b := measure(), measure()
+		if diff := cmp.Diff(a, b); diff != "" {
+			t.Errorf("latencies with seed 7 differ between runs (-first +second):\n%s", diff)
+		}
+		distinct := map[time.Duration]bool{}
+		for _, d := range a {
+			distinct[d] = true
+			if d < 100*time.Millisecond || d > 2*time.Second {
+				t.Errorf("latency %s outside 100ms-2s", d)
+			}
+		}
+		if len(distinct) < 3 {
+			t.Errorf("latencies %v are not drawn from the range", a)
+		}
+	})
 }
 
 func TestFault_AppFaults_OnlyThatApp(t *testing.T) {
 	t.Parallel()
-	cfg := strings.Replace(testConfig, "    foreign_open_ids: [user-of-b]\n", "    foreign_open_ids: [user-of-b]\n    faults:\n      - kind: http_504\n        times: 1\n", 1)
-	f := setup(t, cfg)
-	req := func(token, openID string) int {
-		r := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token="+token, strings.NewReader(text(openID, "hi").Encode()))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		rec := httptest.NewRecorder()
-		f.srv.ServeHTTP(rec, r)
-		return rec.Code
-	}
-	got := []int{req("static-token-c", "user-c"), req("static-token-a", "user-a"), req("static-token-a", "user-a")}
-	if diff := cmp.Diff([]int{200, 504, 200}, got); diff != "" {
-		t.Errorf("statuses mismatch (-want +got):\n%s", diff)
-	}
-	if es := f.journal(store.Query{App: "1001", Limit: 2}); len(es) != 2 || es[1].Fault != "http_504 (apps[0].faults[0])" {
-		t.Errorf("journal = %+v", es)
-	}
+	eachStore(t, func(t *testing.T, k storeKind) {
+		cfg := strings.Replace(configtest.Strict, "    foreign_open_ids: [user-of-b]\n", "    foreign_open_ids: [user-of-b]\n    faults:\n      - kind: http_504\n        times: 1\n", 1)
+		f := k.setup(t, cfg)
+		req := func(token, openID string) int {
+			r := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token="+token, strings.NewReader(text(openID, "hi").Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			f.srv.ServeHTTP(rec, r)
+			return rec.Code
+		}
+		got := []int{req("static-token-c", "user-c"), req("static-token-a", "user-a"), req("static-token-a", "user-a")}
+		if diff := cmp.Diff([]int{200, 504, 200}, got); diff != "" {
+			t.Errorf("statuses mismatch (-want +got):\n%s", diff)
+		}
+		if es := f.journal(store.Query{App: "1001", Limit: 2}); len(es) != 2 || es[1].Fault != "http_504 (apps[0].faults[0])" {
+			t.Errorf("journal = %+v", es)
+		}
+	})
 }
 
 func TestFault_AdminAPI(t *testing.T) {
 	t.Parallel()
-	f := setup(t, "")
-	var errBody admin.ErrorBody
-	if code := f.admin(http.MethodPut, "/__admin/faults", `{"faults":[{"kind":"http_418"}]}`, &errBody); code != 400 || !strings.Contains(errBody.Error, `request body:1: faults[0].kind: unknown fault kind "http_418"`) {
-		t.Errorf("bad fault: %d %q", code, errBody.Error)
-	}
-	if code := f.admin(http.MethodPut, "/__admin/faults", `{"faults":[{"name":"down","match":{"open_id":"user-a"},"kind":"http_503","times":1}]}`, nil); code != 200 {
-		t.Fatalf("PUT faults: %d", code)
-	}
-	if diff := cmp.Diff([]int{503, 200}, f.statuses(2, "user-a")); diff != "" {
-		t.Errorf("statuses mismatch (-want +got):\n%s", diff)
-	}
-	var view struct {
-		Faults []admin.FaultState `json:"faults"`
-	}
-	f.admin(http.MethodGet, "/__admin/faults", "", &view)
-	if len(view.Faults) != 1 || view.Faults[0].Matched != 2 || view.Faults[0].Injected != 1 || view.Faults[0].Label != "down" {
-		t.Errorf("GET faults = %+v", view)
-	}
-	if code := f.admin(http.MethodPost, "/__admin/reset", "", nil); code != 200 {
-		t.Fatal(code)
-	}
-	// A reset restores the configured state: the plan put through the admin API is gone with it.
-	if diff := cmp.Diff([]int{200, 200}, f.statuses(2, "user-a")); diff != "" {
-		t.Errorf("after /__admin/reset, statuses mismatch (-want +got):\n%s", diff)
-	}
-	if code := f.admin(http.MethodPut, "/__admin/faults", `{"faults":[]}`, nil); code != 200 {
-		t.Fatal(code)
-	}
-	if diff := cmp.Diff([]int{200}, f.statuses(1, "user-a")); diff != "" {
-		t.Errorf("with no faults, statuses mismatch (-want +got):\n%s", diff)
-	}
+	eachStore(t, func(t *testing.T, k storeKind) {
+		f := k.setup(t, "")
+		var errBody admin.ErrorBody
+		if code := f.admin(http.MethodPut, "/__admin/faults", `{"faults":[{"kind":"http_418"}]}`, &errBody); code != 400 || !strings.Contains(errBody.Error, `request body:1: faults[0].kind: unknown fault kind "http_418"`) {
+			t.Errorf("bad fault: %d %q", code, errBody.Error)
+		}
+		if code := f.admin(http.MethodPut, "/__admin/faults", `{"faults":[{"name":"down","match":{"open_id":"user-a"},"kind":"http_503","times":1}]}`, nil); code != 200 {
+			t.Fatalf("PUT faults: %d", code)
+		}
+		if diff := cmp.Diff([]int{503, 200}, f.statuses(2, "user-a")); diff != "" {
+			t.Errorf("statuses mismatch (-want +got):\n%s", diff)
+		}
+		var view struct {
+			Faults []admin.FaultState `json:"faults"`
+		}
+		f.admin(http.MethodGet, "/__admin/faults", "", &view)
+		if len(view.Faults) != 1 || view.Faults[0].Matched != 2 || view.Faults[0].Injected != 1 || view.Faults[0].Label != "down" {
+			t.Errorf("GET faults = %+v", view)
+		}
+		if code := f.admin(http.MethodPost, "/__admin/reset", "", nil); code != 200 {
+			t.Fatal(code)
+		}
+		// A reset restores the configured state: the plan put through the admin API is gone with it.
+		if diff := cmp.Diff([]int{200, 200}, f.statuses(2, "user-a")); diff != "" {
+			t.Errorf("after /__admin/reset, statuses mismatch (-want +got):\n%s", diff)
+		}
+		if code := f.admin(http.MethodPut, "/__admin/faults", `{"faults":[]}`, nil); code != 200 {
+			t.Fatal(code)
+		}
+		if diff := cmp.Diff([]int{200}, f.statuses(1, "user-a")); diff != "" {
+			t.Errorf("with no faults, statuses mismatch (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestAdminCA(t *testing.T) {
@@ -427,16 +451,13 @@ func TestAdminCA(t *testing.T) {
 func TestFault_Drip_PacedInFakeTime(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		cfg, err := config.Parse("drip.yaml", []byte(testConfig+`
+		cfg := configtest.Parse(t, configtest.Strict+`
 faults:
   - match: {open_id: user-a}
     kind: drip
     drip_interval: 10ms
     drip_bytes: 8
-`))
-		if err != nil {
-			t.Fatal(err)
-		}
+`)
 		srv, err := newSandbox(mockserver.Options{Config: cfg})
 		if err != nil {
 			t.Fatal(err)
@@ -463,10 +484,7 @@ faults:
 func TestReleaseFaults_EndsHeldRequestsAtOnce(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		cfg, err := config.Parse("held.yaml", []byte(testConfig))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := configtest.Parse(t, configtest.Strict)
 		srv, err := newSandbox(mockserver.Options{Config: cfg})
 		if err != nil {
 			t.Fatal(err)

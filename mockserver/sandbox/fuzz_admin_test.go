@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 )
 
@@ -38,10 +38,7 @@ func FuzzAdminJSON(f *testing.F) {
 	f.Add(uint8(3), `{"advance":"9999999999h"}`)
 	f.Add(uint8(4), `{}`)
 	f.Add(uint8(5), `{"a":1}{"b":2}`)
-	cfg, err := config.Parse("fuzz.yaml", []byte(testConfig))
-	if err != nil {
-		f.Fatal(err)
-	}
+	cfg := configtest.Parse(f, configtest.Strict)
 	// One server for every input: state left by one call is just more hostile input for the next.
 	srv, err := newSandbox(mockserver.Options{Config: cfg})
 	if err != nil {

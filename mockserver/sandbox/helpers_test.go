@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/observe"
@@ -47,36 +47,6 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// testConfig is a strict configuration with two apps.
-const testConfig = `
-version: 1
-policy:
-  apps: configured
-  tokens: issued
-  window: {mode: require_user_message, duration: 48h, max_replies: 5}
-  magic_values: true
-apps:
-  - id: "1001"
-    client_id: key-a
-    client_secret: secret-a
-    tokens: [static-token-a]
-    user_messages: [user-a]
-    foreign_open_ids: [user-of-b]
-  - id: "1002"
-    client_id: key-b
-    client_secret: secret-b
-    tokens: [static-token-b]
-    open_ids: [user-b, user-b2]
-    user_messages: [user-b]
-    capability: false
-  - id: "1003"
-    client_id: key-c
-    client_secret: secret-c
-    tokens: [static-token-c]
-    limits: {daily: 3, qps: 2}
-    user_messages: [user-c]
-`
-
 // fixture is a ready fake with its clock.
 type fixture struct {
 	t     *testing.T
@@ -84,7 +54,7 @@ type fixture struct {
 	clock *testClock
 }
 
-// setup returns a fake built from a YAML configuration ("" means testConfig).
+// setup returns a fake built from a YAML configuration ("" means configtest.Strict).
 func setup(t *testing.T, yamlConfig string) *fixture {
 	t.Helper()
 	return setupOpts(t, yamlConfig, nil)
@@ -94,12 +64,9 @@ func setup(t *testing.T, yamlConfig string) *fixture {
 func setupOpts(t *testing.T, yamlConfig string, change func(*mockserver.Options)) *fixture {
 	t.Helper()
 	if yamlConfig == "" {
-		yamlConfig = testConfig
+		yamlConfig = configtest.Strict
 	}
-	cfg, err := config.Parse(t.Name()+".yaml", []byte(yamlConfig))
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
+	cfg := configtest.Parse(t, yamlConfig)
 	clock := newTestClock()
 	opts := mockserver.Options{Config: cfg, Now: clock.Now}
 	if change != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
 // The browser tests drive headless Chromium (Debian's chromium package; .ci/setup.d/50-chromium.sh
@@ -33,6 +34,7 @@ import (
 
 func inboxChromium(t testing.TB) string {
 	t.Helper()
+	testenv.SkipIfShort(t, "starts Chromium")
 	path := os.Getenv("SMARTAPPMOCK_CHROMIUM")
 	if path == "" {
 		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {

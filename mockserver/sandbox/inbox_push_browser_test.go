@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/smartappmock/smartappmock/mockserver/push"
+	"github.com/smartappmock/smartappmock/baidupush"
 )
 
 // conversationBot is a bot for the inbox's conversation: it echoes the handshake, fails the first
@@ -27,11 +27,11 @@ func conversationBot(t *testing.T, f *inboxFake) *httptest.Server {
 	var wg sync.WaitGroup
 	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if e := r.URL.Query().Get(push.ParamEchoStr); e != "" {
+		if e := r.URL.Query().Get(baidupush.ParamEchoStr); e != "" {
 			_, _ = io.WriteString(w, e)
 			return
 		}
-		o, err := push.Open(push.Config{Token: "inbox-bot-token", Format: push.FormatJSON}, r.URL.Query(), body)
+		o, err := baidupush.Open(baidupush.Config{Token: "inbox-bot-token", Format: baidupush.FormatJSON}, r.URL.Query(), body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
@@ -46,7 +46,7 @@ func conversationBot(t *testing.T, f *inboxFake) *httptest.Server {
 			return
 		}
 		what := m.Content
-		if m.MsgType == push.MsgTypeImage {
+		if m.MsgType == baidupush.MsgTypeImage {
 			what = "a picture"
 		}
 		wg.Go(func() { f.send("tok-a", inboxText(m.FromUserName, "re: "+what)) })

@@ -24,8 +24,8 @@ func TestInboxEntries_FaultAndWarnings(t *testing.T) {
 	base := store.Entry{App: "1001", Endpoint: "send", Method: http.MethodPost, Path: smartappmock.SendPath,
 		OpenID: "user-a", MsgType: "text", Layer: smartappmock.LayerBusiness, Code: 0, Status: 200, Params: []store.Param{}}
 	entries := []store.Entry{base, base, base}
-	entries[0].Fault, entries[0].FaultPhase, entries[0].Status = "http_503 (faults[0])", "before", 503
-	entries[1].Fault, entries[1].FaultPhase = "truncated (faults[1])", "after"
+	entries[0].Fault, entries[0].FaultKind, entries[0].FaultPhase, entries[0].Status = "http_503 (faults[0])", "http_503", "before", 503
+	entries[1].Fault, entries[1].FaultKind, entries[1].FaultPhase = "truncated (faults[1])", "truncated", "after"
 	entries[2].Warnings = []store.Warning{warn}
 	for _, e := range entries {
 		if _, err := f.srv.Core.Store().Append(context.Background(), e); err != nil {
@@ -65,8 +65,8 @@ func TestInboxBrowser_WarningsAndFaults(t *testing.T) {
 	base := store.Entry{App: "1001", Endpoint: "send", Method: http.MethodPost, Path: smartappmock.SendPath,
 		OpenID: "user-a", MsgType: "text", Layer: smartappmock.LayerBusiness, Code: 0, Status: 200, Params: []store.Param{}}
 	entries := []store.Entry{base, base, base}
-	entries[0].Fault, entries[0].FaultPhase, entries[0].Status = "http_503 (faults[0])", "before", 503
-	entries[1].Fault, entries[1].FaultPhase = "truncated (faults[1])", "after"
+	entries[0].Fault, entries[0].FaultKind, entries[0].FaultPhase, entries[0].Status = "http_503 (faults[0])", "http_503", "before", 503
+	entries[1].Fault, entries[1].FaultKind, entries[1].FaultPhase = "truncated (faults[1])", "truncated", "after"
 	entries[2].Warnings = []store.Warning{warn}
 	for _, e := range entries {
 		if _, err := f.srv.Core.Store().Append(context.Background(), e); err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/journalfile"
 	"github.com/smartappmock/smartappmock/mockserver/observe"
@@ -56,10 +56,7 @@ func TestJournalFile_HoldsEveryEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Parse("jf.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Parse(t, configtest.Strict)
 	cfg.Policy.JournalCap = 3
 	st := memstore.New(3)
 	srv, err := newSandbox(mockserver.Options{Config: cfg, Store: st})

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver/observe"
 )
 
@@ -75,7 +76,7 @@ func TestMetrics_RegistryPerServer(t *testing.T) {
 // under the fault, never as the success the fake decided behind it.
 func TestMetrics_FaultedSendCountsUnderFault(t *testing.T) {
 	t.Parallel()
-	f := setup(t, testConfig+"faults:\n  - kind: http_503\n    times: 1\n")
+	f := setup(t, configtest.Strict+"faults:\n  - kind: http_503\n    times: 1\n")
 	if got := f.statuses(2, "user-a"); got[0] != http.StatusServiceUnavailable || got[1] != http.StatusOK {
 		t.Fatalf("statuses %v, want 503 then 200", got)
 	}

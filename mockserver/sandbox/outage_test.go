@@ -37,12 +37,12 @@ func (d *downStore) App(ctx context.Context, id string) (store.App, bool, error)
 	return d.Store.App(ctx, id)
 }
 
-// Send fails as a whole while down, as the one script of a send on a Redis that went away.
-func (d *downStore) Send(ctx context.Context, in store.SendInput) (store.SendResult, error) {
+// Lookup fails while down, as the first step of a send on a Redis that went away.
+func (d *downStore) Lookup(ctx context.Context, token, fallback string) (store.Lookup, error) {
 	if d.down.Load() {
-		return store.SendResult{}, errDown
+		return store.Lookup{}, errDown
 	}
-	return store.SendSteps(ctx, d, in)
+	return d.Store.Lookup(ctx, token, fallback)
 }
 
 func (d *downStore) Ping(ctx context.Context) error {

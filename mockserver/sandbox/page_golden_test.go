@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 )
@@ -20,10 +20,7 @@ import (
 // view, hostile values included, in testdata/inbox/. Run with -update after a deliberate change
 // to the page, and read the diff.
 func TestInboxPagesGolden(t *testing.T) {
-	cfg, err := config.Parse("inbox-golden.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Parse(t, configtest.Strict)
 	srv, err := newSandboxAdmin(mockserver.Options{Config: cfg, Now: newTestClock().Now, Version: "v1.2.3"}, admin.Options{Token: "adm"})
 	if err != nil {
 		t.Fatal(err)

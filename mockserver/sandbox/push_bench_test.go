@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 )
 
@@ -22,10 +22,7 @@ import (
 func BenchmarkUserWrites_AdminRoute(b *testing.B) {
 	for _, mode := range []string{"plain", "secure"} {
 		b.Run(mode, func(b *testing.B) {
-			cfg, err := config.Parse("bench.yaml", []byte(testConfig))
-			if err != nil {
-				b.Fatal(err)
-			}
+			cfg := configtest.Parse(b, configtest.Strict)
 			srv, err := newSandbox(mockserver.Options{Config: cfg})
 			if err != nil {
 				b.Fatal(err)

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/baidupush"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 )
 
 // FuzzUserWrites sends arbitrary bodies and open_ids to "the user writes", with pushes going to
@@ -23,16 +23,13 @@ func FuzzUserWrites(f *testing.F) {
 	f.Add("u1", `{"msg_type":"text","content":"x","faults":[{"kind":"wrong_signature"}]}`)
 	f.Add("", `{"msg_type":"voice"}`)
 	f.Add("u1", `[]`)
-	cfg, err := config.Parse("fuzz.yaml", []byte(testConfig))
-	if err != nil {
-		f.Fatal(err)
-	}
+	cfg := configtest.Parse(f, configtest.Strict)
 	srv, err := newSandbox(mockserver.Options{Config: cfg})
 	if err != nil {
 		f.Fatal(err)
 	}
 	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if e := r.URL.Query().Get(push.ParamEchoStr); e != "" {
+		if e := r.URL.Query().Get(baidupush.ParamEchoStr); e != "" {
 			_, _ = w.Write([]byte(e))
 			return
 		}

@@ -10,10 +10,11 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/memstore"
 	"github.com/smartappmock/smartappmock/store/redisstore"
@@ -44,10 +45,7 @@ func TestPush_ReplicasShareConfigAndMsgIDs(t *testing.T) {
 			st := tc.newStore(t)
 			var clients []*admin.Client
 			for range 2 {
-				c, err := config.Parse("replica.yaml", []byte(testConfig))
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := configtest.Parse(t, configtest.Strict)
 				srv, err := newSandbox(mockserver.Options{Config: c, Store: st})
 				if err != nil {
 					t.Fatal(err)
@@ -57,8 +55,8 @@ func TestPush_ReplicasShareConfigAndMsgIDs(t *testing.T) {
 				clients = append(clients, &admin.Client{BaseURL: hs.URL, HTTP: hs.Client()})
 			}
 			ctx := context.Background()
-			bot := newTestBot(t, push.Config{Token: botToken, Format: push.FormatJSON})
-			if _, err := clients[0].PutPush(ctx, "1001", config.Push{Config: push.Config{URL: bot.URL, Token: botToken, Format: push.FormatJSON}}); err != nil {
+			bot := newTestBot(t, baidupush.Config{Token: botToken, Format: baidupush.FormatJSON})
+			if _, err := clients[0].PutPush(ctx, "1001", config.Push{Config: baidupush.Config{URL: bot.URL, Token: botToken, Format: baidupush.FormatJSON}}); err != nil {
 				t.Fatalf("PutPush on replica 0: %v", err)
 			}
 			view, err := clients[1].Push(ctx, "1001")
@@ -67,13 +65,13 @@ func TestPush_ReplicasShareConfigAndMsgIDs(t *testing.T) {
 			}
 			var ids []int64
 			for i := range 4 {
-				ans, err := clients[i%2].UserWrites(ctx, "1001", "u1", admin.UserWrites{PushMessage: admin.PushMessage{MsgType: push.MsgTypeText, Content: "hi"}})
+				ans, err := clients[i%2].UserWrites(ctx, "1001", "u1", admin.UserWrites{PushMessage: admin.PushMessage{MsgType: baidupush.MsgTypeText, Content: "hi"}})
 				if err != nil || ans.Outcome != "delivered" {
 					t.Fatalf("UserWrites on replica %d = %+v, %v", i%2, ans, err)
 				}
 				ids = append(ids, ans.Results[0].MsgID)
 			}
-			want := []int64{admin.MsgIDBase + 1, admin.MsgIDBase + 2, admin.MsgIDBase + 3, admin.MsgIDBase + 4}
+			want := []int64{mockserver.MsgIDBase + 1, mockserver.MsgIDBase + 2, mockserver.MsgIDBase + 3, mockserver.MsgIDBase + 4}
 			if diff := cmp.Diff(want, ids); diff != "" {
 				t.Errorf("MsgIds across replicas mismatch (-want +got):\n%s", diff)
 			}
@@ -81,7 +79,7 @@ func TestPush_ReplicasShareConfigAndMsgIDs(t *testing.T) {
 			bot.mu.Lock()
 			bot.echo = func(string) string { return "nope" }
 			bot.mu.Unlock()
-			_, err = clients[1].PutPush(ctx, "1001", config.Push{Config: push.Config{URL: bot.URL, Token: botToken}})
+			_, err = clients[1].PutPush(ctx, "1001", config.Push{Config: baidupush.Config{URL: bot.URL, Token: botToken}})
 			var ae *admin.Error
 			if !errors.As(err, &ae) || ae.Status != http.StatusUnprocessableEntity {
 				t.Errorf("PutPush to a bot that does not echo = %v; want HTTP 422", err)

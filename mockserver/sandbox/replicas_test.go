@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store/memstore"
 )
@@ -19,7 +20,7 @@ import (
 // either restarts them.
 func TestReplicasShareOneStore(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig + `
+	cfg := configtest.Strict + `
 rules:
   - name: twice
     match: {open_id: user-a}

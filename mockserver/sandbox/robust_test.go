@@ -23,6 +23,7 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/memstore"
@@ -132,7 +133,7 @@ func TestHostileInput_AnswersAndKeepsServing(t *testing.T) {
 		{name: "GarbageContentType_BodyIgnored", contentType: ";;;=\x01", body: text("user-a", "hi").Encode(), want: "business 3001"},
 		{name: "BrokenMultipart_Errno3001", contentType: "multipart/form-data; boundary=zz", body: "--zz\r\nContent-Disposition: form-data; name=\"open_id\"\r\n\r\nuser-a", want: "business 3001"},
 		{name: "DuplicateTokens_FirstWins", query: "access_token=static-token-a&access_token=nope", contentType: "application/x-www-form-urlencoded", body: text("user-a", "hi").Encode(), want: "business 0"},
-		{name: "ManyRepeatedParameters_BeyondTheCap", contentType: "application/x-www-form-urlencoded", body: text("user-a", "hi").Encode() + strings.Repeat("&open_id=x", 20000), want: "business 3001"}, // more than MaxParams: refused, not parsed (issue 16),
+		{name: "ManyRepeatedParameters_BeyondTheCap", contentType: "application/x-www-form-urlencoded", body: text("user-a", "hi").Encode() + strings.Repeat("&open_id=x", 20000), want: "business 3001"}, // more than MaxParams: refused, not parsed,
 		{name: "VeryLongContent_Accepted", contentType: "application/x-www-form-urlencoded", body: text("user-a", long).Encode(), want: "business 0"},
 		{name: "VeryLongOpenID_Window", contentType: "application/x-www-form-urlencoded", body: text(long, "hi").Encode(), want: "business 90001"},
 		{name: "VeryLongMsgType_Errno3001", contentType: "application/x-www-form-urlencoded", body: "user_type=1&open_id=user-a&content=hi&msg_type=" + long, want: "business 3001"},
@@ -187,10 +188,7 @@ func TestHostileInput_AnswersAndKeepsServing(t *testing.T) {
 // MaxTenants apps, evicts the idle ones, never a configured app, and its journal stays bounded.
 func TestTokenFlood_TenantsBounded(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Parse("flood.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Parse(t, configtest.Strict)
 	cfg.Policy.Tokens = config.TokensSandbox
 	cfg.Policy.Window.Mode = config.WindowOpenOnFirstSend
 	const maxTenants = 64
@@ -250,10 +248,7 @@ func TestTokenFlood_TenantsBounded(t *testing.T) {
 // most MaxTokens issued tokens, the newest still work, configured tokens are never dropped.
 func TestTokenFlood_IssuedTokensBounded(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Parse("flood.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Parse(t, configtest.Strict)
 	st := memstore.NewWithLimits(0, memstore.Limits{MaxTokens: 10})
 	srv, err := newSandbox(mockserver.Options{Config: cfg, Store: st})
 	if err != nil {
@@ -387,10 +382,7 @@ func TestHeaderNames_AreCanonical(t *testing.T) {
 func TestLogLine_CarriesTheRequestID(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	cfg, err := config.Parse("log.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Parse(t, configtest.Strict)
 	srv, err := newSandbox(mockserver.Options{Config: cfg, Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
 	if err != nil {
 		t.Fatal(err)

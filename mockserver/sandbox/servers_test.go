@@ -11,6 +11,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
@@ -37,8 +38,8 @@ func NewReplica(t *testing.T, st store.Store, cfg *config.Config) http.Handler {
 	return sb
 }
 
-// TestTwoServersOnOneRedisStore runs the two-server cases on Redis: each send is one
-// Store.Send script there (miniredis, and a redis-server of the test's own).
+// TestTwoServersOnOneRedisStore runs the two-server cases on Redis (miniredis, and a
+// redis-server of the test's own).
 func TestTwoServersOnOneRedisStore(t *testing.T) {
 	open := func(t *testing.T, url string) store.Store {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -54,6 +55,7 @@ func TestTwoServersOnOneRedisStore(t *testing.T) {
 		storetest.RunServers(t, func(t *testing.T) store.Store { return open(t, "redis://"+miniredis.RunT(t).Addr()) }, NewReplica)
 	})
 	t.Run("RedisServer", func(t *testing.T) {
+		testenv.SkipIfShort(t, "starts redis-server")
 		url := redistest.Start(t).URL()
 		storetest.RunServers(t, func(t *testing.T) store.Store { return open(t, url) }, NewReplica)
 	})

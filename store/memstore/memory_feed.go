@@ -11,7 +11,7 @@ import (
 // behind (the journal file, the inbox's live stream after a reconnect; each reads up to 512 a
 // call). The feed shares each entry's record with its app's journal; entries that only the feed
 // still holds (their app's journal has moved on) cost memory: with 4096, when the feed kept
-// copies of its own, the bench's loads peaked about 6 MB higher (issue 11).
+// copies of its own, the bench's loads peaked about 6 MB higher.
 const feedBacklog = 1024
 
 // feed numbers the entries of a Store and keeps the newest of them, in sequence order, for

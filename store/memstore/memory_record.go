@@ -14,12 +14,13 @@ import (
 // no pointers and is never changed once published. An app's journal ring and the live feed share
 // it, and the garbage collector marks it without scanning it: held as Entry values, the two rings'
 // strings and parameters were most of what a collection scanned of a busy fake's live heap, and
-// a second copy of every entry (issue 11).
+// a second copy of every entry.
 //
 // The layout: the sequence number (8 bytes, little-endian, first so that cursors read it without
 // decoding), the two times (zone, Unix seconds, nanoseconds: appendRecordTime), every string field
 // (a uvarint length, then the bytes), Code, Status and LatencyMicros (varints), then the
-// parameters and the warnings (a uvarint count plus one, 0 for nil, then each one's fields).
+// parameters and the warnings (a uvarint count plus one, 0 for nil, then each one's fields), and
+// the push attempt (0 for nil, else 1 and its fields: appendRecordPush).
 type record []byte
 
 // newRecord encodes e, in one allocation of the size it needs. Its sequence number is e.Seq;
@@ -38,6 +39,7 @@ func newRecord(e *store.Entry) record {
 	for i := range e.Warnings {
 		size += stringSize(e.Warnings[i].Kind) + stringSize(e.Warnings[i].Message)
 	}
+	size += pushSize(e.Push)
 	b := make([]byte, 8, size)
 	binary.LittleEndian.PutUint64(b, e.Seq)
 	b = appendRecordTime(b, e.Time)
@@ -65,13 +67,51 @@ func newRecord(e *store.Entry) record {
 		b = appendRecordString(b, e.Warnings[i].Kind)
 		b = appendRecordString(b, e.Warnings[i].Message)
 	}
-	return record(b)
+	return record(appendRecordPush(b, e.Push))
+}
+
+// appendRecordPush writes a push attempt: 0 for nil, else 1, MsgID, Attempt and Attempts
+// (varints), Mode, Duplicate (a byte), Answer, and the faults (a count as appendRecordCount
+// writes it, then each one).
+func appendRecordPush(b []byte, p *store.PushAttempt) []byte {
+	if p == nil {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	b = binary.AppendVarint(b, p.MsgID)
+	b = binary.AppendVarint(b, int64(p.Attempt))
+	b = binary.AppendVarint(b, int64(p.Attempts))
+	b = appendRecordString(b, p.Mode)
+	dup := byte(0)
+	if p.Duplicate {
+		dup = 1
+	}
+	b = append(b, dup)
+	b = appendRecordString(b, p.Answer)
+	b = appendRecordCount(b, len(p.Faults), p.Faults == nil)
+	for _, f := range p.Faults {
+		b = appendRecordString(b, f)
+	}
+	return b
+}
+
+// pushSize is how many bytes appendRecordPush writes for p.
+func pushSize(p *store.PushAttempt) int {
+	if p == nil {
+		return 1
+	}
+	n := 1 + varintSize(p.MsgID) + varintSize(int64(p.Attempt)) + varintSize(int64(p.Attempts)) +
+		stringSize(p.Mode) + 1 + stringSize(p.Answer) + uvarintSize(uint64(len(p.Faults))+1)
+	for _, f := range p.Faults {
+		n += stringSize(f)
+	}
+	return n
 }
 
 // recordStrings are the string fields of e, in the record's order.
-func recordStrings(e *store.Entry) [15]string {
-	return [15]string{e.ID, e.App, e.Token, e.Endpoint, e.Method, e.Path, e.ContentType, e.OpenID,
-		e.MsgType, string(e.Layer), e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultPhase}
+func recordStrings(e *store.Entry) [16]string {
+	return [16]string{e.ID, e.App, e.Token, e.Endpoint, e.Method, e.Path, e.ContentType, e.OpenID,
+		e.MsgType, string(e.Layer), e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultKind, e.FaultPhase}
 }
 
 // appendRecordTime writes t's zone (UTC, Local, or a fixed offset, its name not kept), its Unix
@@ -146,12 +186,13 @@ func (r record) entry() store.Entry {
 	e := store.Entry{Seq: r.seq()}
 	e.Time = d.time()
 	e.AppTime = d.time()
-	var strs [15]string
+	var strs [16]string
 	for i := range strs {
 		strs[i] = d.string()
 	}
 	e.ID, e.App, e.Token, e.Endpoint, e.Method, e.Path, e.ContentType, e.OpenID = strs[0], strs[1], strs[2], strs[3], strs[4], strs[5], strs[6], strs[7]
-	e.MsgType, e.Layer, e.OAuthError, e.Reason, e.Rule, e.Fault, e.FaultPhase = strs[8], smartappmock.Layer(strs[9]), strs[10], strs[11], strs[12], strs[13], strs[14]
+	e.MsgType, e.Layer, e.OAuthError, e.Reason, e.Rule = strs[8], smartappmock.Layer(strs[9]), strs[10], strs[11], strs[12]
+	e.Fault, e.FaultKind, e.FaultPhase = strs[13], strs[14], strs[15]
 	e.Code, e.Status, e.LatencyMicros = int(d.varint()), int(d.varint()), d.varint()
 	if n, ok := d.count(); ok {
 		e.Params = make([]store.Param, n)
@@ -165,7 +206,25 @@ func (r record) entry() store.Entry {
 			e.Warnings[i] = store.Warning{Kind: d.string(), Message: d.string()}
 		}
 	}
+	e.Push = d.push()
 	return e
+}
+
+// push reads what appendRecordPush wrote.
+func (d *recordDecoder) push() *store.PushAttempt {
+	if d.byte() == 0 {
+		return nil
+	}
+	p := &store.PushAttempt{MsgID: d.varint(), Attempt: int(d.varint()), Attempts: int(d.varint()), Mode: d.string()}
+	p.Duplicate = d.byte() == 1
+	p.Answer = d.string()
+	if n, ok := d.count(); ok {
+		p.Faults = make([]string, n)
+		for i := range p.Faults {
+			p.Faults[i] = d.string()
+		}
+	}
+	return p
 }
 
 // recordDecoder reads a record that newRecord wrote: its input is never malformed.

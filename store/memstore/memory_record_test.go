@@ -32,6 +32,7 @@ func TestRecord_RoundTrip(t *testing.T) {
 		Reason: "window: reply 6 of 5", Rule: "rules[0]", Fault: "latency 1.2s + http_503 (faults[0]); cut", FaultPhase: "after",
 		Warnings:      []store.Warning{{Kind: "open_on_first_send", Message: "window: opened by this send"}},
 		LatencyMicros: 1 << 33,
+		Push:          &store.PushAttempt{MsgID: 1_000_000_000_000_001, Attempt: 2, Attempts: 3, Mode: "secure", Duplicate: true, Answer: "success", Faults: []string{"duplicate", "delay"}},
 	}
 	tests := []struct {
 		name string
@@ -41,6 +42,9 @@ func TestRecord_RoundTrip(t *testing.T) {
 		{"Zero", store.Entry{}},
 		{"EmptyLists_NotNil", store.Entry{Params: []store.Param{}, Warnings: []store.Warning{}}},
 		{"NegativeNumbers", store.Entry{Code: -1, Status: -2, LatencyMicros: -3}},
+		{"PushOfAUserMessage_MsgIDAlone", store.Entry{Endpoint: store.EndpointUserMessage, Push: &store.PushAttempt{MsgID: 7}}},
+		{"PushWithoutFaults_NilNotEmpty", store.Entry{Push: &store.PushAttempt{Faults: []string{}}}},
+		{"PushNegativeNumbers", store.Entry{Push: &store.PushAttempt{MsgID: -1, Attempt: -2, Attempts: -3}}},
 		{"LocalTime", store.Entry{Time: time.Unix(1_800_000_000, 5).Local(), AppTime: time.Unix(1, 0)}},
 		{"FixedZone", store.Entry{Time: at.In(time.FixedZone("CST", 8*3600)), AppTime: at.In(time.FixedZone("", -(3*3600 + 30*60)))}},
 		{"ZoneOfSecondsAndMinusOneMinute", store.Entry{Time: at.In(time.FixedZone("", -90)), AppTime: at.In(time.FixedZone("", 3600+7))}},
@@ -95,8 +99,8 @@ func TestRecord_SetSeq(t *testing.T) {
 	}
 }
 
-// TestRecord_EveryFieldKept fills every field of an entry, and of its parameter and warning,
-// with a value of its own (found by reflection, so a field added to Entry later is filled too)
+// TestRecord_EveryFieldKept fills every field of an entry, and of its parameter, warning and push
+// attempt, with a value of its own (found by reflection, so a field added to Entry later is filled too)
 // and requires them all back: a field the record does not encode fails here.
 func TestRecord_EveryFieldKept(t *testing.T) {
 	t.Parallel()
@@ -127,6 +131,16 @@ func fillFields(t *testing.T, v reflect.Value, n int) {
 				fillFields(t, s.Index(j), k*10+j)
 			}
 			f.Set(s)
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+			s := reflect.MakeSlice(f.Type(), 2, 2)
+			for j := range 2 {
+				s.Index(j).SetString(v.Type().Field(i).Name + "-" + strconv.Itoa(k*10+j))
+			}
+			f.Set(s)
+		case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Struct:
+			p := reflect.New(f.Type().Elem())
+			fillFields(t, p.Elem(), k)
+			f.Set(p)
 		default:
 			t.Fatalf("field %s of %s: kind %s has no test value; teach fillFields and the record (memory_record.go)", v.Type().Field(i).Name, v.Type(), f.Kind())
 		}

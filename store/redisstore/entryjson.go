@@ -76,6 +76,9 @@ func appendEntryJSON(b []byte, e *store.Entry) ([]byte, error) {
 	if e.Fault != "" {
 		b = appendField(b, `,"fault":`, e.Fault)
 	}
+	if e.FaultKind != "" {
+		b = appendField(b, `,"fault_kind":`, e.FaultKind)
+	}
 	if e.FaultPhase != "" {
 		b = appendField(b, `,"fault_phase":`, e.FaultPhase)
 	}
@@ -93,7 +96,44 @@ func appendEntryJSON(b []byte, e *store.Entry) ([]byte, error) {
 	}
 	b = append(b, `,"latency_us":`...)
 	b = strconv.AppendInt(b, e.LatencyMicros, 10)
+	if e.Push != nil {
+		b = appendPushJSON(b, e.Push)
+	}
 	return append(b, '}'), nil
+}
+
+// appendPushJSON appends the "push" member of an entry, as encoding/json writes it.
+func appendPushJSON(b []byte, p *store.PushAttempt) []byte {
+	b = append(b, `,"push":{"msg_id":`...)
+	b = strconv.AppendInt(b, p.MsgID, 10)
+	if p.Attempt != 0 {
+		b = append(b, `,"attempt":`...)
+		b = strconv.AppendInt(b, int64(p.Attempt), 10)
+	}
+	if p.Attempts != 0 {
+		b = append(b, `,"attempts":`...)
+		b = strconv.AppendInt(b, int64(p.Attempts), 10)
+	}
+	if p.Mode != "" {
+		b = appendField(b, `,"mode":`, p.Mode)
+	}
+	if p.Duplicate {
+		b = append(b, `,"duplicate":true`...)
+	}
+	if p.Answer != "" {
+		b = appendField(b, `,"answer":`, p.Answer)
+	}
+	if len(p.Faults) > 0 {
+		b = append(b, `,"faults":[`...)
+		for i, f := range p.Faults {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendField(b, "", f)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 // appendJSONTime appends t as RFC 3339 with nanoseconds, as time.Time.MarshalJSON writes it, and

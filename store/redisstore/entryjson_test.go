@@ -21,10 +21,14 @@ func entryJSONCases() map[string]store.Entry {
 		OpenID: "u", MsgType: "text", Layer: "business", Code: 90001, OAuthError: "invalid_client", Status: 200,
 		Reason: "window: 5 of 5 replies", Rule: "r1", Fault: "http_503 (faults[0])", FaultPhase: "after",
 		Warnings:      []store.Warning{{Kind: "open_on_first_send", Message: "window: opened by this send"}, {Kind: "k\x00", Message: "bad \xff utf-8"}},
-		LatencyMicros: -7}
+		LatencyMicros: -7,
+		Push: &store.PushAttempt{MsgID: 1_000_000_000_000_001, Attempt: 2, Attempts: 3, Mode: "secure", Duplicate: true,
+			Answer: "success <b>\x00\xff", Faults: []string{"duplicate", "k\u2028"}}}
 	return map[string]store.Entry{
 		"zero":                   {},
 		"every field":            full,
+		"push of a user message": {Time: at, Endpoint: store.EndpointUserMessage, Push: &store.PushAttempt{MsgID: 7}},
+		"push with empty faults": {Time: at, Push: &store.PushAttempt{MsgID: -1, Attempt: -2, Attempts: -3, Faults: []string{}}},
 		"empty params":           {Params: []store.Param{}, Time: at, AppTime: at},
 		"empty warnings omitted": {Warnings: []store.Warning{}, Time: at},
 		"whole seconds":          {Time: time.Unix(1700000000, 0).UTC(), AppTime: time.Unix(1700000000, 0).In(time.FixedZone("", -3*3600-1800))},

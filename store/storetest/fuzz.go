@@ -19,7 +19,7 @@ func AddFuzzEntrySeeds(f *testing.F) {
 // FuzzEntry is a journal entry for a fuzz target of an entry encoding (the Redis store's JSON,
 // the in-memory store's records): every string field is one of s1 to s4, the time is sec and nsec
 // in a zone of zone seconds east of UTC (the app's time in UTC; with used, the time in Local and
-// a warning), and the numbers come from code and nsec.
+// a warning; without, a push attempt), and the numbers come from code and nsec.
 func FuzzEntry(s1, s2, s3, s4 string, sec, nsec int64, zone, code int, used bool) store.Entry {
 	at := time.Unix(sec, nsec).In(time.FixedZone("", zone%(200*3600)))
 	e := store.Entry{Seq: uint64(sec), ID: s1, Time: at, AppTime: at.UTC(), App: s4, Token: s2, Endpoint: s1, Method: s3,
@@ -29,6 +29,8 @@ func FuzzEntry(s1, s2, s3, s4 string, sec, nsec int64, zone, code int, used bool
 	if used {
 		e.Warnings = []store.Warning{{Kind: s4, Message: s3}}
 		e.Time = at.Local()
+	} else {
+		e.Push = &store.PushAttempt{MsgID: nsec, Attempt: code, Attempts: -code, Mode: s1, Answer: s2, Faults: []string{s3, s4}}
 	}
 	return e
 }

@@ -8,22 +8,71 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/smartappmock/smartappmock/examples/bots/internal/botcheck"
-	"github.com/smartappmock/smartappmock/mockserver/push"
+	"github.com/smartappmock/smartappmock/baidupush"
+	"github.com/smartappmock/smartappmock/contract/webhook"
 )
 
-// setup starts the bot under httptest with the botcheck credentials, replying to a fake
-// custom/send.
-func setup(t *testing.T) (*httptest.Server, *botcheck.FakeAPI) {
+// reply is one custom/send call the bot made.
+type reply struct {
+	AccessToken string     // the access_token of the query
+	Form        url.Values // user_type, open_id, msg_type, content
+}
+
+// sendRecorder is a custom/send endpoint that records every reply and answers errno 0.
+type sendRecorder struct {
+	URL string // the base URL to give the bot (SMARTAPPMOCK_BASE_URL)
+
+	mu      sync.Mutex
+	replies []reply
+}
+
+// newSendRecorder starts a sendRecorder, closed when the test ends.
+func newSendRecorder(t *testing.T) *sendRecorder {
 	t.Helper()
-	api := botcheck.NewFakeAPI(t)
+	f := &sendRecorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != sendPath || r.Method != http.MethodPost || r.ParseForm() != nil {
+			http.Error(w, "not custom/send", http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		f.replies = append(f.replies, reply{AccessToken: r.URL.Query().Get("access_token"), Form: r.PostForm})
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"errno":0,"msg":"success","data":{}}`)
+	}))
+	t.Cleanup(srv.Close)
+	f.URL = srv.URL
+	return f
+}
+
+// repliesTo returns the replies sent to openID so far.
+func (f *sendRecorder) repliesTo(openID string) []reply {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []reply
+	for _, r := range f.replies {
+		if r.Form.Get("open_id") == openID {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// setup starts the bot under httptest with the webhook kit's credentials (contract/webhook),
+// replying to a recording custom/send.
+func setup(t *testing.T) (*httptest.Server, *sendRecorder) {
+	t.Helper()
+	api := newSendRecorder(t)
+	e := webhook.Env{Token: webhook.Token, AESKey: webhook.AESKey, ClientID: webhook.ClientID, BaseURL: api.URL, AccessToken: webhook.AccessToken}
 	env := map[string]string{}
-	for _, kv := range botcheck.Env(api) {
+	for _, kv := range e.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
@@ -38,49 +87,37 @@ func setup(t *testing.T) (*httptest.Server, *botcheck.FakeAPI) {
 	return srv, api
 }
 
-func TestBot_PassesEveryCase(t *testing.T) {
-	t.Parallel()
-	srv, api := setup(t)
-	rs := botcheck.Run(t.Context(), srv.URL, api)
-	if failed := botcheck.Failed(rs); len(failed) != 0 {
-		t.Errorf("failed cases %v\n%s", failed, botcheck.Report(rs))
-	}
-	if len(rs) != len(botcheck.Cases()) {
-		t.Errorf("ran %d cases; want %d", len(rs), len(botcheck.Cases()))
-	}
-}
-
 func TestBot_RepliesToEachPush(t *testing.T) {
 	t.Parallel()
 	srv, api := setup(t)
-	body := func(c push.Config) push.Config { c.Envelope = push.EnvelopeBody; return c }
+	body := func(c baidupush.Config) baidupush.Config { c.Envelope = baidupush.EnvelopeBody; return c }
 	for i, tc := range []struct {
 		name        string
-		mode        push.Mode
-		format      push.Format
-		edit        func(push.Config) push.Config
+		mode        baidupush.Mode
+		format      baidupush.Format
+		edit        func(baidupush.Config) baidupush.Config
 		msgType     string
 		wantContent string
 	}{
-		{"PlainJSON", push.ModePlain, push.FormatJSON, nil, push.MsgTypeText, "You wrote: hi 0"},
-		{"PlainXML", push.ModePlain, push.FormatXML, nil, push.MsgTypeText, "You wrote: hi 1"},
-		{"SecureXML", push.ModeSecure, push.FormatXML, nil, push.MsgTypeText, "You wrote: hi 2"},
-		{"SecureJSONBodyEnvelope", push.ModeSecure, push.FormatJSON, body, push.MsgTypeText, "You wrote: hi 3"},
-		{"CompatibleJSON", push.ModeCompatible, push.FormatJSON, nil, push.MsgTypeText, "You wrote: hi 4"},
-		{"PlainXMLImage", push.ModePlain, push.FormatXML, nil, push.MsgTypeImage, "Thanks for the picture!"},
+		{"PlainJSON", baidupush.ModePlain, baidupush.FormatJSON, nil, baidupush.MsgTypeText, "You wrote: hi 0"},
+		{"PlainXML", baidupush.ModePlain, baidupush.FormatXML, nil, baidupush.MsgTypeText, "You wrote: hi 1"},
+		{"SecureXML", baidupush.ModeSecure, baidupush.FormatXML, nil, baidupush.MsgTypeText, "You wrote: hi 2"},
+		{"SecureJSONBodyEnvelope", baidupush.ModeSecure, baidupush.FormatJSON, body, baidupush.MsgTypeText, "You wrote: hi 3"},
+		{"CompatibleJSON", baidupush.ModeCompatible, baidupush.FormatJSON, nil, baidupush.MsgTypeText, "You wrote: hi 4"},
+		{"PlainXMLImage", baidupush.ModePlain, baidupush.FormatXML, nil, baidupush.MsgTypeImage, "Thanks for the picture!"},
 	} {
-		c := push.Config{URL: srv.URL, Token: botcheck.Token, EncodingAESKey: botcheck.AESKey, Mode: tc.mode, Format: tc.format}.WithDefaults(botcheck.ClientID)
+		c := baidupush.Config{URL: srv.URL, Token: webhook.Token, EncodingAESKey: webhook.AESKey, Mode: tc.mode, Format: tc.format}.WithDefaults(webhook.ClientID)
 		if tc.edit != nil {
 			c = tc.edit(c)
 		}
 		openID := "user-" + tc.name
-		m := push.Message{ToUserName: botcheck.AppID, FromUserName: openID, CreateTime: 1714036504, MsgType: tc.msgType, MsgID: int64(100 + i)}
-		if tc.msgType == push.MsgTypeText {
+		m := baidupush.Message{ToUserName: webhook.AppID, FromUserName: openID, CreateTime: 1714036504, MsgType: tc.msgType, MsgID: int64(100 + i)}
+		if tc.msgType == baidupush.MsgTypeText {
 			m.Content = "hi " + string(rune('0'+i))
 		} else {
 			m.PicURL = "https://example.com/p.png"
 		}
-		res := push.Deliver(t.Context(), srv.Client(), c, m)
+		res := baidupush.Deliver(t.Context(), srv.Client(), c, m)
 		if !res.Delivered() || len(res.Attempts) != 1 || res.Attempts[0].Body != "success" {
 			t.Errorf("%s: Deliver = %+v; want acknowledged with success on the first attempt", tc.name, res)
 			continue
@@ -91,17 +128,17 @@ func TestBot_RepliesToEachPush(t *testing.T) {
 			t.Errorf("%s: %d replies; want 1", tc.name, len(got))
 			continue
 		}
-		if diff := cmp.Diff(want, got[0].Form); diff != "" || got[0].AccessToken != botcheck.AccessToken {
+		if diff := cmp.Diff(want, got[0].Form); diff != "" || got[0].AccessToken != webhook.AccessToken {
 			t.Errorf("%s: reply mismatch (-want +got):\n%s(access_token %q)", tc.name, diff, got[0].AccessToken)
 		}
 	}
 }
 
-func waitReplies(t *testing.T, api *botcheck.FakeAPI, openID string, n int) []botcheck.Reply {
+func waitReplies(t *testing.T, api *sendRecorder, openID string, n int) []reply {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		got := api.RepliesTo(openID)
+		got := api.repliesTo(openID)
 		if len(got) >= n || time.Now().After(deadline) {
 			return got
 		}
@@ -112,34 +149,34 @@ func waitReplies(t *testing.T, api *botcheck.FakeAPI, openID string, n int) []bo
 func TestBot_RefusesWithoutActing(t *testing.T) {
 	t.Parallel()
 	srv, api := setup(t)
-	secure := push.Config{URL: srv.URL, Token: botcheck.Token, EncodingAESKey: botcheck.AESKey, Mode: push.ModeSecure, Format: push.FormatJSON}
+	secure := baidupush.Config{URL: srv.URL, Token: webhook.Token, EncodingAESKey: webhook.AESKey, Mode: baidupush.ModeSecure, Format: baidupush.FormatJSON}
 	otherKey := secure
 	otherKey.EncodingAESKey = strings.Repeat("Z", 43)
 	foreign := secure
 	foreign.ClientID = "someone-else"
 	for i, tc := range []struct {
 		name       string
-		c          push.Config
-		opts       []push.Option
+		c          baidupush.Config
+		opts       []baidupush.Option
 		wantStatus int
 		wantBody   string
 	}{
-		{"WrongSignature", secure.WithDefaults(botcheck.ClientID), []push.Option{push.WrongSignature()}, 403, "bad msg_signature"},
-		{"WrongPlainSignature", push.Config{URL: srv.URL, Token: "not-the-token", Format: push.FormatXML}, nil, 403, "bad signature"},
+		{"WrongSignature", secure.WithDefaults(webhook.ClientID), []baidupush.Option{baidupush.WrongSignature()}, 403, "bad msg_signature"},
+		{"WrongPlainSignature", baidupush.Config{URL: srv.URL, Token: "not-the-token", Format: baidupush.FormatXML}, nil, 403, "bad signature"},
 		// Decrypting with the wrong key gives garbage: the padding or the length check trips.
-		{"WrongKey", otherKey.WithDefaults(botcheck.ClientID), nil, 400, ""},
+		{"WrongKey", otherKey.WithDefaults(webhook.ClientID), nil, 400, ""},
 		{"ForeignTrailingID", foreign, nil, 403, `trailing id "someone-else" is not ours`},
 	} {
 		openID := "refused-" + tc.name
-		m := push.Message{ToUserName: botcheck.AppID, FromUserName: openID, CreateTime: 1, MsgType: "text", Content: "x", MsgID: int64(200 + i)}
+		m := baidupush.Message{ToUserName: webhook.AppID, FromUserName: openID, CreateTime: 1, MsgType: "text", Content: "x", MsgID: int64(200 + i)}
 		c := tc.c
 		c.Retries = new(int)
-		res := push.Deliver(t.Context(), srv.Client(), c, m, tc.opts...)
+		res := baidupush.Deliver(t.Context(), srv.Client(), c, m, tc.opts...)
 		a := res.Attempts[0]
 		if res.Delivered() || a.Status != tc.wantStatus || !strings.Contains(a.Body, tc.wantBody) {
 			t.Errorf("%s: answer HTTP %d %q; want %d containing %q", tc.name, a.Status, a.Body, tc.wantStatus, tc.wantBody)
 		}
-		if got := api.RepliesTo(openID); len(got) != 0 {
+		if got := api.repliesTo(openID); len(got) != 0 {
 			t.Errorf("%s: %d replies; want none", tc.name, len(got))
 		}
 	}
@@ -206,7 +243,7 @@ func TestRun_ListensAnswersHandshakeAndStops(t *testing.T) {
 	if !ok {
 		t.Fatalf("first line %q; want bot listening on http://…", line)
 	}
-	if err := push.Handshake(t.Context(), nil, push.Config{URL: addr, Token: "tok"}); err != nil {
+	if err := baidupush.Handshake(t.Context(), nil, baidupush.Config{URL: addr, Token: "tok"}); err != nil {
 		t.Errorf("Handshake = %v; want nil", err)
 	}
 	cancel()

@@ -18,9 +18,11 @@ import (
 // SkipReason is the one line of a real-Redis test without redis-server.
 const SkipReason = "needs redis-server: apt-get install redis-server"
 
-// Need returns the path of redis-server; without it, it skips t, or fails t under CI=true.
+// Need returns the path of redis-server; without it, it skips t, or fails t under CI=true. Under
+// -short it skips t first.
 func Need(t testing.TB) string {
 	t.Helper()
+	testenv.SkipIfShort(t, "starts redis-server")
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		testenv.Missing(t, SkipReason)

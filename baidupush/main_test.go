@@ -1,0 +1,11 @@
+package baidupush
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package when a test leaves a goroutine behind (an unclosed answer body, a
+// server not closed).
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
