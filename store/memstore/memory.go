@@ -53,8 +53,8 @@ type Limits struct {
 	// MaxTenants is how many apps the store keeps; past it, the least recently used apps that are
 	// not pinned (configured apps and the app-less journal are) are evicted with their state.
 	MaxTenants int
-	// MaxTokens is how many issued tokens the store keeps; past it, the oldest are forgotten (and
-	// then answer error_code 110). Configured tokens (no expiry) are never dropped.
+	// MaxTokens is how many issued tokens the store keeps; past it, the oldest are forgotten (a
+	// lookup no longer finds them). Configured tokens (no expiry) are never dropped.
 	MaxTokens int
 	// MaxWindowsPerApp is how many open_id windows an app keeps; past it, expired windows and then
 	// the oldest are dropped.

@@ -16,37 +16,19 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/store"
 )
 
 // NewServer builds one server (a replica) of the fake, with its admin API open, on st.
 type NewServer func(t *testing.T, st store.Store, cfg *config.Config) http.Handler
 
-// serversConfig is what every replica of the two-server cases loads.
-const serversConfig = `
-version: 1
-policy:
-  apps: configured
-  tokens: issued
-  window: {mode: require_user_message, duration: 48h, max_replies: 5}
-  magic_values: true
-apps:
-  - id: "1001"
-    client_id: key-a
-    client_secret: secret-a
-    tokens: [static-token-a]
-    user_messages: [user-a]
-`
-
 // RunServers runs the cases of two servers (replicas) sharing one store: what one server counts,
 // the other sees; what one is told through its admin API, the other does at its next request.
 func RunServers(t *testing.T, newStore func(t *testing.T) store.Store, newServer NewServer) {
 	start := func(t *testing.T, st store.Store) *httptest.Server {
 		t.Helper()
-		cfg, err := config.Parse("replica.yaml", []byte(serversConfig))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := configtest.Parse(t, configtest.Strict)
 		hs := httptest.NewServer(newServer(t, st, cfg))
 		t.Cleanup(hs.Close)
 		return hs
