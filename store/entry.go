@@ -107,7 +107,7 @@ func (e *Entry) OK() bool {
 	return (e.Layer == smartappmock.LayerBusiness && e.Code == 0) || (e.Layer == smartappmock.LayerOAuth && e.OAuthError == "")
 }
 
-// Outcome renders the answer as "business 3001", "gateway 110", "oauth ok" or "oauth invalid_client".
+// Outcome renders the answer as "<layer> <code>" ("business 0"), "oauth ok" or "oauth <error>".
 func (e *Entry) Outcome() string {
 	if e.Layer == smartappmock.LayerOAuth {
 		if e.OAuthError == "" {
@@ -125,8 +125,8 @@ type Query struct {
 	// Endpoint is an Entry.Endpoint value: "send", "sendbytp", "token", "tp_token",
 	// "tp_preauthcode", "tp_oauth", "unknown", "push" or "user_message".
 	Endpoint string
-	// Outcome is "ok", "error", a code ("3001", "110"), "layer code" ("business 3001") or an
-	// OAuth error ("invalid_client").
+	// Outcome is "ok", "error", a code ("<code>"), "<layer> <code>" or an OAuth error
+	// ("invalid_client").
 	Outcome string
 	// Before and After are cursors: only entries with After < Seq < Before (0: no bound).
 	Before, After uint64

@@ -19,17 +19,16 @@ import (
 	"github.com/smartappmock/smartappmock/store/memstore"
 	"github.com/smartappmock/smartappmock/store/redisstore"
 	"github.com/smartappmock/smartappmock/store/redisstore/redistest"
-	"github.com/smartappmock/smartappmock/store/storetest"
 )
 
-// TestTwoServersOnOneMemoryStore runs the conformance suite's two-server cases: replicas of the
+// TestTwoServersOnOneMemoryStore runs the two-server cases (replicas_test.go): replicas of the
 // sandbox sharing one in-memory store.
 func TestTwoServersOnOneMemoryStore(t *testing.T) {
-	storetest.RunServers(t, func(*testing.T) store.Store { return memstore.New(100) }, NewReplica)
+	runReplicas(t, func(*testing.T) store.Store { return memstore.New(100) })
 }
 
-// NewReplica builds one sandbox on st, for storetest.RunServers.
-func NewReplica(t *testing.T, st store.Store, cfg *config.Config) http.Handler {
+// newReplica builds one sandbox on st, with its admin API open, for runReplicas.
+func newReplica(t *testing.T, st store.Store, cfg *config.Config) http.Handler {
 	t.Helper()
 	sb, err := sandbox.New(mockserver.Options{Config: cfg, Store: st}, admin.Options{})
 	if err != nil {
@@ -52,12 +51,12 @@ func TestTwoServersOnOneRedisStore(t *testing.T) {
 		return s
 	}
 	t.Run("Miniredis", func(t *testing.T) {
-		storetest.RunServers(t, func(t *testing.T) store.Store { return open(t, "redis://"+miniredis.RunT(t).Addr()) }, NewReplica)
+		runReplicas(t, func(t *testing.T) store.Store { return open(t, "redis://"+miniredis.RunT(t).Addr()) })
 	})
 	t.Run("RedisServer", func(t *testing.T) {
 		testenv.SkipIfShort(t, "starts redis-server")
 		url := redistest.Start(t).URL()
-		storetest.RunServers(t, func(t *testing.T) store.Store { return open(t, url) }, NewReplica)
+		runReplicas(t, func(t *testing.T) store.Store { return open(t, url) })
 	})
 }
 

@@ -3,7 +3,7 @@
 // contract (Lookup, TakeCounts, TakeReply's facts, TakeFault's policies, the plans' versions),
 // that its check-and-update operations are atomic, its journal and feed keep what they were
 // given, and seeding and resetting are plain, one-step data operations. RunShared adds the cases
-// of two handles on one store, and RunServers those of two servers sharing one store.
+// of two handles on one store. (Two servers of the fake on one store are the sandbox's tests.)
 package storetest
 
 import (

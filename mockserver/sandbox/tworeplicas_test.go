@@ -1,4 +1,4 @@
-package storetest
+package sandbox_test
 
 import (
 	"bufio"
@@ -15,17 +15,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/config/configtest"
 	"github.com/smartappmock/smartappmock/store"
 )
 
-// NewServer builds one server (a replica) of the fake, with its admin API open, on st.
-type NewServer func(t *testing.T, st store.Store, cfg *config.Config) http.Handler
-
-// RunServers runs the cases of two servers (replicas) sharing one store: what one server counts,
+// runReplicas runs the cases of two servers (replicas) sharing one store: what one server counts,
 // the other sees; what one is told through its admin API, the other does at its next request.
-func RunServers(t *testing.T, newStore func(t *testing.T) store.Store, newServer NewServer) {
+func runReplicas(t *testing.T, newStore func(t *testing.T) store.Store) {
+	newServer := newReplica
 	start := func(t *testing.T, st store.Store) *httptest.Server {
 		t.Helper()
 		cfg := configtest.Parse(t, configtest.Strict)
