@@ -305,7 +305,7 @@ func TestDeploy_ComposeScale(t *testing.T) {
 		t.Error("haproxy.cfg does not check the replicas' readiness (/__admin/ready)")
 	}
 	lb := cf.Services["lb"]
-	if !slices.Contains(lb.Volumes, "./deploy/compose/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro") || !slices.Contains(lb.Ports, "127.0.0.1:8080:8080") {
+	if !slices.Contains(lb.Volumes, "./deploy/compose/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro") || !slices.Contains(lb.Ports, "127.0.0.1:${SMARTAPPMOCK_PORT:-8080}:8080") {
 		t.Errorf("the lb service does not mount haproxy.cfg or publish 127.0.0.1:8080: %+v", lb)
 	}
 }
