@@ -10,7 +10,9 @@
 // It is a Go module of its own, so that the smartappmock module gains no dependency on
 // testcontainers-go. It needs a Docker API: Docker, or podman's socket (podman system service)
 // with DOCKER_HOST pointing at it and TESTCONTAINERS_RYUK_DISABLED=true where the Ryuk image
-// cannot be pulled.
+// cannot be pulled. Ports are published on 127.0.0.1 only; where the tests themselves run in a
+// container, testcontainers-go looks for them on the bridge's gateway, so set
+// TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 there.
 package smartappmock
 
 import (
