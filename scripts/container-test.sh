@@ -343,6 +343,11 @@ go build -o "$hostbin" ./cmd/smartappmock
 "$hostbin" contract verify --strict --target "$base" || fail "contract verify against the container failed"
 "$hostbin" contract run --target "$base" -- sh examples/shell/send.sh || fail "contract run --target against the container failed"
 ok "contract verify --strict and contract run --target pass"
+# docs/docker.md's admin API calls from the host.
+curl -fsS "$base/__admin/requests" | jq -e '.count > 0' >/dev/null || fail "GET /__admin/requests: an empty journal"
+curl -fsS "$base/__admin/apps" | jq -e '.apps | length > 0' >/dev/null || fail "GET /__admin/apps: no app"
+curl -fsS -o /dev/null -X POST "$base/__admin/reset" || fail "POST /__admin/reset failed"
+ok "admin API from the host: requests, apps, reset"
 
 say "graceful stop on SIGTERM (podman stop)"
 # The last request before the stop: its journal entry must be the file's last line.
