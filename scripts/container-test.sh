@@ -465,7 +465,9 @@ else
     go vet ./...
     # This machine has /.dockerenv, so testcontainers-go would look for the ports on the bridge's
     # gateway; the module publishes them on 127.0.0.1 only.
-    SMARTAPPMOCK_IMAGE=$image REDIS_IMAGE=$redis_standin TESTCONTAINERS_RYUK_DISABLED=true \
+    # SMARTAPPMOCK_IMAGE is left unset: the tests' default, smartappmock:latest (the docs' name),
+    # must find the image built above, localhost/smartappmock:latest.
+    REDIS_IMAGE=$redis_standin TESTCONTAINERS_RYUK_DISABLED=true \
       TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 CI=true go test -count=1 -v ./... >"$work/tc.log" 2>&1 ||
       { cat "$work/tc.log"; fail "the testcontainers module's tests failed"; }
     grep -E '^(--- |ok |PASS|FAIL)' "$work/tc.log"
