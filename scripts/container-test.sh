@@ -103,6 +103,13 @@ cleanup() {
     kill -KILL "$service_pid" 2>/dev/null
     wait "$service_pid" 2>/dev/null
   fi
+  # conmon keeps the monitor of an exec session (a health check) for up to 5 minutes after its
+  # container is gone, and then runs podman on this storage again, which would bring the directory
+  # back: end every process whose command line names this storage, by PID.
+  for d in /proc/[0-9]*; do
+    if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -- "$work/storage"; then kill "${d#/proc/}" 2>/dev/null; fi
+  done
+  sleep 1
   if [ -z "$keep" ]; then
     pm rmi --all --force >/dev/null 2>&1
     # Overlay mounts and network namespaces podman left behind would keep the directory busy.
@@ -232,7 +239,8 @@ mkdir -p "$root/etc/ssl/certs"
 cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
 import_root "$root" "$curl_standin" "ENV PATH=/usr/local/bin:/usr/bin:/bin" 'ENTRYPOINT ["curl"]' "USER 100:101"
 fi
-pm run --rm --network none "$curl_standin" --version | head -n 1 || true
+v=$(pm run --rm --network none "$curl_standin" --version) || fail "the curl stand-in does not run"
+echo "${v%%$'\n'*}"
 ok "stand-ins: $(pm images --format '{{.Repository}} {{.Size}}' | grep standin | tr '\n' ';')"
 
 # podman and buildah resolve no short names: the default builder image must be fully qualified.
@@ -301,7 +309,8 @@ pm run -d --name "smartappmock-$tag" -p "127.0.0.1:$port:8080" \
 healthy=$(wait_healthy "smartappmock-$tag" "$ts")
 curl -fsS -o /dev/null "$base/__admin/health" || fail "healthy, but $base/__admin/health does not answer from the host"
 echo "START TO HEALTHY: $healthy ms (podman run to the image's HEALTHCHECK passing)"
-pm logs "smartappmock-$tag" 2>/dev/null | grep -q "listening on http://.*:8080 (every interface; config: embedded default)" ||
+# Not `logs | grep -q`: under pipefail, grep's early exit can fail the pipeline (SIGPIPE).
+grep -q "listening on http://.*:8080 (every interface; config: embedded default)" <<<"$(pm logs "smartappmock-$tag" 2>/dev/null)" ||
   { pm logs "smartappmock-$tag"; fail "unexpected start line"; }
 # Start to healthy over several runs: the number the docs give.
 times=()
@@ -361,7 +370,7 @@ pm stop --time 10 "smartappmock-$tag" >/dev/null
 stop_ms=$(ms_since "$tstop")
 rc=$(pm inspect --format '{{.State.ExitCode}}' "smartappmock-$tag")
 [ "$rc" = 0 ] || { pm logs "smartappmock-$tag"; fail "exit status $rc after SIGTERM, want 0"; }
-pm logs "smartappmock-$tag" 2>&1 | grep -q 'shutting down' || fail "no 'shutting down' log line"
+grep -q 'shutting down' <<<"$(pm logs "smartappmock-$tag" 2>&1)" || fail "no 'shutting down' log line"
 jq -e . "$work/out/journal.ndjson" >/dev/null || fail "the journal file has a line that is not JSON"
 filelast=$(tail -n 1 "$work/out/journal.ndjson" | jq -r .id)
 [ "$filelast" = "$last" ] || fail "the journal file ends with request $filelast, the last request was $last"
@@ -379,7 +388,7 @@ pm run -d -p "127.0.0.1:$port:8080" \
   -e SMARTAPPMOCK_LOG_FORMAT=json -e SMARTAPPMOCK_ADMIN_TOKEN=ctest-admin \
   --name smartappmock "$image" >/dev/null
 echo "START TO HEALTHY: $(wait_healthy smartappmock "$ts") ms (mounted config)"
-pm logs smartappmock 2>/dev/null | grep -q "config: /etc/smartappmock/config.yaml)" || fail "the mounted config was not used"
+grep -q "config: /etc/smartappmock/config.yaml)" <<<"$(pm logs smartappmock 2>/dev/null)" || fail "the mounted config was not used"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/__admin/requests")" = 401 ] || fail "admin API without the token is not 401"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer ctest-admin' "$base/__admin/requests")" = 200 ] || fail "admin API with the token is not 200"
 SMARTAPP_API_BASE=$base "$busybox" sh deploy/compose/client.sh || fail "the compose client script failed"
@@ -407,7 +416,7 @@ else
   compose "$p" -f docker-compose.yml up --no-build --abort-on-container-exit --exit-code-from client client ||
     { compose "$p" -f docker-compose.yml logs; fail "docker compose up … client failed"; }
   compose_ms=$(ms_since "$tc")
-  compose "$p" -f docker-compose.yml logs smartappmock | grep -q '"msg":"request"' ||
+  grep -q '"msg":"request"' <<<"$(compose "$p" -f docker-compose.yml logs smartappmock)" ||
     { compose "$p" -f docker-compose.yml logs smartappmock; fail "docker compose logs smartappmock shows no request"; }
   curl -fsS "$base/__admin/requests" | jq -e '.count >= 2' >/dev/null || fail "the journal from the host lacks the client's sends"
   compose "$p" -f docker-compose.yml down --timeout 10
