@@ -106,8 +106,10 @@ cleanup() {
   # conmon keeps the monitor of an exec session (a health check) for up to 5 minutes after its
   # container is gone, and then runs podman on this storage again, which would bring the directory
   # back: end every process whose command line names this storage, by PID.
+  local d cmdline
   for d in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -- "$work/storage"; then kill "${d#/proc/}" 2>/dev/null; fi
+    cmdline=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline") || continue
+    [[ $cmdline == *"$work/storage"* ]] && kill "${d#/proc/}" 2>/dev/null
   done
   sleep 1
   if [ -z "$keep" ]; then
