@@ -196,50 +196,50 @@ ticker_pid=$!
 say "stand-in images: Go builder from $goroot, Redis, HAProxy and curl from Debian's binaries"
 have() { pm image exists "$1"; }
 if ! have "$go_standin"; then
-root=$work/root-go
-add_busybox "$root"
-mkdir -p "$root/usr/local" "$root/etc/ssl/certs" "$root/root" "$root/go"
-cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
-tar -C "$(dirname "$goroot")" --exclude="$(basename "$goroot")/test" -cf - "$(basename "$goroot")" | tar -C "$root/usr/local" -xf -
-[ "$goroot" = /usr/local/go ] || mv "$root/usr/local/$(basename "$goroot")" "$root/usr/local/go"
-import_root "$root" "$go_standin" \
-  "ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-  "ENV GOPATH=/go" "ENV GOTOOLCHAIN=local" "ENV HOME=/root" "WORKDIR /go"
+  root=$work/root-go
+  add_busybox "$root"
+  mkdir -p "$root/usr/local" "$root/etc/ssl/certs" "$root/root" "$root/go"
+  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+  tar -C "$(dirname "$goroot")" --exclude="$(basename "$goroot")/test" -cf - "$(basename "$goroot")" | tar -C "$root/usr/local" -xf -
+  [ "$goroot" = /usr/local/go ] || mv "$root/usr/local/$(basename "$goroot")" "$root/usr/local/go"
+  import_root "$root" "$go_standin" \
+    "ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    "ENV GOPATH=/go" "ENV GOTOOLCHAIN=local" "ENV HOME=/root" "WORKDIR /go"
 fi
 pm run --rm --network none "$go_standin" go version
 
 # Redis: the official image turns protected mode off (it listens for other containers without a
 # password); Debian's binary has it on, so the stand-in's entrypoint passes --protected-mode no.
 if ! have "$redis_standin"; then
-root=$work/root-redis
-add_busybox "$root"
-copy_with_libs "$root" "$redis_server" "$redis_cli"
-mkdir -p "$root/usr/local/bin" "$root/data"
-printf '#!/bin/sh\nif [ "$1" = redis-server ]; then shift; exec redis-server --protected-mode no "$@"; fi\nexec "$@"\n' \
-  >"$root/usr/local/bin/docker-entrypoint.sh"
-chmod 755 "$root/usr/local/bin/docker-entrypoint.sh"
-import_root "$root" "$redis_standin" "ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/bin" "WORKDIR /data" \
-  'ENTRYPOINT ["docker-entrypoint.sh"]' 'CMD ["redis-server"]' "EXPOSE 6379"
+  root=$work/root-redis
+  add_busybox "$root"
+  copy_with_libs "$root" "$redis_server" "$redis_cli"
+  mkdir -p "$root/usr/local/bin" "$root/data"
+  printf '#!/bin/sh\nif [ "$1" = redis-server ]; then shift; exec redis-server --protected-mode no "$@"; fi\nexec "$@"\n' \
+    >"$root/usr/local/bin/docker-entrypoint.sh"
+  chmod 755 "$root/usr/local/bin/docker-entrypoint.sh"
+  import_root "$root" "$redis_standin" "ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/bin" "WORKDIR /data" \
+    'ENTRYPOINT ["docker-entrypoint.sh"]' 'CMD ["redis-server"]' "EXPOSE 6379"
 fi
 
 # HAProxy: the official image runs haproxy -W -db -f /usr/local/etc/haproxy/haproxy.cfg.
 if ! have "$haproxy_standin"; then
-root=$work/root-haproxy
-add_busybox "$root"
-copy_with_libs "$root" "$haproxy_bin"
-mkdir -p "$root/usr/local/etc/haproxy" "$root/run/haproxy" "$root/var/lib/haproxy"
-import_root "$root" "$haproxy_standin" "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/bin" \
-  'CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]' "STOPSIGNAL SIGUSR1"
+  root=$work/root-haproxy
+  add_busybox "$root"
+  copy_with_libs "$root" "$haproxy_bin"
+  mkdir -p "$root/usr/local/etc/haproxy" "$root/run/haproxy" "$root/var/lib/haproxy"
+  import_root "$root" "$haproxy_standin" "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/bin" \
+    'CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]' "STOPSIGNAL SIGUSR1"
 fi
 
 # curl: curl and a POSIX shell with sed (deploy/compose/client.sh).
 if ! have "$curl_standin"; then
-root=$work/root-curl
-add_busybox "$root"
-copy_with_libs "$root" "$curl_bin"
-mkdir -p "$root/etc/ssl/certs"
-cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
-import_root "$root" "$curl_standin" "ENV PATH=/usr/local/bin:/usr/bin:/bin" 'ENTRYPOINT ["curl"]' "USER 100:101"
+  root=$work/root-curl
+  add_busybox "$root"
+  copy_with_libs "$root" "$curl_bin"
+  mkdir -p "$root/etc/ssl/certs"
+  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+  import_root "$root" "$curl_standin" "ENV PATH=/usr/local/bin:/usr/bin:/bin" 'ENTRYPOINT ["curl"]' "USER 100:101"
 fi
 v=$(pm run --rm --network none "$curl_standin" --version) || fail "the curl stand-in does not run"
 echo "${v%%$'\n'*}"
@@ -474,6 +474,7 @@ else
     [ -z "$unformatted" ] || fail "not gofmt-ed: $unformatted"
     go mod tidy -diff
     go vet ./...
+    go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
     # This machine has /.dockerenv, so testcontainers-go would look for the ports on the bridge's
     # gateway; the module publishes them on 127.0.0.1 only.
     # SMARTAPPMOCK_IMAGE is left unset: the tests' default, smartappmock:latest (the docs' name),
