@@ -10,24 +10,22 @@
 #
 # GO_IMAGE is the builder's base: any image with a Go toolchain matching go.mod and a POSIX shell.
 # It is fully qualified because podman and buildah do not assume Docker Hub for a short name.
-# CI builds this file with buildah and passes a local stand-in image built from the machine's own Go
+# CI builds this file with podman and passes a local stand-in image built from the machine's own Go
 # (scripts/container-test.sh), because base images cannot be pulled there.
+#
+# One image for every use: the in-memory sandbox by default, and the replicas of a shared sandbox on
+# Redis (SMARTAPPMOCK_STORE, docker-compose.scale.yml, deploy/k8s); the Redis client adds 2 MB.
 ARG GO_IMAGE=docker.io/library/golang:1.26
-# GO_TAGS are the build tags. The default, noredis, leaves the Redis client out of the binary: the
-# zero-config sandbox keeps its state in memory and the image stays under 15 MB. The image for a
-# shared team sandbox on Redis (docker-compose.scale.yml, deploy/k8s) is built with GO_TAGS empty.
-ARG GO_TAGS=noredis
 
 FROM ${GO_IMAGE} AS build
 ARG VERSION=dev
-ARG GO_TAGS
 WORKDIR /src
 ENV CGO_ENABLED=0
 # The module and build caches are cache mounts (BuildKit, buildah): a rebuild after a source change
 # downloads nothing and recompiles only what changed, and neither cache ends up in an image layer.
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    go build -trimpath -tags "${GO_TAGS}" -ldflags "-s -w -X main.version=${VERSION}" -o /out/smartappmock ./cmd/smartappmock \
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/smartappmock ./cmd/smartappmock \
  && /out/smartappmock version \
  && mkdir -p /out/etc/ssl/certs \
  && cp /etc/ssl/certs/ca-certificates.crt /out/etc/ssl/certs/ \
@@ -45,8 +43,8 @@ LABEL org.opencontainers.image.title="smartappmock" \
 COPY --from=build /out/etc/ /etc/
 COPY --from=build /out/smartappmock /smartappmock
 USER 65532:65532
-# SMARTAPPMOCK_CONFIG (a mounted file), SMARTAPPMOCK_ADMIN_TOKEN and SMARTAPPMOCK_LOG_FORMAT are
-# read at start; SMARTAPPMOCK_ADDR is also where the health check looks. The bare binary listens on
+# SMARTAPPMOCK_CONFIG (a mounted file), SMARTAPPMOCK_STORE, SMARTAPPMOCK_ADMIN_TOKEN and
+# SMARTAPPMOCK_LOG_FORMAT are read at start; SMARTAPPMOCK_ADDR is also where the health check looks. The bare binary listens on
 # 127.0.0.1:8080; inside a container that would be unreachable, so the image listens on every
 # interface of the container (publish it with -p 127.0.0.1:8080:8080 to keep it on your machine).
 ENV SMARTAPPMOCK_ADDR=0.0.0.0:8080

@@ -305,7 +305,7 @@ func TestDeploy_ComposeScale(t *testing.T) {
 		t.Error("haproxy.cfg does not check the replicas' readiness (/__admin/ready)")
 	}
 	lb := cf.Services["lb"]
-	if !slices.Contains(lb.Volumes, "./deploy/compose/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro") || !slices.Contains(lb.Ports, "127.0.0.1:8080:8080") {
+	if !slices.Contains(lb.Volumes, "./deploy/compose/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro") || !slices.Contains(lb.Ports, "127.0.0.1:${SMARTAPPMOCK_PORT:-8080}:8080") {
 		t.Errorf("the lb service does not mount haproxy.cfg or publish 127.0.0.1:8080: %+v", lb)
 	}
 }
@@ -329,4 +329,83 @@ func keys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestGitHubWorkflow_RunsCI: the workflow in .github/workflows runs the one CI command,
+// `bash .ci/run`, with CI=true, as root (setup.d installs packages and runs podman).
+func TestGitHubWorkflow_RunsCI(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../.github/workflows/ci.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		On   yaml.Node `yaml:"on"`
+		Jobs map[string]struct {
+			RunsOn string `yaml:"runs-on"`
+			Steps  []struct {
+				Uses string            `yaml:"uses"`
+				Run  string            `yaml:"run"`
+				Env  map[string]string `yaml:"env"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatalf(".github/workflows/ci.yml: %v", err)
+	}
+	if len(wf.Jobs) != 1 {
+		t.Fatalf("want one job, got %d", len(wf.Jobs))
+	}
+	for name, job := range wf.Jobs {
+		if !strings.HasPrefix(job.RunsOn, "ubuntu-") {
+			t.Errorf("job %s runs on %q, want an ubuntu runner (apt-get, podman)", name, job.RunsOn)
+		}
+		var runs []string
+		for _, s := range job.Steps {
+			if s.Run != "" {
+				runs = append(runs, s.Run)
+				if !strings.HasPrefix(s.Run, "sudo ") || !strings.HasSuffix(s.Run, "bash .ci/run") || s.Env["CI"] != "true" {
+					t.Errorf("step %q: want `sudo … bash .ci/run` with CI=true", s.Run)
+				}
+			}
+		}
+		if len(runs) != 1 {
+			t.Errorf("job %s runs %q, want exactly the one command bash .ci/run", name, runs)
+		}
+	}
+}
+
+// TestDocs_GitHubServicesExample: the services: example of docs/docker.md parses, publishes on
+// loopback, and keeps the image's own health check (a --health-cmd string would need a shell the
+// image lacks). The testcontainers module's TestGitHubServicesExample runs it against the image.
+func TestDocs_GitHubServicesExample(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../docs/docker.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)### As a CI service container.*?```yaml\n(.*?)```").FindSubmatch(data)
+	if m == nil {
+		t.Fatal("docs/docker.md has no yaml block under \"As a CI service container\"")
+	}
+	var wf struct {
+		Jobs map[string]struct {
+			Services map[string]struct {
+				Image   string   `yaml:"image"`
+				Ports   []string `yaml:"ports"`
+				Options string   `yaml:"options"`
+			} `yaml:"services"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(m[1], &wf); err != nil {
+		t.Fatalf("the services: example: %v", err)
+	}
+	svc, ok := wf.Jobs["test"].Services["smartappmock"]
+	if !ok {
+		t.Fatal("no jobs.test.services.smartappmock")
+	}
+	if !slices.Equal(svc.Ports, []string{"127.0.0.1:8080:8080"}) || strings.Contains(svc.Options, "--health-cmd") ||
+		!strings.Contains(svc.Options, "--health-interval") {
+		t.Errorf("service %+v: want ports [127.0.0.1:8080:8080], --health-interval and no --health-cmd", svc)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,6 +41,10 @@ func docSection(t *testing.T, page, name string) string {
 // TestREADMEWalkthrough runs every sh block of the README's walk-through against a fresh fake, in
 // order and in one shell (so $TOKEN carries over), and checks each output against the text block
 // that follows it. Times are compared as <TIME>.
+//
+// With SMARTAPPMOCK_TOUR_TARGET set to a base URL (http://127.0.0.1:18480), the tour runs against
+// that server instead, after POST /__admin/reset: scripts/container-test.sh points it at the image
+// running under podman.
 func TestREADMEWalkthrough(t *testing.T) {
 	needCurl(t)
 	testenv.Require(t, "bash", "apt-get install bash")
@@ -48,8 +53,22 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if len(blocks) < 6 {
 		t.Fatalf("found %d command/output pairs in the walk-through, want at least 6", len(blocks))
 	}
-	base, _, stop := startServe(t, []string{"--addr", "127.0.0.1:0"}, nil)
-	defer stop()
+	base := os.Getenv("SMARTAPPMOCK_TOUR_TARGET")
+	if base == "" {
+		b, _, stop := startServe(t, []string{"--addr", "127.0.0.1:0"}, nil)
+		defer stop()
+		base = b
+	} else {
+		resp, err := http.Post(base+"/__admin/reset", "", nil)
+		if err != nil {
+			t.Fatalf("SMARTAPPMOCK_TOUR_TARGET: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("SMARTAPPMOCK_TOUR_TARGET: POST /__admin/reset answered %s", resp.Status)
+		}
+		t.Logf("the tour runs against %s", base)
+	}
 	var script strings.Builder
 	for i, b := range blocks {
 		script.WriteString("echo '@@@" + strconv.Itoa(i) + "@@@'\n")

@@ -10,7 +10,7 @@ import (
 )
 
 // errNoRedis says why a build without Redis refuses a Redis store.
-var errNoRedis = errors.New("this build has no Redis store: it was built with -tags noredis, as the default Docker image is (2 MB smaller); build the image with --build-arg GO_TAGS= (docker-compose.scale.yml does), or install with go install")
+var errNoRedis = errors.New("this build has no Redis store: it was built with -tags noredis, which leaves the Redis client out (2 MB); build without it (the Docker image has the client), or install with go install")
 
 // openRedis refuses: this build leaves the Redis client out.
 func openRedis(context.Context, string, int, redisLog) (store.Store, func() error, error) {
