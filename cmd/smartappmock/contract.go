@@ -48,6 +48,13 @@ func contractCmd(ctx context.Context, args []string, getenv func(string) string,
 	case "verify":
 		return contractVerify(ctx, args[1:], stdout, stderr)
 	case "list":
+		if len(args) > 1 {
+			if isHelp(args[1]) {
+				fmt.Fprintln(stdout, "usage: smartappmock contract list   print the client cases: grade, name, what each checks")
+				return nil
+			}
+			return usageError{fmt.Sprintf("contract list: unexpected argument %q", args[1])}
+		}
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		for _, c := range contract.Cases() {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Grade, c.Name, c.Doc)

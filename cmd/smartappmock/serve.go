@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/smartappmock/smartappmock/config"
@@ -285,10 +286,30 @@ func buildVersion() string {
 	return "dev"
 }
 
+const configUsage = `usage:
+  smartappmock config check FILE   check a configuration file (YAML or JSON): exit 0 and a summary
+                                   when the fake would start with it, else the file, line and fix
+  smartappmock config default      print the embedded default configuration, a file to start from
+`
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
 // configCmd runs "config check FILE" and "config default".
 func configCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
+		fmt.Fprint(stderr, configUsage)
 		return usageError{"config: want 'config check FILE' or 'config default'"}
+	}
+	if isHelp(args[0]) || (len(args) > 1 && slices.ContainsFunc(args[1:], isHelp)) {
+		fmt.Fprint(stdout, configUsage)
+		return nil
 	}
 	switch args[0] {
 	case "default":
