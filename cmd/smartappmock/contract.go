@@ -105,7 +105,7 @@ func contractRun(ctx context.Context, args []string, getenv func(string) string,
 		}
 	}
 	s := contract.Suite{Target: *target, AdminToken: *adminToken, Strict: strict, Parallel: *parallel,
-		SlowHold: slow, SendTimeout: timeout, Endpoint: *endpoint}
+		SlowHold: slow, SendTimeout: timeout, Endpoint: *endpoint, Progress: progressTo(stderr)}
 	if *cases != "" {
 		s.Cases = strings.Split(*cases, ",")
 	}
@@ -152,6 +152,14 @@ func contractVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("contract verify: %w", err)
 	}
 	return finishReport(rep, *junit, strict, stdout)
+}
+
+// progressTo prints each finished case on w (stderr: stdout keeps the report alone), so a run of
+// a minute is not silent until its summary.
+func progressTo(w io.Writer) report.Progress {
+	return func(res report.Result, done, total int) {
+		fmt.Fprintln(w, "smartappmock contract:", report.ProgressLine(res, done, total))
+	}
 }
 
 // checkTargetURL refuses a --target that is not an http(s) URL, with the fix.

@@ -8,6 +8,16 @@ import (
 	"time"
 )
 
+// ProgressLine is the line that announces a finished case while a run goes on: done of total
+// cases are finished, res is the one that just did ("[3/24] PASS must text_delivered 1.2s").
+func ProgressLine(res Result, done, total int) string {
+	line := fmt.Sprintf("[%d/%d] %s %s %s %s", done, total, strings.ToUpper(string(res.Status)), res.Grade, res.Case, res.Elapsed.Round(time.Millisecond))
+	if res.Status != StatusPass && res.Reason != "" {
+		line += ": " + strings.SplitN(res.Reason, "\n", 2)[0]
+	}
+	return line
+}
+
 // WriteText writes the readable summary: one line per case, the reasons and diffs of failures,
 // and the totals.
 func (r *Report) WriteText(w io.Writer) error {

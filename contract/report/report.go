@@ -83,6 +83,10 @@ func (r *Report) Failed(g Grade) []string {
 	return out
 }
 
+// Progress is told of each case as it finishes: the result, how many cases are done (this one
+// included) and how many the run has. The kits call it from one goroutine at a time.
+type Progress func(res Result, done, total int)
+
 // Finding is one reason a case failed: the reason, and a line diff in the -want +got convention.
 type Finding struct {
 	Reason string

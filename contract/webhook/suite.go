@@ -47,6 +47,8 @@ type Suite struct {
 	Output io.Writer
 	// StartTimeout is how long a bot command may take to accept connections (default 30 s).
 	StartTimeout time.Duration
+	// Progress, when set, is told of each case as it finishes (report.ProgressLine words it).
+	Progress report.Progress
 }
 
 // startFake starts the kit's fake.
@@ -78,7 +80,7 @@ func (s Suite) RunHandler(ctx context.Context, newBot func(Env) http.Handler) (*
 	defer bot.Close()
 	start := time.Now()
 	rep := &report.Report{Title: "webhook handler"}
-	runCases(ctx, &kit{fake: fake, botURL: bot.URL + "/"}, cases, rep)
+	runCases(ctx, &kit{fake: fake, botURL: bot.URL + "/"}, cases, rep, s.Progress)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
 }
@@ -180,7 +182,7 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*report.Report, e
 	}
 	start := time.Now()
 	rep := &report.Report{Title: strings.Join(argv, " ")}
-	runCases(ctx, &kit{fake: fake, botURL: "http://" + addr + "/"}, cases, rep)
+	runCases(ctx, &kit{fake: fake, botURL: "http://" + addr + "/"}, cases, rep, s.Progress)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
 }

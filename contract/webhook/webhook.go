@@ -394,7 +394,7 @@ func (k *kit) sixthReply(ctx context.Context) []string {
 }
 
 // runCases runs the selected cases against the bot at botURL and fills in the report.
-func runCases(ctx context.Context, k *kit, cases []Case, rep *report.Report) {
+func runCases(ctx context.Context, k *kit, cases []Case, rep *report.Report, progress report.Progress) {
 	for _, c := range cases {
 		start := time.Now()
 		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -405,6 +405,9 @@ func runCases(ctx context.Context, k *kit, cases []Case, rep *report.Report) {
 			res.Status, res.Reason, res.Details = report.StatusFail, fs[0], strings.Join(fs, "\n")
 		}
 		rep.Results = append(rep.Results, res)
+		if progress != nil {
+			progress(res, len(rep.Results), len(cases))
+		}
 	}
 }
 
