@@ -58,7 +58,7 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	}
 	fs.TextVar(&f.logLevel, "log-level", f.logLevel, "log level: debug, info (one line per request), warn or error (env SMARTAPPMOCK_LOG_LEVEL)")
 	fs.StringVar(&f.journalFile, "journal-file", f.journalFile, "also append every journal entry to this file as NDJSON; empty: none (env SMARTAPPMOCK_JOURNAL_FILE)")
-	fs.StringVar(&f.profile, "profile", f.profile, "sandbox (the file's policy) or baidu (no leniency: configured apps and issued tokens only, a window only after a user message, no magic values) (env SMARTAPPMOCK_PROFILE)")
+	fs.StringVar(&f.profile, "profile", f.profile, "sandbox (the file's policy) or baidu (no leniency, whatever the file says: configured apps and issued tokens only, a window only after a user message, no magic values; forms labelled JSON read, as Baidu does) (env SMARTAPPMOCK_PROFILE)")
 	if err := f.tls.register(fs, getenv); err != nil {
 		return f, err
 	}
