@@ -251,7 +251,7 @@ expect() { # what got want
   [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
   ok "$1: $2"
 }
-expect "send" "$(post ctest-user "$tok")" '200 {"errno":0,"msg":"success","data":{}}'
+expect "send" "$(post ctest-user "$tok")" '200 {"errno":0,"msg":"success"}'
 r=$(post errno_90002 "$tok")
 expect "magic open_id errno_90002 (HTTP, errno)" "${r%% *} $(jq -r .errno <<<"${r#* }")" "200 90002"
 r=$(post ctest-user error_code_110)
