@@ -20,6 +20,7 @@ import (
 	"github.com/smartappmock/smartappmock/mockserver/observe"
 	"github.com/smartappmock/smartappmock/mockserver/requestlog"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // serveFlags are the settings of serve, from flags over environment over defaults.
@@ -192,8 +193,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		adminOpts.Health = sink.Err
 		metrics.WatchJournal(sink)
 	}
+	// The sandbox's leniency, where a team looks: a WARN line the first time each kind of warning
+	// answers an app, and the counts at shutdown.
+	leniency := observe.NewLeniency(logger)
+	observeEntry := func(e *store.Entry) {
+		metrics.Observe(e)
+		leniency.Observe(e)
+	}
 	sb, err := sandbox.New(
-		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: metrics.Observe},
+		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: observeEntry},
 		adminOpts)
 	if err != nil {
 		ln.Close()
@@ -242,6 +250,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		err = errors.Join(err, serr)
 	}
 	err = errors.Join(err, side.served())
+	if summary := leniency.Summary(); summary != "" {
+		logger.Warn(summary)
+	}
 	return err // the deferred closeJournal adds what the journal file could not take
 }
 
