@@ -233,7 +233,9 @@ func (s Suite) run(ctx context.Context, title string, drv driver) (*report.Repor
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return &report.Report{Title: title, Results: results, Elapsed: time.Since(start)}, nil
+	rep := &report.Report{Title: title, Results: results, Elapsed: time.Since(start)}
+	addWarnings(rep, trials)
+	return rep, nil
 }
 
 // progress counts a finished case in done and tells Progress; callers serialize it.

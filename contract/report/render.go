@@ -46,6 +46,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "    %s\n", l)
 		}
 	}
+	if len(r.Warnings) > 0 {
+		b.WriteString("\nwarnings: answers Baidu would not have given (X-Smartappmock-Warning; docs/fidelity.md)\n")
+		for _, w := range r.Warnings {
+			fmt.Fprintf(&b, "  %-20s %4d  %s\n", w.Kind, w.Count, w.Message)
+		}
+	}
 	fmt.Fprintf(&b, "\nmust: %d passed, %d failed, %d skipped; should: %d passed, %d failed, %d skipped; %s\n",
 		counts[GradeMust][StatusPass], counts[GradeMust][StatusFail], counts[GradeMust][StatusSkip],
 		counts[GradeShould][StatusPass], counts[GradeShould][StatusFail], counts[GradeShould][StatusSkip],
