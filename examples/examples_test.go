@@ -2,6 +2,7 @@ package examples
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,9 @@ import (
 	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/internal/testenv"
 )
+
+// TestMain names, after the tests, the programs whose absence skipped some (testenv.Report).
+func TestMain(m *testing.M) { os.Exit(testenv.Reporting(m).Run()) }
 
 // suite is the contract suite as the examples run it: shorter limits than the defaults, so that a
 // flawed client that loops is stopped sooner.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/smartappmock/smartappmock/internal/testenv"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
@@ -21,7 +22,7 @@ import (
 
 // TestMain lets testscript run this binary as the "smartappmock" command in scripts.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(testenv.Reporting(m), map[string]func(){
 		"smartappmock": main,
 	})
 }
