@@ -345,7 +345,8 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	conn := Conn{ClientID: app, ClientSecret: secret, TokenCache: filepath.Join(dir, "token"), Endpoint: h.s.Endpoint}
+	conn := Conn{ClientID: app, ClientSecret: secret, TokenCache: filepath.Join(dir, "token"), Endpoint: h.s.Endpoint,
+		AnswerTimeout: h.s.SlowHold / 2}
 	tp := h.s.Endpoint == EndpointSendByTP
 	if tp {
 		conn.PlatformKey, conn.PlatformTicket = "contract-tp-"+h.runID, "ticket-"+hex.EncodeToString(secretRnd[:4])

@@ -29,7 +29,7 @@ const contractUsage = `usage:
 
 The command runs once per message with SMARTAPP_BASE_URL, SMARTAPP_CLIENT_ID, SMARTAPP_CLIENT_SECRET,
 SMARTAPP_USER_TYPE, SMARTAPP_OPEN_ID, SMARTAPP_MSG_TYPE, SMARTAPP_CONTENT, SMARTAPP_PIC_URL,
-SMARTAPP_TOKEN_CACHE, SMARTAPP_CASE and SMARTAPP_ENDPOINT (with --endpoint sendbytp also
+SMARTAPP_TOKEN_CACHE, SMARTAPP_CASE, SMARTAPP_ENDPOINT and SMARTAPP_TIMEOUT (with --endpoint sendbytp also
 SMARTAPP_TP_CLIENT_ID, SMARTAPP_TP_TICKET and SMARTAPP_AUTH_CODE) in its environment; exit status 0 means delivered; an optional
 last line of JSON on stdout names the code it saw: {"errno":3001} or {"error_code":110}.
 `
