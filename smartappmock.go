@@ -179,6 +179,10 @@ const (
 	ErrnoCapabilityDisabled = 90002
 )
 
+// ErrnoTPInvalidParameter is the third-party platform's errno for a bad parameter (参数错误): its
+// token endpoint answers it for a missing or wrong platform key, ticket or secret.
+const ErrnoTPInvalidParameter = 40001
+
 // Gateway error codes.
 const (
 	CodeUnknown            = 1
