@@ -15,11 +15,12 @@ import (
 const envPrefix = "SMARTAPPMOCK_"
 
 // otherEnv are the SMARTAPPMOCK_ variables that are not serve settings: the ones `contract webhook`
-// gives a bot, and the ones the tests read. They are known, so never warned about.
+// gives a bot, and the ones the tests and CI read. They are known, so never warned about.
 var otherEnv = []string{
 	"SMARTAPPMOCK_BOT_PORT", "SMARTAPPMOCK_PUSH_TOKEN", "SMARTAPPMOCK_PUSH_AES_KEY", "SMARTAPPMOCK_PUSH_CLIENT_ID",
 	"SMARTAPPMOCK_BASE_URL", "SMARTAPPMOCK_ACCESS_TOKEN",
 	"SMARTAPPMOCK_CHROMIUM", "SMARTAPPMOCK_UPDATE_SCREENSHOT", "SMARTAPPMOCK_TEST_REDIS", "SMARTAPPMOCK_DEFAULT_TRANSPORT_SWAPPED",
+	"SMARTAPPMOCK_CI_RUN_DIR", // .ci/run's scratch folder, in the environment of everything CI starts
 }
 
 // envInHelp finds "env SMARTAPPMOCK_X" in serve's help.
