@@ -52,8 +52,10 @@ const (
 
 // Timing of the cases.
 const (
-	// ReplyWithin is how long a case waits for a reply that should come.
-	ReplyWithin = 3 * time.Second
+	// ReplyWithin is how long a case waits for a reply that should come. It is generous: a case
+	// ends as soon as the reply is there, and a bot started by an interpreter on a busy machine
+	// may take seconds; only a bot that never replies waits it out.
+	ReplyWithin = 10 * time.Second
 	// Settle is how long a case waits to be sure that no (further) reply is coming.
 	Settle = 400 * time.Millisecond
 	// AckWithin is Baidu's deadline for the bot's answer to a push.
