@@ -67,7 +67,7 @@ var warningFixes = map[WarningKind]struct {
 	WarnUnissuedToken:      {"policy.tokens: issued", true},
 	WarnUnconfiguredClient: {"policy.apps: configured", true},
 	WarnOpenOnFirstSend:    {"policy.window.mode: require_user_message", true},
-	WarnLenientJSON:        {"policy.lenient_json: false", false},
+	WarnLenientJSON:        {"policy.lenient_json: false (under the sandbox profile; --profile baidu keeps it on)", false},
 	WarnMagicValue:         {"policy.magic_values: false", true},
 	WarnRule:               {"remove the rule", false},
 	WarnSandboxPlatform:    {"policy.apps: configured", true},
