@@ -131,7 +131,14 @@ func (l *Leniency) Summary() string {
 		}
 	}
 	slices.Sort(parts)
-	s := fmt.Sprintf("%d answers succeeded only because the sandbox is lenient; warnings by kind: %s", l.succeeded, strings.Join(parts, ", "))
+	head := fmt.Sprintf("%d answers succeeded only because the sandbox is lenient", l.succeeded)
+	switch l.succeeded {
+	case 0:
+		head = "no answer succeeded only because the sandbox is lenient"
+	case 1:
+		head = "1 answer succeeded only because the sandbox is lenient"
+	}
+	s := head + "; warnings by kind: " + strings.Join(parts, ", ")
 	if profile {
 		s += "; --profile baidu makes them fail as Baidu would (docs/fidelity.md)"
 	}

@@ -47,4 +47,10 @@ func TestLeniency_OncePerAppAndKind_ThenCounted(t *testing.T) {
 	if diff := cmp.Diff(want, l.Summary()); diff != "" {
 		t.Errorf("Summary() mismatch (-want +got):\n%s", diff)
 	}
+
+	only := observe.NewLeniency(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
+	only.Observe(forced)
+	if got := only.Summary(); got != "no answer succeeded only because the sandbox is lenient; warnings by kind: magic_value 1 (app b); --profile baidu makes them fail as Baidu would (docs/fidelity.md)" {
+		t.Errorf("Summary() of a forced answer only = %q", got)
+	}
 }
