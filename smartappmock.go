@@ -124,12 +124,13 @@ func (r *SendRequest) Get(name string) (string, bool) {
 	return v.Text, v.Sent()
 }
 
-// BusinessEnvelope is the business-layer answer of the send endpoint, success included:
-// {"errno":0,"msg":"success","data":{}}.
+// BusinessEnvelope is the business-layer answer of the send endpoint, success included. As
+// Baidu's documentation shows them, a success has no data, {"errno":0,"msg":"success"}, and an
+// error an empty one, {"errno":3001,"msg":"请求参数有误","data":{}}: a nil Data is left out.
 type BusinessEnvelope struct {
 	Errno int            `json:"errno"`
 	Msg   string         `json:"msg"`
-	Data  map[string]any `json:"data"`
+	Data  map[string]any `json:"data,omitzero"`
 }
 
 // GatewayEnvelope is the gateway-layer answer (token problems, request limits):
@@ -177,6 +178,10 @@ const (
 	ErrnoQuotaExceeded      = 90001
 	ErrnoCapabilityDisabled = 90002
 )
+
+// ErrnoTPInvalidParameter is the third-party platform's errno for a bad parameter (参数错误): its
+// token endpoint answers it for a missing or wrong platform key, ticket or secret.
+const ErrnoTPInvalidParameter = 40001
 
 // Gateway error codes.
 const (

@@ -131,8 +131,8 @@ type Limits struct {
 // Policy holds the behaviour switches of the fake.
 type Policy struct {
 	// Profile is ProfileSandbox (the default: the fields below apply as written) or ProfileBaidu
-	// (no leniency: Normalize sets apps configured, tokens issued, window require_user_message and
-	// magic values off, whatever the fields say).
+	// (no leniency: Normalize sets apps configured, tokens issued, window require_user_message,
+	// magic values off and lenient_json on, whatever the fields say).
 	Profile Profile `yaml:"profile,omitempty" json:"profile,omitempty"`
 	// Apps is AppsConfigured (only configured client_ids get tokens) or AppsSandbox (any client_id
 	// gets tokens and becomes its own app; its first secret is kept).
@@ -166,7 +166,8 @@ const (
 	// and every leniency it allows is marked by a warning on the answer.
 	ProfileSandbox Profile = "sandbox"
 	// ProfileBaidu turns every leniency off: configured apps only, issued tokens only, a window
-	// only after a user message, magic values off.
+	// only after a user message, magic values off; and it reads a form labelled JSON, as Baidu
+	// evidently does. Every switch it sets is set whatever the file says.
 	ProfileBaidu Profile = "baidu"
 )
 
@@ -187,6 +188,7 @@ func (p Profile) Settings() []string {
 		"policy.tokens: " + string(TokensIssued),
 		"policy.window.mode: " + string(WindowRequireUserMessage),
 		"policy.magic_values: false",
+		"policy.lenient_json: true",
 	}
 }
 
@@ -199,6 +201,9 @@ func (p Profile) apply(pol *Policy) {
 	pol.Tokens = TokensIssued
 	pol.Window.Mode = WindowRequireUserMessage
 	pol.MagicValues = false
+	// Baidu evidently reads a form labelled JSON (docs/fidelity.md): the profile reads it too, so
+	// a client gets the same answer whether or not the file says lenient_json.
+	pol.LenientJSON = true
 }
 
 // SetProfile switches the configuration to a profile (the --profile flag, SMARTAPPMOCK_PROFILE)

@@ -7,11 +7,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestProfile: the baidu profile turns every leniency off, whether the file or SetProfile (the
-// --profile flag) names it; the sandbox profile leaves the policy as written.
+// TestProfile: the baidu profile sets every switch of Settings (leniencies off, lenient_json on),
+// whether the file or SetProfile (the --profile flag) names it and whatever else the file says;
+// the sandbox profile leaves the policy as written.
 func TestProfile(t *testing.T) {
 	t.Parallel()
 	strict := Policy{Apps: AppsConfigured, Tokens: TokensIssued, Window: Window{Mode: WindowRequireUserMessage}, MagicValues: false}
+	baidu := strict
+	baidu.LenientJSON = true // as Baidu evidently does
 	tests := []struct {
 		name    string
 		cfg     func(t *testing.T) *Config
@@ -19,24 +22,38 @@ func TestProfile(t *testing.T) {
 		profile Profile
 	}{
 		{"DefaultIsSandbox_KeepsLeniency", func(*testing.T) *Config { return Default() },
-			Policy{Apps: AppsSandbox, Tokens: TokensSandbox, Window: Window{Mode: WindowOpenOnFirstSend}, MagicValues: true}, ProfileSandbox},
+			Policy{Apps: AppsSandbox, Tokens: TokensSandbox, Window: Window{Mode: WindowOpenOnFirstSend}, MagicValues: true, LenientJSON: true}, ProfileSandbox},
 		{"SetProfileBaidu_OverridesTheDefault", func(t *testing.T) *Config {
 			c := Default()
 			if err := c.SetProfile(ProfileBaidu); err != nil {
 				t.Fatal(err)
 			}
 			return c
-		}, strict, ProfileBaidu},
+		}, baidu, ProfileBaidu},
 		{"FileProfileBaidu_SetsTheStrictPolicy", func(t *testing.T) *Config {
 			c, err := Parse("c.yaml", []byte("version: 1\npolicy:\n  profile: baidu\n  lenient_json: true\n"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !c.Policy.LenientJSON {
-				t.Error("the baidu profile turned lenient_json off; it is not one of its settings")
+			return c
+		}, baidu, ProfileBaidu},
+		{"FileProfileBaidu_WithoutLenientJSON_ReadsJSONLabelledForms", func(t *testing.T) *Config {
+			c, err := Parse("c.yaml", []byte("version: 1\npolicy:\n  profile: baidu\n"))
+			if err != nil {
+				t.Fatal(err)
 			}
 			return c
-		}, strict, ProfileBaidu},
+		}, baidu, ProfileBaidu},
+		{"SetProfileBaidu_OnAFileWithoutLenientJSON", func(t *testing.T) *Config {
+			c, err := Parse("c.yaml", []byte("version: 1\napps:\n  - {client_id: k, client_secret: s}\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.SetProfile(ProfileBaidu); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}, baidu, ProfileBaidu},
 		{"ZeroConfig_IsSandboxProfileButStrictFields", func(*testing.T) *Config {
 			var c Config
 			c.Normalize()
@@ -47,7 +64,7 @@ func TestProfile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := tt.cfg(t)
-			got := Policy{Apps: c.Policy.Apps, Tokens: c.Policy.Tokens, Window: Window{Mode: c.Policy.Window.Mode}, MagicValues: c.Policy.MagicValues}
+			got := Policy{Apps: c.Policy.Apps, Tokens: c.Policy.Tokens, Window: Window{Mode: c.Policy.Window.Mode}, MagicValues: c.Policy.MagicValues, LenientJSON: c.Policy.LenientJSON}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("policy mismatch (-want +got):\n%s", diff)
 			}
@@ -60,7 +77,7 @@ func TestProfile(t *testing.T) {
 
 func TestProfile_Settings(t *testing.T) {
 	t.Parallel()
-	want := []string{"policy.apps: configured", "policy.tokens: issued", "policy.window.mode: require_user_message", "policy.magic_values: false"}
+	want := []string{"policy.apps: configured", "policy.tokens: issued", "policy.window.mode: require_user_message", "policy.magic_values: false", "policy.lenient_json: true"}
 	if diff := cmp.Diff(want, ProfileBaidu.Settings()); diff != "" {
 		t.Errorf("ProfileBaidu.Settings() mismatch (-want +got):\n%s", diff)
 	}

@@ -27,6 +27,10 @@ type Conn struct {
 	// (grant_type app_to_tp_authorization_code, access_token the platform token) for the authorizer
 	// token (45.) and its single-use refresh token (46.); keep both in TokenCache.
 	AuthorizationCode string
+	// AnswerTimeout is how long the client may wait for one answer in this run (SMARTAPP_TIMEOUT, in
+	// whole seconds): half of Suite.SlowHold, so that it gives up on a held answer in time and a
+	// busy machine still has room. A client may keep its own limit (Baidu's Go SDK: 3 s) instead.
+	AnswerTimeout time.Duration
 }
 
 // The endpoints a client may be run against (Suite.Endpoint, `contract run --endpoint`).

@@ -20,13 +20,14 @@ import (
 	"github.com/smartappmock/smartappmock/contract"
 	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/examples/go/sender"
+	"github.com/smartappmock/smartappmock/internal/testenv"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.Reporting(m)) }
 
 // good is the example Go client, adapted to contract.Client.
 func good(c contract.Conn) contract.Client {

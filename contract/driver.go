@@ -94,12 +94,13 @@ func (s goSession) close() {}
 //	SMARTAPP_TP_CLIENT_ID   sendbytp: the platform key
 //	SMARTAPP_TP_TICKET      sendbytp: the platform's ticket
 //	SMARTAPP_AUTH_CODE      sendbytp: the app's authorization code (exchange it once)
+//	SMARTAPP_TIMEOUT        how long to wait for one answer, in whole seconds (Conn.AnswerTimeout; absent when 0)
 func CommandEnv(c Conn, m Message, caseName string) []string {
 	endpoint := c.Endpoint
 	if endpoint == "" {
 		endpoint = EndpointSend
 	}
-	return []string{
+	env := []string{
 		"SMARTAPP_BASE_URL=" + c.BaseURL,
 		"SMARTAPP_CLIENT_ID=" + c.ClientID,
 		"SMARTAPP_CLIENT_SECRET=" + c.ClientSecret,
@@ -115,6 +116,10 @@ func CommandEnv(c Conn, m Message, caseName string) []string {
 		"SMARTAPP_TP_TICKET=" + c.PlatformTicket,
 		"SMARTAPP_AUTH_CODE=" + c.AuthorizationCode,
 	}
+	if secs := int(c.AnswerTimeout / time.Second); secs > 0 {
+		env = append(env, "SMARTAPP_TIMEOUT="+strconv.Itoa(secs))
+	}
+	return env
 }
 
 // cmdDriver runs a client command once per message.

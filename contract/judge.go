@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -279,6 +280,24 @@ func checkWarnings(j *judge, trials []*trial) {
 			}
 		}
 	}
+}
+
+// addWarnings counts in rep the warnings the fake gave the client's requests, by kind, leaving
+// out those the kit's own set-up causes.
+func addWarnings(rep *report.Report, trials []*trial) {
+	for _, t := range trials {
+		for _, e := range t.ex {
+			if e.Entry == nil {
+				continue
+			}
+			for _, w := range e.Entry.Warnings {
+				if !kitWarnings[w.Kind] {
+					rep.AddWarning(w.Kind, w.Message)
+				}
+			}
+		}
+	}
+	slices.SortFunc(rep.Warnings, func(a, b report.Warning) int { return strings.Compare(a.Kind, b.Kind) })
 }
 
 func judgeTokenReused(j *judge, t *trial) {

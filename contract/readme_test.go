@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -28,7 +29,7 @@ func TestREADME_TestingYourClient(t *testing.T) {
 	section := string(m[1])
 
 	var want []string
-	for _, kv := range contract.CommandEnv(contract.Conn{}, contract.Message{}, "") {
+	for _, kv := range contract.CommandEnv(contract.Conn{AnswerTimeout: 5 * time.Second}, contract.Message{}, "") {
 		name, _, _ := strings.Cut(kv, "=")
 		want = append(want, name)
 	}

@@ -52,6 +52,9 @@ type Suite struct {
 	// custom/sendbytp as a third-party platform, and each case gives it a platform key, ticket and
 	// authorization code (Conn).
 	Endpoint string
+	// Progress, when set, is told of each case as it finishes (report.ProgressLine words it), so a
+	// long run is not silent until the report.
+	Progress report.Progress
 }
 
 func (s Suite) withDefaults() Suite {
@@ -177,6 +180,7 @@ func (s Suite) run(ctx context.Context, title string, drv driver) (*report.Repor
 	defer h.close()
 	results := make([]report.Result, len(cases))
 	var trials []*trial
+	done := 0 // cases finished, for Progress
 	// The first case runs alone: a client that fails before sending anything (a mistyped path, a
 	// missing interpreter module) stops the run with its own words instead of failing every case.
 	first := -1
@@ -195,6 +199,7 @@ func (s Suite) run(ctx context.Context, title string, drv driver) (*report.Repor
 		if tr != nil {
 			trials = append(trials, tr)
 		}
+		s.progress(res, &done, len(cases))
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -214,6 +219,7 @@ func (s Suite) run(ctx context.Context, title string, drv driver) (*report.Repor
 			if tr != nil {
 				trials = append(trials, tr)
 			}
+			s.progress(res, &done, len(cases))
 			mu.Unlock()
 		}()
 	}
@@ -221,12 +227,23 @@ func (s Suite) run(ctx context.Context, title string, drv driver) (*report.Repor
 	for i, c := range cases {
 		if c.Aggregate {
 			results[i] = h.aggregate(c, trials)
+			s.progress(results[i], &done, len(cases))
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return &report.Report{Title: title, Results: results, Elapsed: time.Since(start)}, nil
+	rep := &report.Report{Title: title, Results: results, Elapsed: time.Since(start)}
+	addWarnings(rep, trials)
+	return rep, nil
+}
+
+// progress counts a finished case in done and tells Progress; callers serialize it.
+func (s Suite) progress(res report.Result, done *int, total int) {
+	*done++
+	if s.Progress != nil {
+		s.Progress(res, *done, total)
+	}
 }
 
 // harness runs cases, in-process or against a target.
@@ -328,7 +345,8 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	conn := Conn{ClientID: app, ClientSecret: secret, TokenCache: filepath.Join(dir, "token"), Endpoint: h.s.Endpoint}
+	conn := Conn{ClientID: app, ClientSecret: secret, TokenCache: filepath.Join(dir, "token"), Endpoint: h.s.Endpoint,
+		AnswerTimeout: h.s.SlowHold / 2}
 	tp := h.s.Endpoint == EndpointSendByTP
 	if tp {
 		conn.PlatformKey, conn.PlatformTicket = "contract-tp-"+h.runID, "ticket-"+hex.EncodeToString(secretRnd[:4])

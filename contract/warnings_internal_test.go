@@ -53,4 +53,22 @@ func TestCheckWarnings(t *testing.T) {
 	if res.Status != report.StatusFail || !strings.Contains(res.Details, "would fail against Baidu") {
 		t.Errorf("result = %+v", res)
 	}
+
+	// The report lists every warning of the client's requests with its count, kit's own left out.
+	rep := &report.Report{}
+	addWarnings(rep, trials)
+	wantWarnings := []report.Warning{
+		{Kind: string(mockserver.WarnLenientJSON), Message: mockserver.WarnLenientJSON.Message(), Count: 2},
+		{Kind: string(mockserver.WarnUnissuedToken), Message: mockserver.WarnUnissuedToken.Message(), Count: 1},
+	}
+	if diff := cmp.Diff(wantWarnings, rep.Warnings); diff != "" {
+		t.Errorf("report warnings mismatch (-want +got):\n%s", diff)
+	}
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "warnings: answers Baidu would not have given") || !strings.Contains(text.String(), "  lenient_json            2  body: ") {
+		t.Errorf("report text lacks the warnings:\n%s", text.String())
+	}
 }

@@ -2,6 +2,7 @@ package examples
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,10 +16,14 @@ import (
 	"github.com/smartappmock/smartappmock/internal/testenv"
 )
 
-// suite is the contract suite as the examples run it: shorter limits than the defaults, so that a
-// flawed client that loops is stopped sooner.
+// TestMain names, after the tests, the programs whose absence skipped some (testenv.Report).
+func TestMain(m *testing.M) { os.Exit(testenv.Reporting(m).Run()) }
+
+// suite is the contract suite as the examples run it: the kit's default limits (a 10 s hold, so
+// 5 s for the clients' answers, and 30 s per message), generous enough for a loaded machine; a
+// flawed client that loops is stopped by the kit's attempt limit first.
 func suite() contract.Suite {
-	return contract.Suite{Parallel: 3, SlowHold: 8 * time.Second, SendTimeout: 12 * time.Second}
+	return contract.Suite{Parallel: 3}
 }
 
 // need skips the test (fails it under CI=true) when a program the example needs is missing: CI

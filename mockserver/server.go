@@ -142,7 +142,11 @@ func New(opts Options) (*Server, error) {
 	}
 	for _, b := range cat.Business {
 		d := business(b.Errno, "")
-		s.bodies[answerKey{d.Layer, d.Code}] = newEnvelope(d, mustJSON(smartappmock.BusinessEnvelope{Errno: b.Errno, Msg: b.Message, Data: map[string]any{}}))
+		env := smartappmock.BusinessEnvelope{Errno: b.Errno, Msg: b.Message, Data: map[string]any{}}
+		if b.Errno == smartappmock.ErrnoOK {
+			env.Data = nil // {"errno":0,"msg":"success"}, as Baidu's documentation shows it
+		}
+		s.bodies[answerKey{d.Layer, d.Code}] = newEnvelope(d, mustJSON(env))
 	}
 	if err := s.CheckRules(cfg.Rules); err != nil {
 		return nil, err

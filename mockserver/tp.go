@@ -131,6 +131,14 @@ func (s *Server) tpGateway(w http.ResponseWriter, r *http.Request, e store.Entry
 	s.writeEnvelope(w, d, e.ID)
 }
 
+// tpRefuse answers a third-party platform errno (x-smartapp-codes.platform) in a business
+// envelope with an empty data, {"errno":40001,"msg":"参数错误","data":{}}, after journaling it.
+func (s *Server) tpRefuse(w http.ResponseWriter, r *http.Request, e store.Entry, errno int, reason string, start time.Time) {
+	msg, _ := s.spec.Catalogue().PlatformMessage(errno)
+	e.Layer, e.Code, e.Reason = smartappmock.LayerBusiness, errno, reason
+	s.tpAnswer(w, r, e, mustJSON(tpEnvelope{Errno: errno, Msg: msg, Data: map[string]any{}}), start)
+}
+
 // tpAnswer writes a successful answer of a third-party token endpoint (body is JSON) with the
 // fake's headers, warnings included, after journaling it.
 func (s *Server) tpAnswer(w http.ResponseWriter, r *http.Request, e store.Entry, body []byte, start time.Time) {
@@ -154,8 +162,9 @@ func (s *Server) tpAnswer(w http.ResponseWriter, r *http.Request, e store.Entry,
 
 // serveTPToken answers TPTokenPath: a platform token (42.) for a platform key and its ticket. A
 // configured platform needs its ticket (and its secret, when the client sends one); under policy
-// apps sandbox any other key and ticket work, with WarnSandboxPlatform. Errors are gateway
-// envelopes: 100 for a missing or wrong key, ticket or secret (Baidu does not document them).
+// apps sandbox any other key and ticket work, with WarnSandboxPlatform. Errors are business
+// envelopes of the platform's errno table, as Baidu documents its third-party answers: 40001 参数错误
+// for a missing or wrong key, ticket or secret (tpRefuse). A store failure stays gateway 2.
 func (s *Server) serveTPToken(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	p := s.tpParams(r)
@@ -163,28 +172,29 @@ func (s *Server) serveTPToken(w http.ResponseWriter, r *http.Request) {
 	key, _ := p.Get("client_id")
 	ticket, _ := p.Get("ticket")
 	secret, secretSent := p.Get("client_secret")
+	refuse := func(reason string) { s.tpRefuse(w, r, e, smartappmock.ErrnoTPInvalidParameter, reason, start) }
 	switch {
 	case key == "":
-		s.tpGateway(w, r, e, smartappmock.CodeInvalidParameter, "client_id: missing (the platform key)", start)
+		refuse("client_id: missing (the platform key)")
 		return
 	case len(key) > MaxClientID:
-		s.tpGateway(w, r, e, smartappmock.CodeInvalidParameter, fmt.Sprintf("client_id: longer than %d bytes (%d)", MaxClientID, len(key)), start)
+		refuse(fmt.Sprintf("client_id: longer than %d bytes (%d)", MaxClientID, len(key)))
 		return
 	case ticket == "":
-		s.tpGateway(w, r, e, smartappmock.CodeInvalidParameter, "ticket: missing (the ticket Baidu pushes to the platform)", start)
+		refuse("ticket: missing (the ticket Baidu pushes to the platform)")
 		return
 	}
 	if pl, ok := s.cfg.Platform(key); ok {
 		switch {
 		case ticket != pl.Ticket:
-			s.tpGateway(w, r, e, smartappmock.CodeInvalidParameter, "ticket: not the platform's ticket (platforms[].ticket)", start)
+			refuse("ticket: not the platform's ticket (platforms[].ticket)")
 			return
 		case secretSent && secret != pl.Secret:
-			s.tpGateway(w, r, e, smartappmock.CodeInvalidParameter, "client_secret: does not match the platform's secret", start)
+			refuse("client_secret: does not match the platform's secret")
 			return
 		}
 	} else if !s.sandboxPlatforms() {
-		s.tpGateway(w, r, e, smartappmock.CodeInvalidParameter, "client_id: "+strconv.Quote(key)+" is not a configured platform (policy apps: configured)", start)
+		refuse("client_id: " + strconv.Quote(key) + " is not a configured platform (policy apps: configured)")
 		return
 	} else {
 		e.Warnings = append(e.Warnings, WarnSandboxPlatform.Warning())

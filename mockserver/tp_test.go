@@ -191,11 +191,11 @@ func TestTP_Refusals(t *testing.T) {
 			wantStatus  int
 			wantOutcome string
 		}{
-			{"TPToken_NoKey_100", smartappmock.TPTokenPath, url.Values{"ticket": {"t"}}, 200, "gateway 100"},
-			{"TPToken_NoTicket_100", smartappmock.TPTokenPath, url.Values{"client_id": {"tp-key"}}, 200, "gateway 100"},
-			{"TPToken_WrongTicket_100", smartappmock.TPTokenPath, url.Values{"client_id": {"tp-key"}, "ticket": {"old"}}, 200, "gateway 100"},
-			{"TPToken_WrongSecret_100", smartappmock.TPTokenPath, url.Values{"client_id": {"tp-key"}, "ticket": {"tp-ticket"}, "client_secret": {"x"}}, 200, "gateway 100"},
-			{"TPToken_UnknownKeyUnderBaidu_100", smartappmock.TPTokenPath, url.Values{"client_id": {"other"}, "ticket": {"t"}}, 200, "gateway 100"},
+			{"TPToken_NoKey_40001", smartappmock.TPTokenPath, url.Values{"ticket": {"t"}}, 200, "business 40001"},
+			{"TPToken_NoTicket_40001", smartappmock.TPTokenPath, url.Values{"client_id": {"tp-key"}}, 200, "business 40001"},
+			{"TPToken_WrongTicket_40001", smartappmock.TPTokenPath, url.Values{"client_id": {"tp-key"}, "ticket": {"old"}}, 200, "business 40001"},
+			{"TPToken_WrongSecret_40001", smartappmock.TPTokenPath, url.Values{"client_id": {"tp-key"}, "ticket": {"tp-ticket"}, "client_secret": {"x"}}, 200, "business 40001"},
+			{"TPToken_UnknownKeyUnderBaidu_40001", smartappmock.TPTokenPath, url.Values{"client_id": {"other"}, "ticket": {"t"}}, 200, "business 40001"},
 			{"PreAuth_NoToken_100", smartappmock.PreAuthCodePath, url.Values{}, 200, "gateway 100"},
 			{"PreAuth_AppToken_110", smartappmock.PreAuthCodePath, url.Values{"access_token": {"24.x"}}, 200, "gateway 110"},
 			{"PreAuth_ForeignPlatformToken_110", smartappmock.PreAuthCodePath, url.Values{"access_token": {otherPT}}, 200, "gateway 110"},
@@ -212,6 +212,10 @@ func TestTP_Refusals(t *testing.T) {
 					t.Errorf("%d %q, want %d %q; reason %q", w.Code, w.Header().Get(smartappmock.HeaderOutcome), tt.wantStatus, tt.wantOutcome, w.Header().Get(smartappmock.HeaderReason))
 				}
 			})
+		}
+		// A refused platform token is a business envelope of the platform's errno table, byte for byte.
+		if w := f.get(smartappmock.TPTokenPath, url.Values{"ticket": {"t"}}); w.Body.String() != `{"errno":40001,"msg":"参数错误","data":{}}` {
+			t.Errorf("refused platform token answered %s", w.Body)
 		}
 		// A code lasts 20 minutes on its app's clock.
 		f.now = f.now.Add(21 * time.Minute)

@@ -57,3 +57,31 @@ func (k WarningKind) Message() string { return warningMessages[k] }
 func (k WarningKind) Warning() store.Warning {
 	return store.Warning{Kind: string(k), Message: k.Message()}
 }
+
+// warningFixes are the settings that give Baidu's answer instead of each kind's, and whether
+// --profile baidu sets it (docs/fidelity.md).
+var warningFixes = map[WarningKind]struct {
+	setting string
+	profile bool
+}{
+	WarnUnissuedToken:      {"policy.tokens: issued", true},
+	WarnUnconfiguredClient: {"policy.apps: configured", true},
+	WarnOpenOnFirstSend:    {"policy.window.mode: require_user_message", true},
+	WarnLenientJSON:        {"policy.lenient_json: false (under the sandbox profile; --profile baidu keeps it on)", false},
+	WarnMagicValue:         {"policy.magic_values: false", true},
+	WarnRule:               {"remove the rule", false},
+	WarnSandboxPlatform:    {"policy.apps: configured", true},
+}
+
+// Fix returns the setting that makes the fake answer as Baidu would instead, and whether
+// --profile baidu sets it. lenient_json is the one leniency the profile keeps: the evidence says
+// Baidu reads such a form.
+func (k WarningKind) Fix() (setting string, byProfile bool) {
+	f := warningFixes[k]
+	return f.setting, f.profile
+}
+
+// Lenient reports whether the kind marks an answer that only the sandbox's leniency gave (a
+// token, an app, a window or a body Baidu would refuse), rather than one forced on purpose (a
+// magic value, a rule).
+func (k WarningKind) Lenient() bool { return k != WarnMagicValue && k != WarnRule }

@@ -27,6 +27,9 @@ func TestWarningKinds(t *testing.T) {
 			if w := k.Warning(); w.Kind != string(k) || w.Message != msg {
 				t.Errorf("%s.Warning() = %+v", k, w)
 			}
+			if setting, _ := k.Fix(); setting == "" {
+				t.Errorf("%s has no Fix", k)
+			}
 		})
 	}
 	if len(warningMessages) != len(WarningKinds()) {

@@ -20,7 +20,7 @@ import (
 const sendPath = "/rest/2.0/smartapp/message/custom/send"
 
 var (
-	okBody      = []byte(`{"errno":0,"msg":"success","data":{}}`)
+	okBody      = []byte(`{"errno":0,"msg":"success"}`)
 	invalidBody = []byte(`{"errno":3001,"msg":"请求参数有误","data":{}}`)
 	tokenBody   = []byte(`{"error_code":110,"error_msg":"Access token invalid or no longer valid"}`)
 	missingBody = []byte(`{"error_code":100,"error_msg":"Invalid parameter"}`)

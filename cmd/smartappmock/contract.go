@@ -29,7 +29,7 @@ const contractUsage = `usage:
 
 The command runs once per message with SMARTAPP_BASE_URL, SMARTAPP_CLIENT_ID, SMARTAPP_CLIENT_SECRET,
 SMARTAPP_USER_TYPE, SMARTAPP_OPEN_ID, SMARTAPP_MSG_TYPE, SMARTAPP_CONTENT, SMARTAPP_PIC_URL,
-SMARTAPP_TOKEN_CACHE, SMARTAPP_CASE and SMARTAPP_ENDPOINT (with --endpoint sendbytp also
+SMARTAPP_TOKEN_CACHE, SMARTAPP_CASE, SMARTAPP_ENDPOINT and SMARTAPP_TIMEOUT (with --endpoint sendbytp also
 SMARTAPP_TP_CLIENT_ID, SMARTAPP_TP_TICKET and SMARTAPP_AUTH_CODE) in its environment; exit status 0 means delivered; an optional
 last line of JSON on stdout names the code it saw: {"errno":3001} or {"error_code":110}.
 `
@@ -48,6 +48,13 @@ func contractCmd(ctx context.Context, args []string, getenv func(string) string,
 	case "verify":
 		return contractVerify(ctx, args[1:], stdout, stderr)
 	case "list":
+		if len(args) > 1 {
+			if isHelp(args[1]) {
+				fmt.Fprintln(stdout, "usage: smartappmock contract list   print the client cases: grade, name, what each checks")
+				return nil
+			}
+			return usageError{fmt.Sprintf("contract list: unexpected argument %q", args[1])}
+		}
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		for _, c := range contract.Cases() {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Grade, c.Name, c.Doc)
@@ -98,7 +105,7 @@ func contractRun(ctx context.Context, args []string, getenv func(string) string,
 		}
 	}
 	s := contract.Suite{Target: *target, AdminToken: *adminToken, Strict: strict, Parallel: *parallel,
-		SlowHold: slow, SendTimeout: timeout, Endpoint: *endpoint}
+		SlowHold: slow, SendTimeout: timeout, Endpoint: *endpoint, Progress: progressTo(stderr)}
 	if *cases != "" {
 		s.Cases = strings.Split(*cases, ",")
 	}
@@ -145,6 +152,14 @@ func contractVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("contract verify: %w", err)
 	}
 	return finishReport(rep, *junit, strict, stdout)
+}
+
+// progressTo prints each finished case on w (stderr: stdout keeps the report alone), so a run of
+// a minute is not silent until its summary.
+func progressTo(w io.Writer) report.Progress {
+	return func(res report.Result, done, total int) {
+		fmt.Fprintln(w, "smartappmock contract:", report.ProgressLine(res, done, total))
+	}
 }
 
 // checkTargetURL refuses a --target that is not an http(s) URL, with the fix.

@@ -70,10 +70,16 @@ func TestContract_RunShellExample_PassesAndWritesJUnit(t *testing.T) {
 	t.Parallel()
 	needCurl(t)
 	junit := filepath.Join(t.TempDir(), "report.xml")
-	out, _, err := runContract(t, "run", "--junit", junit, "--case", "text_delivered,errno_3001_fails_without_retry,fault_http_502,send_form_encoded",
+	out, progress, err := runContract(t, "run", "--junit", junit, "--case", "text_delivered,errno_3001_fails_without_retry,fault_http_502,send_form_encoded",
 		"--", "sh", "../../examples/shell/send.sh")
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out)
+	}
+	// Each case is announced on stderr as it finishes, before the summary.
+	for _, want := range []string{"[1/4] PASS must ", "[4/4] PASS ", "text_delivered", "fault_http_502"} {
+		if !strings.Contains(progress, want) {
+			t.Errorf("progress on stderr lacks %q:\n%s", want, progress)
+		}
 	}
 	if !strings.Contains(out, "PASS: every must-case passed") {
 		t.Errorf("summary lacks the verdict:\n%s", out)

@@ -50,7 +50,7 @@ func contractWebhook(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprint(stderr, webhookUsage)
 		return usageError{"contract webhook: no bot command (put it after --)"}
 	}
-	s := webhook.Suite{}
+	s := webhook.Suite{Progress: progressTo(stderr)}
 	if verbose {
 		s.Output = stderr
 	}

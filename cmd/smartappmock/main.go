@@ -7,6 +7,7 @@
 //	smartappmock healthcheck [--addr 127.0.0.1:8080]   ask a running fake whether it is healthy
 //	smartappmock ca [new]                     print a running fake's CA, or create a CA pair
 //	smartappmock contract run|verify|list     test a client, or a server, against openapi.yaml
+//	smartappmock contract webhook             test a bot that receives Baidu's message push
 //	smartappmock version
 //
 // Every serve flag can also be set by an environment variable named SMARTAPPMOCK_ and the flag's
@@ -94,6 +95,7 @@ func main() {
 	// The first signal starts a graceful shutdown; stopping the relay then gives the signals their
 	// default action back, so a second one ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
+	warnUnknownEnv(os.Environ(), os.Stderr) // env.go
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
@@ -124,9 +126,14 @@ const usage = `usage:
   smartappmock healthcheck         ask a running fake whether it is healthy (exit 0 if so)
   smartappmock ca [new]            print a running fake's CA certificate, or create a CA pair
   smartappmock version             print the version
-  smartappmock contract run|verify|list   test a client against every outcome, or a server against the spec
+  smartappmock contract run        test a client (any language) against every outcome
+  smartappmock contract verify     check a server (this fake, or Baidu) against the spec
+  smartappmock contract list       print the client cases
+  smartappmock contract webhook    test a bot that receives Baidu's message push
+  smartappmock help                print this
 
-Run 'smartappmock serve -h' for the serve flags.
+Run 'smartappmock COMMAND -h' for a command's flags, 'smartappmock serve -h' for the serve flags
+and their SMARTAPPMOCK_* variables.
 `
 
 // commands are the subcommands, for did-you-mean.
@@ -149,6 +156,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "healthcheck":
 		return healthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
+		if len(args) > 1 {
+			if isHelp(args[1]) {
+				fmt.Fprintln(stdout, "usage: smartappmock version   print the version")
+				return nil
+			}
+			return usageError{fmt.Sprintf("version: unexpected argument %q", args[1])}
+		}
 		fmt.Fprintln(stdout, "smartappmock", buildVersion())
 		return nil
 	case "help", "-h", "-help", "--help":

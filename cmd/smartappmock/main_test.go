@@ -2,7 +2,10 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/smartappmock/smartappmock/internal/testenv"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
@@ -18,7 +22,7 @@ import (
 
 // TestMain lets testscript run this binary as the "smartappmock" command in scripts.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(testenv.Reporting(m), map[string]func(){
 		"smartappmock": main,
 	})
 }
@@ -28,6 +32,7 @@ func TestMain(m *testing.M) {
 //	exits N command [args...]   exec, wanting exit status N exactly
 //	busyport VAR                holds a loopback port for the script and puts its host:port in $VAR
 //	fake VAR [admin-token]      starts an in-process fake on loopback: its URL in $VAR, host:port in $VAR_ADDR
+//	get URL                     GET URL: the status line, then the body, on stdout
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -44,6 +49,7 @@ func TestScripts(t *testing.T) {
 			"exits":    cmdExits,
 			"busyport": cmdBusyPort,
 			"fake":     cmdFake,
+			"get":      cmdGet,
 		},
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 	})
@@ -94,6 +100,18 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(hs.Close)
 	ts.Setenv(args[0], hs.URL)
 	ts.Setenv(args[0]+"_ADDR", hs.Listener.Addr().String())
+}
+
+func cmdGet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: get URL")
+	}
+	resp, err := http.Get(args[0])
+	ts.Check(err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "%s\n%s", resp.Status, body)
 }
 
 func TestGCPercentFor(t *testing.T) {

@@ -50,7 +50,7 @@ func TestProxy_UnmodifiedGoProgram(t *testing.T) {
 		openID, want string
 		wantErr      bool
 	}{
-		{"u1", `200 {"errno":0,"msg":"success","data":{}}`, false},
+		{"u1", `200 {"errno":0,"msg":"success"}`, false},
 		{"errno_90002", `200 {"errno":90002,"msg":"请确认小程序已开通客服能力","data":{}}`, false},
 		{"fault_http_503", "503 <html>", false},
 		{"fault_reset", "connection reset by peer", true},
@@ -116,10 +116,10 @@ func TestProxy_Curl(t *testing.T) {
 		want    string
 		wantErr bool
 	}{
-		{"HTTPSProxy_Send", append([]string{"-x", proxy, "--cacert", caFile, send}, form...), `{"errno":0,"msg":"success","data":{}}`, false},
+		{"HTTPSProxy_Send", append([]string{"-x", proxy, "--cacert", caFile, send}, form...), `{"errno":0,"msg":"success"}`, false},
 		{"HTTPSProxy_NoCA", append([]string{"-x", proxy, send}, form...), "certificate", true},
 		{"HTTPSProxy_OtherHostRefused", []string{"-x", proxy, "https://example.com/"}, "403", true},
-		{"PlainHTTPProxy_Send", append([]string{"-x", proxy, strings.Replace(send, "https://", "http://", 1)}, form...), `{"errno":0,"msg":"success","data":{}}`, false},
+		{"PlainHTTPProxy_Send", append([]string{"-x", proxy, strings.Replace(send, "https://", "http://", 1)}, form...), `{"errno":0,"msg":"success"}`, false},
 		{"PlainHTTPProxy_OtherHostRefused", []string{"-x", proxy, "http://example.com/"}, "answers only for openapi.baidu.com", false},
 		{"TLSListener_Health", []string{"--cacert", caFile, httpsURL + "/__admin/health"}, `"status": "ok"`, false},
 		{"TLSListener_AsBaidu", append([]string{"--cacert", caFile, "--connect-to", "openapi.baidu.com:443:" + strings.TrimPrefix(httpsURL, "https://"), send}, form...), `{"errno":0`, false},

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/smartappmock/smartappmock/config"
@@ -19,6 +20,7 @@ import (
 	"github.com/smartappmock/smartappmock/mockserver/observe"
 	"github.com/smartappmock/smartappmock/mockserver/requestlog"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // serveFlags are the settings of serve, from flags over environment over defaults.
@@ -57,7 +59,7 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	}
 	fs.TextVar(&f.logLevel, "log-level", f.logLevel, "log level: debug, info (one line per request), warn or error (env SMARTAPPMOCK_LOG_LEVEL)")
 	fs.StringVar(&f.journalFile, "journal-file", f.journalFile, "also append every journal entry to this file as NDJSON; empty: none (env SMARTAPPMOCK_JOURNAL_FILE)")
-	fs.StringVar(&f.profile, "profile", f.profile, "sandbox (the file's policy) or baidu (no leniency: configured apps and issued tokens only, a window only after a user message, no magic values) (env SMARTAPPMOCK_PROFILE)")
+	fs.StringVar(&f.profile, "profile", f.profile, "sandbox (the file's policy) or baidu (no leniency, whatever the file says: configured apps and issued tokens only, a window only after a user message, no magic values; forms labelled JSON read, as Baidu does) (env SMARTAPPMOCK_PROFILE)")
 	if err := f.tls.register(fs, getenv); err != nil {
 		return f, err
 	}
@@ -191,8 +193,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		adminOpts.Health = sink.Err
 		metrics.WatchJournal(sink)
 	}
+	// The sandbox's leniency, where a team looks: a WARN line the first time each kind of warning
+	// answers an app, and the counts at shutdown.
+	leniency := observe.NewLeniency(logger)
+	observeEntry := func(e *store.Entry) {
+		metrics.Observe(e)
+		leniency.Observe(e)
+	}
 	sb, err := sandbox.New(
-		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: metrics.Observe},
+		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: observeEntry},
 		adminOpts)
 	if err != nil {
 		ln.Close()
@@ -241,6 +250,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		err = errors.Join(err, serr)
 	}
 	err = errors.Join(err, side.served())
+	if summary := leniency.Summary(); summary != "" {
+		logger.Warn(summary)
+	}
 	return err // the deferred closeJournal adds what the journal file could not take
 }
 
@@ -285,10 +297,30 @@ func buildVersion() string {
 	return "dev"
 }
 
+const configUsage = `usage:
+  smartappmock config check FILE   check a configuration file (YAML or JSON): exit 0 and a summary
+                                   when the fake would start with it, else the file, line and fix
+  smartappmock config default      print the embedded default configuration, a file to start from
+`
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
 // configCmd runs "config check FILE" and "config default".
 func configCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
+		fmt.Fprint(stderr, configUsage)
 		return usageError{"config: want 'config check FILE' or 'config default'"}
+	}
+	if isHelp(args[0]) || (len(args) > 1 && slices.ContainsFunc(args[1:], isHelp)) {
+		fmt.Fprint(stdout, configUsage)
+		return nil
 	}
 	switch args[0] {
 	case "default":

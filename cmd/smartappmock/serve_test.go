@@ -178,3 +178,43 @@ func errorAs(err error, target *usageError) bool {
 	}
 	return ok
 }
+
+// TestServe_LeniencyVisibleAtWarn: with --log-level warn, a send with a made-up token logs one WARN
+// line per leniency it relied on (once per app and kind), and shutdown logs the summary.
+func TestServe_LeniencyVisibleAtWarn(t *testing.T) {
+	t.Parallel()
+	base, stderr, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--log-level", "warn"}, nil)
+	for _, user := range []string{"u1", "u2", "u3"} {
+		resp, err := http.Post(base+smartappmock.SendPath+"?access_token=made-up-token", "application/x-www-form-urlencoded",
+			strings.NewReader("user_type=1&msg_type=text&content=hi&open_id="+user))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != `{"errno":0,"msg":"success"}` {
+			t.Fatalf("send: %s", body)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("serve returned %v", err)
+	}
+	log := stderr.String()
+	for _, want := range []string{
+		`level=WARN msg="an answer Baidu would not give: access_token: not issued by this fake; Baidu answers 110"`,
+		`kind=unissued_token`, `fix="policy.tokens: issued (or --profile baidu)"`,
+		`kind=open_on_first_send`,
+		`level=WARN msg="3 answers succeeded only because the sandbox is lenient; warnings by kind: open_on_first_send 3`,
+		`--profile baidu makes them fail as Baidu would`,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if n := strings.Count(log, "kind=unissued_token"); n != 1 {
+		t.Errorf("unissued_token logged %d times, want once per app:\n%s", n, log)
+	}
+	if strings.Contains(log, "level=INFO") {
+		t.Errorf("an INFO line at --log-level warn:\n%s", log)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,10 +72,37 @@ func checkStoreURL(raw string) error {
 	if err == nil {
 		switch u.Scheme {
 		case "redis", "rediss", "unix":
+			if why := malformedStoreURL(u); why != "" {
+				return fmt.Errorf("%q: %s", redactStoreURL(raw), why)
+			}
+			if err := checkRedisURL(raw); err != nil { // store_redis.go: go-redis's own parser
+				return fmt.Errorf("%q: %s", redactStoreURL(raw), strings.TrimPrefix(err.Error(), "redis: "))
+			}
 			return nil
 		}
 	}
 	return fmt.Errorf("%q is not memory, redis://[user:password@]host:port/db or unix:///path/to/redis.sock", redactStoreURL(raw))
+}
+
+// malformedStoreURL says what is wrong with a Redis store URL, or "": the store URL is parsed
+// before anything is dialled, so a typo is not reported as a store that does not answer.
+func malformedStoreURL(u *url.URL) string {
+	if u.Scheme == "unix" {
+		if u.Path == "" {
+			return "no socket path (want unix:///path/to/redis.sock)"
+		}
+		return ""
+	}
+	want := fmt.Sprintf("(want %s://[user:password@]host:port/db, e.g. %s://127.0.0.1:6379/0)", u.Scheme, u.Scheme)
+	if u.Opaque != "" || u.Host == "" {
+		return "no host " + want
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+		if _, err := strconv.Atoi(db); err != nil || strings.Contains(db, "/") {
+			return fmt.Sprintf("the database %q is not a number %s", db, want)
+		}
+	}
+	return ""
 }
 
 // userinfoRE finds the password of a URL that url.Parse refuses.

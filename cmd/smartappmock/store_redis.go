@@ -24,3 +24,9 @@ func openRedis(ctx context.Context, url string, journalCap int, log redisLog) (s
 	}
 	return st, st.Close, nil
 }
+
+// checkRedisURL parses a Redis store URL as the store will, without dialling.
+func checkRedisURL(raw string) error {
+	_, err := redis.ParseURL(raw)
+	return err
+}

@@ -8,6 +8,16 @@ import (
 	"time"
 )
 
+// ProgressLine is the line that announces a finished case while a run goes on: done of total
+// cases are finished, res is the one that just did ("[3/24] PASS must text_delivered 1.2s").
+func ProgressLine(res Result, done, total int) string {
+	line := fmt.Sprintf("[%d/%d] %s %s %s %s", done, total, strings.ToUpper(string(res.Status)), res.Grade, res.Case, res.Elapsed.Round(time.Millisecond))
+	if res.Status != StatusPass && res.Reason != "" {
+		line += ": " + strings.SplitN(res.Reason, "\n", 2)[0]
+	}
+	return line
+}
+
 // WriteText writes the readable summary: one line per case, the reasons and diffs of failures,
 // and the totals.
 func (r *Report) WriteText(w io.Writer) error {
@@ -34,6 +44,12 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "\n--- FAIL %s (%s): %s\n", res.Case, res.Grade, res.Doc)
 		for _, l := range strings.Split(res.Details, "\n") {
 			fmt.Fprintf(&b, "    %s\n", l)
+		}
+	}
+	if len(r.Warnings) > 0 {
+		b.WriteString("\nwarnings: answers Baidu would not have given (X-Smartappmock-Warning; docs/fidelity.md)\n")
+		for _, w := range r.Warnings {
+			fmt.Fprintf(&b, "  %-20s %4d  %s\n", w.Kind, w.Count, w.Message)
 		}
 	}
 	fmt.Fprintf(&b, "\nmust: %d passed, %d failed, %d skipped; should: %d passed, %d failed, %d skipped; %s\n",

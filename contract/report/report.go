@@ -52,6 +52,29 @@ type Report struct {
 	Results []Result
 	// Elapsed is the wall time of the whole run.
 	Elapsed time.Duration
+	// Warnings are the distinct X-Smartappmock-Warning kinds the fake gave the requests of the
+	// thing checked (not those the kit's own set-up causes), with how many answers carried each:
+	// answers Baidu would not have given.
+	Warnings []Warning
+}
+
+// Warning is one kind of warning of a run and how many answers carried it.
+type Warning struct {
+	Kind    string
+	Message string
+	Count   int
+}
+
+// AddWarning counts one answer with the warning kind (message is its sentence), keeping the
+// order in which kinds were first seen.
+func (r *Report) AddWarning(kind, message string) {
+	for i := range r.Warnings {
+		if r.Warnings[i].Kind == kind {
+			r.Warnings[i].Count++
+			return
+		}
+	}
+	r.Warnings = append(r.Warnings, Warning{Kind: kind, Message: message, Count: 1})
 }
 
 // Passed reports whether every must-case passed (skipped cases do not count).
@@ -82,6 +105,10 @@ func (r *Report) Failed(g Grade) []string {
 	}
 	return out
 }
+
+// Progress is told of each case as it finishes: the result, how many cases are done (this one
+// included) and how many the run has. The kits call it from one goroutine at a time.
+type Progress func(res Result, done, total int)
 
 // Finding is one reason a case failed: the reason, and a line diff in the -want +got convention.
 type Finding struct {

@@ -21,6 +21,7 @@ import (
 	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/mockservertest"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // fakeConfig is the kit's fake: one app, its fixed access token, and the window rule of the real
@@ -47,6 +48,8 @@ type Suite struct {
 	Output io.Writer
 	// StartTimeout is how long a bot command may take to accept connections (default 30 s).
 	StartTimeout time.Duration
+	// Progress, when set, is told of each case as it finishes (report.ProgressLine words it).
+	Progress report.Progress
 }
 
 // startFake starts the kit's fake.
@@ -78,9 +81,24 @@ func (s Suite) RunHandler(ctx context.Context, newBot func(Env) http.Handler) (*
 	defer bot.Close()
 	start := time.Now()
 	rep := &report.Report{Title: "webhook handler"}
-	runCases(ctx, &kit{fake: fake, botURL: bot.URL + "/"}, cases, rep)
+	runCases(ctx, &kit{fake: fake, botURL: bot.URL + "/"}, cases, rep, s.Progress)
+	addWarnings(ctx, rep, fake)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// addWarnings counts in rep the warnings the kit's fake gave the bot's replies, by kind: answers
+// Baidu would not have given (the kit's fake is strict, so only lenient_json can appear).
+func addWarnings(ctx context.Context, rep *report.Report, fake *mockservertest.Server) {
+	entries, err := fake.Fake.Store().Journal(ctx, store.Query{})
+	if err != nil {
+		return // the cases that needed the journal have said so
+	}
+	for i := len(entries) - 1; i >= 0; i-- { // oldest first
+		for _, w := range entries[i].Warnings {
+			rep.AddWarning(w.Kind, w.Message)
+		}
+	}
 }
 
 // tail keeps the last bytes a command wrote.
@@ -180,7 +198,8 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*report.Report, e
 	}
 	start := time.Now()
 	rep := &report.Report{Title: strings.Join(argv, " ")}
-	runCases(ctx, &kit{fake: fake, botURL: "http://" + addr + "/"}, cases, rep)
+	runCases(ctx, &kit{fake: fake, botURL: "http://" + addr + "/"}, cases, rep, s.Progress)
+	addWarnings(ctx, rep, fake)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
 }

@@ -52,8 +52,10 @@ const (
 
 // Timing of the cases.
 const (
-	// ReplyWithin is how long a case waits for a reply that should come.
-	ReplyWithin = 3 * time.Second
+	// ReplyWithin is how long a case waits for a reply that should come. It is generous: a case
+	// ends as soon as the reply is there, and a bot started by an interpreter on a busy machine
+	// may take seconds; only a bot that never replies waits it out.
+	ReplyWithin = 10 * time.Second
 	// Settle is how long a case waits to be sure that no (further) reply is coming.
 	Settle = 400 * time.Millisecond
 	// AckWithin is Baidu's deadline for the bot's answer to a push.
@@ -394,7 +396,7 @@ func (k *kit) sixthReply(ctx context.Context) []string {
 }
 
 // runCases runs the selected cases against the bot at botURL and fills in the report.
-func runCases(ctx context.Context, k *kit, cases []Case, rep *report.Report) {
+func runCases(ctx context.Context, k *kit, cases []Case, rep *report.Report, progress report.Progress) {
 	for _, c := range cases {
 		start := time.Now()
 		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -405,6 +407,9 @@ func runCases(ctx context.Context, k *kit, cases []Case, rep *report.Report) {
 			res.Status, res.Reason, res.Details = report.StatusFail, fs[0], strings.Join(fs, "\n")
 		}
 		rep.Results = append(rep.Results, res)
+		if progress != nil {
+			progress(res, len(rep.Results), len(cases))
+		}
 	}
 }
 

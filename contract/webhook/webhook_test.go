@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -156,7 +157,11 @@ func TestRunHandler_FailsExactlyTheFlawedCases(t *testing.T) {
 
 func TestRunHandler_NoEcho_FailsEveryCase(t *testing.T) {
 	t.Parallel()
-	rep, err := webhook.Suite{Cases: []string{"handshake_echoed", "plain_json_replied"}}.RunHandler(context.Background(), func(e webhook.Env) http.Handler {
+	var progress []string
+	s := webhook.Suite{Cases: []string{"handshake_echoed", "plain_json_replied"}, Progress: func(res report.Result, done, total int) {
+		progress = append(progress, fmt.Sprintf("%d/%d %s %s", done, total, res.Status, res.Case))
+	}}
+	rep, err := s.RunHandler(context.Background(), func(e webhook.Env) http.Handler {
 		return &goBot{env: e, flaw: noEcho, seen: map[int64]bool{}}
 	})
 	if err != nil {
@@ -164,6 +169,9 @@ func TestRunHandler_NoEcho_FailsEveryCase(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"handshake_echoed", "plain_json_replied"}, rep.Failed(report.GradeMust)); diff != "" {
 		t.Errorf("failed cases mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"1/2 fail handshake_echoed", "2/2 fail plain_json_replied"}, progress); diff != "" {
+		t.Errorf("progress mismatch (-want +got):\n%s", diff)
 	}
 	if r := rep.Results[0]; !strings.Contains(r.Reason, `got HTTP 200 with body "success"`) {
 		t.Errorf("reason %q does not say what came back", r.Reason)

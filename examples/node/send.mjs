@@ -17,7 +17,8 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 const DEFAULT_BASE_URL = "https://openapi.baidu.com";
-const TIMEOUT_MS = 3000; // like Baidu's Go SDK
+// 3 s like Baidu's Go SDK, or what the contract kit allows (SMARTAPP_TIMEOUT, seconds).
+const TIMEOUT_MS = 1000 * (Number(process.env.SMARTAPP_TIMEOUT) || 3);
 
 /** An answer of the service that is not success; code is the errno or error_code. */
 export class SmartappError extends Error {

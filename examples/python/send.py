@@ -30,7 +30,7 @@ import urllib.parse
 import urllib.request
 
 DEFAULT_BASE_URL = "https://openapi.baidu.com"
-TIMEOUT = 3  # seconds, like Baidu's Go SDK
+TIMEOUT = int(os.environ.get("SMARTAPP_TIMEOUT") or 3)  # seconds: 3 like Baidu's Go SDK, or what the contract kit allows
 
 
 class SmartappError(Exception):

@@ -22,7 +22,7 @@ set -u
 base=${SMARTAPP_BASE_URL:-https://openapi.baidu.com}
 base=${base%/}
 cache=${SMARTAPP_TOKEN_CACHE:-}
-timeout=3 # seconds, like Baidu's Go SDK
+timeout=${SMARTAPP_TIMEOUT:-3} # seconds: 3 like Baidu's Go SDK, or what the contract kit allows
 
 fail() { # fail KEY VALUE MESSAGE
 	echo "not delivered: $3" >&2

@@ -12,6 +12,19 @@ type Catalogue struct {
 	Gateway  []GatewayCode  `json:"gateway"`
 	Business []BusinessCode `json:"business"`
 	OAuth    []OAuthCode    `json:"oauth"`
+	// Platform is the third-party platform's errno table, answered as business envelopes by its
+	// token endpoint.
+	Platform []BusinessCode `json:"platform"`
+}
+
+// PlatformMessage returns the msg of a third-party platform errno and whether the catalogue has it.
+func (c Catalogue) PlatformMessage(errno int) (string, bool) {
+	for _, b := range c.Platform {
+		if b.Errno == errno {
+			return b.Message, true
+		}
+	}
+	return "", false
 }
 
 // GatewayCode is one gateway-layer error_code and its error_msg.
@@ -92,6 +105,13 @@ func parseCatalogue(ext any) (Catalogue, error) {
 		k := "business " + strconv.Itoa(b.Errno)
 		if seen[k] || b.Message == "" {
 			return c, fmt.Errorf("openapi: %s: %s is duplicated or has no message", codesExt, k)
+		}
+		seen[k] = true
+	}
+	for _, b := range c.Platform {
+		k := "platform " + strconv.Itoa(b.Errno)
+		if seen[k] || b.Message == "" || b.Errno == 0 {
+			return c, fmt.Errorf("openapi: %s: %s is duplicated, 0 or has no message", codesExt, k)
 		}
 		seen[k] = true
 	}

@@ -155,7 +155,7 @@ func TestCheckResponse(t *testing.T) {
 		body   string
 		valid  bool
 	}{
-		{"Business_OK", send, 200, jsonHeader, `{"errno":0,"msg":"success","data":{}}`, true},
+		{"Business_OK", send, 200, jsonHeader, `{"errno":0,"msg":"success"}`, true},
 		{"Gateway_OK", send, 200, jsonHeader, `{"error_code":110,"error_msg":"Access token invalid or no longer valid"}`, true},
 		{"Bad_ErrnoAsString", send, 200, jsonHeader, `{"errno":"0","msg":"success"}`, false},
 		{"Bad_BothEnvelopes", send, 200, jsonHeader, `{"errno":0,"msg":"success","error_code":110,"error_msg":"x"}`, false},

@@ -11,9 +11,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -59,14 +62,79 @@ func SkipIfShort(t testing.TB, why string) {
 }
 
 // Missing skips the test with the one-line reason what, or fails it under CI, where what the
-// test needs must be installed.
+// test needs must be installed. The skip is recorded for Report.
 func Missing(t testing.TB, what string) {
 	t.Helper()
 	if InCI() {
 		t.Fatalf("%s; CI=true, so this is a failure: .ci/setup.d should have installed it", what)
 		return
 	}
+	Record(what)
 	t.Skip(what)
+}
+
+var (
+	skipsMu sync.Mutex
+	skips   = map[string]int{} // what was missing -> how many tests it skipped
+)
+
+// Record counts one test that ran without what it wanted (a program outside Go), for Report:
+// Missing calls it; a test that runs with less (the scale-out test without HAProxy) calls it too.
+func Record(what string) {
+	skipsMu.Lock()
+	skips[what]++
+	skipsMu.Unlock()
+}
+
+// Reporting wraps a TestMain's m: its Run runs the tests, then Report. Use it as
+// goleak.VerifyTestMain(testenv.Reporting(m)) or testscript.Main(testenv.Reporting(m), …).
+func Reporting(m interface{ Run() int }) interface{ Run() int } { return reporting{m} }
+
+type reporting struct{ m interface{ Run() int } }
+
+func (r reporting) Run() int {
+	code := r.m.Run()
+	Report()
+	return code
+}
+
+// Report writes one line naming what the package's skipped tests were missing, if any. A plain
+// `go test ./...` shows a passing package's output to no one, so the line goes to the terminal
+// (/dev/tty) when there is one, where it appears above the package's "ok" line; otherwise to
+// stderr, which `go test -v` and a failing package show.
+func Report() {
+	skipsMu.Lock()
+	line := summary(filepath.Base(os.Args[0]), skips)
+	skipsMu.Unlock()
+	if line == "" {
+		return
+	}
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		fmt.Fprintln(tty, line)
+		tty.Close()
+		return
+	}
+	fmt.Fprintln(os.Stderr, line)
+}
+
+// summary words the skips of the test binary named bin ("contract.test").
+func summary(bin string, skips map[string]int) string {
+	if len(skips) == 0 {
+		return ""
+	}
+	n := 0
+	var whats []string
+	for what, k := range skips {
+		n += k
+		whats = append(whats, fmt.Sprintf("%s: %d", what, k))
+	}
+	sort.Strings(whats)
+	tests := "tests"
+	if n == 1 {
+		tests = "test"
+	}
+	return fmt.Sprintf("testenv: %s: %d %s skipped for want of a program outside Go; %s (install them to run these tests; CI=true makes them fail)",
+		strings.TrimSuffix(bin, ".test"), n, tests, strings.Join(whats, "; "))
 }
 
 var versionRE = regexp.MustCompile(`(\d+)\.(\d+)`)

@@ -81,3 +81,15 @@ func TestRequireVersion(t *testing.T) {
 		})
 	}
 }
+
+func TestSummary(t *testing.T) {
+	t.Parallel()
+	if got := summary("contract.test", nil); got != "" {
+		t.Errorf("summary of no skips = %q, want empty", got)
+	}
+	got := summary("contract.test", map[string]int{"needs python3 (apt-get install python3)": 2, "needs curl 7.87 or later, found 7.68 (apt-get install curl)": 1})
+	want := "testenv: contract: 3 tests skipped for want of a program outside Go; needs curl 7.87 or later, found 7.68 (apt-get install curl): 1; needs python3 (apt-get install python3): 2 (install them to run these tests; CI=true makes them fail)"
+	if got != want {
+		t.Errorf("summary:\n got %q\nwant %q", got, want)
+	}
+}

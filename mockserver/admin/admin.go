@@ -46,6 +46,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/internal/nearest"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/store"
 )
@@ -599,14 +600,21 @@ func ParseOutcome(s string) error {
 	if _, err := strconv.Atoi(code); err == nil && (!two || layer == "business" || layer == "gateway" || layer == "oauth") {
 		return nil
 	}
-	if !two && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz_") == "" {
+	if !two && slices.Contains(OAuthErrors, s) {
 		return nil // an OAuth error such as invalid_client
 	}
-	if two && layer == "oauth" && strings.Trim(code, "abcdefghijklmnopqrstuvwxyz_") == "" {
+	if two && layer == "oauth" && slices.Contains(OAuthErrors, code) {
 		return nil
 	}
-	return fmt.Errorf("outcome: %q is not an outcome (use ok, error, a code such as 3001 or 110, \"business 90001\", \"gateway 110\", or an OAuth error such as invalid_client)", s)
+	hint := ""
+	if near := nearest.Word(s, append(slices.Clone(Outcomes), OAuthErrors...)); near != "" {
+		hint = fmt.Sprintf("did you mean %q? ", near)
+	}
+	return fmt.Errorf("outcome: %q is not an outcome (%suse ok, error, a code such as 3001 or 110, \"business 90001\", \"gateway 110\", or an OAuth error: %s)", s, hint, strings.Join(OAuthErrors, ", "))
 }
+
+// OAuthErrors lists the errors the token endpoints answer (openapi.yaml, OAuthError's error enum).
+var OAuthErrors = []string{"invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type", "invalid_scope"}
 
 // requests returns the journal: ?app=&open_id=&outcome=&before=&limit= (newest first).
 func (a *API) requests(w http.ResponseWriter, r *http.Request) {

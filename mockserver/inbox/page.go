@@ -201,6 +201,7 @@ func renderInboxPage(d inboxPageData) []byte {
     <a id="raw" href="/__admin/requests">Raw journal JSON of what is shown</a>
     <span id="live" class="muted">connecting…</span>
   </p>
+  <ul id="warned" class="warned-panel" aria-label="Answers Baidu would not give, once per app, with how many shown carry each" hidden></ul>
   <ol id="thread" tabindex="0" aria-label="Thread, oldest first" role="log"></ol>
   <p id="empty" class="muted" hidden>No request matches yet. Send one to the fake and it appears here.</p>
 </main>

@@ -41,7 +41,7 @@ func ExampleServer_Client() {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	fmt.Println(resp.Status, string(body))
-	// Output: 200 OK {"errno":0,"msg":"success","data":{}}
+	// Output: 200 OK {"errno":0,"msg":"success"}
 }
 
 // Faults are one magic open_id away (with the default configuration's magic values on): here a

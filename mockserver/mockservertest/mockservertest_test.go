@@ -65,7 +65,7 @@ func TestClient_ReachesTheFakeAsBaidu(t *testing.T) {
 			} else {
 				s = mockservertest.New(t, nil)
 			}
-			if got := sendAsSDK(t, s.Client(), tc.base); got != `{"errno":0,"msg":"success","data":{}}` {
+			if got := sendAsSDK(t, s.Client(), tc.base); got != `{"errno":0,"msg":"success"}` {
 				t.Errorf("send answered %s", got)
 			}
 			es, err := s.Fake.Store().Journal(context.Background(), store.Query{App: "10001"})
@@ -106,7 +106,7 @@ func TestSwapDefaultTransport_RestoredAfterTheTest(t *testing.T) {
 		s.SwapDefaultTransport(t)
 		// What Baidu's Go SDK does: its own client, no transport, the hard-coded URL.
 		sdkClient := &http.Client{}
-		if got := sendAsSDK(t, sdkClient, smartappmock.BaiduBaseURL); got != `{"errno":0,"msg":"success","data":{}}` {
+		if got := sendAsSDK(t, sdkClient, smartappmock.BaiduBaseURL); got != `{"errno":0,"msg":"success"}` {
 			t.Errorf("send through http.DefaultTransport answered %s", got)
 		}
 	})

@@ -38,7 +38,7 @@ func ExampleNew() {
 	fmt.Println(send("any-token", "errno_90002"))
 	fmt.Println(send("error_code_111", "user-1"))
 	// Output:
-	// {"errno":0,"msg":"success","data":{}}
+	// {"errno":0,"msg":"success"}
 	// {"errno":90002,"msg":"请确认小程序已开通客服能力","data":{}}
 	// {"error_code":111,"error_msg":"Access token expired"}
 }

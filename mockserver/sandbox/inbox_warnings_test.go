@@ -56,8 +56,9 @@ func TestInboxEntries_FaultAndWarnings(t *testing.T) {
 	}
 }
 
-// TestInboxBrowser_WarningsAndFaults: in the page, a warned message lists its warnings' sentences,
-// a faulted one its fault and phase, and a send a before-phase fault stopped shows as failed.
+// TestInboxBrowser_WarningsAndFaults: in the page, a warned message lists its warnings' kinds and
+// the panel above the thread each sentence once per app with a count; a faulted one lists its
+// fault and phase, and a send a before-phase fault stopped shows as failed.
 func TestInboxBrowser_WarningsAndFaults(t *testing.T) {
 	f := newInboxFake(t, "")
 	ctx := newInboxBrowser(t, 60*time.Second)
@@ -79,16 +80,19 @@ func TestInboxBrowser_WarningsAndFaults(t *testing.T) {
 	}
 	type view struct {
 		Warnings []string `json:"warnings"`
+		Panel    []string `json:"panel"`
 		Faults   []string `json:"faults"`
 		Failed   int      `json:"failed"`
 	}
 	got := inboxRun(t, ctx, chromedp.Evaluate[view](`(() => ({
 		warnings: [...document.querySelectorAll('#thread li.warned .warnings li')].map(li => li.textContent),
+		panel: [...document.querySelectorAll('#warned li')].map(li => li.textContent),
 		faults: [...document.querySelectorAll('#thread li.faulted .fault')].map(d => d.textContent),
 		failed: document.querySelectorAll('#thread li.entry.fail').length,
 	}))()`))
 	want := view{
-		Warnings: []string{"⚠ " + warn.Message},
+		Warnings: []string{"⚠ " + warn.Kind},
+		Panel:    []string{"⚠ " + warn.Message + " (×1)"},
 		Faults: []string{"⚡ fault http_503 (faults[0]) — before the service: not delivered, nothing counted",
 			"⚡ fault truncated (faults[1]) — after the service: delivered and counted, the answer was lost"},
 		Failed: 1,

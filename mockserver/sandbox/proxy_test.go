@@ -84,7 +84,7 @@ func TestProxy_AnswersForBaidu(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if body != `{"errno":0,"msg":"success","data":{}}` {
+			if body != `{"errno":0,"msg":"success"}` {
 				t.Errorf("body = %s, want the fake's success envelope", body)
 			}
 			gotTLS := ""

@@ -45,7 +45,7 @@ func newSendRecorder(t *testing.T) *sendRecorder {
 		f.replies = append(f.replies, reply{AccessToken: r.URL.Query().Get("access_token"), Form: r.PostForm})
 		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"errno":0,"msg":"success","data":{}}`)
+		_, _ = io.WriteString(w, `{"errno":0,"msg":"success"}`)
 	}))
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL

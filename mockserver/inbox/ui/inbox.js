@@ -126,16 +126,42 @@
     if (it.warnings && it.warnings.length) {
       li.classList.add('warned');
       meta.append(el('span', 'warn-badge', '⚠ ' + it.warnings.length));
+      // The sentence is said once per app, in the panel above the thread, with a count; the
+      // message itself names only the kinds (the sentence is its title).
       const list = el('ul', 'warnings');
       list.setAttribute('aria-label', 'would fail against Baidu');
       for (const w of it.warnings) {
-        const item = el('li', 'warning', '⚠ ' + w.message);
+        const item = el('li', 'warning', '⚠ ' + w.kind);
         item.dataset.kind = w.kind;
+        item.title = w.message;
         list.append(item);
+        noteWarning(it.app, w);
       }
       li.append(list);
     }
     return li;
+  }
+
+  // warned holds, per app and kind, the panel line and how many entries shown carry the warning.
+  const warned = new Map(); // app + '\n' + kind -> { li, n }
+  function noteWarning(app, w) {
+    const key = app + '\n' + w.kind;
+    let v = warned.get(key);
+    if (!v) {
+      v = { li: el('li', 'warning'), n: 0 };
+      v.li.dataset.app = app;
+      v.li.dataset.kind = w.kind;
+      warned.set(key, v);
+      $('warned').append(v.li);
+      $('warned').hidden = false;
+    }
+    v.n++;
+    v.li.textContent = '⚠ ' + (view.app ? '' : 'app ' + app + ': ') + w.message + ' (×' + v.n + ')';
+  }
+  function clearWarnings() {
+    warned.clear();
+    $('warned').replaceChildren();
+    $('warned').hidden = true;
   }
 
   function atBottom() {
@@ -353,6 +379,7 @@
       act('App reset', 'POST', '/reset', undefined, async () => {
         rows.clear();
         thread.replaceChildren();
+        clearWarnings();
         oldest = 0;
         stats.pages = 0;
         stuck = true;

@@ -1,0 +1,56 @@
+package observe_test
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/observe"
+	"github.com/smartappmock/smartappmock/store"
+)
+
+func TestLeniency_OncePerAppAndKind_ThenCounted(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	l := observe.NewLeniency(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if s := l.Summary(); s != "" {
+		t.Errorf("Summary() with nothing seen = %q, want empty", s)
+	}
+	ok := func(app string, kinds ...mockserver.WarningKind) *store.Entry {
+		e := &store.Entry{App: app, Endpoint: "send", Layer: smartappmock.LayerBusiness, Code: 0}
+		for _, k := range kinds {
+			e.Warnings = append(e.Warnings, k.Warning())
+		}
+		return e
+	}
+	l.Observe(ok("a", mockserver.WarnUnissuedToken, mockserver.WarnOpenOnFirstSend))
+	l.Observe(ok("a", mockserver.WarnUnissuedToken))
+	l.Observe(ok("b", mockserver.WarnUnissuedToken))
+	l.Observe(ok("b"))
+	forced := ok("b", mockserver.WarnMagicValue)
+	forced.Code = 90001
+	l.Observe(forced)
+
+	if diff := cmp.Diff(map[string]int{"a unissued_token": 2, "a open_on_first_send": 1, "b unissued_token": 1, "b magic_value": 1}, l.Counts()); diff != "" {
+		t.Errorf("Counts() mismatch (-want +got):\n%s", diff)
+	}
+	if n := strings.Count(buf.String(), "level=WARN"); n != 4 {
+		t.Errorf("%d WARN lines, want 4 (one per app and kind):\n%s", n, buf.String())
+	}
+	want := "3 answers succeeded only because the sandbox is lenient; warnings by kind: magic_value 1 (app b), " +
+		"open_on_first_send 1 (app a), unissued_token 3 (app a, b); --profile baidu makes them fail as Baidu would (docs/fidelity.md)"
+	if diff := cmp.Diff(want, l.Summary()); diff != "" {
+		t.Errorf("Summary() mismatch (-want +got):\n%s", diff)
+	}
+
+	only := observe.NewLeniency(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
+	only.Observe(forced)
+	if got := only.Summary(); got != "no answer succeeded only because the sandbox is lenient; warnings by kind: magic_value 1 (app b); --profile baidu makes them fail as Baidu would (docs/fidelity.md)" {
+		t.Errorf("Summary() of a forced answer only = %q", got)
+	}
+}
