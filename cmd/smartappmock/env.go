@@ -21,6 +21,9 @@ var otherEnv = []string{
 	"SMARTAPPMOCK_BASE_URL", "SMARTAPPMOCK_ACCESS_TOKEN",
 	"SMARTAPPMOCK_CHROMIUM", "SMARTAPPMOCK_UPDATE_SCREENSHOT", "SMARTAPPMOCK_TEST_REDIS", "SMARTAPPMOCK_DEFAULT_TRANSPORT_SWAPPED",
 	"SMARTAPPMOCK_CI_RUN_DIR", // .ci/run's scratch folder, in the environment of everything CI starts
+	// The compose files' image and host port, the testcontainers module's image, and the README
+	// tour's target: exported in a shell that then runs smartappmock too.
+	"SMARTAPPMOCK_IMAGE", "SMARTAPPMOCK_PORT", "SMARTAPPMOCK_TOUR_TARGET",
 }
 
 // envInHelp finds "env SMARTAPPMOCK_X" in serve's help.
