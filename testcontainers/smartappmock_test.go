@@ -18,9 +18,9 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 	"go.yaml.in/yaml/v4"
 
+	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
-	"github.com/smartappmock/smartappmock/mockserver/push"
 	"github.com/smartappmock/smartappmock/store"
 	smartappmock "github.com/smartappmock/smartappmock/testcontainers"
 )
@@ -164,7 +164,7 @@ func TestRun_ConfigFileAppsAndAdminToken(t *testing.T) {
 
 func TestRun_PushTarget_InTheAppsConfiguration(t *testing.T) {
 	t.Parallel()
-	target := config.Push{Config: push.Config{URL: "http://bot.example:8081/baidu/push", Token: "tc-push-token", Format: push.FormatJSON}}
+	target := config.Push{Config: baidupush.Config{URL: "http://bot.example:8081/baidu/push", Token: "tc-push-token", Format: baidupush.FormatJSON}}
 	c := run(t, smartappmock.WithPushTarget("10001", target))
 	adm, err := c.Admin(t.Context())
 	if err != nil {
@@ -182,7 +182,7 @@ func TestRun_PushTarget_InTheAppsConfiguration(t *testing.T) {
 
 func TestRun_PushTarget_UnknownAppIsAnError(t *testing.T) {
 	t.Parallel()
-	c, err := smartappmock.Run(t.Context(), image, smartappmock.WithPushTarget("no-such-app", config.Push{Config: push.Config{URL: "http://bot.example/", Token: "t"}}))
+	c, err := smartappmock.Run(t.Context(), image, smartappmock.WithPushTarget("no-such-app", config.Push{Config: baidupush.Config{URL: "http://bot.example/", Token: "t"}}))
 	testcontainers.CleanupContainer(t, c)
 	if err == nil || !strings.Contains(err.Error(), `WithPushTarget("no-such-app")`) {
 		t.Errorf("Run = %v, want an error naming WithPushTarget(\"no-such-app\")", err)
