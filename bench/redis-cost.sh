@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# bench/redis-cost.sh: the instructions Redis runs per send (the send script and the commands it
-# calls), counted by callgrind on a redis-server of its own. Unlike sends/s, the count does not move
-# with other work on the machine, so two versions of the send script compare on a shared machine.
-# Two lines: "sequential" (one send per script run) and "16-callers" (concurrent sends, which
-# share script runs as under load).
+# bench/redis-cost.sh: the instructions Redis runs per send (what the API core asks of the store
+# for a plain valid send: Lookup, TakeReply and Append, each a small script, and the commands they
+# call), counted by callgrind on a redis-server of its own. Unlike sends/s, the count does not move
+# with other work on the machine, so two versions of the store compare on a shared machine. Two
+# lines: "sequential" (one send at a time) and "16-callers" (concurrent sends, which share round
+# trips as under load).
 #
 #   bench/redis-cost.sh [SENDS]     (500 sends by default, after 1,200 to fill the journal)
 #

@@ -94,7 +94,7 @@ func get(t *testing.T, u string, wantStatus int) string {
 	return string(b)
 }
 
-const ok = `{"errno":0,"msg":"success","data":{}}`
+const ok = `{"errno":0,"msg":"success"}`
 
 func TestRun_DefaultSandbox_SendsAndJournals(t *testing.T) {
 	t.Parallel()
