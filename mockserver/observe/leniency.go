@@ -29,6 +29,14 @@ type Leniency struct {
 
 type leniencyKey struct{ app, kind string }
 
+// maxLeniencyKeys bounds the (app, kind) pairs a Leniency tells apart: every made-up token is a
+// sandbox app of its own, so a flood of them must not grow it without end. Past it, a new app's
+// warnings are counted under otherApps, without a first line of their own.
+const maxLeniencyKeys = 4096
+
+// otherApps is the app of the warnings counted past maxLeniencyKeys.
+const otherApps = "(other apps)"
+
 // NewLeniency returns a Leniency that logs to log.
 func NewLeniency(log *slog.Logger) *Leniency {
 	return &Leniency{log: log, counts: map[leniencyKey]int{}}
@@ -45,9 +53,14 @@ func (l *Leniency) Observe(e *store.Entry) {
 	l.mu.Lock()
 	for _, w := range e.Warnings {
 		k := leniencyKey{e.App, w.Kind}
+		if _, seen := l.counts[k]; !seen && len(l.counts) >= maxLeniencyKeys {
+			k.app = otherApps
+		}
 		if l.counts[k] == 0 {
 			l.order = append(l.order, k)
-			first = append(first, w)
+			if k.app != otherApps {
+				first = append(first, w)
+			}
 		}
 		l.counts[k]++
 		if mockserver.WarningKind(w.Kind).Lenient() {

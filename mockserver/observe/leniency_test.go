@@ -2,6 +2,7 @@ package observe_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -52,5 +53,33 @@ func TestLeniency_OncePerAppAndKind_ThenCounted(t *testing.T) {
 	only.Observe(forced)
 	if got := only.Summary(); got != "no answer succeeded only because the sandbox is lenient; warnings by kind: magic_value 1 (app b); --profile baidu makes them fail as Baidu would (docs/fidelity.md)" {
 		t.Errorf("Summary() of a forced answer only = %q", got)
+	}
+}
+
+func TestLeniency_ManyApps_Bounded(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	l := observe.NewLeniency(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	const apps = 5000 // more than a Leniency tells apart
+	for i := range apps {
+		l.Observe(&store.Entry{App: fmt.Sprintf("token-%d", i), Endpoint: "send", Layer: smartappmock.LayerBusiness,
+			Warnings: []store.Warning{mockserver.WarnUnissuedToken.Warning()}})
+	}
+	counts := l.Counts()
+	if len(counts) > 4097 {
+		t.Errorf("%d (app, kind) counts kept for %d apps, want them bounded", len(counts), apps)
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if total != apps {
+		t.Errorf("counts add up to %d, want every one of the %d warned answers", total, apps)
+	}
+	if n := strings.Count(buf.String(), "level=WARN"); n >= apps {
+		t.Errorf("%d WARN lines for %d apps, want the apps past the bound counted without a line", n, apps)
+	}
+	if s := l.Summary(); !strings.Contains(s, "5000 answers succeeded") {
+		t.Errorf("Summary() = %q, want all 5000 answers in it", s)
 	}
 }
