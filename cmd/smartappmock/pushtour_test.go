@@ -17,6 +17,7 @@ import (
 func TestDocs_PushTourBot(t *testing.T) {
 	t.Parallel()
 	testenv.SkipIfShort(t, "builds the push tour's bot with go build")
+	testenv.Require(t, "sh", "a POSIX shell, which runs the bot's command line: apt-get install dash")
 	page := readPage(t, "docs/push.md")
 	src := regexp.MustCompile("(?s)cat > bot.go <<'EOF'\n(.*?)\nEOF\n").FindStringSubmatch(page)
 	if src == nil {
