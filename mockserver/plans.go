@@ -257,7 +257,7 @@ func (s *Server) takeFaults(ctx context.Context, in *send, v uint64, app, owner 
 		if !tk.Injected {
 			continue
 		}
-		kind, lat := FaultStep(f, tk)
+		kind, lat := faultStep(f, tk)
 		if kind == config.FaultNone && lat == 0 {
 			continue
 		}
@@ -278,19 +278,19 @@ func (s *Server) takeFaults(ctx context.Context, in *send, v uint64, app, owner 
 // latencySalt separates the draws of a plan's latency from those of its probability.
 const latencySalt = 0x5bd1e995
 
-// FaultStep returns the kind and latency of a plan's injection: the sequence's step (or the
+// faultStep returns the kind and latency of a plan's injection: the sequence's step (or the
 // plan's kind) and the latency drawn for its matched count.
-func FaultStep(f *config.Fault, t store.FaultTake) (config.FaultKind, time.Duration) {
+func faultStep(f *config.Fault, t store.FaultTake) (config.FaultKind, time.Duration) {
 	kind := f.Kind
 	if len(f.Sequence) > 0 {
 		kind = f.Sequence[t.Step]
 	}
-	return kind, FaultLatency(f, t.Matched)
+	return kind, faultLatency(f, t.Matched)
 }
 
-// FaultLatency returns the latency of a plan for its matched-th matching send: Min, plus a draw
+// faultLatency returns the latency of a plan for its matched-th matching send: Min, plus a draw
 // within the range.
-func FaultLatency(f *config.Fault, matched int) time.Duration {
+func faultLatency(f *config.Fault, matched int) time.Duration {
 	lat := f.Latency.Min
 	if f.Latency.Max > f.Latency.Min {
 		span := float64(f.Latency.Max - f.Latency.Min + 1)

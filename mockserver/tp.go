@@ -98,7 +98,7 @@ func (s *Server) sandboxPlatforms() bool { return s.cfg.Policy.Apps == config.Ap
 // answer (Policy.MissingGrantErrno, 90002 by default) when a configured app did not grant a
 // configured platform; a platform that is not configured (accepted by the sandbox) passes with
 // WarnSandboxPlatform. A send's decision applies its refusal after the capability check, before the
-// window (store.SendSteps).
+// window (decideService, decide.go).
 func (s *Server) CheckPlatformGrant(token, app string) (d Decision, ok bool, warnings []store.Warning) {
 	tag := tagOf(token)
 	p, configured := s.platformOfTag(tag)
