@@ -41,10 +41,11 @@ type Store interface {
 	// changes what is there, so a replica that starts never resets what the others counted.
 	Seed(ctx context.Context, s Seed) error
 	// Reset restores the configured state s in one step. For every app (app == ""): everything
-	// is dropped (apps, tokens, windows, counters, journal, clocks) and s is seeded afresh, with
-	// its rules and fault plans; fault counts start again. For one app: its windows, counters
-	// and journal are dropped, its capability and clock set back as s has them (a sandbox app:
-	// on, no offset), and its configured windows reopened at s.At.
+	// is dropped (apps, tokens, windows, counters, records, journal, clocks) and s is seeded
+	// afresh, with its rules and fault plans; fault counts start again. For one app: its
+	// windows, counters, records and journal are dropped, its capability and clock set back as s
+	// has them (a sandbox app: on, no offset), its configured windows reopened at s.At and its
+	// configured records put back. Records under NoApp stay.
 	Reset(ctx context.Context, app string, s Seed) error
 
 	// RegisterApp stores app unless an app with the same ID exists; it returns the stored app
@@ -54,8 +55,8 @@ type Store interface {
 	App(ctx context.Context, id string) (App, bool, error)
 	// Apps lists every app, sorted by id.
 	Apps(ctx context.Context) ([]App, error)
-	// DeleteApp forgets an app that did not come from the configuration: its state, its journal
-	// and its tokens (a sandbox app a test made). It fails with ErrConfiguredApp for a configured
+	// DeleteApp forgets an app that did not come from the configuration: its state, its records,
+	// its journal and its tokens (a sandbox app a test made). It fails with ErrConfiguredApp for a configured
 	// app and ErrUnknownApp for an app the store does not hold.
 	DeleteApp(ctx context.Context, id string) error
 	// UpdateApp changes an app's capability and clock: a nil capability is left as it is;
@@ -117,6 +118,20 @@ type Store interface {
 	Feed(ctx context.Context, after uint64, limit int) ([]Entry, error)
 	// Head returns the sequence number of the newest entry (0: none yet).
 	Head(ctx context.Context) (uint64, error)
+
+	// PutRecord stores r under app (NoApp: records of no app), replacing the record of the same
+	// kind and id. It fails with ErrUnknownApp for an app the store does not hold (NoApp always
+	// exists) and with ErrRecordsFull past the store's bound of records per app (new records
+	// only).
+	PutRecord(ctx context.Context, app string, r Record) error
+	// Record returns app's record of kind and id.
+	Record(ctx context.Context, app, kind, id string) (Record, bool, error)
+	// TakeRecord returns app's record of kind and id and deletes it in the same step: of
+	// concurrent takes exactly one gets it (a one-time code, a consent used once).
+	TakeRecord(ctx context.Context, app, kind, id string) (Record, bool, error)
+	// Records lists app's records of kind with an id above after, sorted by id, at most limit
+	// (limit <= 0: all).
+	Records(ctx context.Context, app, kind, after string, limit int) ([]Record, error)
 
 	// PutSession stores an inbox login session until its expiry.
 	PutSession(ctx context.Context, id string, expires time.Time) error
@@ -336,6 +351,9 @@ type Seed struct {
 	Rules     []byte
 	Faults    []byte
 	AppFaults map[string][]byte
+	// Records are the configured records: Seed puts those absent, Reset puts them back (all of
+	// them, or an app's).
+	Records []SeedRecord
 }
 
 // SeedWindow is a window the configuration opens.

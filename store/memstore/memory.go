@@ -59,11 +59,14 @@ type Limits struct {
 	// MaxWindowsPerApp is how many open_id windows an app keeps; past it, expired windows and then
 	// the oldest are dropped.
 	MaxWindowsPerApp int
+	// MaxRecordsPerApp is how many records (users, codes, consents) an app keeps; past it, a new
+	// record is refused (store.ErrRecordsFull).
+	MaxRecordsPerApp int
 }
 
 // DefaultLimits are the limits of New.
 func DefaultLimits() Limits {
-	return Limits{MaxTenants: 4096, MaxTokens: 100_000, MaxWindowsPerApp: 10_000}
+	return Limits{MaxTenants: 4096, MaxTokens: 100_000, MaxWindowsPerApp: 10_000, MaxRecordsPerApp: 100_000}
 }
 
 type tenant struct {
@@ -77,6 +80,8 @@ type tenant struct {
 	exists   bool // false for the NoApp bucket and apps known only from journal entries
 	windows  map[string]*store.Window
 	counters map[string]store.Counter
+	records  map[string]map[string][]byte // kind -> id -> data: memory_records.go
+	nrecords int
 	ring     []record // the journal, oldest at head: memory_record.go
 	head     int      // index of the oldest entry
 	n        int
@@ -103,6 +108,9 @@ func NewWithLimits(journalCap int, limits Limits) *Store {
 	}
 	if limits.MaxWindowsPerApp <= 0 {
 		limits.MaxWindowsPerApp = def.MaxWindowsPerApp
+	}
+	if limits.MaxRecordsPerApp <= 0 {
+		limits.MaxRecordsPerApp = def.MaxRecordsPerApp
 	}
 	m := &Store{journalCap: journalCap, limits: limits, tenants: map[string]*tenant{}, tokens: map[string]store.Token{}, sessions: map[string]time.Time{}}
 	m.feed.init(feedBacklog)

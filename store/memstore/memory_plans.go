@@ -147,6 +147,11 @@ func (m *Store) seedLocked(ctx context.Context, s store.Seed) error {
 		}
 		t.mu.Unlock()
 	}
+	for _, r := range s.Records {
+		if err := m.putRecord(r.App, r.Record, false); err != nil {
+			return err
+		}
+	}
 	m.plans.mu.Lock()
 	if !m.plans.set {
 		m.plans.set = true
@@ -191,6 +196,7 @@ func (m *Store) resetApp(id string, s store.Seed) error {
 	defer t.mu.Unlock()
 	t.windows = map[string]*store.Window{}
 	t.counters = map[string]store.Counter{}
+	t.records, t.nrecords = nil, 0
 	if !t.evicted {
 		m.held.Add(int64(-t.n))
 	}
@@ -204,6 +210,14 @@ func (m *Store) resetApp(id string, s store.Seed) error {
 	for _, w := range s.Windows {
 		if w.App == id {
 			t.windows[w.OpenID] = &store.Window{OpenID: w.OpenID, OpenedAt: s.At, UserMessage: true}
+		}
+	}
+	for _, r := range s.Records {
+		if r.App == id {
+			if err := store.CheckRecordKey(r.Record.Kind, r.Record.ID); err != nil {
+				return err
+			}
+			t.setRecordLocked(r.Record)
 		}
 	}
 	return nil

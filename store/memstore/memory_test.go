@@ -18,6 +18,12 @@ func TestMemoryConformance(t *testing.T) {
 // TestMemory_WindowOpenIDIsACopy: the open_id a window keeps is the store's own copy, never a piece
 // of the caller's string: a short open_id cut from a 1 MiB request body must not keep the body
 // alive (10,000 windows per app would hold 10 GB).
+func TestMemoryRecordsBound(t *testing.T) {
+	storetest.RunRecordsBound(t, 3, func(*testing.T) store.Store {
+		return memstore.NewWithLimits(10, memstore.Limits{MaxRecordsPerApp: 3})
+	})
+}
+
 func TestMemory_WindowOpenIDIsACopy(t *testing.T) {
 	t.Parallel()
 	body := "open_id=u1&open_id=u2&content=" + strings.Repeat("x", 1<<20)

@@ -38,3 +38,10 @@ func TestShared_RedisServer(t *testing.T) {
 		return openT(t, url, opts), openT(t, url, opts)
 	})
 }
+
+func TestRecordsBound_Miniredis(t *testing.T) {
+	storetest.RunRecordsBound(t, 3, func(t *testing.T) store.Store {
+		s, _ := miniT(t, Options{MaxRecordsPerApp: 3})
+		return s
+	})
+}

@@ -25,6 +25,7 @@
 //	win   hash    open_id -> "<unix sec> <nsec> <replies> <user message 0|1>"
 //	cnt   hash    counter name -> "<count> <period>"
 //	jrn   stream  the journal: id "<seq>-0", field e = the entry as JSON; MAXLEN journal cap
+//	rec   hash    "<kind>:<id>" -> a record's data (store.Record); at most MaxRecordsPerApp
 //
 // The global keys have tags of their own:
 //
@@ -109,6 +110,9 @@ type Options struct {
 	// MaxWindowsPerApp is how many windows an app keeps (10,000 when <= 0); past it, expired
 	// windows and then the oldest are dropped.
 	MaxWindowsPerApp int
+	// MaxRecordsPerApp is how many records an app keeps (100,000 when <= 0); past it, a new
+	// record is refused (store.ErrRecordsFull).
+	MaxRecordsPerApp int
 	// FeedPoll bounds one XREAD BLOCK of Feed (500ms when <= 0): Feed notices the end of a
 	// context without a deadline within it.
 	FeedPoll time.Duration
@@ -133,6 +137,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxWindowsPerApp <= 0 {
 		o.MaxWindowsPerApp = 10_000
+	}
+	if o.MaxRecordsPerApp <= 0 {
+		o.MaxRecordsPerApp = 100_000
 	}
 	if o.FeedPoll <= 0 {
 		o.FeedPoll = 500 * time.Millisecond

@@ -32,6 +32,13 @@ func (s *Store) seedArgs(sd store.Seed) ([]any, error) {
 	for _, w := range sd.Windows {
 		args = append(args, w.App, w.OpenID)
 	}
+	args = append(args, len(sd.Records))
+	for _, r := range sd.Records {
+		if err := store.CheckRecordKey(r.Record.Kind, r.Record.ID); err != nil {
+			return nil, err
+		}
+		args = append(args, r.App, recordField(r.Record.Kind, r.Record.ID), r.Record.Data)
+	}
 	return args, nil
 }
 
@@ -68,13 +75,22 @@ func (s *Store) Reset(ctx context.Context, app string, sd store.Seed) error {
 		}
 	}
 	sec, nsec := unixTime(sd.At)
-	args := []any{boolArg(capability), sec, nsec}
+	var open []any
 	for _, w := range sd.Windows {
 		if w.App == app {
-			args = append(args, w.OpenID)
+			open = append(open, w.OpenID)
 		}
 	}
-	keys := []string{s.akey(app, "app"), s.akey(app, "meta"), s.akey(app, "win"), s.akey(app, "cnt"), s.akey(app, "jrn")}
+	args := append([]any{boolArg(capability), sec, nsec, len(open)}, open...)
+	for _, r := range sd.Records {
+		if r.App == app {
+			if err := store.CheckRecordKey(r.Record.Kind, r.Record.ID); err != nil {
+				return wrap("reset", err)
+			}
+			args = append(args, recordField(r.Record.Kind, r.Record.ID), r.Record.Data)
+		}
+	}
+	keys := []string{s.akey(app, "app"), s.akey(app, "meta"), s.akey(app, "win"), s.akey(app, "cnt"), s.akey(app, "jrn"), s.akey(app, "rec")}
 	n, err := script.ResetApp.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {
 		return wrap("reset", err)
@@ -88,7 +104,7 @@ func (s *Store) Reset(ctx context.Context, app string, sd store.Seed) error {
 // DeleteApp implements store.Store in one script.
 func (s *Store) DeleteApp(ctx context.Context, id string) error {
 	keys := []string{s.akey(id, "app"), s.akey(id, "meta"), s.akey(id, "win"), s.akey(id, "cnt"), s.akey(id, "jrn"),
-		s.registry, s.tokens, s.issued}
+		s.registry, s.tokens, s.issued, s.akey(id, "rec")}
 	n, err := script.DeleteApp.Run(ctx, s.rdb, keys, id).Int()
 	switch {
 	case err != nil:

@@ -220,4 +220,5 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) store.Store) 
 	runPrimitives(t, newStore)
 	runJournal(t, newStore)
 	runSeedReset(t, newStore)
+	runRecords(t, newStore)
 }

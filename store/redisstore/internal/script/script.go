@@ -128,6 +128,12 @@ local function seed(reg, tokens, def, ver, fc)
     register(p, reg, ARGV[i])
     i = i + 2
   end
+  n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do
+    redis.call('HSETNX', akey(p, ARGV[i], 'rec'), ARGV[i + 1], ARGV[i + 2])
+    register(p, reg, ARGV[i])
+    i = i + 3
+  end
   if redis.call('HGET', def, 'set') ~= '1' then
     local rv = redis.call('INCR', ver)
     local fv = redis.call('INCR', ver)
@@ -377,21 +383,21 @@ return 1
 local p = ARGV[1]
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   redis.call('DEL', akey(p, id, 'app'), akey(p, id, 'meta'), akey(p, id, 'win'),
-    akey(p, id, 'cnt'), akey(p, id, 'jrn'))
+    akey(p, id, 'cnt'), akey(p, id, 'jrn'), akey(p, id, 'rec'))
 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[5], KEYS[6])
 seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return 1
 `)
 
-	// DeleteApp: KEYS app, meta, win, cnt, jrn, registry, tokens, issued; ARGV app id.
+	// DeleteApp: KEYS app, meta, win, cnt, jrn, registry, tokens, issued, rec; ARGV app id.
 	// Answers 0 for an unknown app, -1 for a configured one, 1 when it deleted the app and its
 	// tokens (found by reading the tokens hash: a test sandbox holds few).
 	DeleteApp = redis.NewScript(`
 local source = redis.call('HGET', KEYS[1], 'source')
 if not source then return 0 end
 if source == 'config' then return -1 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[9])
 redis.call('SREM', KEYS[6], ARGV[1])
 local all = redis.call('HGETALL', KEYS[7])
 for i = 1, #all, 2 do
@@ -404,18 +410,44 @@ end
 return 1
 `)
 
-	// ResetApp: KEYS app, meta, win, cnt, jrn; ARGV capability, at sec, at nsec, then
-	// the open_ids of the app's configured windows. Answers 0 for an unknown app.
+	// ResetApp: KEYS app, meta, win, cnt, jrn, rec; ARGV capability, at sec, at nsec, the
+	// number of configured windows and their open_ids, then the app's configured records as
+	// field, data pairs. Answers 0 for an unknown app.
 	ResetApp = redis.NewScript(luaCommon + `
 if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
-redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
+redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 redis.call('HSET', KEYS[2], 'appended', '0')
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 'offset', '0', 'cap', ARGV[1])
 end
-for i = 4, #ARGV do
+local nw = tonumber(ARGV[4])
+for i = 5, 4 + nw do
   redis.call('HSET', KEYS[3], ARGV[i], ewin(tonumber(ARGV[2]), tonumber(ARGV[3]), 0, '1'))
 end
+for i = 5 + nw, #ARGV, 2 do
+  redis.call('HSET', KEYS[6], ARGV[i], ARGV[i + 1])
+end
 return 1
+`)
+
+	// PutRecord: KEYS app, meta, rec; ARGV field, data, limit, noapp (1: the app-less bucket,
+	// which needs no app hash). Answers 1 when stored, -1 for an app the store does not hold,
+	// -2 for a new record past the limit; "UNREGISTERED" before the first write of an app's
+	// keys.
+	PutRecord = redis.NewScript(luaCommon + `
+if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
+if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 0 and redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[3]) then
+  return -2
+end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+return 1
+`)
+
+	// TakeRecord: KEYS rec; ARGV field. Answers the record's data and deletes it, or nil.
+	TakeRecord = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return v
 `)
 )
