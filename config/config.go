@@ -95,6 +95,12 @@ type App struct {
 	// permission: their sendbytp sends for this app are served; a configured platform missing
 	// here answers Policy.MissingGrantErrno (90002).
 	Platforms []string `yaml:"platforms,omitempty" json:"platforms,omitempty"`
+	// Entity is the developer entity (主体) the app belongs to: a Baidu account's UnionID is the
+	// same in every app of one entity. Empty: the app is an entity of its own.
+	Entity string `yaml:"entity,omitempty" json:"entity,omitempty"`
+	// Users are users who logged in to the app (users.go): sends to them pass policy.open_ids
+	// issued, and the admin API gives them login codes.
+	Users []User `yaml:"users,omitempty" json:"users,omitempty"`
 }
 
 // GrantsPlatform reports whether the app granted the platform its customer-service permission.
@@ -155,6 +161,9 @@ type Policy struct {
 	// MissingGrantErrno is the business errno of a sendbytp send by a configured platform the app
 	// did not grant its customer-service permission (default 90002; Baidu does not document it).
 	MissingGrantErrno int `yaml:"missing_grant_errno,omitempty" json:"missing_grant_errno,omitempty"`
+	// OpenIDs is OpenIDsAny (default: any open_id, with a warning for one the fake did not issue)
+	// or OpenIDsIssued (only the app's users; users.go).
+	OpenIDs OpenIDPolicy `yaml:"open_ids,omitempty" json:"open_ids,omitempty"`
 }
 
 // Profile is a named set of policy settings.
@@ -189,6 +198,7 @@ func (p Profile) Settings() []string {
 		"policy.window.mode: " + string(WindowRequireUserMessage),
 		"policy.magic_values: false",
 		"policy.lenient_json: true",
+		"policy.open_ids: " + string(OpenIDsIssued),
 	}
 }
 
@@ -201,6 +211,7 @@ func (p Profile) apply(pol *Policy) {
 	pol.Tokens = TokensIssued
 	pol.Window.Mode = WindowRequireUserMessage
 	pol.MagicValues = false
+	pol.OpenIDs = OpenIDsIssued
 	// Baidu evidently reads a form labelled JSON (docs/fidelity.md): the profile reads it too, so
 	// a client gets the same answer whether or not the file says lenient_json.
 	pol.LenientJSON = true
@@ -318,6 +329,9 @@ func (c *Config) Normalize() {
 	}
 	if c.Policy.Window.MaxReplies == 0 {
 		c.Policy.Window.MaxReplies = 5
+	}
+	if c.Policy.OpenIDs == "" {
+		c.Policy.OpenIDs = OpenIDsAny
 	}
 	if c.Policy.JournalCap == 0 {
 		c.Policy.JournalCap = 1000

@@ -435,6 +435,9 @@ func (c *Config) profileConflicts() Errors {
 	if c.Policy.MagicValues {
 		add("policy.magic_values", "true")
 	}
+	if c.Policy.OpenIDs == OpenIDsAny {
+		add("policy.open_ids", string(OpenIDsAny))
+	}
 	return errs
 }
 
@@ -573,6 +576,7 @@ func (c *Config) validate() Errors {
 	}
 	c.validateRules(&errs)
 	validateFaults("faults", "", c.Faults, &errs)
+	errs = append(errs, c.validateUsers()...)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
 	return errs
 }

@@ -188,6 +188,7 @@ func (s *Server) configuredState() store.Seed {
 			sd.AppFaults[a.ID] = encodePlans(a.Faults)
 		}
 	}
+	sd.Records = append(sd.Records, s.seedUsers()...) // users.go
 	return sd
 }
 

@@ -15,6 +15,19 @@ type Catalogue struct {
 	// Platform is the third-party platform's errno table, answered as business envelopes by its
 	// token endpoint.
 	Platform []BusinessCode `json:"platform"`
+	// Login is the login and UnionID endpoints' own errnos (the v1 login's 10010100, getunionid's
+	// 400).
+	Login []BusinessCode `json:"login,omitempty"`
+}
+
+// LoginMessage returns the message of a login or UnionID errno and whether the catalogue has it.
+func (c Catalogue) LoginMessage(errno int) (string, bool) {
+	for _, b := range c.Login {
+		if b.Errno == errno {
+			return b.Message, true
+		}
+	}
+	return "", false
 }
 
 // PlatformMessage returns the msg of a third-party platform errno and whether the catalogue has it.
@@ -110,6 +123,13 @@ func parseCatalogue(ext any) (Catalogue, error) {
 	}
 	for _, b := range c.Platform {
 		k := "platform " + strconv.Itoa(b.Errno)
+		if seen[k] || b.Message == "" || b.Errno == 0 {
+			return c, fmt.Errorf("openapi: %s: %s is duplicated, 0 or has no message", codesExt, k)
+		}
+		seen[k] = true
+	}
+	for _, b := range c.Login {
+		k := "login " + strconv.Itoa(b.Errno)
 		if seen[k] || b.Message == "" || b.Errno == 0 {
 			return c, fmt.Errorf("openapi: %s: %s is duplicated, 0 or has no message", codesExt, k)
 		}

@@ -27,6 +27,8 @@ type compiled struct {
 	Fields    []fieldKind  `json:"fields"`
 	When      []condition  `json:"when,omitempty"`
 	Send      *sendChecker `json:"send,omitempty"` // nil: every send check goes through kin-openapi
+	// Forms are the form schemas of the operations that name one (x-smartapp-form), by id.
+	Forms map[string]*sendChecker `json:"forms,omitempty"`
 }
 
 // compiledJSON is openapi.yaml compiled (compiled, as JSON). TestCompiledJSON_UpToDate fails when

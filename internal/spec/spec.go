@@ -112,7 +112,9 @@ func loadDocument(data []byte) (*document, error) {
 			ops[op.OperationID] = true
 		}
 	}
-	for _, id := range []string{OpSend, OpTokenByQuery, OpTokenByForm, OpSendByTP, OpTPToken, OpPreAuthCode, OpTPOAuth} {
+	for _, id := range []string{OpSend, OpTokenByQuery, OpTokenByForm, OpSendByTP, OpTPToken, OpPreAuthCode, OpTPOAuth,
+		OpLoginV1Query, OpLoginV1Form, OpLoginV2Query, OpLoginV2Form, OpTPLogin, OpUnionID, OpTPUnionID, OpTPUnionIDPost,
+		OpRetrieveCode, OpAppInfo} {
 		if !ops[id] {
 			return nil, fmt.Errorf("openapi: operation %q is missing", id)
 		}
@@ -141,6 +143,9 @@ func compile(d *document, data []byte) (compiled, error) {
 	c.Send = compileSendChecker(d.send)
 	c.Routes, c.Templated = literalRoutes(d.doc)
 	if c.Codes, err = parseCatalogue(d.doc.Extensions[codesExt]); err != nil {
+		return c, err
+	}
+	if c.Forms, err = compileForms(d.doc); err != nil {
 		return c, err
 	}
 	return c, nil

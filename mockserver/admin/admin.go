@@ -28,6 +28,8 @@
 //	POST /__admin/faults/reset             restart the plans' counts and seeded draws
 //	GET  /__admin/ca                       the CA certificate (PEM) of the HTTPS listener and proxy
 //	POST /__admin/platforms/{p}/authorize  {"app":"..."}: an authorization code for a platform (tp.go)
+//	POST|GET /__admin/apps/{app}/users     create a user with a login code, list users (users.go)
+//	POST /__admin/apps/{app}/users/{open_id}/code  a fresh login code for a user (users.go)
 //	     /__admin/ui/...                   the inbox (Options.UI)
 package admin
 
@@ -147,6 +149,7 @@ func (a *API) router() http.Handler {
 	p.handle("/ca", a.ca, http.MethodGet)
 	p.handle("/platforms/{platform}/authorize", a.authorizePlatform, http.MethodPost) // tp.go
 	a.pushRoutes(p)                                                                   // push.go
+	a.userRoutes(p)                                                                   // users.go
 	if a.opts.UI != nil {
 		r.PathPrefix(UIPath).Handler(a.opts.UI(a))
 	}
