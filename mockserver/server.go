@@ -256,6 +256,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case spec.OpTokenByQuery, spec.OpTokenByForm:
 		s.serveToken(w, r)
 	default:
+		if s.serveLoginOp(w, r, op) { // login.go
+			return
+		}
 		reason := fmt.Sprintf("%s is not an API of this service", r.URL.Path)
 		if known {
 			reason = fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path)

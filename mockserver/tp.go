@@ -298,6 +298,10 @@ func (s *Server) AuthorizePlatform(ctx context.Context, platform, app string) (c
 	if err != nil {
 		return "", nil, err
 	}
+	// The authorization RetrieveAuthCode finds (tplookup.go).
+	if err := s.store.PutRecord(ctx, a.ID, store.Record{Kind: kindTPAuth, ID: PlatformTag(platform), Data: []byte("{}")}); err != nil {
+		return "", nil, err
+	}
 	return code, warnings, nil
 }
 
