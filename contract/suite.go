@@ -364,7 +364,7 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 			// send_form_encoded, rather than failing every case with 3001.
 			Policy: config.Policy{Profile: config.ProfileBaidu, Apps: config.AppsConfigured, Tokens: config.TokensIssued,
 				Window: config.Window{Mode: config.WindowRequireUserMessage}, LenientJSON: true},
-			Apps:  []config.App{{ID: app, ClientID: app, ClientSecret: secret, UserMessages: []string{caseOpenID}}},
+			Apps:  []config.App{{ID: app, ClientID: app, ClientSecret: secret, UserMessages: []string{caseOpenID}, Users: []config.User{{OpenID: caseOpenID}}}},
 			Rules: c.rules,
 		}
 		if tp {

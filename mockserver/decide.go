@@ -49,7 +49,9 @@ func (in *send) matches(app string, m *config.Match) bool {
 //  3. a fault that strikes before the service ends here, nothing counted;
 //  4. gateway: rules (the first that matches with uses left), the QPS limit, the daily limit;
 //  5. business: openapi.yaml (3001), business rules, a magic open_id, an open_id the app does
-//     not know, capability, the platform's grant (sendbytp), the window.
+//     not know (its configured lists, then policy.open_ids: a user the fake issued for the app;
+//     another app's user or nobody's answers 30022 under issued, a warning under any),
+//     capability, the platform's grant (sendbytp), the window.
 //
 // The decision carries the app, its clock and the fault that picked the send; the caller
 // journals the entry once, with the answer the client got. A store that does not answer gives
@@ -244,6 +246,13 @@ func (s *Server) decideService(ctx context.Context, in *send, req *smartappmock.
 	if v, ok := s.unknownOpenID(app.ID, in.openID); ok {
 		return v, nil
 	}
+	issued, err := s.issuedOpenID(ctx, app.ID, in.openID) // users.go: policy.open_ids
+	if err != nil {
+		return Decision{}, err
+	}
+	if issued.refused {
+		return issued.d, nil
+	}
 	if !app.Capability {
 		return business(smartappmock.ErrnoCapabilityDisabled, reasonCapabilityOff(app.ID)), nil
 	}
@@ -266,6 +275,9 @@ func (s *Server) decideService(ctx context.Context, in *send, req *smartappmock.
 	}
 	v := business(smartappmock.ErrnoOK, reasonReply(take.Window.Replies, s.window.MaxReplies))
 	v.Warnings = grantWarnings
+	if issued.warn {
+		v.Warnings = append(v.Warnings[:len(v.Warnings):len(v.Warnings)], WarnUnissuedOpenID.Warning())
+	}
 	if !take.Window.UserMessage {
 		if len(v.Warnings) == 0 {
 			v.Warnings = onlyWarning(WarnOpenOnFirstSend.Warning())

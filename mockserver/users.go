@@ -347,3 +347,40 @@ func (s *Server) takeLoginCode(ctx context.Context, app string, code string, app
 	}
 	return u, lc.SessionKey, "", nil
 }
+
+// openIDCheck is what policy.open_ids says of a send's open_id.
+type openIDCheck struct {
+	// refused: d is the answer (30022).
+	refused bool
+	d       Decision
+	// warn: the open_id was accepted only because the policy is any.
+	warn bool
+}
+
+// issuedOpenID checks a send's open_id against the app's users (policy.open_ids): a user of the
+// app passes; under issued, another app's user answers 30022 naming that app, and an open_id
+// nobody issued 30022 too (Baidu's errno for an OpenID that is not the app's); under any, both
+// pass with WarnUnissuedOpenID. One store read for a user of the app, two otherwise.
+func (s *Server) issuedOpenID(ctx context.Context, app, openID string) (openIDCheck, error) {
+	if _, ok, err := s.store.Record(ctx, app, kindUser, openID); err != nil || ok {
+		return openIDCheck{}, err
+	}
+	if s.cfg.Policy.OpenIDs != config.OpenIDsIssued {
+		return openIDCheck{warn: true}, nil
+	}
+	reason := "open_id: not a user this fake issued for app " + app + " (policy open_ids: issued; create one: POST /__admin/apps/" + app + "/users)"
+	if r, ok, err := s.store.Record(ctx, store.NoApp, kindOpenID, openID); err != nil {
+		return openIDCheck{}, err
+	} else if ok {
+		var idx openIDIndex
+		if json.Unmarshal(r.Data, &idx) == nil && idx.App != app {
+			// The index may outlive its user (a reset): it counts only while the user is there.
+			if _, there, err := s.store.Record(ctx, idx.App, kindUser, openID); err != nil {
+				return openIDCheck{}, err
+			} else if there {
+				reason = "open_id: belongs to app " + idx.App + ", another mini program (policy open_ids: issued)"
+			}
+		}
+	}
+	return openIDCheck{refused: true, d: business(smartappmock.ErrnoInvalidOpenID, reason)}, nil
+}

@@ -30,6 +30,9 @@ const (
 	// WarnSandboxPlatform: a third-party platform key that is not configured was accepted, or
 	// its authorizer token used (policy.apps: sandbox).
 	WarnSandboxPlatform WarningKind = "sandbox_platform"
+	// WarnUnissuedOpenID: a reply went to an open_id that is not a user the fake issued for the
+	// app (policy.open_ids: any).
+	WarnUnissuedOpenID WarningKind = "unissued_open_id"
 )
 
 // warningMessages are the sentences of the kinds: short, printable ASCII (they go in a header),
@@ -42,12 +45,13 @@ var warningMessages = map[WarningKind]string{
 	WarnMagicValue:         "magic value: the answer was forced; Baidu treats the value as an ordinary one",
 	WarnRule:               "rule: the answer was forced by a rule; Baidu decides by the request alone",
 	WarnSandboxPlatform:    "platform: not a configured third-party platform; Baidu refuses its key",
+	WarnUnissuedOpenID:     "open_id: not a user this fake issued for the app; Baidu answers 30022",
 }
 
 // WarningKinds returns every kind, in documentation order.
 func WarningKinds() []WarningKind {
 	return []WarningKind{WarnUnissuedToken, WarnUnconfiguredClient, WarnOpenOnFirstSend, WarnLenientJSON,
-		WarnMagicValue, WarnRule, WarnSandboxPlatform}
+		WarnMagicValue, WarnRule, WarnSandboxPlatform, WarnUnissuedOpenID}
 }
 
 // Message returns the sentence of the kind, as the header and the journal carry it.
@@ -71,6 +75,7 @@ var warningFixes = map[WarningKind]struct {
 	WarnMagicValue:         {"policy.magic_values: false", true},
 	WarnRule:               {"remove the rule", false},
 	WarnSandboxPlatform:    {"policy.apps: configured", true},
+	WarnUnissuedOpenID:     {"policy.open_ids: issued", true},
 }
 
 // Fix returns the setting that makes the fake answer as Baidu would instead, and whether

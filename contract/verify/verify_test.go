@@ -20,7 +20,7 @@ func TestVerify_AgainstFake(t *testing.T) {
 	t.Parallel()
 	strict := &config.Config{Version: 1, Policy: config.Policy{Apps: config.AppsSandbox, Tokens: config.TokensIssued,
 		Window: config.Window{Mode: config.WindowOpenOnFirstSend}}}
-	baidu, err := config.Parse("baidu.yaml", []byte("version: 1\npolicy: {profile: baidu}\napps:\n  - {id: \"1001\", client_id: key, client_secret: secret, user_messages: [smartappmock-verify-user]}\n"))
+	baidu, err := config.Parse("baidu.yaml", []byte("version: 1\npolicy: {profile: baidu}\napps:\n  - {id: \"1001\", client_id: key, client_secret: secret, user_messages: [smartappmock-verify-user], users: [{open_id: smartappmock-verify-user}]}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

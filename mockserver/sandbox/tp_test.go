@@ -26,10 +26,12 @@ apps:
     client_secret: s
     platforms: [tp-key]
     user_messages: [user-1]
+    users: [{open_id: user-1}]
   - id: "2002"
     client_id: key-not-granted
     client_secret: s
     user_messages: [user-2]
+    users: [{open_id: user-2}]
 `
 
 // TestAdmin_AuthorizePlatform: the admin shortcut for the console consent answers an
