@@ -26,9 +26,9 @@ import (
 )
 
 // DefaultHosts returns the names a leaf certificate is valid for when none are given: localhost,
-// 127.0.0.1, ::1 and openapi.baidu.com.
+// 127.0.0.1, ::1, openapi.baidu.com and spapi.baidu.com (the v1 login's host).
 func DefaultHosts() []string {
-	return []string{"localhost", "127.0.0.1", "::1", smartappmock.BaiduHost}
+	return []string{"localhost", "127.0.0.1", "::1", smartappmock.BaiduHost, smartappmock.SPAPIHost}
 }
 
 // CA is a certificate authority: its certificate and private key.

@@ -143,7 +143,7 @@ func (s *Server) newTransport() *http.Transport {
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	return &http.Transport{
 		Proxy: func(r *http.Request) (*url.URL, error) {
-			if strings.EqualFold(r.URL.Hostname(), smartappmock.BaiduHost) {
+			if h := r.URL.Hostname(); strings.EqualFold(h, smartappmock.BaiduHost) || strings.EqualFold(h, smartappmock.SPAPIHost) {
 				return proxyURL, nil
 			}
 			return nil, nil

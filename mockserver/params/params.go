@@ -234,7 +234,7 @@ func (p *Params) journalValue(prm Param) string {
 			p.redacted = [2]string{prm.Value, red}
 		}
 		return red
-	case "client_secret", "ticket":
+	case "client_secret", "ticket", "sk": // sk: the v1 login's app secret
 		return "<redacted>"
 	}
 	return prm.Value

@@ -57,7 +57,8 @@ func isBaidu(hostport string) bool {
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h
 	}
-	return strings.EqualFold(strings.TrimSuffix(host, "."), smartappmock.BaiduHost)
+	host = strings.TrimSuffix(host, ".")
+	return strings.EqualFold(host, smartappmock.BaiduHost) || strings.EqualFold(host, smartappmock.SPAPIHost) // the v1 login's host
 }
 
 // ServeHTTP handles CONNECT, absolute-form proxy requests and ordinary requests.
