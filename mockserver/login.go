@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/store"
@@ -336,4 +335,3 @@ func (s *Server) unionIDOf(ctx context.Context, app, openID string) (User, strin
 	}
 	return u, "", nil
 }
-

@@ -98,7 +98,7 @@ func (s *Server) appInfo(app store.App) map[string]any {
 	}
 	return map[string]any{
 		"app_id": id, "app_name": "smartappmock " + app.ID, "app_key": appKey(app), "app_desc": "an app of smartappmock",
-		"photo_addr": `[{"cover":"https://example.com/smartappmock/cover.png"}]`,
+		"photo_addr":    `[{"cover":"https://example.com/smartappmock/cover.png"}]`,
 		"qualification": map[string]any{"name": "smartappmock", "type": 2, "status": 1, "satus": 1, "ad_type": 0, "ad_status": 1},
 		"category":      []any{},
 		"modify_count": map[string]any{"name_modify_used": 0, "name_modify_quota": 5, "signature_modify_used": 0, "signature_modify_quota": 5,
@@ -111,4 +111,3 @@ func (s *Server) appInfo(app store.App) map[string]any {
 		"web_status":         0,
 	}
 }
-
