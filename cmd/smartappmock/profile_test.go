@@ -94,6 +94,7 @@ func TestProfileBaidu_JSONLabelledForm_SameAnswerWithAndWithoutFile(t *testing.T
 		if err := json.Unmarshal([]byte(tok), &tr); err != nil || tr.AccessToken == "" {
 			t.Fatalf("token answer %q: %v", tok, err)
 		}
+		get("POST", "/__admin/apps/10001/users", "application/json", `{"open_id":"user-1"}`) // --profile baidu: issued open_ids only
 		get("POST", "/__admin/apps/10001/messages", "application/json", `{"open_id":"user-1"}`)
 		return get("POST", "/rest/2.0/smartapp/message/custom/send", "application/json",
 			"access_token="+tr.AccessToken+"&user_type=1&open_id=user-1&msg_type=text&content=hi")

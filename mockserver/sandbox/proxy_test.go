@@ -89,7 +89,11 @@ func TestProxy_AnswersForBaidu(t *testing.T) {
 			}
 			gotTLS := ""
 			if resp.TLS != nil {
-				gotTLS = resp.TLS.PeerCertificates[0].DNSNames[len(resp.TLS.PeerCertificates[0].DNSNames)-1]
+				for _, name := range resp.TLS.PeerCertificates[0].DNSNames {
+					if name == tc.wantTLS {
+						gotTLS = name
+					}
+				}
 			}
 			if gotTLS != tc.wantTLS {
 				t.Errorf("TLS certificate name %q, want %q", gotTLS, tc.wantTLS)
