@@ -66,8 +66,10 @@ func LoginCases() []LoginCase {
 			Doc:  "A code that was exchanged already is reported as a failure, after at most two tries: codes work once, and a back end that claims a session for one logs in nobody.",
 			play: func(ctx context.Context, lt *loginTrial) []report.Finding { return playLoginRefused(ctx, lt, "used") }},
 		{Name: "login_expired_code_fails", Grade: report.GradeMust,
-			Doc:  "A code older than 10 minutes is reported as a failure, after at most two tries: swan.login codes expire.",
-			play: func(ctx context.Context, lt *loginTrial) []report.Finding { return playLoginRefused(ctx, lt, "expired") }},
+			Doc: "A code older than 10 minutes is reported as a failure, after at most two tries: swan.login codes expire.",
+			play: func(ctx context.Context, lt *loginTrial) []report.Finding {
+				return playLoginRefused(ctx, lt, "expired")
+			}},
 		{Name: "unionid_answered", Grade: report.GradeMust,
 			Doc:  "The UnionID of a logged-in Baidu account is looked up (getunionid) and handed back as the service answered it.",
 			play: playUnionIDOK},
