@@ -350,6 +350,11 @@ type inboxUser struct {
 	// RepliesLeft is the replies the window allows now (0 with no open window).
 	RepliesLeft int  `json:"replies_left"`
 	Open        bool `json:"open"`
+	// Account is "baidu" or "guest" for a user the fake issued (apps[].users, the admin API), ""
+	// for an open_id known only from the journal or a window.
+	Account string `json:"account,omitempty"`
+	// Logins counts the user's logins (v1, v2, the platform's) in the journal.
+	Logins int `json:"logins,omitempty"`
 }
 
 // inboxState is the state of one app as the inbox shows it.
@@ -420,8 +425,23 @@ func (in *inbox) state(r *http.Request, id string) (inboxState, int, error) {
 		}
 		return u
 	}
+	issued, err := in.core.Users(ctx, id, "", inboxMaxUsers)
+	if err != nil {
+		return inboxState{}, http.StatusInternalServerError, fmt.Errorf("store: %w", err)
+	}
+	for _, iu := range issued {
+		u := user(iu.OpenID)
+		u.Account = "baidu"
+		if iu.Guest() {
+			u.Account = "guest"
+		}
+	}
 	for i := range entries {
 		e := &entries[i]
+		if isLogin(e.Endpoint) && e.OpenID != "" && e.OK() {
+			user(e.OpenID).Logins++
+			continue
+		}
 		if !isSend(e.Endpoint) || e.OpenID == "" {
 			continue
 		}
@@ -510,3 +530,8 @@ func (in *inbox) shutdownSignal(r *http.Request) <-chan struct{} {
 // isSend reports whether a journal endpoint is a customer-service send: custom/send, or its
 // third-party twin custom/sendbytp.
 func isSend(endpoint string) bool { return endpoint == "send" || endpoint == "sendbytp" }
+
+// isLogin reports whether a journal endpoint is a login: v1, v2 or the platform's.
+func isLogin(endpoint string) bool {
+	return endpoint == "login_v1" || endpoint == "login_v2" || endpoint == "tp_login"
+}

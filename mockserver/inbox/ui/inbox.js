@@ -318,6 +318,11 @@
       li.append(a, el('small', 'last', u.last ? 'last ' + u.last : ''), el('small', 'win', u.window));
       const counts = u.sends ? u.sends + ' sent' + (u.failed ? ', ' + u.failed + ' failed' : '') : 'no send yet';
       li.append(el('small', 'muted', counts));
+      if (u.account) {
+        // A user the fake issued: a Baidu account or a guest, and how often they logged in.
+        li.dataset.account = u.account;
+        li.append(el('small', 'account', (u.account === 'guest' ? 'guest' : 'Baidu account') + (u.logins ? ', ' + u.logins + ' login' + (u.logins > 1 ? 's' : '') : ', not logged in')));
+      }
       items.push(li);
       const o = el('option');
       o.value = u.open_id;
