@@ -16,6 +16,7 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/store"
 )
 
 // loginConfig: two apps of one entity (1001, 1002), a third of its own (1003), a platform that
@@ -406,5 +407,27 @@ func TestAdmin_Users(t *testing.T) {
 	}
 	if status := f.admin(http.MethodPost, admin.Prefix+"/apps/1001/users/nobody/code", "", nil); status != http.StatusNotFound {
 		t.Errorf("code of an unknown user: HTTP %d, want 404", status)
+	}
+}
+
+// TestLogin_MagicValues: a code of errno_<N> answers the endpoint's errno, fault_<kind> delivers
+// the answer through the fault and journals it, and an access_token of error_code_<N> the gateway
+// code; each with the magic-value warning where an answer was forced.
+func TestLogin_MagicValues(t *testing.T) {
+	t.Parallel()
+	f := setup(t, loginConfig)
+	// A faulted answer breaks the contract on purpose: served without the fixture's check.
+	rec := httptest.NewRecorder()
+	f.srv.ServeHTTP(rec, sdkRequest("go", http.MethodGet, smartappmock.JSCode2SessionKeyPath, url.Values{"code": {"fault_http_503"}, "client_id": {"key-a"}, "sk": {"secret-a"}}, "", ""))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("fault_http_503: HTTP %d, want 503", rec.Code)
+	}
+	es := f.journal(store.Query{App: "1001", Endpoint: "login_v1", Limit: 1})
+	if len(es) != 1 || es[0].FaultKind != "http_503" || es[0].Status != http.StatusServiceUnavailable {
+		t.Errorf("journal of the faulted login: %+v", es)
+	}
+	res := f.do(sdkRequest("go", http.MethodPost, smartappmock.UnionIDPath, url.Values{"access_token": {"static-token-a"}}, "application/x-www-form-urlencoded", "openid=errno_400"))
+	if m := decodeJSON(t, res.Body); m["errno"] != float64(400) || len(res.Header.Values(smartappmock.HeaderWarning)) != 1 {
+		t.Errorf("openid errno_400: %s, warnings %q", res.Body, res.Header.Values(smartappmock.HeaderWarning))
 	}
 }
