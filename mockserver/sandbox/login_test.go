@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -430,4 +431,48 @@ func TestLogin_MagicValues(t *testing.T) {
 	if m := decodeJSON(t, res.Body); m["errno"] != float64(400) || len(res.Header.Values(smartappmock.HeaderWarning)) != 1 {
 		t.Errorf("openid errno_400: %s, warnings %q", res.Body, res.Header.Values(smartappmock.HeaderWarning))
 	}
+}
+
+// TestLogin_CodeOnceUnderRace: of eight concurrent exchanges of one code (v1 and v2 mixed), exactly
+// one logs in, on every store; users, codes and the open_id check agree across the stores.
+func TestLogin_CodeOnceUnderRace(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, k storeKind) {
+		f := k.setup(t, loginConfig)
+		l := f.createUser("1001", `{"account":"grace"}`)
+		token := f.token("key-a", "secret-a")
+		results := make(chan bool, 8)
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var req *http.Request
+				if i%2 == 0 {
+					req = sdkRequest("go", http.MethodGet, smartappmock.JSCode2SessionKeyPath, url.Values{"code": {l.Code}, "client_id": {"key-a"}, "sk": {"secret-a"}}, "", "")
+				} else {
+					req = sdkRequest("go", http.MethodPost, smartappmock.SessionKeyPath, url.Values{"access_token": {token}, "code": {l.Code}}, "application/x-www-form-urlencoded", "")
+				}
+				rec := httptest.NewRecorder()
+				f.srv.ServeHTTP(rec, req)
+				results <- strings.Contains(rec.Body.String(), l.User.OpenID)
+			}()
+		}
+		wg.Wait()
+		close(results)
+		won := 0
+		for ok := range results {
+			if ok {
+				won++
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d exchanges of one code logged in, want exactly 1", won)
+		}
+		// Another app's user: 30022 naming the app, on this store too.
+		b := f.createUser("1002", `{"account":"grace"}`)
+		if res := f.sendForm(token, text(b.User.OpenID, "hi")); !strings.Contains(res.Header.Get(smartappmock.HeaderReason), "belongs to app 1002") {
+			t.Errorf("another app's user: reason %q", res.Header.Get(smartappmock.HeaderReason))
+		}
+	})
 }
