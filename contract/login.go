@@ -3,11 +3,13 @@ package contract
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -43,6 +45,17 @@ type LoginClient interface {
 	UnionID(ctx context.Context, openID string) (string, error)
 }
 
+// PlatformClient is what a third-party platform's back end implements, besides LoginClient, to
+// run the platform cases: RetrieveAuthCode gets the platform token (Conn.PlatformKey and
+// PlatformTicket at /public/2.0/smartapp/auth/tp/token) and asks
+// /rest/2.0/smartapp/auth/retrieve/authorizationcode for an app's authorization code; AppInfo asks
+// /rest/2.0/smartapp/app/info with an authorizer token (45.) and returns data.app_id. A client
+// without it has those cases skipped.
+type PlatformClient interface {
+	RetrieveAuthCode(ctx context.Context, appID string) (string, error)
+	AppInfo(ctx context.Context, authorizerToken string) (int64, error)
+}
+
 // LoginCase is one named check of the login kit.
 type LoginCase struct {
 	// Name identifies the case in reports.
@@ -76,6 +89,15 @@ func LoginCases() []LoginCase {
 		{Name: "unionid_guest_fails", Grade: report.GradeMust,
 			Doc:  "A guest's UnionID lookup (errno 400: a guest has no Baidu account) is reported as a failure, not as an empty UnionID, after at most two tries.",
 			play: playUnionIDGuest},
+		{Name: "platform_retrieve_auth_code", Grade: report.GradeMust,
+			Doc:  "A platform retrieves an authorization code of an app that authorized it (RetrieveAuthCode) and hands back the code the service answered, which exchanges for the app's authorizer token.",
+			play: playRetrieveOK},
+		{Name: "platform_retrieve_unauthorized_fails", Grade: report.GradeMust,
+			Doc:  "RetrieveAuthCode for an app that did not authorize the platform (errno 50032) is reported as a failure, after at most two tries.",
+			play: playRetrieveRefused},
+		{Name: "platform_app_info", Grade: report.GradeShould,
+			Doc:  "GetAppInfo with the app's authorizer token is answered with the app's id, as the service answered it.",
+			play: playAppInfo},
 		{Name: "login_requests_match_openapi", Grade: report.GradeMust,
 			Doc: "Every login and UnionID request the client sent in every case is valid against openapi.yaml: a known operation, every required field present."},
 	}
@@ -166,14 +188,53 @@ func (s LoginSuite) selected() ([]LoginCase, error) {
 	return out, nil
 }
 
-// loginApp is the app of every login case: its id is its client_id.
-const loginApp = "contract-login"
+// The app of every login case (its id is its client_id), an app that did not authorize the
+// platform, and the platform.
+const (
+	loginApp      = "contract-login"
+	loginOtherApp = "contract-login-other"
+	loginPlatform = "contract-platform"
+	loginTicket   = "contract-ticket"
+)
 
 // loginTrial is one case on its fake: the core, the client, what the client sent.
 type loginTrial struct {
 	core   *mockserver.Server
 	client LoginClient
 	rec    *requestLog
+	tag    string // the platform's authorization code of loginApp, made by the kit (platform cases)
+}
+
+// authorize stands in for loginApp's consent to the platform, as the admin API's shortcut does.
+func (lt *loginTrial) authorize(ctx context.Context) (string, error) {
+	code, _, err := lt.core.AuthorizePlatform(ctx, loginPlatform, loginApp)
+	return code, err
+}
+
+// authorizerToken exchanges an authorization code for loginApp's authorizer token (45.), as the
+// platform would, through the fake's own endpoints; "" with the reason when it does not.
+func (lt *loginTrial) authorizerToken(ctx context.Context, code string) (string, string) {
+	get := func(target string) (map[string]any, string) {
+		rw := httptest.NewRecorder()
+		lt.core.ServeHTTP(rw, httptest.NewRequestWithContext(ctx, http.MethodGet, target, nil))
+		var m map[string]any
+		if err := json.Unmarshal(rw.Body.Bytes(), &m); err != nil {
+			return nil, rw.Body.String()
+		}
+		return m, rw.Body.String()
+	}
+	m, body := get("/public/2.0/smartapp/auth/tp/token?client_id=" + loginPlatform + "&ticket=" + loginTicket)
+	data, _ := m["data"].(map[string]any)
+	pt, _ := data["access_token"].(string)
+	if pt == "" {
+		return "", "platform token: " + body
+	}
+	m, body = get("/rest/2.0/oauth/token?grant_type=app_to_tp_authorization_code&access_token=" + url.QueryEscape(pt) + "&code=" + url.QueryEscape(code))
+	at, _ := m["access_token"].(string)
+	if at == "" {
+		return "", "authorizer token: " + body
+	}
+	return at, ""
 }
 
 // runOne runs one case on a fresh fake.
@@ -187,8 +248,10 @@ func (s LoginSuite) runOne(ctx context.Context, c LoginCase, newClient func(Conn
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cfg := &config.Config{Version: config.Version,
-		Policy: config.Policy{Profile: config.ProfileBaidu, LenientJSON: true},
-		Apps:   []config.App{{ID: loginApp, ClientID: loginApp, ClientSecret: "secret-" + c.Name}}}
+		Policy:    config.Policy{Profile: config.ProfileBaidu, LenientJSON: true},
+		Platforms: []config.Platform{{Key: loginPlatform, Secret: "platform-secret", Ticket: loginTicket}},
+		Apps: []config.App{{ID: loginApp, ClientID: loginApp, ClientSecret: "secret-" + c.Name},
+			{ID: loginOtherApp, ClientID: loginOtherApp, ClientSecret: "secret-other"}}}
 	core, err := mockserver.New(mockserver.Options{Config: cfg})
 	if err != nil {
 		return report.ResultOf(head, []report.Finding{{Reason: "the kit could not start its fake: " + err.Error()}}, time.Since(start)), nil
@@ -197,7 +260,18 @@ func (s LoginSuite) runOne(ctx context.Context, c LoginCase, newClient func(Conn
 	srv := httptest.NewServer(rec.wrap(core))
 	defer srv.Close()
 	lt := &loginTrial{core: core, rec: rec,
-		client: newClient(Conn{BaseURL: srv.URL, ClientID: loginApp, ClientSecret: "secret-" + c.Name, AnswerTimeout: timeout / 2})}
+		client: newClient(Conn{BaseURL: srv.URL, ClientID: loginApp, ClientSecret: "secret-" + c.Name, AnswerTimeout: timeout / 2,
+			PlatformKey: loginPlatform, PlatformTicket: loginTicket})}
+	if strings.HasPrefix(c.Name, "platform_") {
+		if _, ok := lt.client.(PlatformClient); !ok {
+			res := head
+			res.Status, res.Reason = report.StatusSkip, "the client does not implement contract.PlatformClient"
+			return res, nil
+		}
+		if lt.tag, err = lt.authorize(ctx); err != nil {
+			return report.ResultOf(head, []report.Finding{{Reason: "the kit could not authorize its platform: " + err.Error()}}, time.Since(start)), nil
+		}
+	}
 	fs := c.play(ctx, lt)
 	return report.ResultOf(head, fs, time.Since(start)), rec.all()
 }
@@ -340,4 +414,69 @@ func (l *requestLog) all() []recorded {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.reqs)
+}
+
+func playRetrieveOK(ctx context.Context, lt *loginTrial) []report.Finding {
+	got, err := lt.client.(PlatformClient).RetrieveAuthCode(ctx, loginApp)
+	var fs []report.Finding
+	if err != nil {
+		return append(fs, report.Finding{Reason: "the client reported failure for an app that authorized the platform: " + err.Error()})
+	}
+	if _, why := lt.authorizerToken(ctx, got); why != "" {
+		fs = append(fs, report.Finding{Reason: fmt.Sprintf("the code the client handed back (%q) does not exchange for the app's token: %s", got, why)})
+	}
+	if n := lt.endpointCountAll(ctx, "tp_retrieve_code"); n != 1 {
+		fs = append(fs, report.Finding{Reason: fmt.Sprintf("the client made %d RetrieveAuthCode requests, want 1", n)})
+	}
+	return fs
+}
+
+func playRetrieveRefused(ctx context.Context, lt *loginTrial) []report.Finding {
+	got, err := lt.client.(PlatformClient).RetrieveAuthCode(ctx, loginOtherApp)
+	var fs []report.Finding
+	if err == nil {
+		fs = append(fs, report.Finding{Reason: fmt.Sprintf("the client reported code %q for an app that did not authorize the platform; the service answered errno 50032", got)})
+	} else if c := (Coder)(nil); errors.As(err, &c) && c.Code() != 50032 {
+		fs = append(fs, report.Finding{Reason: fmt.Sprintf("the client named code %d; the service answered errno 50032", c.Code())})
+	}
+	if n := lt.endpointCountAll(ctx, "tp_retrieve_code"); n < 1 || n > 2 {
+		fs = append(fs, report.Finding{Reason: fmt.Sprintf("the client made %d RetrieveAuthCode requests, want 1 or 2", n)})
+	}
+	return fs
+}
+
+func playAppInfo(ctx context.Context, lt *loginTrial) []report.Finding {
+	at, why := lt.authorizerToken(ctx, lt.tag)
+	if why != "" {
+		return []report.Finding{{Reason: "the kit could not get the app's authorizer token: " + why}}
+	}
+	id, err := lt.client.(PlatformClient).AppInfo(ctx, at)
+	if err != nil {
+		return []report.Finding{{Reason: "the client reported failure for GetAppInfo: " + err.Error()}}
+	}
+	if n := lt.endpointCount(ctx, "tp_app_info"); n != 1 {
+		return []report.Finding{{Reason: fmt.Sprintf("the client made %d GetAppInfo requests, want 1", n)}}
+	}
+	// What the service answers (the kit asks it the same).
+	rw := httptest.NewRecorder()
+	lt.core.ServeHTTP(rw, httptest.NewRequestWithContext(ctx, http.MethodGet, "/rest/2.0/smartapp/app/info?access_token="+url.QueryEscape(at), nil))
+	var m struct {
+		Data struct {
+			AppID int64 `json:"app_id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(rw.Body.Bytes(), &m); err != nil || m.Data.AppID == 0 {
+		return []report.Finding{{Reason: "the kit could not read the app's info: " + rw.Body.String()}}
+	}
+	if id != m.Data.AppID {
+		return []report.Finding{{Reason: fmt.Sprintf("the client handed back app_id %d; the service answered %d", id, m.Data.AppID)}}
+	}
+	return nil
+}
+
+// endpointCountAll counts the requests of one journal endpoint, of every app (a refused
+// RetrieveAuthCode is charged to no app or another).
+func (lt *loginTrial) endpointCountAll(ctx context.Context, endpoint string) int {
+	es, _ := lt.core.Store().Journal(ctx, store.Query{Endpoint: endpoint})
+	return len(es)
 }

@@ -125,7 +125,9 @@ func TestLoginKit_SDKShapedClients(t *testing.T) {
 // cases of refused codes and the guest's UnionID, and passes the others.
 func TestLoginKit_TrustingClientFails(t *testing.T) {
 	t.Parallel()
-	rep, err := contract.LoginSuite{}.RunClient(t.Context(), "trusting", func(c contract.Conn) contract.LoginClient { return sdkLogin{c: c, trusting: true} })
+	rep, err := contract.LoginSuite{}.RunClient(t.Context(), "trusting", func(c contract.Conn) contract.LoginClient {
+		return sdkPlatform{sdkLogin{c: c, trusting: true}}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +138,53 @@ func TestLoginKit_TrustingClientFails(t *testing.T) {
 	want := map[string]report.Status{
 		"login_exchanges_code": report.StatusPass, "login_used_code_fails": report.StatusFail, "login_expired_code_fails": report.StatusFail,
 		"unionid_answered": report.StatusPass, "unionid_guest_fails": report.StatusFail, "login_requests_match_openapi": report.StatusPass,
+		"platform_retrieve_auth_code": report.StatusPass, "platform_retrieve_unauthorized_fails": report.StatusFail, "platform_app_info": report.StatusPass,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+}
+
+// sdkPlatform adds the platform's calls in the Go SDK's shapes: the platform token by GET,
+// RetrieveAuthCode POST with app_id in the form, app/info GET.
+type sdkPlatform struct{ sdkLogin }
+
+func (s sdkPlatform) RetrieveAuthCode(ctx context.Context, appID string) (string, error) {
+	m, err := s.do(ctx, http.MethodGet, "/public/2.0/smartapp/auth/tp/token", url.Values{"client_id": {s.c.PlatformKey}, "ticket": {s.c.PlatformTicket}}, "")
+	if err != nil {
+		return "", err
+	}
+	d, _ := m["data"].(map[string]any)
+	pt, _ := d["access_token"].(string)
+	m, err = s.do(ctx, http.MethodPost, "/rest/2.0/smartapp/auth/retrieve/authorizationcode", url.Values{"access_token": {pt}}, "app_id="+url.QueryEscape(appID))
+	if err != nil {
+		return "", err
+	}
+	d, _ = m["data"].(map[string]any)
+	code, _ := d["authorization_code"].(string)
+	return code, nil
+}
+
+func (s sdkPlatform) AppInfo(ctx context.Context, token string) (int64, error) {
+	m, err := s.do(ctx, http.MethodGet, "/rest/2.0/smartapp/app/info", url.Values{"access_token": {token}}, "")
+	if err != nil {
+		return 0, err
+	}
+	d, _ := m["data"].(map[string]any)
+	id, _ := d["app_id"].(float64)
+	return int64(id), nil
+}
+
+// TestLoginKit_PlatformClient: a platform client in the Go SDK's shapes passes the platform cases;
+// a login client without them has them skipped.
+func TestLoginKit_PlatformClient(t *testing.T) {
+	t.Parallel()
+	contract.LoginSuite{}.Test(t, func(c contract.Conn) contract.LoginClient { return sdkPlatform{sdkLogin{c: c}} })
+	rep, err := contract.LoginSuite{Cases: []string{"platform_app_info"}}.RunClient(t.Context(), "login only", func(c contract.Conn) contract.LoginClient { return sdkLogin{c: c} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Status != report.StatusSkip {
+		t.Errorf("results %+v, want platform_app_info skipped", rep.Results)
 	}
 }
