@@ -133,8 +133,8 @@ func (rp reply) with(d Decision) reply {
 	return rp
 }
 
-// ServeLogin serves the login, UnionID and platform lookup operations of openapi.yaml; ok is false
-// for any other operation.
+// serveLoginOp serves the login, UnionID and platform lookup operations of openapi.yaml; it
+// returns false for any other operation.
 func (s *Server) serveLoginOp(w http.ResponseWriter, r *http.Request, op string) bool {
 	var ep *apiEndpoint
 	switch op {

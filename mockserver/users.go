@@ -362,6 +362,9 @@ type openIDCheck struct {
 // nobody issued 30022 too (Baidu's errno for an OpenID that is not the app's); under any, both
 // pass with WarnUnissuedOpenID. One store read for a user of the app, two otherwise.
 func (s *Server) issuedOpenID(ctx context.Context, app, openID string) (openIDCheck, error) {
+	if openID == "" {
+		return openIDCheck{}, nil // refused as a parameter before this step
+	}
 	if _, ok, err := s.store.Record(ctx, app, kindUser, openID); err != nil || ok {
 		return openIDCheck{}, err
 	}
