@@ -253,6 +253,16 @@ func (s *Server) decideService(ctx context.Context, in *send, req *smartappmock.
 	if issued.refused {
 		return issued.d, nil
 	}
+	// Under policy open_ids any, every answer from here on is one Baidu would not give (30022).
+	v, err := s.decideServiceEnd(ctx, in, app, appNow)
+	if err == nil && issued.warn {
+		v.Warnings = withUnissuedOpenID(v.Warnings)
+	}
+	return v, err
+}
+
+// decideServiceEnd is the end of the business layer: capability, the platform's grant, the window.
+func (s *Server) decideServiceEnd(ctx context.Context, in *send, app store.App, appNow time.Time) (Decision, error) {
 	if !app.Capability {
 		return business(smartappmock.ErrnoCapabilityDisabled, reasonCapabilityOff(app.ID)), nil
 	}
@@ -275,9 +285,6 @@ func (s *Server) decideService(ctx context.Context, in *send, req *smartappmock.
 	}
 	v := business(smartappmock.ErrnoOK, reasonReply(take.Window.Replies, s.window.MaxReplies))
 	v.Warnings = grantWarnings
-	if issued.warn {
-		v.Warnings = append(v.Warnings[:len(v.Warnings):len(v.Warnings)], WarnUnissuedOpenID.Warning())
-	}
 	if !take.Window.UserMessage {
 		if len(v.Warnings) == 0 {
 			v.Warnings = onlyWarning(WarnOpenOnFirstSend.Warning())
@@ -286,6 +293,27 @@ func (s *Server) decideService(ctx context.Context, in *send, req *smartappmock.
 		}
 	}
 	return v, nil
+}
+
+// The warnings of a send to an open_id the fake did not issue, alone and before a window opened
+// by the send: shared, read-only slices (capacity = length, so an append copies), so that the
+// sandbox's usual replies cost no allocation for them.
+var (
+	unissuedOnly        = []store.Warning{WarnUnissuedOpenID.Warning()}
+	unissuedFirstSend   = []store.Warning{WarnUnissuedOpenID.Warning(), WarnOpenOnFirstSend.Warning()}
+	openOnFirstSendOnly = WarnOpenOnFirstSend.Warning()
+)
+
+// withUnissuedOpenID returns ws with WarnUnissuedOpenID first.
+func withUnissuedOpenID(ws []store.Warning) []store.Warning {
+	switch {
+	case len(ws) == 0:
+		return unissuedOnly
+	case len(ws) == 1 && ws[0] == openOnFirstSendOnly:
+		return unissuedFirstSend
+	}
+	out := make([]store.Warning, 0, len(ws)+1)
+	return append(append(out, WarnUnissuedOpenID.Warning()), ws...)
 }
 
 // ruleTakes appends to takes a use of every rule of the layer that matches the send of app, in

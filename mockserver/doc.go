@@ -18,7 +18,8 @@
 //     magic token error_code_<N> (N); unknown or refresh token (110); expired on the app's clock
 //     (111); gateway rules; QPS limit (18); daily limit (17). Business layer, in order:
 //     openapi.yaml's SendForm schema and its x-smartapp-required-when rules (3001); business
-//     rules; a magic open_id errno_<N> (N); open_id of another app (30022); capability off
+//     rules; a magic open_id errno_<N> (N); open_id of another app (30022: the configured lists,
+//     then policy.open_ids against the app's users, users.go); capability off
 //     (90002); the window — 5 replies within 48 hours of the user's last message — checked and
 //     counted atomically (90001); success (errno 0).
 //  3. Render and deliver: an HTTP 200 envelope, or, when a fault plan (config, admin API, magic
@@ -72,4 +73,13 @@
 // authorization code (AuthorizePlatform stands in for the mini program's consent) or a single-use
 // refresh token. An authorizer token sends on custom/sendbytp; CheckPlatformGrant decides whether
 // its platform may send for the app.
+//
+// # Users and login
+//
+// users.go keeps an app's users (apps[].users, CreateUser) and their one-time login codes as
+// store records; User is how the other features read them. The login, UnionID and platform lookup
+// endpoints (login.go, tplookup.go) share one pipeline (apicall.go): read the query and the body,
+// decide with the send's own token step and openapi.yaml's form (x-smartapp-form), record once,
+// deliver (through a magic fault_<kind>'s fault when asked). EncryptUserData (userdata.go) encrypts
+// a user's data as the client hands it to the back end.
 package mockserver
