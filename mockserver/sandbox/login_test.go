@@ -301,6 +301,43 @@ func TestPlatform_LoginLookups(t *testing.T) {
 	if m["errno"] != float64(0) || data["app_id"] != float64(1001) || data["app_key"] != "key-a" || q["satus"] != float64(1) || q["status"] != float64(1) {
 		t.Fatalf("app/info: %s", res.Body)
 	}
+	// Decoded with the field types Baidu's Go SDK declares (GetAppInfoResponse): a type it does not
+	// expect would fail its json.Unmarshal, and with it the call.
+	var typed struct {
+		Data struct {
+			AnnualReviewInfo struct {
+				AnnualReviewOverdueTime int64 `json:"annual_review_overdue_time"`
+				AnnualReviewStatus      int64 `json:"annual_review_status"`
+			} `json:"annual_review_info"`
+			AppID          int64  `json:"app_id"`
+			AppKey         string `json:"app_key"`
+			AppOfflineInfo []struct {
+				IllegalFields string `json:"illegal_fields"`
+				OfflineReason int64  `json:"offline_reason"`
+			} `json:"app_offline_info"`
+			AuthInfo []struct {
+				ScopeName string `json:"scope_name"`
+				Type      int64  `json:"type"`
+			} `json:"auth_info"`
+			MinSwanVersion string           `json:"min_swan_version"`
+			ModifyCount    map[string]int64 `json:"modify_count"`
+			PhotoAddr      string           `json:"photo_addr"`
+			Qualification  struct {
+				AdStatus int64  `json:"ad_status"`
+				AdType   int64  `json:"ad_type"`
+				Name     string `json:"name"`
+				Satus    int64  `json:"satus"`
+				Type     int64  `json:"type"`
+			} `json:"qualification"`
+			Status    int64 `json:"status"`
+			WebStatus int64 `json:"web_status"`
+		} `json:"data"`
+		Errno int64  `json:"errno"`
+		Msg   string `json:"msg"`
+	}
+	if err := json.Unmarshal(res.Body, &typed); err != nil || typed.Data.AppID != 1001 || typed.Data.Qualification.Satus != 1 {
+		t.Fatalf("app/info in the Go SDK's types: %v (%+v)", err, typed)
+	}
 }
 
 // TestOpenIDs_Issued: under policy.open_ids issued a send to another app's user answers 30022
