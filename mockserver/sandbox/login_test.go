@@ -513,3 +513,25 @@ func TestLogin_CodeOnceUnderRace(t *testing.T) {
 		}
 	})
 }
+
+// TestLogin_V2_JavaShape: Baidu's Java SDK POSTs access_token and code in the form body (with its
+// own sdk.* parameters); SKIT sends GET with grant_type added. Both log in.
+func TestLogin_V2_JavaShape(t *testing.T) {
+	t.Parallel()
+	f := setup(t, loginConfig)
+	token := f.token("key-a", "secret-a")
+	l := f.createUser("1001", `{"account":"henry"}`)
+	form := url.Values{"access_token": {token}, "code": {l.Code}, "sdk.version": {"1.1.0-SNAPSHOT"}, "sdk.type": {"Java"}}
+	req := httptest.NewRequest(http.MethodPost, smartappmock.SessionKeyPath, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
+	res := f.do(req)
+	if m := decodeJSON(t, res.Body); m["errno"] != float64(0) || m["data"].(map[string]any)["open_id"] != l.User.OpenID {
+		t.Fatalf("Java shape: %s", res.Body)
+	}
+	l2 := f.newCode("1001", l.User.OpenID)
+	q := url.Values{"access_token": {token}, "grant_type": {"authorization_code"}, "code": {l2.Code}}
+	res = f.do(httptest.NewRequest(http.MethodGet, smartappmock.SessionKeyPath+"?"+q.Encode(), nil))
+	if m := decodeJSON(t, res.Body); m["errno"] != float64(0) {
+		t.Fatalf("SKIT shape: %s", res.Body)
+	}
+}
