@@ -161,6 +161,8 @@ type Store struct {
 
 	// global keys
 	seq, feedKey, registry, tokens, issued, plans, version, counts string
+
+	cursors outboxCursors // where each consumer's XAUTOCLAIM stopped (outbox.go)
 }
 
 var _ store.Store = (*Store)(nil)
