@@ -83,6 +83,30 @@ type PushAttempt struct {
 	Answer string `json:"answer,omitempty"`
 	// Faults are the kinds of the push faults of the delivery, the app's then the call's.
 	Faults []string `json:"faults,omitempty"`
+	// Delivery numbers the deliveries of the push: 1 the first, more when the push was claimed
+	// again from the outbox (its replica stopped or died) or redelivered.
+	Delivery int `json:"delivery,omitempty"`
+	// Redelivery marks the attempts of a redelivery asked for through the admin API.
+	Redelivery bool `json:"redelivery,omitempty"`
+	// Replica names the replica (outbox consumer) that made the attempt.
+	Replica string `json:"replica,omitempty"`
+	// Verdict is the API core's word for the attempt: "acknowledged", "refused",
+	// "bad_signature", "timed_out", "unreachable" or "canceled".
+	Verdict string `json:"verdict,omitempty"`
+	// AnswerTruncated says the bot's answer was longer than Answer.
+	AnswerTruncated bool `json:"answer_truncated,omitempty"`
+	// Request is the attempt's request, byte for byte.
+	Request *PushRequest `json:"request,omitempty"`
+}
+
+// PushRequest is one request of a push, as it was sent.
+type PushRequest struct {
+	// URL is the target with the query the push carried (signature, timestamp, nonce, …).
+	URL string `json:"url"`
+	// ContentType is the Content-Type header.
+	ContentType string `json:"content_type"`
+	// Body is the body, byte for byte.
+	Body string `json:"body"`
 }
 
 // Warning is one way an answer differs from what the real service would answer: a kind to count
@@ -128,6 +152,8 @@ type Query struct {
 	// Outcome is "ok", "error", a code ("<code>"), "<layer> <code>" or an OAuth error
 	// ("invalid_client").
 	Outcome string
+	// MsgID, when not 0, keeps the entries of the message push with that MsgId.
+	MsgID int64
 	// Before and After are cursors: only entries with After < Seq < Before (0: no bound).
 	Before, After uint64
 	// Limit is the most entries to return (0: all held).
@@ -143,6 +169,9 @@ func (q Query) Matches(e *Entry) bool {
 		return false
 	}
 	if q.Endpoint != "" && e.Endpoint != q.Endpoint {
+		return false
+	}
+	if q.MsgID != 0 && (e.Push == nil || e.Push.MsgID != q.MsgID) {
 		return false
 	}
 	switch q.Outcome {

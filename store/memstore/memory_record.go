@@ -71,8 +71,9 @@ func newRecord(e *store.Entry) record {
 }
 
 // appendRecordPush writes a push attempt: 0 for nil, else 1, MsgID, Attempt and Attempts
-// (varints), Mode, Duplicate (a byte), Answer, and the faults (a count as appendRecordCount
-// writes it, then each one).
+// (varints), Mode, Duplicate (a byte), Answer, the faults (a count as appendRecordCount
+// writes it, then each one), Delivery (a varint), the flags (pushFlags), Replica, Verdict, and
+// the request (0 for nil, else 1, its URL, ContentType and Body).
 func appendRecordPush(b []byte, p *store.PushAttempt) []byte {
 	if p == nil {
 		return append(b, 0)
@@ -92,7 +93,29 @@ func appendRecordPush(b []byte, p *store.PushAttempt) []byte {
 	for _, f := range p.Faults {
 		b = appendRecordString(b, f)
 	}
-	return b
+	b = binary.AppendVarint(b, int64(p.Delivery))
+	b = append(b, pushFlags(p))
+	b = appendRecordString(b, p.Replica)
+	b = appendRecordString(b, p.Verdict)
+	if p.Request == nil {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	b = appendRecordString(b, p.Request.URL)
+	b = appendRecordString(b, p.Request.ContentType)
+	return appendRecordString(b, p.Request.Body)
+}
+
+// pushFlags packs Redelivery (bit 0) and AnswerTruncated (bit 1) in one byte.
+func pushFlags(p *store.PushAttempt) byte {
+	var f byte
+	if p.Redelivery {
+		f |= 1
+	}
+	if p.AnswerTruncated {
+		f |= 2
+	}
+	return f
 }
 
 // pushSize is how many bytes appendRecordPush writes for p.
@@ -104,6 +127,10 @@ func pushSize(p *store.PushAttempt) int {
 		stringSize(p.Mode) + 1 + stringSize(p.Answer) + uvarintSize(uint64(len(p.Faults))+1)
 	for _, f := range p.Faults {
 		n += stringSize(f)
+	}
+	n += varintSize(int64(p.Delivery)) + 1 + stringSize(p.Replica) + stringSize(p.Verdict) + 1
+	if r := p.Request; r != nil {
+		n += stringSize(r.URL) + stringSize(r.ContentType) + stringSize(r.Body)
 	}
 	return n
 }
@@ -223,6 +250,13 @@ func (d *recordDecoder) push() *store.PushAttempt {
 		for i := range p.Faults {
 			p.Faults[i] = d.string()
 		}
+	}
+	p.Delivery = int(d.varint())
+	flags := d.byte()
+	p.Redelivery, p.AnswerTruncated = flags&1 != 0, flags&2 != 0
+	p.Replica, p.Verdict = d.string(), d.string()
+	if d.byte() == 1 {
+		p.Request = &store.PushRequest{URL: d.string(), ContentType: d.string(), Body: d.string()}
 	}
 	return p
 }

@@ -133,6 +133,28 @@ func appendPushJSON(b []byte, p *store.PushAttempt) []byte {
 		}
 		b = append(b, ']')
 	}
+	if p.Delivery != 0 {
+		b = append(b, `,"delivery":`...)
+		b = strconv.AppendInt(b, int64(p.Delivery), 10)
+	}
+	if p.Redelivery {
+		b = append(b, `,"redelivery":true`...)
+	}
+	if p.Replica != "" {
+		b = appendField(b, `,"replica":`, p.Replica)
+	}
+	if p.Verdict != "" {
+		b = appendField(b, `,"verdict":`, p.Verdict)
+	}
+	if p.AnswerTruncated {
+		b = append(b, `,"answer_truncated":true`...)
+	}
+	if r := p.Request; r != nil {
+		b = appendField(b, `,"request":{"url":`, r.URL)
+		b = appendField(b, `,"content_type":`, r.ContentType)
+		b = appendField(b, `,"body":`, r.Body)
+		b = append(b, '}')
+	}
 	return append(b, '}')
 }
 
