@@ -28,6 +28,7 @@ type settings struct {
 	sleep      func(context.Context, time.Duration) error
 	hooks      []func(attempt int, r *Request)
 	observers  []func(msgID int64, a Attempt)
+	requests   []func(msgID int64, attempt int, r *Request)
 	faults     []string
 	duplicate  bool
 	delay      time.Duration
@@ -267,12 +268,14 @@ func (s *settings) send(ctx context.Context, client *http.Client, c Config, req 
 		for _, h := range s.hooks {
 			h(n, r)
 		}
+		s.sending(req.MsgID, n, r)
 		a := attempt(ctx, client, c, r, n)
 		res.Attempts = append(res.Attempts, a)
 		s.observe(req.MsgID, a)
 		if a.Acked {
 			res.Outcome = OutcomeDelivered
 			if s.duplicate {
+				s.sending(req.MsgID, n+1, r)
 				d := attempt(ctx, client, c, r, n+1)
 				d.Duplicate = true
 				res.Attempts = append(res.Attempts, d)

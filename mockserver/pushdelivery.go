@@ -102,21 +102,58 @@ func (s *Server) SetPush(ctx context.Context, appID string, in config.Push) (con
 	return in, nil
 }
 
-// deliverPushes pushes msgs under cfg with the app's and the call's push faults, journaling
-// every attempt as it happens.
-func (s *Server) deliverPushes(ctx context.Context, app store.App, now time.Time, cfg config.Push, faults []config.PushFault, msgs []baidupush.Message) []baidupush.Result {
-	c := cfg.Config.WithDefaults(app.ClientID)
-	byID := make(map[int64]baidupush.Message, len(msgs))
-	for _, m := range msgs {
+// deliveryJob is one delivery as the outbox holds it (JSON): everything a replica needs to make
+// it, decided when the user wrote, so that any replica delivers it the same way.
+type deliveryJob struct {
+	// App is the app's id; ClientID its client_id (the default trailing id of encrypted pushes).
+	App      string `json:"app"`
+	ClientID string `json:"client_id"`
+	// AppNow is the app's clock when the user wrote: the pushes' CreateTime and timestamp.
+	AppNow time.Time `json:"app_now"`
+	// Push is the configuration in force when the user wrote.
+	Push config.Push `json:"push"`
+	// Faults are the push faults that strike the delivery (the app's counted ones resolved).
+	Faults []config.PushFault `json:"faults,omitempty"`
+	// Msgs are the messages, delivered in one go (out_of_order reverses them).
+	Msgs []baidupush.Message `json:"msgs"`
+	// Resend, on a redelivery, is the recorded request of the push, sent again byte for byte.
+	Resend *store.PushRequest `json:"resend,omitempty"`
+	// Redelivery marks a redelivery; DeliveryBase is the number of deliveries of the push
+	// before this job (its first delivery is DeliveryBase+1).
+	Redelivery   bool `json:"redelivery,omitempty"`
+	DeliveryBase int  `json:"delivery_base,omitempty"`
+	// Enqueued is when the job entered the outbox (server clock).
+	Enqueued time.Time `json:"enqueued"`
+}
+
+// deliveryRun says which delivery of a job an attempt belongs to, and who makes it.
+type deliveryRun struct {
+	delivery   int    // 1, or more after a lease expired, a release or a redelivery
+	replica    string // the outbox consumer ("" when delivered within the call)
+	redelivery bool
+}
+
+// deliverJob makes the delivery of job, journaling every attempt (its request byte for byte) as
+// it happens.
+func (s *Server) deliverJob(ctx context.Context, job deliveryJob, run deliveryRun) []baidupush.Result {
+	c := job.Push.Config.WithDefaults(job.ClientID)
+	byID := make(map[int64]baidupush.Message, len(job.Msgs))
+	for _, m := range job.Msgs {
 		byID[m.MsgID] = m
 	}
-	all := append(s.pushPlans(ctx, app.ID, cfg), faults...)
 	var kinds []string
-	for _, f := range all {
+	forged := false
+	for _, f := range job.Faults {
 		kinds = append(kinds, f.Kind)
+		forged = forged || f.Kind == config.PushFaultWrongSignature
 	}
-	opts := append(config.PushOptions(all),
+	sent := map[int64]*store.PushRequest{} // the request of each message's attempt in progress
+	now := job.AppNow
+	opts := append(config.PushOptions(job.Faults),
 		baidupush.WithClock(func() time.Time { return now }),
+		baidupush.OnRequest(func(msgID int64, _ int, r *baidupush.Request) {
+			sent[msgID] = recordedRequest(c.URL, r)
+		}),
 		baidupush.OnAttempt(func(msgID int64, at baidupush.Attempt) {
 			code, reason := 1, at.Reason
 			if at.Acked {
@@ -127,11 +164,83 @@ func (s *Server) deliverPushes(ctx context.Context, app store.App, now time.Time
 			} else {
 				reason = fmt.Sprintf("attempt %d of %d: %s", at.N, c.Attempts(), reason)
 			}
-			s.recordPush(ctx, app.ID, now, byID[msgID], store.EndpointPush, code, reason, &pushAttempt{at, c, kinds})
+			if run.delivery > 1 {
+				reason = fmt.Sprintf("delivery %d, %s", run.delivery, reason)
+			}
+			s.recordPush(context.WithoutCancel(ctx), job.App, now, byID[msgID], store.EndpointPush, code, reason,
+				&pushAttempt{at: at, cfg: c, faults: kinds, run: run, request: sent[msgID], verdict: verdict(at, forged)})
 		}))
 	client := baidupush.NewClient()
-	defer client.CloseIdleConnections() // no connection outlives the call
-	return baidupush.DeliverAll(ctx, client, c, msgs, opts...)
+	defer client.CloseIdleConnections() // no connection outlives the delivery
+	if job.Resend != nil && len(job.Msgs) == 1 {
+		req, err := resentRequest(c.URL, job.Msgs[0].MsgID, job.Resend)
+		if err != nil {
+			return []baidupush.Result{{MsgID: job.Msgs[0].MsgID, Outcome: baidupush.OutcomeInvalid, Reason: err.Error(), Attempts: []baidupush.Attempt{}}}
+		}
+		return []baidupush.Result{baidupush.Resend(ctx, client, c, req, opts...)}
+	}
+	return baidupush.DeliverAll(ctx, client, c, job.Msgs, opts...)
+}
+
+// recordedRequest is r as it goes to target: the URL with r's query merged, and the body.
+func recordedRequest(target string, r *baidupush.Request) *store.PushRequest {
+	out := &store.PushRequest{URL: target, ContentType: r.ContentType, Body: string(r.Body)}
+	if hr, err := r.HTTPRequest(context.Background(), target); err == nil {
+		out.URL = hr.URL.String()
+	}
+	return out
+}
+
+// resentRequest rebuilds the request recorded in rec for target (the URL in force): the query
+// parameters the recorded URL added to its own target, and the body, unchanged.
+func resentRequest(target string, msgID int64, rec *store.PushRequest) (*baidupush.Request, error) {
+	u, err := url.Parse(rec.URL)
+	if err != nil {
+		return nil, fmt.Errorf("the recorded request's URL: %w", err)
+	}
+	q := u.Query()
+	if t, err := url.Parse(target); err == nil {
+		for k := range t.Query() { // the target brings its own again
+			q.Del(k)
+		}
+	}
+	return &baidupush.Request{Query: q, Body: []byte(rec.Body), ContentType: rec.ContentType, MsgID: msgID,
+		Timestamp: q.Get(baidupush.ParamTimestamp), Nonce: q.Get(baidupush.ParamNonce), MsgSignature: q.Get(baidupush.ParamMsgSignature)}, nil
+}
+
+// The verdicts of a push attempt (store.PushAttempt.Verdict).
+const (
+	// VerdictAcknowledged is a 2xx answer with the body success or empty.
+	VerdictAcknowledged = "acknowledged"
+	// VerdictRefused is any other answer.
+	VerdictRefused = "refused"
+	// VerdictBadSignature is a refusal of a push whose signature the bot judged wrong, where the
+	// fake can tell: the push was forged on purpose (wrong_signature), or the bot's answer names
+	// the signature (a bot's refusal has no documented form: a bare 403 is VerdictRefused).
+	VerdictBadSignature = "bad_signature"
+	// VerdictTimedOut is no answer within the timeout.
+	VerdictTimedOut = "timed_out"
+	// VerdictUnreachable is a connection that failed (refused, reset, closed without an answer).
+	VerdictUnreachable = "unreachable"
+	// VerdictCanceled is an attempt cut short: the replica was stopping, or lost the lease.
+	VerdictCanceled = "canceled"
+)
+
+// verdict judges an attempt; forged says the push's signature was corrupted on purpose.
+func verdict(at baidupush.Attempt, forged bool) string {
+	switch {
+	case at.Acked:
+		return VerdictAcknowledged
+	case strings.HasPrefix(at.Reason, "canceled") || strings.Contains(at.Reason, ": canceled:"):
+		return VerdictCanceled
+	case strings.HasPrefix(at.Reason, "timeout") || strings.Contains(at.Reason, ": timeout"):
+		return VerdictTimedOut
+	case at.Status == 0:
+		return VerdictUnreachable
+	case forged, strings.Contains(strings.ToLower(at.Body), "signature"):
+		return VerdictBadSignature
+	}
+	return VerdictRefused
 }
 
 // pushPlans returns the app's push faults that strike this push: a plan with Skip or Times is
@@ -169,9 +278,12 @@ func (s *Server) pushPlans(ctx context.Context, app string, cfg config.Push) []c
 
 // pushAttempt is one attempt of a delivery, as recordPush journals it.
 type pushAttempt struct {
-	at     baidupush.Attempt
-	cfg    baidupush.Config // with its defaults
-	faults []string         // the kinds of the delivery's push faults
+	at      baidupush.Attempt
+	cfg     baidupush.Config // with its defaults
+	faults  []string         // the kinds of the delivery's push faults
+	run     deliveryRun
+	request *store.PushRequest
+	verdict string
 }
 
 // recordPush journals a user's message (at nil) or one attempt to push it.
@@ -194,6 +306,9 @@ func (s *Server) recordPush(ctx context.Context, app string, appNow time.Time, m
 	}
 	if at != nil {
 		e.ID = fmt.Sprintf("%s-%d", e.ID, at.at.N)
+		if at.run.delivery > 1 {
+			e.ID = fmt.Sprintf("%s-d%d", e.ID, at.run.delivery)
+		}
 		if u, err := url.Parse(at.cfg.URL); err == nil {
 			e.Path = u.Path
 		}
@@ -206,6 +321,9 @@ func (s *Server) recordPush(ctx context.Context, app string, appNow time.Time, m
 		e.Push.Attempt, e.Push.Attempts = at.at.N, at.cfg.Attempts()
 		e.Push.Mode, e.Push.Duplicate = string(at.cfg.Mode), at.at.Duplicate
 		e.Push.Answer, e.Push.Faults = at.at.Body, at.faults
+		e.Push.AnswerTruncated = at.at.Truncated
+		e.Push.Delivery, e.Push.Replica, e.Push.Redelivery = max(at.run.delivery, 1), at.run.replica, at.run.redelivery
+		e.Push.Verdict, e.Push.Request = at.verdict, at.request
 	}
 	if _, err := s.Record(ctx, e); err != nil {
 		s.log.Error("journal append failed", "id", e.ID, "err", err)

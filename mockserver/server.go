@@ -84,6 +84,8 @@ type Server struct {
 	release     chan struct{} // closed by ReleaseFaults
 	releaseOnce sync.Once
 	faultHold   time.Duration // how long a timeout fault holds (tests shorten it)
+
+	delivery atomic.Pointer[Delivery] // the outbox's delivery loop, once StartDelivery ran (outbox.go)
 }
 
 type answerKey struct {

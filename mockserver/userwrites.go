@@ -35,6 +35,10 @@ type UserWrite struct {
 	Messages []UserMessage
 	// Faults apply to this call's pushes, after the app's own push faults.
 	Faults []config.PushFault
+	// Queue answers as soon as the pushes are in the outbox (outcome OutcomeQueued), without
+	// waiting for their delivery; the delivery log follows them. It needs a running delivery
+	// loop (StartDelivery): without one the pushes are delivered within the call anyway.
+	Queue bool
 }
 
 // The outcomes of UserWrites (UserWrote.Outcome), besides baidupush.Outcome's ("delivered",
@@ -46,6 +50,9 @@ const (
 	// OutcomeNoMessage means the user wrote no message (UserWrite.Messages empty): the window
 	// opened, nothing else happened.
 	OutcomeNoMessage = "no_message"
+	// OutcomeQueued means the pushes are in the outbox: a replica delivers them, the delivery
+	// log (Pushes) follows them. Also the outcome of a wait cut short by the replica stopping.
+	OutcomeQueued = "queued"
 )
 
 // UserWrote is what UserWrites did.
@@ -147,6 +154,12 @@ func (s *Server) UserWrites(ctx context.Context, in UserWrite) (UserWrote, error
 		}
 	}
 
+	d := s.delivery.Load()
+	if d != nil && cfg != nil {
+		if err := d.admit(ctx); err != nil {
+			return UserWrote{}, err
+		}
+	}
 	now, err := store.AppNow(ctx, s.store, app, s.now())
 	if err != nil {
 		return UserWrote{}, storeFailed(err)
@@ -178,7 +191,11 @@ func (s *Server) UserWrites(ctx context.Context, in UserWrite) (UserWrote, error
 	case cfg == nil:
 		out.Outcome, out.Summary = OutcomeNoPush, "window open; the app has no push configuration, nothing was pushed"
 	default:
-		out.Results = s.deliverPushes(ctx, app, now, *cfg, in.Faults, msgs)
+		job := deliveryJob{App: app.ID, ClientID: app.ClientID, AppNow: now, Push: *cfg,
+			Faults: append(s.pushPlans(ctx, app.ID, *cfg), in.Faults...), Msgs: msgs, Enqueued: s.now()}
+		if out.Results, err = s.dispatch(ctx, job, !in.Queue); err != nil {
+			return UserWrote{}, err
+		}
 		out.Outcome, out.Summary = summarize(out.Results)
 	}
 	if ws, err := s.store.Windows(ctx, app.ID); err == nil {
@@ -204,6 +221,13 @@ func summarize(rs []baidupush.Result) (outcome, summary string) {
 		}
 		if r.Delivered() {
 			parts = append(parts, fmt.Sprintf("MsgId %d delivered after %d attempt%s", r.MsgID, n, plural(n)))
+			continue
+		}
+		if r.Outcome == OutcomeQueued {
+			if outcome == string(baidupush.OutcomeDelivered) {
+				outcome = OutcomeQueued
+			}
+			parts = append(parts, fmt.Sprintf("MsgId %d queued: %s", r.MsgID, r.Reason))
 			continue
 		}
 		if outcome == string(baidupush.OutcomeDelivered) {

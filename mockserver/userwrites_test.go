@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -111,6 +113,14 @@ func journal(t *testing.T, s *mockserver.Server, app string) []journaled {
 	out := []journaled{}
 	for i := len(es) - 1; i >= 0; i-- {
 		e := es[i]
+		if e.Push != nil && e.Push.Attempt > 0 { // the request's query is random: checked here, compared apart
+			if r := e.Push.Request; r == nil || !strings.Contains(r.Body, strconv.FormatInt(e.Push.MsgID, 10)) || !strings.Contains(r.URL, "signature=") {
+				t.Errorf("attempt %s: request %+v, want the signed request carrying its MsgId", e.ID, r)
+			}
+			p := *e.Push
+			p.Request = nil
+			e.Push = &p
+		}
 		out = append(out, journaled{e.Endpoint, e.Path, e.Reason, e.Code, e.Status, e.Params, e.Push})
 	}
 	return out
@@ -151,7 +161,7 @@ func TestUserWrites_Outcomes(t *testing.T) {
 			wantJournal: []journaled{
 				{Endpoint: store.EndpointUserMessage, Reason: pushing, Params: text("hi"), Push: &store.PushAttempt{MsgID: id1}},
 				{Endpoint: store.EndpointPush, Path: "/hook", Reason: "attempt 1 of 3: acknowledged", Status: 200, Params: text("hi"),
-					Push: &store.PushAttempt{MsgID: id1, Attempt: 1, Attempts: 3, Mode: "plain", Answer: "success"}},
+					Push: &store.PushAttempt{MsgID: id1, Attempt: 1, Attempts: 3, Mode: "plain", Answer: "success", Delivery: 1, Verdict: "acknowledged"}},
 			},
 		},
 		{
@@ -162,9 +172,9 @@ func TestUserWrites_Outcomes(t *testing.T) {
 				{Endpoint: store.EndpointUserMessage, Reason: pushing, Params: text("hi"), Push: &store.PushAttempt{MsgID: id1}},
 				{Endpoint: store.EndpointPush, Path: "/hook", Code: 1, Status: 503, Params: text("hi"),
 					Reason: "attempt 1 of 3: HTTP 503 Service Unavailable; want 2xx with body success or empty",
-					Push:   &store.PushAttempt{MsgID: id1, Attempt: 1, Attempts: 3, Mode: "plain", Answer: "busy\n"}},
+					Push:   &store.PushAttempt{MsgID: id1, Attempt: 1, Attempts: 3, Mode: "plain", Answer: "busy\n", Delivery: 1, Verdict: "refused"}},
 				{Endpoint: store.EndpointPush, Path: "/hook", Reason: "attempt 2 of 3: acknowledged", Status: 200, Params: text("hi"),
-					Push: &store.PushAttempt{MsgID: id1, Attempt: 2, Attempts: 3, Mode: "plain", Answer: "success"}},
+					Push: &store.PushAttempt{MsgID: id1, Attempt: 2, Attempts: 3, Mode: "plain", Answer: "success", Delivery: 1, Verdict: "acknowledged"}},
 			},
 		},
 		{
@@ -176,7 +186,7 @@ func TestUserWrites_Outcomes(t *testing.T) {
 				{Endpoint: store.EndpointUserMessage, Reason: pushing, Params: text("hi"), Push: &store.PushAttempt{MsgID: id1}},
 				{Endpoint: store.EndpointPush, Path: "/hook", Code: 1, Status: 403, Params: text("hi"),
 					Reason: "attempt 1 of 1: HTTP 403 Forbidden; want 2xx with body success or empty",
-					Push:   &store.PushAttempt{MsgID: id1, Attempt: 1, Attempts: 1, Mode: "plain", Answer: "no\n"}},
+					Push:   &store.PushAttempt{MsgID: id1, Attempt: 1, Attempts: 1, Mode: "plain", Answer: "no\n", Delivery: 1, Verdict: "refused"}},
 			},
 		},
 		{
@@ -189,9 +199,9 @@ func TestUserWrites_Outcomes(t *testing.T) {
 				return []journaled{
 					{Endpoint: store.EndpointUserMessage, Reason: pushing, Params: img, Push: &store.PushAttempt{MsgID: id1}},
 					{Endpoint: store.EndpointPush, Path: "/hook", Reason: "attempt 1 of 3: acknowledged", Status: 200, Params: img,
-						Push: &store.PushAttempt{MsgID: id1, Attempt: 1, Attempts: 3, Mode: "plain", Answer: "success", Faults: []string{"duplicate"}}},
+						Push: &store.PushAttempt{MsgID: id1, Attempt: 1, Attempts: 3, Mode: "plain", Answer: "success", Faults: []string{"duplicate"}, Delivery: 1, Verdict: "acknowledged"}},
 					{Endpoint: store.EndpointPush, Path: "/hook", Reason: "duplicate delivery (same MsgId): acknowledged", Status: 200, Params: img,
-						Push: &store.PushAttempt{MsgID: id1, Attempt: 2, Attempts: 3, Mode: "plain", Duplicate: true, Answer: "success", Faults: []string{"duplicate"}}},
+						Push: &store.PushAttempt{MsgID: id1, Attempt: 2, Attempts: 3, Mode: "plain", Duplicate: true, Answer: "success", Faults: []string{"duplicate"}, Delivery: 1, Verdict: "acknowledged"}},
 				}
 			}(),
 		},
