@@ -150,6 +150,7 @@ func (a *API) router() http.Handler {
 	p.handle("/platforms/{platform}/authorize", a.authorizePlatform, http.MethodPost) // tp.go
 	a.pushRoutes(p)                                                                   // push.go
 	a.userRoutes(p)                                                                   // users.go
+	a.pushLogRoutes(p)                                                                // pushlog.go
 	if a.opts.UI != nil {
 		r.PathPrefix(UIPath).Handler(a.opts.UI(a))
 	}
@@ -175,6 +176,9 @@ func templateOf(path string) string {
 	}
 	if len(parts) >= 4 && parts[0] == "apps" && parts[2] == "users" {
 		parts[3] = "{open_id}" // push.go
+	}
+	if len(parts) >= 2 && parts[0] == "pushes" {
+		parts[1] = "{msg_id}" // pushlog.go
 	}
 	return Prefix + "/" + strings.Join(parts, "/")
 }

@@ -66,6 +66,7 @@ type UserWrites struct {
 	More []PushMessage `json:"more,omitempty"`
 	// Faults apply to this call's pushes, after the app's own (config.PushFault).
 	Faults []config.PushFault `json:"faults,omitempty"`
+	queue  bool               // ?wait=false: answer queued at once
 }
 
 // The outcomes of a user's message (UserWroteAnswer.Outcome), besides baidupush.Outcome's.
@@ -83,8 +84,9 @@ type UserWroteAnswer struct {
 	CreateTime time.Time `json:"create_time"`
 	// Window is the user's window after the message: open, no replies yet.
 	Window *WindowView `json:"window,omitempty"`
-	// Outcome is "delivered" (every message acknowledged), "failed", "canceled", "invalid" or
-	// "no_push".
+	// Outcome is "delivered" (every message acknowledged), "failed", "canceled", "invalid",
+	// "no_push", or "queued" (?wait=false, or a replica that stopped while the caller waited: the
+	// delivery log follows the push).
 	Outcome string `json:"outcome"`
 	// Summary says what happened in one sentence.
 	Summary string `json:"summary"`
@@ -195,10 +197,15 @@ func (a *API) userWrites(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	queue, ok := queueParam(w, r) // pushlog.go
+	if !ok {
+		return
+	}
 	var in UserWrites
 	if !decodeInput(w, r, &in, `{"msg_type":"text","content":"…"} or {"msg_type":"image","pic_url":"https://…"}`) {
 		return
 	}
+	in.queue = queue
 	wrote, err := a.writeAsUser(r, app.ID, mux.Vars(r)["open_id"], in, true)
 	if err != nil {
 		coreFailed(w, err)
@@ -219,7 +226,7 @@ func (a *API) writeAsUser(r *http.Request, app, openID string, in UserWrites, re
 		}
 	}
 	// A browser navigating away must not cut a delivery short: the attempts are bounded anyway.
-	return a.core.UserWrites(context.WithoutCancel(r.Context()), mockserver.UserWrite{App: app, OpenID: openID, Messages: msgs, Faults: in.Faults})
+	return a.core.UserWrites(context.WithoutCancel(r.Context()), mockserver.UserWrite{App: app, OpenID: openID, Messages: msgs, Faults: in.Faults, Queue: in.queue})
 }
 
 // userWroteAnswer renders what the core's UserWrites did.
@@ -268,6 +275,9 @@ func coreFailed(w http.ResponseWriter, err error) {
 		status = http.StatusNotFound
 	case mockserver.ErrUnsupported:
 		status = http.StatusNotImplemented
+	case mockserver.ErrBusy:
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
 	case mockserver.ErrRefused:
 		out := &HandshakeFailed{Reason: err.Error(), Sent: map[string]string{}}
 		var he *baidupush.HandshakeError
