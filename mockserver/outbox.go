@@ -478,3 +478,6 @@ func (s *Server) alreadyAcked(ctx context.Context, job deliveryJob) ([]baidupush
 	}
 	return todo, done
 }
+
+// Workers returns the size of the replica's worker pool.
+func (d *Delivery) Workers() int { return d.opts.Workers }

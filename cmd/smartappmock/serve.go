@@ -30,8 +30,9 @@ type serveFlags struct {
 	profile                                 string // --profile: sandbox or baidu (profile.go)
 	addrFromEnv                             bool   // SMARTAPPMOCK_ADDR set it, not --addr
 	logLevel                                slog.Level
-	tls                                     tlsFlags   // HTTPS, proxy and CA: ca.go
-	store                                   storeFlags // --store: store.go
+	tls                                     tlsFlags      // HTTPS, proxy and CA: ca.go
+	store                                   storeFlags    // --store: store.go
+	delivery                                deliveryFlags // --push-workers, …: delivery.go
 }
 
 // defaultAddr is where the bare binary listens: this machine only. The container image sets
@@ -66,6 +67,9 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	if err := f.store.register(fs, getenv); err != nil {
 		return f, err
 	}
+	if err := f.delivery.register(fs, getenv); err != nil {
+		return f, err
+	}
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
 		if help {
 			return f, errHelp
@@ -91,6 +95,9 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 		return f, err
 	}
 	if err := checkProfile(source("profile", "SMARTAPPMOCK_PROFILE"), f.profile); err != nil {
+		return f, err
+	}
+	if err := f.delivery.check(); err != nil {
 		return f, err
 	}
 	if !set["tls-addr"] && getenv("SMARTAPPMOCK_TLS_ADDR") == "" {
@@ -208,6 +215,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	srv := sb.Core
+	// Pushes go through the store's outbox: this replica delivers its share with a bounded pool.
+	deliveries, err := srv.StartDelivery(f.delivery.options())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	stopDeliveries := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), deliveryDrain)
+		defer cancel()
+		return deliveries.Stop(ctx)
+	}
+	defer stopDeliveries() // an early return; a second Stop does nothing
+	metrics.WatchDelivery(deliveries)
 	if !f.store.memory() { // a shared store: seed it again when it comes back from an outage
 		stopWatch := watchStore(st, srv.Seed, srv.Now, logger, storeWatchInterval)
 		defer stopWatch()
@@ -245,7 +265,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger.Info("shutting down")
 	srv.ReleaseFaults() // requests held by a fault are answered now
+	// The push deliveries in flight get deliveryDrain to finish, then are canceled: each attempt
+	// is journaled, the admin callers waiting for them are answered, and the pushes stay in the
+	// outbox for another replica. Meanwhile the listeners drain.
+	delivered := make(chan error, 1)
+	go func() { delivered <- stopDeliveries() }()
 	err = drain(append(side.servers(), hs), &inflight, shutdownGrace, handlerWait, logger)
+	if derr := <-delivered; derr != nil {
+		logger.Warn("shutdown: push deliveries still running were canceled and left in the outbox", "after", deliveryDrain)
+	}
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}

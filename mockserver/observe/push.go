@@ -70,3 +70,48 @@ func (p *pushMetrics) observe(e *store.Entry) bool {
 	}
 	return true
 }
+
+// DeliveryStats is what the metrics read of a replica's push delivery loop
+// (mockserver.Delivery).
+type DeliveryStats interface {
+	// Counts returns the deliveries finished by outcome.
+	Counts() (delivered, failed, canceled uint64)
+	// InFlight returns the deliveries running now; Workers the pool's size.
+	InFlight() int
+	Workers() int
+	// QueueDepth returns the jobs in the store's outbox (-1: the store did not answer).
+	QueueDepth() int
+}
+
+// WatchDelivery adds a replica's delivery loop to the metrics: deliveries by outcome, the ones
+// in flight and the pool's size, and the outbox's depth (read from the store at each scrape).
+func (m *Metrics) WatchDelivery(d DeliveryStats) {
+	count := func(outcome string, pick func(delivered, failed, canceled uint64) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace:   "smartappmock",
+			Name:        "push_deliveries_total",
+			Help:        "Push deliveries this replica finished, by outcome: delivered (acknowledged), failed (no attempt acknowledged), canceled (cut short by shutdown, left in the outbox for another replica).",
+			ConstLabels: prometheus.Labels{"outcome": outcome},
+		}, func() float64 { return float64(pick(d.Counts())) })
+	}
+	m.reg.MustRegister(
+		count("delivered", func(a, _, _ uint64) uint64 { return a }),
+		count("failed", func(_, b, _ uint64) uint64 { return b }),
+		count("canceled", func(_, _, c uint64) uint64 { return c }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "smartappmock",
+			Name:      "push_deliveries_in_flight",
+			Help:      "Push deliveries running on this replica now (at most push_workers).",
+		}, func() float64 { return float64(d.InFlight()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "smartappmock",
+			Name:      "push_workers",
+			Help:      "The size of this replica's push delivery pool (--push-workers).",
+		}, func() float64 { return float64(d.Workers()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "smartappmock",
+			Name:      "push_queue_depth",
+			Help:      "Pushes in the store's outbox, queued or being delivered, all replicas together (-1: the store did not answer).",
+		}, func() float64 { return float64(d.QueueDepth()) }),
+	)
+}
