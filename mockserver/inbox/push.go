@@ -27,6 +27,15 @@ type inboxPush struct {
 	Faults string `json:"faults,omitempty"`
 	// Pushed is false for a user's message of an app without a push configuration.
 	Pushed bool `json:"pushed"`
+	// Verdict is the attempt's verdict (acknowledged, refused, bad_signature, timed_out,
+	// unreachable, canceled); Delivery numbers the delivery it belongs to, Redelivery marks a
+	// redelivery's, Replica the replica that made it.
+	Verdict    string `json:"verdict,omitempty"`
+	Delivery   int    `json:"delivery,omitempty"`
+	Redelivery bool   `json:"redelivery,omitempty"`
+	Replica    string `json:"replica,omitempty"`
+	// Request is the attempt's request, byte for byte.
+	Request *store.PushRequest `json:"request,omitempty"`
 }
 
 // pushFields fills in the push part of an item made from a push entry (store.EndpointPush or
@@ -38,7 +47,8 @@ func pushFields(it *inboxItem, e *store.Entry) {
 	at := e.Push
 	p := &inboxPush{MsgID: strconv.FormatInt(at.MsgID, 10), Attempt: at.Attempt, Attempts: at.Attempts,
 		Status: e.Status, Acked: e.Endpoint == store.EndpointPush && e.Code == 0, Duplicate: at.Duplicate,
-		LatencyUS: e.LatencyMicros, Body: at.Answer, Faults: strings.Join(at.Faults, ","), Pushed: at.MsgID != 0}
+		LatencyUS: e.LatencyMicros, Body: at.Answer, Faults: strings.Join(at.Faults, ","), Pushed: at.MsgID != 0,
+		Verdict: at.Verdict, Delivery: at.Delivery, Redelivery: at.Redelivery, Replica: at.Replica, Request: at.Request}
 	it.Push = p
 	// A journal entry of the push is a success when it went as it should: the user's message
 	// always, an attempt when the bot acknowledged it.

@@ -433,6 +433,7 @@
       } else {
         userRows.set(p.msg_id, li);
         showDelivery(li, deliveries.get(p.msg_id) || { state: 'pending', text: '… pushing to the bot' });
+        li.append(pushActions(p.msg_id));
       }
       return li;
     }
@@ -441,6 +442,15 @@
     const what = (p.duplicate ? 'duplicate push ' : 'push attempt ' + p.attempt + '/' + p.attempts + ' ') + 'MsgId ' + p.msg_id + ' → ' +
       (p.status ? 'HTTP ' + p.status : 'no answer') + (p.body ? ' "' + p.body.slice(0, 60) + '"' : '') + ', ' + ms;
     li.append(el('div', 'line', (p.acked ? '✓ ' : '✗ ') + what));
+    const which = [p.verdict, p.delivery > 1 ? 'delivery ' + p.delivery : '', p.redelivery ? 'redelivery' : '', p.replica ? 'by ' + p.replica : ''];
+    li.dataset.verdict = p.verdict || '';
+    if (p.redelivery) li.dataset.redelivery = '1';
+    if (which.some(Boolean)) li.append(el('div', 'verdict muted', which.filter(Boolean).join(' · ')));
+    if (p.request) {
+      const req = el('details', 'request');
+      req.append(el('summary', '', 'request bytes'), el('pre', 'url', 'POST ' + p.request.url), el('pre', 'body', p.request.body));
+      li.append(req);
+    }
     if (p.faults) li.append(el('div', 'rule', 'push faults: ' + p.faults));
     if (!p.acked && it.reason) li.append(el('div', 'reason', it.reason));
     const d = deliveryOf(p);
@@ -453,6 +463,35 @@
       if (user) showDelivery(user, d);
     }
     return li;
+  }
+
+  // The delivery log of a push: its attempts are the thread's rows; the user's message links to
+  // the log's JSON and sends the push again (same MsgId, same bytes).
+  function pushActions(msgID) {
+    const box = el('div', 'push-actions');
+    const log = el('a', '', 'delivery log');
+    log.href = '/__admin/pushes/' + encodeURIComponent(msgID);
+    log.target = '_blank';
+    log.rel = 'noopener';
+    const again = el('button', 'redeliver', 'Redeliver');
+    again.type = 'button';
+    again.title = 'send this push again: same MsgId, same bytes';
+    const out = el('output', 'muted');
+    again.addEventListener('click', async () => {
+      again.disabled = true;
+      out.textContent = 'redelivering…';
+      try {
+        const ans = await api('POST', '/__admin/pushes/' + encodeURIComponent(msgID) + '/redeliver?wait=false');
+        out.textContent = ans.summary;
+        body.dataset.redelivered = String(Number(body.dataset.redelivered || 0) + 1);
+      } catch (e) {
+        out.textContent = 'not redelivered: ' + e.message;
+      } finally {
+        again.disabled = false;
+      }
+    });
+    box.append(log, ' ', again, ' ', out);
+    return box;
   }
 
   function wireComposer() {
