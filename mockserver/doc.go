@@ -66,6 +66,16 @@
 // routes, the inbox's composer (through the admin route), mockservertest and the webhook
 // contract kit all call these; their errors are *Error, a code and a message.
 //
+// # The outbox
+//
+// Once StartDelivery runs a replica's delivery loop (outbox.go; the command always does),
+// UserWrites and Redeliver put a delivery job in the store's outbox (store.Outbox) instead of
+// delivering within the call: each replica claims jobs with a lease, delivers them with a
+// bounded pool of workers, renews the lease, and finishes each job with its results, which the
+// caller waiting on any replica reads back; a dead replica's jobs are claimed again when their
+// lease expires. Stop drains the loop at shutdown. Pushes, Push and Redeliver read the delivery
+// log from the journal (pushlog.go).
+//
 // # Third-party platforms
 //
 // tp.go serves the endpoints a third-party platform gets its tokens from: the platform token (42.)

@@ -74,13 +74,13 @@ type Delivery struct {
 	stopped  chan struct{} // closed when Stop returns: waiters give up
 	hard     context.Context
 	cancel   context.CancelFunc // cancels the deliveries in flight (Stop's deadline)
-	claiming sync.WaitGroup    // the claim loop
-	renewing sync.WaitGroup    // the renew loop
-	work     sync.WaitGroup    // the deliveries in flight
+	claiming sync.WaitGroup     // the claim loop
+	renewing sync.WaitGroup     // the renew loop
+	work     sync.WaitGroup     // the deliveries in flight
 	stopOnce sync.Once
 
 	mu      sync.Mutex
-	leases  map[string]context.CancelFunc     // jobs in flight -> cancel (lease lost)
+	leases  map[string]context.CancelFunc      // jobs in flight -> cancel (lease lost)
 	waiters map[string]chan []baidupush.Result // jobs a caller of this replica waits for
 
 	delivered, failed, canceled atomic.Uint64

@@ -50,7 +50,6 @@ type outboxCursors struct {
 	at map[string]string
 }
 
-
 func (s *Store) outboxKey() string { return s.pushKey("outbox") }
 
 func (s *Store) resultKey(id string) string { return s.pushKey("result:" + id) }
