@@ -2,9 +2,11 @@ package mockserver_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -274,4 +276,26 @@ func TestOutbox_ThousandQueuedGoroutinesBounded(t *testing.T) {
 		t.Errorf("delivered %d, failed %d; want 1000 and 0", delivered, failed)
 	}
 	t.Logf("goroutines: %d before, peak %d (bound %d); heap in use at most %.1f MiB (sampled)", base, peak, bound, float64(heapPeak)/(1<<20))
+}
+
+// TestRedeliver_CutRequestRefused: a push whose body was over 64 KiB is kept cut in the log,
+// marked so, and redelivery refuses it rather than send other bytes.
+func TestRedeliver_CutRequestRefused(t *testing.T) {
+	t.Parallel()
+	s := newUserWritesServer(t, nil)
+	pushTo(t, s, "1001", &recordingBot{}, 0)
+	in := hi("1001", "u1")
+	in.Messages[0].Content = strings.Repeat("长", 30000) // 90,000 bytes of UTF-8
+	w, err := s.UserWrites(context.Background(), in)
+	if err != nil || w.Outcome != "delivered" {
+		t.Fatalf("UserWrites = %+v, %v", w, err)
+	}
+	p, _, _ := s.Push(context.Background(), w.Results[0].MsgID)
+	if r := p.Attempts[0].Push.Request; !r.Truncated || len(r.Body) != 64<<10 {
+		t.Errorf("logged request: truncated %v, %d bytes; want cut to 64 KiB and marked", r.Truncated, len(r.Body))
+	}
+	_, err = s.Redeliver(context.Background(), w.Results[0].MsgID, false)
+	if mockserver.ErrorCodeOf(err) != mockserver.ErrInvalid || !strings.Contains(fmt.Sprint(err), "kept cut") {
+		t.Errorf("Redeliver of a cut request = %v; want ErrInvalid saying it is kept cut", err)
+	}
 }

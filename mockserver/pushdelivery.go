@@ -182,9 +182,16 @@ func (s *Server) deliverJob(ctx context.Context, job deliveryJob, run deliveryRu
 	return baidupush.DeliverAll(ctx, client, c, job.Msgs, opts...)
 }
 
+// maxRecordedBody bounds the body an attempt's journal entry keeps (the journal's memory is
+// bounded by its entry cap): a longer one is kept cut, and cannot be redelivered.
+const maxRecordedBody = 64 << 10
+
 // recordedRequest is r as it goes to target: the URL with r's query merged, and the body.
 func recordedRequest(target string, r *baidupush.Request) *store.PushRequest {
 	out := &store.PushRequest{URL: target, ContentType: r.ContentType, Body: string(r.Body)}
+	if len(r.Body) > maxRecordedBody {
+		out.Body, out.Truncated = string(r.Body[:maxRecordedBody]), true
+	}
 	if hr, err := r.HTTPRequest(context.Background(), target); err == nil {
 		out.URL = hr.URL.String()
 	}

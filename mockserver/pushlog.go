@@ -164,6 +164,9 @@ func (s *Server) Redeliver(ctx context.Context, msgID int64, queue bool) (UserWr
 	if first == nil {
 		return UserWrote{}, invalid("MsgId %d has no recorded attempt to send again (still in the outbox, or journaled before attempts kept their request)", msgID)
 	}
+	if first.Truncated {
+		return UserWrote{}, invalid("the request of MsgId %d was over %d KiB and is kept cut: it cannot be sent again byte for byte", msgID, maxRecordedBody>>10)
+	}
 	app, ok, err := s.store.App(ctx, p.App)
 	if err != nil {
 		return UserWrote{}, storeFailed(err)

@@ -105,8 +105,10 @@ type PushRequest struct {
 	URL string `json:"url"`
 	// ContentType is the Content-Type header.
 	ContentType string `json:"content_type"`
-	// Body is the body, byte for byte.
+	// Body is the body, byte for byte, or its first bytes when Truncated.
 	Body string `json:"body"`
+	// Truncated says Body is cut (the API core keeps the first 64 KiB of a body).
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // Warning is one way an answer differs from what the real service would answer: a kind to count

@@ -106,7 +106,8 @@ func appendRecordPush(b []byte, p *store.PushAttempt) []byte {
 	return appendRecordString(b, p.Request.Body)
 }
 
-// pushFlags packs Redelivery (bit 0) and AnswerTruncated (bit 1) in one byte.
+// pushFlags packs Redelivery (bit 0), AnswerTruncated (bit 1) and Request.Truncated (bit 2) in
+// one byte.
 func pushFlags(p *store.PushAttempt) byte {
 	var f byte
 	if p.Redelivery {
@@ -114,6 +115,9 @@ func pushFlags(p *store.PushAttempt) byte {
 	}
 	if p.AnswerTruncated {
 		f |= 2
+	}
+	if p.Request != nil && p.Request.Truncated {
+		f |= 4
 	}
 	return f
 }
@@ -256,7 +260,7 @@ func (d *recordDecoder) push() *store.PushAttempt {
 	p.Redelivery, p.AnswerTruncated = flags&1 != 0, flags&2 != 0
 	p.Replica, p.Verdict = d.string(), d.string()
 	if d.byte() == 1 {
-		p.Request = &store.PushRequest{URL: d.string(), ContentType: d.string(), Body: d.string()}
+		p.Request = &store.PushRequest{URL: d.string(), ContentType: d.string(), Body: d.string(), Truncated: flags&4 != 0}
 	}
 	return p
 }

@@ -153,6 +153,9 @@ func appendPushJSON(b []byte, p *store.PushAttempt) []byte {
 		b = appendField(b, `,"request":{"url":`, r.URL)
 		b = appendField(b, `,"content_type":`, r.ContentType)
 		b = appendField(b, `,"body":`, r.Body)
+		if r.Truncated {
+			b = append(b, `,"truncated":true`...)
+		}
 		b = append(b, '}')
 	}
 	return append(b, '}')

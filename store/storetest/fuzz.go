@@ -32,7 +32,7 @@ func FuzzEntry(s1, s2, s3, s4 string, sec, nsec int64, zone, code int, used bool
 	} else {
 		e.Push = &store.PushAttempt{MsgID: nsec, Attempt: code, Attempts: -code, Mode: s1, Answer: s2, Faults: []string{s3, s4},
 			Delivery: code, Redelivery: code%2 == 0, Replica: s3, Verdict: s4, AnswerTruncated: code%3 == 0,
-			Request: &store.PushRequest{URL: s1, ContentType: s2, Body: s3}}
+			Request: &store.PushRequest{URL: s1, ContentType: s2, Body: s3, Truncated: code%5 == 0}}
 	}
 	return e
 }
