@@ -40,6 +40,9 @@
 //	{plans}:ver      string  the last plan version given (never reset)
 //	{plans}:fc       hash    "<index>:<app>" -> "<matched> <injected>" of the current fault version
 //	session:<id>     string  an inbox session's expiry (unix nanoseconds), with PXAT
+//	{push}:cfg, {push}:msgid, {push}:outbox, {push}:result:<id>   the push configurations, the
+//	                 MsgId counter, the outbox stream and finished deliveries' results (push.go,
+//	                 outbox.go)
 //
 // # Redis Cluster
 //
