@@ -44,7 +44,7 @@ var userWritesAt = time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
 type noPusher struct{ store.Store }
 
 // newUserWritesServer returns a core on userWritesConfig, on st (nil: an in-memory store).
-func newUserWritesServer(t *testing.T, st store.Store) *mockserver.Server {
+func newUserWritesServer(t testing.TB, st store.Store) *mockserver.Server {
 	t.Helper()
 	cfg, err := config.Parse("userwrites.yaml", []byte(userWritesConfig))
 	if err != nil {
@@ -85,7 +85,7 @@ func (b *scriptedBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // pushTo points app's pushes at bot (after the handshake) with retries retries.
-func pushTo(t *testing.T, s *mockserver.Server, app string, bot http.Handler, retries int) {
+func pushTo(t testing.TB, s *mockserver.Server, app string, bot http.Handler, retries int) {
 	t.Helper()
 	srv := httptest.NewServer(bot)
 	t.Cleanup(srv.Close)
