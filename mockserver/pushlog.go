@@ -3,7 +3,6 @@ package mockserver
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/smartappmock/smartappmock/baidupush"
@@ -70,27 +69,63 @@ func (s *Server) Pushes(ctx context.Context, q PushQuery) ([]PushLog, uint64, er
 		if err != nil {
 			return nil, 0, storeFailed(err)
 		}
+		var msgs []store.Entry
 		for _, e := range es {
-			before = e.Seq
-			if e.Push == nil || e.Push.MsgID == 0 { // no push configuration: nothing was pushed
-				continue
+			if e.Push != nil && e.Push.MsgID != 0 { // else no push configuration: nothing was pushed
+				msgs = append(msgs, e)
 			}
-			p, err := s.pushLogOf(ctx, e)
-			if err != nil {
-				return nil, 0, err
-			}
+		}
+		logs, err := s.pushLogsOf(ctx, msgs)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, p := range logs {
 			if q.Failed && p.Status != PushFailed {
 				continue
 			}
 			out = append(out, p)
 			if len(out) == limit {
-				return out, e.Seq, nil
+				return out, p.Message.Seq, nil
 			}
 		}
 		if len(es) < batch {
 			return out, 0, nil
 		}
+		before = es[len(es)-1].Seq
 	}
+}
+
+// pushLogsOf gathers the attempts of the pushes of the users' messages msgs (newest first), with
+// one journal read per app: the attempts of a push follow its message in the journal.
+func (s *Server) pushLogsOf(ctx context.Context, msgs []store.Entry) ([]PushLog, error) {
+	oldest := map[string]uint64{}
+	for _, m := range msgs {
+		if o, ok := oldest[m.App]; !ok || m.Seq < o {
+			oldest[m.App] = m.Seq
+		}
+	}
+	attempts := map[int64][]store.Entry{}
+	for app, after := range oldest {
+		es, err := s.store.Journal(ctx, store.Query{App: app, Endpoint: store.EndpointPush, After: after})
+		if err != nil {
+			return nil, storeFailed(err)
+		}
+		for i := len(es) - 1; i >= 0; i-- { // oldest first
+			if e := es[i]; e.Push != nil {
+				attempts[e.Push.MsgID] = append(attempts[e.Push.MsgID], e)
+			}
+		}
+	}
+	out := make([]PushLog, 0, len(msgs))
+	for _, m := range msgs {
+		as := attempts[m.Push.MsgID]
+		if as == nil {
+			as = []store.Entry{}
+		}
+		out = append(out, PushLog{MsgID: m.Push.MsgID, App: m.App, OpenID: m.OpenID, MsgType: m.MsgType, Created: m.AppTime,
+			Message: m, Attempts: as, Status: pushStatus(as)})
+	}
+	return out, nil
 }
 
 // Push returns the push msgID of the delivery log; false when the journal holds no such push.
@@ -102,21 +137,11 @@ func (s *Server) Push(ctx context.Context, msgID int64) (PushLog, bool, error) {
 	if len(es) == 0 {
 		return PushLog{}, false, nil
 	}
-	p, err := s.pushLogOf(ctx, es[0])
-	return p, err == nil, err
-}
-
-// pushLogOf gathers the attempts of the push of the user's message m.
-func (s *Server) pushLogOf(ctx context.Context, m store.Entry) (PushLog, error) {
-	p := PushLog{MsgID: m.Push.MsgID, App: m.App, OpenID: m.OpenID, MsgType: m.MsgType, Created: m.AppTime, Message: m}
-	es, err := s.store.Journal(ctx, store.Query{App: m.App, Endpoint: store.EndpointPush, MsgID: m.Push.MsgID})
+	ps, err := s.pushLogsOf(ctx, es)
 	if err != nil {
-		return PushLog{}, storeFailed(err)
+		return PushLog{}, false, err
 	}
-	slices.Reverse(es) // oldest first
-	p.Attempts = es
-	p.Status = pushStatus(es)
-	return p, nil
+	return ps[0], true, nil
 }
 
 // pushStatus derives a push's status from its attempts, oldest first: delivered once an
