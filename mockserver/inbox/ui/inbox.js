@@ -401,6 +401,7 @@
   function deliveryOf(p) {
     if (p.duplicate) return null; // an extra delivery: the outcome stands
     if (p.acked) return { state: 'delivered', text: '✓ delivered to the bot' + (p.attempt > 1 ? ' after ' + p.attempt + ' attempts' : '') };
+    if (p.verdict === 'canceled') return { state: 'pending', text: '… cut short (a replica stopped): the push stays in the outbox for another replica' };
     const why = p.status ? 'HTTP ' + p.status + (p.body ? ' "' + p.body.slice(0, 40) + '"' : '') : 'no answer';
     if (p.attempt >= p.attempts) return { state: 'failed', text: '✗ not delivered: ' + p.attempts + ' attempts failed (last: ' + why + ')' };
     return { state: 'retrying', text: '… attempt ' + p.attempt + ' of ' + p.attempts + ' failed (' + why + '), retrying' };
