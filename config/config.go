@@ -51,6 +51,8 @@ type Config struct {
 	// Platforms are the third-party platforms (第三方平台) the fake knows: they get platform
 	// tokens (42.) and, for the apps that authorized them, authorizer tokens (45.) for sendbytp.
 	Platforms []Platform `yaml:"platforms,omitempty" json:"platforms,omitempty"`
+	// ContentChecks are the word lists of the content checks (nil: DefaultContentChecks).
+	ContentChecks *ContentChecks `yaml:"content_checks,omitempty" json:"content_checks,omitempty"`
 }
 
 // Platform is one third-party platform: its key, secret and the ticket Baidu pushes to it.
@@ -101,6 +103,14 @@ type App struct {
 	// Users are users who logged in to the app (users.go): sends to them pass policy.open_ids
 	// issued, and the admin API gives them login codes.
 	Users []User `yaml:"users,omitempty" json:"users,omitempty"`
+	// Templates, when not empty, are the app's only template ids (subscribe and template
+	// messages); any other answers errno 4001. Empty: none, or any with a warning under
+	// policy.templates: any.
+	Templates []string `yaml:"templates,omitempty" json:"templates,omitempty"`
+	// Subscriptions are consents the app's users gave before the fake started.
+	Subscriptions []Subscription `yaml:"subscriptions,omitempty" json:"subscriptions,omitempty"`
+	// ContentChecks override the top-level word lists for this app, list by list.
+	ContentChecks *ContentChecks `yaml:"content_checks,omitempty" json:"content_checks,omitempty"`
 }
 
 // GrantsPlatform reports whether the app granted the platform its customer-service permission.
@@ -164,7 +174,22 @@ type Policy struct {
 	// OpenIDs is OpenIDsAny (default: any open_id, with a warning for one the fake did not issue)
 	// or OpenIDsIssued (only the app's users; users.go).
 	OpenIDs OpenIDPolicy `yaml:"open_ids,omitempty" json:"open_ids,omitempty"`
+	// Templates says which template ids an app has (subscribe and template messages): listed
+	// (apps[].templates; others answer errno 4001) or any (an app that lists none takes any, with
+	// a warning).
+	Templates TemplatePolicy `yaml:"templates,omitempty" json:"templates,omitempty"`
 }
+
+// TemplatePolicy says which template ids an app that lists none has.
+type TemplatePolicy string
+
+// Template policies.
+const (
+	// TemplatesListed: an app has the template ids of apps[].templates, and no other.
+	TemplatesListed TemplatePolicy = "listed"
+	// TemplatesAny: an app that lists no templates takes any template id, with a warning.
+	TemplatesAny TemplatePolicy = "any"
+)
 
 // Profile is a named set of policy settings.
 type Profile string
@@ -199,6 +224,7 @@ func (p Profile) Settings() []string {
 		"policy.magic_values: false",
 		"policy.lenient_json: true",
 		"policy.open_ids: " + string(OpenIDsIssued),
+		"policy.templates: " + string(TemplatesListed),
 	}
 }
 
@@ -215,6 +241,7 @@ func (p Profile) apply(pol *Policy) {
 	// Baidu evidently reads a form labelled JSON (docs/fidelity.md): the profile reads it too, so
 	// a client gets the same answer whether or not the file says lenient_json.
 	pol.LenientJSON = true
+	pol.Templates = TemplatesListed
 }
 
 // SetProfile switches the configuration to a profile (the --profile flag, SMARTAPPMOCK_PROFILE)
@@ -335,6 +362,9 @@ func (c *Config) Normalize() {
 	}
 	if c.Policy.JournalCap == 0 {
 		c.Policy.JournalCap = 1000
+	}
+	if c.Policy.Templates == "" {
+		c.Policy.Templates = TemplatesListed
 	}
 	for i := range c.Apps {
 		if c.Apps[i].ID == "" {

@@ -27,7 +27,7 @@ func TestParseFull(t *testing.T) {
 		Policy: Policy{
 			Profile: ProfileSandbox, Apps: AppsConfigured, Tokens: TokensIssued,
 			Window:      Window{Mode: WindowRequireUserMessage, Duration: Duration(48 * time.Hour), MaxReplies: 5},
-			LenientJSON: true, JournalCap: 200, Limits: Limits{Daily: 1000, QPS: 10}, MissingGrantErrno: 90002, OpenIDs: OpenIDsAny,
+			LenientJSON: true, JournalCap: 200, Limits: Limits{Daily: 1000, QPS: 10}, MissingGrantErrno: 90002, OpenIDs: OpenIDsAny, Templates: TemplatesListed,
 		},
 		Platforms: []Platform{{Key: "tp-key", Secret: "tp-secret", Ticket: "tp-ticket"}},
 		Apps: []App{{

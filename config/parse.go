@@ -351,6 +351,7 @@ var knownKeys = []string{
 	"answer", "times", "app", "token", "open_id", "msg_type", "content", "content_contains", "errno",
 	"error_code", "faults", "kind", "sequence", "latency", "probability", "seed", "skip", "drip_interval",
 	"drip_bytes", "phase", "profile", "platforms", "key", "secret", "ticket", "missing_grant_errno",
+	"templates", "subscriptions", "template_id", "subscribe_id", "content_checks", "risk_words", "lead_words", "risk_ips",
 }
 
 // suggest returns the known key nearest to a mistyped one; a key known elsewhere in the format (say
@@ -438,6 +439,9 @@ func (c *Config) profileConflicts() Errors {
 	if c.Policy.OpenIDs == OpenIDsAny {
 		add("policy.open_ids", string(OpenIDsAny))
 	}
+	if c.Policy.Templates == TemplatesAny {
+		add("policy.templates", string(TemplatesAny))
+	}
 	return errs
 }
 
@@ -497,6 +501,11 @@ func (c *Config) validate() Errors {
 	default:
 		add("policy.tokens", "must be %q or %q, got %q", TokensIssued, TokensSandbox, c.Policy.Tokens)
 	}
+	switch c.Policy.Templates {
+	case TemplatesListed, TemplatesAny:
+	default:
+		add("policy.templates", "must be %q or %q, got %q", TemplatesListed, TemplatesAny, c.Policy.Templates)
+	}
 	switch c.Policy.Window.Mode {
 	case WindowRequireUserMessage, WindowOpenOnFirstSend:
 	default:
@@ -554,6 +563,7 @@ func (c *Config) validate() Errors {
 		if a.Push != nil {
 			errs = append(errs, a.Push.Check(p+".push", a.ClientID)...)
 		}
+		validateMessages(p, a, c.Policy.Templates, add)
 		granted := map[string]bool{}
 		for k, key := range a.Platforms {
 			pk := fmt.Sprintf("%s.platforms[%d]", p, k)
@@ -574,6 +584,7 @@ func (c *Config) validate() Errors {
 			granted[key] = true
 		}
 	}
+	validateChecks("content_checks", c.ContentChecks, add)
 	c.validateRules(&errs)
 	validateFaults("faults", "", c.Faults, &errs)
 	errs = append(errs, c.validateUsers()...)

@@ -77,7 +77,7 @@ func TestProfile(t *testing.T) {
 
 func TestProfile_Settings(t *testing.T) {
 	t.Parallel()
-	want := []string{"policy.apps: configured", "policy.tokens: issued", "policy.window.mode: require_user_message", "policy.magic_values: false", "policy.lenient_json: true", "policy.open_ids: issued"}
+	want := []string{"policy.apps: configured", "policy.tokens: issued", "policy.window.mode: require_user_message", "policy.magic_values: false", "policy.lenient_json: true", "policy.open_ids: issued", "policy.templates: listed"}
 	if diff := cmp.Diff(want, ProfileBaidu.Settings()); diff != "" {
 		t.Errorf("ProfileBaidu.Settings() mismatch (-want +got):\n%s", diff)
 	}

@@ -85,6 +85,9 @@ type Case struct {
 	msgs  []Message
 	rules []config.Rule
 	judge func(j *judge, t *trial)
+	// The messages family (messages.go): the user never wrote (the window is closed), the user's
+	// consent to a subscribe message, the client asked to check texts first.
+	closed, consent, checkText bool
 }
 
 // head is the case's name, grade and doc, as a report shows them.
@@ -244,7 +247,12 @@ func Cases() []Case {
 	return cs
 }
 
-// selectCases returns the cases named in names (all when empty), or an error naming the unknown.
-func selectCases(names []string) ([]Case, error) {
-	return casename.Select(Cases(), func(c Case) string { return c.Name }, "case", names)
+// selectFamily returns the cases of a family named in names (all when empty), or an error naming
+// the unknown family or case.
+func selectFamily(family string, names []string) ([]Case, error) {
+	cs, err := familyCases(family)
+	if err != nil {
+		return nil, err
+	}
+	return casename.Select(cs, func(c Case) string { return c.Name }, "case", names)
 }

@@ -31,6 +31,13 @@ type Conn struct {
 	// whole seconds): half of Suite.SlowHold, so that it gives up on a held answer in time and a
 	// busy machine still has room. A client may keep its own limit (Baidu's Go SDK: 3 s) instead.
 	AnswerTimeout time.Duration
+	// TemplateID and SubscribeID (the messages family) name a consent the user gave to a
+	// subscribe message: when a send answers errno 90001 (the window is closed), fall back to
+	// /rest/2.0/smartapp/template/message/subscribe/send with them, once. Empty: no consent.
+	TemplateID, SubscribeID string
+	// CheckText (the messages family) asks the client to check each text with
+	// /rest/2.0/smartapp/riskDetection/v2/syncCheckText first and not send one the check refuses.
+	CheckText bool
 }
 
 // The endpoints a client may be run against (Suite.Endpoint, `contract run --endpoint`).

@@ -95,6 +95,9 @@ func (s goSession) close() {}
 //	SMARTAPP_TP_TICKET      sendbytp: the platform's ticket
 //	SMARTAPP_AUTH_CODE      sendbytp: the app's authorization code (exchange it once)
 //	SMARTAPP_TIMEOUT        how long to wait for one answer, in whole seconds (Conn.AnswerTimeout; absent when 0)
+//	SMARTAPP_TEMPLATE_ID    messages family: the template of the user's consent (fall back on 90001)
+//	SMARTAPP_SUBSCRIBE_ID   messages family: the subscribe id of that consent
+//	SMARTAPP_CHECK_TEXT     messages family: 1 when each text must pass syncCheckText first
 func CommandEnv(c Conn, m Message, caseName string) []string {
 	endpoint := c.Endpoint
 	if endpoint == "" {
@@ -115,6 +118,12 @@ func CommandEnv(c Conn, m Message, caseName string) []string {
 		"SMARTAPP_TP_CLIENT_ID=" + c.PlatformKey,
 		"SMARTAPP_TP_TICKET=" + c.PlatformTicket,
 		"SMARTAPP_AUTH_CODE=" + c.AuthorizationCode,
+	}
+	if c.TemplateID != "" {
+		env = append(env, "SMARTAPP_TEMPLATE_ID="+c.TemplateID, "SMARTAPP_SUBSCRIBE_ID="+c.SubscribeID)
+	}
+	if c.CheckText {
+		env = append(env, "SMARTAPP_CHECK_TEXT=1")
 	}
 	if secs := int(c.AnswerTimeout / time.Second); secs > 0 {
 		env = append(env, "SMARTAPP_TIMEOUT="+strconv.Itoa(secs))

@@ -29,7 +29,8 @@ func TestREADME_TestingYourClient(t *testing.T) {
 	section := string(m[1])
 
 	var want []string
-	for _, kv := range contract.CommandEnv(contract.Conn{AnswerTimeout: 5 * time.Second}, contract.Message{}, "") {
+	every := contract.Conn{AnswerTimeout: 5 * time.Second, TemplateID: "t", SubscribeID: "s", CheckText: true} // every variable set
+	for _, kv := range contract.CommandEnv(every, contract.Message{}, "") {
 		name, _, _ := strings.Cut(kv, "=")
 		want = append(want, name)
 	}
@@ -48,10 +49,10 @@ func TestREADME_TestingYourClient(t *testing.T) {
 	}
 
 	known := map[string]bool{}
-	for _, c := range contract.Cases() {
+	for _, c := range append(contract.Cases(), contract.MessageCases()...) {
 		known[c.Name] = true
 	}
-	for _, name := range regexp.MustCompile(`\b(?:text|image|errno|token|gateway|window|fault|requests|send|codes|verify)_[a-z0-9_]+\b`).FindAllString(section, -1) {
+	for _, name := range regexp.MustCompile(`\b(?:text|image|errno|token|gateway|window|fault|requests|send|codes|verify|fallback|check_text)_[a-z0-9_]+\b`).FindAllString(section, -1) {
 		if !known[name] && !strings.HasPrefix(name, "verify_") {
 			t.Errorf("README names case %q, which is not in the catalogue", name)
 		}

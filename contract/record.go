@@ -70,6 +70,10 @@ func endpointOf(path string) string {
 		return "send"
 	case smartappmock.TokenPath, smartappmock.TPOAuthPath:
 		return "token"
+	case smartappmock.SubscribeSendPath:
+		return endpointSubscribe
+	case smartappmock.CheckTextPath:
+		return endpointCheck
 	}
 	return "other"
 }
@@ -149,7 +153,7 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		Header: req.Header.Clone(), Body: body, Raw: true, Start: time.Now()}
 	r.mu.Lock()
 	e.Message = r.msg
-	if e.Endpoint == "send" {
+	if e.Endpoint == "send" || e.Endpoint == endpointSubscribe || e.Endpoint == endpointCheck {
 		r.attempts++
 		if r.maxAttempts > 0 && r.attempts > r.maxAttempts && !r.overflown {
 			r.overflown = true

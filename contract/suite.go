@@ -55,6 +55,9 @@ type Suite struct {
 	// Progress, when set, is told of each case as it finishes (report.ProgressLine words it), so a
 	// long run is not silent until the report.
 	Progress report.Progress
+	// Family is the catalogue to run: FamilySend (default: Cases) or FamilyMessages (MessageCases:
+	// the fallback to a subscribe message past the window, and the content check before a reply).
+	Family string
 }
 
 func (s Suite) withDefaults() Suite {
@@ -72,6 +75,9 @@ func (s Suite) withDefaults() Suite {
 	}
 	if s.Endpoint == "" {
 		s.Endpoint = EndpointSend
+	}
+	if s.Family == "" {
+		s.Family = FamilySend
 	}
 	return s
 }
@@ -101,7 +107,7 @@ func (s Suite) Test(t *testing.T, newClient func(Conn) Client) {
 		t.Fatalf("contract: %v", err)
 	}
 	t.Cleanup(h.close)
-	cases, err := selectCases(s.Cases)
+	cases, err := selectFamily(s.Family, s.Cases)
 	if err != nil {
 		t.Fatalf("contract: %v", err)
 	}
@@ -157,7 +163,7 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*report.Report, e
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("no command to run")
 	}
-	if _, err := selectCases(s.Cases); err != nil { // a usage mistake first, before the command's
+	if _, err := selectFamily(s.withDefaults().Family, s.Cases); err != nil { // a usage mistake first, before the command's
 		return nil, err
 	}
 	if _, err := exec.LookPath(argv[0]); err != nil {
@@ -169,7 +175,7 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*report.Report, e
 func (s Suite) run(ctx context.Context, title string, drv driver) (*report.Report, error) {
 	start := time.Now()
 	s = s.withDefaults()
-	cases, err := selectCases(s.Cases)
+	cases, err := selectFamily(s.Family, s.Cases)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +273,7 @@ func (s Suite) newHarness(ctx context.Context) (*harness, error) {
 	_, _ = rand.Read(rnd[:])
 	h := &harness{s: s, spec: sp, runID: hex.EncodeToString(rnd[:])}
 	if s.Target != "" {
-		cases, err := selectCases(s.Cases)
+		cases, err := selectFamily(s.Family, s.Cases)
 		if err != nil {
 			return nil, err
 		}
@@ -322,6 +328,9 @@ func (h *harness) appID(c Case) string {
 // runCase runs one non-aggregate case; the trial is nil when the case could not run.
 func (h *harness) runCase(ctx context.Context, c Case, drv driver) (*trial, report.Result) {
 	start := time.Now()
+	if h.target != nil && (c.closed || c.consent) {
+		return nil, c.skip("needs a closed window and the user's consent, which the kit sets up in process only; run without --target to check it")
+	}
 	if h.target != nil && c.Fault != "" && !h.target.InjectsFaults() {
 		return nil, c.skip("needs a transport fault (" + string(c.Fault) + "), and the target has no fault injection (PUT /__admin/faults); run without --target to check it")
 	}
@@ -367,6 +376,7 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 			Apps:  []config.App{{ID: app, ClientID: app, ClientSecret: secret, UserMessages: []string{caseOpenID}, Users: []config.User{{OpenID: caseOpenID}}}},
 			Rules: c.rules,
 		}
+		messagesSetup(c, cfg, &conn)
 		if tp {
 			cfg.Platforms = []config.Platform{{Key: conn.PlatformKey, Secret: secret, Ticket: conn.PlatformTicket}}
 			cfg.Apps[0].Platforms = []string{conn.PlatformKey}
@@ -390,6 +400,7 @@ func (h *harness) play(ctx context.Context, c Case, drv driver) (*trial, error) 
 		if err := h.target.PrepareApp(ctx, app, secret, caseOpenID); err != nil {
 			return nil, err
 		}
+		messagesSetup(c, nil, &conn)
 		if tp {
 			if conn.AuthorizationCode, err = h.target.Authorize(ctx, conn.PlatformKey, app); err != nil {
 				return nil, err
@@ -458,7 +469,8 @@ func (h *harness) aggregate(c Case, trials []*trial) report.Result {
 	sorted := make([]*trial, len(trials))
 	copy(sorted, trials)
 	order := map[string]int{}
-	for i, cc := range Cases() {
+	all, _ := familyCases(h.s.Family)
+	for i, cc := range all {
 		order[cc.Name] = i
 	}
 	sort.Slice(sorted, func(a, b int) bool { return order[sorted[a].c.Name] < order[sorted[b].c.Name] })

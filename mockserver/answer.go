@@ -71,15 +71,18 @@ func (s *Server) envelope(d Decision) envelope {
 
 // writeEnvelope writes an HTTP 200 envelope with the fake's outcome, reason and id headers.
 func (s *Server) writeEnvelope(w http.ResponseWriter, d Decision, id string) {
-	env := s.envelope(d)
+	s.writeEnv(w, d, id, s.envelope(d))
+}
+
+// writeEnv writes the envelope env of a decision, as writeEnvelope does.
+func (s *Server) writeEnv(w http.ResponseWriter, d Decision, id string, env envelope) {
 	setEnvelopeHeader(w.Header(), d, id, env)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(env.body)
 }
 
-// render returns the answer of a decision as a value, for a fault to deliver.
-func (s *Server) render(d Decision, id string) fault.Answer {
-	env := s.envelope(d)
+// render returns the envelope env of a decision as a value, for a fault to deliver.
+func render(d Decision, id string, env envelope) fault.Answer {
 	h := http.Header{}
 	setEnvelopeHeader(h, d, id, env)
 	return fault.Answer{Status: http.StatusOK, Header: h, Body: env.body}

@@ -28,6 +28,10 @@ type send struct {
 	// only, and the app must have granted the token's platform customer service.
 	byTP bool
 	p    *params.Params
+	// call, when not nil, is a request of a message endpoint beside the send (a subscribe or
+	// template message, a content check): after the gateway layer, its own checks decide
+	// (msgcall.go).
+	call msgCall
 }
 
 // matches reports whether a rule's or fault plan's match m selects the send of app.
@@ -148,8 +152,13 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmoc
 		return d.with(gateway(smartappmock.CodeUnavailable, reasonFaultBefore(d.Fault)), warnings), nil
 	}
 
-	// 4 and 5. The gateway and business layers.
-	v, err := s.decideService(ctx, in, req, plans, app, d.AppTime)
+	// 4 and 5. The gateway and business layers (a message endpoint's own: msgcall.go).
+	var v Decision
+	if in.call != nil {
+		v, err = s.decideMsg(ctx, in, plans, app, d.AppTime)
+	} else {
+		v, err = s.decideService(ctx, in, req, plans, app, d.AppTime)
+	}
 	if err != nil {
 		return Decision{}, err
 	}
@@ -198,32 +207,9 @@ func (s *Server) sendApp(ctx context.Context, in *send, lk *store.Lookup, sandbo
 // decideService is the service's part of a send (steps 4 and 5): the gateway layer (rules, the
 // QPS and daily limits), then the business layer.
 func (s *Server) decideService(ctx context.Context, in *send, req *smartappmock.SendRequest, plans *planCache, app store.App, appNow time.Time) (Decision, error) {
-	// Gateway rules, then limits (QPS first: a request refused for QPS does not count toward the day).
-	takes, fired := s.ruleTakes(in, plans, app.ID, smartappmock.LayerGateway, nil)
-	limits := s.limitsFor(app.ID)
-	var sec, day string
-	if limits.QPS > 0 {
-		sec = strconv.FormatInt(appNow.Unix(), 10)
-		takes = append(takes, store.Take{App: app.ID, Name: "qps", Period: sec, Limit: limits.QPS})
-	}
-	if limits.Daily > 0 {
-		day = appNow.In(beijing).Format("2006-01-02")
-		takes = append(takes, store.Take{App: app.ID, Name: "daily", Period: day, Limit: limits.Daily})
-	}
-	if len(takes) > 0 {
-		res, err := s.store.TakeCounts(ctx, takes)
-		if err != nil {
-			return Decision{}, err
-		}
-		switch i := res.Ended; {
-		case i < 0:
-		case i < len(fired):
-			return s.ruleDecision(plans, fired[i], smartappmock.LayerGateway), nil
-		case takes[i].Name == "qps":
-			return gateway(smartappmock.CodeQPSLimit, reasonQPS(res.Count, limits.QPS, sec)), nil
-		default:
-			return gateway(smartappmock.CodeDailyLimit, reasonDaily(res.Count, limits.Daily, day)), nil
-		}
+	gv, refused, takes, err := s.decideGateway(ctx, in, plans, app, appNow, "qps", "daily")
+	if err != nil || refused {
+		return gv, err
 	}
 
 	// Business: openapi.yaml, business rules, the magic open_id, the app's open_ids, capability,
@@ -314,6 +300,40 @@ func withUnissuedOpenID(ws []store.Warning) []store.Warning {
 	}
 	out := make([]store.Warning, 0, len(ws)+1)
 	return append(append(out, WarnUnissuedOpenID.Warning()), ws...)
+}
+
+// decideGateway is the gateway layer of a request (step 4): the gateway rules (the first that
+// matches with uses left), then the app's QPS and daily limits, counted under the counter names
+// qps and daily (QPS first: a request refused for QPS does not count toward the day). It returns
+// the takes' slice for reuse.
+func (s *Server) decideGateway(ctx context.Context, in *send, plans *planCache, app store.App, appNow time.Time, qps, daily string) (Decision, bool, []store.Take, error) {
+	takes, fired := s.ruleTakes(in, plans, app.ID, smartappmock.LayerGateway, nil)
+	limits := s.limitsFor(app.ID)
+	var sec, day string
+	if limits.QPS > 0 {
+		sec = strconv.FormatInt(appNow.Unix(), 10)
+		takes = append(takes, store.Take{App: app.ID, Name: qps, Period: sec, Limit: limits.QPS})
+	}
+	if limits.Daily > 0 {
+		day = appNow.In(beijing).Format("2006-01-02")
+		takes = append(takes, store.Take{App: app.ID, Name: daily, Period: day, Limit: limits.Daily})
+	}
+	if len(takes) > 0 {
+		res, err := s.store.TakeCounts(ctx, takes)
+		if err != nil {
+			return Decision{}, false, nil, err
+		}
+		switch i := res.Ended; {
+		case i < 0:
+		case i < len(fired):
+			return s.ruleDecision(plans, fired[i], smartappmock.LayerGateway), true, nil, nil
+		case takes[i].Name == qps:
+			return gateway(smartappmock.CodeQPSLimit, reasonQPS(res.Count, limits.QPS, sec)), true, nil, nil
+		default:
+			return gateway(smartappmock.CodeDailyLimit, reasonDaily(res.Count, limits.Daily, day)), true, nil, nil
+		}
+	}
+	return Decision{}, false, takes, nil
 }
 
 // ruleTakes appends to takes a use of every rule of the layer that matches the send of app, in

@@ -76,6 +76,17 @@
 // lease expires. Stop drains the loop at shutdown. Pushes, Push and Redeliver read the delivery
 // log from the journal (pushlog.go).
 //
+// # Subscribe and template messages, content checks
+//
+// The message endpoints beside the send (msgcall.go) go through the send's decision with their
+// own last step: the token, the fault plans and the gateway layer as a send's (limits counted per endpoint),
+// then the endpoint's own checks, each endpoint's order written in its file. subscribe.go sends a
+// subscribe message on a user's consent (a store record taken atomically: one message per
+// consent; Subscribe, Unsubscribe and Subscriptions are the admin API's actions); templatesend.go
+// sends a legacy template message on a form or payment scene (NewScene), its quota a store
+// counter; contentcheck.go checks a text, an image and a user's action by the configured word
+// lists. Their answers carry data (a message key, a check's results), rendered by the call.
+//
 // # Third-party platforms
 //
 // tp.go serves the endpoints a third-party platform gets its tokens from: the platform token (42.)

@@ -93,6 +93,12 @@ func withNotes(d Decision, p *params.Params) Decision {
 // through the fault that picked the request. The entry's parameters are in it already. It is the
 // one place a send's entry is journaled, with what the client was told.
 func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e *store.Entry, d Decision, start time.Time) {
+	s.deliverEnvelope(w, r, e, d, s.envelope(d), start)
+}
+
+// deliverEnvelope is deliver with the envelope rendered by the caller (an answer with data: a
+// message key, a check's results).
+func (s *Server) deliverEnvelope(w http.ResponseWriter, r *http.Request, e *store.Entry, d Decision, env envelope, start time.Time) {
 	e.Layer, e.Code, e.Reason, e.Rule, e.Warnings = d.Layer, d.Code, d.Reason, d.Rule, d.Warnings
 	if d.App != "" {
 		e.App = d.App
@@ -104,7 +110,7 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e *store.Entry,
 		// The entry is in the journal before the client has its answer, so a client that reads the
 		// journal right after a send always finds it.
 		s.recordEntry(r.Context(), e, start)
-		s.writeEnvelope(w, d, e.ID)
+		s.writeEnv(w, d, e.ID, env)
 		return
 	}
 	plan := *d.Fault
@@ -113,7 +119,7 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e *store.Entry,
 		e.FaultKind = string(plan.Kind)
 	}
 	opts := fault.Options{Hold: s.faultHold, Release: s.release, RequestIDHeader: smartappmock.HeaderRequestID}
-	fault.Deliver(w, r, s.render(d, e.ID), plan, opts, func(o fault.Outcome) {
+	fault.Deliver(w, r, render(d, e.ID, env), plan, opts, func(o fault.Outcome) {
 		e.Status = o.Status
 		if o.Note != "" {
 			e.Fault += "; " + o.Note

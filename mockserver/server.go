@@ -183,6 +183,7 @@ func (s *Server) configuredState() store.Seed {
 		for _, id := range a.UserMessages {
 			sd.Windows = append(sd.Windows, store.SeedWindow{App: a.ID, OpenID: id})
 		}
+		sd.Records = append(sd.Records, seedSubscriptions(a, s.started)...)
 		if len(a.Faults) > 0 {
 			if sd.AppFaults == nil {
 				sd.AppFaults = map[string][]byte{}
@@ -257,6 +258,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveTPOAuth(w, r)
 	case spec.OpTokenByQuery, spec.OpTokenByForm:
 		s.serveToken(w, r)
+	case spec.OpSubscribeSend:
+		s.serveSubscribeSend(w, r)
+	case spec.OpTemplateSend:
+		s.serveTemplateSend(w, r)
+	case spec.OpCheckText:
+		s.serveCheckText(w, r)
+	case spec.OpCheckImage, spec.OpCheckImageRest:
+		s.serveCheckImage(w, r)
+	case spec.OpDetectRisk:
+		s.serveDetectRisk(w, r)
 	default:
 		if s.serveLoginOp(w, r, op) { // login.go
 			return

@@ -33,6 +33,10 @@ const (
 	// WarnUnissuedOpenID: a reply went to an open_id that is not a user the fake issued for the
 	// app (policy.open_ids: any).
 	WarnUnissuedOpenID WarningKind = "unissued_open_id"
+	// WarnUnlistedTemplate: a subscribe or template message (or a consent) named a template id
+	// of an app that lists no templates (apps[].templates), and any was accepted (policy.templates:
+	// any).
+	WarnUnlistedTemplate WarningKind = "unlisted_template"
 )
 
 // warningMessages are the sentences of the kinds: short, printable ASCII (they go in a header),
@@ -46,12 +50,13 @@ var warningMessages = map[WarningKind]string{
 	WarnRule:               "rule: the answer was forced by a rule; Baidu decides by the request alone",
 	WarnSandboxPlatform:    "platform: not a configured third-party platform; Baidu refuses its key",
 	WarnUnissuedOpenID:     "open_id: not a user this fake issued for the app; Baidu answers 30022",
+	WarnUnlistedTemplate:   "template_id: the app lists no templates, so any is accepted; Baidu answers 4001 for a template the app did not add",
 }
 
 // WarningKinds returns every kind, in documentation order.
 func WarningKinds() []WarningKind {
 	return []WarningKind{WarnUnissuedToken, WarnUnconfiguredClient, WarnOpenOnFirstSend, WarnLenientJSON,
-		WarnMagicValue, WarnRule, WarnSandboxPlatform, WarnUnissuedOpenID}
+		WarnMagicValue, WarnRule, WarnSandboxPlatform, WarnUnissuedOpenID, WarnUnlistedTemplate}
 }
 
 // Message returns the sentence of the kind, as the header and the journal carry it.
@@ -76,6 +81,7 @@ var warningFixes = map[WarningKind]struct {
 	WarnRule:               {"remove the rule", false},
 	WarnSandboxPlatform:    {"policy.apps: configured", true},
 	WarnUnissuedOpenID:     {"policy.open_ids: issued", true},
+	WarnUnlistedTemplate:   {"policy.templates: listed (and the app's apps[].templates)", true},
 }
 
 // Fix returns the setting that makes the fake answer as Baidu would instead, and whether

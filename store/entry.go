@@ -25,7 +25,9 @@ type Entry struct {
 	// (the OAuth token endpoint), "tp_token", "tp_preauthcode" and "tp_oauth" (a third-party
 	// platform's token, pre-authorization code and authorizer token), "unknown" (a path or method
 	// the API does not have), EndpointPush (one attempt of a message push) or
-	// EndpointUserMessage (a user writing to the app).
+	// EndpointUserMessage (a user writing to the app); "subscribe_send" and "template_send"
+	// (subscribe and template messages), "subscription" (a user's consent), "check_text",
+	// "check_image" and "detectrisk" (the content checks).
 	Endpoint    string `json:"endpoint"`
 	Method      string `json:"method"`
 	Path        string `json:"path"`

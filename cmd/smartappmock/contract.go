@@ -18,11 +18,11 @@ import (
 )
 
 const contractUsage = `usage:
-  smartappmock contract run [--junit FILE] [--target URL] [--case NAME,...] [--strict] [--endpoint send|sendbytp] -- <command…>
+  smartappmock contract run [--junit FILE] [--target URL] [--case NAME,...] [--strict] [--endpoint send|sendbytp] [--family send|messages] -- <command…>
       run the client command through every case; exit 0 when every must-case passes, 1 otherwise
   smartappmock contract verify --target URL [--client-id ID --client-secret SECRET] [--open-id ID] [--no-send] [--junit FILE]
       check a server's answers against openapi.yaml with safe probes (the last one sends one real message)
-  smartappmock contract list
+  smartappmock contract list [--family send|messages]
       print the catalogue of cases
   smartappmock contract webhook [--junit FILE] -- <command that starts the bot…>
       test a bot that receives Baidu's message push ('contract webhook -h')
@@ -30,7 +30,8 @@ const contractUsage = `usage:
 The command runs once per message with SMARTAPP_BASE_URL, SMARTAPP_CLIENT_ID, SMARTAPP_CLIENT_SECRET,
 SMARTAPP_USER_TYPE, SMARTAPP_OPEN_ID, SMARTAPP_MSG_TYPE, SMARTAPP_CONTENT, SMARTAPP_PIC_URL,
 SMARTAPP_TOKEN_CACHE, SMARTAPP_CASE, SMARTAPP_ENDPOINT and SMARTAPP_TIMEOUT (with --endpoint sendbytp also
-SMARTAPP_TP_CLIENT_ID, SMARTAPP_TP_TICKET and SMARTAPP_AUTH_CODE) in its environment; exit status 0 means delivered; an optional
+SMARTAPP_TP_CLIENT_ID, SMARTAPP_TP_TICKET and SMARTAPP_AUTH_CODE; with --family messages SMARTAPP_TEMPLATE_ID,
+SMARTAPP_SUBSCRIBE_ID and SMARTAPP_CHECK_TEXT where a case sets them) in its environment; exit status 0 means delivered; an optional
 last line of JSON on stdout names the code it saw: {"errno":3001} or {"error_code":110}.
 `
 
@@ -48,15 +49,21 @@ func contractCmd(ctx context.Context, args []string, getenv func(string) string,
 	case "verify":
 		return contractVerify(ctx, args[1:], stdout, stderr)
 	case "list":
+		list := contract.Cases()
+		if len(args) == 3 && args[1] == "--family" && args[2] == contract.FamilyMessages {
+			list, args = contract.MessageCases(), args[:1]
+		} else if len(args) == 3 && args[1] == "--family" && args[2] == contract.FamilySend {
+			args = args[:1]
+		}
 		if len(args) > 1 {
 			if isHelp(args[1]) {
-				fmt.Fprintln(stdout, "usage: smartappmock contract list   print the client cases: grade, name, what each checks")
+				fmt.Fprintln(stdout, "usage: smartappmock contract list [--family send|messages]   print the client cases: grade, name, what each checks")
 				return nil
 			}
-			return usageError{fmt.Sprintf("contract list: unexpected argument %q", args[1])}
+			return usageError{fmt.Sprintf("contract list: unexpected argument %q (want --family send or --family messages)", strings.Join(args[1:], " "))}
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		for _, c := range contract.Cases() {
+		for _, c := range list {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Grade, c.Name, c.Doc)
 		}
 		return tw.Flush()
@@ -82,6 +89,7 @@ func contractRun(ctx context.Context, args []string, getenv func(string) string,
 	fs.Var(boolValue{&strict}, "strict", "fail (exit 1) on should-cases too")
 	parallel := fs.Int("parallel", 4, "cases run at once")
 	endpoint := fs.String("endpoint", contract.EndpointSend, "send (custom/send) or sendbytp (custom/sendbytp as a third-party platform)")
+	family := fs.String("family", contract.FamilySend, "send (the customer-service send) or messages (past the window: the subscribe fallback; the text check before a reply)")
 	slow, timeout := 10*time.Second, 30*time.Second
 	fs.Var(durationValue{&slow}, "slow-hold", "how long the slow-answer fault holds an answer")
 	fs.Var(durationValue{&timeout}, "send-timeout", "how long one message may take before the client is stopped")
@@ -104,8 +112,11 @@ func contractRun(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 	}
+	if *family != contract.FamilySend && *family != contract.FamilyMessages {
+		return usageError{fmt.Sprintf("contract run: --family: %q is not %s or %s", *family, contract.FamilySend, contract.FamilyMessages)}
+	}
 	s := contract.Suite{Target: *target, AdminToken: *adminToken, Strict: strict, Parallel: *parallel,
-		SlowHold: slow, SendTimeout: timeout, Endpoint: *endpoint, Progress: progressTo(stderr)}
+		SlowHold: slow, SendTimeout: timeout, Endpoint: *endpoint, Family: *family, Progress: progressTo(stderr)}
 	if *cases != "" {
 		s.Cases = strings.Split(*cases, ",")
 	}

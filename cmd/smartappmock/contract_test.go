@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,6 +37,9 @@ func TestContract_UsageErrorsExit2(t *testing.T) {
 		{"RunWithoutCommand", []string{"run", "--junit", "x.xml"}, "no client command"},
 		{"RunUnknownCase", []string{"run", "--case", "nope", "--", "true"}, `unknown case "nope"`},
 		{"RunBadFlag", []string{"run", "--bogus", "--", "true"}, "contract run: unknown flag --bogus"},
+		{"RunUnknownFamily", []string{"run", "--family", "sms", "--", "true"}, `--family: "sms" is not send or messages`},
+		{"RunCaseOfTheOtherFamily", []string{"run", "--family", "messages", "--case", "text_delivered", "--", "true"}, `unknown case "text_delivered"`},
+		{"ListUnknownFamily", []string{"list", "--family", "sms"}, "want --family send or --family messages"},
 		{"VerifyWithoutTarget", []string{"verify"}, "--target URL is required"},
 		{"VerifyHalfCredentials", []string{"verify", "--target", "http://127.0.0.1:1", "--client-id", "x"}, "both --client-id and --client-secret"},
 	} {
@@ -63,6 +67,42 @@ func TestContract_List(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("list output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestContract_ListMessagesFamily(t *testing.T) {
+	t.Parallel()
+	out, _, err := runContract(t, "list", "--family", "messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"must    fallback_subscribe_after_90001", "must    check_text_blocks_risky_reply", "should  no_sandbox_warnings"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "text_delivered") {
+		t.Errorf("the messages family lists a case of the send's:\n%s", out)
+	}
+}
+
+// TestContract_RunGoExample_MessagesFamily: the example Go command, built, passes every case of
+// the messages family run as a command (the environment variables of its consent and check).
+func TestContract_RunGoExample_MessagesFamily(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example command")
+	}
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "send")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/go/send").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, _, err := runContract(t, "run", "--family", "messages", "--", bin)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "PASS: every must-case passed") || !strings.Contains(out, "fallback_subscribe_after_90001") {
+		t.Errorf("report:\n%s", out)
 	}
 }
 

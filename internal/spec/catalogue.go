@@ -18,6 +18,25 @@ type Catalogue struct {
 	// Login is the login and UnionID endpoints' own errnos (the v1 login's 10010100, getunionid's
 	// 400).
 	Login []BusinessCode `json:"login,omitempty"`
+	// Template is the errno table of the subscribe and legacy template messages.
+	Template []BusinessCode `json:"template,omitempty"`
+	// Risk is the errno table of the content checks.
+	Risk []BusinessCode `json:"risk,omitempty"`
+}
+
+// TemplateMessage returns the msg of a template-message errno and whether the catalogue has it.
+func (c Catalogue) TemplateMessage(errno int) (string, bool) { return tableMessage(c.Template, errno) }
+
+// RiskMessage returns the msg of a content-check errno and whether the catalogue has it.
+func (c Catalogue) RiskMessage(errno int) (string, bool) { return tableMessage(c.Risk, errno) }
+
+func tableMessage(table []BusinessCode, errno int) (string, bool) {
+	for _, b := range table {
+		if b.Errno == errno {
+			return b.Message, true
+		}
+	}
+	return "", false
 }
 
 // LoginMessage returns the message of a login or UnionID errno and whether the catalogue has it.
@@ -134,6 +153,15 @@ func parseCatalogue(ext any) (Catalogue, error) {
 			return c, fmt.Errorf("openapi: %s: %s is duplicated, 0 or has no message", codesExt, k)
 		}
 		seen[k] = true
+	}
+	for name, table := range map[string][]BusinessCode{"template": c.Template, "risk": c.Risk} {
+		for _, b := range table {
+			k := name + " " + strconv.Itoa(b.Errno)
+			if seen[k] || b.Message == "" || b.Errno == 0 {
+				return c, fmt.Errorf("openapi: %s: %s is duplicated, 0 or has no message", codesExt, k)
+			}
+			seen[k] = true
+		}
 	}
 	for _, o := range c.OAuth {
 		k := "oauth " + o.ID

@@ -33,7 +33,19 @@ const (
 	// OpPreAuthCode creates a pre-authorization code with a platform token.
 	OpPreAuthCode = "createPreAuthCode"
 	// OpTPOAuth exchanges an authorization code or a refresh token for authorizer tokens (45./46.).
-	OpTPOAuth       = "getAuthorizerToken"
+	OpTPOAuth = "getAuthorizerToken"
+	// OpSubscribeSend sends a subscribe message (template/message/subscribe/send).
+	OpSubscribeSend = "sendSubscribeMessage"
+	// OpTemplateSend sends a legacy template message (template/send).
+	OpTemplateSend = "sendTemplateMessage"
+	// OpCheckText checks a text (riskDetection/v2/syncCheckText).
+	OpCheckText = "checkText"
+	// OpCheckImage and OpCheckImageRest check an image, on the SDKs' /file/ path and on the
+	// /rest/ path of a community SDK.
+	OpCheckImage     = "checkImage"
+	OpCheckImageRest = "checkImageRest"
+	// OpDetectRisk answers the anti-cheat risk level (detectrisk).
+	OpDetectRisk    = "detectRisk"
 	sendFormSchema  = "SendForm"
 	requiredWhenExt = "x-smartapp-required-when"
 	codesExt        = "x-smartapp-codes"
@@ -114,7 +126,8 @@ func loadDocument(data []byte) (*document, error) {
 	}
 	for _, id := range []string{OpSend, OpTokenByQuery, OpTokenByForm, OpSendByTP, OpTPToken, OpPreAuthCode, OpTPOAuth,
 		OpLoginV1Query, OpLoginV1Form, OpLoginV2Query, OpLoginV2Form, OpTPLogin, OpUnionID, OpTPUnionID, OpTPUnionIDPost,
-		OpRetrieveCode, OpAppInfo} {
+		OpRetrieveCode, OpAppInfo,
+		OpSubscribeSend, OpTemplateSend, OpCheckText, OpCheckImage, OpCheckImageRest, OpDetectRisk} {
 		if !ops[id] {
 			return nil, fmt.Errorf("openapi: operation %q is missing", id)
 		}
@@ -399,4 +412,60 @@ func parseRequiredWhen(ext any) ([]condition, error) {
 		return a.Value < b.Value
 	})
 	return out, nil
+}
+
+// CheckParams checks merged request parameters (query and body) against the named object schema
+// of openapi.yaml's components, as CheckSend does for the send: its properties typed integer are
+// read as integers, the others as strings; a property not sent is absent. The endpoints beside the
+// send use it (they are not on the hot path: kin-openapi's VisitJSON checks them).
+func (s *Spec) CheckParams(schema string, get func(name string) (string, bool)) []Violation {
+	sc, err := s.schema(schema)
+	if err != nil {
+		return []Violation{{Where: "request", Reason: err.Error()}}
+	}
+	obj := map[string]any{}
+	for name, prop := range sc.Properties {
+		v, ok := get(name)
+		if !ok {
+			continue
+		}
+		if prop.Value != nil && prop.Value.Type.Is(openapi3.TypeInteger) {
+			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+				obj[name] = n
+				continue
+			}
+		}
+		obj[name] = v
+	}
+	return s.visit(sc, obj)
+}
+
+// CheckValue checks a decoded JSON value (a request's JSON body) against the named schema of
+// openapi.yaml's components.
+func (s *Spec) CheckValue(schema string, v any) []Violation {
+	sc, err := s.schema(schema)
+	if err != nil {
+		return []Violation{{Where: "request", Reason: err.Error()}}
+	}
+	return s.visit(sc, v)
+}
+
+func (s *Spec) visit(sc *openapi3.Schema, v any) []Violation {
+	if err := sc.VisitJSON(v, openapi3.MultiErrors(), openapi3.VisitAsRequest(), openapi3.DisableSchemaErrorDetails()); err != nil {
+		return schemaViolations("body", err)
+	}
+	return nil
+}
+
+// schema returns a component schema of the document by name.
+func (s *Spec) schema(name string) (*openapi3.Schema, error) {
+	d, err := s.full()
+	if err != nil {
+		return nil, err
+	}
+	ref, ok := d.doc.Components.Schemas[name]
+	if !ok || ref.Value == nil {
+		return nil, fmt.Errorf("openapi: schema %s is missing", name)
+	}
+	return ref.Value, nil
 }

@@ -32,6 +32,9 @@
 //	POST /__admin/platforms/{p}/authorize  {"app":"..."}: an authorization code for a platform (tp.go)
 //	POST|GET /__admin/apps/{app}/users     create a user with a login code, list users (users.go)
 //	POST /__admin/apps/{app}/users/{open_id}/code  a fresh login code for a user (users.go)
+//	POST|GET|DELETE /__admin/apps/{app}/users/{open_id}/subscriptions  consents to subscribe messages (subscriptions.go)
+//	GET  /__admin/apps/{app}/subscriptions  every consent of the app's users (subscriptions.go)
+//	POST /__admin/apps/{app}/users/{open_id}/scenes  a form or payment for template/send (subscriptions.go)
 //	     /__admin/ui/...                   the inbox (Options.UI)
 package admin
 
@@ -153,6 +156,7 @@ func (a *API) router() http.Handler {
 	a.pushRoutes(p)                                                                   // push.go
 	a.userRoutes(p)                                                                   // users.go
 	a.pushLogRoutes(p)                                                                // pushlog.go
+	a.subscriptionRoutes(p)                                                           // subscriptions.go
 	if a.opts.UI != nil {
 		r.PathPrefix(UIPath).Handler(a.opts.UI(a))
 	}

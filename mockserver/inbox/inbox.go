@@ -252,6 +252,9 @@ type inboxItem struct {
 	Match bool `json:"match,omitempty"`
 	// Push is set on the entries of the message push (push.go).
 	Push *inboxPush `json:"push,omitempty"`
+	// Detail says in one line what a request beside the send carried (a subscribe or template
+	// message, a consent, a content check: messages.go).
+	Detail string `json:"detail,omitempty"`
 }
 
 func (in *inbox) item(e *store.Entry) inboxItem {
@@ -278,11 +281,12 @@ func (in *inbox) item(e *store.Entry) inboxItem {
 		it.ImageURL = u.String()
 	}
 	pushFields(&it, e)
+	messageFields(&it, e)
 	cat := in.core.Spec().Catalogue()
 	switch e.Layer {
 	case smartappmock.LayerBusiness:
 		it.CodeName = "errno"
-		it.Message, _ = cat.BusinessMessage(e.Code)
+		it.Message = businessMessage(cat, e.Code)
 	case smartappmock.LayerGateway:
 		it.CodeName = "error_code"
 		it.Message, _ = cat.GatewayMessage(e.Code)

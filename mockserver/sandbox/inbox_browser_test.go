@@ -351,6 +351,45 @@ func TestInboxBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("ConsentAndSubscribeMessageShowLive", func(t *testing.T) {
+		ctx := inboxStep(t, ctx)
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(f.http.URL+"/__admin/ui?app=1001"),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-ready="1"][data-live="1"]`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := inboxRun(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#thread > li.entry').length`))
+		post := func(path, contentType, body, bearer string) {
+			req, _ := http.NewRequest(http.MethodPost, f.http.URL+path, strings.NewReader(body))
+			req.Header.Set("Content-Type", contentType)
+			if bearer != "" {
+				req.Header.Set("Authorization", "Bearer "+bearer)
+			}
+			res, err := f.http.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+		}
+		post("/__admin/apps/1001/users/user-a/subscriptions", "application/json", `{"template_id":"tpl-1","subscribe_id":"shipped"}`, "s3cret")
+		post(smartappmock.SubscribeSendPath+"?access_token=tok-a", "application/x-www-form-urlencoded",
+			url.Values{"template_id": {"tpl-1"}, "touser_openId": {"user-a"}, "subscribe_id": {"shipped"}, "data": {`{"k":{"value":"已发货"}}`}}.Encode(), "")
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#thread > li.entry:nth-child(%d)`, n+2)))); err != nil {
+			t.Fatalf("waiting for the live entries: %v", err)
+		}
+		got := inboxRun(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#thread > li.entry')].slice(-2).map(li =>
+			li.dataset.kind + ' | ' + li.querySelector('.bubble').textContent + ' | ' + li.querySelector('.detail').textContent + ' | ' + li.querySelector('.code').textContent)`))
+		want := []string{
+			`subscription | consent to a subscribe message | the user consented to one message of template "tpl-1" under subscribe_id "shipped" | ✓ errno 0`,
+			`subscribe_send | POST /rest/2.0/smartapp/template/message/subscribe/send | subscribe message: template tpl-1, subscribe_id shipped, data {"k":{"value":"已发货"}} | ✓ errno 0`,
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("consent and subscribe message rows mismatch (-want +got):\n%s", diff)
+		}
+	})
+
 	t.Run("Screenshot", func(t *testing.T) {
 		ctx := inboxStep(t, ctx)
 		err := chromedp.Do(ctx,

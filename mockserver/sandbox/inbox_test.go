@@ -39,6 +39,7 @@ apps:
     client_secret: secret-a
     tokens: [tok-a]
     user_messages: [user-a]
+    templates: [tpl-1]
   - id: "1002"
     client_id: key-b
     client_secret: secret-b

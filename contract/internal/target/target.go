@@ -3,6 +3,7 @@ package target
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -166,6 +167,12 @@ func (s *Session) PrepareApp(ctx context.Context, app, secret, openID string) er
 	if _, err := s.c.ResetApp(ctx, app); err != nil {
 		return s.explain(err)
 	}
+	// The user is one the target issued, as a user who logged in (policy.open_ids); one the app
+	// has already (409) is as good.
+	var ae *admin.Error
+	if _, err := s.c.CreateUser(ctx, app, config.User{OpenID: openID}); err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusConflict) {
+		return s.explain(err)
+	}
 	_, err = s.c.UserMessage(ctx, app, openID)
 	return s.explain(err)
 }
@@ -254,6 +261,13 @@ func Request(e store.Entry) (uri string, h http.Header, body []byte) {
 		}
 		_ = mw.Close()
 		body, ct = b.Bytes(), mw.FormDataContentType()
+	case e.Path == smartappmock.CheckTextPath && len(form) > 0:
+		// The text check's JSON body, as the journal keeps it: content, and type joined by commas.
+		doc := map[string]any{"content": form.Get("content")}
+		if t := form.Get("type"); t != "" {
+			doc["type"] = strings.Split(t, ",")
+		}
+		body, _ = json.Marshal(doc)
 	case len(form) > 0:
 		body = []byte(form.Encode())
 	}

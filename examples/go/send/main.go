@@ -3,10 +3,13 @@
 // SMARTAPP_CLIENT_SECRET, SMARTAPP_USER_TYPE, SMARTAPP_OPEN_ID, SMARTAPP_MSG_TYPE, SMARTAPP_CONTENT,
 // SMARTAPP_PIC_URL, SMARTAPP_TOKEN_CACHE). It exits 0 when the message was delivered and 1 when not,
 // and prints the code it saw as the last line of stdout: {"errno":0}, {"errno":90001} or
-// {"error_code":110}.
+// {"error_code":110}. With SMARTAPP_TEMPLATE_ID and SMARTAPP_SUBSCRIBE_ID (the user's consent) it
+// falls back to that subscribe message when the send answers 90001, and with SMARTAPP_CHECK_TEXT=1
+// it checks the text first (sender.Reply): the contract kit's messages family.
 //
 //	go build -o send ./examples/go/send
 //	smartappmock contract run -- ./send
+//	smartappmock contract run --family messages -- ./send
 package main
 
 import (
@@ -60,8 +63,13 @@ func run(ctx context.Context, getenv func(string) string) int {
 	cache := tokenCache(getenv("SMARTAPP_TOKEN_CACHE"))
 	c.SetToken(cache.load())
 	userType, _ := strconv.Atoi(getenv("SMARTAPP_USER_TYPE"))
-	err := c.Send(ctx, sender.Message{UserType: userType, OpenID: getenv("SMARTAPP_OPEN_ID"), MsgType: getenv("SMARTAPP_MSG_TYPE"),
-		Content: getenv("SMARTAPP_CONTENT"), PicURL: getenv("SMARTAPP_PIC_URL")})
+	var consent *sender.Consent
+	if t := getenv("SMARTAPP_TEMPLATE_ID"); t != "" {
+		consent = &sender.Consent{TemplateID: t, SubscribeID: getenv("SMARTAPP_SUBSCRIBE_ID")}
+	}
+	err := c.Reply(ctx, sender.Message{UserType: userType, OpenID: getenv("SMARTAPP_OPEN_ID"), MsgType: getenv("SMARTAPP_MSG_TYPE"),
+		Content: getenv("SMARTAPP_CONTENT"), PicURL: getenv("SMARTAPP_PIC_URL")},
+		getenv("SMARTAPP_CHECK_TEXT") == "1", consent, map[string]string{"keyword1": getenv("SMARTAPP_CONTENT")})
 	cache.save(c.Token())
 	out := json.NewEncoder(os.Stdout)
 	var apiErr *sender.Error

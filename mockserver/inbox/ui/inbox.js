@@ -107,8 +107,10 @@
     } else {
       li.classList.add('system');
       li.dataset.kind = it.endpoint;
-      const what = it.endpoint === 'token' ? 'token request' : it.method + ' ' + it.path;
+      const what = it.endpoint === 'token' ? 'token request'
+        : it.endpoint === 'subscription' ? 'consent to a subscribe message' : it.method + ' ' + it.path;
       li.append(el('div', 'bubble', what));
+      if (it.detail) li.append(el('div', 'detail', it.detail));
     }
     const status = el('div', 'status');
     status.append(el('span', 'code', (it.ok ? '✓ ' : '✗ ') + codeText(it)));
