@@ -113,25 +113,29 @@ func (s *Server) Subscribe(ctx context.Context, app string, sub Subscription) (S
 		return Subscribed{}, storeFailed(err)
 	}
 	id := subscriptionID(sub.OpenID, sub.TemplateID, sub.SubscribeID)
-	rec, held, err := s.store.Record(ctx, a.ID, recordSubscription, id)
-	if err != nil {
-		return Subscribed{}, storeFailed(err)
-	}
 	reason := "the user consented to one message of template " + strconv.Quote(sub.TemplateID) + " under subscribe_id " + strconv.Quote(sub.SubscribeID)
-	if held {
-		if err := json.Unmarshal(rec.Data, &out.Subscription); err != nil {
-			return Subscribed{}, storeFailed(fmt.Errorf("the consent %s: %w", id, err))
-		}
-		reason = "the user consented again to template " + strconv.Quote(sub.TemplateID) + " under subscribe_id " + strconv.Quote(sub.SubscribeID) + ": consents do not add up, still one message"
-	} else {
-		sub.At, sub.Source = now, "admin"
-		if err := s.store.PutRecord(ctx, a.ID, store.Record{Kind: recordSubscription, ID: id, Data: mustJSON(sub)}); err != nil {
-			if errors.Is(err, store.ErrRecordsFull) {
-				return Subscribed{}, invalid("app %s holds too many records: %v", a.ID, err)
-			}
+	sub.At, sub.Source = now, "admin"
+	// AddRecord: of concurrent consents one stores it; the others find it held.
+	added, err := s.store.AddRecord(ctx, a.ID, store.Record{Kind: recordSubscription, ID: id, Data: mustJSON(sub)})
+	switch {
+	case errors.Is(err, store.ErrRecordsFull):
+		return Subscribed{}, invalid("app %s holds too many records: %v", a.ID, err)
+	case err != nil:
+		return Subscribed{}, storeFailed(err)
+	case added:
+		out.Subscription, out.Created = sub, true
+	default:
+		rec, held, err := s.store.Record(ctx, a.ID, recordSubscription, id)
+		if err != nil {
 			return Subscribed{}, storeFailed(err)
 		}
-		out.Subscription, out.Created = sub, true
+		out.Subscription = sub
+		if held { // else the consent was used between the two calls: this one was not stored
+			if err := json.Unmarshal(rec.Data, &out.Subscription); err != nil {
+				return Subscribed{}, storeFailed(fmt.Errorf("the consent %s: %w", id, err))
+			}
+		}
+		reason = "the user consented again to template " + strconv.Quote(sub.TemplateID) + " under subscribe_id " + strconv.Quote(sub.SubscribeID) + ": consents do not add up, still one message"
 	}
 	s.journalConsent(ctx, a.ID, now, sub, reason, out.Warnings)
 	return out, nil

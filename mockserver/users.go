@@ -140,15 +140,34 @@ func (s *Server) CreateUser(ctx context.Context, app string, in config.User) (Lo
 	}
 	u := s.newUser(a.ID, in, "admin")
 	u.Created = now
-	if _, exists, err := s.User(ctx, a.ID, u.OpenID); err != nil {
-		return Login{}, storeFailed(err)
-	} else if exists {
+	// AddRecord, not a read then a write: of two concurrent creates of one open_id, one wins.
+	added, err := s.store.AddRecord(ctx, a.ID, store.Record{Kind: kindUser, ID: u.OpenID, Data: mustJSON(u)})
+	if err != nil {
+		return Login{}, userStoreError(a.ID, err)
+	}
+	if !added {
 		return Login{}, &Error{Code: ErrInvalid, Message: fmt.Sprintf("open_id %q: app %s has a user of it already (open_ids are unique in an app)", u.OpenID, a.ID), Err: ErrUserExists}
 	}
-	if err := s.putUser(ctx, u); err != nil {
-		return Login{}, err
+	if err := s.indexOpenID(ctx, u); err != nil {
+		// Without its index the user would answer 30022 as nobody's: take it back.
+		if _, _, terr := s.store.TakeRecord(ctx, a.ID, kindUser, u.OpenID); terr != nil {
+			return Login{}, storeFailed(errors.Join(err, terr))
+		}
+		return Login{}, userStoreError(a.ID, err)
 	}
 	return s.issueCode(ctx, a, u, now)
+}
+
+// userStoreError is the error of a user the store did not take: an app it does not hold, a
+// full store, or a store failure.
+func userStoreError(app string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrUnknownApp):
+		return &Error{Code: ErrNotFound, Message: "store: " + err.Error(), Err: err}
+	case errors.Is(err, store.ErrRecordsFull):
+		return &Error{Code: ErrInvalid, Message: fmt.Sprintf("app %s: no room for another user (%v); reset the app or delete sandbox apps", app, err), Err: err}
+	}
+	return storeFailed(err)
 }
 
 // NewLoginCode gives an existing user a fresh login code (and session_key), as a new swan.login
@@ -222,15 +241,17 @@ func appKey(a store.App) string {
 // putUser stores u and the index of its open_id.
 func (s *Server) putUser(ctx context.Context, u User) error {
 	if err := s.store.PutRecord(ctx, u.App, store.Record{Kind: kindUser, ID: u.OpenID, Data: mustJSON(u)}); err != nil {
-		if errors.Is(err, store.ErrUnknownApp) {
-			return &Error{Code: ErrNotFound, Message: "store: " + err.Error(), Err: err}
-		}
-		return storeFailed(err)
+		return userStoreError(u.App, err)
 	}
-	if err := s.store.PutRecord(ctx, store.NoApp, store.Record{Kind: kindOpenID, ID: u.OpenID, Data: mustJSON(openIDIndex{App: u.App})}); err != nil {
-		return storeFailed(err)
+	if err := s.indexOpenID(ctx, u); err != nil {
+		return userStoreError(u.App, err)
 	}
 	return nil
+}
+
+// indexOpenID records which app issued u's open_id (a record of no app).
+func (s *Server) indexOpenID(ctx context.Context, u User) error {
+	return s.store.PutRecord(ctx, store.NoApp, store.Record{Kind: kindOpenID, ID: u.OpenID, Data: mustJSON(openIDIndex{App: u.App})})
 }
 
 // openIDIndex is the NoApp record that says which app issued an open_id.

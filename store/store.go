@@ -124,6 +124,10 @@ type Store interface {
 	// exists) and with ErrRecordsFull past the store's bound of records per app (new records
 	// only).
 	PutRecord(ctx context.Context, app string, r Record) error
+	// AddRecord stores r under app as PutRecord does, unless app holds a record of the same
+	// kind and id: then it changes nothing and answers false. Of concurrent adds of one kind and
+	// id exactly one answers true.
+	AddRecord(ctx context.Context, app string, r Record) (added bool, err error)
 	// Record returns app's record of kind and id.
 	Record(ctx context.Context, app, kind, id string) (Record, bool, error)
 	// TakeRecord returns app's record of kind and id and deletes it in the same step: of

@@ -148,7 +148,7 @@ func (m *Store) seedLocked(ctx context.Context, s store.Seed) error {
 		t.mu.Unlock()
 	}
 	for _, r := range s.Records {
-		if err := m.putRecord(r.App, r.Record, false); err != nil {
+		if _, err := m.putRecord(r.App, r.Record, false); err != nil {
 			return err
 		}
 	}

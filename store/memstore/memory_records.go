@@ -30,29 +30,36 @@ func (m *Store) recordTenant(app string) (*tenant, error) {
 
 // PutRecord implements store.Store.
 func (m *Store) PutRecord(_ context.Context, app string, r store.Record) error {
-	return m.putRecord(app, r, true)
+	_, err := m.putRecord(app, r, true)
+	return err
 }
 
-// putRecord stores r under app; replace false keeps a record that is there (Seed).
-func (m *Store) putRecord(app string, r store.Record, replace bool) error {
+// AddRecord implements store.Store.
+func (m *Store) AddRecord(_ context.Context, app string, r store.Record) (bool, error) {
+	return m.putRecord(app, r, false)
+}
+
+// putRecord stores r under app and says whether it did; replace false keeps a record that is
+// there (AddRecord, Seed).
+func (m *Store) putRecord(app string, r store.Record, replace bool) (bool, error) {
 	if err := store.CheckRecordKey(r.Kind, r.ID); err != nil {
-		return err
+		return false, err
 	}
 	t, err := m.recordTenant(app)
 	if err != nil {
-		return err
+		return false, err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	_, there := t.records[r.Kind][r.ID]
 	switch {
 	case there && !replace:
-		return nil
+		return false, nil
 	case !there && t.nrecords >= m.limits.MaxRecordsPerApp:
-		return fmt.Errorf("%w: app %q holds %d", store.ErrRecordsFull, app, t.nrecords)
+		return false, fmt.Errorf("%w: app %q holds %d", store.ErrRecordsFull, app, t.nrecords)
 	}
 	t.setRecordLocked(r)
-	return nil
+	return true, nil
 }
 
 // setRecordLocked stores a copy of r. t.mu must be held.

@@ -18,22 +18,32 @@ func recordField(kind, id string) string { return kind + ":" + id }
 
 // PutRecord implements store.Store in one script.
 func (s *Store) PutRecord(ctx context.Context, app string, r store.Record) error {
+	_, err := s.putRecord(ctx, app, r, true)
+	return err
+}
+
+// AddRecord implements store.Store in one script.
+func (s *Store) AddRecord(ctx context.Context, app string, r store.Record) (bool, error) {
+	return s.putRecord(ctx, app, r, false)
+}
+
+func (s *Store) putRecord(ctx context.Context, app string, r store.Record, replace bool) (bool, error) {
 	if err := store.CheckRecordKey(r.Kind, r.ID); err != nil {
-		return err
+		return false, err
 	}
 	keys := []string{s.akey(app, "app"), s.akey(app, "meta"), s.akey(app, "rec")}
 	v, err := s.runApp(ctx, app, script.PutRecord, keys,
-		recordField(r.Kind, r.ID), r.Data, s.opts.MaxRecordsPerApp, boolArg(app == store.NoApp))
+		recordField(r.Kind, r.ID), r.Data, s.opts.MaxRecordsPerApp, boolArg(app == store.NoApp), boolArg(replace))
 	if err != nil {
-		return wrap("put record", err)
+		return false, wrap("put record", err)
 	}
 	switch v {
 	case int64(-1):
-		return fmt.Errorf("%w %q", store.ErrUnknownApp, app)
+		return false, fmt.Errorf("%w %q", store.ErrUnknownApp, app)
 	case int64(-2):
-		return fmt.Errorf("%w: app %q holds %d", store.ErrRecordsFull, app, s.opts.MaxRecordsPerApp)
+		return false, fmt.Errorf("%w: app %q holds %d", store.ErrRecordsFull, app, s.opts.MaxRecordsPerApp)
 	}
-	return nil
+	return v == int64(1), nil
 }
 
 // Record implements store.Store.

@@ -150,6 +150,39 @@ func runRecords(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("records left after every take: %+v", list)
 		}
 	})
+	t.Run("AddRecord_ExactlyOneOfConcurrentAddsStores", func(t *testing.T) {
+		s := withApps(t, "a")
+		var added atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				ok, err := s.AddRecord(ctx, "a", rec("user", "u", fmt.Sprint("adder ", i)))
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					added.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := added.Load(); n != 1 {
+			t.Errorf("%d of 8 concurrent adds answered true; want exactly one", n)
+		}
+		r, ok, _ := s.Record(ctx, "a", "user", "u")
+		if !ok {
+			t.Fatal("no record after the adds")
+		}
+		if ok, err := s.AddRecord(ctx, "a", rec("user", "u", "later")); ok || err != nil {
+			t.Errorf("AddRecord over a held record = %v, %v; want false, nil", ok, err)
+		}
+		if again, _, _ := s.Record(ctx, "a", "user", "u"); string(again.Data) != string(r.Data) {
+			t.Errorf("AddRecord over a held record changed it: %q, was %q", again.Data, r.Data)
+		}
+		if _, err := s.AddRecord(ctx, "ghost", rec("user", "u", "x")); !errors.Is(err, store.ErrUnknownApp) {
+			t.Errorf("AddRecord of an unknown app = %v; want ErrUnknownApp", err)
+		}
+	})
 	t.Run("Records_SeededResetAndDeletedWithTheirApp", func(t *testing.T) {
 		s := newStore(t)
 		seed := store.Seed{

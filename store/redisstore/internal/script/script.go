@@ -431,13 +431,15 @@ return 1
 `)
 
 	// PutRecord: KEYS app, meta, rec; ARGV field, data, limit, noapp (1: the app-less bucket,
-	// which needs no app hash). Answers 1 when stored, -1 for an app the store does not hold,
-	// -2 for a new record past the limit; "UNREGISTERED" before the first write of an app's
-	// keys.
+	// which needs no app hash), replace (0: keep a record that is there). Answers 1 when stored,
+	// 0 when a record was there and kept, -1 for an app the store does not hold, -2 for a new
+	// record past the limit; "UNREGISTERED" before the first write of an app's keys.
 	PutRecord = redis.NewScript(luaCommon + `
 if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
-if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 0 and redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[3]) then
+if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then
+  if ARGV[5] == '0' then return 0 end
+elseif redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[3]) then
   return -2
 end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
