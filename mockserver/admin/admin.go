@@ -22,6 +22,7 @@
 //	GET  /__admin/requests                 the journal, newest first: ?app=&open_id=&outcome=&endpoint=&before=&limit=
 //	GET|PUT|DELETE /__admin/apps/{app}/push           the app's push configuration (push.go)
 //	POST /__admin/apps/{app}/users/{open_id}/messages  the user writes; pushed to the bot (push.go)
+//	POST /__admin/apps/{app}/push/fields   a free-form push: an event, any fields (pushfields.go)
 //	GET  /__admin/pushes[/{msg_id}]        the delivery log of the pushes (pushlog.go)
 //	POST /__admin/pushes/{msg_id}/redeliver  send a push again, same MsgId, same bytes (pushlog.go)
 //	POST /__admin/reset                    back to the configured state, in one step
