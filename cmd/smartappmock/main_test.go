@@ -33,6 +33,8 @@ func TestMain(m *testing.M) {
 //	busyport VAR                holds a loopback port for the script and puts its host:port in $VAR
 //	fake VAR [admin-token]      starts an in-process fake on loopback: its URL in $VAR, host:port in $VAR_ADDR
 //	get URL                     GET URL: the status line, then the body, on stdout
+//	call METHOD URL [BODY]      any request: the status line, then the body, on stdout
+//	pushbot VAR TOKEN [KEY ID]  a bot that verifies (and decrypts) pushes: its URL in $VAR
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -50,6 +52,8 @@ func TestScripts(t *testing.T) {
 			"busyport": cmdBusyPort,
 			"fake":     cmdFake,
 			"get":      cmdGet,
+			"call":     cmdCall,    // pushbot_test.go
+			"pushbot":  cmdPushBot, // pushbot_test.go
 		},
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 	})
