@@ -333,7 +333,8 @@ func pushDryRun(f pushFlags, fields baidupush.Fields, stdout, stderr io.Writer) 
 	return err
 }
 
-// shellQuote quotes s for a POSIX shell: in single quotes, each ' written as '\''.
+// shellQuote quotes s for a POSIX shell: in single quotes, each single quote inside written as
+// a closing quote, an escaped quote and an opening quote.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
