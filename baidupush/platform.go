@@ -102,30 +102,21 @@ func EncodePlatform(c PlatformConfig, msg []byte, p Params) (*Request, string, e
 	return &Request{Query: url.Values{}, Body: body, ContentType: ContentTypeJSON, Timestamp: p.Timestamp, Nonce: p.Nonce, MsgSignature: sig}, enc, nil
 }
 
-// DeliverPlatform pushes msg (JSON) to a platform as Deliver pushes a message: the same attempts,
-// retries, acknowledgement rule ("success" or empty) and faults. id names the push in the Result.
-// encrypt is the push's Encrypt field, empty when nothing could be encoded.
-func DeliverPlatform(ctx context.Context, client *http.Client, c PlatformConfig, msg []byte, id int64, opts ...Option) (res Result, encrypt string) {
+// DeliverPlatform pushes a platform push encoded by EncodePlatform as Deliver pushes a message:
+// the same attempts, retries, acknowledgement rule ("success" or empty) and faults, the same bytes
+// on every attempt. id names the push in the Result.
+func DeliverPlatform(ctx context.Context, client *http.Client, c PlatformConfig, req *Request, id int64, opts ...Option) Result {
 	s := newSettings(opts)
 	client = noRedirects(client)
 	cfg := c.config()
-	res = Result{MsgID: id, Sequence: 1, Faults: slices.Clone(s.faults), Attempts: []Attempt{}}
+	res := Result{MsgID: id, Sequence: 1, Faults: slices.Clone(s.faults), Attempts: []Attempt{}}
 	if err := cfg.Validate(); err != nil {
 		res.Outcome, res.Reason = OutcomeInvalid, err.Error()
-		return res, ""
+		return res
 	}
-	p, err := s.params()
-	if err != nil {
-		res.Outcome, res.Reason = OutcomeInvalid, err.Error()
-		return res, ""
-	}
-	req, enc, err := EncodePlatform(c, msg, p)
-	if err != nil {
-		res.Outcome, res.Reason = OutcomeInvalid, err.Error()
-		return res, ""
-	}
+	req = req.Clone()
 	req.MsgID = id
-	return s.send(ctx, client, cfg, req, res), enc
+	return s.send(ctx, client, cfg, req, res)
 }
 
 // OpenPlatform verifies and decrypts a platform push the way a careful platform does: the

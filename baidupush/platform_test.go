@@ -79,9 +79,18 @@ func TestDeliverPlatform_AcknowledgedAndRetried(t *testing.T) {
 	}))
 	defer bot.Close()
 	msg := []byte(`{"appId":10001,"tpAppId":123,"eventTime":"2019-01-14 12:45:10","event":"UNAUTHORIZED"}`)
-	res, enc := DeliverPlatform(context.Background(), nil, PlatformConfig{URL: bot.URL, Token: "tp-token", EncodingAESKey: vectorKey, ClientID: "tp-key"}, msg, 42)
-	if !res.Delivered() || len(res.Attempts) != 2 || res.MsgID != 42 || enc == "" {
-		t.Fatalf("DeliverPlatform = %+v, %q; want delivered on the second attempt", res, enc)
+	c := PlatformConfig{URL: bot.URL, Token: "tp-token", EncodingAESKey: vectorKey, ClientID: "tp-key"}
+	p, err := NewParams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _, err := EncodePlatform(c, msg, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := DeliverPlatform(context.Background(), nil, c, req, 42)
+	if !res.Delivered() || len(res.Attempts) != 2 || res.MsgID != 42 {
+		t.Fatalf("DeliverPlatform = %+v; want delivered on the second attempt", res)
 	}
 	if string(got) != string(msg) {
 		t.Errorf("the platform read %s; want %s", got, msg)

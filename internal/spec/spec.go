@@ -33,7 +33,9 @@ const (
 	// OpPreAuthCode creates a pre-authorization code with a platform token.
 	OpPreAuthCode = "createPreAuthCode"
 	// OpTPOAuth exchanges an authorization code or a refresh token for authorizer tokens (45./46.).
-	OpTPOAuth       = "getAuthorizerToken"
+	OpTPOAuth = "getAuthorizerToken"
+	// OpGetMsg is a platform's push log (pushmsg/getmsg).
+	OpGetMsg        = "getPushMessages"
 	sendFormSchema  = "SendForm"
 	requiredWhenExt = "x-smartapp-required-when"
 	codesExt        = "x-smartapp-codes"
@@ -114,7 +116,7 @@ func loadDocument(data []byte) (*document, error) {
 	}
 	for _, id := range []string{OpSend, OpTokenByQuery, OpTokenByForm, OpSendByTP, OpTPToken, OpPreAuthCode, OpTPOAuth,
 		OpLoginV1Query, OpLoginV1Form, OpLoginV2Query, OpLoginV2Form, OpTPLogin, OpUnionID, OpTPUnionID, OpTPUnionIDPost,
-		OpRetrieveCode, OpAppInfo} {
+		OpRetrieveCode, OpAppInfo, OpGetMsg} {
 		if !ops[id] {
 			return nil, fmt.Errorf("openapi: operation %q is missing", id)
 		}
