@@ -34,12 +34,12 @@ const EndpointPlatformPush = "tp_push"
 
 // The statuses of a platform push, as pushmsg/getmsg answers them.
 const (
-	// PushPending is 待推送: journaled, not yet acknowledged or given up.
-	PushPending = 0
-	// PushDelivered is 推送成功.
-	PushDelivered = 1
-	// PushFailed is 推送失败.
-	PushFailed = 2
+	// PlatformPushPending is 待推送: journaled, not yet acknowledged or given up.
+	PlatformPushPending = 0
+	// PlatformPushDelivered is 推送成功.
+	PlatformPushDelivered = 1
+	// PlatformPushFailed is 推送失败.
+	PlatformPushFailed = 2
 )
 
 // platformJournalApp is the journal tenant of a platform's pushes.
@@ -62,7 +62,7 @@ type PlatformPushed struct {
 	Message string
 	// Content is the Encrypt field: what getmsg lists as the push's content.
 	Content string
-	// Status is PushDelivered or PushFailed.
+	// Status is PlatformPushDelivered or PlatformPushFailed.
 	Status int
 	// Result is the delivery, every attempt with the platform's answer.
 	Result baidupush.Result
@@ -140,14 +140,14 @@ func (s *Server) PlatformPush(ctx context.Context, platform, event, app string) 
 		return PlatformPushed{}, invalid("platforms[].push: %v", err)
 	}
 	out.Content = content
-	s.recordPlatformPush(ctx, out, now, PushPending, "pushing to "+pl.Push.URL, nil)
+	s.recordPlatformPush(ctx, out, now, PlatformPushPending, "pushing to "+pl.Push.URL, nil)
 	client := baidupush.NewClient()
 	defer client.CloseIdleConnections()
 	out.Result = baidupush.DeliverPlatform(ctx, client, c, req, out.ID)
-	out.Status = PushFailed
+	out.Status = PlatformPushFailed
 	reason := fmt.Sprintf("%s not delivered (%s): %s", event, out.Result.Outcome, out.Result.Reason)
 	if out.Result.Delivered() {
-		out.Status, reason = PushDelivered, fmt.Sprintf("%s delivered after %d attempt%s", event, len(out.Result.Attempts), plural(len(out.Result.Attempts)))
+		out.Status, reason = PlatformPushDelivered, fmt.Sprintf("%s delivered after %d attempt%s", event, len(out.Result.Attempts), plural(len(out.Result.Attempts)))
 	}
 	s.recordPlatformPush(ctx, out, now, out.Status, reason, out.Result.Attempts)
 	return out, nil
@@ -210,12 +210,15 @@ func (s *Server) RunTicketSchedule(ctx context.Context) {
 			t := time.NewTicker(every)
 			defer t.Stop()
 			for {
+				var tick time.Time
 				select {
 				case <-ctx.Done():
 					return
-				case <-t.C:
+				case tick = <-t.C:
 				}
-				period := strconv.FormatInt(s.now().UnixNano()/int64(every), 10)
+				// The period is named on the wall clock the ticker runs on (the server clock may
+				// be frozen in tests), so replicas agree on it.
+				period := strconv.FormatInt(tick.UnixNano()/int64(every), 10)
 				if _, first, err := s.store.TakeCount(ctx, store.NoApp, "tp-ticket:"+key, period, 1); err != nil || !first {
 					continue // another replica pushed this period's ticket, or the store is away
 				}
@@ -390,7 +393,7 @@ func pushLog(entries []store.Entry, ids map[int64]bool, from, to int64, failedOn
 			}
 		case p.created < from || p.created > to:
 			continue
-		case failedOnly && p.item.Status != PushFailed:
+		case failedOnly && p.item.Status != PlatformPushFailed:
 			continue
 		}
 		out = append(out, p.item)

@@ -31,6 +31,7 @@
 //	POST /__admin/faults/reset             restart the plans' counts and seeded draws
 //	GET  /__admin/ca                       the CA certificate (PEM) of the HTTPS listener and proxy
 //	POST /__admin/platforms/{p}/authorize  {"app":"..."}: an authorization code for a platform (tp.go)
+//	POST /__admin/platforms/{p}/push       {"event":"ticket"}: a platform push now (tppush.go)
 //	POST|GET /__admin/apps/{app}/users     create a user with a login code, list users (users.go)
 //	POST /__admin/apps/{app}/users/{open_id}/code  a fresh login code for a user (users.go)
 //	     /__admin/ui/...                   the inbox (Options.UI)
@@ -151,6 +152,7 @@ func (a *API) router() http.Handler {
 	p.handle("/faults/reset", a.restartFaults, http.MethodPost)
 	p.handle("/ca", a.ca, http.MethodGet)
 	p.handle("/platforms/{platform}/authorize", a.authorizePlatform, http.MethodPost) // tp.go
+	p.handle("/platforms/{platform}/push", a.platformPush, http.MethodPost)           // tppush.go
 	a.pushRoutes(p)                                                                   // push.go
 	a.userRoutes(p)                                                                   // users.go
 	a.pushLogRoutes(p)                                                                // pushlog.go
