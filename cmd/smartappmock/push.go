@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -29,6 +30,9 @@ const pushUsage = `usage:
   smartappmock push [flags] type MSGTYPE     any other MsgType, with its fields from --set [inf]
   smartappmock push --dry-run --url URL --token T [...] text TEXT
                                              print the signed (and encrypted) push as a curl command
+  smartappmock push --platform KEY ticket    push a third-party platform its ticket now
+  smartappmock push --platform KEY --app APP event AUTHORIZED|UNAUTHORIZED|UPDATE_AUTHORIZED
+                                             push a platform an authorization event of app APP
 
 Without --dry-run, push asks the running fake at --addr (its admin API) to push, with the app's
 push configuration (PUT /__admin/apps/{app}/push), and prints each attempt and the bot's answer;
@@ -99,6 +103,7 @@ func (f *faultFlags) Set(v string) error {
 // pushFlags are the settings of one push command.
 type pushFlags struct {
 	addr, token, tokenFile, app, user string
+	platform                          string
 	sets                              setFlags
 	faults                            faultFlags
 	asJSON, dryRun                    bool
@@ -116,6 +121,7 @@ func pushCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.StringVar(&f.tokenFile, "admin-token-file", "", "read the admin token from this file (keeps it out of the process list)")
 	fs.StringVar(&f.app, "app", "", "the app's id (required; the pushes' ToUserName)")
 	fs.StringVar(&f.user, "user", "user-1", "the user's open_id (FromUserName)")
+	fs.StringVar(&f.platform, "platform", "", "push to this third-party platform (platforms[].push): ticket, or event AUTHORIZED|UNAUTHORIZED|UPDATE_AUTHORIZED")
 	fs.Var(&f.sets, "set", "NAME=VALUE: set or add a field of the push (repeated)")
 	fs.Var(&f.faults, "fault", "a push fault for this push: duplicate, wrong_signature or delay=DURATION (repeated)")
 	fs.Var(boolValue{&f.asJSON}, "json", "print the admin API's answer as JSON instead of the attempts")
@@ -139,6 +145,9 @@ func pushCmd(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		pos = append(pos, fs.Arg(0))
 		rest = fs.Args()[1:]
+	}
+	if f.platform != "" {
+		return pushPlatformCmd(ctx, f, pos, stdout)
 	}
 	if len(pos) != 2 {
 		return usageError{fmt.Sprintf("push: want a kind and its value (text TEXT, image URL, event NAME or type MSGTYPE); got %d arguments", len(pos))}
@@ -175,23 +184,77 @@ func pushCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if f.dryRun {
 		return pushDryRun(f, fields, stdout, stderr)
 	}
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	return pushLive(ctx, c, f, fields, stdout)
+}
+
+// client returns the admin client of the running fake at --addr, with the admin token.
+func (f pushFlags) client() (*admin.Client, error) {
 	if f.tokenFile != "" {
 		b, err := os.ReadFile(f.tokenFile)
 		if err != nil {
-			return usageError{fmt.Sprintf("push: --admin-token-file: %v", err)}
+			return nil, usageError{fmt.Sprintf("push: --admin-token-file: %v", err)}
 		}
 		f.token = strings.TrimSpace(string(b))
 	}
 	if err := checkListenAddr("--addr", f.addr); err != nil {
-		return err
+		return nil, err
 	}
 	host, port, _ := net.SplitHostPort(f.addr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
-	c := &admin.Client{BaseURL: "http://" + net.JoinHostPort(host, port), Token: f.token,
-		HTTP: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 5 * time.Minute}}
-	return pushLive(ctx, c, f, fields, stdout)
+	return &admin.Client{BaseURL: "http://" + net.JoinHostPort(host, port), Token: f.token,
+		HTTP: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 5 * time.Minute}}, nil
+}
+
+// pushPlatformCmd is `smartappmock push --platform KEY ticket|event NAME`.
+func pushPlatformCmd(ctx context.Context, f pushFlags, pos []string, stdout io.Writer) error {
+	var in admin.PlatformPushRequest
+	switch {
+	case len(pos) == 1 && pos[0] == "ticket":
+		in.Event = mockserver.PlatformEventTicket
+	case len(pos) == 2 && pos[0] == "event":
+		in.Event, in.App = pos[1], f.app
+		if f.app == "" {
+			return usageError{fmt.Sprintf("push --platform: --app is required for %s (the mini program of the authorization)", pos[1])}
+		}
+	default:
+		return usageError{"push --platform: want ticket, or event AUTHORIZED|UNAUTHORIZED|UPDATE_AUTHORIZED with --app"}
+	}
+	if f.dryRun || len(f.sets) > 0 || len(f.faults) > 0 {
+		return usageError{"push --platform: --dry-run, --set and --fault apply to a mini program's pushes only"}
+	}
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	a, err := c.PlatformPush(ctx, f.platform, in)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	if f.asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(a); err != nil {
+			return err
+		}
+	} else {
+		var msg bytes.Buffer
+		_ = json.Compact(&msg, a.Message)
+		fmt.Fprintf(stdout, "push %s to platform %s: id %d, encrypted\n  message %s\n", a.Event, a.Platform, a.ID, msg.String())
+		for _, at := range a.Result.Attempts {
+			fmt.Fprintln(stdout, "  "+attemptLine(at, 0))
+		}
+		fmt.Fprintf(stdout, "%s (getmsg status %d)\n", a.Outcome, a.Status)
+	}
+	if a.Outcome != string(baidupush.OutcomeDelivered) {
+		return fmt.Errorf("push: not delivered (%s)", a.Outcome)
+	}
+	return nil
 }
 
 // pushLive has the running fake push, and prints what was delivered.
@@ -262,13 +325,16 @@ func pushLive(ctx context.Context, c *admin.Client, f pushFlags, fields baidupus
 	return nil
 }
 
-// attemptLine renders one attempt: `attempt 1 of 3: HTTP 200 "success": acknowledged (2.1ms)`.
+// attemptLine renders one attempt: `attempt 1 of 3: HTTP 200 "success": acknowledged (2.1ms)`
+// (without "of" when of is 0).
 func attemptLine(a baidupush.Attempt, of int) string {
 	var b strings.Builder
 	if a.Duplicate {
 		b.WriteString("duplicate (same bytes): ")
-	} else {
+	} else if of > 0 {
 		fmt.Fprintf(&b, "attempt %d of %d: ", a.N, of)
+	} else {
+		fmt.Fprintf(&b, "attempt %d: ", a.N)
 	}
 	if a.Status == 0 {
 		b.WriteString("no answer")

@@ -6,11 +6,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/smartappmock/smartappmock/baidupush"
+	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 )
 
 // pushBotHandler is a careful bot for the scripts and the dry-run test: it echoes the handshake
@@ -85,4 +90,39 @@ func cmdCall(ts *testscript.TestScript, neg bool, args []string) {
 	b, err := io.ReadAll(resp.Body)
 	ts.Check(err)
 	fmt.Fprintf(ts.Stdout(), "%s\n%s", resp.Status, b)
+}
+
+// cmdFakeConfig is the script command "fakeconfig VAR FILE": an in-process fake with the
+// configuration in FILE (of the script's directory): its URL in $VAR, host:port in $VAR_ADDR.
+func cmdFakeConfig(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: fakeconfig VAR FILE")
+	}
+	cfg, err := config.Parse(args[1], []byte(os.Expand(ts.ReadFile(args[1]), ts.Getenv)))
+	ts.Check(err)
+	srv, err := sandbox.New(mockserver.Options{Config: cfg}, admin.Options{})
+	ts.Check(err)
+	hs := httptest.NewServer(srv)
+	ts.Defer(hs.Close)
+	ts.Setenv(args[0], hs.URL)
+	ts.Setenv(args[0]+"_ADDR", hs.Listener.Addr().String())
+}
+
+// cmdPlatformBot is the script command "platformbot VAR TOKEN AESKEY KEY": a platform's
+// authorization-event URL that verifies and decrypts with baidupush.OpenPlatform and answers
+// "success" (403 otherwise): its URL in $VAR.
+func cmdPlatformBot(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: platformbot VAR TOKEN AESKEY KEY")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if _, err := baidupush.OpenPlatform(args[1], args[2], args[3], body); err != nil {
+			http.Error(w, "refused: "+err.Error(), http.StatusForbidden)
+			return
+		}
+		_, _ = io.WriteString(w, "success")
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.URL+"/")
 }
