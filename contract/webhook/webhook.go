@@ -75,6 +75,10 @@ type Env struct {
 	BaseURL string
 	// AccessToken is the access token for custom/send.
 	AccessToken string
+	// PlatformKey, PlatformToken and PlatformAESKey are the third-party platform's key (its
+	// client_id, the trailing id of its pushes), verification token and message key: the
+	// platform cases push to the bot's PlatformPath.
+	PlatformKey, PlatformToken, PlatformAESKey string
 }
 
 // Environ renders e as the environment variables of a bot command.
@@ -86,6 +90,9 @@ func (e Env) Environ() []string {
 		"SMARTAPPMOCK_PUSH_CLIENT_ID=" + e.ClientID,
 		"SMARTAPPMOCK_BASE_URL=" + e.BaseURL,
 		"SMARTAPPMOCK_ACCESS_TOKEN=" + e.AccessToken,
+		"SMARTAPPMOCK_TP_KEY=" + e.PlatformKey,
+		"SMARTAPPMOCK_TP_PUSH_TOKEN=" + e.PlatformToken,
+		"SMARTAPPMOCK_TP_AES_KEY=" + e.PlatformAESKey,
 	}
 }
 
@@ -167,7 +174,8 @@ func Names() []string {
 	return out
 }
 
-// kit is one run against one bot: the fake and the bot's URL.
+// kit is one run against one bot: the fake and the bot's URL (pushes of the platform cases go to
+// botURL + PlatformPath).
 type kit struct {
 	fake   *mockservertest.Server
 	botURL string
