@@ -313,7 +313,7 @@ func pushLive(ctx context.Context, c *admin.Client, f pushFlags, fields baidupus
 		}
 	} else {
 		p := view.Push.Config
-		fmt.Fprintf(stdout, "push %s to app %s (%s, %s %s), from %s: MsgId %d\n", msgType, f.app, p.URL, p.Mode, p.Format, openID, res.MsgID)
+		fmt.Fprintf(stdout, "push %s to app %s (%s %s), from %s: MsgId %d\n", msgType, f.app, p.Mode, p.Format, openID, res.MsgID)
 		for _, a := range res.Attempts {
 			fmt.Fprintln(stdout, "  "+attemptLine(a, p.Attempts()))
 		}
