@@ -16,6 +16,9 @@
 // connections, runs the cases one after the other and stops it. A Go bot plugs in as an
 // http.Handler with Suite.RunHandler, or Run inside the user's own go test.
 //
+// With Suite.Platform the kit checks a third-party platform's receiver instead (PlatformCases):
+// its fake pushes the platform's ticket and authorization events to the bot's PlatformPath.
+//
 // Reports are report.Report values (package contract/report): WriteText, WriteJUnit, ExitCode (1
 // when a must-case failed).
 package webhook
