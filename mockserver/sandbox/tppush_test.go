@@ -143,6 +143,11 @@ func TestPlatformPush_TicketAndAuthorizationEvents(t *testing.T) {
 				t.Errorf("%s push = %v: an authorization code only with AUTHORIZED and UPDATE_AUTHORIZED", ev, g)
 			}
 		}
+		// Each push is journaled pending, then delivered: the admin API lists both.
+		var reqs admin.Requests
+		if st := f.admin(http.MethodGet, admin.Prefix+"/requests?app=platform:tp-key&endpoint=tp_push&limit=0", "", &reqs); st != http.StatusOK || reqs.Count != 8 {
+			t.Errorf("GET requests of the platform's pushes: HTTP %d, %d entries; want 8 (4 pushes, pending and delivered)", st, reqs.Count)
+		}
 		// The pushed authorization code is a real one: the platform exchanges it for tokens.
 		var ev baidupush.AuthorizationEvent
 		mustUnmarshal(t, authorized.Message, &ev)
