@@ -33,6 +33,8 @@ const (
 	PreAuthCodePath = "/rest/2.0/smartapp/tp/createpreauthcode"
 	// TPOAuthPath exchanges an authorization code, or a refresh token, for authorizer tokens.
 	TPOAuthPath = "/rest/2.0/oauth/token"
+	// GetMsgPath is a platform's push log (its tickets and authorization events).
+	GetMsgPath = "/rest/2.0/smartapp/pushmsg/getmsg"
 	// BaiduHost is the host the real service answers on.
 	BaiduHost = "openapi.baidu.com"
 	// BaiduBaseURL is the base URL Baidu's SDKs hard-code.

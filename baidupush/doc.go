@@ -16,6 +16,11 @@
 //     reverse, the way a careful bot verifies and decrypts (for tests and Go bots).
 //   - Handshake runs the verification handshake of the console; Deliver and DeliverAll send
 //     pushes with retries and report every Attempt in a Result.
+//   - Fields, EncodeFields and DeliverFields do the same for a free-form push: any fields (an
+//     event, a MsgType Baidu does not document), through the same envelopes and crypto.
+//   - EncodePlatform, DeliverPlatform and OpenPlatform are a third-party platform's pushes (the
+//     ticket, TicketMessage, and the authorization events, AuthorizationEvent): JSON, encrypted,
+//     in the documented body envelope, nothing in the query, the platform key as trailing id.
 //
 // # One delivery
 //

@@ -113,7 +113,24 @@ func Encode(c Config, m Message, p Params) (*Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
-	r := &Request{Query: url.Values{}, ContentType: ContentTypeXML, MsgID: m.MsgID, Timestamp: p.Timestamp, Nonce: p.Nonce}
+	return encodePlain(c, plain, m.MsgID, m.ToUserName, p, func(enc string) ([]byte, error) {
+		if c.Format == FormatJSON {
+			return marshalJSON(struct {
+				Message
+				Encrypt string
+			}{m, enc})
+		}
+		var w xmlWriter
+		w.message(m)
+		w.cdata("Encrypt", enc)
+		return w.done(), nil
+	})
+}
+
+// encodePlain builds the push of the rendered message plain (in c.Format) under c, whose
+// defaults are filled in: compatible renders the body of compatible mode from Encrypt.
+func encodePlain(c Config, plain []byte, msgID int64, toUser string, p Params, compatible func(enc string) ([]byte, error)) (*Request, error) {
+	r := &Request{Query: url.Values{}, ContentType: ContentTypeXML, MsgID: msgID, Timestamp: p.Timestamp, Nonce: p.Nonce}
 	if c.Format == FormatJSON {
 		r.ContentType = ContentTypeJSON
 	}
@@ -145,19 +162,11 @@ func Encode(c Config, m Message, p Params) (*Request, error) {
 		r.Body, err = marshalJSON(struct{ Encrypt string }{enc})
 	case c.Mode == ModeSecure:
 		var w xmlWriter
-		w.cdata("ToUserName", m.ToUserName)
+		w.cdata("ToUserName", toUser)
 		w.cdata("Encrypt", enc)
 		r.Body = w.done()
-	case c.Format == FormatJSON:
-		r.Body, err = marshalJSON(struct {
-			Message
-			Encrypt string
-		}{m, enc})
 	default:
-		var w xmlWriter
-		w.message(m)
-		w.cdata("Encrypt", enc)
-		r.Body = w.done()
+		r.Body, err = compatible(enc)
 	}
 	return r, err
 }

@@ -22,6 +22,7 @@ type pyCase struct {
 	Format         Format            `json:"format"`
 	Query          map[string]string `json:"query"`
 	Body           string            `json:"body"`
+	Raw            bool              `json:"raw,omitempty"`
 }
 
 // pyResult is what the Python decoder found.
@@ -35,6 +36,7 @@ type pyResult struct {
 	ClientIDOK     *bool    `json:"client_id_ok"`
 	Message        *Message `json:"message"`
 	Error          *string  `json:"error"`
+	Raw            *string  `json:"raw,omitempty"`
 }
 
 func ptr[T any](v T) *T { return &v }

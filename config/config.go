@@ -65,6 +65,9 @@ type Platform struct {
 	// Ticket is the component ticket Baidu would push to the platform every 10 minutes; here it
 	// is fixed, and the token endpoint accepts only it.
 	Ticket string `yaml:"ticket" json:"ticket"`
+	// Push, when set, is where the fake pushes the platform its ticket (on a schedule and on
+	// demand) and the authorization events (on demand): see PlatformPush.
+	Push *PlatformPush `yaml:"push,omitempty" json:"push,omitempty"`
 }
 
 // App is one mini program (tenant): its credentials, capability, users and limits.
@@ -403,6 +406,10 @@ func (c *Config) Redacted() *Config {
 	out.Platforms = make([]Platform, len(c.Platforms))
 	for i, p := range c.Platforms {
 		p.Secret, p.Ticket = "<redacted>", "<redacted>"
+		if p.Push != nil {
+			pp := p.Push.Redacted()
+			p.Push = &pp
+		}
 		out.Platforms[i] = p
 	}
 	if len(out.Platforms) == 0 {

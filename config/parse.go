@@ -490,6 +490,9 @@ func (c *Config) validate() Errors {
 		if pl.Ticket == "" {
 			add(p+".ticket", "required (the ticket the platform gives /public/2.0/smartapp/auth/tp/token)")
 		}
+		if pl.Push != nil {
+			errs = append(errs, pl.Push.Check(p+".push", pl.Key)...)
+		}
 	}
 	switch c.Policy.Apps {
 	case AppsConfigured, AppsSandbox:

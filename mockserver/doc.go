@@ -64,7 +64,9 @@
 // (pushdelivery.go; store.Entry.Push holds the attempt). AppPush and SetPush read and set an
 // app's push configuration (SetPush after Baidu's verification handshake). The admin API's
 // routes, the inbox's composer (through the admin route), mockservertest and the webhook
-// contract kit all call these; their errors are *Error, a code and a message.
+// contract kit all call these; their errors are *Error, a code and a message. PushFields
+// (pushfields.go) pushes free-form fields (an event, another MsgType, a message with fields
+// overridden) the same way.
 //
 // # The outbox
 //
@@ -93,7 +95,10 @@
 // from its key and ticket, a pre-authorization code, and the authorizer tokens (45./46.) for an
 // authorization code (AuthorizePlatform stands in for the mini program's consent) or a single-use
 // refresh token. An authorizer token sends on custom/sendbytp; CheckPlatformGrant decides whether
-// its platform may send for the app.
+// its platform may send for the app. tppush.go pushes a platform (platforms[].push) its ticket,
+// on a schedule (RunTicketSchedule) and on demand, and the authorization events (PlatformPush),
+// journaling each push pending then delivered or failed; servePushLog answers
+// pushmsg/getmsg from that journal.
 //
 // # Users and login
 //

@@ -116,6 +116,9 @@ type deliveryJob struct {
 	Faults []config.PushFault `json:"faults,omitempty"`
 	// Msgs are the messages, delivered in one go (out_of_order reverses them).
 	Msgs []baidupush.Message `json:"msgs"`
+	// Fields, when set, is a free-form push (PushFields): its fields are pushed as they are, and
+	// Msgs holds one message naming it (MsgId, user, type) for the log.
+	Fields baidupush.Fields `json:"fields,omitempty"`
 	// Resend, on a redelivery, is the recorded request of the push, sent again byte for byte.
 	Resend *store.PushRequest `json:"resend,omitempty"`
 	// Redelivery marks a redelivery; DeliveryBase is the number of deliveries of the push
@@ -178,6 +181,9 @@ func (s *Server) deliverJob(ctx context.Context, job deliveryJob, run deliveryRu
 			return []baidupush.Result{{MsgID: job.Msgs[0].MsgID, Outcome: baidupush.OutcomeInvalid, Reason: err.Error(), Attempts: []baidupush.Attempt{}}}
 		}
 		return []baidupush.Result{baidupush.Resend(ctx, client, c, req, opts...)}
+	}
+	if job.Fields != nil && len(job.Msgs) == 1 {
+		return []baidupush.Result{baidupush.DeliverFields(ctx, client, c, job.Fields, job.Msgs[0].MsgID, opts...)}
 	}
 	return baidupush.DeliverAll(ctx, client, c, job.Msgs, opts...)
 }

@@ -256,6 +256,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.servePreAuthCode(w, r)
 	case spec.OpTPOAuth:
 		s.serveTPOAuth(w, r)
+	case spec.OpGetMsg:
+		s.servePushLog(w, r) // tppush.go
 	case spec.OpTokenByQuery, spec.OpTokenByForm:
 		s.serveToken(w, r)
 	case spec.OpSubscribeSend:

@@ -7,9 +7,10 @@ Standard library only: AES-256 decryption is implemented below from FIPS-197; wh
 `cryptography` package happens to be installed, every block is also decrypted with it and the two
 must agree.
 
-Reads {"cases": [{name, token, encoding_aes_key, client_id, format, query, body}]} on stdin and
-writes {"aes": ..., "results": [{name, signature_ok, msg_signature_ok, encrypted, pad, client_id,
-client_id_ok, message, error}]} on stdout.
+Reads {"cases": [{name, token, encoding_aes_key, client_id, format, query, body, raw}]} on stdin
+and writes {"aes": ..., "results": [{name, signature_ok, msg_signature_ok, encrypted, pad,
+client_id, client_id_ok, message, error, raw}]} on stdout (raw, the decrypted text, only for a case
+with raw true: a third-party platform's ticket or authorization event).
 """
 import base64
 import hashlib
@@ -199,6 +200,8 @@ def decode(case):
     msg, client_id, pad = aes_decrypt(case["encoding_aes_key"], encrypt)
     res["pad"], res["client_id"] = pad, client_id
     res["client_id_ok"] = client_id == case["client_id"]  # the PHP sample checks it
+    if case.get("raw"):  # a third-party platform's push: its JSON as decrypted
+        res["raw"] = msg.decode("utf-8")
     res["message"] = message_of(parse(case["format"], msg.decode("utf-8")))
     return res
 

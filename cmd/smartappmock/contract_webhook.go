@@ -15,8 +15,12 @@ const webhookUsage = `usage:
   smartappmock contract webhook [--junit FILE] [--case NAME,...] [--strict] [--verbose] -- <command that starts the bot…>
       start the bot, push users' messages to it through an in-process fake, judge what it did;
       exit 0 when every must-case passes, 1 otherwise
+  smartappmock contract webhook --platform [--junit FILE] [--case NAME,...] -- <command…>
+      the same for a third-party platform's receiver: the fake pushes tickets and authorization
+      events to the bot's /platform path; the bot also gets SMARTAPPMOCK_TP_KEY,
+      SMARTAPPMOCK_TP_PUSH_TOKEN and SMARTAPPMOCK_TP_AES_KEY
   smartappmock contract webhook --list
-      print the webhook cases
+      print the webhook cases (the platform's with --platform)
 
 The bot is started once with, in its environment: SMARTAPPMOCK_BOT_PORT (listen on 127.0.0.1 at
 that port), SMARTAPPMOCK_PUSH_TOKEN, SMARTAPPMOCK_PUSH_AES_KEY, SMARTAPPMOCK_PUSH_CLIENT_ID,
@@ -31,7 +35,8 @@ func contractWebhook(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.Usage = func() { fmt.Fprint(stderr, webhookUsage); fs.PrintDefaults() }
 	junit := fs.String("junit", "", "write a JUnit XML report to this file")
 	cases := fs.String("case", "", "comma-separated case names to run (default: all; see --list)")
-	strict, verbose, list := false, false, false
+	strict, verbose, list, platform := false, false, false, false
+	fs.Var(boolValue{&platform}, "platform", "run the third-party platform's cases: the bot receives tickets and authorization events")
 	fs.Var(boolValue{&strict}, "strict", "fail (exit 1) on should-cases too")
 	fs.Var(boolValue{&verbose}, "verbose", "copy the bot's output to stderr")
 	fs.Var(boolValue{&list}, "list", "print the cases and exit")
@@ -40,7 +45,11 @@ func contractWebhook(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	if list {
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		for _, c := range webhook.Cases() {
+		cs := webhook.Cases()
+		if platform {
+			cs = webhook.PlatformCases()
+		}
+		for _, c := range cs {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Grade, c.Name, c.Doc)
 		}
 		return tw.Flush()
@@ -50,7 +59,7 @@ func contractWebhook(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprint(stderr, webhookUsage)
 		return usageError{"contract webhook: no bot command (put it after --)"}
 	}
-	s := webhook.Suite{Progress: progressTo(stderr)}
+	s := webhook.Suite{Progress: progressTo(stderr), Platform: platform}
 	if verbose {
 		s.Output = stderr
 	}
@@ -59,7 +68,7 @@ func contractWebhook(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	rep, err := s.RunCommand(ctx, argv)
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "unknown webhook case") {
+		if strings.HasPrefix(err.Error(), "unknown webhook") {
 			return usageError{"contract webhook: " + err.Error()}
 		}
 		return fmt.Errorf("contract webhook: %w", err)

@@ -20,6 +20,7 @@ import (
 var (
 	shBlockRE   = regexp.MustCompile("(?s)(<!-- (run by|not run): ([^>]*?) -->\n)?```sh\n(.*?)```\n(```text\n(.*?)```\n)?")
 	timeRE      = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+	latencyRE   = regexp.MustCompile(`\(\d+\.\dms\)`) // an attempt's latency, as smartappmock push prints it
 	testFuncRE  = regexp.MustCompile(`^Test\w+`)
 	repoPathRE  = regexp.MustCompile(`^[\w./-]+\.(sh|go|md|yaml|yml)$|^\.ci/run$|^[\w./-]+/$`)
 	markerFirst = regexp.MustCompile(`^(\S+)`)
@@ -132,7 +133,9 @@ func repoHasTest(t *testing.T, name string) bool {
 // TestDocs_Commands runs, page by page, every sh block of docs/*.md that shows its output, in
 // order and in one shell (so variables carry over), against a fresh fake started with
 // --write-ca ca.pem in the shell's directory, and checks each output. Times are compared as
-// <TIME>; http://localhost:8080 is the fake's address.
+// <TIME>, the latencies smartappmock push prints as (<LATENCY>); http://localhost:8080 is the
+// fake's address. A page that runs smartappmock push gets the built command on PATH, with
+// SMARTAPPMOCK_ADDR set to the fake.
 func TestDocs_Commands(t *testing.T) {
 	needCurl(t)
 	testenv.Require(t, "bash", "apt-get install bash")
@@ -150,6 +153,13 @@ func TestDocs_Commands(t *testing.T) {
 			dir := t.TempDir()
 			base, _, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--write-ca", filepath.Join(dir, "ca.pem")}, nil)
 			defer stop()
+			env := append(os.Environ(), "HTTPS_PROXY=", "https_proxy=", "HTTP_PROXY=", "http_proxy=")
+			if strings.Contains(readPage(t, page), "\nsmartappmock push ") {
+				// The page runs the command against the fake: built, on PATH, pointed at it.
+				bin := buildCommand(t)
+				env = append(env, "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"),
+					"SMARTAPPMOCK_ADDR="+strings.TrimPrefix(base, "http://"))
+			}
 			var script strings.Builder
 			for i, b := range blocks {
 				script.WriteString("echo '@@@" + strconv.Itoa(i) + "@@@'\n")
@@ -157,7 +167,7 @@ func TestDocs_Commands(t *testing.T) {
 			}
 			cmd := exec.Command("bash", "-c", script.String())
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "HTTPS_PROXY=", "https_proxy=", "HTTP_PROXY=", "http_proxy=")
+			cmd.Env = env
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: script failed: %v\n%s", page, err, out)
@@ -167,8 +177,8 @@ func TestDocs_Commands(t *testing.T) {
 				t.Fatalf("got %d outputs for %d blocks:\n%s", len(parts), len(blocks), out)
 			}
 			for i, b := range blocks {
-				got := strings.TrimRight(timeRE.ReplaceAllString(parts[i], "<TIME>"), "\n")
-				want := strings.TrimRight(b.output, "\n")
+				got := strings.TrimRight(latencyRE.ReplaceAllString(timeRE.ReplaceAllString(parts[i], "<TIME>"), "(<LATENCY>)"), "\n")
+				want := strings.TrimRight(latencyRE.ReplaceAllString(b.output, "(<LATENCY>)"), "\n")
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("%s block %d:\n%s\noutput mismatch (-page +actual):\n%s", page, i, b.script, diff)
 				}

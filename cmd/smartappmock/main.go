@@ -8,6 +8,7 @@
 //	smartappmock ca [new]                     print a running fake's CA, or create a CA pair
 //	smartappmock contract run|verify|list     test a client, or a server, against openapi.yaml
 //	smartappmock contract webhook             test a bot that receives Baidu's message push
+//	smartappmock push text|image|event …      have a running fake push to an app's bot (push.go)
 //	smartappmock version
 //
 // Every serve flag can also be set by an environment variable named SMARTAPPMOCK_ and the flag's
@@ -130,6 +131,7 @@ const usage = `usage:
   smartappmock contract verify     check a server (this fake, or Baidu) against the spec
   smartappmock contract list       print the client cases
   smartappmock contract webhook    test a bot that receives Baidu's message push
+  smartappmock push                push a user's message or an event to an app's bot; --dry-run: curl
   smartappmock help                print this
 
 Run 'smartappmock COMMAND -h' for a command's flags, 'smartappmock serve -h' for the serve flags
@@ -137,7 +139,7 @@ and their SMARTAPPMOCK_* variables.
 `
 
 // commands are the subcommands, for did-you-mean.
-var commands = []string{"serve", "config", "contract", "ca", "healthcheck", "version", "help"}
+var commands = []string{"serve", "config", "contract", "ca", "healthcheck", "push", "version", "help"}
 
 // run is the whole program, driven by tests with their own args, environment and output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -155,6 +157,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return caCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args[1:], getenv, stdout, stderr)
+	case "push":
+		return pushCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			if isHelp(args[1]) {

@@ -33,6 +33,10 @@ func TestMain(m *testing.M) {
 //	busyport VAR                holds a loopback port for the script and puts its host:port in $VAR
 //	fake VAR [admin-token]      starts an in-process fake on loopback: its URL in $VAR, host:port in $VAR_ADDR
 //	get URL                     GET URL: the status line, then the body, on stdout
+//	call METHOD URL [BODY]      any request: the status line, then the body, on stdout
+//	pushbot VAR TOKEN [KEY ID]  a bot that verifies (and decrypts) pushes: its URL in $VAR
+//	fakeconfig VAR FILE         fake with the configuration in FILE ($VARs expanded)
+//	platformbot VAR TOKEN KEY ID  a platform's receiver that verifies and decrypts: its URL in $VAR
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -46,10 +50,14 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":    cmdExits,
-			"busyport": cmdBusyPort,
-			"fake":     cmdFake,
-			"get":      cmdGet,
+			"exits":       cmdExits,
+			"busyport":    cmdBusyPort,
+			"fake":        cmdFake,
+			"get":         cmdGet,
+			"call":        cmdCall,        // pushbot_test.go
+			"pushbot":     cmdPushBot,     // pushbot_test.go
+			"fakeconfig":  cmdFakeConfig,  // pushbot_test.go
+			"platformbot": cmdPlatformBot, // pushbot_test.go
 		},
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 	})

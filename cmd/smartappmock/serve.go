@@ -228,6 +228,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer stopDeliveries() // an early return; a second Stop does nothing
 	metrics.WatchDelivery(deliveries)
+	// The platforms' ticket pushes (platforms[].push): until the server stops.
+	scheduleCtx, stopSchedule := context.WithCancel(ctx)
+	scheduleDone := make(chan struct{})
+	go func() { srv.RunTicketSchedule(scheduleCtx); close(scheduleDone) }()
+	defer func() { stopSchedule(); <-scheduleDone }()
 	if !f.store.memory() { // a shared store: seed it again when it comes back from an outage
 		stopWatch := watchStore(st, srv.Seed, srv.Now, logger, storeWatchInterval)
 		defer stopWatch()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/config"
+	"github.com/smartappmock/smartappmock/contract/internal/casename"
 	"github.com/smartappmock/smartappmock/contract/internal/procgroup"
 	"github.com/smartappmock/smartappmock/contract/report"
 	"github.com/smartappmock/smartappmock/mockserver"
@@ -50,11 +51,22 @@ type Suite struct {
 	StartTimeout time.Duration
 	// Progress, when set, is told of each case as it finishes (report.ProgressLine words it).
 	Progress report.Progress
+	// Platform runs the third-party platform's cases (PlatformCases) instead of the mini
+	// program's: the bot is a platform's receiver of tickets and authorization events.
+	Platform bool
 }
 
-// startFake starts the kit's fake.
-func startFake() (*mockservertest.Server, error) {
-	cfg, err := config.Parse("webhook-kit.yaml", []byte(fakeConfig))
+// selectCases returns the cases of the suite's catalogue named in s.Cases (all when empty).
+func (s Suite) selectCases() ([]Case, error) {
+	if s.Platform {
+		return casename.Select(PlatformCases(), func(c Case) string { return c.Name }, "webhook platform case", s.Cases)
+	}
+	return selectCases(s.Cases)
+}
+
+// startFake starts the kit's fake; its platform pushes to botURL + PlatformPath.
+func startFake(botURL string) (*mockservertest.Server, error) {
+	cfg, err := config.Parse("webhook-kit.yaml", []byte(fakeConfig+platformConfig(botURL)))
 	if err != nil {
 		return nil, err
 	}
@@ -62,22 +74,31 @@ func startFake() (*mockservertest.Server, error) {
 }
 
 func (s Suite) env(fake *mockservertest.Server, port int) Env {
-	return Env{Port: port, Token: Token, AESKey: AESKey, ClientID: ClientID, BaseURL: fake.URL, AccessToken: AccessToken}
+	return Env{Port: port, Token: Token, AESKey: AESKey, ClientID: ClientID, BaseURL: fake.URL, AccessToken: AccessToken,
+		PlatformKey: PlatformKey, PlatformToken: PlatformToken, PlatformAESKey: PlatformAESKey}
 }
 
 // RunHandler runs the cases against the bot that newBot builds from the kit's Env (Port is 0:
 // the kit serves the handler on a loopback port of its own).
 func (s Suite) RunHandler(ctx context.Context, newBot func(Env) http.Handler) (*report.Report, error) {
-	cases, err := selectCases(s.Cases)
+	cases, err := s.selectCases()
 	if err != nil {
 		return nil, err
 	}
-	fake, err := startFake()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		return nil, err
+	}
+	fake, err := startFake("http://" + ln.Addr().String() + "/")
+	if err != nil {
+		ln.Close()
 		return nil, err
 	}
 	defer fake.Close()
-	bot := httptest.NewServer(newBot(s.env(fake, 0)))
+	bot := httptest.NewUnstartedServer(newBot(s.env(fake, 0)))
+	bot.Listener.Close()
+	bot.Listener = ln
+	bot.Start()
 	defer bot.Close()
 	start := time.Now()
 	rep := &report.Report{Title: "webhook handler"}
@@ -144,19 +165,19 @@ func (s Suite) RunCommand(ctx context.Context, argv []string) (*report.Report, e
 	if len(argv) == 0 {
 		return nil, errors.New("webhook: no bot command")
 	}
-	cases, err := selectCases(s.Cases)
+	cases, err := s.selectCases()
 	if err != nil {
 		return nil, err
 	}
-	fake, err := startFake()
-	if err != nil {
-		return nil, err
-	}
-	defer fake.Close()
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
+	fake, err := startFake("http://127.0.0.1:" + strconv.Itoa(port) + "/")
+	if err != nil {
+		return nil, err
+	}
+	defer fake.Close()
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)

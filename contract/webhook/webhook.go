@@ -16,6 +16,9 @@
 // connections, runs the cases one after the other and stops it. A Go bot plugs in as an
 // http.Handler with Suite.RunHandler, or Run inside the user's own go test.
 //
+// With Suite.Platform the kit checks a third-party platform's receiver instead (PlatformCases):
+// its fake pushes the platform's ticket and authorization events to the bot's PlatformPath.
+//
 // Reports are report.Report values (package contract/report): WriteText, WriteJUnit, ExitCode (1
 // when a must-case failed).
 package webhook
@@ -75,6 +78,10 @@ type Env struct {
 	BaseURL string
 	// AccessToken is the access token for custom/send.
 	AccessToken string
+	// PlatformKey, PlatformToken and PlatformAESKey are the third-party platform's key (its
+	// client_id, the trailing id of its pushes), verification token and message key: the
+	// platform cases push to the bot's PlatformPath.
+	PlatformKey, PlatformToken, PlatformAESKey string
 }
 
 // Environ renders e as the environment variables of a bot command.
@@ -86,6 +93,9 @@ func (e Env) Environ() []string {
 		"SMARTAPPMOCK_PUSH_CLIENT_ID=" + e.ClientID,
 		"SMARTAPPMOCK_BASE_URL=" + e.BaseURL,
 		"SMARTAPPMOCK_ACCESS_TOKEN=" + e.AccessToken,
+		"SMARTAPPMOCK_TP_KEY=" + e.PlatformKey,
+		"SMARTAPPMOCK_TP_PUSH_TOKEN=" + e.PlatformToken,
+		"SMARTAPPMOCK_TP_AES_KEY=" + e.PlatformAESKey,
 	}
 }
 
@@ -134,6 +144,10 @@ func Cases() []Case {
 			}},
 		{"wrong_signature_ignored", must, "does not act on (nor acknowledge) a push whose signature is wrong",
 			func(ctx context.Context, k *kit) []string { return k.wrongSignature(ctx) }},
+		{"stale_timestamp_ignored", should, "does not act on a correctly signed push whose timestamp is an hour old [inf: Baidu documents no freshness rule]",
+			func(ctx context.Context, k *kit) []string { return k.staleTimestamp(ctx) }},
+		{"replayed_nonce_ignored", should, "does not act on another message signed with a timestamp and nonce already used [inf: Baidu documents no nonce rule]",
+			func(ctx context.Context, k *kit) []string { return k.replayedNonce(ctx) }},
 		{"duplicate_answered_once", must, "acknowledges the same MsgId delivered twice (secure, 8 bytes of padding) but replies only once",
 			func(ctx context.Context, k *kit) []string { return k.duplicate(ctx) }},
 		{"acknowledged_within_2s", must, "answers a push within 2 s (Baidu drops the connection and retries after that)",
@@ -163,7 +177,8 @@ func Names() []string {
 	return out
 }
 
-// kit is one run against one bot: the fake and the bot's URL.
+// kit is one run against one bot: the fake and the bot's URL (pushes of the platform cases go to
+// botURL + PlatformPath).
 type kit struct {
 	fake   *mockservertest.Server
 	botURL string

@@ -2,12 +2,14 @@ package webhook_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +32,8 @@ const (
 	slowAck         flaw = "slow_ack"         // replies first, acknowledges after 2.2 s
 	retry90001      flaw = "retry_90001"      // retries a reply that was answered 90001
 	noEcho          flaw = "no_echo"          // answers the handshake "success"
+	noFreshness     flaw = "no_freshness"     // acts on a push whatever its timestamp
+	noNonceCheck    flaw = "no_nonce_check"   // acts on a timestamp and nonce used before
 )
 
 // goBot is the bot of these tests: baidupush.Open to verify and decrypt, de-duplication by MsgId,
@@ -38,9 +42,37 @@ type goBot struct {
 	env  webhook.Env
 	flaw flaw
 
-	mu   sync.Mutex
-	seen map[int64]bool
-	wg   sync.WaitGroup
+	mu     sync.Mutex
+	seen   map[int64]bool
+	nonces map[string][32]byte // timestamp/nonce -> sha256 of the body
+	wg     sync.WaitGroup
+}
+
+// replayed reports why a verified push must not be acted on: a timestamp more than
+// webhook.StaleAfter from now, or a timestamp and nonce seen before with other bytes (the same
+// bytes are a retry).
+func (b *goBot) replayed(q url.Values, body []byte) string {
+	ts, nonce := q.Get(baidupush.ParamTimestamp), q.Get(baidupush.ParamNonce)
+	if b.flaw != noFreshness {
+		n, err := strconv.ParseInt(ts, 10, 64)
+		if d := time.Since(time.Unix(n, 0)); err != nil || d > webhook.StaleAfter || d < -webhook.StaleAfter {
+			return "stale timestamp " + ts
+		}
+	}
+	if b.flaw == noNonceCheck {
+		return ""
+	}
+	sum := sha256.Sum256(body)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.nonces == nil {
+		b.nonces = map[string][32]byte{}
+	}
+	if prev, ok := b.nonces[ts+"/"+nonce]; ok && prev != sum {
+		return "timestamp and nonce replayed with other bytes"
+	}
+	b.nonces[ts+"/"+nonce] = sum
+	return ""
 }
 
 func (b *goBot) config(mode baidupush.Mode, f baidupush.Format) baidupush.Config {
@@ -91,6 +123,10 @@ func (b *goBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return
 	}
+	if why := b.replayed(r.URL.Query(), body); why != "" {
+		http.Error(w, why, http.StatusForbidden)
+		return
+	}
 	b.mu.Lock()
 	first := !b.seen[m.MsgID]
 	b.seen[m.MsgID] = true
@@ -134,6 +170,8 @@ func TestRunHandler_FailsExactlyTheFlawedCases(t *testing.T) {
 		{"NoDedup_FailsDuplicate", noDedup, []string{"duplicate_answered_once"}},
 		{"SlowAck_FailsWithin2s", slowAck, []string{"acknowledged_within_2s"}},
 		{"Retries90001_FailsSixthReply", retry90001, []string{"sixth_reply_90001_not_retried"}},
+		{"NoFreshness_FailsStaleTimestamp", noFreshness, []string{"stale_timestamp_ignored"}},
+		{"NoNonceCheck_FailsReplayedNonce", noNonceCheck, []string{"replayed_nonce_ignored"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

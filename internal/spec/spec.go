@@ -45,7 +45,9 @@ const (
 	OpCheckImage     = "checkImage"
 	OpCheckImageRest = "checkImageRest"
 	// OpDetectRisk answers the anti-cheat risk level (detectrisk).
-	OpDetectRisk    = "detectRisk"
+	OpDetectRisk = "detectRisk"
+	// OpGetMsg is a platform's push log (pushmsg/getmsg).
+	OpGetMsg        = "getPushMessages"
 	sendFormSchema  = "SendForm"
 	requiredWhenExt = "x-smartapp-required-when"
 	codesExt        = "x-smartapp-codes"
@@ -126,7 +128,7 @@ func loadDocument(data []byte) (*document, error) {
 	}
 	for _, id := range []string{OpSend, OpTokenByQuery, OpTokenByForm, OpSendByTP, OpTPToken, OpPreAuthCode, OpTPOAuth,
 		OpLoginV1Query, OpLoginV1Form, OpLoginV2Query, OpLoginV2Form, OpTPLogin, OpUnionID, OpTPUnionID, OpTPUnionIDPost,
-		OpRetrieveCode, OpAppInfo,
+		OpRetrieveCode, OpAppInfo, OpGetMsg,
 		OpSubscribeSend, OpTemplateSend, OpCheckText, OpCheckImage, OpCheckImageRest, OpDetectRisk} {
 		if !ops[id] {
 			return nil, fmt.Errorf("openapi: operation %q is missing", id)

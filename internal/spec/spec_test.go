@@ -44,6 +44,7 @@ func TestFindOperation_ThirdParty(t *testing.T) {
 		{http.MethodPost, smartappmock.SendByTPPath, OpSendByTP, true},
 		{http.MethodGet, smartappmock.TPTokenPath, OpTPToken, true},
 		{http.MethodGet, smartappmock.PreAuthCodePath, OpPreAuthCode, true},
+		{http.MethodGet, smartappmock.GetMsgPath, OpGetMsg, true},
 		{http.MethodGet, smartappmock.TPOAuthPath, OpTPOAuth, true},
 		{http.MethodGet, smartappmock.SendByTPPath, "", true},
 		{http.MethodGet, "/rest/2.0/smartapp/tp/other", "", false},

@@ -22,6 +22,7 @@
 //	GET  /__admin/requests                 the journal, newest first: ?app=&open_id=&outcome=&endpoint=&before=&limit=
 //	GET|PUT|DELETE /__admin/apps/{app}/push           the app's push configuration (push.go)
 //	POST /__admin/apps/{app}/users/{open_id}/messages  the user writes; pushed to the bot (push.go)
+//	POST /__admin/apps/{app}/push/fields   a free-form push: an event, any fields (pushfields.go)
 //	GET  /__admin/pushes[/{msg_id}]        the delivery log of the pushes (pushlog.go)
 //	POST /__admin/pushes/{msg_id}/redeliver  send a push again, same MsgId, same bytes (pushlog.go)
 //	POST /__admin/reset                    back to the configured state, in one step
@@ -30,6 +31,7 @@
 //	POST /__admin/faults/reset             restart the plans' counts and seeded draws
 //	GET  /__admin/ca                       the CA certificate (PEM) of the HTTPS listener and proxy
 //	POST /__admin/platforms/{p}/authorize  {"app":"..."}: an authorization code for a platform (tp.go)
+//	POST /__admin/platforms/{p}/push       {"event":"ticket"}: a platform push now (tppush.go)
 //	POST|GET /__admin/apps/{app}/users     create a user with a login code, list users (users.go)
 //	POST /__admin/apps/{app}/users/{open_id}/code  a fresh login code for a user (users.go)
 //	POST|GET|DELETE /__admin/apps/{app}/users/{open_id}/subscriptions  consents to subscribe messages (subscriptions.go)
@@ -153,6 +155,7 @@ func (a *API) router() http.Handler {
 	p.handle("/faults/reset", a.restartFaults, http.MethodPost)
 	p.handle("/ca", a.ca, http.MethodGet)
 	p.handle("/platforms/{platform}/authorize", a.authorizePlatform, http.MethodPost) // tp.go
+	p.handle("/platforms/{platform}/push", a.platformPush, http.MethodPost)           // tppush.go
 	a.pushRoutes(p)                                                                   // push.go
 	a.userRoutes(p)                                                                   // users.go
 	a.pushLogRoutes(p)                                                                // pushlog.go

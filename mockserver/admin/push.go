@@ -115,6 +115,7 @@ func (a *API) pushRoutes(p prefixed) {
 	p.handle("/apps/{app}/push", a.putPush, http.MethodPut)
 	p.handle("/apps/{app}/push", a.deletePush, http.MethodDelete)
 	p.handle("/apps/{app}/users/{open_id}/messages", a.userWrites, http.MethodPost)
+	p.handle("/apps/{app}/push/fields", a.pushFields, http.MethodPost) // pushfields.go
 }
 
 // pusher returns the store's push half, or answers 501.

@@ -1,7 +1,10 @@
 // Command gobot is a small customer-service bot for a Baidu Smart Mini Program, standard library
 // only: it receives Baidu's message push (消息推送), verifies it, decrypts secure pushes, answers
 // "success" at once, ignores a MsgId it has already seen, and replies to the user through
-// custom/send. Copy it as the start of your own bot.
+// custom/send. It also refuses a push whose timestamp is more than 5 minutes from now, or whose
+// timestamp and nonce it saw before with other bytes (a replay: the signature of a plain push does
+// not cover the body); Baidu documents neither rule, they are the usual care of a signed webhook.
+// Copy it as the start of your own bot.
 //
 // Environment (see ../README.md):
 //
@@ -21,6 +24,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
@@ -175,9 +179,11 @@ type bot struct {
 	client *http.Client
 	logf   func(format string, args ...any)
 
-	mu    sync.Mutex
-	seen  map[string]bool
-	order []string // seen keys, oldest first, to forget old ones
+	mu     sync.Mutex
+	seen   map[string]bool
+	order  []string            // seen keys, oldest first, to forget old ones
+	nonces map[string][32]byte // "timestamp/nonce" -> sha256 of the push's body
+	norder []string            // nonce keys, oldest first
 
 	replies sync.WaitGroup
 }
@@ -185,8 +191,39 @@ type bot struct {
 // maxSeen bounds the memory of MsgIds: Baidu retries within seconds, not days.
 const maxSeen = 10000
 
+// staleAfter is how far from now a push's timestamp may be.
+const staleAfter = 5 * time.Minute
+
+// checkReplay refuses a timestamp more than staleAfter from now, and a timestamp and nonce seen
+// before with other bytes (the same bytes are Baidu's retry of one push).
+func (b *bot) checkReplay(ts, nonce string, body []byte) error {
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("timestamp %q is not unix seconds", ts)
+	}
+	if d := time.Since(time.Unix(n, 0)); d > staleAfter || d < -staleAfter {
+		return fmt.Errorf("stale timestamp %s (%s from now)", ts, d.Round(time.Second))
+	}
+	key, sum := ts+"/"+nonce, sha256.Sum256(body)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	prev, ok := b.nonces[key]
+	if ok && prev != sum {
+		return fmt.Errorf("timestamp and nonce %s replayed with other bytes", key)
+	}
+	if !ok {
+		b.nonces[key] = sum
+		b.norder = append(b.norder, key)
+		if len(b.norder) > maxSeen {
+			delete(b.nonces, b.norder[0])
+			b.norder = b.norder[1:]
+		}
+	}
+	return nil
+}
+
 func newBot(cfg config, client *http.Client, logf func(string, ...any)) *bot {
-	return &bot{cfg: cfg, client: client, logf: logf, seen: map[string]bool{}}
+	return &bot{cfg: cfg, client: client, logf: logf, seen: map[string]bool{}, nonces: map[string][32]byte{}}
 }
 
 // firstTime records key and reports whether it is new.
@@ -263,6 +300,9 @@ func (b *bot) open(q url.Values, body []byte) (pushBody, int, error) {
 		if !sameString(sha1Sorted(b.cfg.Token, q.Get("timestamp"), q.Get("nonce")), q.Get("signature")) {
 			return pushBody{}, http.StatusForbidden, errors.New("bad signature")
 		}
+		if err := b.checkReplay(q.Get("timestamp"), q.Get("nonce"), body); err != nil {
+			return pushBody{}, http.StatusForbidden, err
+		}
 		return p, 0, nil
 	}
 	// Encrypted: msg_signature covers Encrypt. It travels in the query, or in the body with
@@ -273,6 +313,9 @@ func (b *bot) open(q url.Values, body []byte) (pushBody, int, error) {
 	}
 	if !sameString(sha1Sorted(b.cfg.Token, ts, nonce, p.Encrypt), sig) {
 		return pushBody{}, http.StatusForbidden, errors.New("bad msg_signature")
+	}
+	if err := b.checkReplay(ts, nonce, body); err != nil {
+		return pushBody{}, http.StatusForbidden, err
 	}
 	if b.cfg.AESKey == nil {
 		return pushBody{}, http.StatusInternalServerError, errors.New("an encrypted push, but SMARTAPPMOCK_PUSH_AES_KEY is not set")

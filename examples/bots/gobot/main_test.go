@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -166,6 +167,8 @@ func TestBot_RefusesWithoutActing(t *testing.T) {
 		// Decrypting with the wrong key gives garbage: the padding or the length check trips.
 		{"WrongKey", otherKey.WithDefaults(webhook.ClientID), nil, 400, ""},
 		{"ForeignTrailingID", foreign, nil, 403, `trailing id "someone-else" is not ours`},
+		{"StaleTimestamp", secure.WithDefaults(webhook.ClientID), []baidupush.Option{baidupush.WithClock(func() time.Time { return time.Now().Add(-time.Hour) })}, 403, "stale timestamp"},
+		{"FutureTimestamp", secure.WithDefaults(webhook.ClientID), []baidupush.Option{baidupush.WithClock(func() time.Time { return time.Now().Add(time.Hour) })}, 403, "stale timestamp"},
 	} {
 		openID := "refused-" + tc.name
 		m := baidupush.Message{ToUserName: webhook.AppID, FromUserName: openID, CreateTime: 1, MsgType: "text", Content: "x", MsgID: int64(200 + i)}
@@ -179,6 +182,32 @@ func TestBot_RefusesWithoutActing(t *testing.T) {
 		if got := api.repliesTo(openID); len(got) != 0 {
 			t.Errorf("%s: %d replies; want none", tc.name, len(got))
 		}
+	}
+	// A timestamp and nonce used again: the same bytes are a retry (acknowledged, not replied to
+	// twice); another message with them is a replay (refused).
+	plain := baidupush.Config{URL: srv.URL, Token: webhook.Token, Format: baidupush.FormatJSON, Retries: new(int)}
+	now := time.Now()
+	seed := []byte("0123456789abcdefghij")
+	same := func() []baidupush.Option {
+		return []baidupush.Option{baidupush.WithClock(func() time.Time { return now }), baidupush.WithRand(bytes.NewReader(seed))}
+	}
+	m := baidupush.Message{ToUserName: webhook.AppID, FromUserName: "replayed", CreateTime: now.Unix(), MsgType: "text", Content: "real", MsgID: 300}
+	for _, want := range []int{200, 200} {
+		if a := baidupush.Deliver(t.Context(), srv.Client(), plain, m, same()...).Attempts[0]; a.Status != want {
+			t.Errorf("the same push again: HTTP %d %q; want %d", a.Status, a.Body, want)
+		}
+	}
+	m.Content, m.MsgID = "forged", 301
+	if a := baidupush.Deliver(t.Context(), srv.Client(), plain, m, same()...).Attempts[0]; a.Status != 403 || !strings.Contains(a.Body, "replayed with other bytes") {
+		t.Errorf("another message with the same timestamp and nonce: HTTP %d %q; want 403 replayed", a.Status, a.Body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(api.repliesTo("replayed")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := api.repliesTo("replayed"); len(got) != 1 || got[0].Form.Get("content") != "You wrote: real" {
+		t.Errorf("replies %+v; want one, to the real message", got)
 	}
 	resp, err := srv.Client().Post(srv.URL, "text/plain", strings.NewReader("not a push"))
 	if err != nil {

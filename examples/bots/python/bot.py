@@ -4,6 +4,9 @@
 It receives Baidu's message push (消息推送), verifies the signature, decrypts secure pushes
 (AES-256-CBC, padding to 32-byte blocks: 1 to 32 bytes, not the 16-byte PKCS#7 of most libraries),
 answers "success" at once, ignores a MsgId it has already seen, and replies through custom/send.
+It also refuses a push whose timestamp is more than 5 minutes from now, or whose timestamp and
+nonce it saw before with other bytes (a replay: the signature of a plain push does not cover the
+body). Baidu documents neither rule; they are the usual care of a signed webhook.
 
 Environment (see ../README.md):
     SMARTAPPMOCK_BOT_PORT or PORT   port on 127.0.0.1 (default 8080; 0 picks a free one)
@@ -24,6 +27,7 @@ import os
 import struct
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,6 +42,7 @@ SEND_PATH = "/rest/2.0/smartapp/message/custom/send"
 # not say how a bot learns it: we assume 2.
 USER_TYPE = "2"
 MAX_SEEN = 10000
+STALE_AFTER = 300  # seconds: a timestamp further from now is refused
 
 
 def log(*args):
@@ -109,6 +114,27 @@ class Bot:
         self.key = base64.b64decode(key + "=") if key else None
         self.lock = threading.Lock()
         self.seen, self.order = set(), collections.deque()
+        self.nonces, self.nonce_order = {}, collections.deque()
+
+    def check_replay(self, ts, nonce, body):
+        """Refuse a stale timestamp, or a timestamp and nonce seen with other bytes (the same
+        bytes are Baidu's retry)."""
+        try:
+            age = abs(time.time() - int(ts))
+        except (TypeError, ValueError):
+            raise Refused(403, f"timestamp {ts!r} is not unix seconds")
+        if age > STALE_AFTER:
+            raise Refused(403, f"stale timestamp {ts} ({int(age)} s from now)")
+        key, digest = f"{ts}/{nonce}", hashlib.sha256(body).digest()
+        with self.lock:
+            prev = self.nonces.get(key)
+            if prev is not None and prev != digest:
+                raise Refused(403, f"timestamp and nonce {key} replayed with other bytes")
+            if prev is None:
+                self.nonces[key] = digest
+                self.nonce_order.append(key)
+                if len(self.nonce_order) > MAX_SEEN:
+                    self.nonces.pop(self.nonce_order.popleft(), None)
 
     def first_time(self, key):
         with self.lock:
@@ -130,6 +156,7 @@ class Bot:
         if "Encrypt" not in p:
             if not verify_signature(self.token, q("timestamp"), q("nonce"), q("signature")):
                 raise Refused(403, "bad signature")
+            self.check_replay(q("timestamp"), q("nonce"), body)
             return p
         encrypt = p["Encrypt"]
         if "MsgSignature" in p:  # the documented third-party envelope
@@ -138,6 +165,7 @@ class Bot:
             ts, nonce, sig = q("timestamp"), q("nonce"), q("msg_signature")
         if not verify_msg_signature(self.token, ts, nonce, encrypt, sig):
             raise Refused(403, "bad msg_signature")
+        self.check_replay(ts, nonce, body)
         if self.key is None:
             raise Refused(500, "an encrypted push, but SMARTAPPMOCK_PUSH_AES_KEY is not set")
         try:
