@@ -175,7 +175,7 @@ func exposure(a net.Addr, adminToken string) (where, warning string) {
 	}
 	if adminToken == "" {
 		warning = "listening beyond this machine without an admin token: anyone who reaches " + boundAddr(a) +
-			" can read the journal and change rules, faults and clocks; set --admin-token (env SMARTAPPMOCK_ADMIN_TOKEN), or listen on 127.0.0.1"
+			" can read the journal and change rules, faults and clocks; set SMARTAPPMOCK_ADMIN_TOKEN (or --admin-token-file FILE), or listen on 127.0.0.1"
 	}
 	return where, warning
 }

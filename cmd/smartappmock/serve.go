@@ -29,6 +29,7 @@ type serveFlags struct {
 	journalFile                             string // NDJSON copy of the journal (observe.JournalSink)
 	profile                                 string // --profile: sandbox or baidu (profile.go)
 	addrFromEnv                             bool   // SMARTAPPMOCK_ADDR set it, not --addr
+	adminTokenFromFlag                      bool   // --admin-token set it: visible in ps (admintoken.go)
 	logLevel                                slog.Level
 	tls                                     tlsFlags      // HTTPS, proxy and CA: ca.go
 	store                                   storeFlags    // --store: store.go
@@ -52,7 +53,9 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.addr, "addr", f.addr, "listen address; 0.0.0.0:8080 for every interface (env SMARTAPPMOCK_ADDR)")
 	fs.StringVar(&f.configFile, "config", f.configFile, "configuration file, YAML or JSON; empty: the embedded default (env SMARTAPPMOCK_CONFIG)")
-	fs.StringVar(&f.adminToken, "admin-token", f.adminToken, "bearer token the admin API requires; empty: none (env SMARTAPPMOCK_ADMIN_TOKEN)")
+	fs.StringVar(&f.adminToken, "admin-token", f.adminToken, "bearer token the admin API requires; empty: none. Prefer the variable or --admin-token-file: a flag shows in ps (env SMARTAPPMOCK_ADMIN_TOKEN)")
+	var tokenFile string
+	fs.StringVar(&tokenFile, "admin-token-file", getenv("SMARTAPPMOCK_ADMIN_TOKEN_FILE"), "file holding the admin token (surrounding white space ignored) (env SMARTAPPMOCK_ADMIN_TOKEN_FILE)")
 	fs.StringVar(&f.logFormat, "log-format", f.logFormat, "log format: text or json (env SMARTAPPMOCK_LOG_FORMAT)")
 	f.logLevel = slog.LevelInfo
 	if err := f.logLevel.UnmarshalText([]byte(envOr(getenv, "SMARTAPPMOCK_LOG_LEVEL", "info"))); err != nil {
@@ -82,6 +85,13 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	f.addrFromEnv = !set["addr"] && getenv("SMARTAPPMOCK_ADDR") != ""
+	var err error
+	f.adminToken, f.adminTokenFromFlag, err = adminTokenSource{flag: f.adminToken, file: tokenFile,
+		envToken: getenv("SMARTAPPMOCK_ADMIN_TOKEN"), envFile: getenv("SMARTAPPMOCK_ADMIN_TOKEN_FILE"),
+		flagSet: set["admin-token"], fileSet: set["admin-token-file"]}.resolve()
+	if err != nil {
+		return f, err
+	}
 	source := func(flagName, env string) string {
 		if set[flagName] || getenv(env) == "" {
 			return "--" + flagName
@@ -254,6 +264,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	source := "embedded default"
 	if f.configFile != "" {
 		source = f.configFile
+	}
+	if f.adminTokenFromFlag {
+		logger.Warn(adminTokenFlagWarning)
 	}
 	where, warning := exposure(ln.Addr(), f.adminToken)
 	if warning != "" {
