@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/smartappmock/smartappmock/mockserver"
@@ -26,7 +27,9 @@ type tlsFlags struct {
 	addr            string
 	caCert, caKey   string
 	writeCA         string
+	hosts           string // --tls-hosts: extra names of the certificate and the generated CA
 	certPEM         []byte
+	warning         string // about the loaded CA, logged at start
 	serverTLSConfig *tls.Config
 }
 
@@ -41,6 +44,7 @@ func (t *tlsFlags) register(fs *flag.FlagSet, getenv func(string) string) error 
 	fs.StringVar(&t.addr, "tls-addr", getenv("SMARTAPPMOCK_TLS_ADDR"), "HTTPS listen address with --tls; default: --addr's host, port 8443 (env SMARTAPPMOCK_TLS_ADDR)")
 	fs.StringVar(&t.caCert, "ca-cert", getenv("SMARTAPPMOCK_CA_CERT"), "CA certificate (PEM) that signs the HTTPS certificate; empty: a CA generated at start-up (env SMARTAPPMOCK_CA_CERT)")
 	fs.StringVar(&t.caKey, "ca-key", getenv("SMARTAPPMOCK_CA_KEY"), "private key (PEM) of --ca-cert (env SMARTAPPMOCK_CA_KEY)")
+	fs.StringVar(&t.hosts, "tls-hosts", getenv("SMARTAPPMOCK_TLS_HOSTS"), "extra names or IP addresses, comma-separated, that the HTTPS certificate is valid for and the generated CA may sign for (env SMARTAPPMOCK_TLS_HOSTS)")
 	fs.StringVar(&t.writeCA, "write-ca", getenv("SMARTAPPMOCK_WRITE_CA"), "write the CA certificate (PEM) to this file once the listeners are up, for clients to trust (env SMARTAPPMOCK_WRITE_CA)")
 	return nil
 }
@@ -51,18 +55,31 @@ func (t *tlsFlags) load() error {
 		ca  *tlsca.CA
 		err error
 	)
+	hosts := splitHosts(t.hosts)
 	switch {
 	case t.caCert == "" && t.caKey == "":
-		ca, err = tlsca.New()
+		ca, err = tlsca.New(hosts...)
+		if err != nil {
+			return usageError{"--tls-hosts: " + strings.TrimPrefix(err.Error(), "tlsca: ")}
+		}
 	case t.caCert == "" || t.caKey == "":
 		return usageError{"--ca-cert and --ca-key go together (create a pair with 'smartappmock ca new')"}
 	default:
 		ca, err = tlsca.Load(t.caCert, t.caKey)
+		if err != nil {
+			return err
+		}
+		for _, h := range hosts {
+			if !ca.Permits(h) {
+				return fmt.Errorf("--tls-hosts: the CA of %s may not sign for %q (its name constraints permit %s): create one that does with 'smartappmock ca new --hosts %s'",
+					t.caCert, h, strings.Join(ca.PermittedNames(), ", "), t.hosts)
+			}
+		}
+		if len(ca.Cert.PermittedDNSDomains) == 0 && len(ca.Cert.PermittedIPRanges) == 0 {
+			t.warning = "the CA of " + t.caCert + " has no name constraints: whoever holds its key can sign for any host, and clients that trust it believe them; create a constrained one with 'smartappmock ca new'"
+		}
 	}
-	if err != nil {
-		return err
-	}
-	if t.serverTLSConfig, err = ca.ServerConfig(); err != nil {
+	if t.serverTLSConfig, err = ca.ServerConfig(hosts...); err != nil {
 		return err
 	}
 	t.certPEM = ca.CertPEM()
@@ -194,11 +211,23 @@ func caCmd(ctx context.Context, args []string, getenv func(string) string, stdou
 	return err
 }
 
+// splitHosts reads a comma-separated list of names, blanks ignored.
+func splitHosts(s string) []string {
+	var out []string
+	for h := range strings.SplitSeq(s, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 func caNew(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ca new", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	certFile := fs.String("cert", "smartappmock-ca.pem", "where to write the CA certificate (PEM)")
 	keyFile := fs.String("key", "smartappmock-ca-key.pem", "where to write the CA private key (PEM, mode 0600)")
+	hosts := fs.String("hosts", "", "extra names or IP addresses, comma-separated, the CA may sign for besides openapi.baidu.com, spapi.baidu.com, localhost and the loopback addresses (serve --tls-hosts)")
 	force := false
 	fs.Var(boolValue{&force}, "force", "overwrite existing files")
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
@@ -214,9 +243,9 @@ func caNew(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	ca, err := tlsca.New()
+	ca, err := tlsca.New(splitHosts(*hosts)...)
 	if err != nil {
-		return err
+		return usageError{"ca new: --hosts: " + strings.TrimPrefix(err.Error(), "tlsca: ")}
 	}
 	if err := ca.WriteFiles(*certFile, *keyFile); err != nil {
 		return err

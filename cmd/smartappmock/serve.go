@@ -265,6 +265,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if f.configFile != "" {
 		source = f.configFile
 	}
+	if f.tls.warning != "" {
+		logger.Warn(f.tls.warning)
+	}
 	if f.adminTokenFromFlag {
 		logger.Warn(adminTokenFlagWarning)
 	}
