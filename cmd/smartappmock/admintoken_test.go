@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,4 +133,47 @@ func TestServe_AdminTokenFile_GuardsTheAdminAPI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServe_WrongAdminTokenLoggedAndCounted: a wrong token on the inbox's login form is a WARN
+// line on stderr (without the token) and a count in /metrics.
+func TestServe_WrongAdminTokenLoggedAndCounted(t *testing.T) {
+	base, stderr, stop := startServe(t, []string{"--addr", "127.0.0.1:0"}, map[string]string{"SMARTAPPMOCK_ADMIN_TOKEN": "right-token"})
+	resp, err := http.PostForm(base+"/__admin/ui/login", url.Values{"token": {"wrong-guess"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("login with a wrong token: %d, want 401", resp.StatusCode)
+	}
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `smartappmock_admin_login_failures_total{kind="wrong",via="login_form"} 1`+"\n") {
+		t.Errorf("/metrics does not count the failure:\n%s", grepLines(string(metrics), "admin_login"))
+	}
+	if err := stop(); err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	log := stderr.String()
+	if !strings.Contains(log, `level=WARN msg="admin API: wrong admin token" client=127.0.0.1 via=login_form method=POST path=/__admin/ui/login failures=1`) {
+		t.Errorf("no log line for the failure:\n%s", log)
+	}
+	if strings.Contains(log, "wrong-guess") || strings.Contains(log, "right-token") {
+		t.Errorf("the log shows a token:\n%s", log)
+	}
+}
+
+func grepLines(text, substr string) string {
+	var out []string
+	for l := range strings.SplitSeq(text, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -206,6 +206,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// After every server has stopped (or on an early return): every answered request is in the file.
 	defer func() { err = errors.Join(err, closeJournal(sink)) }()
 	adminOpts := admin.Options{Token: f.adminToken, CACert: f.tls.certPEM, LoopbackOnly: isLoopback(ln.Addr()) && (!f.tls.enabled || isLoopbackAddr(f.tls.addr))}
+	adminOpts.LoginFailed = func(f admin.LoginFailure) { metrics.AdminLoginFailed(f.Via, f.Throttled) }
 	if sink != nil {
 		adminOpts.Health = sink.Err
 		metrics.WatchJournal(sink)

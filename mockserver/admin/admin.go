@@ -84,6 +84,9 @@ type Options struct {
 	// status "degraded" with the error as reason, still with HTTP 200: the process is alive and
 	// serving, and a restart would not mend a full disk.
 	Health func() error
+	// LoginFailed, when set, is told of every wrong admin token and every attempt refused while
+	// its address waits (throttle.go): the metrics count them.
+	LoginFailed func(LoginFailure)
 }
 
 // API is the admin API: an http.Handler for Prefix and everything under it.
@@ -92,6 +95,7 @@ type API struct {
 	store   store.Store
 	opts    Options
 	handler http.Handler
+	logins  loginThrottle // wrong admin tokens per client address: throttle.go
 }
 
 // New returns the admin API of core.

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -50,9 +51,21 @@ func (a *API) guard(next http.Handler) http.Handler {
 			return
 		}
 		p := r.URL.Path
-		if a.opts.Token == "" || p == Prefix+"/health" || p == Prefix+"/ready" || a.bearerValid(r) {
+		if a.opts.Token == "" || p == Prefix+"/health" || p == Prefix+"/ready" {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if token, ok := bearerToken(r); ok {
+			valid, err := a.checkToken(r, ViaBearer, token) // throttle.go
+			var te *ThrottledError
+			if errors.As(err, &te) {
+				WriteThrottled(w, te)
+				return
+			}
+			if valid {
+				next.ServeHTTP(w, r)
+				return
+			}
 		}
 		if a.sessionGate(w, r, next) {
 			return
@@ -116,10 +129,12 @@ func quoteClip(s string) string {
 	return "\"" + strings.ReplaceAll(s, "\"", "'") + "\""
 }
 
-// bearerValid checks the Authorization header: the Bearer scheme in any case, then the token.
-func (a *API) bearerValid(r *http.Request) bool {
+// bearerToken returns the token of an Authorization header of the Bearer scheme (in any case),
+// and whether there is a non-empty one.
+func bearerToken(r *http.Request) (string, bool) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	return ok && strings.EqualFold(scheme, "Bearer") && a.tokenValid(strings.TrimSpace(token))
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
 func (a *API) tokenValid(token string) bool {
@@ -158,15 +173,23 @@ func (a *API) sessionGate(w http.ResponseWriter, r *http.Request, next http.Hand
 		return false
 	}
 	q := r.URL.Query()
-	if t := q.Get("token"); t != "" && a.tokenValid(t) {
-		// Swap the token in the address for a session, and drop it from the address.
-		if err := a.startSession(w, r); err != nil {
-			StoreFailed(w, err)
+	if t := q.Get("token"); t != "" {
+		valid, err := a.checkToken(r, ViaPageToken, t) // throttle.go
+		var te *ThrottledError
+		if errors.As(err, &te) {
+			WriteThrottled(w, te)
 			return true
 		}
-		q.Del("token")
-		http.Redirect(w, r, withQuery(UIPath, q), http.StatusSeeOther)
-		return true
+		if valid {
+			// Swap the token in the address for a session, and drop it from the address.
+			if err := a.startSession(w, r); err != nil {
+				StoreFailed(w, err)
+				return true
+			}
+			q.Del("token")
+			http.Redirect(w, r, withQuery(UIPath, q), http.StatusSeeOther)
+			return true
+		}
 	}
 	login := url.Values{}
 	q.Del("token")
@@ -208,10 +231,13 @@ func (a *API) startSession(w http.ResponseWriter, r *http.Request) error {
 }
 
 // Login checks the admin token a login form sent; when it is right it starts a session (cookie
-// set on w) and returns true.
+// set on w) and returns true. A wrong token is logged and counted; while the client's address
+// must wait after too many (throttle.go), the token is not checked and the error is a
+// *ThrottledError.
 func (a *API) Login(w http.ResponseWriter, r *http.Request, token string) (bool, error) {
-	if !a.tokenValid(token) {
-		return false, nil
+	ok, err := a.checkToken(r, ViaLoginForm, token)
+	if err != nil || !ok {
+		return false, err
 	}
 	return true, a.startSession(w, r)
 }

@@ -1,7 +1,9 @@
 package inbox
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 )
@@ -10,6 +12,8 @@ import (
 type inboxLoginData struct {
 	Query  string
 	Failed bool
+	// Wait, when set, says the address tried too many wrong tokens and must wait.
+	Wait string
 }
 
 func (in *inbox) serveLoginForm(w http.ResponseWriter, r *http.Request) {
@@ -43,6 +47,12 @@ func (in *inbox) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ok, err := in.admin.Login(w, r, r.PostForm.Get("token"))
+	var te *admin.ThrottledError
+	if errors.As(err, &te) {
+		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfter()))
+		in.renderLogin(w, http.StatusTooManyRequests, inboxLoginData{Query: q, Failed: true, Wait: te.Error()})
+		return
+	}
 	if err != nil {
 		admin.StoreFailed(w, err)
 		return

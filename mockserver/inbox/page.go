@@ -229,7 +229,12 @@ func renderLoginPage(d inboxLoginData) []byte {
   <h1>smartappmock inbox</h1>
   <p>This fake runs with an admin token (<code>--admin-token</code>). Enter it to see the journal.</p>
   `)
-	p.markupIf(d.Failed, `<p class="error" role="alert">That is not the admin token.</p>`)
+	p.markupIf(d.Failed && d.Wait == "", `<p class="error" role="alert">That is not the admin token.</p>`)
+	if d.Wait != "" {
+		p.markup(`<p class="error" role="alert">`)
+		p.escaped(d.Wait)
+		p.markup(`</p>`)
+	}
 	p.markup(`
   <form method="post" action="/__admin/ui/login">
     <input type="hidden" name="q" value="`)

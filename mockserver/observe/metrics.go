@@ -29,7 +29,8 @@ type Metrics struct {
 	warnings *prometheus.CounterVec
 	faults   *prometheus.CounterVec
 	handler  http.Handler
-	push     *pushMetrics // push.go
+	push     *pushMetrics           // push.go
+	logins   *prometheus.CounterVec // logins.go
 
 	// cache holds the counter and histogram of each (endpoint, layer, code), so the request path
 	// does not format the code and hash the labels every time.
@@ -97,6 +98,7 @@ func NewMetrics(st store.Store) *Metrics {
 		)
 	}
 	m.push = newPushMetrics(m.reg)
+	m.logins = newLoginMetrics(m.reg)
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 	return m
 }
