@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// HandshakeEchoBytes is how much of a refused handshake's answer a HandshakeError keeps (the
+// rest is not read).
+const HandshakeEchoBytes = 64
+
 // HandshakeError is a failed verification handshake: what was sent and what came back.
 type HandshakeError struct {
 	// URL is where the handshake went.
@@ -23,7 +27,9 @@ type HandshakeError struct {
 	Where string
 	// Status is the HTTP status of the answer, 0 when none came.
 	Status int
-	// Body is the first MaxBodyBytes bytes of the answer.
+	// Body is the first HandshakeEchoBytes bytes of the answer: enough to see what a bot
+	// answered instead of echoStr (a 20-digit number at most), too little to read another
+	// service's page through the handshake.
 	Body string
 	// Truncated says the answer was longer than Body.
 	Truncated bool
@@ -119,9 +125,12 @@ func Handshake(ctx context.Context, client *http.Client, c Config, opts ...Optio
 		return herr
 	}
 	defer resp.Body.Close()
-	got, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	got, err := io.ReadAll(io.LimitReader(resp.Body, HandshakeEchoBytes+1))
 	herr.Status = resp.StatusCode
-	herr.Body, herr.Truncated = clip(got)
+	herr.Body, herr.Truncated = string(got), len(got) > HandshakeEchoBytes
+	if herr.Truncated {
+		herr.Body = string(got[:HandshakeEchoBytes])
+	}
 	if err != nil {
 		herr.Err = errors.New("reading the answer: " + transportReason(actx, ctx, c, err))
 		return herr

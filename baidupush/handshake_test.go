@@ -110,7 +110,7 @@ func TestHandshake_Refused(t *testing.T) {
 			[]string{"got HTTP 500"}},
 		{"Empty", func(http.ResponseWriter, string) {}, []string{`got HTTP 200 with body "" (0 bytes)`}},
 		{"LongAnswerClipped", func(w http.ResponseWriter, _ string) { _, _ = io.WriteString(w, strings.Repeat("x", 1000)) },
-			[]string{`xxx"… (256 bytes)`}},
+			[]string{`with body "` + strings.Repeat("x", HandshakeEchoBytes) + `"… (64 bytes)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -85,8 +85,11 @@ func (s *Server) SetPush(ctx context.Context, appID string, in config.Push) (con
 		return config.Push{}, invalid("%s", strings.Join(msgs, "; "))
 	}
 	c := in.Config.WithDefaults(app.ClientID)
+	if err := s.checkPushTarget(ctx, c.URL); err != nil {
+		return config.Push{}, err
+	}
 	now := app.Now(s.now())
-	client := baidupush.NewClient()
+	client := s.pushClient()
 	defer client.CloseIdleConnections()
 	if err := baidupush.Handshake(ctx, client, c, baidupush.WithClock(func() time.Time { return now })); err != nil {
 		return config.Push{}, &Error{Code: ErrRefused, Message: "handshake refused, configuration not saved: " + err.Error(), Err: err}
@@ -173,7 +176,7 @@ func (s *Server) deliverJob(ctx context.Context, job deliveryJob, run deliveryRu
 			s.recordPush(context.WithoutCancel(ctx), job.App, now, byID[msgID], store.EndpointPush, code, reason,
 				&pushAttempt{at: at, cfg: c, faults: kinds, run: run, request: sent[msgID], verdict: verdict(at, forged)})
 		}))
-	client := baidupush.NewClient()
+	client := s.pushClient()
 	defer client.CloseIdleConnections() // no connection outlives the delivery
 	if job.Resend != nil && len(job.Msgs) == 1 {
 		req, err := resentRequest(c.URL, job.Msgs[0].MsgID, job.Resend)

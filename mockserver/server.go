@@ -17,6 +17,7 @@ import (
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
+	"github.com/smartappmock/smartappmock/mockserver/pushtarget"
 	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/memstore"
 )
@@ -45,6 +46,9 @@ type Options struct {
 	Observe func(*store.Entry)
 	// FaultHold is how long a timeout fault holds a request (0: config.MaxFaultHold).
 	FaultHold time.Duration
+	// PushAllow limits where the message push may go (its handshake and deliveries); nil means
+	// pushtarget.Default(): loopback and private addresses.
+	PushAllow *pushtarget.Allow
 }
 
 // Server is the API core of the fake Baidu service: an http.Handler for the paths of openapi.yaml
@@ -83,7 +87,8 @@ type Server struct {
 
 	release     chan struct{} // closed by ReleaseFaults
 	releaseOnce sync.Once
-	faultHold   time.Duration // how long a timeout fault holds (tests shorten it)
+	faultHold   time.Duration     // how long a timeout fault holds (tests shorten it)
+	pushAllow   *pushtarget.Allow // where pushes may go: pushallow.go
 
 	delivery atomic.Pointer[Delivery] // the outbox's delivery loop, once StartDelivery ran (outbox.go)
 }
@@ -133,6 +138,9 @@ func New(opts Options) (*Server, error) {
 	if s.version == "" {
 		s.version = "dev"
 	}
+	if s.pushAllow = opts.PushAllow; s.pushAllow == nil {
+		s.pushAllow = pushtarget.Default()
+	}
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
 	s.idPrefix = hex.EncodeToString(rnd[:])
@@ -151,6 +159,9 @@ func New(opts Options) (*Server, error) {
 		s.bodies[answerKey{d.Layer, d.Code}] = newEnvelope(d, mustJSON(env))
 	}
 	if err := s.CheckRules(cfg.Rules); err != nil {
+		return nil, err
+	}
+	if err := s.checkConfiguredPushTargets(); err != nil {
 		return nil, err
 	}
 	s.limits, s.defaultLimits = map[string]config.Limits{}, cfg.AppLimits(config.App{})

@@ -18,6 +18,7 @@ import (
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/observe"
+	"github.com/smartappmock/smartappmock/mockserver/pushtarget"
 	"github.com/smartappmock/smartappmock/mockserver/requestlog"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
 	"github.com/smartappmock/smartappmock/store"
@@ -26,10 +27,11 @@ import (
 // serveFlags are the settings of serve, from flags over environment over defaults.
 type serveFlags struct {
 	addr, configFile, adminToken, logFormat string
-	journalFile                             string // NDJSON copy of the journal (observe.JournalSink)
-	profile                                 string // --profile: sandbox or baidu (profile.go)
-	addrFromEnv                             bool   // SMARTAPPMOCK_ADDR set it, not --addr
-	adminTokenFromFlag                      bool   // --admin-token set it: visible in ps (admintoken.go)
+	journalFile                             string            // NDJSON copy of the journal (observe.JournalSink)
+	profile                                 string            // --profile: sandbox or baidu (profile.go)
+	addrFromEnv                             bool              // SMARTAPPMOCK_ADDR set it, not --addr
+	adminTokenFromFlag                      bool              // --admin-token set it: visible in ps (admintoken.go)
+	pushAllow                               *pushtarget.Allow // --push-allow
 	logLevel                                slog.Level
 	tls                                     tlsFlags      // HTTPS, proxy and CA: ca.go
 	store                                   storeFlags    // --store: store.go
@@ -55,6 +57,8 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	fs.StringVar(&f.configFile, "config", f.configFile, "configuration file, YAML or JSON; empty: the embedded default (env SMARTAPPMOCK_CONFIG)")
 	fs.StringVar(&f.adminToken, "admin-token", f.adminToken, "bearer token the admin API requires; empty: none. Prefer the variable or --admin-token-file: a flag shows in ps (env SMARTAPPMOCK_ADMIN_TOKEN)")
 	var tokenFile string
+	pushAllow := envOr(getenv, "SMARTAPPMOCK_PUSH_ALLOW", pushtarget.DefaultList)
+	fs.StringVar(&pushAllow, "push-allow", pushAllow, "where the message push may go: comma-separated host names, IP addresses, CIDR ranges, loopback, private or any (docs/push.md) (env SMARTAPPMOCK_PUSH_ALLOW)")
 	fs.StringVar(&tokenFile, "admin-token-file", getenv("SMARTAPPMOCK_ADMIN_TOKEN_FILE"), "file holding the admin token (surrounding white space ignored) (env SMARTAPPMOCK_ADMIN_TOKEN_FILE)")
 	fs.StringVar(&f.logFormat, "log-format", f.logFormat, "log format: text or json (env SMARTAPPMOCK_LOG_FORMAT)")
 	f.logLevel = slog.LevelInfo
@@ -100,6 +104,9 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return f, usageError{fmt.Sprintf("%s: %q is not text or json", source("log-format", "SMARTAPPMOCK_LOG_FORMAT"), f.logFormat)}
+	}
+	if f.pushAllow, err = pushtarget.Parse(pushAllow); err != nil {
+		return f, usageError{fmt.Sprintf("%s: %v", source("push-allow", "SMARTAPPMOCK_PUSH_ALLOW"), err)}
 	}
 	if err := checkListenAddr(source("addr", "SMARTAPPMOCK_ADDR"), f.addr); err != nil {
 		return f, err
@@ -219,7 +226,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		leniency.Observe(e)
 	}
 	sb, err := sandbox.New(
-		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: observeEntry},
+		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: observeEntry, PushAllow: f.pushAllow},
 		adminOpts)
 	if err != nil {
 		ln.Close()
@@ -387,7 +394,9 @@ func configCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if _, err := mockserver.New(mockserver.Options{Config: cfg}); err != nil {
+		// Push targets are serve's setting (--push-allow), not the file's: not checked here.
+		anyTarget, _ := pushtarget.Parse("any")
+		if _, err := mockserver.New(mockserver.Options{Config: cfg, PushAllow: anyTarget}); err != nil {
 			return fmt.Errorf("%s: %w", args[1], err)
 		}
 		fmt.Fprintf(stdout, "%s: ok (%d apps, %d rules, apps %s, tokens %s, window %s)\n", args[1], len(cfg.Apps), len(cfg.Rules), cfg.Policy.Apps, cfg.Policy.Tokens, cfg.Policy.Window.Mode)
