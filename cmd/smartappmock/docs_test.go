@@ -139,6 +139,7 @@ func repoHasTest(t *testing.T, name string) bool {
 func TestDocs_Commands(t *testing.T) {
 	needCurl(t)
 	testenv.Require(t, "bash", "apt-get install bash")
+	testenv.Require(t, "openssl", "apt-get install openssl") // docs/https-and-proxy.md reads the CA
 	for _, page := range docsPages(t) {
 		var blocks []docBlock
 		for _, b := range docBlocks(readPage(t, page)) {
