@@ -214,6 +214,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer func() { err = errors.Join(err, closeJournal(sink)) }()
 	adminOpts := admin.Options{Token: f.adminToken, CACert: f.tls.certPEM, LoopbackOnly: isLoopback(ln.Addr()) && (!f.tls.enabled || isLoopbackAddr(f.tls.addr))}
 	adminOpts.LoginFailed = func(f admin.LoginFailure) { metrics.AdminLoginFailed(f.Via, f.Throttled) }
+	adminOpts.StreamDropped = metrics.InboxStreamDropped
 	if sink != nil {
 		adminOpts.Health = sink.Err
 		metrics.WatchJournal(sink)

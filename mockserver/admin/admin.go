@@ -87,6 +87,9 @@ type Options struct {
 	// LoginFailed, when set, is told of every wrong admin token and every attempt refused while
 	// its address waits (throttle.go): the metrics count them.
 	LoginFailed func(LoginFailure)
+	// StreamDropped, when set, is told when the inbox drops a live stream that fell too far
+	// behind: the metrics count them.
+	StreamDropped func()
 }
 
 // API is the admin API: an http.Handler for Prefix and everything under it.
@@ -118,6 +121,13 @@ func lazy(build func() http.Handler) http.Handler {
 
 // Core returns the API core the admin API serves.
 func (a *API) Core() *mockserver.Server { return a.core }
+
+// StreamDropped tells Options.StreamDropped that the inbox dropped a live stream.
+func (a *API) StreamDropped() {
+	if a.opts.StreamDropped != nil {
+		a.opts.StreamDropped()
+	}
+}
 
 // TokenRequired reports whether the admin API asks for a token.
 func (a *API) TokenRequired() bool { return a.opts.Token != "" }

@@ -1,13 +1,13 @@
 package inbox
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"cmp"
@@ -22,113 +22,23 @@ const (
 	// streamWriteTimeout is how long one write to an event stream may take: a tab that stopped
 	// reading is dropped (its browser reconnects with Last-Event-ID and loses nothing).
 	streamWriteTimeout = 10 * time.Second
-	// subscriberBuffer is how many events a stream may lag behind before it is dropped.
-	subscriberBuffer = 256
 )
 
-// event is one journal entry ready for every stream: the entry (for the stream's filters) and its
-// SSE frame encoded once with "match" set and once without.
-type event struct {
-	e          store.Entry
-	match, not []byte
-}
-
-// hub is the one reader of the store's live feed for all the inbox's event streams of this
-// process: it encodes each entry once (not once per open tab) and fans it out. It runs while at
-// least one stream is open.
-type hub struct {
-	in   *inbox
-	mu   sync.Mutex
-	subs map[chan *event]struct{}
-	stop context.CancelFunc
-	done chan struct{}
-}
-
-func (h *hub) init(in *inbox) { h.in, h.subs = in, map[chan *event]struct{}{} }
-
-// subscribe registers a stream; events of entries recorded from now on arrive on the channel,
-// which is closed when the stream falls too far behind. Call the returned function to leave.
-func (h *hub) subscribe() (<-chan *event, func()) {
-	ch := make(chan *event, subscriberBuffer)
-	h.mu.Lock()
-	h.subs[ch] = struct{}{}
-	if h.stop == nil {
-		// The reader starts at the head as it is now, before this stream reads its own head: an
-		// entry recorded from here on reaches the stream, whichever goroutine runs first.
-		from, err := h.in.store.Head(context.Background())
-		ctx, stop := context.WithCancel(context.Background())
-		h.stop, h.done = stop, make(chan struct{})
-		go h.run(ctx, h.done, from, err)
-	}
-	h.mu.Unlock()
-	return ch, func() {
-		h.mu.Lock()
-		if _, ok := h.subs[ch]; ok {
-			delete(h.subs, ch)
-			close(ch)
-		}
-		var done chan struct{}
-		if len(h.subs) == 0 && h.stop != nil {
-			h.stop()
-			done, h.stop = h.done, nil
-		}
-		h.mu.Unlock()
-		if done != nil {
-			<-done
-		}
-	}
-}
-
-func (h *hub) run(ctx context.Context, done chan struct{}, cursor uint64, err error) {
-	defer close(done)
-	st := h.in.store
-	for err == nil {
-		var es []store.Entry
-		es, err = st.Feed(ctx, cursor, 256)
-		for i := range es {
-			cursor = es[i].Seq
-			ev := h.in.encode(&es[i])
-			h.mu.Lock()
-			for ch := range h.subs {
-				select {
-				case ch <- ev:
-				default: // too far behind: drop it, its browser reconnects and reads the journal
-					delete(h.subs, ch)
-					close(ch)
-				}
-			}
-			h.mu.Unlock()
-		}
-	}
-	if ctx.Err() == nil {
-		h.in.core.Logger().Warn("inbox: live feed", "err", err)
-		h.mu.Lock()
-		for ch := range h.subs { // the streams end; browsers reconnect
-			delete(h.subs, ch)
-			close(ch)
-		}
-		h.stop = nil
-		h.mu.Unlock()
-	}
-}
-
-// encode renders an entry's SSE frame, with and without the match mark.
+// encode renders an entry's SSE frame, with and without the match mark: the JSON is encoded once,
+// and the marked frame adds "match":true at its end.
 func (in *inbox) encode(e *store.Entry) *event {
 	ev := &event{e: *e}
-	it := in.item(e)
-	for _, m := range []bool{true, false} {
-		it.Match = m
-		b, err := json.Marshal(it)
-		if err != nil {
-			b = []byte(`{}`)
-		}
-		frame := fmt.Appendf(nil, "id: %d\nevent: entry\ndata: %s\n\n", e.Seq, b)
-		if m {
-			ev.match = frame
-		} else {
-			ev.not = frame
-		}
+	b, err := json.Marshal(in.item(e))
+	if err != nil || len(b) < 2 {
+		b = []byte(`{}`)
 	}
+	head := fmt.Appendf(nil, "id: %d\nevent: entry\ndata: ", e.Seq)
+	ev.not = append(append(slices.Clip(head), b...), "\n\n"...)
+	sep := ","
+	if len(b) == 2 {
+		sep = ""
+	}
+	ev.match = append(append(append(head, b[:len(b)-1]...), sep+`"match":true}`...), "\n\n"...)
 	return ev
 }
 
@@ -155,10 +65,10 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ctx := r.Context()
-	// Subscribe first, then read the head: an entry is either in the backlog (up to head) or on
-	// the channel (after it), never in neither.
-	events, leave := in.hub.subscribe()
-	defer leave()
+	// Subscribe first, then read the head: an entry is either in the backlog (up to head) or in
+	// the hub's ring after the cursor, never in neither.
+	cur := in.hub.subscribe()
+	defer in.hub.leave()
 	head, err := in.store.Head(ctx)
 	var backlog []store.Entry
 	if err == nil && after != "" && since < head {
@@ -173,10 +83,14 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	write := func(b []byte) error {
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		if _, err := w.Write(b); err != nil {
-			return err
+		_, err := w.Write(b)
+		if err == nil {
+			err = rc.Flush()
 		}
-		return rc.Flush()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			in.streamDropped(r, "a write did not go through in "+streamWriteTimeout.String())
+		}
+		return err
 	}
 	// Registered before the first byte: a Shutdown that starts once the client has read it then
 	// always ends the stream (registered later, the hook could miss a Shutdown already running).
@@ -202,30 +116,89 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ping := time.NewTicker(inboxPing)
 	defer ping.Stop()
+	var (
+		evs   []*event
+		buf   []byte
+		ready <-chan time.Time // the flush interval since the last write; nil: may write now
+	)
 	for {
-		var err error
+		var (
+			wait   <-chan struct{}
+			behind uint64
+			ended  bool
+		)
+		if ready == nil {
+			evs, wait, behind, ended = in.hub.next(&cur, evs[:0])
+			switch {
+			case ended:
+				return // the feed failed: the browser reconnects with Last-Event-ID
+			case behind > 0:
+				in.streamDropped(r, fmt.Sprintf("it fell %d entries behind", behind))
+				return
+			}
+			if len(evs) > 0 {
+				// Something new: show it, then read the ring again only after the interval, so
+				// that a stream wakes and writes a few times a second under any load.
+				if buf = in.frames(buf[:0], evs, q, f, max(head, since)); len(buf) > 0 {
+					if err := write(buf); err != nil {
+						return
+					}
+				}
+				ready = time.After(streamFlushInterval)
+				wait = nil
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-shutdown:
 			return
 		case <-ping.C:
-			err = write([]byte(": ping\n\n"))
-		case ev, ok := <-events:
-			if !ok {
-				return // fell behind: the browser reconnects with Last-Event-ID
+			if err := write([]byte(": ping\n\n")); err != nil {
+				return
 			}
-			if ev.e.Seq <= max(head, since) || (q.App != "" && ev.e.App != q.App) {
-				continue
-			}
-			if f.Matches(&ev.e) {
-				err = write(ev.match)
-			} else {
-				err = write(ev.not)
-			}
-		}
-		if err != nil {
-			return
+		case <-ready:
+			ready = nil
+		case <-wait:
 		}
 	}
+}
+
+// frames appends to buf the frames of the events a stream shows: those after seen of the view's
+// app (every app when none), marked when they pass its filters. Beyond streamMaxFrames it keeps
+// the newest and says how many it left out in a "skipped" event before them.
+func (in *inbox) frames(buf []byte, evs []*event, q inboxQuery, f store.Query, seen uint64) []byte {
+	n := 0
+	for _, ev := range evs {
+		if ev.e.Seq > seen && (q.App == "" || ev.e.App == q.App) {
+			n++
+		}
+	}
+	skip := max(n-streamMaxFrames, 0)
+	if skip > 0 {
+		buf = fmt.Appendf(buf, "event: skipped\ndata: {\"skipped\":%d}\n\n", skip)
+	}
+	for _, ev := range evs {
+		if ev.e.Seq <= seen || (q.App != "" && ev.e.App != q.App) {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if f.Matches(&ev.e) {
+			buf = append(buf, ev.match...)
+		} else {
+			buf = append(buf, ev.not...)
+		}
+	}
+	return buf
+}
+
+// streamDropped logs and counts a stream that ends because its client does not read fast
+// enough (why says how it showed).
+func (in *inbox) streamDropped(r *http.Request, why string) {
+	in.admin.StreamDropped()
+	in.core.Logger().Warn("inbox: live stream dropped: its client does not read fast enough; the browser reconnects",
+		"client", r.RemoteAddr, "why", why)
 }

@@ -23,14 +23,15 @@ const MetricsPath = "/metrics"
 // Metrics are the fake's Prometheus metrics, in a registry of their own (never the global
 // default), so several servers in one process (tests) do not collide.
 type Metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	warnings *prometheus.CounterVec
-	faults   *prometheus.CounterVec
-	handler  http.Handler
-	push     *pushMetrics           // push.go
-	logins   *prometheus.CounterVec // logins.go
+	reg        *prometheus.Registry
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	warnings   *prometheus.CounterVec
+	faults     *prometheus.CounterVec
+	handler    http.Handler
+	push       *pushMetrics           // push.go
+	logins     *prometheus.CounterVec // logins.go
+	inboxDrops prometheus.Counter     // inbox.go
 
 	// cache holds the counter and histogram of each (endpoint, layer, code), so the request path
 	// does not format the code and hash the labels every time.
@@ -99,6 +100,7 @@ func NewMetrics(st store.Store) *Metrics {
 	}
 	m.push = newPushMetrics(m.reg)
 	m.logins = newLoginMetrics(m.reg)
+	m.inboxDrops = newInboxMetrics(m.reg)
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 	return m
 }

@@ -242,6 +242,9 @@ func newSandboxAdmin(o mockserver.Options, a admin.Options) (*testSandbox, error
 	}
 	m := observe.NewMetrics(o.Store)
 	o.Observe = m.Observe
+	if a.StreamDropped == nil {
+		a.StreamDropped = m.InboxStreamDropped
+	}
 	sb, err := New(o, a)
 	if err != nil {
 		return nil, err

@@ -291,6 +291,10 @@
       $('live').textContent = 'reconnecting…';
       body.dataset.live = '0';
     });
+    stream.addEventListener('skipped', (ev) => {
+      // More entries came than the live view shows (64 a second): a reload shows them all.
+      $('live').textContent = '● live (' + JSON.parse(ev.data).skipped + ' skipped: reload to see them)';
+    });
     stream.addEventListener('entry', (ev) => {
       const it = JSON.parse(ev.data);
       if (view.app) refreshSoon();

@@ -1,0 +1,150 @@
+package inbox
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/smartappmock/smartappmock/store"
+)
+
+// The live stream's fan-out. One reader of the store's feed per process (the hub) encodes each
+// entry once into its SSE frames and appends it to a ring shared by every open stream. The hub
+// never waits for a stream: it appends and wakes them all with one broadcast. Each stream reads
+// the ring from its own cursor, at most once per streamFlushInterval, and writes everything new
+// that passes its filters in one write (at most streamMaxFrames frames: beyond that it writes
+// the newest and a "skipped" event that says how many it left out). A stream whose cursor the ring
+// has overtaken (more than hubRing entries behind: its socket does not drain) is dropped: its
+// stream ends, the drop is logged and counted, and its browser reconnects with Last-Event-ID.
+const (
+	// hubRing is how many encoded entries the hub keeps for the streams: each stream's bounded
+	// buffer is its stretch of this ring (at most hubRing entries behind the newest).
+	hubRing = 4096
+	// streamFlushInterval is how often a stream writes at most: every entry recorded meanwhile
+	// goes in one write, so a stream costs the same few writes a second under any load.
+	streamFlushInterval = 250 * time.Millisecond
+	// streamMaxFrames is how many entries one write of a stream carries at most (64 a second,
+	// more than a person can read); the rest are counted in a "skipped" event, and the thread
+	// loads them on a reload.
+	streamMaxFrames = 16
+)
+
+// event is one journal entry ready for every stream: the entry (for the stream's filters) and its
+// SSE frame encoded once with "match" set and once without.
+type event struct {
+	e          store.Entry
+	match, not []byte
+}
+
+// hub is the one reader of the store's live feed for all the inbox's event streams of this
+// process. It runs while at least one stream is open.
+type hub struct {
+	in *inbox
+
+	mu    sync.Mutex
+	ring  [hubRing]*event
+	pos   uint64        // how many events were ever appended; event p is ring[p%hubRing]
+	wake  chan struct{} // closed at the next append (or failure), then replaced
+	epoch uint64        // increases when the reader fails: streams of an older epoch end
+	subs  int
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+func (h *hub) init(in *inbox) { h.in, h.wake = in, make(chan struct{}) }
+
+// cursor is a stream's place in the hub's ring.
+type cursor struct {
+	pos, epoch uint64
+}
+
+// subscribe registers a stream and returns its cursor: the events appended from now on. Call
+// leave when the stream ends.
+func (h *hub) subscribe() cursor {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.subs++
+	if h.stop == nil {
+		// The reader starts at the head as it is now, before this stream reads its own head: an
+		// entry recorded from here on reaches the stream, whichever goroutine runs first.
+		from, err := h.in.store.Head(context.Background())
+		ctx, stop := context.WithCancel(context.Background())
+		h.stop, h.done = stop, make(chan struct{})
+		go h.run(ctx, h.done, from, err)
+	}
+	return cursor{pos: h.pos, epoch: h.epoch}
+}
+
+// leave unregisters a stream; the last one stops the reader.
+func (h *hub) leave() {
+	h.mu.Lock()
+	h.subs--
+	var done chan struct{}
+	if h.subs == 0 && h.stop != nil {
+		h.stop()
+		done, h.stop = h.done, nil
+		h.ring = [hubRing]*event{} // no stream left: the encoded entries go
+	}
+	h.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
+
+// next returns the events after c (appending them to out) and moves c past them, or reports
+// that the stream must end: behind is how many events the ring overtook (the stream fell too far
+// behind), ended that the reader failed. When there is nothing new, wait is closed at the next
+// append.
+func (h *hub) next(c *cursor, out []*event) (evs []*event, wait <-chan struct{}, behind uint64, ended bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c.epoch != h.epoch {
+		return out, nil, 0, true
+	}
+	if h.pos-c.pos > hubRing {
+		return out, nil, h.pos - c.pos, false
+	}
+	for ; c.pos < h.pos; c.pos++ {
+		out = append(out, h.ring[c.pos%hubRing])
+	}
+	return out, h.wake, 0, false
+}
+
+// publish appends events and wakes every stream.
+func (h *hub) publish(evs []*event) {
+	h.mu.Lock()
+	for _, ev := range evs {
+		h.ring[h.pos%hubRing] = ev
+		h.pos++
+	}
+	close(h.wake)
+	h.wake = make(chan struct{})
+	h.mu.Unlock()
+}
+
+func (h *hub) run(ctx context.Context, done chan struct{}, cursor uint64, err error) {
+	defer close(done)
+	st := h.in.store
+	var evs []*event
+	for err == nil {
+		var es []store.Entry
+		es, err = st.Feed(ctx, cursor, 256)
+		evs = evs[:0]
+		for i := range es {
+			cursor = es[i].Seq
+			evs = append(evs, h.in.encode(&es[i]))
+		}
+		if len(evs) > 0 {
+			h.publish(evs)
+		}
+	}
+	if ctx.Err() == nil {
+		h.in.core.Logger().Warn("inbox: live feed", "err", err)
+		h.mu.Lock()
+		h.epoch++ // the streams end; browsers reconnect
+		close(h.wake)
+		h.wake = make(chan struct{})
+		h.stop = nil
+		h.mu.Unlock()
+	}
+}
