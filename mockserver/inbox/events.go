@@ -124,11 +124,12 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 	for {
 		var (
 			wait   <-chan struct{}
+			frames int
 			behind uint64
 			ended  bool
 		)
 		if ready == nil {
-			evs, wait, behind, ended = in.hub.next(&cur, evs[:0])
+			evs, wait, frames, behind, ended = in.hub.next(&cur, q.App, evs[:0])
 			switch {
 			case ended:
 				return // the feed failed: the browser reconnects with Last-Event-ID
@@ -139,7 +140,7 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 			if len(evs) > 0 {
 				// Something new: show it, then read the ring again only after the interval, so
 				// that a stream wakes and writes a few times a second under any load.
-				if buf = in.frames(buf[:0], evs, q, f, max(head, since)); len(buf) > 0 {
+				if buf = in.frames(buf[:0], evs, q, f, max(head, since), frames); len(buf) > 0 {
 					if err := write(buf); err != nil {
 						return
 					}
@@ -165,16 +166,16 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 // frames appends to buf the frames of the events a stream shows: those after seen of the view's
-// app (every app when none), marked when they pass its filters. Beyond streamMaxFrames it keeps
-// the newest and says how many it left out in a "skipped" event before them.
-func (in *inbox) frames(buf []byte, evs []*event, q inboxQuery, f store.Query, seen uint64) []byte {
+// app (every app when none), marked when they pass its filters. Beyond most it keeps the newest
+// and says how many it left out in a "skipped" event before them.
+func (in *inbox) frames(buf []byte, evs []*event, q inboxQuery, f store.Query, seen uint64, most int) []byte {
 	n := 0
 	for _, ev := range evs {
 		if ev.e.Seq > seen && (q.App == "" || ev.e.App == q.App) {
 			n++
 		}
 	}
-	skip := max(n-streamMaxFrames, 0)
+	skip := max(n-most, 0)
 	if skip > 0 {
 		buf = fmt.Appendf(buf, "event: skipped\ndata: {\"skipped\":%d}\n\n", skip)
 	}

@@ -11,9 +11,11 @@ import (
 // The live stream's fan-out. One reader of the store's feed per process (the hub) encodes each
 // entry once into its SSE frames and appends it to a ring shared by every open stream. The hub
 // never waits for a stream: it appends and wakes them all with one broadcast. Each stream reads
-// the ring from its own cursor, at most once per streamFlushInterval, and writes everything new
-// that passes its filters in one write (at most streamMaxFrames frames: beyond that it writes
-// the newest and a "skipped" event that says how many it left out). A stream whose cursor the ring
+// the ring from its own cursor (woken only by entries of its app, when it shows one), at most
+// once per streamFlushInterval, and writes everything new
+// that passes its filters in one write (at most streamMaxFrames frames, fewer when many streams
+// share hubFrameBudget: beyond that it writes the newest and a "skipped" event that says how many
+// it left out). A stream whose cursor the ring
 // has overtaken (more than hubRing entries behind: its socket does not drain) is dropped: its
 // stream ends, the drop is logged and counted, and its browser reconnects with Last-Event-ID.
 const (
@@ -21,13 +23,26 @@ const (
 	// buffer is its stretch of this ring (at most hubRing entries behind the newest).
 	hubRing = 4096
 	// streamFlushInterval is how often a stream writes at most: every entry recorded meanwhile
-	// goes in one write, so a stream costs the same few writes a second under any load.
-	streamFlushInterval = 250 * time.Millisecond
-	// streamMaxFrames is how many entries one write of a stream carries at most (64 a second,
+	// goes in one write, so a stream costs at most two writes a second under any load (the first
+	// entry after a quiet spell goes at once).
+	streamFlushInterval = 500 * time.Millisecond
+	// streamMaxFrames is how many entries one write of a stream carries at most (32 a second,
 	// more than a person can read); the rest are counted in a "skipped" event, and the thread
 	// loads them on a reload.
 	streamMaxFrames = 16
+	// hubFrameBudget is how many entries one flush interval's writes of all the streams of the
+	// process carry at most together (8,000 a second): with more than 250 streams open, each
+	// carries a share of it (at least streamMinFrames), so that many tabs on a flooded app cost
+	// a bounded amount per second.
+	hubFrameBudget = 4000
+	// streamMinFrames is the least a write carries when the budget is shared.
+	streamMinFrames = 4
 )
+
+// frameCap is how many entries one write of a stream may carry when subs streams are open.
+func frameCap(subs int) int {
+	return max(min(streamMaxFrames, hubFrameBudget/max(subs, 1)), streamMinFrames)
+}
 
 // event is one journal entry ready for every stream: the entry (for the stream's filters) and its
 // SSE frame encoded once with "match" set and once without.
@@ -41,17 +56,40 @@ type event struct {
 type hub struct {
 	in *inbox
 
-	mu    sync.Mutex
-	ring  [hubRing]*event
-	pos   uint64        // how many events were ever appended; event p is ring[p%hubRing]
-	wake  chan struct{} // closed at the next append (or failure), then replaced
-	epoch uint64        // increases when the reader fails: streams of an older epoch end
+	mu   sync.Mutex
+	ring [hubRing]*event
+	pos  uint64 // how many events were ever appended; event p is ring[p%hubRing]
+	// wakes holds, per app, a channel closed at the next append of an entry of that app (or a
+	// failure); "" is the streams of every app. A stream of one app sleeps through the others'.
+	wakes map[string]chan struct{}
+	last  map[string]uint64 // per app, 1 + the position of its newest event
+	epoch uint64            // increases when the reader fails: streams of an older epoch end
 	subs  int
 	stop  context.CancelFunc
 	done  chan struct{}
 }
 
-func (h *hub) init(in *inbox) { h.in, h.wake = in, make(chan struct{}) }
+func (h *hub) init(in *inbox) {
+	h.in, h.wakes, h.last = in, map[string]chan struct{}{}, map[string]uint64{}
+}
+
+// wake returns the channel closed at the next event of app ("": of any app).
+func (h *hub) wake(app string) chan struct{} {
+	ch := h.wakes[app]
+	if ch == nil {
+		ch = make(chan struct{})
+		h.wakes[app] = ch
+	}
+	return ch
+}
+
+// wakeAll wakes every stream.
+func (h *hub) wakeAll() {
+	for app, ch := range h.wakes {
+		close(ch)
+		delete(h.wakes, app)
+	}
+}
 
 // cursor is a stream's place in the hub's ring.
 type cursor struct {
@@ -84,6 +122,7 @@ func (h *hub) leave() {
 		h.stop()
 		done, h.stop = h.done, nil
 		h.ring = [hubRing]*event{} // no stream left: the encoded entries go
+		clear(h.last)
 	}
 	h.mu.Unlock()
 	if done != nil {
@@ -91,23 +130,27 @@ func (h *hub) leave() {
 	}
 }
 
-// next returns the events after c (appending them to out) and moves c past them, or reports
+// next returns the events after c (appending them to out) and moves c past them, with how many
+// of them one write may carry (frameCap), or reports
 // that the stream must end: behind is how many events the ring overtook (the stream fell too far
 // behind), ended that the reader failed. When there is nothing new, wait is closed at the next
 // append.
-func (h *hub) next(c *cursor, out []*event) (evs []*event, wait <-chan struct{}, behind uint64, ended bool) {
+func (h *hub) next(c *cursor, app string, out []*event) (evs []*event, wait <-chan struct{}, frames int, behind uint64, ended bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if c.epoch != h.epoch {
-		return out, nil, 0, true
+		return out, nil, 0, 0, true
 	}
 	if h.pos-c.pos > hubRing {
-		return out, nil, h.pos - c.pos, false
+		if app == "" || h.last[app] > c.pos {
+			return out, nil, 0, h.pos - c.pos, false
+		}
+		c.pos = h.pos // none of the entries it missed was of its app
 	}
 	for ; c.pos < h.pos; c.pos++ {
 		out = append(out, h.ring[c.pos%hubRing])
 	}
-	return out, h.wake, 0, false
+	return out, h.wake(app), frameCap(h.subs), 0, false
 }
 
 // publish appends events and wakes every stream.
@@ -116,9 +159,16 @@ func (h *hub) publish(evs []*event) {
 	for _, ev := range evs {
 		h.ring[h.pos%hubRing] = ev
 		h.pos++
+		h.last[ev.e.App] = h.pos
+		if ch := h.wakes[ev.e.App]; ch != nil {
+			close(ch)
+			delete(h.wakes, ev.e.App)
+		}
 	}
-	close(h.wake)
-	h.wake = make(chan struct{})
+	if ch := h.wakes[""]; ch != nil {
+		close(ch)
+		delete(h.wakes, "")
+	}
 	h.mu.Unlock()
 }
 
@@ -142,8 +192,7 @@ func (h *hub) run(ctx context.Context, done chan struct{}, cursor uint64, err er
 		h.in.core.Logger().Warn("inbox: live feed", "err", err)
 		h.mu.Lock()
 		h.epoch++ // the streams end; browsers reconnect
-		close(h.wake)
-		h.wake = make(chan struct{})
+		h.wakeAll()
 		h.stop = nil
 		h.mu.Unlock()
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,7 +145,7 @@ func TestFrames_FloodKeepsTheNewestAndCountsTheRest(t *testing.T) {
 		evs = append(evs, in.encode(&store.Entry{Seq: seq, App: app, Endpoint: "send", OpenID: "u"}))
 	}
 	q := inboxQuery{App: "1001"}
-	out := string(in.frames(nil, evs, q, q.filter(), 5)) // 1..5 seen: 95 left, 10 of them of app 1002
+	out := string(in.frames(nil, evs, q, q.filter(), 5, streamMaxFrames)) // 1..5 seen: 95 left, 10 of them of app 1002
 	if !strings.HasPrefix(out, "event: skipped\ndata: {\"skipped\":69}\n\n") {
 		t.Errorf("the write does not start with the skipped count:\n%.200s", out)
 	}
@@ -154,7 +155,15 @@ func TestFrames_FloodKeepsTheNewestAndCountsTheRest(t *testing.T) {
 	if !strings.Contains(out, "id: 99\n") || strings.Contains(out, "id: 100\n") || strings.Contains(out, "id: 82\n") || !strings.Contains(out, "id: 83\n") {
 		t.Errorf("the write does not keep the newest entries of the app:\n%s", out)
 	}
-	if out := string(in.frames(nil, evs[:10], q, q.filter(), 0)); strings.Contains(out, "skipped") || strings.Count(out, `"match":true}`) != 9 {
+	if out := string(in.frames(nil, evs[:10], q, q.filter(), 0, streamMaxFrames)); strings.Contains(out, "skipped") || strings.Count(out, `"match":true}`) != 9 {
 		t.Errorf("a small batch: %s", out)
+	}
+}
+
+func TestFrameCap_SharedBeyond250Streams(t *testing.T) {
+	t.Parallel()
+	got := []int{frameCap(0), frameCap(1), frameCap(250), frameCap(251), frameCap(500), frameCap(5000)}
+	if want := []int{16, 16, 16, 15, 8, 4}; !slices.Equal(got, want) {
+		t.Errorf("frameCap = %v, want %v", got, want)
 	}
 }

@@ -292,7 +292,7 @@
       body.dataset.live = '0';
     });
     stream.addEventListener('skipped', (ev) => {
-      // More entries came than the live view shows (64 a second): a reload shows them all.
+      // More entries came than the live view shows (32 a second): a reload shows them all.
       $('live').textContent = '● live (' + JSON.parse(ev.data).skipped + ' skipped: reload to see them)';
     });
     stream.addEventListener('entry', (ev) => {
