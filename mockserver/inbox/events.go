@@ -117,30 +117,38 @@ func (in *inbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 	ping := time.NewTicker(inboxPing)
 	defer ping.Stop()
 	var (
-		evs   []*event
-		buf   []byte
-		ready <-chan time.Time // the flush interval since the last write; nil: may write now
+		evs      []*event
+		buf      []byte
+		ready    <-chan time.Time // the flush interval since the last write; nil: may write now
+		lastRead = time.Now()     // when the stream last read the hub's ring
 	)
 	for {
 		var (
 			wait   <-chan struct{}
 			frames int
-			behind uint64
+			missed uint64
 			ended  bool
 		)
 		if ready == nil {
-			evs, wait, frames, behind, ended = in.hub.next(&cur, q.App, evs[:0])
+			// Slow: its last write took so long that the ring may have moved on without it.
+			slow := time.Since(lastRead) > streamSlow
+			evs, wait, frames, missed, ended = in.hub.next(&cur, q.App, slow, evs[:0])
+			lastRead = time.Now()
 			switch {
 			case ended:
 				return // the feed failed: the browser reconnects with Last-Event-ID
-			case behind > 0:
-				in.streamDropped(r, fmt.Sprintf("it fell %d entries behind", behind))
+			case slow && missed > 0:
+				in.streamDropped(r, fmt.Sprintf("it fell %d entries behind", missed))
 				return
 			}
-			if len(evs) > 0 {
+			if len(evs) > 0 || missed > 0 {
 				// Something new: show it, then read the ring again only after the interval, so
 				// that a stream wakes and writes a few times a second under any load.
-				if buf = in.frames(buf[:0], evs, q, f, max(head, since), frames); len(buf) > 0 {
+				buf = buf[:0]
+				if missed > 0 { // more came in one interval than the ring holds
+					buf = fmt.Appendf(buf, "event: skipped\ndata: {\"skipped\":%d}\n\n", missed)
+				}
+				if buf = in.frames(buf, evs, q, f, max(head, since), frames); len(buf) > 0 {
 					if err := write(buf); err != nil {
 						return
 					}

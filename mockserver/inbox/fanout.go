@@ -26,6 +26,9 @@ const (
 	// goes in one write, so a stream costs at most two writes a second under any load (the first
 	// entry after a quiet spell goes at once).
 	streamFlushInterval = 500 * time.Millisecond
+	// streamSlow is how long a stream may go without reading the ring (its write blocked: its
+	// client does not read) before entries the ring dropped meanwhile end it.
+	streamSlow = 2 * time.Second
 	// streamMaxFrames is how many entries one write of a stream carries at most (32 a second,
 	// more than a person can read); the rest are counted in a "skipped" event, and the thread
 	// loads them on a reload.
@@ -49,6 +52,7 @@ func frameCap(subs int) int {
 type event struct {
 	e          store.Entry
 	match, not []byte
+	prev       uint64 // 1 + the ring position of the previous event of the same app (0: none)
 }
 
 // hub is the one reader of the store's live feed for all the inbox's event streams of this
@@ -131,32 +135,52 @@ func (h *hub) leave() {
 }
 
 // next returns the events after c (appending them to out) and moves c past them, with how many
-// of them one write may carry (frameCap), or reports
+// of them one write may carry (frameCap). When the ring dropped entries the stream had not read
+// (missed: how many), a stream that keeps up (not slow: it reads the ring every flush interval,
+// and more entries came in one than the ring holds) skips them, and a slow one must end. It also
+// reports
 // that the stream must end: behind is how many events the ring overtook (the stream fell too far
 // behind), ended that the reader failed. When there is nothing new, wait is closed at the next
 // append.
-func (h *hub) next(c *cursor, app string, out []*event) (evs []*event, wait <-chan struct{}, frames int, behind uint64, ended bool) {
+func (h *hub) next(c *cursor, app string, slow bool, out []*event) (evs []*event, wait <-chan struct{}, frames int, missed uint64, ended bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if c.epoch != h.epoch {
 		return out, nil, 0, 0, true
 	}
-	if h.pos-c.pos > hubRing {
-		if app == "" || h.last[app] > c.pos {
-			return out, nil, 0, h.pos - c.pos, false
+	if oldest := h.pos - min(h.pos, hubRing); c.pos < oldest {
+		if app == "" || h.lost(app, c.pos, oldest) {
+			missed = oldest - c.pos
+			if slow {
+				return out, nil, 0, missed, false
+			}
 		}
-		c.pos = h.pos // none of the entries it missed was of its app
+		c.pos = oldest // none of the entries the ring dropped was of its app, or it keeps up
 	}
 	for ; c.pos < h.pos; c.pos++ {
 		out = append(out, h.ring[c.pos%hubRing])
 	}
-	return out, h.wake(app), frameCap(h.subs), 0, false
+	return out, h.wake(app), frameCap(h.subs), missed, false
 }
 
-// publish appends events and wakes every stream.
+// lost reports whether an event of app at a position from since was dropped from the ring
+// (before oldest): it walks back through the app's events still in the ring.
+func (h *hub) lost(app string, since, oldest uint64) bool {
+	for p := h.last[app]; p > since; {
+		pos := p - 1
+		if pos < oldest {
+			return true
+		}
+		p = h.ring[pos%hubRing].prev
+	}
+	return false
+}
+
+// publish appends events and wakes the streams they concern.
 func (h *hub) publish(evs []*event) {
 	h.mu.Lock()
 	for _, ev := range evs {
+		ev.prev = h.last[ev.e.App]
 		h.ring[h.pos%hubRing] = ev
 		h.pos++
 		h.last[ev.e.App] = h.pos

@@ -65,8 +65,9 @@ func send(core *mockserver.Server) {
 }
 
 // TestStream_ClientThatStopsReading_DroppedNotWaitedFor: a stream whose client stops reading
-// (its write blocks) does not hold the sends up; once more entries than the ring holds went by,
-// the stream ends when its write returns, and the drop is counted.
+// (its write blocks) does not hold the sends up; once more entries than the ring holds went by
+// and its write was blocked longer than streamSlow, the stream ends when its write returns, and
+// the drop is counted.
 func TestStream_ClientThatStopsReading_DroppedNotWaitedFor(t *testing.T) {
 	core := newTestCore(t)
 	var drops atomic.Int32
@@ -101,6 +102,7 @@ func TestStream_ClientThatStopsReading_DroppedNotWaitedFor(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the stream never wrote its entries")
 	}
+	blockedAt := time.Now()
 	start := time.Now()
 	for range hubRing + 2000 {
 		send(core) // none of these waits for the blocked stream
@@ -119,6 +121,8 @@ func TestStream_ClientThatStopsReading_DroppedNotWaitedFor(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	// Its write stays blocked longer than streamSlow: the stream is slow, not merely throttled.
+	time.Sleep(streamSlow + 100*time.Millisecond - time.Since(blockedAt))
 	close(w.release)
 	select {
 	case <-done:
@@ -165,5 +169,75 @@ func TestFrameCap_SharedBeyond250Streams(t *testing.T) {
 	got := []int{frameCap(0), frameCap(1), frameCap(250), frameCap(251), frameCap(500), frameCap(5000)}
 	if want := []int{16, 16, 16, 15, 8, 4}; !slices.Equal(got, want) {
 		t.Errorf("frameCap = %v, want %v", got, want)
+	}
+}
+
+// recordingWriter is a stream's ResponseWriter whose client reads everything.
+type recordingWriter struct {
+	h   http.Header
+	mu  sync.Mutex
+	got bytes.Buffer
+}
+
+func (w *recordingWriter) Header() http.Header { return w.h }
+func (w *recordingWriter) WriteHeader(int)     {}
+func (w *recordingWriter) Flush()              {}
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.got.Write(p)
+}
+
+func (w *recordingWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.got.String()
+}
+
+// TestStream_QuietAppOutlastsAFloodOfAnother: a tab on app 1002 sleeps through more entries of
+// app 1001 than the ring holds, is not dropped, and still shows the next entry of its app.
+func TestStream_QuietAppOutlastsAFloodOfAnother(t *testing.T) {
+	core := newTestCore(t)
+	var drops atomic.Int32
+	in := New(admin.New(core, admin.Options{StreamDropped: func() { drops.Add(1) }})).(*inbox)
+	w := &recordingWriter{h: http.Header{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		in.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodGet, admin.UIPath+"/events?app=1002", nil))
+		close(done)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(w.String(), "retry:"); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stream never started")
+		}
+	}
+	for range hubRing + 1000 {
+		send(core)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		in.hub.mu.Lock()
+		pos := in.hub.pos
+		in.hub.mu.Unlock()
+		if pos > hubRing+10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the hub published %d events", pos)
+		}
+	}
+	req := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token=static-token-b",
+		strings.NewReader("user_type=1&open_id=user-b&msg_type=text&content=hi"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	core.ServeHTTP(httptest.NewRecorder(), req)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(w.String(), `"app":"1002"`); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the entry of app 1002 never came; the stream wrote:\n%.500s", w.String())
+		}
+	}
+	cancel()
+	<-done
+	if drops.Load() != 0 || strings.Contains(w.String(), `"app":"1001"`) {
+		t.Errorf("drops %d; the stream of app 1002 shows app 1001: %v", drops.Load(), strings.Contains(w.String(), `"app":"1001"`))
 	}
 }
