@@ -19,6 +19,10 @@ const NoApp = ""
 // ErrUnknownApp is returned (wrapped) by operations on an app the store does not hold.
 var ErrUnknownApp = errors.New("unknown app")
 
+// ErrUnavailable is matched (errors.Is) by the error of a call the store did not answer in time,
+// or could not answer at all (the connection to it failed): what the call did is unknown.
+var ErrUnavailable = errors.New("the store does not answer")
+
 // ErrConfiguredApp is returned (wrapped) by DeleteApp for an app of the configuration.
 var ErrConfiguredApp = errors.New("a configured app cannot be deleted (reset it instead)")
 
@@ -55,6 +59,9 @@ type Store interface {
 	App(ctx context.Context, id string) (App, bool, error)
 	// Apps lists every app, sorted by id.
 	Apps(ctx context.Context) ([]App, error)
+	// AppPage lists up to limit apps whose id sorts after after ("" from the first), sorted by
+	// id: a page of Apps whose cost does not grow with the number of apps held.
+	AppPage(ctx context.Context, after string, limit int) ([]App, error)
 	// DeleteApp forgets an app that did not come from the configuration: its state, its records,
 	// its journal and its tokens (a sandbox app a test made). It fails with ErrConfiguredApp for a configured
 	// app and ErrUnknownApp for an app the store does not hold.

@@ -242,6 +242,22 @@ func (m *Store) Apps(_ context.Context) ([]store.App, error) {
 	return out, nil
 }
 
+// AppPage implements store.Store. The store holds at most Limits.MaxTenants apps beside the
+// configured ones, so a page costs at most a sort of those.
+func (m *Store) AppPage(ctx context.Context, after string, limit int) ([]store.App, error) {
+	all, _ := m.Apps(ctx)
+	i := sort.Search(len(all), func(i int) bool { return all[i].ID > after })
+	all = all[i:]
+	if limit > 0 && len(all) > limit {
+		all = all[:limit]
+	}
+	return all, nil
+}
+
+// InProcess reports that the store never waits for anything outside the process (guard.Local):
+// it needs no deadline nor breaker.
+func (m *Store) InProcess() bool { return true }
+
 // UpdateApp implements store.Store.
 func (m *Store) UpdateApp(_ context.Context, id string, capability *bool, advance time.Duration) (store.App, error) {
 	t := m.tenant(id, false)

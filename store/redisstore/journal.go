@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore/internal/batch"
 	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
@@ -31,8 +32,9 @@ func (s *Store) Append(ctx context.Context, e store.Entry) (uint64, error) {
 	b, err := appendEntryJSON((*bp)[:0], &e)
 	// The buffer is free again once Append returns: the batcher answers a call only after Redis
 	// has read its arguments, or once it is sure they will never be sent.
+	var lost bool // the command may still be sent: its buffer is not ours again
 	defer func() {
-		if cap(b) <= maxPooledEntry {
+		if !lost && cap(b) <= maxPooledEntry {
 			*bp = b[:0]
 			entryBufs.Put(bp)
 		}
@@ -41,9 +43,10 @@ func (s *Store) Append(ctx context.Context, e store.Entry) (uint64, error) {
 		return 0, wrap("append", err)
 	}
 	seq, err := s.pipe.Run(ctx, script.Append,
-		[]string{s.seq, s.feedKey, s.registry, s.akey(e.App, "jrn"), s.akey(e.App, "meta")},
-		e.App, b, s.opts.JournalCap, s.opts.FeedBacklog).Int64()
+		[]string{s.seq, s.feedKey, s.registry, s.akey(e.App, "jrn"), s.akey(e.App, "meta"), s.akey(e.App, "app"), s.idle},
+		e.App, b, s.opts.JournalCap, s.opts.FeedBacklog, s.opts.Prefix, s.opts.MaxApps).Int64()
 	if err != nil {
+		lost = errors.Is(err, batch.ErrOutcomeUnknown)
 		return 0, wrap("append", err)
 	}
 	return uint64(seq), nil

@@ -31,7 +31,12 @@
 //
 //	{global}:seq     string  the last sequence number given (never reset)
 //	{global}:feed    stream  the live feed, every app: id "<seq>-0"; MAXLEN ~ feed backlog
-//	{global}:apps    set     the app registry: every app id that may have keys
+//	{global}:apps    zset    the app registry: every app id that may have keys (score 0:
+//	                         read in id order, a page at a time, with ZRANGEBYLEX)
+//	{global}:idle    zset    the apps that are not configured, scored by the sequence number
+//	                         of their newest journal entry; past MaxApps the oldest are dropped
+//	{global}:gone    zset    the apps a reset of every app left to clean (CleanApps drops
+//	                         their keys a chunk at a time)
 //	{tokens}:all     hash    token value -> the token as JSON
 //	{tokens}:issued  list    issued (expiring) tokens, oldest first, for the token cap
 //	{plans}:def      hash    set (1: rules and plans were set), rules, rules_v, fglobal, fapps,
@@ -76,8 +81,8 @@
 // # Memory
 //
 // The journal (per app), the feed, the issued tokens and each app's windows are capped (see
-// Options); the number of apps is not (the in-memory store evicts unused sandbox apps, this one
-// keeps them until Reset). Run Redis with maxmemory-policy noeviction: evicting a key such as
+// Options), and so are the apps that are not configured (MaxApps): past it, Append drops the
+// least recently used with their keys, as the in-memory store evicts them. Run Redis with maxmemory-policy noeviction: evicting a key such as
 // the sequence counter would break the journal, while noeviction turns a full Redis into errors.
 package redisstore
 
@@ -119,6 +124,10 @@ type Options struct {
 	// FeedPoll bounds one XREAD BLOCK of Feed (500ms when <= 0): Feed notices the end of a
 	// context without a deadline within it.
 	FeedPoll time.Duration
+	// MaxApps is how many apps that are not configured (sandbox apps) the store keeps (4096 when
+	// <= 0, as the in-memory store); past it, the least recently used are dropped with their
+	// state, so any number of distinct tokens leaves Redis's memory bounded.
+	MaxApps int
 	// FeedConns is how many connections the waiting Feed calls may hold (128 when <= 0). They
 	// have a pool of their own, so readers of the live feed never make an operation wait for a
 	// connection; a Feed call past it waits for one of them.
@@ -144,6 +153,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxRecordsPerApp <= 0 {
 		o.MaxRecordsPerApp = 100_000
 	}
+	if o.MaxApps <= 0 {
+		o.MaxApps = 4096
+	}
 	if o.FeedPoll <= 0 {
 		o.FeedPoll = 500 * time.Millisecond
 	}
@@ -163,7 +175,7 @@ type Store struct {
 	name string // the URL without its password, for String
 
 	// global keys
-	seq, feedKey, registry, tokens, issued, plans, version, counts string
+	seq, feedKey, registry, idle, gone, tokens, issued, plans, version, counts string
 
 	cursors outboxCursors // where each consumer's XAUTOCLAIM stopped (outbox.go)
 }
@@ -229,7 +241,7 @@ func newStore(rdb, feed *redis.Client, opts Options, name string) *Store {
 	p := opts.Prefix
 	return &Store{
 		rdb: rdb, feed: feed, opts: opts, name: name, pipe: batch.New(rdb),
-		seq: p + "{global}:seq", feedKey: p + "{global}:feed", registry: p + "{global}:apps",
+		seq: p + "{global}:seq", feedKey: p + "{global}:feed", registry: p + "{global}:apps", idle: p + "{global}:idle", gone: p + "{global}:gone",
 		tokens: p + "{tokens}:all", issued: p + "{tokens}:issued",
 		plans: p + "{plans}:def", version: p + "{plans}:ver", counts: p + "{plans}:fc",
 	}
@@ -295,7 +307,7 @@ func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, args .
 // between the two leaves a registered app that registers again, never an unregistered one).
 func (s *Store) register(ctx context.Context, app string) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.SAdd(ctx, s.registry, app)
+		p.ZAdd(ctx, s.registry, redis.Z{Member: app})
 		p.HSet(ctx, s.akey(app, "meta"), "reg", "1")
 		return nil
 	})

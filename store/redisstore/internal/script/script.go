@@ -100,7 +100,7 @@ end
 // counter, the fault counts.
 const luaSeed = `
 local function register(p, reg, id)
-  redis.call('SADD', reg, id)
+  redis.call('ZADD', reg, 0, id)
   redis.call('HSET', akey(p, id, 'meta'), 'reg', '1')
 end
 local function seed(reg, tokens, def, ver, fc)
@@ -256,7 +256,7 @@ for i = 1, n do
   local cnt, meta, a = KEYS[2 * i], KEYS[2 * i + 1], 2 + (i - 1) * 5
   local name, period, limit, ends = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3]), ARGV[a + 4] == '1'
   if redis.call('HGET', meta, 'reg') ~= '1' then
-    redis.call('SADD', KEYS[1], ARGV[a])
+    redis.call('ZADD', KEYS[1], 0, ARGV[a])
     redis.call('HSET', meta, 'reg', '1')
   end
   local v = redis.call('HGET', cnt, name)
@@ -353,18 +353,36 @@ redis.call('HSET', KEYS[2], ARGV[2], fmt(matched) .. ' ' .. fmt(injected))
 return {matched, inj, step}
 `)
 
-	// Append: KEYS sequence, feed, app registry, journal, meta; ARGV app, entry json,
-	// journal cap (exact), feed cap (approximate). The entry's stream id is "<seq>-0" in both
-	// streams. Answers seq.
-	Append = redis.NewScript(`
+	// Append: KEYS sequence, feed, app registry, journal, meta, app, idle apps; ARGV app,
+	// entry json, journal cap (exact), feed cap (approximate), key prefix, the most idle apps
+	// kept. The entry's stream id is "<seq>-0" in both streams. An app that is not configured
+	// (source "config") is marked used at seq in the idle apps; past the most kept, the least
+	// recently used are dropped with their keys (UNLINK: freed off Redis's main thread). It
+	// computes those apps' key names, so it needs a single Redis (not a Cluster). Answers seq.
+	Append = redis.NewScript(luaCore + `
 local seq = redis.call('INCR', KEYS[1])
 local id = string.format('%d', seq) .. '-0'
 redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[3], id, 'e', ARGV[2])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], id, 'e', ARGV[2])
 redis.call('HINCRBY', KEYS[5], 'appended', 1)
 if redis.call('HGET', KEYS[5], 'reg') ~= '1' then
-  redis.call('SADD', KEYS[3], ARGV[1])
+  redis.call('ZADD', KEYS[3], 0, ARGV[1])
   redis.call('HSET', KEYS[5], 'reg', '1')
+end
+if ARGV[1] ~= '' and redis.call('HGET', KEYS[6], 'source') ~= 'config' then
+  redis.call('ZADD', KEYS[7], seq, ARGV[1])
+  local over = redis.call('ZCARD', KEYS[7]) - tonumber(ARGV[6])
+  if over > 0 then
+    for _, old in ipairs(redis.call('ZRANGE', KEYS[7], 0, over - 1)) do
+      if old ~= ARGV[1] then
+        local p = ARGV[5]
+        redis.call('UNLINK', akey(p, old, 'app'), akey(p, old, 'meta'), akey(p, old, 'win'),
+          akey(p, old, 'cnt'), akey(p, old, 'jrn'), akey(p, old, 'rec'))
+        redis.call('ZREM', KEYS[3], old)
+        redis.call('ZREM', KEYS[7], old)
+      end
+    end
+  end
 end
 return seq
 `)
@@ -375,22 +393,55 @@ seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return 1
 `)
 
-	// ResetAll drops every key of the registered apps, the tokens and the plans, then
-	// seeds (luaSeed) in the same step. KEYS: those of luaSeed, then the issued tokens list. It
-	// computes the apps' key names from the registry, so it needs a single Redis (not a
-	// Cluster). The sequence counter, the plan version counter, the feed and the sessions stay.
+	// ResetAll restores the configured state in one short step, whatever the number of apps: the
+	// registry moves to the apps to clean (merged with those a former reset left), the tokens,
+	// the plans, the fault counts and the idle apps go (UNLINK: freed off Redis's main thread),
+	// the configured apps' keys go and they leave the apps to clean, then luaSeed runs. KEYS:
+	// those of luaSeed, then the issued tokens list, the idle apps, the apps to clean. The apps
+	// left to clean are dropped by CleanApps, a few at a time. The sequence counter, the plan
+	// version counter, the feed and the sessions stay. Answers how many apps are left to clean.
 	ResetAll = redis.NewScript(luaCommon + luaSeed + `
 local p = ARGV[1]
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  redis.call('DEL', akey(p, id, 'app'), akey(p, id, 'meta'), akey(p, id, 'win'),
-    akey(p, id, 'cnt'), akey(p, id, 'jrn'), akey(p, id, 'rec'))
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('EXISTS', KEYS[8]) == 1 then
+    redis.call('ZUNIONSTORE', KEYS[8], 2, KEYS[8], KEYS[1])
+    redis.call('DEL', KEYS[1])
+  else
+    redis.call('RENAME', KEYS[1], KEYS[8])
+  end
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[5], KEYS[6])
+redis.call('UNLINK', KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[7])
+local n = tonumber(ARGV[7])
+for k = 0, n - 1 do
+  local id = ARGV[8 + k * 6]
+  redis.call('UNLINK', akey(p, id, 'app'), akey(p, id, 'meta'), akey(p, id, 'win'),
+    akey(p, id, 'cnt'), akey(p, id, 'jrn'), akey(p, id, 'rec'))
+  redis.call('ZREM', KEYS[8], id)
+end
+-- the app-less bucket too: the seed may put records there
+redis.call('UNLINK', akey(p, '', 'meta'), akey(p, '', 'cnt'), akey(p, '', 'jrn'), akey(p, '', 'rec'))
+redis.call('ZREM', KEYS[8], '')
 seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-return 1
+return redis.call('ZCARD', KEYS[8])
 `)
 
-	// DeleteApp: KEYS app, meta, win, cnt, jrn, registry, tokens, issued, rec; ARGV app id.
+	// CleanApps drops the keys of up to ARGV[2] apps that a reset left to clean (UNLINK), with
+	// their places in the registry and the idle apps. KEYS: the apps to clean, the registry, the
+	// idle apps; ARGV: the key prefix, how many. Answers {cleaned, left}.
+	CleanApps = redis.NewScript(luaCore + `
+local p = ARGV[1]
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+for _, id in ipairs(ids) do
+  redis.call('UNLINK', akey(p, id, 'app'), akey(p, id, 'meta'), akey(p, id, 'win'),
+    akey(p, id, 'cnt'), akey(p, id, 'jrn'), akey(p, id, 'rec'))
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('ZREM', KEYS[3], id)
+end
+return {#ids, redis.call('ZCARD', KEYS[1])}
+`)
+
+	// DeleteApp: KEYS app, meta, win, cnt, jrn, registry, tokens, issued, rec, idle apps; ARGV app id.
 	// Answers 0 for an unknown app, -1 for a configured one, 1 when it deleted the app and its
 	// tokens (found by reading the tokens hash: a test sandbox holds few).
 	DeleteApp = redis.NewScript(`
@@ -398,7 +449,8 @@ local source = redis.call('HGET', KEYS[1], 'source')
 if not source then return 0 end
 if source == 'config' then return -1 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[9])
-redis.call('SREM', KEYS[6], ARGV[1])
+redis.call('ZREM', KEYS[6], ARGV[1])
+redis.call('ZREM', KEYS[10], ARGV[1])
 local all = redis.call('HGETALL', KEYS[7])
 for i = 1, #all, 2 do
   local ok, t = pcall(cjson.decode, all[i + 1])
