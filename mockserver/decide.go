@@ -103,6 +103,17 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmoc
 	if err != nil {
 		return Decision{}, err
 	}
+	if lk.Rules == 0 {
+		// A seeded store has given the rules a version: this one lost its state (a Redis that
+		// restarted empty). The configured apps and tokens come back before anything is decided,
+		// so a configured token is never taken for an unknown one.
+		if err := s.seedAgain(ctx); err != nil {
+			return Decision{}, err
+		}
+		if lk, err = s.store.Lookup(ctx, lookupToken, fallback); err != nil {
+			return Decision{}, err
+		}
+	}
 	if !lk.Now.IsZero() {
 		now = lk.Now.In(now.Location()) // the store's clock: replicas' clocks never matter
 		d.AppTime = now

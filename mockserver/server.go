@@ -18,6 +18,7 @@ import (
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/guard"
 	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
@@ -45,6 +46,10 @@ type Options struct {
 	Observe func(*store.Entry)
 	// FaultHold is how long a timeout fault holds a request (0: config.MaxFaultHold).
 	FaultHold time.Duration
+	// StoreDeadline bounds every call to a store that may wait (Redis): 0 means
+	// guard.DefaultDeadline (1s). While the store does not answer, a breaker fails calls at once
+	// (sends and token requests answer error_code 2, the admin API 503): store/guard.
+	StoreDeadline time.Duration
 }
 
 // Server is the API core of the fake Baidu service: an http.Handler for the paths of openapi.yaml
@@ -55,6 +60,7 @@ type Server struct {
 	spec    *spec.Spec
 	cfg     *config.Config
 	store   store.Store
+	breaker *guard.Breaker
 	now     func() time.Time
 	log     *slog.Logger
 	version string
@@ -124,6 +130,7 @@ func New(opts Options) (*Server, error) {
 	if s.store == nil {
 		s.store = memstore.New(cfg.Policy.JournalCap)
 	}
+	s.store, s.breaker = guard.New(s.store, guard.Options{Deadline: opts.StoreDeadline})
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -168,6 +175,33 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("seeding the store: %w", err)
 	}
 	return s, nil
+}
+
+// seedAgain seeds the configured state into a store that lost it (Seed adds only what is
+// absent, so a replica that does it once too often changes nothing), and logs it.
+func (s *Server) seedAgain(ctx context.Context) error {
+	if err := s.store.Seed(ctx, s.Seed(s.now())); err != nil {
+		return err
+	}
+	s.log.Warn("the store held no configured state (restarted without its data?); configured state seeded again")
+	return nil
+}
+
+// Seeded makes sure the store holds the configured state: a store that lost it (a Redis that
+// restarted empty) is seeded again. It fails while the store does not answer, or when seeding
+// fails: the replica is not ready then (GET /__admin/ready).
+func (s *Server) Seeded(ctx context.Context) error {
+	lk, err := s.store.Lookup(ctx, "", "")
+	if err != nil {
+		return err
+	}
+	if lk.Rules != 0 {
+		return nil
+	}
+	if err := s.seedAgain(ctx); err != nil {
+		return fmt.Errorf("the store lost the configured state, and seeding it again failed: %w", err)
+	}
+	return nil
 }
 
 // configuredState is the state the configuration describes, without its time.
@@ -217,8 +251,11 @@ func (s *Server) AppFaultsWhere(app string) string {
 	return "apps[" + strconv.Itoa(s.appIndex[app]) + "].faults"
 }
 
-// Store returns the server's store.
+// Store returns the server's store: every call through it has a deadline and a breaker.
 func (s *Server) Store() store.Store { return s.store }
+
+// StoreBreaker returns the breaker of the server's store: open while the store does not answer.
+func (s *Server) StoreBreaker() *guard.Breaker { return s.breaker }
 
 // Spec returns the loaded openapi.yaml.
 func (s *Server) Spec() *spec.Spec { return s.spec }

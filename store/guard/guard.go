@@ -179,7 +179,18 @@ func New(st store.Store, opts Options) (store.Store, *Breaker) {
 }
 
 // guarded is every wrapper of this package.
-type guarded interface{ breaker() *Breaker }
+type guarded interface {
+	breaker() *Breaker
+	Inner() store.Store
+}
+
+// Unwrap returns the store that st guards, or st when it is no store of this package.
+func Unwrap(st store.Store) store.Store {
+	if g, ok := st.(guarded); ok {
+		return g.Inner()
+	}
+	return st
+}
 
 type clockPusher struct {
 	*Store
