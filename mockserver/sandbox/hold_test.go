@@ -1,0 +1,254 @@
+package sandbox_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/smartappmock/smartappmock"
+	"github.com/smartappmock/smartappmock/config/configtest"
+	"github.com/smartappmock/smartappmock/mockserver"
+	"github.com/smartappmock/smartappmock/mockserver/admin"
+	"github.com/smartappmock/smartappmock/mockserver/sandbox"
+	"github.com/smartappmock/smartappmock/store/redisstore"
+	"github.com/smartappmock/smartappmock/store/redisstore/redistest"
+)
+
+// openHoldStore opens a Redis store on srv, closed when t ends.
+func openHoldStore(t *testing.T, srv *redistest.Server, opts redisstore.Options) *redisstore.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := redisstore.Open(ctx, srv.URL(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// rawRedis is a plain client of srv, for what the test reads or does beside the fake.
+func rawRedis(t *testing.T, srv *redistest.Server) *redis.Client {
+	t.Helper()
+	o, err := redis.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(o)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// usedMemory is Redis's INFO memory used_memory.
+func usedMemory(t *testing.T, c *redis.Client) int64 {
+	t.Helper()
+	info, err := c.Info(context.Background(), "memory").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Fatalf("no used_memory in INFO memory:\n%s", info)
+	return 0
+}
+
+// TestHold_StalledRedis_SendsFailFastAndRecover stops redis-server with SIGSTOP (it neither
+// answers nor closes its connections): a send answers error_code 2 within the store deadline
+// and a half, /__admin/ready and an admin route answer 503 with Retry-After; after SIGCONT the
+// same replica answers sends again.
+func TestHold_StalledRedis_SendsFailFastAndRecover(t *testing.T) {
+	rs := redistest.Start(t)
+	st := openHoldStore(t, rs, redisstore.Options{})
+	sb, err := sandbox.New(mockserver.Options{Config: configtest.Parse(t, configtest.Strict), Store: st, StoreDeadline: time.Second}, admin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(sb)
+	t.Cleanup(hs.Close)
+	if got := send(t, hs, "user-a"); got != "business 0" {
+		t.Fatalf("send before the stall: %q, want business 0", got)
+	}
+
+	rs.Signal(syscall.SIGSTOP)
+	stopped := true
+	t.Cleanup(func() {
+		if stopped {
+			rs.Signal(syscall.SIGCONT)
+		}
+	})
+	start := time.Now()
+	res := sendReq(t, hs, "user-a")
+	took := time.Since(start)
+	if got := res.Header.Get(smartappmock.HeaderOutcome); got != "gateway 2" {
+		t.Errorf("send while Redis is stopped: %q, want gateway 2", got)
+	}
+	if took > 1500*time.Millisecond {
+		t.Errorf("send while Redis is stopped answered after %s, want within 1.5s", took)
+	}
+	t.Logf("send while Redis is stopped: %s after %s", res.Header.Get(smartappmock.HeaderOutcome), took)
+
+	start = time.Now()
+	ready, err := http.Get(hs.URL + "/__admin/ready")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready.Body.Close()
+	readyTook := time.Since(start)
+	if ready.StatusCode != http.StatusServiceUnavailable || ready.Header.Get("Retry-After") == "" {
+		t.Errorf("ready while Redis is stopped: %d (Retry-After %q), want 503 with Retry-After", ready.StatusCode, ready.Header.Get("Retry-After"))
+	}
+	t.Logf("ready while Redis is stopped: %d after %s", ready.StatusCode, readyTook)
+	apps, err := http.Get(hs.URL + "/__admin/apps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps.Body.Close()
+	if apps.StatusCode != http.StatusServiceUnavailable || apps.Header.Get("Retry-After") == "" {
+		t.Errorf("GET /__admin/apps while Redis is stopped: %d (Retry-After %q), want 503 with Retry-After", apps.StatusCode, apps.Header.Get("Retry-After"))
+	}
+
+	rs.Signal(syscall.SIGCONT)
+	stopped = false
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := send(t, hs, "user-a")
+		if got == "business 0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("send after SIGCONT: still %q after 10s", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ready, err = http.Get(hs.URL + "/__admin/ready")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready.Body.Close()
+	if ready.StatusCode != http.StatusOK {
+		t.Errorf("ready after SIGCONT: %d, want 200", ready.StatusCode)
+	}
+}
+
+// TestHold_RedisLostItsData_ConfiguredTokenNeverChargedToASandboxApp empties Redis under a
+// running replica (as a Redis that restarted without its data): the next send with a configured
+// token is decided after the configured state is seeded again, so it is charged to its app.
+func TestHold_RedisLostItsData_ConfiguredTokenNeverChargedToASandboxApp(t *testing.T) {
+	rs := redistest.Start(t)
+	st := openHoldStore(t, rs, redisstore.Options{})
+	cfg := configtest.Parse(t, strings.Replace(configtest.Strict, "tokens: issued", "tokens: sandbox", 1))
+	sb, err := sandbox.New(mockserver.Options{Config: cfg, Store: st}, admin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(sb)
+	t.Cleanup(hs.Close)
+	if err := rawRedis(t, rs).FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := send(t, hs, "user-a"); got != "business 0" {
+		t.Errorf("send with a configured token after Redis lost its data: %q, want business 0", got)
+	}
+	var list admin.AppList
+	adminCall(t, hs, http.MethodGet, "/__admin/apps", "", &list)
+	for _, a := range list.Apps {
+		if a.Source != "config" {
+			t.Errorf("app %s (%s) after the send: a configured token was charged to a new app", a.ID, a.Source)
+		}
+	}
+	var reqs admin.Requests
+	adminCall(t, hs, http.MethodGet, "/__admin/requests?limit=1", "", &reqs)
+	if len(reqs.Requests) != 1 || reqs.Requests[0].App != "1001" {
+		t.Errorf("journal after the send: %+v, want one entry of app 1001", reqs.Requests)
+	}
+}
+
+// TestHold_100kDistinctTokens_RedisMemoryAndAppListBounded sends with 100,000 distinct tokens
+// (each a sandbox app of its own): Redis keeps at most MaxApps of them, so its memory stays
+// bounded, and one page of the app list is as cheap as with few apps.
+func TestHold_100kDistinctTokens_RedisMemoryAndAppListBounded(t *testing.T) {
+	const tokens = 100_000
+	rs := redistest.Start(t)
+	raw := rawRedis(t, rs)
+	st := openHoldStore(t, rs, redisstore.Options{})
+	sb, err := sandbox.New(mockserver.Options{Store: st, StoreDeadline: 5 * time.Second}, admin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := usedMemory(t, raw)
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	const workers = 32
+	for w := range workers {
+		wg.Go(func() {
+			seen := map[string]int{}
+			for i := w; i < tokens; i += workers {
+				form := url.Values{"user_type": {"1"}, "open_id": {"u"}, "msg_type": {"text"}, "content": {"hi"}}
+				req := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token=tok-"+strconv.Itoa(i), strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				rec := httptest.NewRecorder()
+				sb.ServeHTTP(rec, req)
+				seen[rec.Header().Get(smartappmock.HeaderOutcome)]++
+			}
+			mu.Lock()
+			for k, v := range seen {
+				outcomes[k] += v
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	sendTook := time.Since(start)
+	after := usedMemory(t, raw)
+	if outcomes["business 0"] != tokens {
+		t.Errorf("outcomes of %d sends with distinct tokens: %v, want every one business 0", tokens, outcomes)
+	}
+	apps, err := raw.ZCard(context.Background(), "smartappmock:{global}:apps").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	configured := int64(len(sb.Core.Config().Apps))
+	if apps > 4096+configured {
+		t.Errorf("the registry holds %d apps after %d distinct tokens, want at most 4096 sandbox apps and the %d configured", apps, tokens, configured)
+	}
+	grew := after - before
+	if grew > 64<<20 {
+		t.Errorf("Redis's used_memory grew by %d MB for %d distinct tokens, want at most 64 MB", grew>>20, tokens)
+	}
+	t.Logf("%d sends with distinct tokens in %s; Redis used_memory %d -> %d bytes (+%.1f MB); %d apps held", tokens, sendTook, before, after, float64(grew)/(1<<20), apps)
+
+	start = time.Now()
+	rec := httptest.NewRecorder()
+	sb.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/__admin/apps", nil))
+	listTook := time.Since(start)
+	var list admin.AppList
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("GET /__admin/apps: %d %v", rec.Code, err)
+	}
+	if len(list.Apps) != admin.DefaultAppPage || list.Next == "" {
+		t.Errorf("GET /__admin/apps: %d apps, next %q; want a page of %d with a next cursor", len(list.Apps), list.Next, admin.DefaultAppPage)
+	}
+	t.Logf("GET /__admin/apps: %d apps, %d bytes in %s", len(list.Apps), rec.Body.Len(), listTook)
+
+	rec = httptest.NewRecorder()
+	sb.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/__admin/apps/no-such-app", nil))
+	if rec.Code != http.StatusNotFound || rec.Body.Len() > 1024 {
+		t.Errorf("GET /__admin/apps/no-such-app: %d with %d bytes, want a 404 of at most 1 KiB:\n%s", rec.Code, rec.Body.Len(), rec.Body.String())
+	}
+}
