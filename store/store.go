@@ -79,6 +79,12 @@ type Store interface {
 	OpenWindow(ctx context.Context, app, openID string, t time.Time) error
 	// TakeReply counts one reply to a user if the window rule allows it, and says what it found.
 	TakeReply(ctx context.Context, app, openID string, now time.Time, rule WindowRule) (ReplyTake, error)
+	// GiveBack undoes the reply that TakeReply counted for request id (see WithRequest) in a
+	// user's window, if it counted one and that window is still the one it counted in: the
+	// window holds one reply fewer. It reports whether it gave one back. A send whose client was
+	// told error_code 2 although its reply may have been counted (the store's answer was lost)
+	// is reconciled with it.
+	GiveBack(ctx context.Context, app, openID, id string) (bool, error)
 	// Windows lists an app's windows, sorted by open_id.
 	Windows(ctx context.Context, app string) ([]Window, error)
 
@@ -114,6 +120,10 @@ type Store interface {
 	// and returns the sequence number it gave the entry. Sequence numbers are unique and
 	// increase by one per entry across the whole store.
 	Append(ctx context.Context, e Entry) (uint64, error)
+	// AppendOnce appends e as Append does, unless the newest entries of its app's journal hold
+	// one with e.ID already (an Append whose answer was lost, that ran): it reports whether it
+	// appended.
+	AppendOnce(ctx context.Context, e Entry) (uint64, bool, error)
 	// Journal returns entries that match q, newest first.
 	Journal(ctx context.Context, q Query) ([]Entry, error)
 	// JournalStats returns how many entries an app's journal holds and how many were dropped.
@@ -153,6 +163,21 @@ type Store interface {
 
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
+}
+
+// requestKey is the context key of WithRequest.
+type requestKey struct{}
+
+// WithRequest names the request (its id) that the store calls made with ctx are for: TakeReply
+// keeps the id with the reply it counts, so that GiveBack finds it.
+func WithRequest(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestKey{}, id)
+}
+
+// RequestOf returns the request id that WithRequest put in ctx ("" none).
+func RequestOf(ctx context.Context) string {
+	id, _ := ctx.Value(requestKey{}).(string)
+	return id
 }
 
 // App is one app (tenant) as the store keeps it.

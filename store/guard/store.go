@@ -271,3 +271,21 @@ func (g *Store) Records(ctx context.Context, app, kind, after string, limit int)
 		return g.inner.Records(ctx, app, kind, after, limit)
 	})
 }
+
+// GiveBack implements store.Store under the breaker.
+func (g *Store) GiveBack(ctx context.Context, app, openID, id string) (bool, error) {
+	return call(g.b, ctx, func(ctx context.Context) (bool, error) { return g.inner.GiveBack(ctx, app, openID, id) })
+}
+
+// AppendOnce implements store.Store under the breaker.
+func (g *Store) AppendOnce(ctx context.Context, e store.Entry) (uint64, bool, error) {
+	type r struct {
+		seq uint64
+		ok  bool
+	}
+	v, err := call(g.b, ctx, func(ctx context.Context) (r, error) {
+		seq, ok, err := g.inner.AppendOnce(ctx, e)
+		return r{seq, ok}, err
+	})
+	return v.seq, v.ok, err
+}

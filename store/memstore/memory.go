@@ -5,6 +5,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -79,6 +80,7 @@ type tenant struct {
 	app      store.App
 	exists   bool // false for the NoApp bucket and apps known only from journal entries
 	windows  map[string]*store.Window
+	takes    map[string][]string // open_id -> request ids of its window's replies (the newest 32), for GiveBack
 	counters map[string]store.Counter
 	records  map[string]map[string][]byte // kind -> id -> data: memory_records.go
 	nrecords int
@@ -313,12 +315,13 @@ func (m *Store) OpenWindow(_ context.Context, app, openID string, at time.Time) 
 	}
 	openID = strings.Clone(openID) // kept: never a piece of the caller's request body
 	t.windows[openID] = &store.Window{OpenID: openID, OpenedAt: at, UserMessage: true}
+	delete(t.takes, openID)
 	t.mu.Unlock()
 	return nil
 }
 
 // TakeReply implements store.Store.
-func (m *Store) TakeReply(_ context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyTake, error) {
+func (m *Store) TakeReply(ctx context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyTake, error) {
 	t := m.tenant(app, true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -335,12 +338,41 @@ func (m *Store) TakeReply(_ context.Context, app, openID string, now time.Time, 
 		w = &store.Window{OpenID: openID, OpenedAt: now}
 		t.boundWindows(m.limits.MaxWindowsPerApp, now, rule.Duration)
 		t.windows[openID] = w
+		delete(t.takes, openID)
 	}
 	if w.Replies >= rule.MaxReplies {
 		return store.ReplyTake{Refusal: store.ReplyFull, Window: *w}, nil
 	}
 	w.Replies++
+	if id := store.RequestOf(ctx); id != "" {
+		if t.takes == nil {
+			t.takes = map[string][]string{}
+		}
+		ids := append(t.takes[w.OpenID], id)
+		if len(ids) > 32 {
+			ids = append(ids[:0:0], ids[len(ids)-32:]...)
+		}
+		t.takes[w.OpenID] = ids
+	}
 	return store.ReplyTake{OK: true, Window: *w}, nil
+}
+
+// GiveBack implements store.Store.
+func (m *Store) GiveBack(_ context.Context, app, openID, id string) (bool, error) {
+	t := m.tenant(app, false)
+	if t == nil {
+		return false, nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ids, w := t.takes[openID], t.windows[openID]
+	i := slices.Index(ids, id)
+	if i < 0 || w == nil {
+		return false, nil
+	}
+	t.takes[openID] = slices.Delete(ids, i, i+1)
+	w.Replies = max(w.Replies-1, 0)
+	return true, nil
 }
 
 // Windows implements store.Store.
@@ -431,6 +463,22 @@ func (m *Store) Append(_ context.Context, e store.Entry) (uint64, error) {
 	t.head = (t.head + 1) % len(t.ring)
 	t.dropped++
 	return seq, nil
+}
+
+// AppendOnce implements store.Store: the app's whole journal is looked through.
+func (m *Store) AppendOnce(ctx context.Context, e store.Entry) (uint64, bool, error) {
+	if t := m.tenant(e.App, false); t != nil {
+		t.mu.Lock()
+		for i := range t.n {
+			if rec := t.ring[(t.head+i)%len(t.ring)]; rec.entry().ID == e.ID {
+				t.mu.Unlock()
+				return 0, false, nil
+			}
+		}
+		t.mu.Unlock()
+	}
+	seq, err := m.Append(ctx, e)
+	return seq, err == nil, err
 }
 
 // Journal implements store.Store.

@@ -199,6 +199,7 @@ func (s *Store) Lookup(ctx context.Context, token, fallback string) (store.Looku
 		return store.Lookup{}, wrap("lookup", err)
 	}
 	lk.Rules, lk.Faults, lk.Now = rv, fv, time.Unix(sec, usec*1000)
+	s.learnSkew(lk.Now)
 	return lk, nil
 }
 
@@ -263,7 +264,8 @@ func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time
 	ns, nn := unixTime(now)
 	cs, cn := unixTime(now.Add(-rule.Duration))
 	v, err := s.runApp(ctx, app, script.TakeReply, []string{s.akey(app, "win"), s.akey(app, "meta")},
-		openID, ns, nn, cs, cn, rule.MaxReplies, boolArg(rule.OpenOnFirst), s.opts.MaxWindowsPerApp)
+		openID, ns, nn, cs, cn, rule.MaxReplies, boolArg(rule.OpenOnFirst), s.opts.MaxWindowsPerApp,
+		store.RequestOf(ctx), s.until(ctx))
 	if err != nil {
 		return store.ReplyTake{}, wrap("take reply", err)
 	}
@@ -272,6 +274,9 @@ func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time
 		return store.ReplyTake{}, fmt.Errorf("redisstore: take reply: unexpected answer %v", v)
 	}
 	status := toStr(xs[0])
+	if status == "late" {
+		return store.ReplyTake{}, fmt.Errorf("redisstore: take reply: %w: Redis ran it after its deadline, nothing counted", store.ErrUnavailable)
+	}
 	if status == "none" {
 		return store.ReplyTake{Refusal: store.ReplyNoWindow}, nil
 	}
@@ -292,10 +297,19 @@ func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time
 	return t, nil
 }
 
-// parseWindow reads a window's value "<sec> <nsec> <replies> <user message>".
+// GiveBack implements store.Store in one script (script.GiveBack).
+func (s *Store) GiveBack(ctx context.Context, app, openID, id string) (bool, error) {
+	n, err := s.run(ctx, script.GiveBack, []string{s.akey(app, "win")}, openID, id)
+	if err != nil {
+		return false, wrap("give back", err)
+	}
+	return toInt(n) == 1, nil
+}
+
+// parseWindow reads a window's value "<sec> <nsec> <replies> <user message>[ <request ids>]".
 func parseWindow(openID, v string) (store.Window, error) {
 	f := strings.Fields(v)
-	if len(f) != 4 {
+	if len(f) != 4 && len(f) != 5 {
 		return store.Window{}, fmt.Errorf("window %q: bad value %q", openID, v)
 	}
 	sec, err1 := strconv.ParseInt(f[0], 10, 64)

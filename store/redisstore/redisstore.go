@@ -93,6 +93,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -173,6 +174,7 @@ type Store struct {
 	pipe *batch.Batcher // the primitives of a send (and token and app reads), pipelined with concurrent calls
 	opts Options
 	name string // the URL without its password, for String
+	skew atomic.Int64 // Redis's clock minus this process's, in milliseconds (0: not known)
 
 	// global keys
 	seq, feedKey, registry, idle, gone, tokens, issued, plans, version, counts string
@@ -312,6 +314,30 @@ func (s *Store) register(ctx context.Context, app string) error {
 		return nil
 	})
 	return err
+}
+
+// learnSkew keeps how far Redis's clock (read at t) is ahead of this process's, to the
+// millisecond: until turns a context's deadline into Redis's time with it.
+func (s *Store) learnSkew(t time.Time) {
+	d := t.UnixMilli() - time.Now().UnixMilli()
+	if old := s.skew.Load(); old == 0 || old-d > 1 || d-old > 1 {
+		if d == 0 {
+			d = 1 // 0 means unknown
+		}
+		s.skew.Store(d)
+	}
+}
+
+// until is the Redis time, in milliseconds, after which a step made with ctx must not count:
+// ctx's deadline on Redis's clock ("0": no deadline, or the clocks' skew is not known yet).
+// A step that Redis runs later, its caller having stopped waiting, then does nothing.
+func (s *Store) until(ctx context.Context) string {
+	dl, ok := ctx.Deadline()
+	skew := s.skew.Load()
+	if !ok || skew == 0 {
+		return "0"
+	}
+	return strconv.FormatInt(dl.UnixMilli()+skew, 10)
 }
 
 // wrap names the operation in an error.

@@ -30,18 +30,31 @@ local function fmt(n) return string.format('%d', n) end
 local function ple(s1, n1, s2, n2)
   return s1 < s2 or (s1 == s2 and n1 <= n2)
 end
--- a window is "<sec> <nsec> <replies> <user message: 0|1>"
+-- a window is "<sec> <nsec> <replies> <user message: 0|1>[ <request ids of its replies, comma-separated>]"
 local function pwin(v)
-  local s, n, r, u = string.match(v, '^(%-?%d+) (%d+) (%d+) (%d)$')
-  return tonumber(s), tonumber(n), tonumber(r), u
+  local s, n, r, u, ids = string.match(v, '^(%-?%d+) (%d+) (%d+) (%d) ?(.*)$')
+  return tonumber(s), tonumber(n), tonumber(r), u, ids or ''
 end
-local function ewin(s, n, r, u) return fmt(s) .. ' ' .. fmt(n) .. ' ' .. fmt(r) .. ' ' .. u end
+local function ewin(s, n, r, u, ids)
+  local v = fmt(s) .. ' ' .. fmt(n) .. ' ' .. fmt(r) .. ' ' .. u
+  if ids and ids ~= '' then v = v .. ' ' .. ids end
+  return v
+end
 `
 
 // luaCommon are luaCore and the registry check of the one-operation scripts.
 const luaCommon = luaCore + `
 local function registered(meta)
   return redis.call('HGET', meta, 'reg') == '1'
+end
+`
+
+// luaLate tells whether Redis's clock is past a time in milliseconds ("0": never).
+const luaLate = `
+local function late(limit)
+  if limit == '0' or limit == '' then return false end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(limit)
 end
 `
 
@@ -197,15 +210,21 @@ return 1
 	// replies, user message} with status "ok", "none" (no window), "expired" or "full"; the
 	// window's fields are zero for "none". The app is registered first, whatever the answer, as
 	// every store holds an app it was asked to take a reply of.
-	TakeReply = redis.NewScript(luaCommon + luaBound + `
+	//
+	// ARGV[9] is the request id of the take ("" none), kept in the window with the ids of its
+	// other replies (the newest 32), so that GiveBack finds it; ARGV[10] the Redis time, in
+	// milliseconds, after which the take must not count (0: none): a take that Redis runs after
+	// its caller stopped waiting (a stalled Redis resumed) answers {'late'} and counts nothing.
+	TakeReply = redis.NewScript(luaCommon + luaBound + luaLate + `
+if late(ARGV[10]) then return {'late', 0, 0, 0, '0'} end
 if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
 local ns, nn, cs, cn = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local max = tonumber(ARGV[6])
 local v = redis.call('HGET', KEYS[1], ARGV[1])
-local s, n, r, u
+local s, n, r, u, ids
 local expired = false
 if v then
-  s, n, r, u = pwin(v)
+  s, n, r, u, ids = pwin(v)
   expired = ple(s, n, cs, cn)
 end
 if not v or expired then
@@ -214,16 +233,39 @@ if not v or expired then
     return {'none', 0, 0, 0, '0'}
   end
   bound(KEYS[1], tonumber(ARGV[8]), true, cs, cn)
-  s, n, r, u = ns, nn, 0, '0'
+  s, n, r, u, ids = ns, nn, 0, '0', ''
   if r >= max then
-    redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u))
+    redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u, ids))
     return {'full', s, n, r, u}
   end
 end
 if r >= max then return {'full', s, n, r, u} end
 r = r + 1
-redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u))
+if ARGV[9] ~= '' then
+  local list = {}
+  for id in string.gmatch(ids, '[^,]+') do list[#list + 1] = id end
+  list[#list + 1] = ARGV[9]
+  while #list > 32 do table.remove(list, 1) end
+  ids = table.concat(list, ',')
+end
+redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u, ids))
 return {'ok', s, n, r, u}
+`)
+
+	// GiveBack: KEYS win; ARGV open_id, request id. When the user's window holds the reply of
+	// the request, it gives it back: one reply fewer, the id gone. Answers 1 when it gave one
+	// back, 0 otherwise.
+	GiveBack = redis.NewScript(luaCore + `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local s, n, r, u, ids = pwin(v)
+local list, found = {}, false
+for id in string.gmatch(ids, '[^,]+') do
+  if id == ARGV[2] and not found then found = true else list[#list + 1] = id end
+end
+if not found then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, math.max(r - 1, 0), u, table.concat(list, ',')))
+return 1
 `)
 
 	// TakeCount: KEYS counters, meta; ARGV name, period, limit. A counter is "<count>
@@ -359,7 +401,18 @@ return {matched, inj, step}
 	// (source "config") is marked used at seq in the idle apps; past the most kept, the least
 	// recently used are dropped with their keys (UNLINK: freed off Redis's main thread). It
 	// computes those apps' key names, so it needs a single Redis (not a Cluster). Answers seq.
-	Append = redis.NewScript(luaCore + `
+	//
+	// ARGV[7] is the Redis time in milliseconds after which the entry must not be appended ("0":
+	// none): Append answers the error LATE then. ARGV[8], when "1", appends only when none of
+	// the app's newest 256 entries has the entry's request id ARGV[9]; Append answers 0 then.
+	Append = redis.NewScript(luaCore + luaLate + `
+if late(ARGV[7]) then return redis.error_reply('LATE') end
+if ARGV[8] == '1' then
+  local needle = '"id":"' .. ARGV[9] .. '"'
+  for _, m in ipairs(redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 256)) do
+    if string.find(m[2][2], needle, 1, true) then return 0 end
+  end
+end
 local seq = redis.call('INCR', KEYS[1])
 local id = string.format('%d', seq) .. '-0'
 redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[3], id, 'e', ARGV[2])
