@@ -63,6 +63,7 @@ func (in *send) matches(app string, m *config.Match) bool {
 func (s *Server) decideSend(ctx context.Context, in *send, req *smartappmock.SendRequest, now time.Time) Decision {
 	d, err := s.decideSendSteps(ctx, in, req, now)
 	if err != nil {
+		s.noteLostReply(ctx, err) // a reply it may have counted is given back: reconcile.go
 		d = storeDown(err)
 		d.Warnings = s.leadingWarnings(in)
 	}
@@ -103,6 +104,7 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmoc
 	if err != nil {
 		return Decision{}, err
 	}
+	s.reconcileSoon() // the store answers: sends whose answer was lost are reconciled (reconcile.go)
 	if lk.Rules == 0 {
 		// A seeded store has given the rules a version: this one lost its state (a Redis that
 		// restarted empty). The configured apps and tokens come back before anything is decided,
@@ -273,7 +275,7 @@ func (s *Server) decideServiceEnd(ctx context.Context, in *send, app store.App, 
 	}
 	take, err := s.store.TakeReply(ctx, app.ID, in.openID, appNow, s.window)
 	if err != nil {
-		return Decision{}, err
+		return Decision{}, &lostReply{app: app.ID, openID: in.openID, err: err}
 	}
 	if !take.OK {
 		v := business(smartappmock.ErrnoQuotaExceeded, reasonWindowRefused(take, s.window))

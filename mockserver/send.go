@@ -43,7 +43,8 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 	}
 	in := send{token: req.AccessToken.Text, openID: req.OpenID.Text, msgType: req.MsgType.Text, content: req.Content.Text,
 		byTP: endpoint == "sendbytp", p: p}
-	d := s.decideSend(r.Context(), &in, &req, start)
+	// The request id goes with the store calls: a reply counted is found by it (reconcile.go).
+	d := s.decideSend(store.WithRequest(r.Context(), e.ID), &in, &req, start)
 	s.deliver(w, r, e, d, start)
 }
 

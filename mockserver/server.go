@@ -86,6 +86,7 @@ type Server struct {
 	bodies map[answerKey]envelope // pre-rendered envelopes
 
 	redacted redactions // tokens sent lately, redacted (hotpath.go)
+	ledger   ledger     // sends whose store answer was lost, to reconcile (reconcile.go)
 
 	release     chan struct{} // closed by ReleaseFaults
 	releaseOnce sync.Once
@@ -357,6 +358,7 @@ func (s *Server) recordEntry(ctx context.Context, e *store.Entry, start time.Tim
 	seq, err := s.store.Append(ctx, *e)
 	if err != nil {
 		s.log.Error("journal append failed", "id", e.ID, "err", err)
+		s.noteLostEntry(e, err) // a success is journaled once the store answers: reconcile.go
 	}
 	e.Seq = seq
 	s.recorded(ctx, e)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
+	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/redisstore"
 	"github.com/smartappmock/smartappmock/store/redisstore/redistest"
 )
@@ -250,5 +252,140 @@ func TestHold_100kDistinctTokens_RedisMemoryAndAppListBounded(t *testing.T) {
 	sb.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/__admin/apps/no-such-app", nil))
 	if rec.Code != http.StatusNotFound || rec.Body.Len() > 1024 {
 		t.Errorf("GET /__admin/apps/no-such-app: %d with %d bytes, want a 404 of at most 1 KiB:\n%s", rec.Code, rec.Body.Len(), rec.Body.String())
+	}
+}
+
+// holdConfig is one configured app with a fixed token, a window opened by the first send and
+// room for every send of the load, and a journal that keeps them all.
+const holdConfig = `
+version: 1
+policy:
+  apps: configured
+  tokens: issued
+  window: {mode: open_on_first_send, duration: 48h, max_replies: 100000}
+  journal_cap: 10000
+apps:
+  - id: "1001"
+    client_id: key-a
+    client_secret: secret-a
+    tokens: [static-token-a]
+`
+
+// TestHold_GracefulRedisShutdownMidLoad_JournalAndWindowsAgreeWithClients shuts Redis down
+// (SHUTDOWN SAVE: it answers what it ran, closes every connection and keeps its data) in the
+// middle of a bounded load, and starts it again: once the replica has reconciled the sends
+// whose answer was lost, every journal entry's code is the code its client received, and each
+// user's window counts exactly the successes that user's client saw.
+func TestHold_GracefulRedisShutdownMidLoad_JournalAndWindowsAgreeWithClients(t *testing.T) {
+	const clients, sends, most = 16, 100, 5000
+	rs := redistest.Start(t)
+	raw := rawRedis(t, rs)
+	st := openHoldStore(t, rs, redisstore.Options{JournalCap: 10000})
+	sb, err := sandbox.New(mockserver.Options{Config: configtest.Parse(t, holdConfig), Store: st}, admin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type told struct{ outcome, user string }
+	var mu sync.Mutex
+	answers := map[string]told{} // request id -> what its client was told
+	successes := map[string]int{}
+	var wg sync.WaitGroup
+	started := make(chan struct{})
+	var once sync.Once
+	var back atomic.Bool // Redis is running again
+	for c := range clients {
+		user := "user-" + strconv.Itoa(c)
+		wg.Go(func() {
+			// Bounded: the sends before the shutdown, then sends until 100 successes after Redis
+			// is back (at most 5000 in all).
+			after := 0
+			for i := 0; i < most && after < sends; i++ {
+				if i == 20 {
+					once.Do(func() { close(started) })
+				}
+				form := url.Values{"user_type": {"1"}, "open_id": {user}, "msg_type": {"text"}, "content": {"hi"}}
+				req := httptest.NewRequest(http.MethodPost, smartappmock.SendPath+"?access_token=static-token-a", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				rec := httptest.NewRecorder()
+				sb.ServeHTTP(rec, req)
+				out := rec.Header().Get(smartappmock.HeaderOutcome)
+				mu.Lock()
+				answers[rec.Header().Get(smartappmock.HeaderRequestID)] = told{out, user}
+				if out == "business 0" {
+					successes[user]++
+				}
+				mu.Unlock()
+				if out != "business 0" {
+					time.Sleep(time.Millisecond) // the replica answers at once while Redis is away
+				} else if back.Load() {
+					after++
+				}
+			}
+		})
+	}
+	<-started
+	_ = raw.ShutdownSave(context.Background()).Err() // the connection ends with it
+	rs.Stop()                                         // reaps the process that exited
+	rs.Start()                                        // loads what it saved
+	back.Store(true)
+	wg.Wait()
+
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		left, err := sb.Core.Reconcile(context.Background())
+		if err == nil && left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("reconciliation: %d sends left after 15s: %v", left, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	outcomes := map[string]int{}
+	for _, a := range answers {
+		outcomes[a.outcome]++
+	}
+	t.Logf("outcomes of %d sends with a graceful Redis shutdown in the middle: %v", len(answers), outcomes)
+	if outcomes["gateway 2"] == 0 || outcomes["business 0"] < clients*sends {
+		t.Errorf("outcomes %v: want sends that met the shutdown (gateway 2) and successes after it", outcomes)
+	}
+	ctx := context.Background()
+	entries, err := st.Journal(ctx, store.Query{App: "1001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	journaled := map[string]bool{}
+	for _, e := range entries {
+		a, ok := answers[e.ID]
+		got := string(e.Layer) + " " + strconv.Itoa(e.Code)
+		switch {
+		case !ok:
+			t.Errorf("journal entry %s (%s) answers no request of the load", e.ID, got)
+		case journaled[e.ID]:
+			t.Errorf("journal entry %s appears twice", e.ID)
+		case got != a.outcome:
+			t.Errorf("journal entry %s says %s; its client was told %s", e.ID, got, a.outcome)
+		}
+		journaled[e.ID] = true
+	}
+	for id, a := range answers {
+		if a.outcome == "business 0" && !journaled[id] {
+			t.Errorf("send %s was answered business 0 but is not in the journal", id)
+		}
+	}
+	ws, err := st.Windows(ctx, "1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := map[string]int{}
+	for _, w := range ws {
+		counted[w.OpenID] = w.Replies
+	}
+	for c := range clients {
+		user := "user-" + strconv.Itoa(c)
+		if counted[user] != successes[user] {
+			t.Errorf("window of %s counts %d replies; its client saw %d successes", user, counted[user], successes[user])
+		}
 	}
 }

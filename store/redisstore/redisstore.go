@@ -173,7 +173,7 @@ type Store struct {
 	feed *redis.Client  // Feed's blocking reads: a pool of their own
 	pipe *batch.Batcher // the primitives of a send (and token and app reads), pipelined with concurrent calls
 	opts Options
-	name string // the URL without its password, for String
+	name string       // the URL without its password, for String
 	skew atomic.Int64 // Redis's clock minus this process's, in milliseconds (0: not known)
 
 	// global keys
