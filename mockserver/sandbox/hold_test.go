@@ -325,8 +325,8 @@ func TestHold_GracefulRedisShutdownMidLoad_JournalAndWindowsAgreeWithClients(t *
 	}
 	<-started
 	_ = raw.ShutdownSave(context.Background()).Err() // the connection ends with it
-	rs.Stop()                                         // reaps the process that exited
-	rs.Start()                                        // loads what it saved
+	rs.Stop()                                        // reaps the process that exited
+	rs.Start()                                       // loads what it saved
 	back.Store(true)
 	wg.Wait()
 
