@@ -353,14 +353,15 @@ func (s *Server) decideGateway(ctx context.Context, in *send, plans *planCache, 
 // order (the first with a use left answers), and returns the rules' indexes beside.
 func (s *Server) ruleTakes(in *send, plans *planCache, app string, layer smartappmock.Layer, takes []store.Take) ([]store.Take, []int) {
 	var fired []int
-	for i := range plans.rules {
+	// Only the rules that may match are looked at (the index of the layer, built once per version).
+	plans.index[layerIndex(layer != smartappmock.LayerGateway)].candidates(in.openID, func(i int) bool {
 		rule := &plans.rules[i]
-		if (layer == smartappmock.LayerGateway) != (rule.Answer.ErrorCode != nil) || !in.matches(app, &rule.Match) {
-			continue
+		if in.matches(app, &rule.Match) {
+			takes = append(takes, store.Take{App: store.NoApp, Name: RuleCounter(i), Period: RulePeriod(plans.rulesVersion), Limit: rule.Times, EndsWhenCounted: true})
+			fired = append(fired, i)
 		}
-		takes = append(takes, store.Take{App: store.NoApp, Name: RuleCounter(i), Period: RulePeriod(plans.rulesVersion), Limit: rule.Times, EndsWhenCounted: true})
-		fired = append(fired, i)
-	}
+		return true
+	})
 	return takes, fired
 }
 
