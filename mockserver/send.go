@@ -43,8 +43,13 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 	}
 	in := send{token: req.AccessToken.Text, openID: req.OpenID.Text, msgType: req.MsgType.Text, content: req.Content.Text,
 		byTP: endpoint == "sendbytp", p: p}
-	// The request id goes with the store calls: a reply counted is found by it (reconcile.go).
-	d := s.decideSend(store.WithRequest(r.Context(), e.ID), &in, &req, start)
+	ctx := r.Context()
+	if s.remote {
+		// The request id goes with the store calls: a reply counted is found by it, should the
+		// store's answer be lost (reconcile.go). An in-process store's answers never are.
+		ctx = store.WithRequest(ctx, e.ID)
+	}
+	d := s.decideSend(ctx, &in, &req, start)
 	s.deliver(w, r, e, d, start)
 }
 

@@ -61,6 +61,7 @@ type Server struct {
 	cfg     *config.Config
 	store   store.Store
 	breaker *guard.Breaker
+	remote  bool // the store is outside the process (guarded): its answers may be lost
 	now     func() time.Time
 	log     *slog.Logger
 	version string
@@ -132,6 +133,7 @@ func New(opts Options) (*Server, error) {
 		s.store = memstore.New(cfg.Policy.JournalCap)
 	}
 	s.store, s.breaker = guard.New(s.store, guard.Options{Deadline: opts.StoreDeadline})
+	s.remote = guard.Unwrap(s.store) != s.store
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -80,7 +80,7 @@ type tenant struct {
 	app      store.App
 	exists   bool // false for the NoApp bucket and apps known only from journal entries
 	windows  map[string]*store.Window
-	takes    map[string][]string // open_id -> request ids of its window's replies (the newest 32), for GiveBack
+	takes    map[string]*takeRing // open_id -> request ids of its window's replies, for GiveBack
 	counters map[string]store.Counter
 	records  map[string]map[string][]byte // kind -> id -> data: memory_records.go
 	nrecords int
@@ -345,16 +345,29 @@ func (m *Store) TakeReply(ctx context.Context, app, openID string, now time.Time
 	}
 	w.Replies++
 	if id := store.RequestOf(ctx); id != "" {
-		if t.takes == nil {
-			t.takes = map[string][]string{}
-		}
-		ids := append(t.takes[w.OpenID], id)
-		if len(ids) > 32 {
-			ids = append(ids[:0:0], ids[len(ids)-32:]...)
-		}
-		t.takes[w.OpenID] = ids
+		t.keepTake(w.OpenID, id)
 	}
 	return store.ReplyTake{OK: true, Window: *w}, nil
+}
+
+// takeRing holds the request ids of a window's newest replies (the newest 32 are kept).
+type takeRing struct {
+	ids  [32]string
+	next int
+}
+
+// keepTake keeps id as a reply counted in openID's window. t.mu must be held.
+func (t *tenant) keepTake(openID, id string) {
+	if t.takes == nil {
+		t.takes = map[string]*takeRing{}
+	}
+	r := t.takes[openID]
+	if r == nil {
+		r = &takeRing{}
+		t.takes[openID] = r
+	}
+	r.ids[r.next] = strings.Clone(id)
+	r.next = (r.next + 1) % len(r.ids)
 }
 
 // GiveBack implements store.Store.
@@ -365,12 +378,15 @@ func (m *Store) GiveBack(_ context.Context, app, openID, id string) (bool, error
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	ids, w := t.takes[openID], t.windows[openID]
-	i := slices.Index(ids, id)
-	if i < 0 || w == nil {
+	r, w := t.takes[openID], t.windows[openID]
+	if r == nil || w == nil || id == "" {
 		return false, nil
 	}
-	t.takes[openID] = slices.Delete(ids, i, i+1)
+	i := slices.Index(r.ids[:], id)
+	if i < 0 {
+		return false, nil
+	}
+	r.ids[i] = ""
 	w.Replies = max(w.Replies-1, 0)
 	return true, nil
 }
@@ -577,6 +593,7 @@ func (t *tenant) boundWindows(limit int, now time.Time, ttl time.Duration) {
 		for id, w := range t.windows {
 			if !now.Before(w.OpenedAt.Add(ttl)) {
 				delete(t.windows, id)
+				delete(t.takes, id)
 			}
 		}
 	}
@@ -590,6 +607,7 @@ func (t *tenant) boundWindows(limit int, now time.Time, ttl time.Duration) {
 	sort.Slice(ws, func(i, j int) bool { return ws[i].OpenedAt.Before(ws[j].OpenedAt) })
 	for _, w := range ws[:max(1, len(ws)/8)] {
 		delete(t.windows, w.OpenID)
+		delete(t.takes, w.OpenID)
 	}
 }
 
