@@ -87,9 +87,14 @@ func (b *Breaker) begin(ctx context.Context) (context.Context, context.CancelFun
 			return nil, nil, &errOpen{cause}
 		}
 	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= b.opts.Deadline {
+		return ctx, noCancel, nil // the caller's deadline is the nearer one (a send's: see the core)
+	}
 	ctx, cancel := context.WithTimeout(ctx, b.opts.Deadline)
 	return ctx, cancel, nil
 }
+
+func noCancel() {}
 
 // end records a call's outcome: a failure that is the store's (not an answer such as an unknown
 // app, nor the caller's own end) opens the breaker; any answer closes it. It returns err, marked
@@ -101,8 +106,8 @@ func (b *Breaker) end(parent context.Context, err error) error {
 		}
 		return err
 	}
-	if parent.Err() != nil {
-		return err // the caller went away: not the store's failure
+	if errors.Is(parent.Err(), context.Canceled) {
+		return err // the caller went away: not the store's failure (a deadline missed is)
 	}
 	if !b.open.Load() {
 		now := b.opts.Now().UnixNano()
