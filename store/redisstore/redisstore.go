@@ -72,7 +72,10 @@
 //
 // When Redis does not answer, every operation returns an error (wrapping go-redis's): nothing is
 // kept in the process instead, and no command is retried, since a script whose answer was lost
-// may have run. The connection pool dials again on the next call, so the same Store works again
+// may have run. A call returns at its context's deadline even when its command was sent (the
+// batcher lets it go: internal/batch's ErrOutcomeUnknown); TakeReply and Append carry that
+// deadline on Redis's clock (learned from Lookup's TIME) and count nothing when Redis runs them
+// later, and TakeReply keeps the request id (store.WithRequest) for GiveBack. The connection pool dials again on the next call, so the same Store works again
 // as soon as Redis does; scripts that Redis no longer holds are sent again (EVALSHA, then EVAL).
 // A Redis that restarts without persistence has lost the state: sequence numbers start again
 // at 1 (Feed then reads from the start for a cursor above the head), windows and counters are
