@@ -96,18 +96,19 @@ func (b *Breaker) begin(ctx context.Context) (context.Context, context.CancelFun
 
 func noCancel() {}
 
-// end records a call's outcome: a failure that is the store's (not an answer such as an unknown
-// app, nor the caller's own end) opens the breaker; any answer closes it. It returns err, marked
-// store.ErrUnavailable when it is the store's failure.
+// end records a call's outcome: no answer (store.ErrUnavailable, or the deadline missed) opens
+// the breaker; any answer closes it, an error answered too (an unknown app, a full store); the
+// caller's own end does neither. It returns err, marked store.ErrUnavailable when it is no answer.
 func (b *Breaker) end(parent context.Context, err error) error {
-	if err == nil || errors.Is(err, store.ErrUnknownApp) || errors.Is(err, store.ErrConfiguredApp) {
+	if errors.Is(parent.Err(), context.Canceled) {
+		return err // the caller went away: not the store's failure (a deadline missed is)
+	}
+	if !errors.Is(err, store.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) {
+		// An answer, an error among them (an unknown app, a full store, a refusal of Redis's).
 		if b.open.Load() {
 			b.open.Store(false)
 		}
 		return err
-	}
-	if errors.Is(parent.Err(), context.Canceled) {
-		return err // the caller went away: not the store's failure (a deadline missed is)
 	}
 	if !b.open.Load() {
 		now := b.opts.Now().UnixNano()

@@ -93,6 +93,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -343,12 +345,24 @@ func (s *Store) until(ctx context.Context) string {
 	return strconv.FormatInt(dl.UnixMilli()+skew, 10)
 }
 
-// wrap names the operation in an error.
+// wrap names the operation in an error, marked store.ErrUnavailable when Redis did not answer
+// (a connection that failed or ended, a deadline, no connection free), not when it answered an
+// error of its own.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if unanswered(err) && !errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("redisstore: %s: %w: %w", op, store.ErrUnavailable, err)
+	}
 	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// unanswered reports whether err says that Redis gave no answer.
+func unanswered(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout)
 }
 
 // unixTime splits t for Lua: Unix seconds and nanoseconds.
