@@ -472,7 +472,8 @@ for k = 0, n - 1 do
   redis.call('ZREM', KEYS[8], id)
 end
 -- the app-less bucket too: the seed may put records there
-redis.call('UNLINK', akey(p, '', 'meta'), akey(p, '', 'cnt'), akey(p, '', 'jrn'), akey(p, '', 'rec'))
+redis.call('UNLINK', akey(p, '', 'app'), akey(p, '', 'meta'), akey(p, '', 'win'), akey(p, '', 'cnt'),
+  akey(p, '', 'jrn'), akey(p, '', 'rec'))
 redis.call('ZREM', KEYS[8], '')
 seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return redis.call('ZCARD', KEYS[8])
