@@ -31,12 +31,12 @@ func (g *Store) Seed(ctx context.Context, s store.Seed) error {
 // Reset implements store.Store under the breaker. A reset of every app may take longer than
 // one call (it works in small steps), so it gets ten deadlines.
 func (g *Store) Reset(ctx context.Context, app string, s store.Seed) error {
-	cctx, cancel, err := g.b.begin(ctx)
+	_, cancel, err := g.b.begin(ctx)
 	if err != nil {
 		return err
 	}
 	cancel()
-	cctx, cancel = context.WithTimeout(ctx, 10*g.b.opts.Deadline)
+	cctx, cancel := context.WithTimeout(ctx, 10*g.b.opts.Deadline)
 	defer cancel()
 	return g.b.end(ctx, g.inner.Reset(cctx, app, s))
 }

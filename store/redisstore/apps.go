@@ -126,7 +126,7 @@ func (s *Store) AppPage(ctx context.Context, after string, limit int) ([]store.A
 			min = "(" + after
 		}
 		want := limit - len(out)
-		ids, err := s.rdb.ZRangeByLex(ctx, s.registry, &redis.ZRangeBy{Min: min, Max: "+", Count: int64(want)}).Result()
+		ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.registry, Start: min, Stop: "+", ByLex: true, Count: int64(want)}).Result()
 		if err != nil {
 			return nil, wrap("app page", err)
 		}
