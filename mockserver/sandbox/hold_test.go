@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/smartappmock/smartappmock"
@@ -387,5 +388,48 @@ func TestHold_GracefulRedisShutdownMidLoad_JournalAndWindowsAgreeWithClients(t *
 		if counted[user] != successes[user] {
 			t.Errorf("window of %s counts %d replies; its client saw %d successes", user, counted[user], successes[user])
 		}
+	}
+}
+
+// TestHold_AppList_PagedWithACursor lists the configured apps two at a time: each page names
+// the next, the last names none, and a limit out of range is a 400 that says the range.
+func TestHold_AppList_PagedWithACursor(t *testing.T) {
+	sb, err := sandbox.New(mockserver.Options{Config: configtest.Parse(t, configtest.Strict)}, admin.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string, out any) int {
+		rec := httptest.NewRecorder()
+		sb.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		return rec.Code
+	}
+	var pages [][]string
+	after := ""
+	for range 5 {
+		var list admin.AppList
+		if code := get("/__admin/apps?limit=2&after="+url.QueryEscape(after), &list); code != http.StatusOK {
+			t.Fatalf("GET /__admin/apps?limit=2: %d", code)
+		}
+		var ids []string
+		for _, a := range list.Apps {
+			ids = append(ids, a.ID)
+		}
+		pages = append(pages, ids)
+		if list.Next == "" {
+			break
+		}
+		after = list.Next
+	}
+	if diff := cmp.Diff([][]string{{"1001", "1002"}, {"1003"}}, pages); diff != "" {
+		t.Errorf("pages of two (-want +got):\n%s", diff)
+	}
+	var e struct {
+		Error string `json:"error"`
+	}
+	if code := get("/__admin/apps?limit=5000", &e); code != http.StatusBadRequest || !strings.Contains(e.Error, "from 1 to 1000") {
+		t.Errorf("GET /__admin/apps?limit=5000: %d %q, want 400 naming the range", code, e.Error)
 	}
 }
