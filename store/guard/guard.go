@@ -151,7 +151,7 @@ type Local interface {
 }
 
 // New returns st guarded by a deadline and a breaker, with the same optional interfaces
-// (store.Clock, store.Pusher) as st, and the breaker. A store that is Local is returned as it is
+// (store.Clock, store.Pusher, store.Outbox) as st, and the breaker. A store that is Local is returned as it is
 // (with a breaker that never opens).
 func New(st store.Store, opts Options) (store.Store, *Breaker) {
 	if opts.Deadline <= 0 {
@@ -173,13 +173,51 @@ func New(st store.Store, opts Options) (store.Store, *Breaker) {
 	g := &Store{inner: st, b: b}
 	c, isClock := st.(store.Clock)
 	p, isPusher := st.(store.Pusher)
+	o, isOutbox := st.(store.Outbox)
+	gc, gp, gout := clock{g, c}, pusher{g, p}, outbox{g, o}
+	// The wrapper has exactly the optional interfaces of st: the core finds them by type
+	// assertion, and a store without one must stay without it.
 	switch {
+	case isClock && isPusher && isOutbox:
+		return &struct {
+			*Store
+			clock
+			pusher
+			outbox
+		}{g, gc, gp, gout}, b
 	case isClock && isPusher:
-		return &clockPusher{g, clock{g, c}, pusher{g, p}}, b
+		return &struct {
+			*Store
+			clock
+			pusher
+		}{g, gc, gp}, b
+	case isClock && isOutbox:
+		return &struct {
+			*Store
+			clock
+			outbox
+		}{g, gc, gout}, b
+	case isPusher && isOutbox:
+		return &struct {
+			*Store
+			pusher
+			outbox
+		}{g, gp, gout}, b
 	case isClock:
-		return &clockOnly{g, clock{g, c}}, b
+		return &struct {
+			*Store
+			clock
+		}{g, gc}, b
 	case isPusher:
-		return &pusherOnly{g, pusher{g, p}}, b
+		return &struct {
+			*Store
+			pusher
+		}{g, gp}, b
+	case isOutbox:
+		return &struct {
+			*Store
+			outbox
+		}{g, gout}, b
 	}
 	return g, b
 }
@@ -196,22 +234,6 @@ func Unwrap(st store.Store) store.Store {
 		return g.Inner()
 	}
 	return st
-}
-
-type clockPusher struct {
-	*Store
-	clock
-	pusher
-}
-
-type clockOnly struct {
-	*Store
-	clock
-}
-
-type pusherOnly struct {
-	*Store
-	pusher
 }
 
 type clock struct {
@@ -255,4 +277,52 @@ func (p pusher) DeletePush(ctx context.Context, app string) error {
 // NextMsgID implements store.Pusher under the breaker.
 func (p pusher) NextMsgID(ctx context.Context) (uint64, error) {
 	return call(p.g.b, ctx, p.p.NextMsgID)
+}
+
+type outbox struct {
+	g *Store
+	o store.Outbox
+}
+
+// Enqueue implements store.Outbox under the breaker.
+func (o outbox) Enqueue(ctx context.Context, job []byte) (string, error) {
+	return call(o.g.b, ctx, func(ctx context.Context) (string, error) { return o.o.Enqueue(ctx, job) })
+}
+
+// Claim implements store.Outbox under the breaker.
+func (o outbox) Claim(ctx context.Context, consumer string, lease time.Duration, max int) ([]store.Claimed, error) {
+	return call(o.g.b, ctx, func(ctx context.Context) ([]store.Claimed, error) { return o.o.Claim(ctx, consumer, lease, max) })
+}
+
+// Extend implements store.Outbox under the breaker.
+func (o outbox) Extend(ctx context.Context, consumer, id string, lease time.Duration) (bool, error) {
+	return call(o.g.b, ctx, func(ctx context.Context) (bool, error) { return o.o.Extend(ctx, consumer, id, lease) })
+}
+
+// Release implements store.Outbox under the breaker.
+func (o outbox) Release(ctx context.Context, consumer, id string) error {
+	return call0(o.g.b, ctx, func(ctx context.Context) error { return o.o.Release(ctx, consumer, id) })
+}
+
+// Finish implements store.Outbox under the breaker.
+func (o outbox) Finish(ctx context.Context, id string, result []byte, keep time.Duration) error {
+	return call0(o.g.b, ctx, func(ctx context.Context) error { return o.o.Finish(ctx, id, result, keep) })
+}
+
+// Result implements store.Outbox under the breaker.
+func (o outbox) Result(ctx context.Context, id string) ([]byte, bool, error) {
+	type r struct {
+		b  []byte
+		ok bool
+	}
+	v, err := call(o.g.b, ctx, func(ctx context.Context) (r, error) {
+		b, ok, err := o.o.Result(ctx, id)
+		return r{b, ok}, err
+	})
+	return v.b, v.ok, err
+}
+
+// OutboxDepth implements store.Outbox under the breaker.
+func (o outbox) OutboxDepth(ctx context.Context) (int, error) {
+	return call(o.g.b, ctx, o.o.OutboxDepth)
 }

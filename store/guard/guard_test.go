@@ -98,10 +98,18 @@ func TestGuard_KeepsTheStoresInterfaces(t *testing.T) {
 	if _, ok := g.(store.Pusher); !ok {
 		t.Error("the guarded store of a Pusher is no Pusher")
 	}
+	if _, ok := g.(store.Outbox); ok != isOutbox(mem) {
+		t.Errorf("the guarded store is an Outbox: %v; the store it guards: %v", ok, isOutbox(mem))
+	}
 	if _, ok := g.(store.Clock); ok {
 		t.Error("the guarded store of a store without a clock has one")
 	}
 	if guard.Unwrap(g) == g {
 		t.Error("Unwrap does not give the guarded store back")
 	}
+}
+
+func isOutbox(s store.Store) bool {
+	_, ok := s.(store.Outbox)
+	return ok
 }
