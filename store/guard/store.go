@@ -289,3 +289,8 @@ func (g *Store) AppendOnce(ctx context.Context, e store.Entry) (uint64, bool, er
 	})
 	return v.seq, v.ok, err
 }
+
+// AddRecord implements store.Store under the breaker.
+func (g *Store) AddRecord(ctx context.Context, app string, r store.Record) (bool, error) {
+	return call(g.b, ctx, func(ctx context.Context) (bool, error) { return g.inner.AddRecord(ctx, app, r) })
+}
