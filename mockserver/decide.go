@@ -63,6 +63,7 @@ func (in *send) matches(app string, m *config.Match) bool {
 func (s *Server) decideSend(ctx context.Context, in *send, req *smartappmock.SendRequest, now time.Time) Decision {
 	d, err := s.decideSendSteps(ctx, in, req, now)
 	if err != nil {
+		s.noteLostReply(ctx, err) // a reply it may have counted is given back: reconcile.go
 		d = storeDown(err)
 		d.Warnings = s.leadingWarnings(in)
 	}
@@ -102,6 +103,18 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmoc
 	lk, err := s.store.Lookup(ctx, lookupToken, fallback)
 	if err != nil {
 		return Decision{}, err
+	}
+	s.reconcileSoon() // the store answers: sends whose answer was lost are reconciled (reconcile.go)
+	if lk.Rules == 0 {
+		// A seeded store has given the rules a version: this one lost its state (a Redis that
+		// restarted empty). The configured apps and tokens come back before anything is decided,
+		// so a configured token is never taken for an unknown one.
+		if err := s.seedAgain(ctx); err != nil {
+			return Decision{}, err
+		}
+		if lk, err = s.store.Lookup(ctx, lookupToken, fallback); err != nil {
+			return Decision{}, err
+		}
 	}
 	if !lk.Now.IsZero() {
 		now = lk.Now.In(now.Location()) // the store's clock: replicas' clocks never matter
@@ -262,7 +275,7 @@ func (s *Server) decideServiceEnd(ctx context.Context, in *send, app store.App, 
 	}
 	take, err := s.store.TakeReply(ctx, app.ID, in.openID, appNow, s.window)
 	if err != nil {
-		return Decision{}, err
+		return Decision{}, &lostReply{app: app.ID, openID: in.openID, err: err}
 	}
 	if !take.OK {
 		v := business(smartappmock.ErrnoQuotaExceeded, reasonWindowRefused(take, s.window))
@@ -340,14 +353,15 @@ func (s *Server) decideGateway(ctx context.Context, in *send, plans *planCache, 
 // order (the first with a use left answers), and returns the rules' indexes beside.
 func (s *Server) ruleTakes(in *send, plans *planCache, app string, layer smartappmock.Layer, takes []store.Take) ([]store.Take, []int) {
 	var fired []int
-	for i := range plans.rules {
+	// Only the rules that may match are looked at (the index of the layer, built once per version).
+	plans.index[layerIndex(layer != smartappmock.LayerGateway)].candidates(in.openID, func(i int) bool {
 		rule := &plans.rules[i]
-		if (layer == smartappmock.LayerGateway) != (rule.Answer.ErrorCode != nil) || !in.matches(app, &rule.Match) {
-			continue
+		if in.matches(app, &rule.Match) {
+			takes = append(takes, store.Take{App: store.NoApp, Name: RuleCounter(i), Period: RulePeriod(plans.rulesVersion), Limit: rule.Times, EndsWhenCounted: true})
+			fired = append(fired, i)
 		}
-		takes = append(takes, store.Take{App: store.NoApp, Name: RuleCounter(i), Period: RulePeriod(plans.rulesVersion), Limit: rule.Times, EndsWhenCounted: true})
-		fired = append(fired, i)
-	}
+		return true
+	})
 	return takes, fired
 }
 

@@ -183,7 +183,57 @@ func (s *Server) RestartFaults(ctx context.Context) (Faults, error) {
 type planCache struct {
 	rulesVersion uint64
 	rules        []config.Rule
+	index        [2]ruleIndex // the rules of the gateway layer [0] and the business layer [1]
 	faults       Faults
+}
+
+// ruleIndex finds the rules of one layer that may match a send without looking at the others:
+// those that name an open_id are found by it, so a sandbox holding thousands of per-user rules
+// costs a send a map lookup, not a walk through every rule.
+type ruleIndex struct {
+	byOpenID map[string][]int // rules that name an open_id, by it, in order
+	rest     []int            // rules that name none, in order
+}
+
+// indexRules builds the index of each layer.
+func indexRules(rules []config.Rule) [2]ruleIndex {
+	var ix [2]ruleIndex
+	for i := range rules {
+		l := &ix[layerIndex(rules[i].Answer.ErrorCode == nil)]
+		if id := rules[i].Match.OpenID; id != "" {
+			if l.byOpenID == nil {
+				l.byOpenID = map[string][]int{}
+			}
+			l.byOpenID[id] = append(l.byOpenID[id], i)
+		} else {
+			l.rest = append(l.rest, i)
+		}
+	}
+	return ix
+}
+
+func layerIndex(business bool) int {
+	if business {
+		return 1
+	}
+	return 0
+}
+
+// candidates calls f with the index of every rule of the layer that may match a send to
+// openID, in the rules' order, until f returns false.
+func (ix *ruleIndex) candidates(openID string, f func(i int) bool) {
+	a, b := ix.byOpenID[openID], ix.rest
+	for len(a) > 0 || len(b) > 0 {
+		var i int
+		if len(b) == 0 || (len(a) > 0 && a[0] < b[0]) {
+			i, a = a[0], a[1:]
+		} else {
+			i, b = b[0], b[1:]
+		}
+		if !f(i) {
+			return
+		}
+	}
 }
 
 func (p *planCache) faultsEmpty() bool { return len(p.faults.Global) == 0 && len(p.faults.Apps) == 0 }
@@ -202,7 +252,7 @@ func (c *plansCache) get(ctx context.Context, st store.Store, rv, fv uint64) (*p
 	}
 	p := &planCache{}
 	if old != nil && old.rulesVersion == rv {
-		p.rulesVersion, p.rules = old.rulesVersion, old.rules
+		p.rulesVersion, p.rules, p.index = old.rulesVersion, old.rules, old.index
 	} else {
 		rs, err := st.Rules(ctx)
 		if err != nil {
@@ -212,7 +262,7 @@ func (c *plansCache) get(ctx context.Context, st store.Store, rv, fv uint64) (*p
 		if err != nil {
 			return nil, err
 		}
-		p.rulesVersion, p.rules = r.Version, r.Rules
+		p.rulesVersion, p.rules, p.index = r.Version, r.Rules, indexRules(r.Rules)
 	}
 	if old != nil && old.faults.Version == fv {
 		p.faults = old.faults

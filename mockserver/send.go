@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -43,7 +44,17 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, endpoint stri
 	}
 	in := send{token: req.AccessToken.Text, openID: req.OpenID.Text, msgType: req.MsgType.Text, content: req.Content.Text,
 		byTP: endpoint == "sendbytp", p: p}
-	d := s.decideSend(r.Context(), &in, &req, start)
+	ctx := r.Context()
+	if s.remote {
+		// The request id goes with the store calls: a reply counted is found by it, should the
+		// store's answer be lost (reconcile.go). An in-process store's answers never are. The
+		// decision's store calls share one deadline, the store's (guard): a send is decided, or
+		// answered error_code 2, within it.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(store.WithRequest(ctx, e.ID), s.breaker.Deadline())
+		defer cancel()
+	}
+	d := s.decideSend(ctx, &in, &req, start)
 	s.deliver(w, r, e, d, start)
 }
 

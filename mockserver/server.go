@@ -19,6 +19,7 @@ import (
 	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/mockserver/pushtarget"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/guard"
 	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
@@ -49,6 +50,10 @@ type Options struct {
 	// PushAllow limits where the message push may go (its handshake and deliveries); nil means
 	// pushtarget.Default(): loopback and private addresses.
 	PushAllow *pushtarget.Allow
+	// StoreDeadline bounds every call to a store that may wait (Redis): 0 means
+	// guard.DefaultDeadline (1s). While the store does not answer, a breaker fails calls at once
+	// (sends and token requests answer error_code 2, the admin API 503): store/guard.
+	StoreDeadline time.Duration
 }
 
 // Server is the API core of the fake Baidu service: an http.Handler for the paths of openapi.yaml
@@ -59,6 +64,8 @@ type Server struct {
 	spec    *spec.Spec
 	cfg     *config.Config
 	store   store.Store
+	breaker *guard.Breaker
+	remote  bool // the store is outside the process (guarded): its answers may be lost
 	now     func() time.Time
 	log     *slog.Logger
 	version string
@@ -84,6 +91,7 @@ type Server struct {
 	bodies map[answerKey]envelope // pre-rendered envelopes
 
 	redacted redactions // tokens sent lately, redacted (hotpath.go)
+	ledger   ledger     // sends whose store answer was lost, to reconcile (reconcile.go)
 
 	release     chan struct{} // closed by ReleaseFaults
 	releaseOnce sync.Once
@@ -129,6 +137,8 @@ func New(opts Options) (*Server, error) {
 	if s.store == nil {
 		s.store = memstore.New(cfg.Policy.JournalCap)
 	}
+	s.store, s.breaker = guard.New(s.store, guard.Options{Deadline: opts.StoreDeadline})
+	s.remote = guard.Unwrap(s.store) != s.store
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -181,6 +191,33 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// seedAgain seeds the configured state into a store that lost it (Seed adds only what is
+// absent, so a replica that does it once too often changes nothing), and logs it.
+func (s *Server) seedAgain(ctx context.Context) error {
+	if err := s.store.Seed(ctx, s.Seed(s.now())); err != nil {
+		return err
+	}
+	s.log.Warn("the store held no configured state (restarted without its data?); configured state seeded again")
+	return nil
+}
+
+// Seeded makes sure the store holds the configured state: a store that lost it (a Redis that
+// restarted empty) is seeded again. It fails while the store does not answer, or when seeding
+// fails: the replica is not ready then (GET /__admin/ready).
+func (s *Server) Seeded(ctx context.Context) error {
+	lk, err := s.store.Lookup(ctx, "", "")
+	if err != nil {
+		return err
+	}
+	if lk.Rules != 0 {
+		return nil
+	}
+	if err := s.seedAgain(ctx); err != nil {
+		return fmt.Errorf("the store lost the configured state, and seeding it again failed: %w", err)
+	}
+	return nil
+}
+
 // configuredState is the state the configuration describes, without its time.
 func (s *Server) configuredState() store.Seed {
 	var sd store.Seed
@@ -228,8 +265,11 @@ func (s *Server) AppFaultsWhere(app string) string {
 	return "apps[" + strconv.Itoa(s.appIndex[app]) + "].faults"
 }
 
-// Store returns the server's store.
+// Store returns the server's store: every call through it has a deadline and a breaker.
 func (s *Server) Store() store.Store { return s.store }
+
+// StoreBreaker returns the breaker of the server's store: open while the store does not answer.
+func (s *Server) StoreBreaker() *guard.Breaker { return s.breaker }
 
 // Spec returns the loaded openapi.yaml.
 func (s *Server) Spec() *spec.Spec { return s.spec }
@@ -331,6 +371,7 @@ func (s *Server) recordEntry(ctx context.Context, e *store.Entry, start time.Tim
 	seq, err := s.store.Append(ctx, *e)
 	if err != nil {
 		s.log.Error("journal append failed", "id", e.ID, "err", err)
+		s.noteLostEntry(e, err) // a success is journaled once the store answers: reconcile.go
 	}
 	e.Seq = seq
 	s.recorded(ctx, e)

@@ -9,6 +9,7 @@ import (
 	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/guard"
 )
 
 // MsgIDBase is added to the store's MsgId counter: MsgIds look like Baidu's 16-digit ones
@@ -149,7 +150,7 @@ func (s *Server) UserWrites(ctx context.Context, in UserWrite) (UserWrote, error
 		}
 		if cfg != nil {
 			if pusher, ok = s.store.(store.Pusher); !ok {
-				return UserWrote{}, &Error{Code: ErrUnsupported, Message: fmt.Sprintf("the store (%T) keeps no MsgId counter (store.Pusher)", s.store)}
+				return UserWrote{}, &Error{Code: ErrUnsupported, Message: fmt.Sprintf("the store (%T) keeps no MsgId counter (store.Pusher)", guard.Unwrap(s.store))}
 			}
 		}
 	}

@@ -19,6 +19,10 @@ const NoApp = ""
 // ErrUnknownApp is returned (wrapped) by operations on an app the store does not hold.
 var ErrUnknownApp = errors.New("unknown app")
 
+// ErrUnavailable is matched (errors.Is) by the error of a call the store did not answer in time,
+// or could not answer at all (the connection to it failed): what the call did is unknown.
+var ErrUnavailable = errors.New("the store does not answer")
+
 // ErrConfiguredApp is returned (wrapped) by DeleteApp for an app of the configuration.
 var ErrConfiguredApp = errors.New("a configured app cannot be deleted (reset it instead)")
 
@@ -55,6 +59,9 @@ type Store interface {
 	App(ctx context.Context, id string) (App, bool, error)
 	// Apps lists every app, sorted by id.
 	Apps(ctx context.Context) ([]App, error)
+	// AppPage lists up to limit apps whose id sorts after after ("" from the first), sorted by
+	// id: a page of Apps whose cost does not grow with the number of apps held.
+	AppPage(ctx context.Context, after string, limit int) ([]App, error)
 	// DeleteApp forgets an app that did not come from the configuration: its state, its records,
 	// its journal and its tokens (a sandbox app a test made). It fails with ErrConfiguredApp for a configured
 	// app and ErrUnknownApp for an app the store does not hold.
@@ -72,6 +79,12 @@ type Store interface {
 	OpenWindow(ctx context.Context, app, openID string, t time.Time) error
 	// TakeReply counts one reply to a user if the window rule allows it, and says what it found.
 	TakeReply(ctx context.Context, app, openID string, now time.Time, rule WindowRule) (ReplyTake, error)
+	// GiveBack undoes the reply that TakeReply counted for request id (see WithRequest) in a
+	// user's window, if it counted one and that window is still the one it counted in: the
+	// window holds one reply fewer. It reports whether it gave one back. A send whose client was
+	// told error_code 2 although its reply may have been counted (the store's answer was lost)
+	// is reconciled with it.
+	GiveBack(ctx context.Context, app, openID, id string) (bool, error)
 	// Windows lists an app's windows, sorted by open_id.
 	Windows(ctx context.Context, app string) ([]Window, error)
 
@@ -107,6 +120,10 @@ type Store interface {
 	// and returns the sequence number it gave the entry. Sequence numbers are unique and
 	// increase by one per entry across the whole store.
 	Append(ctx context.Context, e Entry) (uint64, error)
+	// AppendOnce appends e as Append does, unless the newest entries of its app's journal hold
+	// one with e.ID already (an Append whose answer was lost, that ran): it reports whether it
+	// appended.
+	AppendOnce(ctx context.Context, e Entry) (uint64, bool, error)
 	// Journal returns entries that match q, newest first.
 	Journal(ctx context.Context, q Query) ([]Entry, error)
 	// JournalStats returns how many entries an app's journal holds and how many were dropped.
@@ -146,6 +163,21 @@ type Store interface {
 
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
+}
+
+// requestKey is the context key of WithRequest.
+type requestKey struct{}
+
+// WithRequest names the request (its id) that the store calls made with ctx are for: TakeReply
+// keeps the id with the reply it counts, so that GiveBack finds it.
+func WithRequest(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestKey{}, id)
+}
+
+// RequestOf returns the request id that WithRequest put in ctx ("" none).
+func RequestOf(ctx context.Context) string {
+	id, _ := ctx.Value(requestKey{}).(string)
+	return id
 }
 
 // App is one app (tenant) as the store keeps it.

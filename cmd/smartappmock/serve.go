@@ -83,6 +83,9 @@ func parseServeFlags(name string, args []string, getenv func(string) string, std
 		}
 		return f, err
 	}
+	if f.store.timeout <= 0 {
+		return f, usageError{"--store-timeout: want a positive duration such as 1s or 500ms"}
+	}
 	if fs.NArg() > 0 {
 		return f, usageError{fmt.Sprintf("%s: unexpected argument %q (flags start with --; run 'smartappmock %s -h')", name, fs.Arg(0), name)}
 	}
@@ -227,7 +230,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		leniency.Observe(e)
 	}
 	sb, err := sandbox.New(
-		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: observeEntry, PushAllow: f.pushAllow},
+		mockserver.Options{Config: cfg, Store: st, Logger: logger, Version: buildVersion(), Observe: observeEntry, PushAllow: f.pushAllow, StoreDeadline: f.store.timeout},
 		adminOpts)
 	if err != nil {
 		ln.Close()
@@ -253,7 +256,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go func() { srv.RunTicketSchedule(scheduleCtx); close(scheduleDone) }()
 	defer func() { stopSchedule(); <-scheduleDone }()
 	if !f.store.memory() { // a shared store: seed it again when it comes back from an outage
-		stopWatch := watchStore(st, srv.Seed, srv.Now, logger, storeWatchInterval)
+		stopWatch := watchStore(srv.Store(), srv.Seed, srv.Now, logger, storeWatchInterval)
 		defer stopWatch()
 	}
 	var inflight handlers // shutdown.go: drain waits for them

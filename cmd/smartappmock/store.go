@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/guard"
 	"github.com/smartappmock/smartappmock/store/memstore"
 )
 
@@ -22,9 +23,13 @@ import (
 
 // storeFlags is serve's --store setting.
 type storeFlags struct {
-	url    string // "memory" or a Redis URL, password and all: never print it, print display()
-	source string // "--store" or "SMARTAPPMOCK_STORE", for messages
+	url     string        // "memory" or a Redis URL, password and all: never print it, print display()
+	source  string        // "--store" or "SMARTAPPMOCK_STORE", for messages
+	timeout time.Duration // --store-timeout: the deadline of every call to a Redis store
 }
+
+// storeTimeoutUsage is the help text of --store-timeout.
+const storeTimeoutUsage = "the deadline of every call to a Redis store; while Redis does not answer, sends answer error_code 2 within it and the admin API 503 (env SMARTAPPMOCK_STORE_TIMEOUT)"
 
 // storeUsage is the help text of --store.
 const storeUsage = "where the state lives, a `URL`: memory (this process), or a Redis that replicas share: redis://[user:password@]host:port/db or unix:///path/to/redis.sock (env SMARTAPPMOCK_STORE)"
@@ -40,6 +45,15 @@ func (s *storeFlags) register(fs *flag.FlagSet, getenv func(string) string) erro
 		s.url, s.source = v, "SMARTAPPMOCK_STORE"
 	}
 	fs.Var(storeValue{s}, "store", storeUsage)
+	s.timeout = guard.DefaultDeadline
+	if v := getenv("SMARTAPPMOCK_STORE_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return usageError{fmt.Sprintf("SMARTAPPMOCK_STORE_TIMEOUT: %q is not a positive duration such as 1s or 500ms", v)}
+		}
+		s.timeout = d
+	}
+	fs.DurationVar(&s.timeout, "store-timeout", s.timeout, storeTimeoutUsage)
 	return nil
 }
 

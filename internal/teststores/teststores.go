@@ -14,6 +14,7 @@ import (
 
 	"github.com/smartappmock/smartappmock/internal/testenv"
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/guard"
 	"github.com/smartappmock/smartappmock/store/memstore"
 	"github.com/smartappmock/smartappmock/store/redisstore"
 	"github.com/smartappmock/smartappmock/store/redisstore/redistest"
@@ -63,7 +64,19 @@ func OpenRedis(t *testing.T, url string) store.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return CallerClock{Store: s, Pusher: s}
+	return Patient(CallerClock{Store: s, Pusher: s})
+}
+
+// PatientDeadline is the store deadline of Patient: long, so that a test machine under load
+// (the race detector, miniredis's Lua) never turns a slow answer into error_code 2. The tests of
+// the deadline itself set theirs.
+const PatientDeadline = 30 * time.Second
+
+// Patient returns st guarded (store/guard) with PatientDeadline: a server built on it keeps
+// that guard instead of one with the product's default deadline.
+func Patient(st store.Store) store.Store {
+	g, _ := guard.New(st, guard.Options{Deadline: PatientDeadline})
+	return g
 }
 
 // CallerClock is a store on the fake's clock rather than its own (Redis's TIME): outcome tables

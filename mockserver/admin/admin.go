@@ -7,11 +7,12 @@
 // # Routes
 //
 //	GET  /__admin/health                   liveness (open even with an admin token)
-//	GET  /__admin/ready                    readiness: 200 when the store answers, 503 otherwise
+//	GET  /__admin/ready                    readiness: 200 when the store answers and holds the
+//	                                       configured state (seeded again if it lost it), 503 otherwise
 //	GET  /__admin/config                   the configuration in force, secrets hidden
 //	GET  /__admin/rules                    rules with their use counts
 //	PUT  /__admin/rules                    replace every rule: {"rules":[...]}
-//	GET  /__admin/apps                     every app with its state
+//	GET  /__admin/apps                     the apps with their state, a page at a time: ?limit=&after=
 //	GET  /__admin/apps/{app}               one app: clock, limits, counters, windows, journal size
 //	DELETE /__admin/apps/{app}             forget a sandbox app: its state, journal and tokens
 //	POST /__admin/apps/{app}/messages      the user wrote: {"open_id":"..."} opens a fresh window (an
@@ -240,6 +241,13 @@ func StoreFailed(w http.ResponseWriter, err error) {
 		WriteError(w, http.StatusNotFound, "store: "+err.Error())
 		return
 	}
+	if errors.Is(err, store.ErrUnavailable) {
+		// The store does not answer (the breaker is open, or the call ran out of its deadline):
+		// nothing is wrong with the request, so say when to try again.
+		w.Header().Set("Retry-After", "1")
+		WriteError(w, http.StatusServiceUnavailable, "store: "+err.Error())
+		return
+	}
 	WriteError(w, http.StatusInternalServerError, "store: "+err.Error())
 }
 
@@ -321,9 +329,16 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 // ready answers 200 when the store answers and 503 (with the reason) when it does not.
 func (a *API) ready(w http.ResponseWriter, r *http.Request) {
 	if err := a.store.Ping(r.Context()); err != nil {
+		w.Header().Set("Retry-After", "1")
 		WriteError(w, http.StatusServiceUnavailable, "store: "+err.Error())
 		return
 	}
+	if err := a.core.Seeded(r.Context()); err != nil {
+		w.Header().Set("Retry-After", "1")
+		WriteError(w, http.StatusServiceUnavailable, "store: "+err.Error())
+		return
+	}
+
 	WriteJSON(w, http.StatusOK, Status{Status: "ready"})
 }
 
@@ -402,18 +417,7 @@ func (a *API) appFromPath(w http.ResponseWriter, r *http.Request) (store.App, bo
 		return store.App{}, false
 	}
 	if !ok {
-		apps, _ := a.store.Apps(r.Context())
-		ids := make([]string, 0, len(apps))
-		for _, app := range apps {
-			ids = append(ids, app.ID)
-		}
-		msg := fmt.Sprintf("unknown app %q", id)
-		if len(ids) > 0 {
-			msg += "; known apps: " + strings.Join(ids, ", ")
-		} else {
-			msg += "; no app yet (get a token first, or configure apps)"
-		}
-		WriteError(w, http.StatusNotFound, msg)
+		WriteError(w, http.StatusNotFound, a.unknownApp(r, id))
 		return store.App{}, false
 	}
 	return app, true
@@ -454,13 +458,63 @@ func (a *API) AppView(r *http.Request, app store.App) (AppView, error) {
 	return v, nil
 }
 
+// DefaultAppPage is how many apps GET /__admin/apps lists when the request names no limit;
+// MaxAppPage the most it lists.
+const (
+	DefaultAppPage = 100
+	MaxAppPage     = 1000
+)
+
+// nearSample is how many apps, the first by id, a 404 for an unknown app compares the name
+// with: its cost does not grow with the number of apps.
+const nearSample = 64
+
+// unknownApp words the 404 of an unknown app: the nearest name among a bounded sample, if any
+// is near, and where to list the apps; never the list itself.
+func (a *API) unknownApp(r *http.Request, id string) string {
+	msg := fmt.Sprintf("unknown app %q", id)
+	sample, err := a.store.AppPage(r.Context(), "", nearSample)
+	if err == nil && len(sample) == 0 {
+		return msg + "; no app yet (get a token first, or configure apps)"
+	}
+	ids := make([]string, 0, len(sample))
+	for _, app := range sample {
+		ids = append(ids, app.ID)
+	}
+	if near := nearest.Word(id, ids); near != "" {
+		msg += fmt.Sprintf("; did you mean %q?", near)
+	}
+	return msg + "; GET " + Prefix + "/apps lists the apps"
+}
+
+// apps lists the apps a page at a time: ?limit= (DefaultAppPage, at most MaxAppPage) and
+// ?after=<the next of the former page>.
 func (a *API) apps(w http.ResponseWriter, r *http.Request) {
-	apps, err := a.store.Apps(r.Context())
+	q := r.URL.Query()
+	for k := range q {
+		if k != "limit" && k != "after" {
+			WriteError(w, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q (use limit, after)", k))
+			return
+		}
+	}
+	limit := DefaultAppPage
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > MaxAppPage {
+			WriteError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a number from 1 to %d", l, MaxAppPage))
+			return
+		}
+		limit = n
+	}
+	apps, err := a.store.AppPage(r.Context(), q.Get("after"), limit)
 	if err != nil {
 		StoreFailed(w, err)
 		return
 	}
 	out := AppList{Apps: make([]AppView, 0, len(apps))}
+	if len(apps) == limit {
+		out.Next = apps[len(apps)-1].ID
+	}
 	for _, app := range apps {
 		v, err := a.AppView(r, app)
 		if err != nil {
@@ -607,11 +661,13 @@ func (a *API) resetApp(w http.ResponseWriter, r *http.Request) {
 // counters, clocks and the journal are gone; configured apps, tokens, windows, rules and fault
 // plans are as the file has them.
 func (a *API) resetAll(w http.ResponseWriter, r *http.Request) {
-	if err := a.store.Reset(r.Context(), "", a.core.Seed(a.core.Now())); err != nil {
+	start := time.Now()
+	sd := a.core.Seed(a.core.Now())
+	if err := a.store.Reset(r.Context(), "", sd); err != nil {
 		StoreFailed(w, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, Status{Status: "reset"})
+	WriteJSON(w, http.StatusOK, ResetSummary{Status: "reset", ConfiguredApps: len(sd.Apps), Took: time.Since(start).Round(time.Millisecond).String()})
 }
 
 // Outcomes lists the values the outcome filter takes besides codes: "ok", "error".

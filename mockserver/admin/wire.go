@@ -51,6 +51,18 @@ type JournalStats struct {
 // AppList is the answer of GET /__admin/apps.
 type AppList struct {
 	Apps []AppView `json:"apps"`
+	// Next, when set, is the after= of the next page: this page was full.
+	Next string `json:"next,omitempty"`
+}
+
+// ResetSummary is the answer of POST /__admin/reset: what the reset did.
+type ResetSummary struct {
+	// Status is "reset".
+	Status string `json:"status"`
+	// ConfiguredApps is how many configured apps were restored; every other app is gone.
+	ConfiguredApps int `json:"configured_apps"`
+	// Took is how long the reset took.
+	Took string `json:"took"`
 }
 
 // UserMessage is the body of POST /__admin/apps/{app}/messages.

@@ -227,7 +227,8 @@ func TestAdminAPI(t *testing.T) {
 			status             int
 			want               string
 		}{
-			{http.MethodGet, "/__admin/apps/9999", "", 404, `unknown app "9999"; known apps: 1001, 1002, 1003`},
+			{http.MethodGet, "/__admin/apps/9999", "", 404, `unknown app "9999"; GET /__admin/apps lists the apps`},
+			{http.MethodGet, "/__admin/apps/1010", "", 404, `unknown app "1010"; did you mean "1001"?; GET /__admin/apps lists the apps`},
 			{http.MethodPost, "/__admin/apps/1001/messages", `{}`, 400, "open_id: required"},
 			{http.MethodPost, "/__admin/apps/1001/messages", `{"openid":"x"}`, 400, `unknown field "openid"`},
 			{http.MethodPost, "/__admin/apps/1001/clock", `{"advance":"-1h"}`, 400, "only moves forward"},

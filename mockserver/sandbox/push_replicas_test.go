@@ -13,6 +13,7 @@ import (
 	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/config/configtest"
+	"github.com/smartappmock/smartappmock/internal/teststores"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/store"
@@ -37,7 +38,7 @@ func TestPush_ReplicasShareConfigAndMsgIDs(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = s.Close() })
-			return s
+			return teststores.Patient(s)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/config/configtest"
+	"github.com/smartappmock/smartappmock/internal/teststores"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/store"
@@ -81,7 +82,7 @@ func TestPushOutbox_WaitAcrossReplicas(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = s.Close() })
-			return s
+			return teststores.Patient(s)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/internal/testenv"
+	"github.com/smartappmock/smartappmock/internal/teststores"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/sandbox"
@@ -48,7 +49,7 @@ func TestTwoServersOnOneRedisStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		return s
+		return teststores.Patient(s)
 	}
 	t.Run("Miniredis", func(t *testing.T) {
 		runReplicas(t, func(t *testing.T) store.Store { return open(t, "redis://"+miniredis.RunT(t).Addr()) })

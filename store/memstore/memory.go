@@ -5,6 +5,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -79,6 +80,7 @@ type tenant struct {
 	app      store.App
 	exists   bool // false for the NoApp bucket and apps known only from journal entries
 	windows  map[string]*store.Window
+	takes    map[string]*takeRing // open_id -> request ids of its window's replies, for GiveBack
 	counters map[string]store.Counter
 	records  map[string]map[string][]byte // kind -> id -> data: memory_records.go
 	nrecords int
@@ -242,6 +244,22 @@ func (m *Store) Apps(_ context.Context) ([]store.App, error) {
 	return out, nil
 }
 
+// AppPage implements store.Store. The store holds at most Limits.MaxTenants apps beside the
+// configured ones, so a page costs at most a sort of those.
+func (m *Store) AppPage(ctx context.Context, after string, limit int) ([]store.App, error) {
+	all, _ := m.Apps(ctx)
+	i := sort.Search(len(all), func(i int) bool { return all[i].ID > after })
+	all = all[i:]
+	if limit > 0 && len(all) > limit {
+		all = all[:limit]
+	}
+	return all, nil
+}
+
+// InProcess reports that the store never waits for anything outside the process (guard.Local):
+// it needs no deadline nor breaker.
+func (m *Store) InProcess() bool { return true }
+
 // UpdateApp implements store.Store.
 func (m *Store) UpdateApp(_ context.Context, id string, capability *bool, advance time.Duration) (store.App, error) {
 	t := m.tenant(id, false)
@@ -297,12 +315,13 @@ func (m *Store) OpenWindow(_ context.Context, app, openID string, at time.Time) 
 	}
 	openID = strings.Clone(openID) // kept: never a piece of the caller's request body
 	t.windows[openID] = &store.Window{OpenID: openID, OpenedAt: at, UserMessage: true}
+	delete(t.takes, openID)
 	t.mu.Unlock()
 	return nil
 }
 
 // TakeReply implements store.Store.
-func (m *Store) TakeReply(_ context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyTake, error) {
+func (m *Store) TakeReply(ctx context.Context, app, openID string, now time.Time, rule store.WindowRule) (store.ReplyTake, error) {
 	t := m.tenant(app, true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -319,12 +338,57 @@ func (m *Store) TakeReply(_ context.Context, app, openID string, now time.Time, 
 		w = &store.Window{OpenID: openID, OpenedAt: now}
 		t.boundWindows(m.limits.MaxWindowsPerApp, now, rule.Duration)
 		t.windows[openID] = w
+		delete(t.takes, openID)
 	}
 	if w.Replies >= rule.MaxReplies {
 		return store.ReplyTake{Refusal: store.ReplyFull, Window: *w}, nil
 	}
 	w.Replies++
+	if id := store.RequestOf(ctx); id != "" {
+		t.keepTake(w.OpenID, id)
+	}
 	return store.ReplyTake{OK: true, Window: *w}, nil
+}
+
+// takeRing holds the request ids of a window's newest replies (the newest 32 are kept).
+type takeRing struct {
+	ids  [32]string
+	next int
+}
+
+// keepTake keeps id as a reply counted in openID's window. t.mu must be held.
+func (t *tenant) keepTake(openID, id string) {
+	if t.takes == nil {
+		t.takes = map[string]*takeRing{}
+	}
+	r := t.takes[openID]
+	if r == nil {
+		r = &takeRing{}
+		t.takes[openID] = r
+	}
+	r.ids[r.next] = strings.Clone(id)
+	r.next = (r.next + 1) % len(r.ids)
+}
+
+// GiveBack implements store.Store.
+func (m *Store) GiveBack(_ context.Context, app, openID, id string) (bool, error) {
+	t := m.tenant(app, false)
+	if t == nil {
+		return false, nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r, w := t.takes[openID], t.windows[openID]
+	if r == nil || w == nil || id == "" {
+		return false, nil
+	}
+	i := slices.Index(r.ids[:], id)
+	if i < 0 {
+		return false, nil
+	}
+	r.ids[i] = ""
+	w.Replies = max(w.Replies-1, 0)
+	return true, nil
 }
 
 // Windows implements store.Store.
@@ -415,6 +479,22 @@ func (m *Store) Append(_ context.Context, e store.Entry) (uint64, error) {
 	t.head = (t.head + 1) % len(t.ring)
 	t.dropped++
 	return seq, nil
+}
+
+// AppendOnce implements store.Store: the app's whole journal is looked through.
+func (m *Store) AppendOnce(ctx context.Context, e store.Entry) (uint64, bool, error) {
+	if t := m.tenant(e.App, false); t != nil {
+		t.mu.Lock()
+		for i := range t.n {
+			if rec := t.ring[(t.head+i)%len(t.ring)]; rec.entry().ID == e.ID {
+				t.mu.Unlock()
+				return 0, false, nil
+			}
+		}
+		t.mu.Unlock()
+	}
+	seq, err := m.Append(ctx, e)
+	return seq, err == nil, err
 }
 
 // Journal implements store.Store.
@@ -513,6 +593,7 @@ func (t *tenant) boundWindows(limit int, now time.Time, ttl time.Duration) {
 		for id, w := range t.windows {
 			if !now.Before(w.OpenedAt.Add(ttl)) {
 				delete(t.windows, id)
+				delete(t.takes, id)
 			}
 		}
 	}
@@ -526,6 +607,7 @@ func (t *tenant) boundWindows(limit int, now time.Time, ttl time.Duration) {
 	sort.Slice(ws, func(i, j int) bool { return ws[i].OpenedAt.Before(ws[j].OpenedAt) })
 	for _, w := range ws[:max(1, len(ws)/8)] {
 		delete(t.windows, w.OpenID)
+		delete(t.takes, w.OpenID)
 	}
 }
 

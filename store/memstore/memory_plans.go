@@ -195,6 +195,7 @@ func (m *Store) resetApp(id string, s store.Seed) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.windows = map[string]*store.Window{}
+	t.takes = nil
 	t.counters = map[string]store.Counter{}
 	t.records, t.nrecords = nil, 0
 	if !t.evicted {

@@ -71,7 +71,10 @@ func (s *Store) RegisterApp(ctx context.Context, app store.App) (store.App, bool
 // App implements store.Store.
 func (s *Store) App(ctx context.Context, id string) (store.App, bool, error) {
 	cmd := redis.NewMapStringStringCmd(ctx, "hgetall", s.akey(id, "app"))
-	_ = s.pipe.Do(ctx, cmd) // shared with concurrent calls: the token endpoints read apps
+	// shared with concurrent calls: the token endpoints read apps
+	if err := s.pipe.Do(ctx, cmd); err != nil {
+		return store.App{}, false, wrap("app", err)
+	}
 	h, err := cmd.Result()
 	if err != nil {
 		return store.App{}, false, wrap("app", err)
@@ -82,7 +85,7 @@ func (s *Store) App(ctx context.Context, id string) (store.App, bool, error) {
 
 // members returns the app registry.
 func (s *Store) members(ctx context.Context) ([]string, error) {
-	return s.rdb.SMembers(ctx, s.registry).Result()
+	return s.rdb.ZRange(ctx, s.registry, 0, -1).Result()
 }
 
 // Apps implements store.Store.
@@ -107,6 +110,48 @@ func (s *Store) Apps(ctx context.Context) ([]store.App, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// AppPage implements store.Store: the registry is read in id order (ZRANGEBYLEX), a page at a
+// time, and only the apps of the page are read.
+func (s *Store) AppPage(ctx context.Context, after string, limit int) ([]store.App, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []store.App
+	for len(out) < limit {
+		min := "-"
+		if after != "" {
+			min = "(" + after
+		}
+		want := limit - len(out)
+		ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.registry, Start: min, Stop: "+", ByLex: true, Count: int64(want)}).Result()
+		if err != nil {
+			return nil, wrap("app page", err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		cmds := make([]*redis.MapStringStringCmd, len(ids))
+		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, id := range ids {
+				cmds[i] = p.HGetAll(ctx, s.akey(id, "app"))
+			}
+			return nil
+		}); err != nil {
+			return nil, wrap("app page", err)
+		}
+		for _, c := range cmds {
+			if a, ok := decodeApp(c.Val()); ok { // an id without an app: journal entries only
+				out = append(out, a)
+			}
+		}
+		after = ids[len(ids)-1]
+		if len(ids) < want {
+			break
+		}
+	}
 	return out, nil
 }
 
@@ -154,6 +199,7 @@ func (s *Store) Lookup(ctx context.Context, token, fallback string) (store.Looku
 		return store.Lookup{}, wrap("lookup", err)
 	}
 	lk.Rules, lk.Faults, lk.Now = rv, fv, time.Unix(sec, usec*1000)
+	s.learnSkew(lk.Now)
 	return lk, nil
 }
 
@@ -178,7 +224,10 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 // Token implements store.Store.
 func (s *Store) Token(ctx context.Context, value string) (store.Token, bool, error) {
 	cmd := redis.NewStringCmd(ctx, "hget", s.tokens, value)
-	_ = s.pipe.Do(ctx, cmd) // shared with concurrent calls: the token endpoints read tokens
+	// shared with concurrent calls: the token endpoints read tokens
+	if err := s.pipe.Do(ctx, cmd); err != nil && !errors.Is(err, redis.Nil) {
+		return store.Token{}, false, wrap("token", err)
+	}
 	b, err := cmd.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return store.Token{}, false, nil
@@ -215,7 +264,8 @@ func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time
 	ns, nn := unixTime(now)
 	cs, cn := unixTime(now.Add(-rule.Duration))
 	v, err := s.runApp(ctx, app, script.TakeReply, []string{s.akey(app, "win"), s.akey(app, "meta")},
-		openID, ns, nn, cs, cn, rule.MaxReplies, boolArg(rule.OpenOnFirst), s.opts.MaxWindowsPerApp)
+		openID, ns, nn, cs, cn, rule.MaxReplies, boolArg(rule.OpenOnFirst), s.opts.MaxWindowsPerApp,
+		store.RequestOf(ctx), s.until(ctx))
 	if err != nil {
 		return store.ReplyTake{}, wrap("take reply", err)
 	}
@@ -224,6 +274,9 @@ func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time
 		return store.ReplyTake{}, fmt.Errorf("redisstore: take reply: unexpected answer %v", v)
 	}
 	status := toStr(xs[0])
+	if status == "late" {
+		return store.ReplyTake{}, fmt.Errorf("redisstore: take reply: %w: Redis ran it after its deadline, nothing counted", store.ErrUnavailable)
+	}
 	if status == "none" {
 		return store.ReplyTake{Refusal: store.ReplyNoWindow}, nil
 	}
@@ -244,10 +297,19 @@ func (s *Store) TakeReply(ctx context.Context, app, openID string, now time.Time
 	return t, nil
 }
 
-// parseWindow reads a window's value "<sec> <nsec> <replies> <user message>".
+// GiveBack implements store.Store in one script (script.GiveBack).
+func (s *Store) GiveBack(ctx context.Context, app, openID, id string) (bool, error) {
+	n, err := s.run(ctx, script.GiveBack, []string{s.akey(app, "win")}, openID, id)
+	if err != nil {
+		return false, wrap("give back", err)
+	}
+	return toInt(n) == 1, nil
+}
+
+// parseWindow reads a window's value "<sec> <nsec> <replies> <user message>[ <request ids>]".
 func parseWindow(openID, v string) (store.Window, error) {
 	f := strings.Fields(v)
-	if len(f) != 4 {
+	if len(f) != 4 && len(f) != 5 {
 		return store.Window{}, fmt.Errorf("window %q: bad value %q", openID, v)
 	}
 	sec, err1 := strconv.ParseInt(f[0], 10, 64)

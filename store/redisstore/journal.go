@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/smartappmock/smartappmock/store"
+	"github.com/smartappmock/smartappmock/store/redisstore/internal/batch"
 	"github.com/smartappmock/smartappmock/store/redisstore/internal/script"
 )
 
@@ -26,27 +27,47 @@ const maxPooledEntry = 16 << 10
 // Append implements store.Store: one script numbers the entry and adds it to the app's journal
 // and to the feed.
 func (s *Store) Append(ctx context.Context, e store.Entry) (uint64, error) {
+	seq, _, err := s.append(ctx, e, false)
+	return seq, err
+}
+
+// AppendOnce implements store.Store: Append's script, told to look for the entry's request id
+// among the app's newest 256 entries first.
+func (s *Store) AppendOnce(ctx context.Context, e store.Entry) (uint64, bool, error) {
+	return s.append(ctx, e, true)
+}
+
+func (s *Store) append(ctx context.Context, e store.Entry, once bool) (uint64, bool, error) {
 	e.Seq = 0 // the stream id carries it
 	bp := entryBufs.Get().(*[]byte)
 	b, err := appendEntryJSON((*bp)[:0], &e)
 	// The buffer is free again once Append returns: the batcher answers a call only after Redis
 	// has read its arguments, or once it is sure they will never be sent.
+	var lost bool // the command may still be sent: its buffer is not ours again
 	defer func() {
-		if cap(b) <= maxPooledEntry {
+		if !lost && cap(b) <= maxPooledEntry {
 			*bp = b[:0]
 			entryBufs.Put(bp)
 		}
 	}()
 	if err != nil {
-		return 0, wrap("append", err)
+		return 0, false, wrap("append", err)
+	}
+	until := s.until(ctx)
+	if once {
+		until = "0"
 	}
 	seq, err := s.pipe.Run(ctx, script.Append,
-		[]string{s.seq, s.feedKey, s.registry, s.akey(e.App, "jrn"), s.akey(e.App, "meta")},
-		e.App, b, s.opts.JournalCap, s.opts.FeedBacklog).Int64()
+		[]string{s.seq, s.feedKey, s.registry, s.akey(e.App, "jrn"), s.akey(e.App, "meta"), s.akey(e.App, "app"), s.idle},
+		e.App, b, s.opts.JournalCap, s.opts.FeedBacklog, s.opts.Prefix, s.opts.MaxApps, until, boolArg(once), e.ID).Int64()
 	if err != nil {
-		return 0, wrap("append", err)
+		lost = errors.Is(err, batch.ErrOutcomeUnknown)
+		if strings.HasSuffix(err.Error(), "LATE") {
+			err = fmt.Errorf("%w: Redis ran it after its deadline, nothing appended", store.ErrUnavailable)
+		}
+		return 0, false, wrap("append", err)
 	}
-	return uint64(seq), nil
+	return uint64(seq), seq != 0, nil
 }
 
 // decodeMessage reads a stream message: the sequence number from its id, the entry from field e.

@@ -158,11 +158,11 @@ func TestRoundTrips_OneScriptOnceRegistered(t *testing.T) {
 	ctx := context.Background()
 	s, r := recordedT(t)
 	s.TakeCount(ctx, "fresh", "daily", "d1", 0)
-	want := []string{"evalsha", "eval", "sadd hset", "evalsha"} // the first run also loads the script
+	want := []string{"evalsha", "eval", "zadd hset", "evalsha"} // the first run also loads the script
 	if diff := cmp.Diff(want, r.sent); diff != "" {
 		t.Errorf("first write of a new app (-want +got):\n%s", diff)
 	}
-	if ok, _ := s.rdb.SIsMember(ctx, s.registry, "fresh").Result(); !ok {
+	if _, err := s.rdb.ZScore(ctx, s.registry, "fresh").Result(); err != nil {
 		t.Error("the new app is not in the registry")
 	}
 	r.reset()

@@ -31,7 +31,12 @@
 //
 //	{global}:seq     string  the last sequence number given (never reset)
 //	{global}:feed    stream  the live feed, every app: id "<seq>-0"; MAXLEN ~ feed backlog
-//	{global}:apps    set     the app registry: every app id that may have keys
+//	{global}:apps    zset    the app registry: every app id that may have keys (score 0:
+//	                         read in id order, a page at a time, with ZRANGEBYLEX)
+//	{global}:idle    zset    the apps that are not configured, scored by the sequence number
+//	                         of their newest journal entry; past MaxApps the oldest are dropped
+//	{global}:gone    zset    the apps a reset of every app left to clean (CleanApps drops
+//	                         their keys a chunk at a time)
 //	{tokens}:all     hash    token value -> the token as JSON
 //	{tokens}:issued  list    issued (expiring) tokens, oldest first, for the token cap
 //	{plans}:def      hash    set (1: rules and plans were set), rules, rules_v, fglobal, fapps,
@@ -67,7 +72,10 @@
 //
 // When Redis does not answer, every operation returns an error (wrapping go-redis's): nothing is
 // kept in the process instead, and no command is retried, since a script whose answer was lost
-// may have run. The connection pool dials again on the next call, so the same Store works again
+// may have run. A call returns at its context's deadline even when its command was sent (the
+// batcher lets it go: internal/batch's ErrOutcomeUnknown); TakeReply and Append carry that
+// deadline on Redis's clock (learned from Lookup's TIME) and count nothing when Redis runs them
+// later, and TakeReply keeps the request id (store.WithRequest) for GiveBack. The connection pool dials again on the next call, so the same Store works again
 // as soon as Redis does; scripts that Redis no longer holds are sent again (EVALSHA, then EVAL).
 // A Redis that restarts without persistence has lost the state: sequence numbers start again
 // at 1 (Feed then reads from the start for a cursor above the head), windows and counters are
@@ -76,8 +84,8 @@
 // # Memory
 //
 // The journal (per app), the feed, the issued tokens and each app's windows are capped (see
-// Options); the number of apps is not (the in-memory store evicts unused sandbox apps, this one
-// keeps them until Reset). Run Redis with maxmemory-policy noeviction: evicting a key such as
+// Options), and so are the apps that are not configured (MaxApps): past it, Append drops the
+// least recently used with their keys, as the in-memory store evicts them. Run Redis with maxmemory-policy noeviction: evicting a key such as
 // the sequence counter would break the journal, while noeviction turns a full Redis into errors.
 package redisstore
 
@@ -85,9 +93,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -119,6 +130,10 @@ type Options struct {
 	// FeedPoll bounds one XREAD BLOCK of Feed (500ms when <= 0): Feed notices the end of a
 	// context without a deadline within it.
 	FeedPoll time.Duration
+	// MaxApps is how many apps that are not configured (sandbox apps) the store keeps (4096 when
+	// <= 0, as the in-memory store); past it, the least recently used are dropped with their
+	// state, so any number of distinct tokens leaves Redis's memory bounded.
+	MaxApps int
 	// FeedConns is how many connections the waiting Feed calls may hold (128 when <= 0). They
 	// have a pool of their own, so readers of the live feed never make an operation wait for a
 	// connection; a Feed call past it waits for one of them.
@@ -144,6 +159,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxRecordsPerApp <= 0 {
 		o.MaxRecordsPerApp = 100_000
 	}
+	if o.MaxApps <= 0 {
+		o.MaxApps = 4096
+	}
 	if o.FeedPoll <= 0 {
 		o.FeedPoll = 500 * time.Millisecond
 	}
@@ -160,10 +178,11 @@ type Store struct {
 	feed *redis.Client  // Feed's blocking reads: a pool of their own
 	pipe *batch.Batcher // the primitives of a send (and token and app reads), pipelined with concurrent calls
 	opts Options
-	name string // the URL without its password, for String
+	name string       // the URL without its password, for String
+	skew atomic.Int64 // Redis's clock minus this process's, in milliseconds (0: not known)
 
 	// global keys
-	seq, feedKey, registry, tokens, issued, plans, version, counts string
+	seq, feedKey, registry, idle, gone, tokens, issued, plans, version, counts string
 
 	cursors outboxCursors // where each consumer's XAUTOCLAIM stopped (outbox.go)
 }
@@ -229,7 +248,7 @@ func newStore(rdb, feed *redis.Client, opts Options, name string) *Store {
 	p := opts.Prefix
 	return &Store{
 		rdb: rdb, feed: feed, opts: opts, name: name, pipe: batch.New(rdb),
-		seq: p + "{global}:seq", feedKey: p + "{global}:feed", registry: p + "{global}:apps",
+		seq: p + "{global}:seq", feedKey: p + "{global}:feed", registry: p + "{global}:apps", idle: p + "{global}:idle", gone: p + "{global}:gone",
 		tokens: p + "{tokens}:all", issued: p + "{tokens}:issued",
 		plans: p + "{plans}:def", version: p + "{plans}:ver", counts: p + "{plans}:fc",
 	}
@@ -295,19 +314,55 @@ func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, args .
 // between the two leaves a registered app that registers again, never an unregistered one).
 func (s *Store) register(ctx context.Context, app string) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.SAdd(ctx, s.registry, app)
+		p.ZAdd(ctx, s.registry, redis.Z{Member: app})
 		p.HSet(ctx, s.akey(app, "meta"), "reg", "1")
 		return nil
 	})
 	return err
 }
 
-// wrap names the operation in an error.
+// learnSkew keeps how far Redis's clock (read at t) is ahead of this process's, to the
+// millisecond: until turns a context's deadline into Redis's time with it.
+func (s *Store) learnSkew(t time.Time) {
+	d := t.UnixMilli() - time.Now().UnixMilli()
+	if old := s.skew.Load(); old == 0 || old-d > 1 || d-old > 1 {
+		if d == 0 {
+			d = 1 // 0 means unknown
+		}
+		s.skew.Store(d)
+	}
+}
+
+// until is the Redis time, in milliseconds, after which a step made with ctx must not count:
+// ctx's deadline on Redis's clock ("0": no deadline, or the clocks' skew is not known yet).
+// A step that Redis runs later, its caller having stopped waiting, then does nothing.
+func (s *Store) until(ctx context.Context) string {
+	dl, ok := ctx.Deadline()
+	skew := s.skew.Load()
+	if !ok || skew == 0 {
+		return "0"
+	}
+	return strconv.FormatInt(dl.UnixMilli()+skew, 10)
+}
+
+// wrap names the operation in an error, marked store.ErrUnavailable when Redis did not answer
+// (a connection that failed or ended, a deadline, no connection free), not when it answered an
+// error of its own.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if unanswered(err) && !errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("redisstore: %s: %w: %w", op, store.ErrUnavailable, err)
+	}
 	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// unanswered reports whether err says that Redis gave no answer.
+func unanswered(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout)
 }
 
 // unixTime splits t for Lua: Unix seconds and nanoseconds.

@@ -56,7 +56,31 @@ func (s *Store) Seed(ctx context.Context, sd store.Seed) error {
 	return wrap("seed", script.Seed.Run(ctx, s.rdb, s.seedKeys(), args...).Err())
 }
 
-// Reset implements store.Store in one script: for every app (app == "") or for one. The
+// cleanChunk is how many apps one CleanApps step drops: each step keeps Redis busy for
+// milliseconds, and the other replicas' commands run between two steps.
+const cleanChunk = 500
+
+// clean drops the apps a reset left to clean, a chunk at a time, until none is left.
+func (s *Store) clean(ctx context.Context, left int) error {
+	for left > 0 {
+		xs, err := script.CleanApps.Run(ctx, s.rdb, []string{s.gone, s.registry, s.idle}, s.opts.Prefix, cleanChunk).Slice()
+		if err != nil {
+			return err
+		}
+		if len(xs) != 2 {
+			return fmt.Errorf("clean apps: unexpected answer %v", xs)
+		}
+		left = int(toInt(xs[1]))
+	}
+	return nil
+}
+
+// Reset implements store.Store: for every app (app == "") or for one. A reset of every app is
+// one short script whatever the number of apps (the configured state is back when it ends; the
+// apps that are not configured leave the registry), then the keys of those apps are dropped a
+// chunk at a time (CleanApps), so Redis keeps answering the other replicas meanwhile; Reset
+// returns when the last is gone. Until then, a send to such an app finds its former state, as
+// if it had come before the reset, and its effects go with the app. The
 // sequence counter, the plan version counter, the live feed and the inbox sessions are kept,
 // as the in-memory store keeps them: numbers never go back, and a feed reader that is behind
 // still gets what was recorded before the reset.
@@ -66,7 +90,11 @@ func (s *Store) Reset(ctx context.Context, app string, sd store.Seed) error {
 		if err != nil {
 			return wrap("reset", err)
 		}
-		return wrap("reset", script.ResetAll.Run(ctx, s.rdb, append(s.seedKeys(), s.issued), args...).Err())
+		left, err := script.ResetAll.Run(ctx, s.rdb, append(s.seedKeys(), s.issued, s.idle, s.gone), args...).Int()
+		if err != nil {
+			return wrap("reset", err)
+		}
+		return wrap("reset", s.clean(ctx, left))
 	}
 	capability := true
 	for _, a := range sd.Apps {
@@ -104,7 +132,7 @@ func (s *Store) Reset(ctx context.Context, app string, sd store.Seed) error {
 // DeleteApp implements store.Store in one script.
 func (s *Store) DeleteApp(ctx context.Context, id string) error {
 	keys := []string{s.akey(id, "app"), s.akey(id, "meta"), s.akey(id, "win"), s.akey(id, "cnt"), s.akey(id, "jrn"),
-		s.registry, s.tokens, s.issued, s.akey(id, "rec")}
+		s.registry, s.tokens, s.issued, s.akey(id, "rec"), s.idle}
 	n, err := script.DeleteApp.Run(ctx, s.rdb, keys, id).Int()
 	switch {
 	case err != nil:

@@ -221,4 +221,6 @@ func Run(t *testing.T, journalCap int, newStore func(t *testing.T) store.Store) 
 	runJournal(t, newStore)
 	runSeedReset(t, newStore)
 	runRecords(t, newStore)
+	runReconcile(t, newStore)
+	runAppPage(t, newStore)
 }

@@ -84,6 +84,18 @@ func (r *Server) Start() {
 	}
 }
 
+// Signal sends sig to the server by its PID: SIGSTOP stalls it (it neither answers nor closes
+// its connections), SIGCONT resumes it.
+func (r *Server) Signal(sig os.Signal) {
+	r.t.Helper()
+	if r.cmd == nil {
+		r.t.Fatal("redistest: the server is not running")
+	}
+	if err := r.cmd.Process.Signal(sig); err != nil {
+		r.t.Fatalf("redistest: signal %v: %v", sig, err)
+	}
+}
+
 // Stop stops the server by its PID and waits for it to exit.
 func (r *Server) Stop() {
 	if r.cmd == nil {

@@ -8,6 +8,8 @@ package batch
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,6 +70,10 @@ func (b *Batcher) startRunner() {
 	go b.loop()
 }
 
+// ErrOutcomeUnknown is matched by the error of a call whose context ended after a runner took
+// its command: the command may have run, or may run yet. Its arguments may still be read.
+var ErrOutcomeUnknown = errors.New("outcome unknown: the command was sent, its answer not awaited")
+
 // Close stops the runners once they have sent the pipelines they hold; commands still queued, or
 // queued later, answer redis.ErrClosed (their callers take them back: see Do).
 func (b *Batcher) Close() {
@@ -77,11 +83,13 @@ func (b *Batcher) Close() {
 	})
 }
 
-// Do sends cmd in the next pipeline and returns its error (its reply is in cmd). A context that
+// Do sends cmd in the next pipeline and returns its error (its reply is in cmd, unless the error
+// is ErrOutcomeUnknown: cmd then belongs to the runner still, and must not be read). A context that
 // ends while the command still waits in the queue takes it back (it is never sent); once a
 // runner has taken it, Do waits for Redis's answer (bounded by the client's read and write
-// timeouts), so an answer is never lost for a command that ran. Either way nothing reads cmd's
-// arguments once Do has returned: a caller may reuse their memory.
+// timeouts) or for the context's end, whichever comes first: a context that ends then answers
+// ErrOutcomeUnknown, and the command's arguments may still be read (a caller reuses their memory
+// only after a nil error or another error).
 func (b *Batcher) Do(ctx context.Context, cmd redis.Cmder) error {
 	return b.do(ctx, &call{cmd: cmd})
 }
@@ -96,7 +104,11 @@ func (b *Batcher) Run(ctx context.Context, sc *redis.Script, keys []string, args
 	}
 	cmdArgs = append(cmdArgs, args...)
 	cmd := redis.NewCmd(ctx, cmdArgs...)
-	_ = b.do(ctx, &call{cmd: cmd, sc: sc, keys: keys, args: args})
+	if err := b.do(ctx, &call{cmd: cmd, sc: sc, keys: keys, args: args}); errors.Is(err, ErrOutcomeUnknown) {
+		lost := redis.NewCmd(ctx) // cmd still belongs to the runner
+		lost.SetErr(err)
+		return lost
+	}
 	return cmd
 }
 
@@ -122,7 +134,9 @@ func (b *Batcher) do(ctx context.Context, c *call) error {
 			c.cmd.SetErr(ctx.Err())
 			return ctx.Err()
 		}
-		<-c.done
+		// Taken: the command may be sent and run yet. The caller is told so (ErrOutcomeUnknown)
+		// and must not reuse the arguments' memory.
+		return fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err())
 	case <-b.stop:
 		if c.state.CompareAndSwap(callQueued, callAbandoned) {
 			c.cmd.SetErr(redis.ErrClosed)

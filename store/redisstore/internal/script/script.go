@@ -30,18 +30,31 @@ local function fmt(n) return string.format('%d', n) end
 local function ple(s1, n1, s2, n2)
   return s1 < s2 or (s1 == s2 and n1 <= n2)
 end
--- a window is "<sec> <nsec> <replies> <user message: 0|1>"
+-- a window is "<sec> <nsec> <replies> <user message: 0|1>[ <request ids of its replies, comma-separated>]"
 local function pwin(v)
-  local s, n, r, u = string.match(v, '^(%-?%d+) (%d+) (%d+) (%d)$')
-  return tonumber(s), tonumber(n), tonumber(r), u
+  local s, n, r, u, ids = string.match(v, '^(%-?%d+) (%d+) (%d+) (%d) ?(.*)$')
+  return tonumber(s), tonumber(n), tonumber(r), u, ids or ''
 end
-local function ewin(s, n, r, u) return fmt(s) .. ' ' .. fmt(n) .. ' ' .. fmt(r) .. ' ' .. u end
+local function ewin(s, n, r, u, ids)
+  local v = fmt(s) .. ' ' .. fmt(n) .. ' ' .. fmt(r) .. ' ' .. u
+  if ids and ids ~= '' then v = v .. ' ' .. ids end
+  return v
+end
 `
 
 // luaCommon are luaCore and the registry check of the one-operation scripts.
 const luaCommon = luaCore + `
 local function registered(meta)
   return redis.call('HGET', meta, 'reg') == '1'
+end
+`
+
+// luaLate tells whether Redis's clock is past a time in milliseconds ("0": never).
+const luaLate = `
+local function late(limit)
+  if limit == '0' or limit == '' then return false end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(limit)
 end
 `
 
@@ -100,7 +113,7 @@ end
 // counter, the fault counts.
 const luaSeed = `
 local function register(p, reg, id)
-  redis.call('SADD', reg, id)
+  redis.call('ZADD', reg, 0, id)
   redis.call('HSET', akey(p, id, 'meta'), 'reg', '1')
 end
 local function seed(reg, tokens, def, ver, fc)
@@ -197,15 +210,21 @@ return 1
 	// replies, user message} with status "ok", "none" (no window), "expired" or "full"; the
 	// window's fields are zero for "none". The app is registered first, whatever the answer, as
 	// every store holds an app it was asked to take a reply of.
-	TakeReply = redis.NewScript(luaCommon + luaBound + `
+	//
+	// ARGV[9] is the request id of the take ("" none), kept in the window with the ids of its
+	// other replies (the newest 32), so that GiveBack finds it; ARGV[10] the Redis time, in
+	// milliseconds, after which the take must not count (0: none): a take that Redis runs after
+	// its caller stopped waiting (a stalled Redis resumed) answers {'late'} and counts nothing.
+	TakeReply = redis.NewScript(luaCommon + luaBound + luaLate + `
+if late(ARGV[10]) then return {'late', 0, 0, 0, '0'} end
 if not registered(KEYS[2]) then return redis.error_reply('UNREGISTERED') end
 local ns, nn, cs, cn = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local max = tonumber(ARGV[6])
 local v = redis.call('HGET', KEYS[1], ARGV[1])
-local s, n, r, u
+local s, n, r, u, ids
 local expired = false
 if v then
-  s, n, r, u = pwin(v)
+  s, n, r, u, ids = pwin(v)
   expired = ple(s, n, cs, cn)
 end
 if not v or expired then
@@ -214,16 +233,39 @@ if not v or expired then
     return {'none', 0, 0, 0, '0'}
   end
   bound(KEYS[1], tonumber(ARGV[8]), true, cs, cn)
-  s, n, r, u = ns, nn, 0, '0'
+  s, n, r, u, ids = ns, nn, 0, '0', ''
   if r >= max then
-    redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u))
+    redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u, ids))
     return {'full', s, n, r, u}
   end
 end
 if r >= max then return {'full', s, n, r, u} end
 r = r + 1
-redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u))
+if ARGV[9] ~= '' then
+  local list = {}
+  for id in string.gmatch(ids, '[^,]+') do list[#list + 1] = id end
+  list[#list + 1] = ARGV[9]
+  while #list > 32 do table.remove(list, 1) end
+  ids = table.concat(list, ',')
+end
+redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, r, u, ids))
 return {'ok', s, n, r, u}
+`)
+
+	// GiveBack: KEYS win; ARGV open_id, request id. When the user's window holds the reply of
+	// the request, it gives it back: one reply fewer, the id gone. Answers 1 when it gave one
+	// back, 0 otherwise.
+	GiveBack = redis.NewScript(luaCore + `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local s, n, r, u, ids = pwin(v)
+local list, found = {}, false
+for id in string.gmatch(ids, '[^,]+') do
+  if id == ARGV[2] and not found then found = true else list[#list + 1] = id end
+end
+if not found then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ewin(s, n, math.max(r - 1, 0), u, table.concat(list, ',')))
+return 1
 `)
 
 	// TakeCount: KEYS counters, meta; ARGV name, period, limit. A counter is "<count>
@@ -256,7 +298,7 @@ for i = 1, n do
   local cnt, meta, a = KEYS[2 * i], KEYS[2 * i + 1], 2 + (i - 1) * 5
   local name, period, limit, ends = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3]), ARGV[a + 4] == '1'
   if redis.call('HGET', meta, 'reg') ~= '1' then
-    redis.call('SADD', KEYS[1], ARGV[a])
+    redis.call('ZADD', KEYS[1], 0, ARGV[a])
     redis.call('HSET', meta, 'reg', '1')
   end
   local v = redis.call('HGET', cnt, name)
@@ -353,18 +395,47 @@ redis.call('HSET', KEYS[2], ARGV[2], fmt(matched) .. ' ' .. fmt(injected))
 return {matched, inj, step}
 `)
 
-	// Append: KEYS sequence, feed, app registry, journal, meta; ARGV app, entry json,
-	// journal cap (exact), feed cap (approximate). The entry's stream id is "<seq>-0" in both
-	// streams. Answers seq.
-	Append = redis.NewScript(`
+	// Append: KEYS sequence, feed, app registry, journal, meta, app, idle apps; ARGV app,
+	// entry json, journal cap (exact), feed cap (approximate), key prefix, the most idle apps
+	// kept. The entry's stream id is "<seq>-0" in both streams. An app that is not configured
+	// (source "config") is marked used at seq in the idle apps; past the most kept, the least
+	// recently used are dropped with their keys (UNLINK: freed off Redis's main thread). It
+	// computes those apps' key names, so it needs a single Redis (not a Cluster). Answers seq.
+	//
+	// ARGV[7] is the Redis time in milliseconds after which the entry must not be appended ("0":
+	// none): Append answers the error LATE then. ARGV[8], when "1", appends only when none of
+	// the app's newest 256 entries has the entry's request id ARGV[9]; Append answers 0 then.
+	Append = redis.NewScript(luaCore + luaLate + `
+if late(ARGV[7]) then return redis.error_reply('LATE') end
+if ARGV[8] == '1' then
+  local needle = '"id":"' .. ARGV[9] .. '"'
+  for _, m in ipairs(redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 256)) do
+    if string.find(m[2][2], needle, 1, true) then return 0 end
+  end
+end
 local seq = redis.call('INCR', KEYS[1])
 local id = string.format('%d', seq) .. '-0'
 redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[3], id, 'e', ARGV[2])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], id, 'e', ARGV[2])
 redis.call('HINCRBY', KEYS[5], 'appended', 1)
 if redis.call('HGET', KEYS[5], 'reg') ~= '1' then
-  redis.call('SADD', KEYS[3], ARGV[1])
+  redis.call('ZADD', KEYS[3], 0, ARGV[1])
   redis.call('HSET', KEYS[5], 'reg', '1')
+end
+if ARGV[1] ~= '' and redis.call('HGET', KEYS[6], 'source') ~= 'config' then
+  redis.call('ZADD', KEYS[7], seq, ARGV[1])
+  local over = redis.call('ZCARD', KEYS[7]) - tonumber(ARGV[6])
+  if over > 0 then
+    for _, old in ipairs(redis.call('ZRANGE', KEYS[7], 0, over - 1)) do
+      if old ~= ARGV[1] then
+        local p = ARGV[5]
+        redis.call('UNLINK', akey(p, old, 'app'), akey(p, old, 'meta'), akey(p, old, 'win'),
+          akey(p, old, 'cnt'), akey(p, old, 'jrn'), akey(p, old, 'rec'))
+        redis.call('ZREM', KEYS[3], old)
+        redis.call('ZREM', KEYS[7], old)
+      end
+    end
+  end
 end
 return seq
 `)
@@ -375,22 +446,56 @@ seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return 1
 `)
 
-	// ResetAll drops every key of the registered apps, the tokens and the plans, then
-	// seeds (luaSeed) in the same step. KEYS: those of luaSeed, then the issued tokens list. It
-	// computes the apps' key names from the registry, so it needs a single Redis (not a
-	// Cluster). The sequence counter, the plan version counter, the feed and the sessions stay.
+	// ResetAll restores the configured state in one short step, whatever the number of apps: the
+	// registry moves to the apps to clean (merged with those a former reset left), the tokens,
+	// the plans, the fault counts and the idle apps go (UNLINK: freed off Redis's main thread),
+	// the configured apps' keys go and they leave the apps to clean, then luaSeed runs. KEYS:
+	// those of luaSeed, then the issued tokens list, the idle apps, the apps to clean. The apps
+	// left to clean are dropped by CleanApps, a few at a time. The sequence counter, the plan
+	// version counter, the feed and the sessions stay. Answers how many apps are left to clean.
 	ResetAll = redis.NewScript(luaCommon + luaSeed + `
 local p = ARGV[1]
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  redis.call('DEL', akey(p, id, 'app'), akey(p, id, 'meta'), akey(p, id, 'win'),
-    akey(p, id, 'cnt'), akey(p, id, 'jrn'), akey(p, id, 'rec'))
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('EXISTS', KEYS[8]) == 1 then
+    redis.call('ZUNIONSTORE', KEYS[8], 2, KEYS[8], KEYS[1])
+    redis.call('DEL', KEYS[1])
+  else
+    redis.call('RENAME', KEYS[1], KEYS[8])
+  end
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[5], KEYS[6])
+redis.call('UNLINK', KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[7])
+local n = tonumber(ARGV[7])
+for k = 0, n - 1 do
+  local id = ARGV[8 + k * 6]
+  redis.call('UNLINK', akey(p, id, 'app'), akey(p, id, 'meta'), akey(p, id, 'win'),
+    akey(p, id, 'cnt'), akey(p, id, 'jrn'), akey(p, id, 'rec'))
+  redis.call('ZREM', KEYS[8], id)
+end
+-- the app-less bucket too: the seed may put records there
+redis.call('UNLINK', akey(p, '', 'app'), akey(p, '', 'meta'), akey(p, '', 'win'), akey(p, '', 'cnt'),
+  akey(p, '', 'jrn'), akey(p, '', 'rec'))
+redis.call('ZREM', KEYS[8], '')
 seed(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-return 1
+return redis.call('ZCARD', KEYS[8])
 `)
 
-	// DeleteApp: KEYS app, meta, win, cnt, jrn, registry, tokens, issued, rec; ARGV app id.
+	// CleanApps drops the keys of up to ARGV[2] apps that a reset left to clean (UNLINK), with
+	// their places in the registry and the idle apps. KEYS: the apps to clean, the registry, the
+	// idle apps; ARGV: the key prefix, how many. Answers {cleaned, left}.
+	CleanApps = redis.NewScript(luaCore + `
+local p = ARGV[1]
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+for _, id in ipairs(ids) do
+  redis.call('UNLINK', akey(p, id, 'app'), akey(p, id, 'meta'), akey(p, id, 'win'),
+    akey(p, id, 'cnt'), akey(p, id, 'jrn'), akey(p, id, 'rec'))
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('ZREM', KEYS[3], id)
+end
+return {#ids, redis.call('ZCARD', KEYS[1])}
+`)
+
+	// DeleteApp: KEYS app, meta, win, cnt, jrn, registry, tokens, issued, rec, idle apps; ARGV app id.
 	// Answers 0 for an unknown app, -1 for a configured one, 1 when it deleted the app and its
 	// tokens (found by reading the tokens hash: a test sandbox holds few).
 	DeleteApp = redis.NewScript(`
@@ -398,7 +503,8 @@ local source = redis.call('HGET', KEYS[1], 'source')
 if not source then return 0 end
 if source == 'config' then return -1 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[9])
-redis.call('SREM', KEYS[6], ARGV[1])
+redis.call('ZREM', KEYS[6], ARGV[1])
+redis.call('ZREM', KEYS[10], ARGV[1])
 local all = redis.call('HGETALL', KEYS[7])
 for i = 1, #all, 2 do
   local ok, t = pcall(cjson.decode, all[i + 1])
