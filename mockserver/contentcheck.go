@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -125,67 +124,77 @@ func (s *Server) checksOf(app string) config.ContentChecks {
 	return s.cfg.ChecksFor(s.apps[app])
 }
 
+// The content checks are calls of the pipeline beside the send (call.go), their limits counted
+// per endpoint; rules and fault plans match a text check's content. The text and the image checks
+// read their bodies themselves (JSON, multipart).
+var (
+	checkTextEndpoint  = &endpoint{name: endpointCheckText, limits: true, rawBody: true, invalid: riskInvalid, read: readTextCall}
+	checkImageEndpoint = &endpoint{name: endpointCheckImage, limits: true, rawBody: true, bodyLimit: maxImageBody, invalid: riskInvalid,
+		read: readImageCall}
+	detectRiskEndpoint = &endpoint{name: endpointDetectRisk, limits: true, invalid: riskInvalid,
+		read: func(*call, *send) endpointCall { return callFunc((*Server).decideDetectRisk) }}
+)
+
+// riskInvalid is a content check's answer to a parameter error: 40001 (inferred).
+func riskInvalid(c *call, reason string) reply {
+	return c.envelopeReply(business(smartappmock.ErrnoRiskInvalidRequest, reason), nil)
+}
+
 // textCall is a text check. Its decision, after the gateway layer: the body a JSON object that
 // openapi.yaml's CheckTextBody accepts (40001); then each type (risk, lead; default risk): a magic
 // content errno_<N> fails it with N, a listed word with 82512.
 type textCall struct {
-	body_   []byte
 	content string
 	types   []string
 	bad     string // why the body is refused, "" when it is not
-	out     []byte
 }
 
-func (c *textCall) endpoint() string { return endpointCheckText }
-func (c *textCall) body() []byte     { return c.out }
-
-func (c *textCall) decide(ctx context.Context, s *Server, app store.App, appNow time.Time) (Decision, error) {
-	if c.bad != "" {
-		return business(smartappmock.ErrnoRiskInvalidRequest, c.bad), nil
+func (tc *textCall) decide(_ context.Context, c *call, app store.App, appNow time.Time) (reply, error) {
+	s := c.s
+	if tc.bad != "" {
+		return riskInvalid(c, tc.bad), nil
 	}
 	var v any
-	_ = json.Unmarshal(c.body_, &v) // parsed already (newTextCall)
+	_ = json.Unmarshal(c.body, &v) // parsed already (readTextCall)
 	if vs := s.spec.CheckValue("CheckTextBody", v); len(vs) > 0 {
-		return business(smartappmock.ErrnoRiskInvalidRequest, spec.Join(vs)), nil
+		return riskInvalid(c, spec.Join(vs)), nil
 	}
-	if len(c.content) > maxCheckText {
+	if len(tc.content) > maxCheckText {
 		// openapi.yaml's maxLength counts characters; Baidu's limit is 10 KB of the text.
-		return business(smartappmock.ErrnoRiskInvalidRequest, fmt.Sprintf("content: %d bytes, more than 10 KB", len(c.content))), nil
+		return riskInvalid(c, fmt.Sprintf("content: %d bytes, more than 10 KB", len(tc.content))), nil
 	}
 	cc := s.checksOf(app.ID)
 	lists := map[string][]string{"risk": cc.RiskWords, "lead": cc.LeadWords}
-	magic := s.cfg.Policy.MagicValues && strings.TrimSpace(c.content) == magicErrno.FindString(c.content) && c.content != ""
-	d, out := s.checkTypes(c.types, []byte(c.content), lists, magic, appNow)
-	c.out = out
-	return d, nil
+	magic := s.cfg.Policy.MagicValues && strings.TrimSpace(tc.content) == magicErrno.FindString(tc.content) && tc.content != ""
+	d, out := s.checkTypes(tc.types, []byte(tc.content), lists, magic, appNow)
+	return c.envelopeReply(d, out), nil
 }
 
-// newTextCall reads a text check's JSON body: {"content":"…","type":["risk","lead"]} (type null
+// readTextCall reads a text check's JSON body: {"content":"…","type":["risk","lead"]} (type null
 // or missing: risk).
-func newTextCall(req *msgRequest, in *send) (msgCall, []store.Param) {
-	c := &textCall{body_: req.body, types: []string{"risk"}}
+func readTextCall(c *call, in *send) endpointCall {
+	tc := &textCall{types: []string{"risk"}}
 	var b struct {
 		Content *string   `json:"content"`
 		Type    *[]string `json:"type"`
 	}
-	var extra []store.Param
-	switch err := json.Unmarshal(req.body, &b); {
-	case len(bytes.TrimSpace(req.body)) == 0:
-		c.bad = `body: empty; want JSON {"content":"…","type":["risk","lead"]}`
+	switch err := json.Unmarshal(c.body, &b); {
+	case len(bytes.TrimSpace(c.body)) == 0:
+		tc.bad = `body: empty; want JSON {"content":"…","type":["risk","lead"]}`
 	case err != nil:
-		c.bad = "body: not a JSON object of content and type (" + strings.TrimPrefix(err.Error(), "json: ") + ")"
+		tc.bad = "body: not a JSON object of content and type (" + strings.TrimPrefix(err.Error(), "json: ") + ")"
 	default:
 		if b.Content != nil {
-			c.content = *b.Content
-			extra = append(extra, bodyParam("content", c.content))
+			tc.content = *b.Content
+			c.extra = append(c.extra, bodyParam("content", tc.content))
 		}
 		if b.Type != nil && len(*b.Type) > 0 {
-			c.types = *b.Type // null (Go SDK) or [] (PHP SDK): the default, risk
-			extra = append(extra, bodyParam("type", strings.Join(c.types, ",")))
+			tc.types = *b.Type // null (Go SDK) or [] (PHP SDK): the default, risk
+			c.extra = append(c.extra, bodyParam("type", strings.Join(tc.types, ",")))
 		}
 	}
-	in.content = c.content
-	return c, extra
+	in.content = tc.content
+	return tc
 }
 
 // imageCall is an image check. Its decision, after the gateway layer: a multipart body with an
@@ -197,54 +206,47 @@ type imageCall struct {
 	image []byte
 	types []string
 	bad   string
-	out   []byte
 }
-
-func (c *imageCall) endpoint() string { return endpointCheckImage }
-func (c *imageCall) body() []byte     { return c.out }
 
 // imageTypes are the image check's types.
 var imageTypes = []string{"porn", "ocr-word", "ocr-lead"}
 
-func (c *imageCall) decide(ctx context.Context, s *Server, app store.App, appNow time.Time) (Decision, error) {
-	if c.bad != "" {
-		return business(smartappmock.ErrnoRiskInvalidRequest, c.bad), nil
+func (ic *imageCall) decide(_ context.Context, c *call, app store.App, appNow time.Time) (reply, error) {
+	s := c.s
+	if ic.bad != "" {
+		return riskInvalid(c, ic.bad), nil
 	}
 	cc := s.checksOf(app.ID)
 	lists := map[string][]string{"porn": {"smartappmock-porn"}, "ocr-word": cc.RiskWords, "ocr-lead": cc.LeadWords}
-	d, out := s.checkTypes(c.types, c.image, lists, s.cfg.Policy.MagicValues, appNow)
-	c.out = out
-	return d, nil
+	d, out := s.checkTypes(ic.types, ic.image, lists, s.cfg.Policy.MagicValues, appNow)
+	return c.envelopeReply(d, out), nil
 }
 
-// newImageCall reads an image check's multipart body: the part "image" (any filename and part
+// readImageCall reads an image check's multipart body: the part "image" (any filename and part
 // type: Baidu's Go SDK sends filename "image" and application/octet-stream, PHP the file's name,
 // SKIT image/jpeg) and the text part "type", comma-separated.
-func newImageCall(contentType string) func(req *msgRequest, in *send) (msgCall, []store.Param) {
-	return func(req *msgRequest, in *send) (msgCall, []store.Param) {
-		c := &imageCall{types: []string{"porn"}}
-		var extra []store.Param
-		c.bad = readImageForm(contentType, req.body, c, &extra)
-		if c.bad == "" {
-			switch {
-			case c.image == nil:
-				c.bad = "image: required but missing (a multipart file part named image)"
-			case len(c.image) > maxImage:
-				c.bad = fmt.Sprintf("image: %d bytes, larger than 5 MB", len(c.image))
-			case imageFormat(c.image) == "":
-				c.bad = "image: neither a PNG nor a JPEG (read from its first bytes, not its name)"
-			}
+func readImageCall(c *call, _ *send) endpointCall {
+	ic := &imageCall{types: []string{"porn"}}
+	ic.bad = readImageForm(c.contentType, c.body, ic, &c.extra)
+	if ic.bad == "" {
+		switch {
+		case ic.image == nil:
+			ic.bad = "image: required but missing (a multipart file part named image)"
+		case len(ic.image) > maxImage:
+			ic.bad = fmt.Sprintf("image: %d bytes, larger than 5 MB", len(ic.image))
+		case imageFormat(ic.image) == "":
+			ic.bad = "image: neither a PNG nor a JPEG (read from its first bytes, not its name)"
 		}
-		if c.bad == "" {
-			for _, t := range c.types {
-				if !slices.Contains(imageTypes, t) {
-					c.bad = "type: " + strconv.Quote(t) + " is not one of porn, ocr-word, ocr-lead (case-sensitive)"
-					break
-				}
-			}
-		}
-		return c, extra
 	}
+	if ic.bad == "" {
+		for _, t := range ic.types {
+			if !slices.Contains(imageTypes, t) {
+				ic.bad = "type: " + strconv.Quote(t) + " is not one of porn, ocr-word, ocr-lead (case-sensitive)"
+				break
+			}
+		}
+	}
+	return ic
 }
 
 // readImageForm reads the parts of an image check into c, and says why the body is refused ("":
@@ -298,27 +300,15 @@ func imageFormat(b []byte) string {
 	return ""
 }
 
-// riskCall is a detectrisk request. Its decision, after the gateway layer: openapi.yaml's
-// DetectRiskForm and UTF-8, appkey the app's App Key, xtoken a JSON object of key and value
-// (40001); then the level: a magic xtoken value level_<1-4> gives it; a client IP of
-// content_checks.risk_ips is "1" (高危); any other "4" (正常).
-type riskCall struct {
-	p   *params.Params
-	out []byte
-}
-
-func (c *riskCall) endpoint() string { return endpointDetectRisk }
-func (c *riskCall) body() []byte     { return c.out }
-
-func (c *riskCall) decide(ctx context.Context, s *Server, app store.App, appNow time.Time) (Decision, error) {
-	if v, bad := s.checkParams(c.p, "DetectRiskForm", smartappmock.ErrnoRiskInvalidRequest); bad {
-		return v, nil
+// decideDetectRisk decides detectrisk, after the gateway layer and openapi.yaml's DetectRiskForm
+// (40001): appkey the app's App Key, xtoken a JSON object of key and value (40001); then the
+// level: a magic xtoken value level_<1-4> gives it; a client IP of content_checks.risk_ips is "1"
+// (高危); any other "4" (正常).
+func (s *Server) decideDetectRisk(_ context.Context, c *call, app store.App, appNow time.Time) (reply, error) {
+	if key := c.get("appkey"); app.ClientID != "" && key != app.ClientID {
+		return riskInvalid(c, "appkey: "+strconv.Quote(key)+" is not the App Key of app "+app.ID), nil
 	}
-	if key, _ := c.p.Get("appkey"); app.ClientID != "" && key != app.ClientID {
-		return business(smartappmock.ErrnoRiskInvalidRequest, "appkey: "+strconv.Quote(key)+" is not the App Key of app "+app.ID), nil
-	}
-	xt, _ := c.p.Get("xtoken")
-	x, err := jsonObject(xt)
+	x, err := jsonObject(c.get("xtoken"))
 	if err == nil {
 		if _, ok := x["key"].(string); !ok {
 			err = fmt.Errorf(`no "key" string`)
@@ -327,9 +317,9 @@ func (c *riskCall) decide(ctx context.Context, s *Server, app store.App, appNow 
 		}
 	}
 	if err != nil {
-		return business(smartappmock.ErrnoRiskInvalidRequest, "xtoken: "+err.Error()+`; want {"key":"…","value":"…"} from swan.getSystemRiskInfo`), nil
+		return riskInvalid(c, "xtoken: "+err.Error()+`; want {"key":"…","value":"…"} from swan.getSystemRiskInfo`), nil
 	}
-	ip, _ := c.p.Get("clientip")
+	ip := c.get("clientip")
 	level, tags, d := "4", []string{}, business(smartappmock.ErrnoOK, "")
 	value := x["value"].(string)
 	switch {
@@ -342,24 +332,7 @@ func (c *riskCall) decide(ctx context.Context, s *Server, app store.App, appNow 
 	default:
 		d.Reason = "clientip " + params.ClipCopy(ip) + " is not listed: level 4"
 	}
-	c.out = mustJSON(map[string]any{"errno": 0, "errmsg": "succ", "msg": "succ", "data": map[string]any{"level": level, "tag": tags},
+	out := mustJSON(map[string]any{"errno": 0, "errmsg": "succ", "msg": "succ", "data": map[string]any{"level": level, "tag": tags},
 		"request_id": strconv.FormatInt(appNow.UnixNano(), 10), "timestamp": appNow.Unix()})
-	return d, nil
-}
-
-// serveCheckText answers CheckTextPath.
-func (s *Server) serveCheckText(w http.ResponseWriter, r *http.Request) {
-	s.serveMsg(w, r, endpointCheckText, maxMsgBody, newTextCall)
-}
-
-// serveCheckImage answers CheckImagePath and CheckImageRestPath.
-func (s *Server) serveCheckImage(w http.ResponseWriter, r *http.Request) {
-	s.serveMsg(w, r, endpointCheckImage, maxImageBody, newImageCall(r.Header.Get("Content-Type")))
-}
-
-// serveDetectRisk answers DetectRiskPath.
-func (s *Server) serveDetectRisk(w http.ResponseWriter, r *http.Request) {
-	s.serveMsg(w, r, endpointDetectRisk, maxMsgBody, func(req *msgRequest, in *send) (msgCall, []store.Param) {
-		return &riskCall{p: req.p}, nil
-	})
+	return c.envelopeReply(d, out), nil
 }

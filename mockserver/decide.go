@@ -28,10 +28,10 @@ type send struct {
 	// only, and the app must have granted the token's platform customer service.
 	byTP bool
 	p    *params.Params
-	// call, when not nil, is a request of a message endpoint beside the send (a subscribe or
-	// template message, a content check): after the gateway layer, its own checks decide
-	// (msgcall.go).
-	call msgCall
+	// c, when not nil, is a call of an endpoint beside the send (call.go): its endpoint declares
+	// its first step's credentials and whether the limits count it, and after the gateway layer
+	// its form and its own checks decide.
+	c *call
 }
 
 // matches reports whether a rule's or fault plan's match m selects the send of app.
@@ -47,7 +47,8 @@ func (in *send) matches(app string, m *config.Match) bool {
 //
 //  1. the token: missing, a magic token, a token of the other send endpoint; else the store's
 //     Lookup: issued or configured, a refresh token, expiry on the app's clock, a sandbox app
-//     for an unknown token when the policy allows;
+//     for an unknown token when the policy allows (a call whose endpoint declares credentials
+//     of its own, the v1 login's client_id and sk or the platform token, checks those instead);
 //  2. the fault plans (the app's, then the top-level ones; a magic open_id's instead), and a
 //     token refusal ends here;
 //  3. a fault that strikes before the service ends here, nothing counted;
@@ -55,7 +56,8 @@ func (in *send) matches(app string, m *config.Match) bool {
 //  5. business: openapi.yaml (3001), business rules, a magic open_id, an open_id the app does
 //     not know (its configured lists, then policy.open_ids: a user the fake issued for the app;
 //     another app's user or nobody's answers 30022 under issued, a warning under any),
-//     capability, the platform's grant (sendbytp), the window.
+//     capability, the platform's grant (sendbytp), the window; a call of another endpoint: its
+//     form of openapi.yaml, then its own checks (call.go).
 //
 // The decision carries the app, its clock and the fault that picked the send; the caller
 // journals the entry once, with the answer the client got. A store that does not answer gives
@@ -66,6 +68,9 @@ func (s *Server) decideSend(ctx context.Context, in *send, req *smartappmock.Sen
 		s.noteLostReply(ctx, err) // a reply it may have counted is given back: reconcile.go
 		d = storeDown(err)
 		d.Warnings = s.leadingWarnings(in)
+		if in.c != nil {
+			in.c.rp = reply{} // the store's answer, not one the endpoint rendered
+		}
 	}
 	if len(in.p.Notes()) > 0 && d.Code != 0 {
 		d.Reason += "; " + strings.Join(in.p.Notes(), "; ")
@@ -85,7 +90,10 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmoc
 	d := Decision{AppTime: now}
 	warnings := s.leadingWarnings(in)
 
-	// 1. The token.
+	// 1. The token (the credentials a call's endpoint declares instead: callCredentials).
+	if in.c != nil && in.c.ep.authenticate != nil {
+		return s.decideCallSteps(ctx, in, d, warnings)
+	}
 	refusal, refused := s.tokenGate(in.token, in.byTP)
 	fallback := ""
 	sandbox := s.cfg.Policy.Tokens == config.TokensSandbox
@@ -141,13 +149,24 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmoc
 		}
 	}
 
-	// 2. The fault plans (a magic open_id's fault instead).
-	plans, err := s.plans.get(ctx, s.store, lk.Rules, lk.Faults)
+	return s.decideAfterCredentials(ctx, in, req, d, lk.Rules, lk.Faults, app, refusal, refused, warnings)
+}
+
+// decideAfterCredentials is steps 2 to 5, once step 1 named the app (d.App; none when the
+// business layer names it) or refused (refusal), with the plans' versions rv and fv.
+func (s *Server) decideAfterCredentials(ctx context.Context, in *send, req *smartappmock.SendRequest, d Decision, rv, fv uint64,
+	app store.App, refusal Decision, refused bool, warnings []store.Warning) (Decision, error) {
+	// 2. The fault plans (a magic open_id's fault instead: a call's magic parameter).
+	plans, err := s.plans.get(ctx, s.store, rv, fv)
 	if err != nil {
 		return Decision{}, err
 	}
-	if s.cfg.Policy.MagicValues && strings.HasPrefix(in.openID, magicFaultPrefix) {
-		if plan, ok := magicFault(in.openID); ok {
+	magic := in.openID
+	if in.c != nil {
+		magic = in.c.magic
+	}
+	if s.cfg.Policy.MagicValues && strings.HasPrefix(magic, magicFaultPrefix) {
+		if plan, ok := magicFault(magic); ok {
 			d.Fault = &plan
 		}
 	}
@@ -165,10 +184,13 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmoc
 		return d.with(gateway(smartappmock.CodeUnavailable, reasonFaultBefore(d.Fault)), warnings), nil
 	}
 
-	// 4 and 5. The gateway and business layers (a message endpoint's own: msgcall.go).
+	// 4 and 5. The gateway and business layers (a call's form and own checks: call.go).
 	var v Decision
-	if in.call != nil {
-		v, err = s.decideMsg(ctx, in, plans, app, d.AppTime)
+	if in.c != nil {
+		v, err = s.decideCall(ctx, in, plans, app, d.AppTime)
+		if v.App != "" { // the business layer named the app (RetrieveAuthCode's app_id)
+			d.App, d.AppTime = v.App, v.AppTime
+		}
 	} else {
 		v, err = s.decideService(ctx, in, req, plans, app, d.AppTime)
 	}
@@ -176,6 +198,32 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmoc
 		return Decision{}, err
 	}
 	return d.with(v, warnings), nil
+}
+
+// decideCallSteps decides a call whose endpoint declares credentials of its own (step 1: the v1
+// login's client_id and sk, the platform token), then steps 2 to 5 as a send's.
+func (s *Server) decideCallSteps(ctx context.Context, in *send, d Decision, warnings []store.Warning) (Decision, error) {
+	lk, err := s.store.Lookup(ctx, "", "") // the plans' versions and the store's clock
+	if err != nil {
+		return Decision{}, err
+	}
+	now := d.AppTime
+	if !lk.Now.IsZero() {
+		now = lk.Now.In(now.Location())
+		d.AppTime = now
+	}
+	app, rp, refused, warns, err := in.c.ep.authenticate(ctx, in.c, now)
+	if err != nil {
+		return Decision{}, err
+	}
+	if app.ID != "" {
+		d.App, d.AppTime = app.ID, app.Now(now)
+	}
+	warnings = append(warnings, warns...)
+	if refused {
+		in.c.rp = rp
+	}
+	return s.decideAfterCredentials(ctx, in, nil, d, lk.Rules, lk.Faults, app, rp.d, refused, warnings)
 }
 
 // with returns d with v's answer, and warnings before v's.
@@ -317,17 +365,17 @@ func withUnissuedOpenID(ws []store.Warning) []store.Warning {
 
 // decideGateway is the gateway layer of a request (step 4): the gateway rules (the first that
 // matches with uses left), then the app's QPS and daily limits, counted under the counter names
-// qps and daily (QPS first: a request refused for QPS does not count toward the day). It returns
-// the takes' slice for reuse.
+// qps and daily ("": the request's endpoint takes no limits; QPS first: a request refused for QPS
+// does not count toward the day). It returns the takes' slice for reuse.
 func (s *Server) decideGateway(ctx context.Context, in *send, plans *planCache, app store.App, appNow time.Time, qps, daily string) (Decision, bool, []store.Take, error) {
 	takes, fired := s.ruleTakes(in, plans, app.ID, smartappmock.LayerGateway, nil)
 	limits := s.limitsFor(app.ID)
 	var sec, day string
-	if limits.QPS > 0 {
+	if qps != "" && limits.QPS > 0 {
 		sec = strconv.FormatInt(appNow.Unix(), 10)
 		takes = append(takes, store.Take{App: app.ID, Name: qps, Period: sec, Limit: limits.QPS})
 	}
-	if limits.Daily > 0 {
+	if daily != "" && limits.Daily > 0 {
 		day = appNow.In(beijing).Format("2006-01-02")
 		takes = append(takes, store.Take{App: app.ID, Name: daily, Period: day, Limit: limits.Daily})
 	}

@@ -78,16 +78,24 @@
 // lease expires. Stop drains the loop at shutdown. Pushes, Push and Redeliver read the delivery
 // log from the journal (pushlog.go).
 //
-// # Subscribe and template messages, content checks
+// # Every endpoint beside the send
 //
-// The message endpoints beside the send (msgcall.go) go through the send's decision with their
-// own last step: the token, the fault plans and the gateway layer as a send's (limits counted per endpoint),
-// then the endpoint's own checks, each endpoint's order written in its file. subscribe.go sends a
-// subscribe message on a user's consent (a store record taken atomically: one message per
-// consent; Subscribe, Unsubscribe and Subscriptions are the admin API's actions); templatesend.go
-// sends a legacy template message on a form or payment scene (NewScene), its quota a store
-// counter; contentcheck.go checks a text, an image and a user's action by the configured word
-// lists. Their answers carry data (a message key, a check's results), rendered by the call.
+// Login, UnionID, the platform's lookups, subscribe and template messages and the content checks
+// are calls of one pipeline (call.go) and one decision, the send's (decide.go): the credentials
+// (an access token as a send's; the v1 login's client_id and sk or the platform token where the
+// endpoint declares its own), the fault plans and magic fault_<kind> values, a fault before the
+// service, the gateway rules and, where the endpoint declares them, the QPS and daily limits
+// counted per endpoint; then the business layer: the operation's form in openapi.yaml
+// (x-smartapp-form, internal/spec's CheckForm), then the endpoint's own checks, each endpoint's
+// order written in its file. An endpoint is declared once (an endpoint value): its journal name,
+// its credentials, whether the limits count it, how it reads its body, and how it renders a
+// parameter error; its answers (the v1 login's spapi envelope, OAuth errors with HTTP 400, the
+// business errno envelopes with data) are rendered by the call, at the edge, and journaled once.
+// subscribe.go sends a subscribe message on a user's consent (a store record taken atomically:
+// one message per consent; Subscribe, Unsubscribe and Subscriptions are the admin API's
+// actions); templatesend.go sends a legacy template message on a form or payment scene
+// (NewScene), its quota a store counter; contentcheck.go checks a text, an image and a user's
+// action by the configured word lists.
 //
 // # Third-party platforms
 //
@@ -104,8 +112,6 @@
 //
 // users.go keeps an app's users (apps[].users, CreateUser) and their one-time login codes as
 // store records; User is how the other features read them. The login, UnionID and platform lookup
-// endpoints (login.go, tplookup.go) share one pipeline (apicall.go): read the query and the body,
-// decide with the send's own token step and openapi.yaml's form (x-smartapp-form), record once,
-// deliver (through a magic fault_<kind>'s fault when asked). EncryptUserData (userdata.go) encrypts
-// a user's data as the client hands it to the back end.
+// endpoints (login.go, tplookup.go) are calls of the pipeline beside the send (call.go).
+// EncryptUserData (userdata.go) encrypts a user's data as the client hands it to the back end.
 package mockserver

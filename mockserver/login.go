@@ -4,14 +4,14 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/internal/spec"
 	"github.com/smartappmock/smartappmock/store"
 )
 
 // The login and UnionID endpoints (docs/users-and-login.md), on the shared pipeline
-// (apicall.go). A user's login code (users.go) is exchanged once for the user's open_id and the
+// (call.go). A user's login code (users.go) is exchanged once for the user's open_id and the
 // session_key the code was issued with:
 //
 //   - v1, JSCode2SessionKeyPath on spapi.baidu.com: code, client_id (the app key) and sk (its
@@ -29,27 +29,42 @@ import (
 //   - the platform's TPUnionIDPath (query open_id, authorizer token): {"errno":0,"msg":"success",
 //     "data":{"union_id"}}; 40001 otherwise [inf].
 //
-// Magic values (policy.magic_values): a code (or openid) errno_<N> answers the endpoint's errno N,
-// fault_<kind> delivers the answer through that fault; access_token error_code_<N> as on a send.
+// Every one is a call of the pipeline beside the send (call.go): its credentials, the fault plans,
+// the gateway rules, then its form and its own checks. Magic values (policy.magic_values): a code
+// (or openid) errno_<N> answers the endpoint's errno N, fault_<kind> delivers the answer through
+// that fault; access_token error_code_<N> as on a send. Baidu documents no per-app quota for these
+// endpoints, so the QPS and daily limits do not count them [inf].
 
 var (
-	loginV1Endpoint = &apiEndpoint{name: "login_v1", invalid: spapiInvalid, decide: (*Server).decideLoginV1}
-	loginV2Endpoint = &apiEndpoint{name: "login_v2", invalid: v2Invalid, decide: (*Server).decideLoginV2}
-	tpLoginEndpoint = &apiEndpoint{name: "tp_login", invalid: func(c *apiCall, reason string) reply {
-		return c.oauthReply("missing_login_parameter", reason)
-	}, decide: (*Server).decideTPLogin}
-	unionIDEndpoint   = &apiEndpoint{name: "unionid", invalid: unionIDInvalid, decide: (*Server).decideUnionID}
-	tpUnionIDEndpoint = &apiEndpoint{name: "tp_unionid", invalid: tpInvalid, decide: (*Server).decideTPUnionID}
+	loginV1Endpoint = &endpoint{name: "login_v1", authenticate: loginV1Credentials, invalid: spapiInvalid,
+		read: readMagic("code", "", (*Server).decideLoginV1)}
+	loginV2Endpoint   = &endpoint{name: "login_v2", invalid: v2Invalid, read: readMagic("code", "", (*Server).decideLoginV2)}
+	tpLoginEndpoint   = &endpoint{name: "tp_login", byTP: true, invalid: tpLoginInvalid, read: readMagic("code", "", (*Server).decideTPLogin)}
+	unionIDEndpoint   = &endpoint{name: "unionid", invalid: unionIDInvalid, read: readMagic("openid", "openid", (*Server).decideUnionID)}
+	tpUnionIDEndpoint = &endpoint{name: "tp_unionid", byTP: true, invalid: tpInvalid,
+		read: readMagic("open_id", "open_id", (*Server).decideTPUnionID)}
 )
 
+// readMagic reads a call whose parameter magic may carry a magic value, and whose parameter
+// openID ("": none) names the user that rules and fault plans match on.
+func readMagic(magic, openID string, decide callFunc) func(c *call, in *send) endpointCall {
+	return func(c *call, in *send) endpointCall {
+		c.magic = c.get(magic)
+		if openID != "" {
+			in.openID = c.get(openID)
+		}
+		return decide
+	}
+}
+
 // spapiInvalid is the v1 login's answer to a parameter error.
-func spapiInvalid(c *apiCall, reason string) reply {
+func spapiInvalid(c *call, reason string) reply {
 	return c.spapiReply(smartappmock.ErrnoSPAPIInvalidParameter, reason)
 }
 
 // spapiReply answers {"errno":N,"error":…,"error_description":reason}: the v1 login's envelope
 // carries its reason in the body, as Baidu's does.
-func (c *apiCall) spapiReply(errno int, reason string) reply {
+func (c *call) spapiReply(errno int, reason string) reply {
 	msg, ok := c.s.spec.Catalogue().LoginMessage(errno)
 	if !ok {
 		msg = "error"
@@ -59,13 +74,13 @@ func (c *apiCall) spapiReply(errno int, reason string) reply {
 }
 
 // v2Invalid is the v2 login's answer to a parameter error: 40001 参数错误 [inf].
-func v2Invalid(c *apiCall, reason string) reply {
+func v2Invalid(c *call, reason string) reply {
 	return c.v2Reply(smartappmock.ErrnoTPInvalidParameter, reason, nil)
 }
 
 // v2Reply answers the smartapp REST envelope of the v2 login and getunionid: errno, errmsg and
 // msg (the docs say errmsg, Baidu's SDKs read msg: both), data, request_id and timestamp.
-func (c *apiCall) v2Reply(errno int, reason string, data map[string]any) reply {
+func (c *call) v2Reply(errno int, reason string, data map[string]any) reply {
 	msg := "succ"
 	if errno != 0 {
 		var ok bool
@@ -91,17 +106,17 @@ func (c *apiCall) v2Reply(errno int, reason string, data map[string]any) reply {
 }
 
 // unionIDInvalid is getunionid's answer to a parameter error (400).
-func unionIDInvalid(c *apiCall, reason string) reply {
+func unionIDInvalid(c *call, reason string) reply {
 	return c.v2Reply(smartappmock.ErrnoUnionIDInvalidParameter, reason, nil)
 }
 
 // tpInvalid is a platform endpoint's answer to a parameter error: 40001 参数错误.
-func tpInvalid(c *apiCall, reason string) reply {
+func tpInvalid(c *call, reason string) reply {
 	return c.tpReply(smartappmock.ErrnoTPInvalidParameter, reason, nil)
 }
 
 // tpReply answers the platform's envelope {"errno":N,"msg":…,"data":{…}}.
-func (c *apiCall) tpReply(errno int, reason string, data map[string]any) reply {
+func (c *call) tpReply(errno int, reason string, data map[string]any) reply {
 	msg := "success"
 	if errno != 0 {
 		var ok bool
@@ -116,55 +131,21 @@ func (c *apiCall) tpReply(errno int, reason string, data map[string]any) reply {
 }
 
 // oauthReply answers an OAuth error of the catalogue (HTTP 400).
-func (c *apiCall) oauthReply(caseID, reason string) reply {
+func (c *call) oauthReply(caseID, reason string) reply {
 	oc, _ := c.s.spec.Catalogue().OAuthError(caseID)
 	d := Decision{Layer: smartappmock.LayerOAuth, Reason: reason}
 	return reply{status: http.StatusBadRequest, d: d, oauthError: oc.Error,
 		body: mustJSON(smartappmock.OAuthError{Error: oc.Error, ErrorDescription: oc.Description})}
 }
 
-// with returns rp with d's app, clock and warnings (the token's) under its own decision.
-func (rp reply) with(d Decision) reply {
-	rp.d.App, rp.d.AppTime = d.App, d.AppTime
-	rp.d.Warnings = append(d.Warnings[:len(d.Warnings):len(d.Warnings)], rp.d.Warnings...)
-	if rp.d.Fault == nil {
-		rp.d.Fault = d.Fault
-	}
-	return rp
-}
-
-// serveLoginOp serves the login, UnionID and platform lookup operations of openapi.yaml; it
-// returns false for any other operation.
-func (s *Server) serveLoginOp(w http.ResponseWriter, r *http.Request, op string) bool {
-	var ep *apiEndpoint
-	switch op {
-	case spec.OpLoginV1Query, spec.OpLoginV1Form:
-		ep = loginV1Endpoint
-	case spec.OpLoginV2Query, spec.OpLoginV2Form:
-		ep = loginV2Endpoint
-	case spec.OpTPLogin:
-		ep = tpLoginEndpoint
-	case spec.OpUnionID:
-		ep = unionIDEndpoint
-	case spec.OpTPUnionID, spec.OpTPUnionIDPost:
-		ep = tpUnionIDEndpoint
-	case spec.OpRetrieveCode:
-		ep = retrieveCodeEndpoint
-	case spec.OpAppInfo:
-		ep = appInfoEndpoint
-	default:
-		return false
-	}
-	s.serveAPI(w, r, op, ep)
-	return true
-}
-
-// decideLoginV1 decides the v1 login: the form, the app of client_id and its secret, the code.
-func (s *Server) decideLoginV1(ctx context.Context, c *apiCall) (reply, error) {
+// loginV1Credentials is the v1 login's first step: its parameters (the form: Baidu's spapi checks
+// them first), the app of client_id, and its secret sk.
+func loginV1Credentials(ctx context.Context, c *call, now time.Time) (store.App, reply, bool, []store.Warning, error) {
+	s := c.s
 	if reason := c.form(); reason != "" {
-		return spapiInvalid(c, reason), nil
+		return store.App{}, spapiInvalid(c, reason), true, nil, nil
 	}
-	code, clientID, sk := c.get("code"), c.get("client_id"), c.get("sk")
+	clientID, sk := c.get("client_id"), c.get("sk")
 	var app store.App
 	var found bool
 	var err error
@@ -174,65 +155,50 @@ func (s *Server) decideLoginV1(ctx context.Context, c *apiCall) (reply, error) {
 		app, found, err = s.store.App(ctx, clientID) // a sandbox app's id is its client_id
 		found = found && app.ClientID == clientID
 	}
-	if err != nil {
-		return reply{}, err
+	switch {
+	case err != nil:
+		return store.App{}, reply{}, false, nil, err
+	case !found:
+		return store.App{}, spapiInvalid(c, "client_id: "+strconv.Quote(clientID)+" is not an app of this fake (get a token with it first, or configure it)"), true, nil, nil
+	case sk != app.ClientSecret:
+		return app, spapiInvalid(c, "sk: not the secret of client_id "+strconv.Quote(clientID)), true, nil, nil
 	}
-	if !found {
-		return spapiInvalid(c, "client_id: "+strconv.Quote(clientID)+" is not an app of this fake (get a token with it first, or configure it)"), nil
-	}
-	d := Decision{App: app.ID}
-	if d.AppTime, err = store.AppNow(ctx, s.store, app, c.start); err != nil {
-		return reply{}, err
-	}
-	if sk != app.ClientSecret {
-		return spapiInvalid(c, "sk: not the secret of client_id "+strconv.Quote(clientID)).with(d), nil
-	}
-	if n, plan := c.magic(code, func(n int) bool { _, ok := s.spec.Catalogue().LoginMessage(n); return ok }); n != 0 {
-		rp := c.spapiReply(n, "")
-		rp.d = magicDecision(rp.d, code)
-		return rp.with(d), nil
-	} else if plan != nil {
-		d.Fault = plan
-	}
-	u, sessionKey, why, err := s.takeLoginCode(ctx, app.ID, code, d.AppTime)
-	if err != nil {
-		return reply{}, err
-	}
-	if why != "" {
-		return spapiInvalid(c, why).with(d), nil
-	}
-	rp := reply{status: http.StatusOK, d: business(0, "login: open_id "+u.OpenID+" of app "+app.ID), openID: u.OpenID,
-		body: mustJSON(smartappmock.SessionKeyResponse{OpenID: u.OpenID, SessionKey: sessionKey})}
-	return rp.with(d), nil
+	return app, reply{}, false, nil, nil
 }
 
-// decideLoginV2 decides the v2 login: the app's token, the form, the code.
-func (s *Server) decideLoginV2(ctx context.Context, c *apiCall) (reply, error) {
-	app, d, refused, err := c.token(ctx, false)
-	if err != nil || refused {
-		return c.gatewayReply(d), err
-	}
-	if reason := c.form(); reason != "" {
-		return v2Invalid(c, reason).with(d), nil
-	}
+// decideLoginV1 decides the v1 login, once its credentials passed: a magic code, the code.
+func (s *Server) decideLoginV1(ctx context.Context, c *call, app store.App, appNow time.Time) (reply, error) {
 	code := c.get("code")
-	if n, plan := c.magic(code, s.knownRESTErrno); n != 0 {
-		rp := c.v2Reply(n, "", nil)
-		rp.d = magicDecision(rp.d, code)
-		return rp.with(d), nil
-	} else if plan != nil {
-		d.Fault = plan
+	if d, ok := s.magicErrno("code", code, func(n int) bool { _, ok := s.spec.Catalogue().LoginMessage(n); return ok }); ok {
+		return c.spapiReply(d.Code, "").withDecision(d), nil
 	}
-	u, sessionKey, why, err := s.takeLoginCode(ctx, app.ID, code, d.AppTime)
+	u, sessionKey, why, err := s.takeLoginCode(ctx, app.ID, code, appNow)
 	if err != nil {
 		return reply{}, err
 	}
 	if why != "" {
-		return v2Invalid(c, why).with(d), nil
+		return spapiInvalid(c, why), nil
+	}
+	return reply{status: http.StatusOK, d: business(0, "login: open_id "+u.OpenID+" of app "+app.ID), openID: u.OpenID,
+		body: mustJSON(smartappmock.SessionKeyResponse{OpenID: u.OpenID, SessionKey: sessionKey})}, nil
+}
+
+// decideLoginV2 decides the v2 login, after the app's token and the form: a magic code, the code.
+func (s *Server) decideLoginV2(ctx context.Context, c *call, app store.App, appNow time.Time) (reply, error) {
+	code := c.get("code")
+	if d, ok := s.magicErrno("code", code, s.knownRESTErrno); ok {
+		return c.v2Reply(d.Code, "", nil).withDecision(d), nil
+	}
+	u, sessionKey, why, err := s.takeLoginCode(ctx, app.ID, code, appNow)
+	if err != nil {
+		return reply{}, err
+	}
+	if why != "" {
+		return v2Invalid(c, why), nil
 	}
 	rp := c.v2Reply(0, "login: open_id "+u.OpenID+" of app "+app.ID, map[string]any{"open_id": u.OpenID, "session_key": sessionKey})
 	rp.openID = u.OpenID
-	return rp.with(d), nil
+	return rp, nil
 }
 
 // knownRESTErrno reports whether n is an errno of the login and UnionID endpoints or the platform's.
@@ -242,84 +208,65 @@ func (s *Server) knownRESTErrno(n int) bool {
 	return a || b
 }
 
-// decideTPLogin decides the platform's login: the authorizer token, grant_type, the code.
-func (s *Server) decideTPLogin(ctx context.Context, c *apiCall) (reply, error) {
-	app, d, refused, err := c.token(ctx, true)
-	if err != nil || refused {
-		return c.gatewayReply(d), err
+// tpLoginInvalid is the platform login's answer to a parameter error: an OAuth error (HTTP 400),
+// unsupported_grant_type for a grant_type other than authorization_code.
+func tpLoginInvalid(c *call, reason string) reply {
+	if grant := c.get("grant_type"); grant != "" && grant != "authorization_code" {
+		return c.oauthReply("unsupported_grant_type", "grant_type: "+strconv.Quote(grant)+" is not supported (use authorization_code)")
 	}
-	grant, code := c.get("grant_type"), c.get("code")
-	switch {
-	case grant != "" && grant != "authorization_code":
-		return c.oauthReply("unsupported_grant_type", "grant_type: "+strconv.Quote(grant)+" is not supported (use authorization_code)").with(d), nil
-	case grant == "" || code == "":
-		return c.oauthReply("missing_login_parameter", c.form()).with(d), nil
-	}
-	if _, plan := c.magic(code, func(int) bool { return false }); plan != nil {
-		d.Fault = plan
-	}
-	u, sessionKey, why, err := s.takeLoginCode(ctx, app.ID, code, d.AppTime)
+	return c.oauthReply("missing_login_parameter", reason)
+}
+
+// decideTPLogin decides the platform's login, after the authorizer token and the form (code,
+// grant_type): the code.
+func (s *Server) decideTPLogin(ctx context.Context, c *call, app store.App, appNow time.Time) (reply, error) {
+	u, sessionKey, why, err := s.takeLoginCode(ctx, app.ID, c.get("code"), appNow)
 	if err != nil {
 		return reply{}, err
 	}
 	if why != "" {
-		return c.oauthReply("invalid_login_code", why).with(d), nil
+		return c.oauthReply("invalid_login_code", why), nil
 	}
-	rp := reply{status: http.StatusOK, d: business(0, "login: open_id "+u.OpenID+" of app "+app.ID+" (platform)"), openID: u.OpenID,
-		body: mustJSON(smartappmock.SessionKeyResponse{OpenID: u.OpenID, SessionKey: sessionKey})}
-	return rp.with(d), nil
+	return reply{status: http.StatusOK, d: business(0, "login: open_id "+u.OpenID+" of app "+app.ID+" (platform)"), openID: u.OpenID,
+		body: mustJSON(smartappmock.SessionKeyResponse{OpenID: u.OpenID, SessionKey: sessionKey})}, nil
 }
 
-// decideUnionID decides getunionid: the app's token, the form, the user.
-func (s *Server) decideUnionID(ctx context.Context, c *apiCall) (reply, error) {
-	app, d, refused, err := c.token(ctx, false)
-	if err != nil || refused {
-		return c.gatewayReply(d), err
-	}
-	if reason := c.form(); reason != "" {
-		return unionIDInvalid(c, reason).with(d), nil
-	}
+// decideUnionID decides getunionid, after the app's token and the form: a magic openid, the user.
+func (s *Server) decideUnionID(ctx context.Context, c *call, app store.App, _ time.Time) (reply, error) {
 	openID := c.get("openid")
-	if n, plan := c.magic(openID, s.knownRESTErrno); n != 0 {
-		rp := c.v2Reply(n, "", nil)
-		rp.d = magicDecision(rp.d, openID)
-		return rp.with(d), nil
-	} else if plan != nil {
-		d.Fault = plan
+	if d, ok := s.magicErrno("openid", openID, s.knownRESTErrno); ok {
+		return c.v2Reply(d.Code, "", nil).withDecision(d), nil
 	}
 	u, why, err := s.unionIDOf(ctx, app.ID, openID)
-	if err != nil || why != "" {
+	if err != nil {
+		return reply{}, err
+	}
+	if why != "" {
 		rp := unionIDInvalid(c, why)
 		rp.openID = openID
-		return rp.with(d), err
+		return rp, nil
 	}
 	rp := c.v2Reply(0, "unionid of open_id "+openID, map[string]any{"unionid": u.UnionID})
 	rp.openID = openID
-	return rp.with(d), nil
+	return rp, nil
 }
 
-// decideTPUnionID decides the platform's UnionID lookup: the authorizer token, the form, the user.
-func (s *Server) decideTPUnionID(ctx context.Context, c *apiCall) (reply, error) {
-	app, d, refused, err := c.token(ctx, true)
-	if err != nil || refused {
-		return c.gatewayReply(d), err
-	}
-	if reason := c.form(); reason != "" {
-		return tpInvalid(c, reason).with(d), nil
-	}
+// decideTPUnionID decides the platform's UnionID lookup, after the authorizer token and the form:
+// the user.
+func (s *Server) decideTPUnionID(ctx context.Context, c *call, app store.App, _ time.Time) (reply, error) {
 	openID := c.get("open_id")
-	if _, plan := c.magic(openID, func(int) bool { return false }); plan != nil {
-		d.Fault = plan
-	}
 	u, why, err := s.unionIDOf(ctx, app.ID, openID)
-	if err != nil || why != "" {
+	if err != nil {
+		return reply{}, err
+	}
+	if why != "" {
 		rp := tpInvalid(c, why)
 		rp.openID = openID
-		return rp.with(d), err
+		return rp, nil
 	}
 	rp := c.tpReply(0, "unionid of open_id "+openID+" (platform)", map[string]any{"union_id": u.UnionID})
 	rp.openID = openID
-	return rp.with(d), nil
+	return rp, nil
 }
 
 // unionIDOf is the user of app whose UnionID a lookup answers, or why there is none.

@@ -104,12 +104,7 @@ func withNotes(d Decision, p *params.Params) Decision {
 // through the fault that picked the request. The entry's parameters are in it already. It is the
 // one place a send's entry is journaled, with what the client was told.
 func (s *Server) deliver(w http.ResponseWriter, r *http.Request, e *store.Entry, d Decision, start time.Time) {
-	s.deliverEnvelope(w, r, e, d, s.envelope(d), start)
-}
-
-// deliverEnvelope is deliver with the envelope rendered by the caller (an answer with data: a
-// message key, a check's results).
-func (s *Server) deliverEnvelope(w http.ResponseWriter, r *http.Request, e *store.Entry, d Decision, env envelope, start time.Time) {
+	env := s.envelope(d)
 	e.Layer, e.Code, e.Reason, e.Rule, e.Warnings = d.Layer, d.Code, d.Reason, d.Rule, d.Warnings
 	if d.App != "" {
 		e.App = d.App

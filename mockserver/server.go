@@ -311,18 +311,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.servePushLog(w, r) // tppush.go
 	case spec.OpTokenByQuery, spec.OpTokenByForm:
 		s.serveToken(w, r)
-	case spec.OpSubscribeSend:
-		s.serveSubscribeSend(w, r)
-	case spec.OpTemplateSend:
-		s.serveTemplateSend(w, r)
-	case spec.OpCheckText:
-		s.serveCheckText(w, r)
-	case spec.OpCheckImage, spec.OpCheckImageRest:
-		s.serveCheckImage(w, r)
-	case spec.OpDetectRisk:
-		s.serveDetectRisk(w, r)
 	default:
-		if s.serveLoginOp(w, r, op) { // login.go
+		if s.serveCallOp(w, r, op) { // call.go: every endpoint beside the send
 			return
 		}
 		reason := fmt.Sprintf("%s is not an API of this service", r.URL.Path)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config"
-	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -227,72 +226,92 @@ func seedSubscriptions(a config.App, at time.Time) []store.SeedRecord {
 	return out
 }
 
-// subscribeCall is a send of a subscribe message. Its decision, after the gateway layer:
+// subscribeSendEndpoint is SubscribeSendPath: a call of the pipeline beside the send (call.go),
+// its limits counted per endpoint.
+var subscribeSendEndpoint = &endpoint{name: endpointSubscribeSend, limits: true, invalid: templateInvalid,
+	read: func(c *call, in *send) endpointCall {
+		sc := &subscribeCall{templateID: c.get("template_id"), openID: c.get("touser_openId"), subscribeID: c.get("subscribe_id"), data: c.get("data")}
+		in.openID, in.content, c.magic = sc.openID, sc.data, sc.openID
+		return sc
+	}}
+
+// templateInvalid is a template message's answer to a parameter error: 2002.
+func templateInvalid(c *call, reason string) reply {
+	return c.envelopeReply(business(smartappmock.ErrnoTemplateParam, reason), nil)
+}
+
+// subscribeCall is a send of a subscribe message. Its decision, after the gateway layer and
+// openapi.yaml's SubscribeSendForm (2002):
 //
-//  1. openapi.yaml's SubscribeSendForm, UTF-8, and data a JSON object of {"value": …} (2002);
+//  1. data a JSON object of {"value": …} (2002);
 //  2. a magic touser_openId errno_<N> of the template table (N);
 //  3. an open_id the app does not know (4010): another mini program's, not in apps[].open_ids,
 //     or, under policy.open_ids issued, not one of the app's users (under any: a warning);
 //  4. a template the app does not have (4001; any, with a warning, when it lists none);
 //  5. the consent, taken (4007 when none is left); success with a message key.
 type subscribeCall struct {
-	p                               *params.Params
 	templateID, openID, subscribeID string
 	data                            string
-	out                             []byte
 }
 
-func (c *subscribeCall) endpoint() string { return endpointSubscribeSend }
-func (c *subscribeCall) body() []byte     { return c.out }
-
-func (c *subscribeCall) decide(ctx context.Context, s *Server, app store.App, appNow time.Time) (Decision, error) {
-	if v, bad := s.checkParams(c.p, "SubscribeSendForm", smartappmock.ErrnoTemplateParam); bad {
-		return v, nil
-	}
-	if reason := checkTemplateData(c.data); reason != "" {
-		return business(smartappmock.ErrnoTemplateParam, reason), nil
-	}
-	if v, ok := s.magicAPIOpenID(c.openID, s.spec.Catalogue().TemplateMessage); ok {
-		return v, nil
-	}
-	if v, refused := s.unknownOpenID(app.ID, c.openID); refused {
-		return business(smartappmock.ErrnoTemplateOpenID, strings.Replace(v.Reason, "open_id", "touser_openId", 1)), nil
-	}
-	issued, err := s.issuedOpenID(ctx, app.ID, c.openID) // users.go: policy.open_ids
+func (sc *subscribeCall) decide(ctx context.Context, c *call, app store.App, _ time.Time) (reply, error) {
+	d, out, err := sc.decision(ctx, c.s, app)
 	if err != nil {
-		return Decision{}, err
+		return reply{}, err
+	}
+	return c.envelopeReply(d, out), nil
+}
+
+func (sc *subscribeCall) decision(ctx context.Context, s *Server, app store.App) (Decision, []byte, error) {
+	if reason := checkTemplateData(sc.data); reason != "" {
+		return business(smartappmock.ErrnoTemplateParam, reason), nil, nil
+	}
+	if v, ok := s.magicErrno("touser_openId", sc.openID, s.knownTemplateErrno); ok {
+		return v, nil, nil
+	}
+	if v, refused := s.unknownOpenID(app.ID, sc.openID); refused {
+		return business(smartappmock.ErrnoTemplateOpenID, strings.Replace(v.Reason, "open_id", "touser_openId", 1)), nil, nil
+	}
+	issued, err := s.issuedOpenID(ctx, app.ID, sc.openID) // users.go: policy.open_ids
+	if err != nil {
+		return Decision{}, nil, err
 	}
 	if issued.refused {
-		return business(smartappmock.ErrnoTemplateOpenID, strings.Replace(issued.d.Reason, "open_id", "touser_openId", 1)), nil
+		return business(smartappmock.ErrnoTemplateOpenID, strings.Replace(issued.d.Reason, "open_id", "touser_openId", 1)), nil, nil
 	}
 	var warnings []store.Warning
 	if issued.warn {
 		warnings = []store.Warning{WarnUnissuedOpenID.Warning()}
 	}
-	if ok, listed := s.apps[app.ID].HasTemplate(c.templateID, s.cfg.Policy.Templates); !ok {
-		return business(smartappmock.ErrnoTemplateID, reasonTemplateUnknown(c.templateID, app.ID)), nil
+	if ok, listed := s.apps[app.ID].HasTemplate(sc.templateID, s.cfg.Policy.Templates); !ok {
+		return business(smartappmock.ErrnoTemplateID, reasonTemplateUnknown(sc.templateID, app.ID)), nil, nil
 	} else if !listed {
 		warnings = append(warnings, WarnUnlistedTemplate.Warning())
 	}
-	rec, held, err := s.store.TakeRecord(ctx, app.ID, recordSubscription, subscriptionID(c.openID, c.templateID, c.subscribeID))
+	rec, held, err := s.store.TakeRecord(ctx, app.ID, recordSubscription, subscriptionID(sc.openID, sc.templateID, sc.subscribeID))
 	if err != nil {
-		return Decision{}, err
+		return Decision{}, nil, err
 	}
 	if !held {
-		v := business(smartappmock.ErrnoNotSubscribed, reasonNotSubscribed(c.openID, c.templateID, c.subscribeID))
+		v := business(smartappmock.ErrnoNotSubscribed, reasonNotSubscribed(sc.openID, sc.templateID, sc.subscribeID))
 		v.Warnings = warnings
-		return v, nil
+		return v, nil, nil
 	}
 	key, err := s.msgKey(ctx, app.ID)
 	if err != nil {
 		// The message is not sent (the client is told error_code 2): the consent stays the user's.
 		_ = s.store.PutRecord(ctx, app.ID, rec)
-		return Decision{}, err
+		return Decision{}, nil, err
 	}
-	c.out = msgKeyBody(key)
-	v := business(smartappmock.ErrnoOK, "consent used: template "+strconv.Quote(c.templateID)+", subscribe_id "+strconv.Quote(c.subscribeID)+"; msg_key "+strconv.FormatInt(key, 10))
+	v := business(smartappmock.ErrnoOK, "consent used: template "+strconv.Quote(sc.templateID)+", subscribe_id "+strconv.Quote(sc.subscribeID)+"; msg_key "+strconv.FormatInt(key, 10))
 	v.Warnings = warnings
-	return v, nil
+	return v, msgKeyBody(key), nil
+}
+
+// knownTemplateErrno reports whether n is an errno of the template messages' table.
+func (s *Server) knownTemplateErrno(n int) bool {
+	_, ok := s.spec.Catalogue().TemplateMessage(n)
+	return ok
 }
 
 // msgKey draws the next message key of app (the store's counter: unique across replicas).
@@ -339,17 +358,4 @@ func reasonTemplateUnknown(id, app string) string {
 func reasonNotSubscribed(openID, templateID, subscribeID string) string {
 	return "no consent of " + strconv.Quote(openID) + " to template " + strconv.Quote(templateID) + " under subscribe_id " +
 		strconv.Quote(subscribeID) + " is left: each consent is used by one message (admin API .../users/{open_id}/subscriptions, apps[].subscriptions)"
-}
-
-// serveSubscribeSend answers SubscribeSendPath.
-func (s *Server) serveSubscribeSend(w http.ResponseWriter, r *http.Request) {
-	s.serveMsg(w, r, endpointSubscribeSend, maxMsgBody, func(req *msgRequest, in *send) (msgCall, []store.Param) {
-		c := &subscribeCall{p: req.p}
-		c.templateID, _ = req.p.Get("template_id")
-		c.openID, _ = req.p.Get("touser_openId")
-		c.subscribeID, _ = req.p.Get("subscribe_id")
-		c.data, _ = req.p.Get("data")
-		in.openID, in.content = c.openID, c.data
-		return c, nil
-	})
 }

@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
-	"github.com/smartappmock/smartappmock/mockserver/params"
 	"github.com/smartappmock/smartappmock/store"
 )
 
@@ -89,10 +87,25 @@ func (s *Server) NewScene(ctx context.Context, app, user string, sceneType int, 
 	return sc, nil
 }
 
-// templateCall is a send of a legacy template message. Its decision, after the gateway layer:
+// templateSendEndpoint is TemplateSendPath: a call of the pipeline beside the send (call.go), its
+// limits counted per endpoint. Rules and fault plans match the recipient (touser_openId, else
+// touser) and the data.
+var templateSendEndpoint = &endpoint{name: endpointTemplateSend, limits: true, invalid: templateInvalid,
+	read: func(c *call, in *send) endpointCall {
+		tc := &templateCall{templateID: c.get("template_id"), toUser: c.get("touser"), toOpenID: c.get("touser_openId"),
+			sceneID: c.get("scene_id"), sceneType: c.get("scene_type"), data: c.get("data")}
+		in.openID, in.content = tc.toOpenID, tc.data
+		if in.openID == "" {
+			in.openID = tc.toUser
+		}
+		c.magic = in.openID
+		return tc
+	}}
+
+// templateCall is a send of a legacy template message. Its decision, after the gateway layer and
+// openapi.yaml's TemplateSendForm (2002):
 //
-//  1. openapi.yaml's TemplateSendForm, UTF-8, one of touser and touser_openId, and data a JSON
-//     object of {"value": …} (2002);
+//  1. one of touser and touser_openId, and data a JSON object of {"value": …} (2002);
 //  2. a magic recipient errno_<N> of the template table (N); a touser_openId that is not one of
 //     the app's users under policy.open_ids issued (4004: the doc's table has no open_id errno
 //     for this endpoint [inf]; under any, a warning);
@@ -101,67 +114,70 @@ func (s *Server) NewScene(ctx context.Context, app, user string, sceneType int, 
 //     of another type (4004); past its 7 days (4003 a form, 4004 a payment); its messages used
 //     (the same); success with a message key.
 type templateCall struct {
-	p                                     *params.Params
-	templateID, toUser, toOpenID, sceneID string
-	data                                  string
-	out                                   []byte
+	templateID, toUser, toOpenID, sceneID, sceneType string
+	data                                             string
 }
 
-func (c *templateCall) endpoint() string { return endpointTemplateSend }
-func (c *templateCall) body() []byte     { return c.out }
+func (tc *templateCall) decide(ctx context.Context, c *call, app store.App, appNow time.Time) (reply, error) {
+	d, out, err := tc.decision(ctx, c.s, app, appNow)
+	if err != nil {
+		return reply{}, err
+	}
+	return c.envelopeReply(d, out), nil
+}
 
-func (c *templateCall) decide(ctx context.Context, s *Server, app store.App, appNow time.Time) (Decision, error) {
-	if v, bad := s.checkParams(c.p, "TemplateSendForm", smartappmock.ErrnoTemplateParam); bad {
-		return v, nil
+func (tc *templateCall) decision(ctx context.Context, s *Server, app store.App, appNow time.Time) (Decision, []byte, error) {
+	if tc.toUser == "" && tc.toOpenID == "" {
+		return business(smartappmock.ErrnoTemplateParam, "touser, touser_openId: one is required (the swan_id of a guest, the open_id of a logged-in user)"), nil, nil
 	}
-	if c.toUser == "" && c.toOpenID == "" {
-		return business(smartappmock.ErrnoTemplateParam, "touser, touser_openId: one is required (the swan_id of a guest, the open_id of a logged-in user)"), nil
+	if reason := checkTemplateData(tc.data); reason != "" {
+		return business(smartappmock.ErrnoTemplateParam, reason), nil, nil
 	}
-	if reason := checkTemplateData(c.data); reason != "" {
-		return business(smartappmock.ErrnoTemplateParam, reason), nil
-	}
-	recipient, guest := c.toOpenID, false
+	recipient, guest := tc.toOpenID, false
 	if recipient == "" {
-		recipient, guest = c.toUser, true
+		recipient, guest = tc.toUser, true
 	}
-	if v, ok := s.magicAPIOpenID(recipient, s.spec.Catalogue().TemplateMessage); ok {
-		return v, nil
+	name := "touser_openId"
+	if guest {
+		name = "touser"
+	}
+	if v, ok := s.magicErrno(name, recipient, s.knownTemplateErrno); ok {
+		return v, nil, nil
 	}
 	var warnings []store.Warning
 	if !guest {
 		issued, err := s.issuedOpenID(ctx, app.ID, recipient) // users.go: policy.open_ids
 		if err != nil {
-			return Decision{}, err
+			return Decision{}, nil, err
 		}
 		if issued.refused {
-			return business(smartappmock.ErrnoSceneInvalid, strings.Replace(issued.d.Reason, "open_id", "touser_openId", 1)), nil
+			return business(smartappmock.ErrnoSceneInvalid, strings.Replace(issued.d.Reason, "open_id", "touser_openId", 1)), nil, nil
 		}
 		if issued.warn {
 			warnings = []store.Warning{WarnUnissuedOpenID.Warning()}
 		}
 	}
-	if ok, listed := s.apps[app.ID].HasTemplate(c.templateID, s.cfg.Policy.Templates); !ok {
-		return business(smartappmock.ErrnoTemplateID, reasonTemplateUnknown(c.templateID, app.ID)), nil
+	if ok, listed := s.apps[app.ID].HasTemplate(tc.templateID, s.cfg.Policy.Templates); !ok {
+		return business(smartappmock.ErrnoTemplateID, reasonTemplateUnknown(tc.templateID, app.ID)), nil, nil
 	} else if !listed {
 		warnings = append(warnings, WarnUnlistedTemplate.Warning())
 	}
-	v, err := s.takeScene(ctx, app.ID, appNow, c.sceneID, recipient, guest, c.p)
+	v, err := s.takeScene(ctx, app.ID, appNow, tc.sceneID, tc.sceneType, recipient, guest)
 	if err != nil || v.Code != 0 {
 		v.Warnings = warnings
-		return v, err
+		return v, nil, err
 	}
 	key, err := s.msgKey(ctx, app.ID)
 	if err != nil {
-		return Decision{}, err
+		return Decision{}, nil, err
 	}
-	c.out = msgKeyBody(key)
 	v.Reason += "; msg_key " + strconv.FormatInt(key, 10)
 	v.Warnings = warnings
-	return v, nil
+	return v, msgKeyBody(key), nil
 }
 
 // takeScene decides the scene of a template message to recipient and counts the message on it.
-func (s *Server) takeScene(ctx context.Context, app string, appNow time.Time, sceneID, recipient string, guest bool, p *params.Params) (Decision, error) {
+func (s *Server) takeScene(ctx context.Context, app string, appNow time.Time, sceneID, typ, recipient string, guest bool) (Decision, error) {
 	rec, found, err := s.store.Record(ctx, app, recordScene, sceneID)
 	if err != nil {
 		return Decision{}, err
@@ -173,7 +189,6 @@ func (s *Server) takeScene(ctx context.Context, app string, appNow time.Time, sc
 	if err := json.Unmarshal(rec.Data, &sc); err != nil {
 		return Decision{}, fmt.Errorf("the scene %s: %w", sceneID, err)
 	}
-	typ, _ := p.Get("scene_type")
 	spent := smartappmock.ErrnoSceneInvalid
 	if sc.Type == SceneForm {
 		spent = smartappmock.ErrnoFormInvalid
@@ -198,21 +213,4 @@ func (s *Server) takeScene(ctx context.Context, app string, appNow time.Time, sc
 		return business(spent, "scene_id: its "+strconv.Itoa(sc.Messages)+" message"+plural(sc.Messages)+" already sent"), nil
 	}
 	return business(smartappmock.ErrnoOK, "scene message "+strconv.Itoa(n)+" of "+strconv.Itoa(sc.Messages)), nil
-}
-
-// serveTemplateSend answers TemplateSendPath.
-func (s *Server) serveTemplateSend(w http.ResponseWriter, r *http.Request) {
-	s.serveMsg(w, r, endpointTemplateSend, maxMsgBody, func(req *msgRequest, in *send) (msgCall, []store.Param) {
-		c := &templateCall{p: req.p}
-		c.templateID, _ = req.p.Get("template_id")
-		c.toUser, _ = req.p.Get("touser")
-		c.toOpenID, _ = req.p.Get("touser_openId")
-		c.sceneID, _ = req.p.Get("scene_id")
-		c.data, _ = req.p.Get("data")
-		in.openID, in.content = c.toOpenID, c.data
-		if in.openID == "" {
-			in.openID = c.toUser
-		}
-		return c, nil
-	})
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/smartappmock/smartappmock/store"
 )
 
-// The third-party platform's lookups (docs/users-and-login.md), on the shared pipeline
-// (apicall.go):
+// The third-party platform's lookups (docs/users-and-login.md), calls of the pipeline beside the
+// send (call.go):
 //
 //   - RetrieveAuthCodePath: the platform token (42.) and app_id (form or query) answer a fresh
 //     authorization code of an app that authorized the platform, for TPOAuthPath, valid 18000
@@ -22,47 +22,56 @@ import (
 //     fields Baidu documents filled from the configuration [inf: the values are the fake's].
 
 var (
-	retrieveCodeEndpoint = &apiEndpoint{name: "tp_retrieve_code", invalid: tpInvalid, decide: (*Server).decideRetrieveCode}
-	appInfoEndpoint      = &apiEndpoint{name: "tp_app_info", invalid: tpInvalid, decide: (*Server).decideAppInfo}
+	retrieveCodeEndpoint = &endpoint{name: "tp_retrieve_code", authenticate: platformCredentials, invalid: tpInvalid,
+		read: func(*call, *send) endpointCall { return callFunc((*Server).decideRetrieveCode) }}
+	appInfoEndpoint = &endpoint{name: "tp_app_info", byTP: true, invalid: tpInvalid, read: func(*call, *send) endpointCall {
+		return callFunc((*Server).decideAppInfo)
+	}}
 )
 
-// decideRetrieveCode decides RetrieveAuthCode: the platform token, app_id, the authorization.
-func (s *Server) decideRetrieveCode(ctx context.Context, c *apiCall) (reply, error) {
-	tag, code, reason, warnings := s.platformToken(ctx, c.get(smartappmock.ParamAccessToken), c.start)
+// platformCredentials is RetrieveAuthCode's first step: the platform token (42.), on the store's
+// clock. The app is the business layer's (app_id).
+func platformCredentials(ctx context.Context, c *call, now time.Time) (store.App, reply, bool, []store.Warning, error) {
+	tag, code, reason, warnings := c.s.platformToken(ctx, c.get(smartappmock.ParamAccessToken), now)
 	if code != 0 {
-		return c.gatewayReply(gateway(code, reason)), nil
+		d := gateway(code, reason)
+		return store.App{}, c.envelopeReply(d, nil), true, nil, nil
 	}
-	d := Decision{AppTime: c.start, Warnings: warnings}
-	if reason := c.form(); reason != "" {
-		return tpInvalid(c, reason).with(d), nil
-	}
+	c.tag = tag
+	return store.App{}, reply{}, false, warnings, nil
+}
+
+// decideRetrieveCode decides RetrieveAuthCode, after the platform token and the form: the app of
+// app_id, its authorization of the platform, a fresh code.
+func (s *Server) decideRetrieveCode(ctx context.Context, c *call, _ store.App, now time.Time) (reply, error) {
 	appID := c.get("app_id")
 	app, found, err := s.store.App(ctx, appID)
 	if err != nil {
 		return reply{}, err
 	}
 	if !found {
-		return c.tpReply(smartappmock.ErrnoNoAuthorization, "app_id: "+strconv.Quote(appID)+" is not an app of this fake", nil).with(d), nil
+		return c.tpReply(smartappmock.ErrnoNoAuthorization, "app_id: "+strconv.Quote(appID)+" is not an app of this fake", nil), nil
 	}
-	d.App = app.ID
-	if d.AppTime, err = store.AppNow(ctx, s.store, app, c.start); err != nil {
-		return reply{}, err
+	appNow := app.Now(now)
+	named := func(rp reply) reply {
+		rp.d.App, rp.d.AppTime = app.ID, appNow
+		return rp
 	}
-	authorized, err := s.platformAuthorized(ctx, tag, app.ID)
+	authorized, err := s.platformAuthorized(ctx, c.tag, app.ID)
 	if err != nil {
 		return reply{}, err
 	}
 	if !authorized {
-		return c.tpReply(smartappmock.ErrnoNoAuthorization, "app "+app.ID+" did not authorize this platform (apps[].platforms, or POST /__admin/platforms/{key}/authorize)", nil).with(d), nil
+		return named(c.tpReply(smartappmock.ErrnoNoAuthorization, "app "+app.ID+" did not authorize this platform (apps[].platforms, or POST /__admin/platforms/{key}/authorize)", nil)), nil
 	}
-	authCode := randomHex(8) + tag
-	if err := s.store.PutToken(ctx, store.Token{Value: tpCodeKey + authCode, App: app.ID, Refresh: true, Issued: d.AppTime,
-		Expires: d.AppTime.Add(smartappmock.RetrievedAuthCodeExpiresIn * time.Second)}); err != nil {
+	authCode := randomHex(8) + c.tag
+	if err := s.store.PutToken(ctx, store.Token{Value: tpCodeKey + authCode, App: app.ID, Refresh: true, Issued: appNow,
+		Expires: appNow.Add(smartappmock.RetrievedAuthCodeExpiresIn * time.Second)}); err != nil {
 		return reply{}, err
 	}
-	return c.tpReply(0, "retrieved an authorization code of app "+app.ID, map[string]any{
+	return named(c.tpReply(0, "retrieved an authorization code of app "+app.ID, map[string]any{
 		"authorization_code": authCode, "expires_in": smartappmock.RetrievedAuthCodeExpiresIn,
-	}).with(d), nil
+	})), nil
 }
 
 // platformAuthorized reports whether app authorized the platform of tag: a configured grant
@@ -77,13 +86,9 @@ func (s *Server) platformAuthorized(ctx context.Context, tag, app string) (bool,
 	return ok, err
 }
 
-// decideAppInfo decides GetAppInfo: the authorizer token, then the app's information.
-func (s *Server) decideAppInfo(ctx context.Context, c *apiCall) (reply, error) {
-	app, d, refused, err := c.token(ctx, true)
-	if err != nil || refused {
-		return c.gatewayReply(d), err
-	}
-	return c.tpReply(0, "app info of app "+app.ID, s.appInfo(app)).with(d), nil
+// decideAppInfo decides GetAppInfo, after the authorizer token: the app's information.
+func (s *Server) decideAppInfo(_ context.Context, c *call, app store.App, _ time.Time) (reply, error) {
+	return c.tpReply(0, "app info of app "+app.ID, s.appInfo(app)), nil
 }
 
 // appInfo is the information GetAppInfo answers of an app: Baidu's documented fields, with

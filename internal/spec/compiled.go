@@ -24,11 +24,10 @@ type compiled struct {
 	// Templated says some path has a template: FindOperation asks the router for what Routes lacks.
 	Templated bool         `json:"templated,omitempty"`
 	Codes     Catalogue    `json:"codes"`
-	Fields    []fieldKind  `json:"fields"`
 	When      []condition  `json:"when,omitempty"`
 	Send      *sendChecker `json:"send,omitempty"` // nil: every send check goes through kin-openapi
 	// Forms are the form schemas of the operations that name one (x-smartapp-form), by id.
-	Forms map[string]*sendChecker `json:"forms,omitempty"`
+	Forms map[string]form `json:"forms,omitempty"`
 }
 
 // compiledJSON is openapi.yaml compiled (compiled, as JSON). TestCompiledJSON_UpToDate fails when

@@ -48,7 +48,7 @@ func TestEmbedded_SameAsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := cmp.AllowUnexported(compiled{}, sendChecker{}, propCheck{}, fieldKind{}, condition{})
+	opts := cmp.AllowUnexported(compiled{}, sendChecker{}, propCheck{}, form{}, condition{})
 	if diff := cmp.Diff(loaded.c, emb.c, opts); diff != "" {
 		t.Errorf("Embedded() differs from Load (-Load +Embedded):\n%s", diff)
 	}
@@ -76,7 +76,7 @@ func TestFromCompiled_StaleFileIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp.c.Source = loaded.c.Source
-	if diff := cmp.Diff(loaded.c, sp.c, cmp.AllowUnexported(compiled{}, sendChecker{}, propCheck{}, fieldKind{}, condition{})); diff != "" {
+	if diff := cmp.Diff(loaded.c, sp.c, cmp.AllowUnexported(compiled{}, sendChecker{}, propCheck{}, form{}, condition{})); diff != "" {
 		t.Errorf("compiled from the edited document differs (-Load +fromCompiled):\n%s", diff)
 	}
 	if _, err := fromCompiled([]byte("openapi: 3.0.3\n"), compiledJSON); err == nil {

@@ -146,3 +146,43 @@ func TestFindOperationLiteralRoutesMatchRouter(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckForm_MatchesKinOpenAPI: every operation's form check (x-smartapp-form) answers as
+// kin-openapi's VisitJSON does, where the compiled check decides and where it leaves the
+// parameters to kin-openapi (an integer field sent as a word, with no enum to report).
+func TestCheckForm_MatchesKinOpenAPI(t *testing.T) {
+	t.Parallel()
+	sp := loadForTest(t)
+	tests := []struct {
+		name  string
+		op    string
+		get   func(string) (string, bool)
+		valid bool
+	}{
+		{"LoginV1_Valid", OpLoginV1Query, lookup("code=c", "client_id=k", "sk=s"), true},
+		{"LoginV1_MissingSK", OpLoginV1Form, lookup("code=c", "client_id=k"), false},
+		{"TPLogin_WrongGrant", OpTPLogin, lookup("code=c", "grant_type=password"), false},
+		{"Subscribe_EmptyData", OpSubscribeSend, lookup("template_id=t", "touser_openId=u", "subscribe_id=s", "data="), false},
+		{"Template_SceneTypeFour", OpTemplateSend, lookup("template_id=t", "data={}", "scene_id=s", "scene_type=4"), false},
+		{"Template_SceneTypeWord", OpTemplateSend, lookup("template_id=t", "data={}", "scene_id=s", "scene_type=form"), false},
+		{"DetectRisk_Valid", OpDetectRisk, lookup("appkey=k", "xtoken={}", "type=marketing", "clientip=1.2.3.4", "ts=1700000000"), true},
+		{"DetectRisk_TsAWord_Kin", OpDetectRisk, lookup("appkey=k", "xtoken={}", "type=marketing", "clientip=1.2.3.4", "ts=soon"), false},
+		{"AppInfo_NoForm", OpAppInfo, lookup(), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := sp.CheckForm(tt.op, tt.get)
+			if (len(got) == 0) != tt.valid {
+				t.Errorf("valid = %v, want %v (%v)", len(got) == 0, tt.valid, got)
+			}
+			f, ok := sp.c.Forms[tt.op]
+			if !ok {
+				return
+			}
+			if diff := cmp.Diff(sp.checkFormKin(f.Schema, tt.get), got); diff != "" {
+				t.Errorf("CheckForm differs from kin-openapi (-kin +CheckForm):\n%s", diff)
+			}
+		})
+	}
+}

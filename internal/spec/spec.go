@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -75,12 +74,6 @@ type condition struct {
 	On     string `json:"on"`
 	Value  string `json:"value"`
 	Reason string `json:"reason"`
-}
-
-// fieldKind records which send fields the schema types as integers.
-type fieldKind struct {
-	Name    string `json:"name"`
-	Integer bool   `json:"integer,omitempty"`
 }
 
 // Load parses and validates an OpenAPI document, clears its servers (so routing works on any host),
@@ -148,10 +141,6 @@ func compile(d *document, data []byte) (compiled, error) {
 		c   = compiled{Source: sourceHash(data)}
 		err error
 	)
-	for name, prop := range d.send.Properties {
-		c.Fields = append(c.Fields, fieldKind{Name: name, Integer: prop.Value.Type.Is(openapi3.TypeInteger)})
-	}
-	sort.Slice(c.Fields, func(i, j int) bool { return c.Fields[i].Name < c.Fields[j].Name })
 	if c.When, err = parseRequiredWhen(d.send.Extensions[requiredWhenExt]); err != nil {
 		return c, err
 	}
@@ -249,48 +238,17 @@ func (v Violation) label() string {
 }
 
 // CheckSend checks merged send parameters (query and body already merged by the caller) against the
-// SendForm schema and its x-smartapp-required-when rules. get returns a parameter's value and whether
-// it was present. It returns nil when the parameters are valid.
-//
-// The schema is compiled at load time into a plain check (see sendChecker) that answers valid and
-// invalid parameters alike without kin-openapi's error tree; kin-openapi's VisitJSON remains the
-// reference and answers whatever the compiled check was not built for.
+// SendForm schema, as CheckForm checks an operation's form, and its x-smartapp-required-when rules.
+// get returns a parameter's value and whether it was present. It returns nil when the parameters are
+// valid.
 func (s *Spec) CheckSend(get func(name string) (string, bool)) []Violation {
-	if s.c.Send != nil {
-		if out, ok := s.c.Send.check(get); ok {
-			return append(out, s.checkWhen(get)...)
-		}
-	}
-	return s.checkSendKin(get)
+	return append(s.checkForm(form{Schema: sendFormSchema, Check: s.c.Send}, get), s.checkWhen(get)...)
 }
 
 // checkSendKin is CheckSend by kin-openapi's VisitJSON alone: the reference the compiled check is
 // tested against.
 func (s *Spec) checkSendKin(get func(name string) (string, bool)) []Violation {
-	d, err := s.full()
-	if err != nil {
-		return []Violation{{Where: "request", Reason: err.Error()}}
-	}
-	obj := make(map[string]any, len(s.c.Fields))
-	for _, f := range s.c.Fields {
-		v, ok := get(f.Name)
-		if !ok {
-			continue
-		}
-		if f.Integer {
-			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-				obj[f.Name] = n
-				continue
-			}
-		}
-		obj[f.Name] = v
-	}
-	var out []Violation
-	if err := d.send.VisitJSON(obj, openapi3.MultiErrors(), openapi3.VisitAsRequest(), openapi3.DisableSchemaErrorDetails()); err != nil {
-		out = append(out, schemaViolations("body", err)...)
-	}
-	out = append(out, s.checkWhen(get)...)
-	return out
+	return append(s.checkFormKin(sendFormSchema, get), s.checkWhen(get)...)
 }
 
 // CheckRequest checks a raw request, as a client sent it, against the document: route, parameters,
@@ -414,32 +372,6 @@ func parseRequiredWhen(ext any) ([]condition, error) {
 		return a.Value < b.Value
 	})
 	return out, nil
-}
-
-// CheckParams checks merged request parameters (query and body) against the named object schema
-// of openapi.yaml's components, as CheckSend does for the send: its properties typed integer are
-// read as integers, the others as strings; a property not sent is absent. The endpoints beside the
-// send use it (they are not on the hot path: kin-openapi's VisitJSON checks them).
-func (s *Spec) CheckParams(schema string, get func(name string) (string, bool)) []Violation {
-	sc, err := s.schema(schema)
-	if err != nil {
-		return []Violation{{Where: "request", Reason: err.Error()}}
-	}
-	obj := map[string]any{}
-	for name, prop := range sc.Properties {
-		v, ok := get(name)
-		if !ok {
-			continue
-		}
-		if prop.Value != nil && prop.Value.Type.Is(openapi3.TypeInteger) {
-			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-				obj[name] = n
-				continue
-			}
-		}
-		obj[name] = v
-	}
-	return s.visit(sc, obj)
 }
 
 // CheckValue checks a decoded JSON value (a request's JSON body) against the named schema of
