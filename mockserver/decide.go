@@ -90,7 +90,7 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmoc
 	d := Decision{AppTime: now}
 	warnings := s.leadingWarnings(in)
 
-	// 1. The token (the credentials a call's endpoint declares instead: callCredentials).
+	// 1. The token (the credentials a call's endpoint declares instead: endpoint.authenticate).
 	if in.c != nil && in.c.ep.authenticate != nil {
 		return s.decideCallSteps(ctx, in, d, warnings)
 	}
