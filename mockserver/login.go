@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/smartappmock/smartappmock"
@@ -143,7 +144,15 @@ func (c *call) oauthReply(caseID, reason string) reply {
 func loginV1Credentials(ctx context.Context, c *call, now time.Time) (store.App, reply, bool, []store.Warning, error) {
 	s := c.s
 	if reason := c.form(); reason != "" {
-		return store.App{}, spapiInvalid(c, reason), true, nil, nil
+		// The body's description says what the parser skipped too; the decision's reason gets
+		// those notes once, as every answer's (decideSend).
+		desc := reason
+		if notes := c.p.Notes(); len(notes) > 0 {
+			desc += "; " + strings.Join(notes, "; ")
+		}
+		rp := c.spapiReply(smartappmock.ErrnoSPAPIInvalidParameter, desc)
+		rp.d.Reason = reason
+		return store.App{}, rp, true, nil, nil
 	}
 	clientID, sk := c.get("client_id"), c.get("sk")
 	var app store.App
