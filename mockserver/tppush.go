@@ -22,12 +22,14 @@ import (
 // authorization events (on demand), encrypted in the documented envelope and delivered to
 // platforms[].push.url, and their log, which GetMsgPath answers (servePushLog).
 //
-// Each push is journaled twice under the app "platform:<key>" with endpoint EndpointPlatformPush:
-// once pending (Code 0) before its first attempt, once delivered (1) or failed (2) after its last,
-// with Push.MsgID the push id (drawn from the store's MsgId counter, so ids are unique across
-// replicas), Push.Attempts the attempts made, Push.Answer the last answer, and Params the event
-// ("event"), the encrypted content ("content") and the plain message ("message"). The newest
-// entry of an id is the push's status.
+// Each push is encoded once and goes through the outbox as a bot's push does (tpoutbox.go): it
+// is journaled under the app "platform:<key>" with endpoint EndpointPlatformPush pending (Code 0)
+// when made, each attempt of each delivery with EndpointPlatformPushAttempt (request bytes and
+// verdict), and, when a delivery ends, delivered (1) or failed (2), with Push.MsgID the push id
+// (drawn from the store's MsgId counter, so ids are unique across replicas), Push.Attempts the
+// attempts made, Push.Answer the last answer, and Params the event ("event"), the encrypted
+// content ("content") and the plain message ("message"). The newest status entry of an id is the
+// push's status; a redelivery journals it pending again until its delivery ends.
 
 // EndpointPlatformPush is the journal endpoint of a third-party platform's push.
 const EndpointPlatformPush = "tp_push"
