@@ -21,7 +21,7 @@ import (
 
 // EndpointPlatformPushAttempt is the journal endpoint of one attempt to deliver a platform push
 // (app "platform:<key>", Push.MsgID the push id, Code 0 acknowledged, 1 not).
-const EndpointPlatformPushAttempt = "tp_push_attempt"
+const EndpointPlatformPushAttempt = store.EndpointPlatformPushAttempt
 
 // platformJob is the platform part of a deliveryJob: the push as PlatformPush built it.
 type platformJob struct {

@@ -219,3 +219,62 @@ func TestPlatformPush_RedeliverSameBytes(t *testing.T) {
 		})
 	}
 }
+
+// TestTicketSchedule_TwoReplicasThroughTheOutbox: two replicas on one store, each with its
+// schedule and delivery loop: each period's ticket is put in the outbox once and delivered once,
+// the bytes the platform received being those of the log.
+func TestTicketSchedule_TwoReplicasThroughTheOutbox(t *testing.T) {
+	t.Parallel()
+	rcv := newPlatformReceiver(t)
+	var st store.Store = memstore.New(1000)
+	cfg := tpPushConfig(rcv.URL, ", ticket_every: 1s")
+	ctx, cancel := context.WithCancel(context.Background())
+	var replicas []*fixture
+	stopped := make(chan struct{}, 2)
+	start := time.Now()
+	for _, name := range []string{"a", "b"} {
+		f := setupOpts(t, cfg, func(o *mockserver.Options) { o.Store = st })
+		f.startDelivery(mockserver.DeliveryOptions{Replica: name})
+		go func() { f.srv.Core.RunTicketSchedule(ctx); stopped <- struct{}{} }()
+		replicas = append(replicas, f)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(rcv.received()) < 3 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-stopped
+	<-stopped
+	elapsed := time.Since(start)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if n, _ := st.(store.Outbox).OutboxDepth(context.Background()); n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the outbox is not empty 10 s after the schedules stopped")
+		}
+	}
+	list, _, err := replicas[1].srv.Core.Pushes(context.Background(), mockserver.PushQuery{Platform: "tp-key", Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rcv.receivedBodies()
+	if len(list) < 3 || len(got) != len(list) {
+		t.Fatalf("%d tickets in the log, %d received; want at least 3, each received once", len(list), len(got))
+	}
+	if periods := int(elapsed/time.Second) + 1; len(list) > periods {
+		t.Errorf("%d tickets in %s at one a second; want at most %d (one a period across replicas)", len(list), elapsed, periods)
+	}
+	sent := map[string]bool{}
+	for _, p := range list {
+		if p.Status != mockserver.PushDelivered || len(p.Attempts) != 1 {
+			t.Errorf("ticket %d: %s after %d attempts; want delivered after 1", p.MsgID, p.Status, len(p.Attempts))
+			continue
+		}
+		sent[p.Attempts[0].Push.Request.Body] = true
+	}
+	for _, b := range got {
+		if !sent[b] {
+			t.Errorf("the platform received %q, which no ticket of the log sent", b)
+		}
+	}
+}
