@@ -197,7 +197,10 @@ func (d *Delivery) admit(ctx context.Context) error {
 func (s *Server) dispatch(ctx context.Context, job deliveryJob, wait bool) ([]baidupush.Result, error) {
 	d := s.delivery.Load()
 	if d == nil {
-		return s.deliverJob(ctx, job, deliveryRun{delivery: job.DeliveryBase + 1, redelivery: job.Redelivery}), nil
+		run := deliveryRun{delivery: job.DeliveryBase + 1, redelivery: job.Redelivery}
+		rs := s.deliverJob(ctx, job, run)
+		s.settlePlatform(ctx, job, run, rs)
+		return rs, nil
 	}
 	b, err := json.Marshal(job)
 	if err != nil {
@@ -420,6 +423,7 @@ func (d *Delivery) deliver(ctx context.Context, c store.Claimed) {
 	} else {
 		d.failed.Add(1)
 	}
+	d.s.settlePlatform(ctx, job, run, rs)
 	d.finish(c.ID, rs)
 }
 
@@ -463,11 +467,15 @@ func allDelivered(rs []baidupush.Result) bool {
 func (s *Server) alreadyAcked(ctx context.Context, job deliveryJob) ([]baidupush.Message, []baidupush.Result) {
 	var todo []baidupush.Message
 	var done []baidupush.Result
+	endpoint := store.EndpointPush
+	if job.Platform != nil {
+		endpoint = EndpointPlatformPushAttempt
+	}
 	for _, m := range job.Msgs {
-		es, err := s.store.Journal(ctx, store.Query{App: job.App, Endpoint: store.EndpointPush, MsgID: m.MsgID})
+		es, err := s.store.Journal(ctx, store.Query{App: job.App, Endpoint: endpoint, MsgID: m.MsgID})
 		acked := false
 		for _, e := range es {
-			acked = acked || (e.Code == 0 && e.Push != nil && !e.Push.Duplicate && (job.Resend == nil || e.Push.Delivery > job.DeliveryBase))
+			acked = acked || (e.Code == 0 && e.Push != nil && !e.Push.Duplicate && (job.Resend == nil && job.Platform == nil || e.Push.Delivery > job.DeliveryBase))
 		}
 		if err != nil || !acked {
 			todo = append(todo, m)

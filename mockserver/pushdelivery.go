@@ -130,6 +130,10 @@ type deliveryJob struct {
 	DeliveryBase int  `json:"delivery_base,omitempty"`
 	// Enqueued is when the job entered the outbox (server clock).
 	Enqueued time.Time `json:"enqueued"`
+	// Platform, when set, makes the job a third-party platform's push (its ticket or an
+	// authorization event): Msgs holds one message naming it (its id, its event), App is the
+	// platform's journal tenant, and Push, Faults and Fields are unused.
+	Platform *platformJob `json:"platform,omitempty"`
 }
 
 // deliveryRun says which delivery of a job an attempt belongs to, and who makes it.
@@ -142,6 +146,9 @@ type deliveryRun struct {
 // deliverJob makes the delivery of job, journaling every attempt (its request byte for byte) as
 // it happens.
 func (s *Server) deliverJob(ctx context.Context, job deliveryJob, run deliveryRun) []baidupush.Result {
+	if job.Platform != nil {
+		return []baidupush.Result{s.deliverPlatform(ctx, job, run)}
+	}
 	c := job.Push.Config.WithDefaults(job.ClientID)
 	byID := make(map[int64]baidupush.Message, len(job.Msgs))
 	for _, m := range job.Msgs {

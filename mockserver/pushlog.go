@@ -38,6 +38,9 @@ type PushLog struct {
 	Message store.Entry
 	// Attempts are the journal entries of the attempts, oldest first (every delivery's).
 	Attempts []store.Entry
+	// Platform, for a third-party platform's push, is the platform's key: App is then
+	// "platform:<key>", MsgID the push id, MsgType the event, and Message its first status entry.
+	Platform string
 }
 
 // PushQuery selects pushes of the delivery log; empty fields match everything.
@@ -50,6 +53,8 @@ type PushQuery struct {
 	Before uint64
 	// Limit is the most pushes to return (0: 20; at most 200).
 	Limit int
+	// Platform lists the pushes of that third-party platform instead (App and OpenID unused).
+	Platform string
 }
 
 // Pushes returns the pushes of the delivery log that match q, newest first, and the cursor of
@@ -62,6 +67,9 @@ func (s *Server) Pushes(ctx context.Context, q PushQuery) ([]PushLog, uint64, er
 	}
 	limit = min(limit, 200)
 	out := []PushLog{}
+	if q.Platform != "" {
+		return s.platformPushes(ctx, q, limit)
+	}
 	before := q.Before
 	for {
 		batch := limit * 2
@@ -135,7 +143,7 @@ func (s *Server) Push(ctx context.Context, msgID int64) (PushLog, bool, error) {
 		return PushLog{}, false, storeFailed(err)
 	}
 	if len(es) == 0 {
-		return PushLog{}, false, nil
+		return s.platformPushLog(ctx, msgID)
 	}
 	ps, err := s.pushLogsOf(ctx, es)
 	if err != nil {
@@ -177,6 +185,9 @@ func (s *Server) Redeliver(ctx context.Context, msgID int64, queue bool) (UserWr
 	}
 	if !ok {
 		return UserWrote{}, &Error{Code: ErrNotFound, Message: fmt.Sprintf("no push with MsgId %d in the journal", msgID)}
+	}
+	if p.Platform != "" {
+		return s.redeliverPlatform(ctx, p, queue)
 	}
 	var first *store.PushRequest
 	deliveries := 0

@@ -22,12 +22,14 @@ import (
 // authorization events (on demand), encrypted in the documented envelope and delivered to
 // platforms[].push.url, and their log, which GetMsgPath answers (servePushLog).
 //
-// Each push is journaled twice under the app "platform:<key>" with endpoint EndpointPlatformPush:
-// once pending (Code 0) before its first attempt, once delivered (1) or failed (2) after its last,
-// with Push.MsgID the push id (drawn from the store's MsgId counter, so ids are unique across
-// replicas), Push.Attempts the attempts made, Push.Answer the last answer, and Params the event
-// ("event"), the encrypted content ("content") and the plain message ("message"). The newest
-// entry of an id is the push's status.
+// Each push is encoded once and goes through the outbox as a bot's push does (tpoutbox.go): it
+// is journaled under the app "platform:<key>" with endpoint EndpointPlatformPush pending (Code 0)
+// when made, each attempt of each delivery with EndpointPlatformPushAttempt (request bytes and
+// verdict), and, when a delivery ends, delivered (1) or failed (2), with Push.MsgID the push id
+// (drawn from the store's MsgId counter, so ids are unique across replicas), Push.Attempts the
+// attempts made, Push.Answer the last answer, and Params the event ("event"), the encrypted
+// content ("content") and the plain message ("message"). The newest status entry of an id is the
+// push's status; a redelivery journals it pending again until its delivery ends.
 
 // EndpointPlatformPush is the journal endpoint of a third-party platform's push.
 const EndpointPlatformPush = "tp_push"
@@ -76,9 +78,22 @@ var ErrNoPlatformPush = errors.New("no platforms[].push")
 // event (AUTHORIZED, UPDATE_AUTHORIZED: with a fresh authorization code of app, exchangeable at
 // TPOAuthPath; UNAUTHORIZED: none) to platforms[].push.url, and journals it for getmsg. The
 // fake's grants are its configuration's (apps[].platforms): an event changes none of them [inf].
+// With a delivery loop (StartDelivery) the push goes through the outbox and PlatformPush waits
+// for its delivery, on whichever replica makes it; without one it delivers within the call.
 // Its errors are *Error: ErrNotFound (platform or app), ErrInvalid (the event, a platform without
-// push), ErrStore.
+// push), ErrBusy (the outbox is full), ErrStore.
 func (s *Server) PlatformPush(ctx context.Context, platform, event, app string) (PlatformPushed, error) {
+	return s.platformPush(ctx, platform, event, app, false)
+}
+
+// PlatformPushQueued is PlatformPush answering as soon as the push is in the outbox (Status
+// PlatformPushPending, Result.Outcome OutcomeQueued): its delivery is followed in the delivery log
+// and in getmsg. Without a delivery loop it delivers within the call, as PlatformPush.
+func (s *Server) PlatformPushQueued(ctx context.Context, platform, event, app string) (PlatformPushed, error) {
+	return s.platformPush(ctx, platform, event, app, true)
+}
+
+func (s *Server) platformPush(ctx context.Context, platform, event, app string, queue bool) (PlatformPushed, error) {
 	pl, ok := s.cfg.Platform(platform)
 	if !ok {
 		return PlatformPushed{}, &Error{Code: ErrNotFound, Message: fmt.Sprintf("unknown platform %q (platforms[].key)", platform)}
@@ -125,11 +140,15 @@ func (s *Server) PlatformPush(ctx context.Context, platform, event, app string) 
 	if !ok {
 		return PlatformPushed{}, &Error{Code: ErrUnsupported, Message: fmt.Sprintf("the store (%T) keeps no push counter (store.Pusher)", s.store)}
 	}
+	if d := s.delivery.Load(); d != nil {
+		if err := d.admit(ctx); err != nil {
+			return PlatformPushed{}, err
+		}
+	}
 	n, err := pusher.NextMsgID(ctx)
 	if err != nil {
 		return PlatformPushed{}, storeFailed(err)
 	}
-	out := PlatformPushed{Platform: platform, ID: int64(n), Event: event, Message: string(body)}
 	c := pl.Push.Wire(pl.Key)
 	params, err := baidupush.NewParams(baidupush.WithClock(func() time.Time { return now }))
 	if err != nil {
@@ -139,17 +158,20 @@ func (s *Server) PlatformPush(ctx context.Context, platform, event, app string) 
 	if err != nil {
 		return PlatformPushed{}, invalid("platforms[].push: %v", err)
 	}
-	out.Content = content
-	s.recordPlatformPush(ctx, out, now, PlatformPushPending, "pushing to "+pl.Push.URL, nil)
-	client := baidupush.NewClient()
-	defer client.CloseIdleConnections()
-	out.Result = baidupush.DeliverPlatform(ctx, client, c, req, out.ID)
-	out.Status = PlatformPushFailed
-	reason := fmt.Sprintf("%s not delivered (%s): %s", event, out.Result.Outcome, out.Result.Reason)
-	if out.Result.Delivered() {
-		out.Status, reason = PlatformPushDelivered, fmt.Sprintf("%s delivered after %d attempt%s", event, len(out.Result.Attempts), plural(len(out.Result.Attempts)))
+	p := &platformJob{Key: pl.Key, ID: int64(n), Event: event, Message: string(body), Content: content, Push: *pl.Push,
+		Request: *recordedRequest(c.URL, req), Created: now}
+	s.recordPlatformPush(ctx, p.pushed(PlatformPushPending, baidupush.Result{}), now, PlatformPushPending, "pushing to "+pl.Push.URL, nil, 1)
+	rs, err := s.dispatch(ctx, s.platformDeliveryJob(p, false, 0), !queue)
+	if err != nil {
+		return PlatformPushed{}, err
 	}
-	s.recordPlatformPush(ctx, out, now, out.Status, reason, out.Result.Attempts)
+	out := p.pushed(PlatformPushPending, rs[0])
+	switch {
+	case rs[0].Delivered():
+		out.Status = PlatformPushDelivered
+	case rs[0].Outcome != OutcomeQueued:
+		out.Status = PlatformPushFailed
+	}
 	return out, nil
 }
 
@@ -175,8 +197,13 @@ func tpAppID(pl config.Platform) int64 {
 }
 
 // recordPlatformPush journals a platform push in one of its states.
-func (s *Server) recordPlatformPush(ctx context.Context, p PlatformPushed, at time.Time, status int, reason string, attempts []baidupush.Attempt) {
-	e := store.Entry{ID: fmt.Sprintf("%s-%d-%d", EndpointPlatformPush, p.ID, status), Time: at, AppTime: at,
+// delivery numbers the push's delivery the status belongs to (1 for its first).
+func (s *Server) recordPlatformPush(ctx context.Context, p PlatformPushed, at time.Time, status int, reason string, attempts []baidupush.Attempt, delivery int) {
+	id := fmt.Sprintf("%s-%d-%d", EndpointPlatformPush, p.ID, status)
+	if delivery > 1 {
+		id = fmt.Sprintf("%s-d%d", id, delivery)
+	}
+	e := store.Entry{ID: id, Time: s.now(), AppTime: at,
 		App: platformJournalApp(p.Platform), Endpoint: EndpointPlatformPush, Method: http.MethodPost, Layer: LayerPush,
 		Code: status, Reason: reason, Params: []store.Param{
 			{Name: "event", Value: p.Event, Source: "push", Used: true},
@@ -222,7 +249,7 @@ func (s *Server) RunTicketSchedule(ctx context.Context) {
 				if _, first, err := s.store.TakeCount(ctx, store.NoApp, "tp-ticket:"+key, period, 1); err != nil || !first {
 					continue // another replica pushed this period's ticket, or the store is away
 				}
-				if _, err := s.PlatformPush(ctx, key, PlatformEventTicket, ""); err != nil {
+				if _, err := s.PlatformPushQueued(ctx, key, PlatformEventTicket, ""); err != nil {
 					s.log.Error("scheduled ticket push failed", "platform", key, "err", err)
 				}
 			}

@@ -35,4 +35,8 @@ const (
 	// EndpointUserMessage is a user writing to the app's customer service (the API core's
 	// UserWrites): the window opened, Params carry the message and Push its MsgId.
 	EndpointUserMessage = "user_message"
+	// EndpointPlatformPushAttempt is one attempt to push a third-party platform's ticket or
+	// authorization event (App "platform:<key>"): fields as in EndpointPush, Push.MsgID the
+	// push id.
+	EndpointPlatformPushAttempt = "tp_push_attempt"
 )

@@ -3,7 +3,8 @@ package admin
 // The delivery log of the message push, and redelivery. The handlers parse, call the API core
 // (mockserver.Server's Pushes, Push and Redeliver) and render the typed log as JSON.
 //
-//	GET  /__admin/pushes                        pushes, newest first (app, open_id, failed, limit, before)
+//	GET  /__admin/pushes                        pushes, newest first (app, open_id, failed, limit, before;
+//	                                            platform: a third-party platform's pushes instead)
 //	GET  /__admin/pushes/{msg_id}               one push and every attempt, request bytes included
 //	POST /__admin/pushes/{msg_id}/redeliver     send it again (same MsgId, same bytes); ?wait=false: queued
 
@@ -35,6 +36,9 @@ type PushLogView struct {
 	Status string `json:"status"`
 	// Attempts are every attempt of every delivery, oldest first.
 	Attempts []AttemptView `json:"attempts"`
+	// Platform, for a third-party platform's push, is the platform's key: App is then
+	// "platform:<key>", MsgID the push id (getmsg's id) and MsgType the event.
+	Platform string `json:"platform,omitempty"`
 }
 
 // AttemptView is one attempt of a push, as the delivery log shows it.
@@ -78,7 +82,7 @@ type PushList struct {
 // PushLogOf renders a push of the core's delivery log.
 func PushLogOf(p mockserver.PushLog) PushLogView {
 	v := PushLogView{MsgID: p.MsgID, App: p.App, OpenID: p.OpenID, MsgType: p.MsgType, CreateTime: p.Created,
-		Status: p.Status, Attempts: make([]AttemptView, 0, len(p.Attempts))}
+		Status: p.Status, Attempts: make([]AttemptView, 0, len(p.Attempts)), Platform: p.Platform}
 	for _, e := range p.Attempts {
 		a := e.Push
 		v.Attempts = append(v.Attempts, AttemptView{ID: e.ID, Time: e.Time, Delivery: max(a.Delivery, 1), N: a.Attempt, Of: a.Attempts,
@@ -97,7 +101,7 @@ func (a *API) pushLogRoutes(p prefixed) {
 
 func (a *API) listPushes(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	in := mockserver.PushQuery{App: q.Get("app"), OpenID: q.Get("open_id")}
+	in := mockserver.PushQuery{App: q.Get("app"), OpenID: q.Get("open_id"), Platform: q.Get("platform")}
 	var err error
 	if in.Failed, err = boolParam(q, "failed"); err != nil {
 		WriteError(w, http.StatusBadRequest, err.Error())
@@ -201,7 +205,7 @@ func boolParam(q url.Values, name string) (bool, error) {
 	}
 }
 
-// Pushes returns a page of the delivery log (q: app, open_id, failed, limit, before).
+// Pushes returns a page of the delivery log (q: app, open_id, failed, limit, before, platform).
 func (c *Client) Pushes(ctx context.Context, q url.Values) (PushList, error) {
 	var v PushList
 	path := Prefix + "/pushes"

@@ -28,7 +28,7 @@ func newPushMetrics(reg *prometheus.Registry) *pushMetrics {
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "smartappmock",
 			Name:      "push_attempts_total",
-			Help:      "Attempts to push a user's message to the app's bot, by outcome (acked, rejected, no_answer).",
+			Help:      "Attempts to push a user's message to the app's bot, or a platform's push to its URL, by outcome (acked, rejected, no_answer).",
 		}, []string{"outcome"}),
 		messages: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "smartappmock",
@@ -55,7 +55,7 @@ func (p *pushMetrics) observe(e *store.Entry) bool {
 	switch e.Endpoint {
 	case store.EndpointUserMessage:
 		p.messages.Inc()
-	case store.EndpointPush:
+	case store.EndpointPush, store.EndpointPlatformPushAttempt:
 		outcome := PushRejected
 		switch {
 		case e.Code == 0:

@@ -36,6 +36,7 @@ type platformReceiver struct {
 	hold    chan struct{} // non-nil: each push waits for it to close
 	got     []map[string]any
 	refused []string
+	bodies  []string // every request's body, as received, before any hold
 }
 
 func newPlatformReceiver(t *testing.T) *platformReceiver {
@@ -44,6 +45,7 @@ func newPlatformReceiver(t *testing.T) *platformReceiver {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		p.mu.Lock()
+		p.bodies = append(p.bodies, string(body))
 		hold, fail := p.hold, p.fail
 		p.mu.Unlock()
 		if hold != nil {
