@@ -24,6 +24,8 @@ const (
 // match on.
 type send struct {
 	token, openID, msgType, content string
+	// user is what the send's lookup read of its recipient among the app's users.
+	user userProbe
 	// byTP is a send on sendbytp, the third-party platform's twin: it takes authorizer tokens (45.)
 	// only, and the app must have granted the token's platform customer service.
 	byTP bool
@@ -32,6 +34,12 @@ type send struct {
 	// its first step's credentials and whether the limits count it, and after the gateway layer
 	// its form and its own checks decide.
 	c *call
+}
+
+// userProbe is whether app holds a user of the send's open_id, as its lookup read it.
+type userProbe struct {
+	app  string // "": not read
+	held bool
 }
 
 // matches reports whether a rule's or fault plan's match m selects the send of app.
@@ -108,7 +116,12 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmoc
 	if refused {
 		lookupToken = "" // only the plans' versions are read
 	}
-	lk, err := s.store.Lookup(ctx, lookupToken, fallback)
+	// A send's recipient is looked for among the app's users in the same step (policy.open_ids).
+	var probe store.RecordKey
+	if in.c == nil && in.openID != "" {
+		probe = store.RecordKey{Kind: kindUser, ID: in.openID}
+	}
+	lk, err := s.store.LookupWith(ctx, lookupToken, fallback, probe)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -120,9 +133,12 @@ func (s *Server) decideSendSteps(ctx context.Context, in *send, req *smartappmoc
 		if err := s.seedAgain(ctx); err != nil {
 			return Decision{}, err
 		}
-		if lk, err = s.store.Lookup(ctx, lookupToken, fallback); err != nil {
+		if lk, err = s.store.LookupWith(ctx, lookupToken, fallback, probe); err != nil {
 			return Decision{}, err
 		}
+	}
+	if lk.Probed {
+		in.user = userProbe{app: lk.App.ID, held: lk.Held}
 	}
 	if !lk.Now.IsZero() {
 		now = lk.Now.In(now.Location()) // the store's clock: replicas' clocks never matter
@@ -293,7 +309,12 @@ func (s *Server) decideService(ctx context.Context, in *send, req *smartappmock.
 	if v, ok := s.unknownOpenID(app.ID, in.openID); ok {
 		return v, nil
 	}
-	issued, err := s.issuedOpenID(ctx, app.ID, in.openID) // users.go: policy.open_ids
+	var issued openIDCheck // users.go: policy.open_ids
+	if in.user.app == app.ID && app.ID != "" {
+		issued, err = s.issuedOpenIDHeld(ctx, app.ID, in.openID, in.user.held) // read by the lookup
+	} else {
+		issued, err = s.issuedOpenID(ctx, app.ID, in.openID)
+	}
 	if err != nil {
 		return Decision{}, err
 	}

@@ -386,8 +386,18 @@ func (s *Server) issuedOpenID(ctx context.Context, app, openID string) (openIDCh
 	if openID == "" {
 		return openIDCheck{}, nil // refused as a parameter before this step
 	}
-	if _, ok, err := s.store.Record(ctx, app, kindUser, openID); err != nil || ok {
+	_, held, err := s.store.Record(ctx, app, kindUser, openID)
+	if err != nil {
 		return openIDCheck{}, err
+	}
+	return s.issuedOpenIDHeld(ctx, app, openID, held)
+}
+
+// issuedOpenIDHeld is issuedOpenID once the store said whether app holds a user of openID (a
+// send's lookup reads it: store.Store.LookupWith).
+func (s *Server) issuedOpenIDHeld(ctx context.Context, app, openID string, held bool) (openIDCheck, error) {
+	if openID == "" || held {
+		return openIDCheck{}, nil
 	}
 	if s.cfg.Policy.OpenIDs != config.OpenIDsIssued {
 		return openIDCheck{warn: true}, nil

@@ -17,6 +17,11 @@ type Record struct {
 	Data []byte
 }
 
+// RecordKey names a record of an app: its kind and id (both empty: none).
+type RecordKey struct {
+	Kind, ID string
+}
+
 // SeedRecord is a record the configuration holds (App NoApp: a record of no app).
 type SeedRecord struct {
 	App    string

@@ -39,6 +39,10 @@ type Store interface {
 	// for a token the store does not hold, the app named fallback, when not empty), the versions
 	// of the rules and fault plans in force, and the store's clock when it has one.
 	Lookup(ctx context.Context, token, fallback string) (Lookup, error)
+	// LookupWith is Lookup that also reads, in the same step, whether the app it found holds
+	// the record probe names (a send's recipient among the app's users): Lookup.Probed and
+	// Lookup.Held. An empty probe reads nothing more.
+	LookupWith(ctx context.Context, token, fallback string, probe RecordKey) (Lookup, error)
 
 	// Seed stores the configured state where it is absent: apps, tokens and open windows that the
 	// store does not hold yet, and the rules and fault plans when none were ever set. It never
@@ -285,6 +289,9 @@ type Lookup struct {
 	Rules, Faults uint64
 	// Now is the store's clock; zero when the store has none (the server's clock is the time).
 	Now time.Time
+	// Probed is whether LookupWith read its probe in App (an app was found and the probe was
+	// not empty); Held whether App holds the probed record.
+	Probed, Held bool
 }
 
 // RuleSet is the rules in force: their encoding (the API core's, which the store keeps without

@@ -89,7 +89,12 @@ type CallerClock struct {
 
 // Lookup is the wrapped store's, without its clock.
 func (c CallerClock) Lookup(ctx context.Context, token, fallback string) (store.Lookup, error) {
-	lk, err := c.Store.Lookup(ctx, token, fallback)
+	return c.LookupWith(ctx, token, fallback, store.RecordKey{})
+}
+
+// LookupWith is the wrapped store's, without its clock.
+func (c CallerClock) LookupWith(ctx context.Context, token, fallback string, probe store.RecordKey) (store.Lookup, error) {
+	lk, err := c.Store.LookupWith(ctx, token, fallback, probe)
 	lk.Now = time.Time{}
 	return lk, err
 }

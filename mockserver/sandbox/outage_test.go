@@ -39,10 +39,15 @@ func (d *downStore) App(ctx context.Context, id string) (store.App, bool, error)
 
 // Lookup fails while down, as the first step of a send on a Redis that went away.
 func (d *downStore) Lookup(ctx context.Context, token, fallback string) (store.Lookup, error) {
+	return d.LookupWith(ctx, token, fallback, store.RecordKey{})
+}
+
+// LookupWith fails while down, as Lookup does.
+func (d *downStore) LookupWith(ctx context.Context, token, fallback string, probe store.RecordKey) (store.Lookup, error) {
 	if d.down.Load() {
 		return store.Lookup{}, errDown
 	}
-	return d.Store.Lookup(ctx, token, fallback)
+	return d.Store.LookupWith(ctx, token, fallback, probe)
 }
 
 func (d *downStore) Ping(ctx context.Context) error {

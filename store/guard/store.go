@@ -18,6 +18,13 @@ func (g *Store) breaker() *Breaker { return g.b }
 // Inner returns the guarded store.
 func (g *Store) Inner() store.Store { return g.inner }
 
+// LookupWith implements store.Store under the breaker.
+func (g *Store) LookupWith(ctx context.Context, token, fallback string, probe store.RecordKey) (store.Lookup, error) {
+	return call(g.b, ctx, func(ctx context.Context) (store.Lookup, error) {
+		return g.inner.LookupWith(ctx, token, fallback, probe)
+	})
+}
+
 // Lookup implements store.Store under the breaker.
 func (g *Store) Lookup(ctx context.Context, token, fallback string) (store.Lookup, error) {
 	return call(g.b, ctx, func(ctx context.Context) (store.Lookup, error) { return g.inner.Lookup(ctx, token, fallback) })

@@ -177,6 +177,11 @@ func (m *Store) clearHot() {
 
 // Lookup implements store.Store. The in-memory store has no clock of its own (Now is zero).
 func (m *Store) Lookup(ctx context.Context, token, fallback string) (store.Lookup, error) {
+	return m.LookupWith(ctx, token, fallback, store.RecordKey{})
+}
+
+// LookupWith implements store.Store.
+func (m *Store) LookupWith(ctx context.Context, token, fallback string, probe store.RecordKey) (store.Lookup, error) {
 	snap := m.plans.snap.Load()
 	lk := store.Lookup{Rules: snap.rules.Version, Faults: snap.faults.Version}
 	id := fallback
@@ -188,6 +193,10 @@ func (m *Store) Lookup(ctx context.Context, token, fallback string) (store.Looku
 	}
 	if id != "" {
 		lk.App, lk.AppFound, _ = m.App(ctx, id)
+	}
+	if lk.AppFound && probe.Kind != "" && probe.ID != "" {
+		_, lk.Held, _ = m.getRecord(lk.App.ID, probe.Kind, probe.ID, false)
+		lk.Probed = true
 	}
 	return lk, nil
 }

@@ -176,11 +176,20 @@ func (s *Store) UpdateApp(ctx context.Context, id string, capability *bool, adva
 // the fallback app), the plans' versions and Redis's clock (TIME), so the replicas' clocks never
 // matter.
 func (s *Store) Lookup(ctx context.Context, token, fallback string) (store.Lookup, error) {
-	xs, err := s.pipe.Run(ctx, script.Lookup, []string{s.tokens, s.plans}, s.opts.Prefix, token, fallback).Slice()
+	return s.LookupWith(ctx, token, fallback, store.RecordKey{})
+}
+
+// LookupWith implements store.Store in the same one round trip as Lookup.
+func (s *Store) LookupWith(ctx context.Context, token, fallback string, probe store.RecordKey) (store.Lookup, error) {
+	field := ""
+	if probe.Kind != "" && probe.ID != "" {
+		field = recordField(probe.Kind, probe.ID)
+	}
+	xs, err := s.pipe.Run(ctx, script.Lookup, []string{s.tokens, s.plans}, s.opts.Prefix, token, fallback, field).Slice()
 	if err != nil {
 		return store.Lookup{}, wrap("lookup", err)
 	}
-	if len(xs) != 6 {
+	if len(xs) != 7 {
 		return store.Lookup{}, fmt.Errorf("redisstore: lookup: unexpected answer %v", xs)
 	}
 	var lk store.Lookup
@@ -199,6 +208,9 @@ func (s *Store) Lookup(ctx context.Context, token, fallback string) (store.Looku
 		return store.Lookup{}, wrap("lookup", err)
 	}
 	lk.Rules, lk.Faults, lk.Now = rv, fv, time.Unix(sec, usec*1000)
+	if held, ok := xs[6].(int64); ok && held >= 0 && lk.AppFound {
+		lk.Probed, lk.Held = true, held == 1
+	}
 	s.learnSkew(lk.Now)
 	return lk, nil
 }

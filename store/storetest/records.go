@@ -183,6 +183,40 @@ func runRecords(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("AddRecord of an unknown app = %v; want ErrUnknownApp", err)
 		}
 	})
+	t.Run("LookupWith_ReadsTheProbeInTheFoundApp", func(t *testing.T) {
+		s := withApps(t, "a", "b")
+		if err := s.PutToken(ctx, store.Token{Value: "tok-a", App: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		s.PutRecord(ctx, "a", rec("user", "alice", "x"))
+		s.PutRecord(ctx, "b", rec("user", "bob", "x"))
+		for _, tc := range []struct {
+			name                 string
+			token, fallback      string
+			probe                store.RecordKey
+			wantProbed, wantHeld bool
+			wantApp              string
+		}{
+			{"TokensAppHoldsIt", "tok-a", "", store.RecordKey{Kind: "user", ID: "alice"}, true, true, "a"},
+			{"TokensAppLacksIt", "tok-a", "", store.RecordKey{Kind: "user", ID: "bob"}, true, false, "a"},
+			{"FallbackAppHoldsIt", "unknown-token", "b", store.RecordKey{Kind: "user", ID: "bob"}, true, true, "b"},
+			{"NoAppNotProbed", "unknown-token", "", store.RecordKey{Kind: "user", ID: "alice"}, false, false, ""},
+			{"EmptyProbeNotProbed", "tok-a", "", store.RecordKey{}, false, false, "a"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				lk, err := s.LookupWith(ctx, tc.token, tc.fallback, tc.probe)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if lk.Probed != tc.wantProbed || lk.Held != tc.wantHeld || lk.App.ID != tc.wantApp {
+					t.Errorf("LookupWith = probed %v, held %v, app %q; want %v, %v, %q", lk.Probed, lk.Held, lk.App.ID, tc.wantProbed, tc.wantHeld, tc.wantApp)
+				}
+			})
+		}
+		if lk, _ := s.Lookup(ctx, "tok-a", ""); lk.Probed || lk.Held {
+			t.Errorf("Lookup probed a record: %+v", lk)
+		}
+	})
 	t.Run("Records_SeededResetAndDeletedWithTheirApp", func(t *testing.T) {
 		s := newStore(t)
 		seed := store.Seed{

@@ -319,11 +319,12 @@ return {0, 0}
 
 	// Lookup reads what a send needs before it decides, without writing (not EVALSHA_RO:
 	// miniredis refuses TIME in a read-only script):
-	// KEYS tokens, plans; ARGV prefix, token ("" none), fallback app id ("" none). The token's
-	// app (or the fallback's, for a token the store does not hold) is read from the key its id
-	// names, so this needs a single Redis (not a Cluster). Answers {token (the stored value, or
-	// false), the app's HGETALL (empty: none), rules version, faults version, TIME's seconds and
-	// microseconds}.
+	// KEYS tokens, plans; ARGV prefix, token ("" none), fallback app id ("" none), a probed
+	// record's field in the app's rec hash ("" none). The token's app (or the fallback's, for a
+	// token the store does not hold) is read from the key its id names, so this needs a single
+	// Redis (not a Cluster). Answers {token (the stored value, or false), the app's HGETALL
+	// (empty: none), rules version, faults version, TIME's seconds and microseconds, whether the
+	// app holds the probed record (1, 0; -1: not probed)}.
 	Lookup = redis.NewScript(`
 local tok = false
 if ARGV[2] ~= '' then tok = redis.call('HGET', KEYS[1], ARGV[2]) end
@@ -339,10 +340,16 @@ if tok then
   end
 end
 local app = {}
-if id ~= '' then app = redis.call('HGETALL', ARGV[1] .. 'app:{' .. id .. '}:app') end
+local held = -1
+if id ~= '' then
+  app = redis.call('HGETALL', ARGV[1] .. 'app:{' .. id .. '}:app')
+  if #app > 0 and ARGV[4] and ARGV[4] ~= '' then
+    held = redis.call('HEXISTS', ARGV[1] .. 'app:{' .. id .. '}:rec', ARGV[4])
+  end
+end
 local v = redis.call('HMGET', KEYS[2], 'rules_v', 'faults_v')
 local now = redis.call('TIME')
-return {tok, app, v[1] or '0', v[2] or '0', now[1], now[2]}
+return {tok, app, v[1] or '0', v[2] or '0', now[1], now[2], held}
 `)
 
 	// PutRules: KEYS plans, version counter; ARGV the rules' encoding. Answers the new version.
