@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -442,6 +443,8 @@ func TestRun_ClientThatSendsNothing_StopsEarly(t *testing.T) {
 			return contract.Suite{Cases: cases}.RunCommand(ctx, argv)
 		}
 	}
+	// The command clients are shell one-liners: without sh on PATH those rows skip (fail in CI).
+	needs := map[string]string{"MistypedScript_StderrShown": "sh", "SilentCommand_SaysSo": "sh"}
 	goClient := func(send func(c contract.Conn) error) func(context.Context) (*report.Report, error) {
 		return func(ctx context.Context) (*report.Report, error) {
 			return contract.Suite{Cases: cases}.RunClient(ctx, "go", func(c contract.Conn) contract.Client {
@@ -471,6 +474,11 @@ func TestRun_ClientThatSendsNothing_StopsEarly(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			if program := needs[tt.name]; program != "" {
+				if _, err := exec.LookPath(program); err != nil {
+					testenv.Missing(t, "needs "+program+" (a POSIX shell) for the command client")
+				}
+			}
 			rep, err := tt.run(t.Context())
 			if tt.want == "" {
 				if err != nil {
