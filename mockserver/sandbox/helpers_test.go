@@ -14,15 +14,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/smartappmock/smartappmock"
 	"github.com/smartappmock/smartappmock/config/configtest"
+	"github.com/smartappmock/smartappmock/internal/teststores"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/mockserver/observe"
 	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/memstore"
+	"github.com/smartappmock/smartappmock/store/redisstore"
 )
 
 // testClock is a clock tests move by hand.
@@ -284,4 +287,27 @@ func subscribe(t testing.TB, st store.Store) (<-chan store.Entry, func()) {
 	stop := func() { cancel(); <-done }
 	t.Cleanup(stop)
 	return ch, sync.OnceFunc(stop)
+}
+
+// sharedStore is a store several replicas of a test share, by name.
+type sharedStore struct {
+	name     string
+	newStore func(t *testing.T) store.Store
+}
+
+// sharedStores are the stores of the tests of replicas that push: memory, and Redis (miniredis)
+// with its push configuration and outbox, which teststores.Each's clock wrapper hides.
+func sharedStores() []sharedStore {
+	return []sharedStore{
+		{"Memory", func(*testing.T) store.Store { return memstore.New(100) }},
+		{"Redis", func(t *testing.T) store.Store {
+			m := miniredis.RunT(t)
+			s, err := redisstore.Open(context.Background(), "redis://"+m.Addr(), redisstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return teststores.Patient(s)
+		}},
+	}
 }

@@ -13,17 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-
 	"github.com/smartappmock/smartappmock/baidupush"
 	"github.com/smartappmock/smartappmock/config"
 	"github.com/smartappmock/smartappmock/config/configtest"
-	"github.com/smartappmock/smartappmock/internal/teststores"
 	"github.com/smartappmock/smartappmock/mockserver"
 	"github.com/smartappmock/smartappmock/mockserver/admin"
 	"github.com/smartappmock/smartappmock/store"
 	"github.com/smartappmock/smartappmock/store/memstore"
-	"github.com/smartappmock/smartappmock/store/redisstore"
 )
 
 // slowAckBot echoes the handshake and acknowledges each push after delay, or when release is
@@ -70,21 +66,7 @@ var hiMessage = admin.UserWrites{PushMessage: admin.PushMessage{MsgType: baidupu
 // delivered by both replicas, and each caller of A gets its delivery's result wherever it was made.
 func TestPushOutbox_WaitAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name     string
-		newStore func(t *testing.T) store.Store
-	}{
-		{"Memory", func(*testing.T) store.Store { return memstore.New(100) }},
-		{"Redis", func(t *testing.T) store.Store {
-			m := miniredis.RunT(t)
-			s, err := redisstore.Open(context.Background(), "redis://"+m.Addr(), redisstore.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			return teststores.Patient(s)
-		}},
-	} {
+	for _, tc := range sharedStores() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			st := tc.newStore(t)
